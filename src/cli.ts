@@ -1,0 +1,59 @@
+/**
+ * Entry point: argv -> command. Commands are imported lazily so that the hot entry points
+ * (filter-process, textconv) load only what they need.
+ */
+import { UserError, error, printHint, printResult, reportError } from './ui.js'
+
+type CommandModule = { run(args: string[]): Promise<number> | number }
+
+const commands: Record<string, { summary: string; load: () => Promise<CommandModule> }> = {
+  init: { summary: 'set up git-seal in this repository', load: () => import('./commands/init.js') },
+  install: { summary: 'register the filter in this clone and decrypt', load: () => import('./commands/install.js') },
+  uninstall: { summary: 'remove what install added', load: () => import('./commands/uninstall.js') },
+  status: { summary: 'list secrets and their state [--json]', load: () => import('./commands/status.js') },
+  sync: { summary: 'rewrite the .gitattributes block from .gitseal.yaml', load: () => import('./commands/sync.js') },
+  keygen: { summary: 'generate an age identity [-o FILE]', load: () => import('./commands/keygen.js') },
+  'filter-process': { summary: 'long-running filter (used by git)', load: () => import('./commands/filter-process.js') },
+  clean: { summary: 'encrypt stdin for PATH (used by git)', load: () => import('./commands/clean.js') },
+  smudge: { summary: 'decrypt stdin for PATH (used by git)', load: () => import('./commands/smudge.js') },
+}
+
+function usage(): string {
+  const names = Object.keys(commands)
+  const width = Math.max(...names.map((n) => n.length))
+  return [
+    'usage: git-seal <command> [options]',
+    '',
+    ...names.map((n) => `  ${n.padEnd(width)}  ${commands[n]!.summary}`),
+  ].join('\n')
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv
+  if (name === undefined || name === '-h' || name === '--help' || name === 'help') {
+    printResult(usage())
+    return name === undefined ? 2 : 0
+  }
+  if (name === '--version' || name === '-V') {
+    printResult(process.env['GIT_SEAL_VERSION'] ?? '0.1.0')
+    return 0
+  }
+  const command = commands[name]
+  if (!command) {
+    error(`unknown command '${name}'`)
+    printHint("run 'git-seal --help' for the list of commands")
+    return 2
+  }
+  const mod = await command.load()
+  return await mod.run(rest)
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code
+  },
+  (e: unknown) => {
+    reportError(e)
+    process.exitCode = e instanceof UserError ? 1 : 70
+  },
+)

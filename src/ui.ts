@@ -1,0 +1,76 @@
+/**
+ * Output rules for every git-seal message (after age's cmd/age/tui.go):
+ *
+ * - stdout belongs to git and to the filter protocol. Nothing here ever writes to it; commands
+ *   that print results (status, recipients, keygen) use {@link printResult}.
+ * - Every diagnostic goes to stderr, one line each, prefixed `git-seal: `, then a level:
+ *   `error:` (the command failed), `warning:` (it carried on), `hint:` (what to do next,
+ *   always after the error or warning it explains).
+ * - Messages name files and keys, never secret values.
+ * - Colour only when stderr is a TTY and NO_COLOR is unset; progress only on a TTY.
+ */
+import { writeSync } from 'node:fs'
+
+/** An error whose message is meant for the user; `hint` says what to do about it. */
+export class UserError extends Error {
+  readonly hint: string | undefined
+  constructor(message: string, hint?: string) {
+    super(message)
+    this.name = 'UserError'
+    this.hint = hint
+  }
+}
+
+const useColor = process.stderr.isTTY === true && !process.env['NO_COLOR']
+const paint = (code: string, s: string): string => (useColor ? `\x1b[${code}m${s}\x1b[0m` : s)
+
+function line(s: string): void {
+  // writeSync: messages must reach the terminal even when the process exits right after.
+  try {
+    writeSync(2, s + '\n')
+  } catch {
+    // stderr closed: nothing left to tell anyone.
+  }
+}
+
+export function error(message: string, hint?: string): void {
+  line(`git-seal: ${paint('31', 'error:')} ${message}`)
+  if (hint) printHint(hint)
+}
+
+export function warning(message: string, hint?: string): void {
+  line(`git-seal: ${paint('33', 'warning:')} ${message}`)
+  if (hint) printHint(hint)
+}
+
+export function printHint(hint: string): void {
+  for (const h of hint.split('\n')) line(`git-seal: ${paint('36', 'hint:')} ${h}`)
+}
+
+/** Informational progress for interactive commands (init, install, rekey); never used by filters. */
+export function info(message: string): void {
+  line(`git-seal: ${message}`)
+}
+
+/** Results of a command (status tables, JSON, a recipient): the only writer to stdout. */
+export function printResult(text: string): void {
+  writeSync(1, text.endsWith('\n') ? text : text + '\n')
+}
+
+/** Reports any thrown value the same way: user errors with their hint, bugs with a stack hint. */
+export function reportError(e: unknown): void {
+  if (e instanceof UserError) error(e.message, e.hint)
+  else if (e instanceof Error) error(e.message, process.env['GIT_SEAL_DEBUG'] ? e.stack : undefined)
+  else error(String(e))
+}
+
+/** A progress line redrawn in place, on a TTY only. */
+export function progress(label: string, done: number, total: number): void {
+  if (!process.stderr.isTTY) return
+  const width = 24
+  const filled = total === 0 ? width : Math.round((done / total) * width)
+  const bar = '#'.repeat(filled) + '-'.repeat(width - filled)
+  try {
+    writeSync(2, `\rgit-seal: ${label} [${bar}] ${done}/${total}${done === total ? '\n' : ''}`)
+  } catch {}
+}
