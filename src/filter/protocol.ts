@@ -1,0 +1,161 @@
+/**
+ * git's long-running filter protocol, version 2, on top of pkt-line framing.
+ * https://git-scm.com/docs/gitattributes#_long_running_filter_process
+ *
+ *   git: git-filter-client, version=2, flush      us: git-filter-server, version=2, flush
+ *   git: capability=clean, capability=smudge, …   us: the subset we support, flush
+ *   then per file:
+ *   git: command=…, pathname=…, [other keys], flush, content…, flush
+ *   us:  status=success, flush, content…, flush, flush   (or status=error, flush)
+ *
+ * The request loop lives here; what to do with a file is the handler's business (seal/).
+ */
+import { FLUSH, PktLineError, type PktLineReader, type PktLineWriter } from './pktline.js'
+
+export interface FilterRequest {
+  command: string
+  pathname: string
+  /** every key git sent, including ones this version does not know (blob, ref, treeish…) */
+  keys: Map<string, string>
+}
+
+/**
+ * Filters one file. `content` yields the file as git sends it; the handler returns the result
+ * as chunks. Throwing makes the answer `status=error` (git then fails the clean, or reports
+ * the smudge), and the protocol carries on with the next file.
+ */
+export type FilterHandler = (request: FilterRequest, content: AsyncIterable<Uint8Array>) => Promise<Uint8Array[]>
+
+export const SUPPORTED_CAPABILITIES = ['clean', 'smudge'] as const
+
+async function expectText(reader: PktLineReader, expected: string): Promise<void> {
+  const got = await reader.readText()
+  if (got !== expected) throw new PktLineError(`expected "${expected}" from git, got ${describe(got)}`)
+}
+
+function describe(got: string | typeof FLUSH | null): string {
+  if (got === FLUSH) return 'a flush packet'
+  if (got === null) return 'end of stream'
+  return JSON.stringify(got.length > 80 ? got.slice(0, 80) + '…' : got)
+}
+
+/** Reads `key=value` lines up to a flush. */
+async function readKeyValues(reader: PktLineReader, what: string): Promise<Map<string, string> | null> {
+  const keys = new Map<string, string>()
+  for (;;) {
+    const line = await reader.readText()
+    if (line === FLUSH) return keys
+    if (line === null) {
+      if (keys.size === 0) return null
+      throw new PktLineError(`expected the rest of the ${what} or a flush packet, got end of stream`)
+    }
+    const eq = line.indexOf('=')
+    if (eq <= 0) throw new PktLineError(`expected key=value in the ${what}, got ${describe(line)}`)
+    keys.set(line.slice(0, eq), line.slice(eq + 1))
+  }
+}
+
+/**
+ * Answers git's handshake.
+ * @throws {PktLineError} when git does not speak version 2 of the protocol.
+ */
+export async function handshake(reader: PktLineReader, writer: PktLineWriter): Promise<Set<string>> {
+  await expectText(reader, 'git-filter-client')
+  const versions: string[] = []
+  for (;;) {
+    const line = await reader.readText()
+    if (line === FLUSH) break
+    if (line === null || !line.startsWith('version=')) throw new PktLineError(`expected version=N or a flush packet, got ${describe(line)}`)
+    versions.push(line.slice('version='.length))
+  }
+  if (!versions.includes('2')) throw new PktLineError(`expected git to offer version=2, got ${versions.map((v) => `version=${v}`).join(', ') || 'no version'}`)
+  writer.text('git-filter-server')
+  writer.text('version=2')
+  writer.flush()
+  writer.send()
+
+  const offered = new Set<string>()
+  for (;;) {
+    const line = await reader.readText()
+    if (line === FLUSH) break
+    if (line === null || !line.startsWith('capability=')) throw new PktLineError(`expected capability=NAME or a flush packet, got ${describe(line)}`)
+    offered.add(line.slice('capability='.length))
+  }
+  const agreed = new Set<string>()
+  for (const capability of SUPPORTED_CAPABILITIES) {
+    if (offered.has(capability)) {
+      writer.text(`capability=${capability}`)
+      agreed.add(capability)
+    }
+  }
+  writer.flush()
+  writer.send()
+  return agreed
+}
+
+/**
+ * The content packets of one request, up to its closing flush. Not a generator: a handler that
+ * stops early would close a generator, and {@link drain} must still find the flush.
+ */
+class RequestContent implements AsyncIterable<Uint8Array> {
+  private finished = false
+  constructor(private readonly reader: PktLineReader) {}
+
+  async next(): Promise<IteratorResult<Uint8Array>> {
+    if (this.finished) return { done: true, value: undefined }
+    const packet = await this.reader.read()
+    if (packet === FLUSH) {
+      this.finished = true
+      return { done: true, value: undefined }
+    }
+    if (packet === null) throw new PktLineError('expected file content or a flush packet, got end of stream')
+    return { done: false, value: packet }
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
+    return { next: () => this.next() }
+  }
+
+  async drain(): Promise<void> {
+    while (!(await this.next()).done) {}
+  }
+}
+
+/**
+ * Serves requests until git closes the stream.
+ * @throws {PktLineError} when git breaks the protocol; the caller exits, and git reports the filter as failed.
+ */
+export async function serve(reader: PktLineReader, writer: PktLineWriter, capabilities: Set<string>, handler: FilterHandler): Promise<void> {
+  for (;;) {
+    const keys = await readKeyValues(reader, 'request')
+    if (keys === null) return
+    const command = keys.get('command')
+    const pathname = keys.get('pathname')
+    if (command === undefined || pathname === undefined) {
+      throw new PktLineError(`expected command= and pathname= in the request, got ${[...keys.keys()].join(', ') || 'neither'}`)
+    }
+    const content = new RequestContent(reader)
+    let output: Uint8Array[] | null = null
+    if (capabilities.has(command)) {
+      try {
+        output = await handler({ command, pathname, keys }, content)
+      } catch {
+        // The handler has told the user what went wrong; git only needs the status.
+        output = null
+      }
+    }
+    // Drain whatever the handler did not read, so the next request starts at a packet boundary.
+    await content.drain()
+    if (output === null) {
+      writer.text('status=error')
+      writer.flush()
+    } else {
+      writer.text('status=success')
+      writer.flush()
+      for (const chunk of output) writer.content(chunk)
+      writer.flush()
+      writer.flush() // an empty list: the status stays "success"
+    }
+    writer.send()
+  }
+}

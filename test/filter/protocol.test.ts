@@ -1,0 +1,95 @@
+// A fake git drives the protocol layer: handshake, requests, unknown keys, errors.
+import { describe, expect, it } from 'vitest'
+import { PktLineError, PktLineReader, PktLineWriter } from '../../src/filter/pktline.js'
+import { handshake, serve, type FilterHandler } from '../../src/filter/protocol.js'
+
+const pkt = (s: string): string => (Buffer.byteLength(s) + 4).toString(16).padStart(4, '0') + s
+const line = (s: string): string => pkt(s + '\n')
+const HANDSHAKE = line('git-filter-client') + line('version=2') + '0000' + line('capability=clean') + line('capability=smudge') + line('capability=delay') + '0000'
+const REPLY = line('git-filter-server') + line('version=2') + '0000' + line('capability=clean') + line('capability=smudge') + '0000'
+
+function request(command: string, path: string, content: string, extra: string[] = []): string {
+  return line(`command=${command}`) + line(`pathname=${path}`) + extra.map(line).join('') + '0000' + (content ? pkt(content) : '') + '0000'
+}
+
+async function* from(s: string): AsyncGenerator<Uint8Array> {
+  yield Buffer.from(s, 'utf8')
+}
+
+async function session(input: string, handler: FilterHandler): Promise<string> {
+  const out: Buffer[] = []
+  const reader = new PktLineReader(from(input))
+  const writer = new PktLineWriter((b) => out.push(Buffer.from(b)))
+  const caps = await handshake(reader, writer)
+  await serve(reader, writer, caps, handler)
+  return Buffer.concat(out).toString('utf8')
+}
+
+const upper: FilterHandler = async (req, content) => {
+  const parts: Uint8Array[] = []
+  for await (const c of content) parts.push(c)
+  return [Buffer.from(`${req.command}:${Buffer.concat(parts).toString('latin1').toUpperCase()}`)]
+}
+
+describe('filter protocol', () => {
+  it('answers the handshake with only the capabilities it supports', async () => {
+    expect(await session(HANDSHAKE, upper)).toBe(REPLY)
+  })
+
+  it('serves clean and smudge requests and ignores unknown keys', async () => {
+    const input = HANDSHAKE + request('clean', 'a b/ü.txt', 'abc') + request('smudge', 'x', 'def', ['blob=0123', 'treeish=abc', 'future-key=1'])
+    const expected = REPLY + line('status=success') + '0000' + pkt('clean:ABC') + '0000' + '0000' + line('status=success') + '0000' + pkt('smudge:DEF') + '0000' + '0000'
+    expect(await session(input, upper)).toBe(expected)
+  })
+
+  it('passes request keys to the handler', async () => {
+    let seen: Map<string, string> | undefined
+    await session(HANDSHAKE + request('smudge', 'p', 'x', ['blob=abcd', 'ref=refs/heads/main']), async (req) => {
+      seen = req.keys
+      return [Buffer.from('y')]
+    })
+    expect(seen?.get('blob')).toBe('abcd')
+    expect(seen?.get('ref')).toBe('refs/heads/main')
+    expect(seen?.get('pathname')).toBe('p')
+  })
+
+  it('answers status=error when the handler throws, and carries on with the next file', async () => {
+    const input = HANDSHAKE + request('clean', 'bad', 'x'.repeat(100)) + request('clean', 'good', 'y')
+    const out = await session(input, async (req, content) => {
+      if (req.pathname === 'bad') {
+        // reads one packet, then fails: the rest must be drained
+        await content[Symbol.asyncIterator]().next()
+        throw new Error('nope')
+      }
+      return upper(req, content)
+    })
+    expect(out).toBe(REPLY + line('status=error') + '0000' + line('status=success') + '0000' + pkt('clean:Y') + '0000' + '0000')
+  })
+
+  it('answers status=error for a command it did not agree to', async () => {
+    const out = await session(HANDSHAKE + request('list_available_blobs', 'x', ''), upper)
+    expect(out).toBe(REPLY + line('status=error') + '0000')
+  })
+
+  it('writes an empty file as no content packets', async () => {
+    const out = await session(HANDSHAKE + request('clean', 'empty', ''), async () => [new Uint8Array()])
+    expect(out).toBe(REPLY + line('status=success') + '0000' + '0000' + '0000')
+  })
+
+  it.each([
+    ['a client that is not git', line('git-filter-cli') + line('version=2') + '0000', 'expected "git-filter-client"'],
+    ['only version 1', line('git-filter-client') + line('version=1') + '0000', 'expected git to offer version=2'],
+    ['a capability list cut short', line('git-filter-client') + line('version=2') + '0000' + line('capability=clean'), 'got end of stream'],
+    ['a request without pathname', HANDSHAKE + line('command=clean') + '0000', 'expected command= and pathname='],
+    ['a request line without =', HANDSHAKE + line('command clean') + '0000', 'expected key=value'],
+    ['content cut short', HANDSHAKE + line('command=clean') + line('pathname=a') + '0000' + pkt('abc'), 'expected file content or a flush packet'],
+  ])('fails with a clear protocol error on %s', async (_name, input, message) => {
+    const run = session(input, upper)
+    await expect(run).rejects.toThrow(PktLineError)
+    await expect(session(input, upper)).rejects.toThrow(message)
+  })
+
+  it('ends cleanly when git closes the stream between requests', async () => {
+    expect(await session(HANDSHAKE + request('clean', 'a', 'b'), upper)).toContain('clean:B')
+  })
+})
