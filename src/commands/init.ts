@@ -1,0 +1,56 @@
+/**
+ * `git-seal init`: once per repository. Keeps an existing .gitseal.yaml or writes a starter one
+ * with you as admin (generating a key at sops's default path if you have none), writes the
+ * .gitattributes block, then installs in this clone.
+ */
+import { existsSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { userInfo } from 'node:os'
+import { CONFIG_FILE, starterConfig } from '../config/index.js'
+import { repoPaths } from '../git/repo.js'
+import { gitMaybe } from '../git/run.js'
+import { defaultKeyFile, loadIdentities } from '../keys/identities.js'
+import { writeNewKeyFile } from '../keys/keyfile.js'
+import { UserError, info, warning } from '../ui.js'
+import { install } from './install.js'
+import { syncAttributes } from './sync.js'
+
+/** A recipient name from the git identity or the login: lowercase letters, digits, '-'. */
+function adminName(root: string): string {
+  const raw = gitMaybe(['config', 'user.name'], { cwd: root }) || safeUser() || 'admin'
+  const name = raw.toLowerCase().normalize('NFKD').replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '')
+  return name || 'admin'
+}
+
+function safeUser(): string {
+  try {
+    return userInfo().username
+  } catch {
+    return ''
+  }
+}
+
+export function run(args: string[]): number {
+  if (args.length > 0) throw new UserError('usage: git-seal init')
+  const root = repoPaths().top
+  if (!root) throw new UserError('git-seal needs a work tree; this repository is bare')
+  const configFile = join(root, CONFIG_FILE)
+  if (existsSync(configFile)) {
+    info(`keeping the existing ${CONFIG_FILE}`)
+  } else {
+    const identities = loadIdentities()
+    let recipient = identities.recipients[0]
+    if (!recipient) {
+      const file = defaultKeyFile()
+      const key = writeNewKeyFile(file)
+      recipient = key.recipient
+      warning(`you had no age key: generated one at ${file} (mode 0600)`, 'back this file up now (a password manager will do): without it nobody can decrypt what is encrypted only to you')
+    }
+    writeFileSync(configFile, starterConfig(adminName(root), recipient))
+    info(`wrote ${CONFIG_FILE} with you as admin (${recipient})`)
+  }
+  if (syncAttributes(root)) info('wrote the git-seal block in .gitattributes')
+  install()
+  info(`next: edit ${CONFIG_FILE}, then 'git add ${CONFIG_FILE} .gitattributes' and commit`)
+  return 0
+}

@@ -1,0 +1,61 @@
+/**
+ * `git-seal install`: once per clone. Registers the filter (and diff/merge drivers, hook),
+ * checks the registered command starts, then decrypts the secrets already checked out.
+ * Idempotent. Without an identity it warns and succeeds: files stay ciphertext.
+ */
+import { existsSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import { CONFIG_FILE, attributesUpToDate, loadConfig } from '../config/index.js'
+import { installFiles, verifyHandshake, writeConfig } from '../git/install.js'
+import { repoPaths } from '../git/repo.js'
+import { checkoutAgain, filesHoldingStoredBytes, secretEntries } from '../git/worktree.js'
+import { loadIdentities } from '../keys/identities.js'
+import { NO_KEY_HINT } from '../seal/context.js'
+import { UserError, info, warning } from '../ui.js'
+
+export interface InstallOptions {
+  quiet?: boolean
+}
+
+export function install(options: InstallOptions = {}): void {
+  const say = options.quiet ? () => {} : info
+  const paths = repoPaths()
+  const root = paths.top
+  if (!root) throw new UserError('git-seal needs a work tree; this repository is bare')
+  const bundle = fileURLToPath(import.meta.url)
+  installFiles(paths, bundle, process.execPath)
+  const changed = writeConfig(root)
+  const failure = verifyHandshake(root)
+  if (failure) {
+    throw new UserError(`the installed filter does not start: ${failure}`, "fix the problem above and run 'git-seal install' again; meanwhile 'git -c filter.git-seal.required=false' gets git past it")
+  }
+  if (changed.length > 0) say(`registered the filter in ${join(paths.commonDir, 'config')}`)
+
+  const config = loadConfig(root)
+  if (config) {
+    const attributes = existsSync(join(root, '.gitattributes')) ? readFileSync(join(root, '.gitattributes'), 'utf8') : ''
+    if (!attributesUpToDate(attributes, config)) warning(`.gitattributes does not match ${CONFIG_FILE}`, "run 'git-seal sync' and commit .gitattributes")
+  }
+
+  const identities = loadIdentities()
+  for (const problem of identities.problems) warning(problem)
+  const secrets = secretEntries(root)
+  if (identities.identities.length === 0) {
+    warning(`no age identity found; ${secrets.length} secret file(s) stay encrypted`, NO_KEY_HINT)
+    return
+  }
+  const stale = filesHoldingStoredBytes(root, secrets)
+  checkoutAgain(
+    root,
+    stale.map((e) => e.path),
+  )
+  if (stale.length > 0) say(`decrypted ${stale.length} secret file(s)`)
+}
+
+export function run(args: string[]): number {
+  const { values } = parseArgs({ args, options: { quiet: { type: 'boolean', short: 'q' } }, allowPositionals: false })
+  install({ quiet: values.quiet })
+  return 0
+}

@@ -1,0 +1,28 @@
+/** `git-seal smudge PATH`: one-shot smudge (filter.git-seal.smudge). */
+import { SealContext } from '../seal/context.js'
+import { smudgeFile } from '../seal/smudge.js'
+import { UserError, reportError } from '../ui.js'
+import { writeAllSync } from './filter-process.js'
+
+type Filter = (ctx: SealContext, path: string, input: AsyncIterable<Uint8Array>) => Promise<Uint8Array[]>
+
+/** Shared by the one-shot clean and smudge: stdin in, stdout out, PATH names the file. */
+export async function runOneShot(args: string[], name: string, filter: Filter): Promise<number> {
+  const path = args[0]
+  if (path === undefined || args.length > 1) throw new UserError(`usage: git-seal ${name} PATH`)
+  const ctx = SealContext.open()
+  try {
+    const out = await filter(ctx, path, process.stdin)
+    for (const chunk of out) writeAllSync(1, chunk)
+    return 0
+  } catch (e) {
+    reportError(e)
+    return 1
+  } finally {
+    ctx.close()
+  }
+}
+
+export function run(args: string[]): Promise<number> {
+  return runOneShot(args, 'smudge', (ctx, path, input) => smudgeFile(ctx, path, input))
+}

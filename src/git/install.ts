@@ -1,0 +1,111 @@
+/**
+ * What `install` puts in a clone and `uninstall` takes out: a self-contained copy of git-seal
+ * and a launcher under <common git dir>/git-seal/, and the rows of the config table.
+ */
+import { spawnSync } from 'node:child_process'
+import { chmodSync, copyFileSync, existsSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { CONFIG_SECTIONS, CONFIG_TABLE, FORBIDDEN_KEYS, LAUNCHER } from './install-table.js'
+import { stateDir, type RepoPaths } from './repo.js'
+import { git, gitMaybe } from './run.js'
+
+export const BUNDLE_NAME = 'git-seal.mjs'
+export const LAUNCHER_NAME = 'git-seal'
+
+function shellQuote(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`
+}
+
+/**
+ * The launcher git runs. It prefers the node that ran install (GUI git clients often have no
+ * node on PATH), falls back to PATH (after a Node upgrade removed that one), and explains
+ * itself when neither works: with filter.required=true a silent failure would break git.
+ */
+export function launcherScript(nodePath: string): string {
+  return `#!/bin/sh
+# Written by 'git-seal install'; 'git-seal uninstall' removes it.
+node=${shellQuote(nodePath)}
+[ -x "$node" ] || node=$(command -v node 2>/dev/null) || node=
+dir=$(dirname "$0")
+if [ -z "$node" ]; then
+  echo "git-seal: error: node not found (was ${nodePath.replace(/["$`\\]/g, '')}, and none on PATH)" >&2
+  echo "git-seal: hint: install Node.js >= 20.19 and run 'npx git-seal install' again" >&2
+  exit 127
+fi
+if [ ! -f "$dir/${BUNDLE_NAME}" ]; then
+  echo "git-seal: error: $dir/${BUNDLE_NAME} is missing" >&2
+  echo "git-seal: hint: run 'npx git-seal install' again, or 'git -c filter.git-seal.required=false ...' to get past it" >&2
+  exit 1
+fi
+exec "$node" "$dir/${BUNDLE_NAME}" "$@"
+`
+}
+
+/** Copies the running bundle and writes the launcher, atomically (a filter may be running). */
+export function installFiles(paths: RepoPaths, bundle: string, nodePath: string): string {
+  const dir = stateDir(paths, true)
+  const tmpBundle = join(dir, `.${BUNDLE_NAME}.${process.pid}`)
+  copyFileSync(bundle, tmpBundle)
+  renameSync(tmpBundle, join(dir, BUNDLE_NAME))
+  const launcher = join(dir, LAUNCHER_NAME)
+  const tmpLauncher = `${launcher}.${process.pid}`
+  writeFileSync(tmpLauncher, launcherScript(nodePath), { mode: 0o755 })
+  chmodSync(tmpLauncher, 0o755)
+  renameSync(tmpLauncher, launcher)
+  return launcher
+}
+
+export function removeFiles(paths: RepoPaths): void {
+  const dir = stateDir(paths)
+  for (const name of [BUNDLE_NAME, LAUNCHER_NAME, 'blobs.jsonl', 'locked']) rmSync(join(dir, name), { force: true })
+  try {
+    rmSync(dir, { recursive: false })
+  } catch {
+    // not empty: something that is not ours lives there; leave it
+  }
+}
+
+/** Writes every row of the config table (upgrading changed values); returns the keys changed. */
+export function writeConfig(root: string): string[] {
+  const changed: string[] = []
+  for (const row of CONFIG_TABLE) {
+    if (gitMaybe(['config', '--local', '--get', row.key], { cwd: root }) === row.value) continue
+    git(['config', '--local', '--replace-all', row.key, row.value], { cwd: root })
+    changed.push(row.key)
+  }
+  for (const key of FORBIDDEN_KEYS) gitMaybe(['config', '--local', '--unset-all', key], { cwd: root })
+  return changed
+}
+
+export function removeConfig(root: string): void {
+  for (const row of CONFIG_TABLE) gitMaybe(['config', '--local', '--unset-all', row.key], { cwd: root })
+  for (const section of CONFIG_SECTIONS) {
+    if (gitMaybe(['config', '--local', '--get-regexp', `^${section.replace(/[.-]/g, '\\$&')}\\.`], { cwd: root }) === null) {
+      gitMaybe(['config', '--local', '--remove-section', section], { cwd: root })
+    }
+  }
+}
+
+/** Rows of the table missing or different in this clone's config. */
+export function configDrift(root: string): string[] {
+  return CONFIG_TABLE.filter((row) => gitMaybe(['config', '--get', row.key], { cwd: root }) !== row.value).map((r) => r.key)
+}
+
+const pkt = (s: string): string => (s.length + 5).toString(16).padStart(4, '0') + s + '\n'
+
+/**
+ * Runs the registered filter command as git would and checks it completes the handshake.
+ * @returns null when it does, else what went wrong (its stderr).
+ */
+export function verifyHandshake(root: string): string | null {
+  const input = pkt('git-filter-client') + pkt('version=2') + '0000' + pkt('capability=clean') + pkt('capability=smudge') + '0000'
+  const result = spawnSync('/bin/sh', ['-c', `${LAUNCHER} filter-process`], { cwd: root, input, timeout: 30_000 })
+  const out = result.stdout?.toString('latin1') ?? ''
+  const expected = pkt('git-filter-server') + pkt('version=2') + '0000' + pkt('capability=clean') + pkt('capability=smudge') + '0000'
+  if (out === expected && result.status === 0) return null
+  return (result.stderr?.toString('utf8').trim() || `unexpected reply ${JSON.stringify(out.slice(0, 60))}`) + (result.error ? ` (${result.error.message})` : '')
+}
+
+export function isInstalled(paths: RepoPaths): boolean {
+  return existsSync(join(stateDir(paths), LAUNCHER_NAME))
+}

@@ -1,0 +1,98 @@
+/** Reading git objects: a persistent `git cat-file --batch`, and blob ids computed in-process. */
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
+import { createHash } from 'node:crypto'
+
+/** The id git gives a blob with these bytes, in the repository's object format. */
+export function blobId(content: Uint8Array, format: 'sha1' | 'sha256' = 'sha1'): string {
+  return createHash(format).update(`blob ${content.length}\0`).update(content).digest('hex')
+}
+
+export interface GitObject {
+  oid: string
+  type: string
+  content: Buffer
+}
+
+interface Pending {
+  resolve(value: GitObject | null): void
+  reject(error: Error): void
+}
+
+/**
+ * One `git cat-file --batch` process answering many lookups, in order.
+ * Specs are anything git understands: an oid, `:path` (the index), `HEAD:path`.
+ */
+export class CatFileBatch {
+  private child: ChildProcessWithoutNullStreams | null = null
+  private queue: Pending[] = []
+  private buffer: Buffer = Buffer.alloc(0)
+  /** why the last process ended early, for messages */
+  failure: Error | null = null
+
+  constructor(
+    private readonly cwd: string,
+    private readonly env: NodeJS.ProcessEnv = process.env,
+  ) {}
+
+  private start(): ChildProcessWithoutNullStreams {
+    if (this.child) return this.child
+    const child = spawn('git', ['cat-file', '--batch'], { cwd: this.cwd, env: this.env, stdio: ['pipe', 'pipe', 'pipe'] })
+    child.stdout.on('data', (data: Buffer) => {
+      this.buffer = this.buffer.length === 0 ? data : Buffer.concat([this.buffer, data])
+      this.parse()
+    })
+    child.stderr.resume()
+    const fail = (error: Error): void => {
+      if (this.child !== child) return
+      this.failure = error
+      this.child = null
+      this.buffer = Buffer.alloc(0)
+      for (const pending of this.queue.splice(0)) pending.reject(error)
+    }
+    child.on('error', fail)
+    child.on('close', () => fail(new Error('git cat-file --batch exited')))
+    child.stdin.on('error', () => {})
+    this.child = child
+    return child
+  }
+
+  private parse(): void {
+    for (;;) {
+      const pending = this.queue[0]
+      if (!pending) return
+      const eol = this.buffer.indexOf(10)
+      if (eol < 0) return
+      const header = this.buffer.subarray(0, eol).toString('utf8')
+      const parts = header.split(' ')
+      if (parts.length !== 3 || !/^\d+$/.test(parts[2] ?? '')) {
+        // "<spec> missing", "<spec> ambiguous", …: no object.
+        this.buffer = this.buffer.subarray(eol + 1)
+        this.queue.shift()
+        pending.resolve(null)
+        continue
+      }
+      const size = Number(parts[2])
+      if (this.buffer.length < eol + 1 + size + 1) return
+      const content = Buffer.from(this.buffer.subarray(eol + 1, eol + 1 + size))
+      this.buffer = this.buffer.subarray(eol + 1 + size + 1)
+      this.queue.shift()
+      pending.resolve({ oid: parts[0]!, type: parts[1]!, content })
+    }
+  }
+
+  /** The object named by `spec`, or null when git has none by that name. */
+  get(spec: string): Promise<GitObject | null> {
+    // A spec with a newline cannot be asked in batch mode; no secret path is worth that case.
+    if (spec.includes('\n')) return Promise.resolve(null)
+    const child = this.start()
+    return new Promise((resolve, reject) => {
+      this.queue.push({ resolve, reject })
+      child.stdin.write(spec + '\n')
+    })
+  }
+
+  close(): void {
+    this.child?.stdin.end()
+    this.child = null
+  }
+}

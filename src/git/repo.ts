@@ -1,0 +1,39 @@
+/** Where things are in the current repository: work tree, git dir, common dir, git-seal's state. */
+import { mkdirSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { UserError } from '../ui.js'
+import { GitError, git } from './run.js'
+
+export interface RepoPaths {
+  /** top of the work tree, or null in a bare repository */
+  top: string | null
+  /** this worktree's git dir (.git, or .git/worktrees/NAME) */
+  gitDir: string
+  /** the git dir shared by all linked worktrees: config, objects and git-seal's state live here */
+  commonDir: string
+}
+
+/**
+ * Paths of the repository containing `cwd`.
+ * @throws {UserError} when cwd is not inside a git repository.
+ */
+export function repoPaths(cwd: string = process.cwd()): RepoPaths {
+  let out: string
+  try {
+    // --show-toplevel fails in a bare repo, so ask for it last and separately.
+    out = git(['rev-parse', '--git-dir', '--git-common-dir', '--is-bare-repository'], { cwd })
+  } catch (e) {
+    if (e instanceof GitError) throw new UserError('not inside a git repository', "run this in a clone, or 'git init' first")
+    throw e
+  }
+  const [gitDir = '', commonDir = '', bare = ''] = out.split('\n')
+  const top = bare === 'true' ? null : git(['rev-parse', '--show-toplevel'], { cwd }).replace(/\n$/, '')
+  return { top, gitDir: resolve(cwd, gitDir), commonDir: resolve(cwd, commonDir) }
+}
+
+/** git-seal's per-clone state directory (shared by linked worktrees), created 0700 on demand. */
+export function stateDir(paths: RepoPaths, create = false): string {
+  const dir = join(paths.commonDir, 'git-seal')
+  if (create) mkdirSync(dir, { recursive: true, mode: 0o700 })
+  return dir
+}

@@ -1,0 +1,75 @@
+/**
+ * Running git. Hot paths (the filter, the guard) spawn git directly and batch their questions;
+ * simple-git is kept for commands off the hot path.
+ */
+import { spawn, spawnSync } from 'node:child_process'
+
+/** git exited non-zero; `stderr` holds what it said. */
+export class GitError extends Error {
+  override name = 'GitError'
+  constructor(
+    readonly args: string[],
+    readonly status: number | null,
+    readonly stderr: string,
+  ) {
+    super(`git ${args[0] ?? ''} failed${status === null ? '' : ` (exit ${status})`}: ${stderr.trim().split('\n')[0] ?? ''}`)
+  }
+}
+
+export interface GitOptions {
+  cwd?: string
+  input?: string | Uint8Array
+  env?: NodeJS.ProcessEnv
+  /** exit codes that are answers, not failures (e.g. 1 for `git diff --quiet`) */
+  okStatus?: number[]
+}
+
+/**
+ * Runs git synchronously and returns its stdout as bytes.
+ * @throws {GitError} when git exits with a status not listed in okStatus.
+ */
+export function gitBytes(args: string[], options: GitOptions = {}): Buffer {
+  const result = spawnSync('git', args, {
+    cwd: options.cwd,
+    input: options.input,
+    env: options.env ?? process.env,
+    maxBuffer: 1 << 30,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  })
+  if (result.error) throw result.error
+  const ok = result.status === 0 || (result.status !== null && (options.okStatus ?? []).includes(result.status))
+  if (!ok) throw new GitError(args, result.status, result.stderr.toString('utf8'))
+  return result.stdout
+}
+
+/** {@link gitBytes} decoded as UTF-8. */
+export function git(args: string[], options: GitOptions = {}): string {
+  return gitBytes(args, options).toString('utf8')
+}
+
+/** {@link git} with the trailing newline removed; null when git exits non-zero. */
+export function gitMaybe(args: string[], options: GitOptions = {}): string | null {
+  try {
+    return git(args, options).replace(/\n$/, '')
+  } catch (e) {
+    if (e instanceof GitError) return null
+    throw e
+  }
+}
+
+/** Runs git asynchronously (for long outputs in commands); resolves with stdout. */
+export function gitAsync(args: string[], options: GitOptions = {}): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('git', args, { cwd: options.cwd, env: options.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] })
+    const out: Buffer[] = []
+    const err: Buffer[] = []
+    child.stdout.on('data', (d: Buffer) => out.push(d))
+    child.stderr.on('data', (d: Buffer) => err.push(d))
+    child.on('error', reject)
+    child.on('close', (status) => {
+      if (status === 0 || (status !== null && (options.okStatus ?? []).includes(status))) resolve(Buffer.concat(out))
+      else reject(new GitError(args, status, Buffer.concat(err).toString('utf8')))
+    })
+    child.stdin.end(options.input ?? '')
+  })
+}

@@ -1,0 +1,36 @@
+/** Work-tree operations on secret files, done through git so its index stays consistent. */
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { filteredPaths, indexEntries, type IndexEntry } from './attributes.js'
+import { blobId } from './objects.js'
+import { gitBytes } from './run.js'
+
+/** Index entries (stage 0) of files git filters through git-seal. */
+export function secretEntries(root: string): IndexEntry[] {
+  const entries = indexEntries(root).filter((e) => e.stage === 0 && e.mode !== '160000')
+  const filtered = filteredPaths(root, entries)
+  return entries.filter((e) => filtered.has(e.path))
+}
+
+/**
+ * Secret files whose work-tree bytes are exactly the stored blob: still ciphertext as checked
+ * out without a key (or locked). Locally edited files never qualify, so they are never overwritten.
+ */
+export function filesHoldingStoredBytes(root: string, entries: IndexEntry[]): IndexEntry[] {
+  return entries.filter((e) => {
+    try {
+      return blobId(readFileSync(join(root, e.path))) === e.oid
+    } catch {
+      return false
+    }
+  })
+}
+
+/**
+ * Checks files out again through the filter. git judges "modified" by stat without running
+ * clean, so this is the only way to replace a work-tree file and keep `git status` clean.
+ */
+export function checkoutAgain(root: string, paths: string[]): void {
+  if (paths.length === 0) return
+  gitBytes(['checkout-index', '-f', '-z', '--stdin'], { cwd: root, input: paths.join('\0') + '\0' })
+}

@@ -1,0 +1,107 @@
+/**
+ * Whose private keys decrypt: the same sources sops reads, so one key setup serves both.
+ * Like sops, every source is read and every identity is tried:
+ *   SOPS_AGE_KEY       key text (several keys allowed)
+ *   SOPS_AGE_KEY_FILE  a key file
+ *   SOPS_AGE_KEY_CMD   a command printing keys (a password manager CLI…)
+ *   the default file   $XDG_CONFIG_HOME/sops/age/keys.txt (~/.config/sops/age/keys.txt), and on
+ *                      macOS also ~/Library/Application Support/sops/age/keys.txt (sops's default there)
+ * https://github.com/getsops/sops#encrypting-using-age
+ */
+import { execFileSync } from 'node:child_process'
+import { existsSync, readFileSync, statSync } from 'node:fs'
+import { homedir } from 'node:os'
+import { join } from 'node:path'
+import { parseIdentity, parseIdentityFile, identityToRecipient, type Identity } from '../age/index.js'
+
+export interface IdentitySet {
+  identities: Identity[]
+  /** the age1… recipient of each identity, to tell which secrets we can open */
+  recipients: string[]
+  /** where keys were found, for status and hints */
+  sources: string[]
+  /** sources that were set but unusable; each is a full sentence without key material */
+  problems: string[]
+}
+
+/** The default key file path sops uses on this system. */
+export function defaultKeyFile(env: NodeJS.ProcessEnv = process.env): string {
+  const base = env['XDG_CONFIG_HOME'] || join(env['HOME'] || homedir(), '.config')
+  return join(base, 'sops', 'age', 'keys.txt')
+}
+
+function defaultKeyFiles(env: NodeJS.ProcessEnv): string[] {
+  const files = [defaultKeyFile(env)]
+  if (process.platform === 'darwin' && !env['XDG_CONFIG_HOME']) {
+    files.push(join(env['HOME'] || homedir(), 'Library', 'Application Support', 'sops', 'age', 'keys.txt'))
+  }
+  return files
+}
+
+function addKeys(set: IdentitySet, text: string, source: string): void {
+  let lines: string[]
+  try {
+    lines = parseIdentityFile(text)
+  } catch (e) {
+    set.problems.push(`${source}: ${(e as Error).message}`)
+    return
+  }
+  if (lines.length === 0) {
+    set.problems.push(`${source}: holds no AGE-SECRET-KEY-1 line`)
+    return
+  }
+  for (const line of lines) {
+    try {
+      set.identities.push(parseIdentity(line))
+      set.recipients.push(identityToRecipient(line))
+    } catch (e) {
+      set.problems.push(`${source}: ${(e as Error).message}`)
+    }
+  }
+  set.sources.push(source)
+}
+
+function readKeyFile(set: IdentitySet, file: string, label: string): void {
+  let text: string
+  try {
+    const mode = statSync(file).mode
+    if ((mode & 0o077) !== 0) {
+      set.problems.push(`${label} ${file} is readable by others (mode ${(mode & 0o777).toString(8)}); run 'chmod 600 ${file}'`)
+    }
+    text = readFileSync(file, 'utf8')
+  } catch (e) {
+    set.problems.push(`${label} ${file} cannot be read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`)
+    return
+  }
+  addKeys(set, text, `${label} ${file}`)
+}
+
+/**
+ * Reads every identity source. Never throws: unusable sources are listed in `problems`, so a
+ * checkout carries on with whatever keys do work.
+ */
+export function loadIdentities(env: NodeJS.ProcessEnv = process.env): IdentitySet {
+  const set: IdentitySet = { identities: [], recipients: [], sources: [], problems: [] }
+  const keyText = env['SOPS_AGE_KEY']
+  if (keyText !== undefined) {
+    if (keyText.trim() === '') set.problems.push('SOPS_AGE_KEY is set but empty')
+    else addKeys(set, keyText, 'SOPS_AGE_KEY')
+  }
+  const keyFile = env['SOPS_AGE_KEY_FILE']
+  if (keyFile) readKeyFile(set, keyFile, 'SOPS_AGE_KEY_FILE')
+  const keyCmd = env['SOPS_AGE_KEY_CMD']
+  if (keyCmd) {
+    try {
+      // stdin is git's protocol stream: the command must not read it.
+      const out = execFileSync('/bin/sh', ['-c', keyCmd], { env, stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 })
+      addKeys(set, out.toString('utf8'), 'SOPS_AGE_KEY_CMD')
+    } catch (e) {
+      const status = (e as { status?: number }).status
+      set.problems.push(`SOPS_AGE_KEY_CMD failed${status === undefined ? '' : ` (exit ${status})`}`)
+    }
+  }
+  for (const file of defaultKeyFiles(env)) {
+    if (existsSync(file)) readKeyFile(set, file, 'key file')
+  }
+  return set
+}

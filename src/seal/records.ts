@@ -1,0 +1,52 @@
+/**
+ * Which recipients each blob was encrypted to. age headers do not name X25519 recipients, so
+ * `status` and `rekey` would otherwise not know whether a blob matches the config. An
+ * append-only JSON-lines file under the common git dir, shared by linked worktrees; each
+ * write is one `appendFileSync` of one line, which concurrent git commands cannot interleave.
+ */
+import { appendFileSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+
+export interface BlobRecord {
+  blob: string
+  format: 'age' | 'sops'
+  /** public recipient keys, as written in the config */
+  recipients: string[]
+}
+
+const FILE = 'blobs.jsonl'
+
+export class BlobRecords {
+  private cache: Map<string, BlobRecord> | null = null
+  constructor(private readonly dir: string) {}
+
+  /** Remembers a blob git-seal produced. Best effort: a read-only git dir must not fail `git add`. */
+  add(record: BlobRecord): void {
+    try {
+      appendFileSync(join(this.dir, FILE), JSON.stringify(record) + '\n', { mode: 0o600 })
+      this.cache?.set(record.blob, record)
+    } catch {
+      // Losing a record only makes status say "recipients unknown" for this blob.
+    }
+  }
+
+  get(blob: string): BlobRecord | undefined {
+    if (!this.cache) {
+      this.cache = new Map()
+      let text = ''
+      try {
+        text = readFileSync(join(this.dir, FILE), 'utf8')
+      } catch {}
+      for (const line of text.split('\n')) {
+        if (!line) continue
+        try {
+          const r = JSON.parse(line) as BlobRecord
+          if (typeof r.blob === 'string' && Array.isArray(r.recipients)) this.cache.set(r.blob, r)
+        } catch {
+          // a torn last line after a crash: skip it
+        }
+      }
+    }
+    return this.cache.get(blob)
+  }
+}

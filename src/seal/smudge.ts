@@ -1,0 +1,77 @@
+/**
+ * smudge: what the work tree gets for a stored secret. Never breaks a checkout: when the blob
+ * cannot be decrypted (no matching key, damaged, not ciphertext at all) its bytes are written
+ * unchanged and the file is named on stderr.
+ */
+import { AgeError, DecryptStream, decrypt, looksLikeAge } from '../age/index.js'
+import { NO_KEY_HINT, type SealContext } from './context.js'
+import { allChunks, concat, readHead, readRest } from './input.js'
+
+function why(e: unknown): { reason: string; hint?: string } {
+  if (e instanceof AgeError && e.code === 'no-identity') return { reason: 'none of your age identities can decrypt it', hint: NO_KEY_HINT }
+  if (e instanceof AgeError) return { reason: `damaged ciphertext (${e.message})`, hint: "the blob in git is damaged; restore it from another commit or re-add the plaintext" }
+  return { reason: (e as Error).message }
+}
+
+/**
+ * Decrypts one stored blob for the work tree.
+ * @param blobOid the blob's id when git sent it: a large file that fails to decrypt midway is
+ *   read again from the object store rather than kept twice in memory.
+ * Never throws for bad content; throws only when git's stream itself fails.
+ */
+export async function smudgeFile(ctx: SealContext, path: string, content: AsyncIterable<Uint8Array>, blobOid?: string): Promise<Uint8Array[]> {
+  const head = await readHead(content)
+  const first = concat(head.chunks, head.size)
+  const isAge = looksLikeAge(first)
+  if (ctx.locked || !isAge) {
+    // Not ciphertext: a file committed before its rule existed, or a locked clone. Kept as is;
+    // the guard and status point plaintext out.
+    const rest = await readRest(head)
+    return [first, ...rest]
+  }
+  if (ctx.identities().length === 0) {
+    ctx.report.keptAsStored(path, 'no age identity found', NO_KEY_HINT)
+    const rest = await readRest(head)
+    return [first, ...rest]
+  }
+  if (head.complete) {
+    try {
+      return [decrypt(first, ctx.identities())]
+    } catch (e) {
+      const { reason, hint } = why(e)
+      ctx.report.keptAsStored(path, reason, hint)
+      return [first]
+    }
+  }
+  // Large file: decrypt as it arrives; only verified chunks are released by DecryptStream.
+  const stream = new DecryptStream(ctx.identities())
+  const out: Uint8Array[] = []
+  const kept: Uint8Array[] | null = blobOid ? null : []
+  let failure: unknown = null
+  for await (const chunk of allChunks(head)) {
+    kept?.push(chunk)
+    if (failure) continue
+    try {
+      const piece = stream.update(chunk)
+      if (piece.length > 0) out.push(piece)
+    } catch (e) {
+      failure = e
+      out.length = 0
+    }
+  }
+  if (!failure) {
+    try {
+      out.push(stream.final())
+      return out
+    } catch (e) {
+      failure = e
+      out.length = 0
+    }
+  }
+  const { reason, hint } = why(failure)
+  ctx.report.keptAsStored(path, reason, hint)
+  if (kept) return kept
+  const original = await ctx.objects.get(blobOid!)
+  if (!original) throw new Error(`${path}: cannot read blob ${blobOid} back after a failed decryption`)
+  return [original.content]
+}
