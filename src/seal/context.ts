@@ -27,15 +27,16 @@ export class SealContext {
   constructor(
     readonly paths: RepoPaths,
     readonly root: string,
+    readonly env: NodeJS.ProcessEnv = process.env,
   ) {
     this.records = new BlobRecords(stateDir(paths))
-    this.objects = new CatFileBatch(root)
+    this.objects = new CatFileBatch(root, env)
   }
 
-  /** For the repository around the current directory (git runs filters at the top of the work tree). */
-  static open(cwd: string = process.cwd()): SealContext {
+  /** For the repository around `cwd` (git runs filters at the top of the work tree). */
+  static open(cwd: string = process.cwd(), env: NodeJS.ProcessEnv = process.env): SealContext {
     const paths = repoPaths(cwd)
-    return new SealContext(paths, paths.top ?? cwd)
+    return new SealContext(paths, paths.top ?? cwd, env)
   }
 
   /** `git-seal lock` leaves ciphertext in the work tree even when a key is at hand. */
@@ -69,7 +70,7 @@ export class SealContext {
 
   identitySet(): IdentitySet {
     if (!this.identityCache) {
-      this.identityCache = loadIdentities()
+      this.identityCache = loadIdentities(this.env)
       for (const problem of this.identityCache.problems) warning(problem)
     }
     return this.identityCache

@@ -11,10 +11,13 @@ export class SmudgeReport {
   private named = 0
   private unnamed = 0
   private hints = new Set<string>()
+  /** every file kept as stored in this process, for status and tests */
+  readonly kept: { path: string; why: string }[] = []
 
   /** A file kept as ciphertext (or as stored); `why` says why, without any secret. */
   keptAsStored(path: string, why: string, hint?: string): void {
     if (hint) this.hints.add(hint)
+    this.kept.push({ path, why })
     if (this.named < MAX_NAMED) {
       this.named++
       warning(`${path}: ${why}; kept as stored`)

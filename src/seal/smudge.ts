@@ -23,11 +23,11 @@ export async function smudgeFile(ctx: SealContext, path: string, content: AsyncI
   const head = await readHead(content)
   const first = concat(head.chunks, head.size)
   const isAge = looksLikeAge(first)
-  if (ctx.locked || !isAge) {
-    // Not ciphertext: a file committed before its rule existed, or a locked clone. Kept as is;
-    // the guard and status point plaintext out.
-    const rest = await readRest(head)
-    return [first, ...rest]
+  if (ctx.locked) return [first, ...(await readRest(head))]
+  if (!isAge) {
+    // Not ciphertext: committed before its rule existed, or from a clone without git-seal.
+    ctx.report.keptAsStored(path, 'stored in git without encryption', `run 'git add -- ${path}' and commit to store it encrypted (its history still holds the plaintext)`)
+    return [first, ...(await readRest(head))]
   }
   if (ctx.identities().length === 0) {
     ctx.report.keptAsStored(path, 'no age identity found', NO_KEY_HINT)

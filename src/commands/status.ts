@@ -1,0 +1,126 @@
+/**
+ * `git-seal status [--json]`: every secret path, whether the index holds ciphertext, whether
+ * my identities can open it, who it is configured for, and what is wrong.
+ * Exit status: 0 when there are no problems, 1 otherwise (so scripts and CI can use it).
+ */
+import { existsSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { decrypt, looksLikeAge } from '../age/index.js'
+import { CONFIG_FILE, attributesUpToDate, effectiveFormat, matchingSecrets, type SealConfig } from '../config/index.js'
+import { checkAttr } from '../git/attributes.js'
+import { repoPaths } from '../git/repo.js'
+import { gitBytes } from '../git/run.js'
+import { configDrift } from '../git/install.js'
+import { SealContext } from '../seal/context.js'
+import { UserError, printResult } from '../ui.js'
+
+export interface SecretStatus {
+  path: string
+  secret: string | null
+  group: string | null
+  format: 'age' | 'sops' | null
+  index: 'ciphertext' | 'plaintext' | 'absent'
+  decryptable: boolean | null
+  recipients: string[]
+  problems: string[]
+}
+
+export interface StatusReport {
+  secrets: SecretStatus[]
+  problems: string[]
+}
+
+/** Index and work-tree paths (tracked, plus untracked not ignored). */
+function candidatePaths(root: string): string[] {
+  const out = gitBytes(['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: root }).toString('utf8')
+  return [...new Set(out.split('\0').filter(Boolean))]
+}
+
+export async function collectStatus(ctx: SealContext, config: SealConfig): Promise<StatusReport> {
+  const root = ctx.root
+  const problems: string[] = []
+  const attributesFile = join(root, '.gitattributes')
+  const attributes = existsSync(attributesFile) ? readFileSync(attributesFile, 'utf8') : ''
+  if (!attributesUpToDate(attributes, config)) problems.push(`.gitattributes does not match ${CONFIG_FILE}: run 'git-seal sync'`)
+  const drift = configDrift(root)
+  if (drift.length > 0) problems.push(`the filter is not installed in this clone (${drift.join(', ')}): run 'git-seal install'`)
+
+  const paths = candidatePaths(root)
+  const filters = checkAttr(root, 'filter', paths)
+  const secrets: SecretStatus[] = []
+  for (const path of paths) {
+    const rules = matchingSecrets(config, path)
+    const filtered = filters.get(path) === 'git-seal'
+    if (rules.length === 0 && !filtered) continue
+    const rule = rules[0] ?? null
+    const entry: SecretStatus = {
+      path,
+      secret: rule?.name ?? null,
+      group: rule?.group ?? null,
+      format: rule ? effectiveFormat(rule, path) : null,
+      index: 'absent',
+      decryptable: null,
+      recipients: rule ? rule.recipients.map((r) => r.name) : [],
+      problems: [],
+    }
+    if (rules.length > 1) entry.problems.push(`matched by ${rules.length} secrets: ${rules.map((r) => `${r.name} (group ${r.group})`).join(', ')}`)
+    if (rules.length === 0) entry.problems.push(`has filter=git-seal but no secret in ${CONFIG_FILE} matches it`)
+    if (rules.length > 0 && !filtered) entry.problems.push(`not marked filter=git-seal in .gitattributes: it would be committed in plaintext`)
+    const blob = await ctx.objects.get(`:${path}`)
+    if (blob) {
+      if (looksLikeAge(blob.content)) {
+        entry.index = 'ciphertext'
+        if (ctx.identities().length === 0) entry.decryptable = false
+        else {
+          try {
+            decrypt(blob.content, ctx.identities())
+            entry.decryptable = true
+          } catch {
+            entry.decryptable = false
+          }
+        }
+        const record = ctx.records.get(blob.oid)
+        if (rule && record) {
+          const configured = new Set(rule.recipients.map((r) => r.key))
+          const recorded = new Set(record.recipients)
+          const added = [...configured].filter((k) => !recorded.has(k))
+          const removed = [...recorded].filter((k) => !configured.has(k))
+          if (added.length || removed.length) entry.problems.push(`encrypted to other recipients than configured (${added.length} to add, ${removed.length} to remove): run 'git-seal rekey'`)
+        }
+      } else {
+        entry.index = 'plaintext'
+        entry.problems.push(`staged in plaintext: run 'git add -- ${path}' with git-seal installed`)
+      }
+    }
+    secrets.push(entry)
+  }
+  return { secrets, problems }
+}
+
+function table(report: StatusReport): string {
+  const lines: string[] = []
+  for (const s of report.secrets) {
+    const open = s.decryptable === null ? '-' : s.decryptable ? 'yes' : 'no'
+    lines.push(`${s.path}\t${s.secret ?? '?'}${s.group ? ` (${s.group})` : ''}\t${s.format ?? '?'}\tindex: ${s.index}\tdecryptable: ${open}\trecipients: ${s.recipients.join(', ') || '-'}`)
+    for (const p of s.problems) lines.push(`  problem: ${p}`)
+  }
+  if (report.secrets.length === 0) lines.push('no secret files')
+  for (const p of report.problems) lines.push(`problem: ${p}`)
+  return lines.join('\n')
+}
+
+export async function run(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { json: { type: 'boolean' } } })
+  const paths = repoPaths()
+  if (!paths.top) throw new UserError('git-seal needs a work tree; this repository is bare')
+  const ctx = new SealContext(paths, paths.top)
+  try {
+    const report = await collectStatus(ctx, ctx.config())
+    printResult(values.json ? JSON.stringify(report, null, 2) : table(report))
+    const bad = report.problems.length > 0 || report.secrets.some((s) => s.problems.length > 0)
+    return bad ? 1 : 0
+  } finally {
+    ctx.close()
+  }
+}
