@@ -12,6 +12,7 @@ import { gitMaybe } from '../git/run.js'
 import { defaultKeyFile, loadIdentities } from '../keys/identities.js'
 import { writeNewKeyFile } from '../keys/keyfile.js'
 import { UserError, info, warning } from '../ui.js'
+import { addHuskyLine, hooksLocation } from '../git/hooks.js'
 import { install } from './install.js'
 import { syncAttributes } from './sync.js'
 
@@ -50,6 +51,8 @@ export function run(args: string[]): number {
     info(`wrote ${CONFIG_FILE} with you as admin (${recipient})`)
   }
   if (syncAttributes(root)) info('wrote the git-seal block in .gitattributes')
+  const husky = hooksLocation(root).husky
+  if (husky && addHuskyLine(husky)) info('added the git-seal guard to .husky/pre-commit; commit it')
   install()
   info(`next: edit ${CONFIG_FILE}, then 'git add ${CONFIG_FILE} .gitattributes' and commit`)
   return 0

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { CONFIG_FILE, attributesUpToDate, loadConfig } from '../config/index.js'
 import { installFiles, verifyHandshake, writeConfig } from '../git/install.js'
+import { HUSKY_LINE, installHook } from '../git/hooks.js'
 import { repoPaths } from '../git/repo.js'
 import { checkoutAgain, filesHoldingStoredBytes, secretEntries } from '../git/worktree.js'
 import { loadIdentities } from '../keys/identities.js'
@@ -32,6 +33,10 @@ export function install(options: InstallOptions = {}): void {
     throw new UserError(`the installed filter does not start: ${failure}`, "fix the problem above and run 'git-seal install' again; meanwhile 'git -c filter.git-seal.required=false' gets git past it")
   }
   if (changed.length > 0) say(`registered the filter in ${join(paths.commonDir, 'config')}`)
+  const hook = installHook(root)
+  if (hook === 'installed') say('installed the pre-commit guard')
+  if (hook === 'chained') say('installed the pre-commit guard; your existing pre-commit hook runs after it')
+  if (hook === 'husky-missing') warning('husky manages hooks here, and .husky/pre-commit does not run the git-seal guard', `add this line to .husky/pre-commit and commit it: ${HUSKY_LINE}`)
 
   const config = loadConfig(root)
   if (config) {

@@ -1,0 +1,76 @@
+/**
+ * `git-seal guard` (the pre-commit hook): refuses a commit whose index holds a secret in
+ * plaintext, a .gitattributes that does not match the config, or an invalid config.
+ * Checks the index git is committing (GIT_INDEX_FILE: `commit -a` and `commit PATH` use a
+ * temporary one). Batched: one diff, one check-attr, one cat-file, whatever the number of files.
+ */
+import { parseConfig, CONFIG_FILE, attributesUpToDate, type SealConfig } from '../config/index.js'
+import { checkAttr } from '../git/attributes.js'
+import { CatFileBatch } from '../git/objects.js'
+import { repoPaths } from '../git/repo.js'
+import { gitBytes, gitMaybe } from '../git/run.js'
+import { findPlaintext, isSecretPath } from '../seal/check.js'
+import { UserError, error, printHint } from '../ui.js'
+
+const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904'
+
+/** Staged additions and modifications: [path, blob oid]. */
+function stagedBlobs(root: string): { path: string; oid: string }[] {
+  const head = gitMaybe(['rev-parse', '--verify', '-q', 'HEAD'], { cwd: root }) ?? EMPTY_TREE
+  const out = gitBytes(['diff-index', '--cached', '-z', '--no-renames', '--diff-filter=ACMRT', head], { cwd: root }).toString('utf8')
+  const fields = out.split('\0')
+  const staged: { path: string; oid: string }[] = []
+  // ":oldmode newmode oldoid newoid status" NUL path NUL
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    const meta = fields[i]!.split(' ')
+    const mode = meta[1]
+    if (mode === '160000' || mode === '120000') continue // submodules and symlinks hold no content of ours
+    staged.push({ path: fields[i + 1]!, oid: meta[3]! })
+  }
+  return staged
+}
+
+export async function run(args: string[]): Promise<number> {
+  if (args.length > 0) throw new UserError('usage: git-seal guard')
+  const root = repoPaths().top
+  if (!root) return 0
+  const problems: { message: string; hint?: string }[] = []
+
+  const configText = gitMaybe(['cat-file', 'blob', `:${CONFIG_FILE}`], { cwd: root })
+  let config: SealConfig | null = null
+  if (configText !== null) {
+    try {
+      config = parseConfig(configText, CONFIG_FILE)
+    } catch (e) {
+      problems.push({ message: `the staged ${CONFIG_FILE} is invalid: ${(e as Error).message}`, hint: `fix ${CONFIG_FILE} and 'git add' it again` })
+    }
+    const attributes = gitMaybe(['cat-file', 'blob', ':.gitattributes'], { cwd: root }) ?? ''
+    if (config && !attributesUpToDate(attributes, config)) {
+      problems.push({ message: `the staged .gitattributes does not match ${CONFIG_FILE}`, hint: "run 'git-seal sync' and 'git add .gitattributes'" })
+    }
+  }
+
+  const staged = stagedBlobs(root)
+  const filters = checkAttr(root, 'filter', staged.map((s) => s.path), true)
+  const secrets = staged.filter((s) => isSecretPath(config, s.path, filters.get(s.path) === 'git-seal'))
+  const objects = new CatFileBatch(root)
+  try {
+    for (const finding of await findPlaintext(objects, secrets)) {
+      problems.push({
+        message: `${finding.path} is staged in plaintext`,
+        hint: "run 'git-seal install', then 'git add' the files named above again (a secret ever pushed in plaintext must be rotated)",
+      })
+    }
+  } finally {
+    objects.close()
+  }
+  if (problems.length === 0) return 0
+  const hints = new Set<string>()
+  for (const p of problems) {
+    error(p.message)
+    if (p.hint) hints.add(p.hint)
+  }
+  for (const h of hints) printHint(h)
+  error('commit refused: no plaintext secret may enter history')
+  return 1
+}

@@ -1,0 +1,66 @@
+/**
+ * `git-seal merge %O %A %B %L %P` (merge.git-seal.driver): merges the plaintext of the three
+ * versions with `git merge-file` and writes the result to %A re-encrypted: git stores what %A
+ * holds as a blob without running clean, so it must be ciphertext even on conflict. On
+ * conflict the encrypted text carries the markers; checkout smudges it into a readable file.
+ * https://git-scm.com/docs/gitattributes#_defining_a_custom_merge_driver
+ *
+ * The three plaintexts exist on disk only inside a 0700 directory under the git dir, removed
+ * before this process exits. Rebase, cherry-pick and stash pop come through here too.
+ */
+import { spawnSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { encrypt } from '../age/index.js'
+import { stateDir } from '../git/repo.js'
+import { SealContext } from '../seal/context.js'
+import { openStored } from '../seal/stored.js'
+import { equalBytes } from '../seal/input.js'
+import { UserError, error } from '../ui.js'
+
+export async function run(args: string[]): Promise<number> {
+  const [base, ours, theirs, markerSize = '7', path] = args
+  if (base === undefined || ours === undefined || theirs === undefined || path === undefined) {
+    throw new UserError('usage: git-seal merge BASE OURS THEIRS MARKER-SIZE PATH')
+  }
+  const ctx = SealContext.open()
+  const stored = { base: readFileSync(base), ours: readFileSync(ours), theirs: readFileSync(theirs) }
+  const plain: Record<keyof typeof stored, Uint8Array> = { base: new Uint8Array(), ours: new Uint8Array(), theirs: new Uint8Array() }
+  try {
+    for (const side of ['base', 'ours', 'theirs'] as const) {
+      try {
+        plain[side] = openStored(path, stored[side], ctx.identities())
+      } catch (e) {
+        error(`${path}: cannot decrypt the ${side} version to merge it (${(e as Error).message})`, "git keeps our version and reports a conflict; get the key, then 'git checkout --merge -- " + path + "'")
+        return 1
+      }
+    }
+    const { merged, conflicts } = mergeText(ctx, plain, Number(markerSize))
+    // Reuse a side's ciphertext when the result equals it: stable blobs, smaller diffs.
+    let out: Uint8Array
+    if (equalBytes(merged, plain.ours)) out = stored.ours
+    else if (equalBytes(merged, plain.theirs) && conflicts === 0) out = stored.theirs
+    else out = encrypt(merged, ctx.recipientsFor(ctx.secretFor(path)))
+    writeFileSync(ours, out)
+    return conflicts === 0 ? 0 : 1
+  } finally {
+    for (const side of Object.values(plain)) if (side.length) side.fill?.(0)
+    ctx.close()
+  }
+}
+
+function mergeText(ctx: SealContext, plain: Record<'base' | 'ours' | 'theirs', Uint8Array>, markerSize: number): { merged: Buffer; conflicts: number } {
+  const dir = mkdtempSync(join(stateDir(ctx.paths, true), 'merge-'))
+  try {
+    for (const side of ['base', 'ours', 'theirs'] as const) writeFileSync(join(dir, side), plain[side], { mode: 0o600 })
+    const result = spawnSync(
+      'git',
+      ['merge-file', '-p', `--marker-size=${Number.isFinite(markerSize) ? markerSize : 7}`, '-L', 'ours', '-L', 'base', '-L', 'theirs', join(dir, 'ours'), join(dir, 'base'), join(dir, 'theirs')],
+      { cwd: ctx.root, maxBuffer: 1 << 30 },
+    )
+    if (result.status === null || result.status > 127) throw new Error(`git merge-file failed: ${result.stderr?.toString() ?? ''}`)
+    return { merged: result.stdout, conflicts: result.status }
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}

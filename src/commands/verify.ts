@@ -1,0 +1,158 @@
+/**
+ * `git-seal verify [REV-RANGE] [--all]` and `git-seal verify --pre-receive`: the guarantee that
+ * does not depend on hooks (not cloned, skipped by --no-verify). Walks commits and checks that
+ * every secret blob they add is ciphertext; exits 1 naming commit and path for each one that is
+ * not. Needs no key.
+ *
+ * A path is a secret when the config of its own commit says so, or when the reference config
+ * (HEAD's, or for pre-receive the branch being updated) does: deleting the rule in the same
+ * push does not let a plaintext secret through.
+ */
+import { readFileSync } from 'node:fs'
+import { parseArgs } from 'node:util'
+import { CONFIG_FILE, parseConfig, type SealConfig } from '../config/index.js'
+import { CatFileBatch } from '../git/objects.js'
+import { gitBytes, gitMaybe } from '../git/run.js'
+import { findPlaintext, isSecretPath, type BlobToCheck } from '../seal/check.js'
+import { UserError, error, info, printHint, warning } from '../ui.js'
+
+const ZERO = /^0+$/
+
+interface CommitChanges {
+  commit: string
+  blobs: { path: string; oid: string }[]
+}
+
+/** Blobs each commit adds or modifies, from one `git log --raw` (merges against each parent). */
+function changesIn(revArgs: string[], cwd: string): CommitChanges[] {
+  const out = gitBytes(['log', '-z', '--raw', '-m', '--no-renames', '--no-abbrev', '--diff-filter=ACMRT', '--format=commit %H', ...revArgs, '--'], { cwd }).toString('utf8')
+  const commits: CommitChanges[] = []
+  let current: CommitChanges | null = null
+  const fields = out.split('\0')
+  for (let i = 0; i < fields.length; i++) {
+    let field = fields[i]!.replace(/^\n+/, '')
+    if (field.startsWith('commit ')) {
+      const nl = field.indexOf('\n')
+      const commit = (nl < 0 ? field : field.slice(0, nl)).slice('commit '.length)
+      current = commits.at(-1)?.commit === commit ? commits.at(-1)! : { commit, blobs: [] }
+      if (commits.at(-1) !== current) commits.push(current)
+      if (nl < 0) continue
+      field = field.slice(nl + 1).replace(/^\n+/, '')
+    }
+    if (field.startsWith(':') && current) {
+      const meta = field.slice(1).split(' ')
+      const path = fields[++i] ?? ''
+      if (meta[1] === '160000' || meta[1] === '120000') continue
+      current.blobs.push({ path, oid: meta[3]! })
+    }
+  }
+  return commits
+}
+
+/** Configs by blob id of .gitseal.yaml, parsed once each; an invalid one counts as none. */
+class ConfigCache {
+  private byOid = new Map<string, SealConfig | null>()
+  constructor(private readonly cwd: string) {}
+  at(rev: string): SealConfig | null {
+    const oid = gitMaybe(['rev-parse', '-q', '--verify', `${rev}:${CONFIG_FILE}`], { cwd: this.cwd })
+    if (!oid) return null
+    if (!this.byOid.has(oid)) {
+      let config: SealConfig | null = null
+      try {
+        config = parseConfig(gitBytes(['cat-file', 'blob', oid], { cwd: this.cwd }).toString('utf8'), `${rev}:${CONFIG_FILE}`)
+      } catch (e) {
+        warning(`${rev.slice(0, 12)}:${CONFIG_FILE} is invalid (${(e as Error).message.split('\n')[0]}); using the reference config there`)
+      }
+      this.byOid.set(oid, config)
+    }
+    return this.byOid.get(oid) ?? null
+  }
+}
+
+async function check(cwd: string, revArgs: string[], reference: (SealConfig | null)[]): Promise<number> {
+  const configs = new ConfigCache(cwd)
+  const objects = new CatFileBatch(cwd)
+  const checked = new Map<string, boolean>()
+  let findings = 0
+  let commits = 0
+  try {
+    for (const change of changesIn(revArgs, cwd)) {
+      commits++
+      const own = configs.at(change.commit)
+      const candidates: BlobToCheck[] = change.blobs.filter((b) => [own, ...reference].some((c) => c !== null && isSecretPath(c, b.path)))
+      for (const f of await findPlaintext(objects, candidates, checked)) {
+        error(`commit ${change.commit.slice(0, 12)}: ${f.path} holds a secret in plaintext (blob ${f.oid.slice(0, 12)})`)
+        findings++
+      }
+    }
+  } finally {
+    objects.close()
+  }
+  if (findings > 0) {
+    printHint('a plaintext secret in history is exposed to everyone with the repository: rotate it, then rewrite history (git filter-repo) if you must')
+    return 1
+  }
+  info(`verified ${commits} commit(s): no secret stored in plaintext`)
+  return 0
+}
+
+/** Reads `old new ref` lines (a pre-receive hook's stdin) and checks every commit each push adds. */
+async function preReceive(cwd: string, input: string): Promise<number> {
+  let status = 0
+  for (const line of input.split('\n')) {
+    const [oldRev, newRev, ref] = line.trim().split(' ')
+    if (!oldRev || !newRev || !ref || ZERO.test(newRev)) continue
+    const configs = new ConfigCache(cwd)
+    const reference = ZERO.test(oldRev) ? [] : [configs.at(oldRev)]
+    // New commits only: reachable from the pushed tip and from no existing ref.
+    const range = ZERO.test(oldRev) ? [newRev, '--not', '--all'] : [newRev, `^${oldRev}`, '--not', '--all']
+    if ((await check(cwd, range, reference)) !== 0) {
+      error(`push to ${ref} rejected`)
+      status = 1
+    }
+  }
+  return status
+}
+
+export async function run(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { all: { type: 'boolean' }, 'pre-receive': { type: 'boolean' } } })
+  const cwd = process.cwd()
+  if (values['pre-receive']) return preReceive(cwd, readFileSync(0, 'utf8'))
+  if (positionals.length > 1) throw new UserError('usage: git-seal verify [REV-RANGE] [--all]')
+  const configs = new ConfigCache(cwd)
+  const head = gitMaybe(['rev-parse', '-q', '--verify', 'HEAD'], { cwd })
+  if (!head && !values.all && positionals.length === 0) {
+    info('no commits yet: nothing to verify')
+    return 0
+  }
+  const reference = head ? [configs.at('HEAD')] : []
+  if (values.all) return check(cwd, ['--all'], reference)
+  if (positionals[0]) return check(cwd, [positionals[0]], reference)
+  // Default: every secret path in HEAD as it stands.
+  return checkTree(cwd, reference[0] ?? null)
+}
+
+async function checkTree(cwd: string, config: SealConfig | null): Promise<number> {
+  const out = gitBytes(['ls-tree', '-r', '-z', 'HEAD'], { cwd }).toString('utf8')
+  const blobs: BlobToCheck[] = []
+  for (const record of out.split('\0')) {
+    if (!record) continue
+    const tab = record.indexOf('\t')
+    const [mode, type, oid] = record.slice(0, tab).split(' ')
+    const path = record.slice(tab + 1)
+    if (type === 'blob' && mode !== '120000' && oid && isSecretPath(config, path)) blobs.push({ path, oid })
+  }
+  const objects = new CatFileBatch(cwd)
+  try {
+    const findings = await findPlaintext(objects, blobs)
+    for (const f of findings) error(`HEAD: ${f.path} holds a secret in plaintext`)
+    if (findings.length > 0) {
+      printHint("run 'git-seal install' and 'git add' them again, then commit; rotate them: the plaintext stays in history ('git-seal verify --all' lists where)")
+      return 1
+    }
+  } finally {
+    objects.close()
+  }
+  info(`verified ${blobs.length} secret file(s) in HEAD: all encrypted`)
+  return 0
+}

@@ -1,0 +1,43 @@
+/**
+ * The plaintext check shared by the guard (the index) and verify (history): given paths and
+ * their blobs, which secrets are stored in plaintext. Batched: one cat-file process, every
+ * lookup pipelined.
+ */
+import { matchingSecrets, type SealConfig } from '../config/index.js'
+import type { CatFileBatch } from '../git/objects.js'
+import { isCiphertext } from './stored.js'
+
+export interface BlobToCheck {
+  path: string
+  oid: string
+  /** true when .gitattributes marks it filter=git-seal, whatever the config says */
+  filtered?: boolean
+}
+
+export interface PlaintextFinding {
+  path: string
+  oid: string
+}
+
+/** Paths that are secrets by the config or by their filter attribute. */
+export function isSecretPath(config: SealConfig | null, path: string, filtered = false): boolean {
+  return filtered || (config !== null && matchingSecrets(config, path).length > 0)
+}
+
+/**
+ * Blobs among `blobs` that are not ciphertext. `checked` remembers oids across calls (a blob
+ * judged once need not be read again).
+ */
+export async function findPlaintext(objects: CatFileBatch, blobs: BlobToCheck[], checked = new Map<string, boolean>()): Promise<PlaintextFinding[]> {
+  const pending = blobs.map(async (b) => {
+    let ok = checked.get(b.oid)
+    if (ok === undefined) {
+      const object = await objects.get(b.oid)
+      // A missing object (a partial clone) cannot be judged here; it is not flagged.
+      ok = object === null || object.type !== 'blob' || isCiphertext(b.path, object.content)
+      checked.set(b.oid, ok)
+    }
+    return ok ? null : { path: b.path, oid: b.oid }
+  })
+  return (await Promise.all(pending)).filter((f): f is PlaintextFinding => f !== null)
+}
