@@ -1,0 +1,2 @@
+/** `git-seal unlock`: see lock.ts. */
+export { unlock as run } from './lock.js'
