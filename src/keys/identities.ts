@@ -85,7 +85,8 @@ export function loadIdentities(env: NodeJS.ProcessEnv = process.env): IdentitySe
   const keyText = env['SOPS_AGE_KEY']
   if (keyText !== undefined) {
     if (keyText.trim() === '') set.problems.push('SOPS_AGE_KEY is set but empty')
-    else addKeys(set, keyText, 'SOPS_AGE_KEY')
+    // sops accepts several keys separated by any whitespace, not only newlines
+    else addKeys(set, keyText.split('\n').filter((l) => !l.trimStart().startsWith('#')).join(' ').split(/\s+/).filter(Boolean).join('\n'), 'SOPS_AGE_KEY')
   }
   const keyFile = env['SOPS_AGE_KEY_FILE']
   if (keyFile) readKeyFile(set, keyFile, 'SOPS_AGE_KEY_FILE')

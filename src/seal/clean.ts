@@ -3,71 +3,79 @@
  * `git-seal clean`, the merge driver and rekey.
  *
  * Rules, in order:
- * 1. Input that already is ciphertext (a well-formed age header) passes through unchanged: no key
- *    needed, so keyless clones and damaged blobs stay exactly as they are.
+ * 1. Input that already is ciphertext (a well-formed age header, or a complete sops document)
+ *    passes through unchanged: no key needed, so keyless clones and damaged blobs stay as they are.
  * 2. Plaintext equal to what the index blob (then HEAD's) decrypts to gets that blob's bytes
- *    again: age is randomised, and without this every touched secret would look modified.
- * 3. Otherwise encrypt to the secret's recipients as configured now.
+ *    again, whatever its format and whatever the config says now: age is randomised, and
+ *    without this every touched secret would look modified. Recipient and format changes reach
+ *    unchanged files only through `rekey`.
+ * 3. Otherwise encrypt to the secret's recipients as configured now, in the rule's format.
  * Any failure throws, so git fails the add: plaintext is never staged.
  */
 import { createHash } from 'node:crypto'
-import { DecryptStream, EncryptStream, decrypt, encrypt, looksLikeAge } from '../age/index.js'
+import { DecryptStream, EncryptStream, encrypt, looksLikeAge } from '../age/index.js'
+import { effectiveFormat } from '../config/index.js'
 import { blobId } from '../git/objects.js'
 import type { SealContext } from './context.js'
 import { allChunks, concat, equalBytes, readHead, readRest } from './input.js'
+import { encryptForSops, sopsRecipient } from './sops.js'
+import { isCiphertext, openStored, storedKind } from './stored.js'
 
-/** Blobs that may hold the previous version of `path`: the index, then HEAD. */
+/** Stored versions of `path` that are encrypted: the index's, then HEAD's (fetched together). */
 async function previousBlobs(ctx: SealContext, path: string): Promise<Uint8Array[]> {
+  const objects = await Promise.all([ctx.objects.get(`:${path}`), ctx.objects.get(`HEAD:${path}`)])
   const found: Uint8Array[] = []
   const seen = new Set<string>()
-  for (const spec of [`:${path}`, `HEAD:${path}`]) {
-    const object = await ctx.objects.get(spec)
+  for (const object of objects) {
     if (!object || object.type !== 'blob' || seen.has(object.oid)) continue
     seen.add(object.oid)
-    if (looksLikeAge(object.content)) found.push(object.content)
+    if (storedKind(path, object.content) !== 'plaintext') found.push(object.content)
   }
   return found
 }
 
-function tryDecrypt(ctx: SealContext, blob: Uint8Array): Uint8Array | null {
+function tryOpen(ctx: SealContext, path: string, blob: Uint8Array): Uint8Array | null {
   try {
-    return decrypt(blob, ctx.identities())
+    return openStored(path, blob, ctx.identities())
   } catch {
     return null
   }
 }
 
-function record(ctx: SealContext, ciphertext: Uint8Array, keys: string[]): void {
-  ctx.records.add({ blob: blobId(ciphertext), format: 'age', recipients: keys })
-}
-
 /**
  * Encrypts one file for the index.
- * @throws {UserError|ConfigError|AgeError} when the file cannot be encrypted; git then fails the add.
+ * @throws {UserError|ConfigError|AgeError|SopsError} when the file cannot be encrypted; git then fails the add.
  */
 export async function cleanFile(ctx: SealContext, path: string, content: AsyncIterable<Uint8Array>): Promise<Uint8Array[]> {
   const head = await readHead(content)
   const first = concat(head.chunks, head.size)
   if (looksLikeAge(first)) return [first, ...(await readRest(head))]
+  if (head.complete && isCiphertext(path, first)) return [first]
 
   const rule = ctx.secretFor(path)
-  const recipients = ctx.recipientsFor(rule)
-  const keys = rule.recipients.map((r) => r.key)
-  if (head.complete) {
-    const hasKey = ctx.identities().length > 0
-    if (hasKey) {
-      for (const blob of await previousBlobs(ctx, path)) {
-        const previous = tryDecrypt(ctx, blob)
-        if (previous && equalBytes(previous, first)) return [blob]
-      }
-    }
-    const out = encrypt(first, recipients)
-    record(ctx, out, keys)
-    return [out]
-  }
+  const format = effectiveFormat(rule, path)
+  if (!head.complete && format === 'age') return cleanLarge(ctx, path, head, rule)
+  const input = head.complete ? first : concat([first, ...(await readRest(head))])
 
-  // Large file: encrypt as it arrives, so memory holds the ciphertext and not both copies.
-  const stream = new EncryptStream(recipients)
+  const previous = ctx.identities().length > 0 ? await previousBlobs(ctx, path) : []
+  for (const blob of previous) {
+    const opened = tryOpen(ctx, path, blob)
+    if (opened && equalBytes(opened, input)) return [blob]
+  }
+  let out: Uint8Array
+  if (format === 'sops') {
+    const lastSops = previous.find((b) => storedKind(path, b) === 'sops') ?? null
+    out = encryptForSops(ctx, path, input, rule, lastSops)
+  } else {
+    out = encrypt(input, ctx.recipientsFor(rule))
+  }
+  ctx.records.add({ blob: blobId(out), format, recipients: rule.recipients.map((r) => (format === 'sops' ? sopsRecipient(r.key) : r.key)) })
+  return [out]
+}
+
+/** Large age files: encrypt as they arrive, so memory holds the ciphertext and not both copies. */
+async function cleanLarge(ctx: SealContext, path: string, head: Awaited<ReturnType<typeof readHead>>, rule: ReturnType<SealContext['secretFor']>): Promise<Uint8Array[]> {
+  const stream = new EncryptStream(ctx.recipientsFor(rule))
   const digest = createHash('sha256')
   const out: Uint8Array[] = []
   for await (const chunk of allChunks(head)) {
@@ -79,14 +87,13 @@ export async function cleanFile(ctx: SealContext, path: string, content: AsyncIt
   const hash = digest.digest()
   if (ctx.identities().length > 0) {
     for (const blob of await previousBlobs(ctx, path)) {
-      if (equalBytes(plaintextHash(ctx, blob) ?? Buffer.alloc(0), hash)) return [blob]
+      if (looksLikeAge(blob) && equalBytes(plaintextHash(ctx, blob) ?? Buffer.alloc(0), hash)) return [blob]
     }
   }
   const whole = concat(out)
-  record(ctx, whole, keys)
+  ctx.records.add({ blob: blobId(whole), format: 'age', recipients: rule.recipients.map((r) => r.key) })
   return [whole]
 }
-
 
 /** SHA-256 of what an age blob decrypts to, computed chunk by chunk; null when it does not. */
 function plaintextHash(ctx: SealContext, blob: Uint8Array): Buffer | null {

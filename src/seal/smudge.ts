@@ -3,12 +3,15 @@
  * cannot be decrypted (no matching key, damaged, not ciphertext at all) its bytes are written
  * unchanged and the file is named on stderr.
  */
-import { AgeError, DecryptStream, decrypt, looksLikeAge } from '../age/index.js'
+import { AgeError, DecryptStream, looksLikeAge } from '../age/index.js'
+import { SopsError } from '../formats/sops/index.js'
+import { NoSopsKeyError, openStored, storedKind } from './stored.js'
 import { NO_KEY_HINT, type SealContext } from './context.js'
 import { allChunks, concat, readHead, readRest } from './input.js'
 
 function why(e: unknown): { reason: string; hint?: string } {
-  if (e instanceof AgeError && e.code === 'no-identity') return { reason: 'none of your age identities can decrypt it', hint: NO_KEY_HINT }
+  if ((e instanceof AgeError && e.code === 'no-identity') || e instanceof NoSopsKeyError) return { reason: 'none of your age identities can decrypt it', hint: NO_KEY_HINT }
+  if (e instanceof SopsError) return { reason: `damaged sops file (${e.message})`, hint: 'the blob in git is damaged or was tampered with; restore it from another commit' }
   if (e instanceof AgeError) return { reason: `damaged ciphertext (${e.message})`, hint: "the blob in git is damaged; restore it from another commit or re-add the plaintext" }
   return { reason: (e as Error).message }
 }
@@ -24,7 +27,7 @@ export async function smudgeFile(ctx: SealContext, path: string, content: AsyncI
   const first = concat(head.chunks, head.size)
   const isAge = looksLikeAge(first)
   if (ctx.locked) return [first, ...(await readRest(head))]
-  if (!isAge) {
+  if (!isAge && (!head.complete || storedKind(path, first) === 'plaintext')) {
     // Not ciphertext: committed before its rule existed, or from a clone without git-seal.
     ctx.report.keptAsStored(path, 'stored in git without encryption', `run 'git add -- ${path}' and commit to store it encrypted (its history still holds the plaintext)`)
     return [first, ...(await readRest(head))]
@@ -36,7 +39,7 @@ export async function smudgeFile(ctx: SealContext, path: string, content: AsyncI
   }
   if (head.complete) {
     try {
-      return [decrypt(first, ctx.identities())]
+      return [openStored(path, first, ctx.identities())]
     } catch (e) {
       const { reason, hint } = why(e)
       ctx.report.keptAsStored(path, reason, hint)

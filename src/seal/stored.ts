@@ -1,45 +1,99 @@
 /**
- * What a stored blob is, and opening it, whatever its format: the one place textconv, merge,
- * status, guard and verify learn to read a blob.
+ * What a stored blob is, and opening it, whatever its format: the one place clean, smudge,
+ * textconv, merge, status, guard and verify learn to read a blob.
  */
 import { decrypt, describeStanzas, looksLikeAge, readHeader, type Identity } from '../age/index.js'
+import { decryptSops, isCompleteSopsDocument, readSopsMetadata, storeForPath, type SopsMetadata, type SopsStore } from '../formats/sops/index.js'
 
 export type StoredKind = 'age' | 'sops' | 'plaintext'
 
+/** The sops store sops itself would pick for this path (by suffix; binary otherwise). */
+export function sopsStore(path: string): SopsStore {
+  return storeForPath(path) ?? 'binary'
+}
+
+/** The sops metadata of bytes stored at `path`, or null when they are not a sops document. */
+export function sopsMetadata(path: string, bytes: Uint8Array): SopsMetadata | null {
+  // Cheap pre-check: every store spells the metadata key "sops".
+  if (Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).indexOf('sops') < 0) return null
+  try {
+    return readSopsMetadata(bytes, sopsStore(path))
+  } catch {
+    return null
+  }
+}
+
 /** Classifies stored bytes without any key. */
-export function storedKind(_path: string, bytes: Uint8Array): StoredKind {
+export function storedKind(path: string, bytes: Uint8Array): StoredKind {
   if (looksLikeAge(bytes)) return 'age'
+  if (sopsMetadata(path, bytes)) return 'sops'
   return 'plaintext'
 }
 
-/** True when the bytes are a well-formed encrypted file (what the guard requires of a secret). */
+/**
+ * True when the bytes are completely encrypted: an age file, or a sops document whose every
+ * value not exempted by its rules is ENC[...]. What the guard requires of a secret.
+ */
 export function isCiphertext(path: string, bytes: Uint8Array): boolean {
-  return storedKind(path, bytes) !== 'plaintext'
+  if (looksLikeAge(bytes)) return true
+  try {
+    return sopsMetadata(path, bytes) !== null && isCompleteSopsDocument(bytes, sopsStore(path))
+  } catch {
+    return false
+  }
+}
+
+/** The data key of a sops document: every `enc` entry tried with every identity. */
+export function unwrapDataKey(metadata: SopsMetadata, identities: Identity[]): Uint8Array | null {
+  for (const entry of metadata.age) {
+    try {
+      const key = decrypt(Buffer.from(entry.enc, 'utf8'), identities)
+      if (key.length === 32) return key
+    } catch {
+      // not for us; try the next entry
+    }
+  }
+  return null
 }
 
 /**
  * The plaintext of a stored blob; plaintext input comes back as is.
- * @throws {AgeError} when no identity opens it or it is damaged.
+ * @throws {AgeError} when no identity opens an age file or it is damaged;
+ *   {SopsError} when a sops document is damaged; Error('no identity…') when no identity opens its data key.
  */
 export function openStored(path: string, bytes: Uint8Array, identities: Identity[]): Uint8Array {
-  switch (storedKind(path, bytes)) {
-    case 'age':
-      return decrypt(bytes, identities)
-    default:
-      return bytes
+  if (looksLikeAge(bytes)) return decrypt(bytes, identities)
+  const metadata = sopsMetadata(path, bytes)
+  if (!metadata) return bytes
+  const dataKey = unwrapDataKey(metadata, identities)
+  if (!dataKey) throw new NoSopsKeyError()
+  try {
+    return decryptSops(bytes, sopsStore(path), dataKey)
+  } finally {
+    dataKey.fill(0)
+  }
+}
+
+/** None of the identities opens any `enc` entry of a sops document. */
+export class NoSopsKeyError extends Error {
+  override name = 'NoSopsKeyError'
+  constructor() {
+    super('none of your age identities can decrypt its data key')
   }
 }
 
 /** One line standing in for a file nobody here can decrypt: its format and recorded recipients. */
 export function placeholder(path: string, bytes: Uint8Array, reason: string): string {
-  const kind = storedKind(path, bytes)
-  let recipients = ''
-  if (kind === 'age') {
+  let what: string = 'plaintext'
+  if (looksLikeAge(bytes)) {
+    let recipients = ''
     try {
       recipients = ` for ${describeStanzas(readHeader(bytes).stanzas).join(', ')}`
-    } catch {
-      recipients = ''
-    }
+    } catch {}
+    what = `age file${recipients}`
+  } else {
+    const metadata = sopsMetadata(path, bytes)
+    if (metadata) what = `sops ${sopsStore(path)} file for ${metadata.age.map((e) => e.recipient).join(', ') || 'no age recipient'}`
   }
-  return `[git-seal: ${kind} file${recipients}, ${bytes.length} bytes; ${reason}]\n`
+  return `[git-seal: ${what}, ${bytes.length} bytes; ${reason}]\n`
 }

@@ -1,0 +1,68 @@
+/**
+ * Encrypting a secret in the SOPS format (issue: structured secrets sops, sops-nix and Flux read).
+ * The data key is wrapped for each recipient as its own armored age file, as sops does. While
+ * the recipients are unchanged the data key, the `enc` blobs and every unchanged value's IV and
+ * ciphertext are reused, so a one-value edit changes one line plus the MAC and lastmodified.
+ */
+import { randomBytes } from 'node:crypto'
+import { armor, encrypt, parseRecipient, sshToAgeRecipient } from '../age/index.js'
+import type { Recipient as ConfigRecipient, SecretRule } from '../config/index.js'
+import { completeSopsDocument, encryptSops, type SopsAgeEntry, type SopsMetadata } from '../formats/sops/index.js'
+import { UserError, warning } from '../ui.js'
+import { sopsMetadata, sopsStore, unwrapDataKey } from './stored.js'
+import type { SealContext } from './context.js'
+
+/** The recipient string a sops file records for a configured key (ssh-ed25519 as sops-nix converts it). */
+export function sopsRecipient(key: string): string {
+  return key.startsWith('ssh-ed25519 ') ? sshToAgeRecipient(key) : key
+}
+
+function wrap(dataKey: Uint8Array, recipient: string): SopsAgeEntry {
+  return { recipient, enc: armor(encrypt(dataKey, [parseRecipient(recipient)])) }
+}
+
+function names(config: ConfigRecipient[], keys: string[]): string {
+  return keys.map((k) => config.find((r) => sopsRecipient(r.key) === k)?.name ?? k.slice(0, 16) + '…').join(', ')
+}
+
+/**
+ * Encrypts plaintext for a sops rule, reusing what it can of `previous` (the newest stored
+ * sops version of this path).
+ * @throws {SopsError} on unparsable input; {UserError} when a partial sops document cannot be completed.
+ */
+export function encryptForSops(ctx: SealContext, path: string, input: Uint8Array, rule: SecretRule, previous: Uint8Array | null): Uint8Array {
+  const store = sopsStore(path)
+  const own = sopsMetadata(path, input)
+  if (own) {
+    // A sops document with values added by hand: encrypt them with the file's own data key.
+    const dataKey = unwrapDataKey(own, ctx.identities())
+    if (!dataKey) {
+      throw new UserError(`${path}: has values in plaintext to encrypt, but none of your age identities opens its data key`, 'ask someone who can decrypt it to add the values, or get your key added to it')
+    }
+    return completeSopsDocument(input, store, dataKey)
+  }
+  const configured = [...new Set(rule.recipients.map((r) => sopsRecipient(r.key)))]
+  let dataKey: Uint8Array | null = null
+  let entries: SopsAgeEntry[] = []
+  let reuse: { bytes: Uint8Array; dataKey: Uint8Array } | undefined
+  const before: SopsMetadata | null = previous ? sopsMetadata(path, previous) : null
+  const previousKey = before ? unwrapDataKey(before, ctx.identities()) : null
+  if (before && previousKey) {
+    const recorded = before.age.map((e) => e.recipient)
+    const added = configured.filter((k) => !recorded.includes(k))
+    const removed = recorded.filter((k) => !configured.includes(k))
+    if (removed.length === 0) {
+      // Same or more readers: keep the data key and its existing `enc` blobs (like sops updatekeys).
+      dataKey = previousKey
+      entries = [...before.age.filter((e) => configured.includes(e.recipient)), ...added.map((k) => wrap(previousKey, k))]
+      reuse = { bytes: previous!, dataKey: previousKey }
+    }
+    if (added.length) warning(`${path}: now also encrypted to ${names(rule.recipients, added)} (as .gitseal.yaml says)`)
+    if (removed.length) warning(`${path}: no longer encrypted to ${names(rule.recipients, removed)}; a new data key was made (they knew the old one: rotate the values)`)
+  }
+  if (!dataKey) {
+    dataKey = randomBytes(32)
+    entries = configured.map((k) => wrap(dataKey!, k))
+  }
+  return encryptSops(input, store, { dataKey, age: entries, rules: rule.sops, ...(reuse ? { previous: reuse } : {}) })
+}
