@@ -13,6 +13,7 @@ const commands: Record<string, { summary: string; load: () => Promise<CommandMod
   status: { summary: 'list secrets and their state [--json]', load: () => import('./commands/status.js') },
   sync: { summary: 'rewrite the .gitattributes block from .gitseal.yaml', load: () => import('./commands/sync.js') },
   keygen: { summary: 'generate an age identity [-o FILE]', load: () => import('./commands/keygen.js') },
+  rekey: { summary: 'bring encryption in line with the config [PATH...]', load: () => import('./commands/rekey.js') },
   lock: { summary: 'put ciphertext back in the work tree [--force]', load: () => import('./commands/lock.js') },
   unlock: { summary: 'decrypt the work tree again', load: () => import('./commands/unlock.js') },
   guard: { summary: 'refuse plaintext secrets in the index (pre-commit hook)', load: () => import('./commands/guard.js') },

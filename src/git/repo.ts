@@ -11,6 +11,8 @@ export interface RepoPaths {
   gitDir: string
   /** the git dir shared by all linked worktrees: config, objects and git-seal's state live here */
   commonDir: string
+  /** the hash of object ids in this repository */
+  objectFormat: 'sha1' | 'sha256'
 }
 
 /**
@@ -21,14 +23,14 @@ export function repoPaths(cwd: string = process.cwd()): RepoPaths {
   let out: string
   try {
     // --show-toplevel fails in a bare repo, so ask for it last and separately.
-    out = git(['rev-parse', '--git-dir', '--git-common-dir', '--is-bare-repository'], { cwd })
+    out = git(['rev-parse', '--git-dir', '--git-common-dir', '--is-bare-repository', '--show-object-format'], { cwd })
   } catch (e) {
     if (e instanceof GitError) throw new UserError('not inside a git repository', "run this in a clone, or 'git init' first")
     throw e
   }
-  const [gitDir = '', commonDir = '', bare = ''] = out.split('\n')
+  const [gitDir = '', commonDir = '', bare = '', format = 'sha1'] = out.split('\n')
   const top = bare === 'true' ? null : git(['rev-parse', '--show-toplevel'], { cwd }).replace(/\n$/, '')
-  return { top, gitDir: resolve(cwd, gitDir), commonDir: resolve(cwd, commonDir) }
+  return { top, gitDir: resolve(cwd, gitDir), commonDir: resolve(cwd, commonDir), objectFormat: format === 'sha256' ? 'sha256' : 'sha1' }
 }
 
 /** git-seal's per-clone state directory (shared by linked worktrees), created 0700 on demand. */

@@ -19,7 +19,7 @@ export function secretEntries(root: string): IndexEntry[] {
 export function filesHoldingStoredBytes(root: string, entries: IndexEntry[]): IndexEntry[] {
   return entries.filter((e) => {
     try {
-      return blobId(readFileSync(join(root, e.path))) === e.oid
+      return blobId(readFileSync(join(root, e.path)), e.oid.length === 64 ? 'sha256' : 'sha1') === e.oid
     } catch {
       return false
     }

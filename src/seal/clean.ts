@@ -69,7 +69,7 @@ export async function cleanFile(ctx: SealContext, path: string, content: AsyncIt
   } else {
     out = encrypt(input, ctx.recipientsFor(rule))
   }
-  ctx.records.add({ blob: blobId(out), format, recipients: rule.recipients.map((r) => (format === 'sops' ? sopsRecipient(r.key) : r.key)) })
+  ctx.records.add({ blob: blobId(out, ctx.paths.objectFormat), format, recipients: rule.recipients.map((r) => (format === 'sops' ? sopsRecipient(r.key) : r.key)) })
   return [out]
 }
 
@@ -91,7 +91,7 @@ async function cleanLarge(ctx: SealContext, path: string, head: Awaited<ReturnTy
     }
   }
   const whole = concat(out)
-  ctx.records.add({ blob: blobId(whole), format: 'age', recipients: rule.recipients.map((r) => r.key) })
+  ctx.records.add({ blob: blobId(whole, ctx.paths.objectFormat), format: 'age', recipients: rule.recipients.map((r) => r.key) })
   return [whole]
 }
 

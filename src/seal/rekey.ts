@@ -1,0 +1,85 @@
+/**
+ * Bringing stored secrets in line with the config: recipients and format. Used by `rekey`,
+ * `add-recipient` and `remove-recipient`. Reads the index, never the work tree, and stages the
+ * new blobs (the work tree is untouched; `git status` stays clean because clean gives the new
+ * blob back for the same plaintext).
+ */
+import { encrypt, looksLikeAge } from '../age/index.js'
+import { effectiveFormat, findSecret, type SealConfig, type SecretRule } from '../config/index.js'
+import { writeBlob } from '../git/objects.js'
+import { gitBytes } from '../git/run.js'
+import type { IndexEntry } from '../git/attributes.js'
+import type { SealContext } from './context.js'
+import { encryptForSops, sopsRecipient } from './sops.js'
+import { openStored, sopsMetadata, storedKind } from './stored.js'
+import { join } from 'node:path'
+
+export interface RekeyOutcome {
+  path: string
+  action: 'rekeyed' | 'converted' | 'unchanged' | 'failed' | 'plaintext'
+  added: string[]
+  removed: string[]
+  message?: string
+}
+
+/** Recipient keys a stored blob is encrypted to, when known (sops records them; age via our records). */
+export function storedRecipients(ctx: SealContext, path: string, oid: string, bytes: Uint8Array): string[] | null {
+  if (looksLikeAge(bytes)) return ctx.records.get(oid)?.recipients ?? null
+  return sopsMetadata(path, bytes)?.age.map((e) => e.recipient) ?? null
+}
+
+function configuredKeys(rule: SecretRule, format: 'age' | 'sops'): string[] {
+  return [...new Set(rule.recipients.map((r) => (format === 'sops' ? sopsRecipient(r.key) : r.key)))]
+}
+
+function nameOf(rule: SecretRule, key: string): string {
+  return rule.recipients.find((r) => r.key === key || sopsRecipient(r.key) === key)?.name ?? `${key.slice(0, 20)}…`
+}
+
+/** Rekeys one index entry; never throws (a failure is an outcome). */
+export async function rekeyEntry(ctx: SealContext, config: SealConfig, entry: IndexEntry, force: boolean): Promise<{ outcome: RekeyOutcome; blob?: Uint8Array }> {
+  const path = entry.path
+  try {
+    const rule = findSecret(config, path)
+    if (!rule) return { outcome: { path, action: 'unchanged', added: [], removed: [], message: 'no secret rule matches it' } }
+    const object = await ctx.objects.get(entry.oid)
+    if (!object) return { outcome: { path, action: 'failed', added: [], removed: [], message: 'blob missing' } }
+    const kind = storedKind(path, object.content)
+    if (kind === 'plaintext') return { outcome: { path, action: 'plaintext', added: [], removed: [], message: "staged in plaintext: 'git add' it with git-seal installed" } }
+    const format = effectiveFormat(rule, path)
+    const wanted = configuredKeys(rule, format)
+    const recorded = storedRecipients(ctx, path, entry.oid, object.content)
+    const added = recorded ? wanted.filter((k) => !recorded.includes(k)) : wanted
+    const removed = recorded ? recorded.filter((k) => !wanted.includes(k)) : []
+    const sameFormat = kind === format
+    if (sameFormat && recorded && added.length === 0 && removed.length === 0 && !force) {
+      return { outcome: { path, action: 'unchanged', added: [], removed: [] } }
+    }
+    const plaintext = openStored(path, object.content, ctx.identities())
+    let blob: Uint8Array
+    if (format === 'sops') blob = encryptForSops(ctx, path, plaintext, rule, kind === 'sops' ? object.content : null)
+    else blob = encrypt(plaintext, ctx.recipientsFor(rule))
+    plaintext.fill?.(0)
+    return {
+      outcome: { path, action: sameFormat ? 'rekeyed' : 'converted', added: added.map((k) => nameOf(rule, k)), removed: removed.map((k) => nameOf(rule, k)) },
+      blob,
+    }
+  } catch (e) {
+    return { outcome: { path, action: 'failed', added: [], removed: [], message: (e as Error).message } }
+  }
+}
+
+/** Writes the blobs and points the index at them, in one update-index. */
+export function stageBlobs(ctx: SealContext, staged: { entry: IndexEntry; blob: Uint8Array; format: 'age' | 'sops'; recipients: string[] }[]): void {
+  if (staged.length === 0) return
+  const objectsDir = join(ctx.paths.commonDir, 'objects')
+  const lines: string[] = []
+  for (const s of staged) {
+    const oid = writeBlob(objectsDir, s.blob, ctx.paths.objectFormat)
+    ctx.records.add({ blob: oid, format: s.format, recipients: s.recipients })
+    lines.push(`${s.entry.mode} ${oid}\t${s.entry.path}`)
+  }
+  gitBytes(['update-index', '-z', '--index-info'], { cwd: ctx.root, input: lines.join('\0') + '\0' })
+}
+
+export { configuredKeys }
