@@ -1,0 +1,24 @@
+/**
+ * `git-seal ssh-to-age [FILE.pub | -] [--private FILE]`: the X25519 recipient (or identity) an
+ * ed25519 SSH key converts to, exactly as ssh-to-age and sops-nix compute it.
+ */
+import { readFileSync } from 'node:fs'
+import { parseArgs } from 'node:util'
+import { sshToAgeIdentity, sshToAgeRecipient } from '../age/index.js'
+import { askPassphrase } from '../keys/passphrase.js'
+import { UserError, printResult } from '../ui.js'
+
+export function run(args: string[]): number {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { private: { type: 'string' } } })
+  if (values.private) {
+    printResult(sshToAgeIdentity(readFileSync(values.private, 'utf8'), () => askPassphrase(`passphrase for ${values.private}`)))
+    return 0
+  }
+  if (positionals.length > 1) throw new UserError('usage: git-seal ssh-to-age [KEY.pub | -] [--private KEY]')
+  const source = positionals[0] ?? '-'
+  const text = readFileSync(source === '-' ? 0 : source, 'utf8')
+  const lines = text.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'))
+  if (lines.length === 0) throw new UserError(`no public key in ${source === '-' ? 'stdin' : source}`)
+  printResult(lines.map((l) => sshToAgeRecipient(l)).join('\n'))
+  return 0
+}
