@@ -6,13 +6,18 @@
  *   SOPS_AGE_KEY_CMD   a command printing keys (a password manager CLI…)
  *   the default file   $XDG_CONFIG_HOME/sops/age/keys.txt (~/.config/sops/age/keys.txt), and on
  *                      macOS also ~/Library/Application Support/sops/age/keys.txt (sops's default there)
+ *   SSH keys           SOPS_AGE_SSH_PRIVATE_KEY_FILE, else ~/.ssh/id_ed25519: as an ssh-ed25519
+ *                      identity (age files) and converted the ssh-to-age way (sops files, sops-nix)
+ * A key file may itself be age-encrypted with a passphrase, as sops allows; it is asked for on
+ * the terminal, once.
  * https://github.com/getsops/sops#encrypting-using-age
  */
 import { execFileSync } from 'node:child_process'
 import { existsSync, readFileSync, statSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
-import { parseIdentity, parseIdentityFile, identityToRecipient, type Identity } from '../age/index.js'
+import { decrypt, looksLikeAge, parseIdentity, parseIdentityFile, parseSshIdentity, identityToRecipient, scryptIdentity, sshToAgeIdentity, type Identity, type Stanza } from '../age/index.js'
+import { askPassphrase } from './passphrase.js'
 
 export interface IdentitySet {
   identities: Identity[]
@@ -64,6 +69,18 @@ function addKeys(set: IdentitySet, text: string, source: string): void {
 function readKeyFile(set: IdentitySet, file: string, label: string): void {
   let text: string
   try {
+    const raw = readFileSync(file)
+    if (looksLikeAge(raw)) {
+      // A passphrase-protected key file (age -p keys.txt): decrypt it with the passphrase.
+      text = Buffer.from(decrypt(raw, [scryptIdentity(askPassphrase(`passphrase for ${file}`))])).toString('utf8')
+      addKeys(set, text, `${label} ${file}`)
+      return
+    }
+  } catch (e) {
+    set.problems.push(`${label} ${file}: ${(e as Error).message}`)
+    return
+  }
+  try {
     const mode = statSync(file).mode
     if ((mode & 0o077) !== 0) {
       set.problems.push(`${label} ${file} is readable by others (mode ${(mode & 0o777).toString(8)}); run 'chmod 600 ${file}'`)
@@ -104,5 +121,60 @@ export function loadIdentities(env: NodeJS.ProcessEnv = process.env): IdentitySe
   for (const file of defaultKeyFiles(env)) {
     if (existsSync(file)) readKeyFile(set, file, 'key file')
   }
+  // Last: age tries identities in order, so an SSH key is only parsed when the others failed.
+  addSshKeys(set, env)
   return set
+}
+
+/**
+ * An SSH identity parsed only when asked to open something that no earlier identity opened,
+ * so a passphrase-protected ~/.ssh/id_ed25519 prompts only when it is actually needed.
+ */
+class LazySshIdentity implements Identity {
+  private parsed: Identity[] | null = null
+  constructor(
+    private readonly file: string,
+    private readonly pem: string,
+  ) {}
+
+  private identities(): Identity[] {
+    if (!this.parsed) {
+      const passphrase = (): string => askPassphrase(`passphrase for ${this.file}`)
+      this.parsed = []
+      try {
+        this.parsed.push(parseSshIdentity(this.pem, passphrase))
+        this.parsed.push(parseIdentity(sshToAgeIdentity(this.pem, passphrase)))
+      } catch {
+        // not an ed25519 key, or the passphrase was wrong: this identity opens nothing
+      }
+    }
+    return this.parsed
+  }
+
+  unwrapFileKey(stanzas: Stanza[]): Uint8Array | null {
+    for (const identity of this.identities()) {
+      const key = identity.unwrapFileKey(stanzas)
+      if (key) return key
+    }
+    return null
+  }
+}
+
+function addSshKeys(set: IdentitySet, env: NodeJS.ProcessEnv): void {
+  const explicit = env['SOPS_AGE_SSH_PRIVATE_KEY_FILE']
+  const file = explicit || join(env['HOME'] || homedir(), '.ssh', 'id_ed25519')
+  if (!explicit && !existsSync(file)) return
+  let pem: string
+  try {
+    pem = readFileSync(file, 'utf8')
+  } catch (e) {
+    set.problems.push(`SSH key ${file} cannot be read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`)
+    return
+  }
+  if (!pem.includes('BEGIN OPENSSH PRIVATE KEY')) {
+    if (explicit) set.problems.push(`SOPS_AGE_SSH_PRIVATE_KEY_FILE ${file} is not an OpenSSH private key`)
+    return
+  }
+  set.identities.push(new LazySshIdentity(file, pem))
+  set.sources.push(`SSH key ${file}`)
 }
