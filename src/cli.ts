@@ -18,6 +18,7 @@ const commands: Record<string, { summary: string; load: () => Promise<CommandMod
   'remove-recipient': { summary: 'remove NAME [--group G], then rekey', load: () => import('./commands/remove-recipient.js') },
   audit: { summary: 'what NAME|KEY could decrypt across history [--json]', load: () => import('./commands/audit.js') },
   'ssh-to-age': { summary: 'convert an ed25519 SSH key to its age form [--private FILE]', load: () => import('./commands/ssh-to-age.js') },
+  'sops-config': { summary: 'write .sops.yaml creation_rules from .gitseal.yaml', load: () => import('./commands/sops-config.js') },
   rekey: { summary: 'bring encryption in line with the config [PATH...]', load: () => import('./commands/rekey.js') },
   lock: { summary: 'put ciphertext back in the work tree [--force]', load: () => import('./commands/lock.js') },
   unlock: { summary: 'decrypt the work tree again', load: () => import('./commands/unlock.js') },
