@@ -1,0 +1,172 @@
+/**
+ * The store-independent half of encryption and decryption: sops's `Tree.Encrypt`/`Decrypt` walk
+ * over the slots a store parsed (sops.go), the MAC, IV reuse and the metadata to write. Stores
+ * only parse and render; everything that must match sops byte for byte is decided here.
+ */
+import { isEncryptedValue, openValue, sealValue } from './cipher.js'
+import { describePath, SopsError } from './errors.js'
+import { formatLastModified, MacHasher, openMac, sealMac } from './mac.js'
+import { effectiveRules, metadataFromTree, metadataToTree, type MetaTree, type SopsAgeEntry, type SopsMetadata, type SopsRules, type MetaValue } from './metadata.js'
+import { additionalData, shouldEncrypt, type EffectiveRules, type Slot, type SlotOutput, type ValueSlot } from './tree.js'
+import { str, typedFromPlaintext, type Typed } from './values.js'
+
+/** A document parsed by a store. */
+export interface ParsedStore {
+  readonly slots: readonly Slot[]
+  /** the `sops` tree found in the document (unflattened), or null */
+  readonly metadata: MetaTree | null
+  /**
+   * The document with `outputs` written in place of their slots, its sops block removed, and
+   * `metadata` (when given) appended.
+   */
+  emit(outputs: ReadonlyMap<Slot, SlotOutput>, metadata: MetaTree | null): string
+}
+
+/** Ciphertexts of a previous version by (type, additional data, plaintext), for IV reuse. */
+export type ReuseIndex = Map<string, string>
+const reuseKey = (type: string, ad: string, text: string): string => `${type}\u0000${ad}\u0000${text}`
+
+const valueWhat = (slot: ValueSlot): string => `${slot.where}: the value at ${describePath(slot.path)}`
+const isEmptyString = (v: Typed): boolean => v.type === 'str' && v.text === ''
+
+/** Metadata of a parsed document. @throws {SopsError} 'not-sops' when it has none. */
+export function requireMetadata(parsed: ParsedStore): SopsMetadata {
+  const meta = metadataFromTree(parsed.metadata)
+  if (!meta) throw new SopsError('not-sops', 'not a sops document (no sops metadata)')
+  return meta
+}
+
+function openComment(slot: Slot & { kind: 'comment' }, key: Uint8Array): string | null {
+  // sops warns and keeps a comment it cannot decrypt (sops.go `Tree.Decrypt`); so do we. Which
+  // path sops used depends on yaml.v3's comment placement, so every plausible one is tried.
+  for (const path of [slot.path, ...slot.alternatives]) {
+    try {
+      const opened = openValue(slot.text, key, additionalData(path), 'a comment')
+      return opened.plaintext.toString('utf8')
+    } catch {
+      // try the next path
+    }
+  }
+  return null
+}
+
+export interface Opened {
+  outputs: Map<Slot, SlotOutput>
+  macHex: string
+  /** what each ENC value decrypted to, for reusing its IV when re-encrypting */
+  reuse: ReuseIndex
+  meta: SopsMetadata
+  rules: EffectiveRules
+}
+
+/**
+ * Decrypts every encrypted value and comment of a sops document and computes its MAC.
+ * `lenient` accepts plaintext where a ciphertext belongs (a value added by hand).
+ * @throws {SopsError} 'bad-value' for a value that is not encrypted (unless lenient) or does not decrypt.
+ */
+export function openDocument(parsed: ParsedStore, key: Uint8Array, lenient = false): Opened {
+  const meta = requireMetadata(parsed)
+  const rules = effectiveRules(meta.rules)
+  const mac = new MacHasher(rules.macOnlyEncrypted)
+  const outputs = new Map<Slot, SlotOutput>()
+  const reuse: ReuseIndex = new Map()
+  for (const slot of parsed.slots) {
+    const encrypted = shouldEncrypt(slot.path, rules)
+    const ad = additionalData(slot.path)
+    if (slot.kind === 'comment') {
+      if (!encrypted || !isEncryptedValue(slot.text)) continue
+      const plain = openComment(slot, key)
+      if (plain === null) continue
+      outputs.set(slot, { plain: str(plain) })
+      reuse.set(reuseKey('comment', ad, plain), slot.text)
+      continue
+    }
+    let value = slot.value
+    if (encrypted && !isEmptyString(value)) {
+      if (value.type === 'str' && isEncryptedValue(value.text)) {
+        const opened = openValue(value.text, key, ad, valueWhat(slot))
+        const typed = typedFromPlaintext(opened.type, opened.plaintext.toString('utf8'), valueWhat(slot))
+        reuse.set(reuseKey(typed.type, ad, typed.text), value.text)
+        outputs.set(slot, { plain: typed })
+        value = typed
+      } else if (!lenient) {
+        throw new SopsError('bad-value', `${valueWhat(slot)} is not encrypted`)
+      }
+    }
+    if (!rules.macOnlyEncrypted || encrypted) mac.add(value.text)
+  }
+  return { outputs, macHex: mac.hex(), reuse, meta, rules }
+}
+
+/** Compares a computed MAC with the one recorded. @throws {SopsError} 'bad-mac' */
+export function verifyMac(opened: Opened, key: Uint8Array): void {
+  const recorded = openMac(opened.meta.mac, key, opened.meta.lastmodified)
+  if (recorded !== opened.macHex) throw new SopsError('bad-mac', 'MAC mismatch: values were added, removed or changed without the data key')
+}
+
+export interface SealOptions {
+  key: Uint8Array
+  rules: EffectiveRules
+  /** ciphertexts to reuse for unchanged (type, path, plaintext) triples (same data key only) */
+  reuse?: ReuseIndex
+  /** keep slots that already hold a ciphertext (completing a partly encrypted document) */
+  keepEncrypted?: Opened
+}
+
+/**
+ * sops `Tree.Encrypt`: seals every value and comment the rules select and hashes the MAC.
+ * Ciphertexts of `keepEncrypted` documents are kept as they are.
+ */
+export function sealSlots(slots: readonly Slot[], opts: SealOptions): { outputs: Map<Slot, SlotOutput>; macHex: string } {
+  const mac = new MacHasher(opts.rules.macOnlyEncrypted)
+  const outputs = new Map<Slot, SlotOutput>()
+  const seal = (type: string, text: string, ad: string): string => opts.reuse?.get(reuseKey(type, ad, text)) ?? sealValue(text, type, opts.key, ad)
+  for (const slot of slots) {
+    const encrypted = shouldEncrypt(slot.path, opts.rules)
+    const ad = additionalData(slot.path)
+    if (slot.kind === 'comment') {
+      if (encrypted && slot.text !== '' && !(opts.keepEncrypted && isEncryptedValue(slot.text))) {
+        outputs.set(slot, { enc: seal('comment', slot.text, ad) })
+      }
+      continue
+    }
+    let value = slot.value
+    const opened = opts.keepEncrypted?.outputs.get(slot)
+    if (opened && 'plain' in opened) value = opened.plain
+    else if (encrypted && !isEmptyString(value)) outputs.set(slot, { enc: seal(value.type, value.text, ad) })
+    if (!opts.rules.macOnlyEncrypted || encrypted) mac.add(value.text)
+  }
+  return { outputs, macHex: mac.hex() }
+}
+
+export interface WriteOptions {
+  key: Uint8Array
+  age: readonly SopsAgeEntry[]
+  rules: SopsRules
+  otherKeys?: Record<string, MetaValue>
+  now?: Date
+  /** the previous version, opened with the same data key */
+  previous?: Opened
+}
+
+/** The metadata tree to write: `lastmodified` and the MAC are kept when the MAC did not change. */
+export function metadataFor(macHex: string, opts: WriteOptions, binary: boolean): MetaTree {
+  const prev = opts.previous
+  const unchanged = prev && prev.macHex === macHex && prev.rules.macOnlyEncrypted === (opts.rules.macOnlyEncrypted === true) && prev.meta.mac !== ''
+  const lastmodified = unchanged ? prev.meta.lastmodified : formatLastModified(opts.now ?? new Date())
+  const mac = unchanged ? prev.meta.mac : sealMac(macHex, opts.key, lastmodified)
+  return metadataToTree({ age: opts.age, lastmodified, mac, rules: opts.rules, ...(opts.otherKeys ? { otherKeys: opts.otherKeys } : {}) }, binary)
+}
+
+/**
+ * Whether every value the rules select is encrypted, and there is a MAC. Does not decrypt.
+ * @throws {SopsError} 'not-sops' without metadata.
+ */
+export function isComplete(parsed: ParsedStore): boolean {
+  const meta = requireMetadata(parsed)
+  if (meta.mac === '') return false
+  const rules = effectiveRules(meta.rules)
+  return parsed.slots.every(
+    (slot) => slot.kind === 'comment' || !shouldEncrypt(slot.path, rules) || isEmptyString(slot.value) || (slot.value.type === 'str' && isEncryptedValue(slot.value.text)),
+  )
+}

@@ -1,0 +1,203 @@
+/**
+ * The SOPS encrypted-file format (spec: ../shared/specs/sops-format.md), for YAML, JSON, dotenv,
+ * INI and binary files: what git-seal commits for a `format: sops` secret, readable by sops,
+ * sops-nix and Flux, and what sops wrote, readable here. The layout follows the user's file;
+ * values, MAC and metadata follow sops 3.13.
+ *
+ * The data key is the caller's business: it wraps and unwraps it (age) and hands it in raw.
+ */
+import { binaryComplete, decryptBinary, describeBinary, encryptBinary, parseBinary } from './binary.js'
+import { parseDotenv } from './dotenv.js'
+import { isComplete, metadataFor, openDocument, requireMetadata, sealSlots, verifyMac, type Opened, type ParsedStore } from './engine.js'
+import { SopsError } from './errors.js'
+import { parseIni } from './ini.js'
+import { parseJson } from './json.js'
+import { effectiveRules, metadataFromTree, type MetaValue, type SopsAgeEntry, type SopsMetadata, type SopsRules } from './metadata.js'
+import { extractPath } from './tree.js'
+import { parseYaml } from './yaml.js'
+
+export { SopsError, type SopsErrorCode } from './errors.js'
+export type { SopsAgeEntry, SopsMetadata, SopsRules, MetaValue } from './metadata.js'
+
+export type SopsStore = 'yaml' | 'json' | 'dotenv' | 'ini' | 'binary'
+
+/** The store sops picks for a path by its suffix (`.yaml`/`.yml`, `.json`, `.env`, `.ini`); null: the binary store. */
+export function storeForPath(path: string): SopsStore | null {
+  if (path.endsWith('.yaml') || path.endsWith('.yml')) return 'yaml'
+  if (path.endsWith('.json')) return 'json'
+  if (path.endsWith('.env')) return 'dotenv'
+  if (path.endsWith('.ini')) return 'ini'
+  return null
+}
+
+type Parsed = ParsedStore & { hasSopsKey: boolean }
+
+function decodeText(bytes: Uint8Array): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes)
+  } catch {
+    throw new SopsError('parse', 'not UTF-8 text')
+  }
+}
+
+const encodeText = (text: string): Uint8Array => new Uint8Array(Buffer.from(text, 'utf8'))
+
+function parse(bytes: Uint8Array, store: Exclude<SopsStore, 'binary'>): Parsed {
+  const text = decodeText(bytes)
+  switch (store) {
+    case 'yaml':
+      return parseYaml(text)
+    case 'json':
+      return parseJson(text)
+    case 'dotenv':
+      return parseDotenv(text)
+    case 'ini':
+      return parseIni(text)
+  }
+}
+
+/**
+ * Whether the bytes are a complete sops document: metadata with a MAC, and every value its
+ * rules do not exempt is `ENC[...]` (or an empty string, which sops leaves as is). Nothing is
+ * decrypted; comments are not considered (sops before 3.x left them in plaintext).
+ * @throws {SopsError} 'parse' or 'unsupported' when the bytes do not parse in the store's syntax.
+ */
+export function isCompleteSopsDocument(bytes: Uint8Array, store: SopsStore): boolean {
+  const parsed = store === 'binary' ? parseBinary(bytes) : parse(bytes, store)
+  return parsed.metadata !== null && metadataFromTree(parsed.metadata) !== null && isComplete(parsed)
+}
+
+/**
+ * The sops metadata of a document; null when it is not a sops document.
+ * @throws {SopsError} 'parse' when the bytes or the metadata are malformed.
+ */
+export function readSopsMetadata(bytes: Uint8Array, store: SopsStore): SopsMetadata | null {
+  const parsed = store === 'binary' ? parseBinary(bytes) : parse(bytes, store)
+  return metadataFromTree(parsed.metadata)
+}
+
+/**
+ * Decrypts a sops document and verifies its MAC; the result is the user's bytes (layout and
+ * comments as they were encrypted, see docs/sops-format.md for what is normalised).
+ * @throws {SopsError} 'not-sops' without metadata; 'bad-value' naming the key path of a value
+ *   that is not encrypted or does not decrypt; 'bad-mac' when the MAC is missing or differs;
+ *   'parse' / 'unsupported' for malformed input.
+ */
+export function decryptSops(bytes: Uint8Array, store: SopsStore, dataKey: Uint8Array): Uint8Array {
+  if (store === 'binary') return decryptBinary(bytes, dataKey)
+  const parsed = parse(bytes, store)
+  const opened = openDocument(parsed, dataKey)
+  verifyMac(opened, dataKey)
+  return encodeText(parsed.emit(opened.outputs, null))
+}
+
+export interface EncryptSopsOptions {
+  /** the 32-byte data key */
+  dataKey: Uint8Array
+  /** the data key wrapped for each recipient */
+  age: SopsAgeEntry[]
+  rules: SopsRules
+  /** other key groups (pgp, kms...) to keep in the metadata, as read by `readSopsMetadata` */
+  otherKeys?: Record<string, MetaValue>
+  /** `lastmodified` when the MAC changes (default: now) */
+  now?: Date
+  /**
+   * The previous committed document and its data key: when the key is the same, values whose
+   * type, path and plaintext are unchanged keep their IV and ciphertext, and an unchanged MAC
+   * keeps `lastmodified`. A previous version that does not decrypt is ignored.
+   */
+  previous?: { bytes: Uint8Array; dataKey: Uint8Array }
+  /** told (once, in one line, never quoting a value) when decrypting will not give the input back byte for byte */
+  onNotice?: (message: string) => void
+}
+
+const sameKey = (a: Uint8Array, b: Uint8Array): boolean => Buffer.from(a).equals(Buffer.from(b))
+
+function openPrevious(store: Exclude<SopsStore, 'binary'>, opts: EncryptSopsOptions): Opened | undefined {
+  if (!opts.previous || !sameKey(opts.previous.dataKey, opts.dataKey)) return undefined
+  try {
+    const opened = openDocument(parse(opts.previous.bytes, store), opts.dataKey)
+    verifyMac(opened, opts.dataKey)
+    return opened
+  } catch {
+    return undefined
+  }
+}
+
+/** Tells `onNotice` where the decrypted output first differs from the input (the normalisation). */
+function checkRoundTrip(input: string, output: Uint8Array, store: SopsStore, opts: EncryptSopsOptions): void {
+  const back = Buffer.from(decryptSops(output, store, opts.dataKey)).toString('utf8')
+  if (back === input || !opts.onNotice) return
+  const a = input.split('\n')
+  const b = back.split('\n')
+  let line = 0
+  while (line < a.length && a[line] === b[line]) line++
+  opts.onNotice(`written in sops's canonical form from line ${line + 1} on (decrypting gives the same values, spelled differently)`)
+}
+
+/**
+ * Encrypts a plaintext document in the sops format.
+ * @throws {SopsError} 'parse' on unparsable input (the message says where, never quoting a
+ *   value); 'unsupported' for what sops cannot represent (non-string keys, a top-level list, a
+ *   key named `sops`, several encryption rules...).
+ */
+export function encryptSops(plaintext: Uint8Array, store: SopsStore, opts: EncryptSopsOptions): Uint8Array {
+  if (store === 'binary') return encryptBinary(plaintext, opts)
+  const parsed = parse(plaintext, store)
+  if (parsed.hasSopsKey) {
+    throw new SopsError('unsupported', store === 'dotenv' ? 'keys starting with sops_ are reserved for sops metadata' : "the top-level key 'sops' is reserved for sops metadata")
+  }
+  const rules = effectiveRules(opts.rules)
+  const previous = openPrevious(store, opts)
+  const { outputs, macHex } = sealSlots(parsed.slots, { key: opts.dataKey, rules, ...(previous ? { reuse: previous.reuse } : {}) })
+  const tree = metadataFor(macHex, { key: opts.dataKey, age: opts.age, rules: opts.rules, ...(opts.otherKeys ? { otherKeys: opts.otherKeys } : {}), ...(opts.now ? { now: opts.now } : {}), ...(previous ? { previous } : {}) }, false)
+  const out = encodeText(parsed.emit(outputs, tree))
+  checkRoundTrip(decodeText(plaintext), out, store, opts)
+  return out
+}
+
+/**
+ * Completes a sops document in which some values are plaintext (added by hand): they, and
+ * plaintext comments, are encrypted with the file's data key; ciphertexts already there are
+ * kept; the MAC and `lastmodified` are renewed. A document with nothing to encrypt and a valid
+ * MAC comes back unchanged.
+ * @throws {SopsError} 'not-sops' without metadata; 'bad-value' when an existing ciphertext does
+ *   not decrypt with `dataKey`; 'parse' / 'unsupported' as for `encryptSops`.
+ */
+export function completeSopsDocument(bytes: Uint8Array, store: SopsStore, dataKey: Uint8Array, now?: Date): Uint8Array {
+  if (store === 'binary') return binaryComplete(bytes, dataKey, now)
+  const parsed = parse(bytes, store)
+  const opened = openDocument(parsed, dataKey, true)
+  const { outputs, macHex } = sealSlots(parsed.slots, { key: dataKey, rules: opened.rules, keepEncrypted: opened })
+  if (outputs.size === 0 && macHex === safeMac(opened, dataKey)) return bytes
+  const meta = opened.meta
+  const tree = metadataFor(macHex, { key: dataKey, age: meta.age, rules: meta.rules, otherKeys: meta.otherKeys, ...(now ? { now } : {}) }, false)
+  return encodeText(parsed.emit(outputs, tree))
+}
+
+function safeMac(opened: Opened, key: Uint8Array): string | null {
+  try {
+    verifyMac(opened, key)
+    return opened.macHex
+  } catch {
+    return null
+  }
+}
+
+/**
+ * What can be said about a sops document without its key: recipients, and every value's key
+ * path in sops's `--extract` syntax (`["db"]["password"]`, list items as `[0]`) with its stored
+ * text (an `ENC[...]` string, or the plaintext of an unencrypted value) to compare versions.
+ * Null when the bytes are not a sops document.
+ * @throws {SopsError} 'parse' / 'unsupported' for malformed input.
+ */
+export function describeSops(bytes: Uint8Array, store: SopsStore): { recipients: string[]; keys: string[]; values: { key: string; stored: string }[] } | null {
+  if (store === 'binary') return describeBinary(bytes)
+  const parsed = parse(bytes, store)
+  const meta = metadataFromTree(parsed.metadata)
+  if (!meta) return null
+  const values = parsed.slots.flatMap((s) => (s.kind === 'value' ? [{ key: extractPath(s.display), stored: s.value.source ?? s.value.text }] : []))
+  return { recipients: meta.age.map((e) => e.recipient), keys: values.map((v) => v.key), values }
+}
+
+void requireMetadata

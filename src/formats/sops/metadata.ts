@@ -1,0 +1,185 @@
+/**
+ * The `sops` metadata block (spec §3, stores/stores.go `metadata`, stores/metadata.go): reading it
+ * from whatever layout a sops version wrote, and building the tree sops 3.13 writes (every map's
+ * keys sorted, empty key lists omitted, `version: 3.13.2`). dotenv and INI store it flattened
+ * (stores/flatten.go): `age__list_0__map_enc`.
+ */
+import { SopsError } from './errors.js'
+import { compileRe2, type EffectiveRules } from './tree.js'
+import { parseGoBool } from './values.js'
+
+export interface SopsAgeEntry {
+  recipient: string
+  /** ASCII-armored age file holding the 32-byte data key */
+  enc: string
+}
+
+/** Which values are encrypted and what the MAC covers, with sops's meaning. At most one selector. */
+export interface SopsRules {
+  unencryptedSuffix?: string
+  encryptedSuffix?: string
+  unencryptedRegex?: string
+  encryptedRegex?: string
+  macOnlyEncrypted?: boolean
+  /** read from files so they can be reported; encrypting or decrypting with them is unsupported */
+  unencryptedCommentRegex?: string
+  encryptedCommentRegex?: string
+}
+
+export interface SopsMetadata {
+  age: SopsAgeEntry[]
+  lastmodified: string
+  /** the encrypted MAC; '' when the file has none */
+  mac: string
+  version: string
+  rules: SopsRules
+  /** pgp, kms, gcp_kms, azure_kv, hc_vault, hckms, key_groups, shamir_threshold, as found (empty ones dropped) */
+  otherKeys: Record<string, MetaValue>
+}
+
+export type MetaValue = string | number | boolean | null | MetaValue[] | { [key: string]: MetaValue }
+export type MetaTree = { [key: string]: MetaValue }
+
+/** The sops version whose output this module writes. */
+export const SOPS_VERSION = '3.13.2'
+export const DEFAULT_UNENCRYPTED_SUFFIX = '_unencrypted'
+
+const RULE_FIELDS = [
+  ['unencrypted_suffix', 'unencryptedSuffix'],
+  ['encrypted_suffix', 'encryptedSuffix'],
+  ['unencrypted_regex', 'unencryptedRegex'],
+  ['encrypted_regex', 'encryptedRegex'],
+  ['unencrypted_comment_regex', 'unencryptedCommentRegex'],
+  ['encrypted_comment_regex', 'encryptedCommentRegex'],
+] as const
+const OTHER_KEYS = ['azure_kv', 'gcp_kms', 'hc_vault', 'hckms', 'key_groups', 'kms', 'pgp', 'shamir_threshold']
+
+const isMap = (v: unknown): v is MetaTree => typeof v === 'object' && v !== null && !Array.isArray(v)
+const isEmpty = (v: MetaValue | undefined): boolean => v === undefined || v === null || v === '' || (Array.isArray(v) && v.length === 0)
+
+/**
+ * The metadata of a sops document from its `sops` tree; null when the tree is not sops metadata
+ * (no `lastmodified` or `version`), so a plaintext file with a `sops` key is not mistaken for one.
+ */
+export function metadataFromTree(tree: unknown): SopsMetadata | null {
+  if (!isMap(tree) || typeof tree.lastmodified !== 'string' || typeof tree.version !== 'string') return null
+  const age: SopsAgeEntry[] = []
+  for (const entry of Array.isArray(tree.age) ? tree.age : []) {
+    if (!isMap(entry) || typeof entry.recipient !== 'string' || typeof entry.enc !== 'string') {
+      throw new SopsError('parse', 'sops metadata: an age entry lacks its recipient or enc')
+    }
+    age.push({ recipient: entry.recipient, enc: entry.enc })
+  }
+  const rules: SopsRules = {}
+  for (const [field, name] of RULE_FIELDS) {
+    const v = tree[field]
+    if (typeof v === 'string' && v !== '') rules[name] = v
+  }
+  const macOnly = tree.mac_only_encrypted
+  if (macOnly === true || (typeof macOnly === 'string' && parseGoBool(macOnly) === true)) rules.macOnlyEncrypted = true
+  const otherKeys: Record<string, MetaValue> = {}
+  for (const key of OTHER_KEYS) {
+    const v = tree[key]
+    if (v === undefined || isEmpty(v)) continue
+    otherKeys[key] = key === 'shamir_threshold' && typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v
+  }
+  return { age, lastmodified: tree.lastmodified, mac: typeof tree.mac === 'string' ? tree.mac : '', version: tree.version, rules, otherKeys }
+}
+
+function sortDeep(v: MetaValue): MetaValue {
+  if (Array.isArray(v)) return v.map(sortDeep)
+  if (!isMap(v)) return v
+  const out: MetaTree = {}
+  for (const k of Object.keys(v).sort()) {
+    const child = v[k]
+    if (child !== undefined && !isEmpty(child)) out[k] = sortDeep(child)
+  }
+  return out
+}
+
+/** The metadata tree sops 3.13 writes; `binary` files carry no encryption rule since sops 3.11. */
+export function metadataToTree(meta: { age: readonly SopsAgeEntry[]; lastmodified: string; mac: string; rules: SopsRules; otherKeys?: Record<string, MetaValue> }, binary: boolean): MetaTree {
+  const tree: MetaTree = { ...(meta.otherKeys ?? {}) }
+  tree.age = meta.age.map((e) => ({ enc: e.enc, recipient: e.recipient }))
+  tree.lastmodified = meta.lastmodified
+  tree.mac = meta.mac
+  if (meta.rules.macOnlyEncrypted) tree.mac_only_encrypted = true
+  let ruled = false
+  for (const [field, name] of RULE_FIELDS) {
+    const v = meta.rules[name]
+    if (v) {
+      tree[field] = v
+      ruled = true
+    }
+  }
+  if (!ruled && !binary) tree.unencrypted_suffix = DEFAULT_UNENCRYPTED_SUFFIX
+  tree.version = SOPS_VERSION
+  return sortDeep(tree) as MetaTree
+}
+
+/**
+ * The rules to apply, validated as sops does (stores.go `ToInternal`): at most one selector, the
+ * default `unencrypted_suffix` when none.
+ * @throws {SopsError} 'unsupported' for several selectors, comment regexes or a bad regex.
+ */
+export function effectiveRules(rules: SopsRules): EffectiveRules {
+  const set = RULE_FIELDS.filter(([, name]) => !!rules[name])
+  if (set.length > 1) {
+    throw new SopsError('unsupported', `at most one of ${RULE_FIELDS.map(([f]) => f).join(', ')} may be set (found ${set.map(([f]) => f).join(', ')})`)
+  }
+  if (rules.unencryptedCommentRegex || rules.encryptedCommentRegex) {
+    throw new SopsError('unsupported', 'unencrypted_comment_regex and encrypted_comment_regex are not supported')
+  }
+  const base = { macOnlyEncrypted: rules.macOnlyEncrypted === true }
+  if (rules.encryptedSuffix) return { ...base, encryptedSuffix: rules.encryptedSuffix }
+  if (rules.unencryptedRegex) return { ...base, unencryptedRegex: compileRe2(rules.unencryptedRegex, 'unencrypted_regex') }
+  if (rules.encryptedRegex) return { ...base, encryptedRegex: compileRe2(rules.encryptedRegex, 'encrypted_regex') }
+  return { ...base, unencryptedSuffix: rules.unencryptedSuffix || DEFAULT_UNENCRYPTED_SUFFIX }
+}
+
+const MAP_SEP = '__map_'
+const LIST_SEP = '__list_'
+
+/** stores/flatten.go `flattenTreeBranch`: leaf entries keyed by their flattened path. */
+export function flattenMetadata(tree: MetaTree, prefix: string): [string, string][] {
+  const out: [string, string][] = []
+  const descend = (v: MetaValue, key: string): void => {
+    if (Array.isArray(v)) v.forEach((item, i) => descend(item, `${key}${LIST_SEP}${i}`))
+    else if (isMap(v)) for (const [k, child] of Object.entries(v)) descend(child, `${key}${MAP_SEP}${k}`)
+    else out.push([key, v === null ? '' : String(v)])
+  }
+  for (const [k, v] of Object.entries(tree)) descend(v, prefix + k)
+  return out
+}
+
+/**
+ * stores/flatten.go `unflattenTreeBranch`.
+ * @throws {SopsError} 'parse' when the keys do not form a tree.
+ */
+export function unflattenMetadata(entries: readonly (readonly [string, string])[]): MetaTree {
+  const root: MetaTree = {}
+  const fail = (key: string): never => {
+    throw new SopsError('parse', `sops metadata: entry ${key} does not fit the others`)
+  }
+  for (const [key, value] of entries) {
+    const parts = key.split(/(__map_|__list_)/)
+    let container: MetaTree | MetaValue[] = root
+    let slot: string | number = parts[0] ?? ''
+    for (let i = 1; i < parts.length; i += 2) {
+      const list = parts[i] === LIST_SEP
+      const name = parts[i + 1] ?? ''
+      const next: string | number = list ? Number(name) : name
+      if (list && !/^\d+$/.test(name)) fail(key)
+      const existing: MetaValue | undefined = Array.isArray(container) ? container[slot as number] : container[slot as string]
+      const child: MetaValue = existing ?? (list ? [] : {})
+      if (list !== Array.isArray(child) || (!list && !isMap(child))) fail(key)
+      if (Array.isArray(container)) container[slot as number] = child
+      else container[slot as string] = child
+      container = child as MetaTree | MetaValue[]
+      slot = next
+    }
+    if (Array.isArray(container)) container[slot as number] = value
+    else container[slot as string] = value
+  }
+  return root
+}

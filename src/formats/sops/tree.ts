@@ -1,0 +1,168 @@
+/**
+ * The store-independent view of a document that sops's `Tree` walk sees (sops.go `walkBranch`):
+ * leaf values in document order with their chain of mapping keys, plus comments. Each store
+ * parses its syntax into these slots and later renders replacements for them in place, so the
+ * user's layout survives; the rules that pick what is encrypted live here too (spec §1 "Which
+ * values are encrypted").
+ */
+import { SopsError } from './errors.js'
+import type { Typed } from './values.js'
+
+/** A leaf value (null leaves are never visited by sops, so they have no slot). */
+export interface ValueSlot {
+  readonly kind: 'value'
+  /** mapping keys from the root; list indices are never part of it (spec §1 "Additional data") */
+  readonly path: readonly string[]
+  /** the same with list indices, for display */
+  readonly display: readonly (string | number)[]
+  /** the value as it is in the document: for an encrypted value, the `ENC[...]` string */
+  readonly value: Typed
+  /** where it is, for messages: `line 4` */
+  readonly where: string
+}
+
+/** A comment line; `text` is what follows the comment character (sops encrypts exactly that). */
+export interface CommentSlot {
+  readonly kind: 'comment'
+  readonly path: readonly string[]
+  /** other paths sops may have used as additional data (YAML's comment placement is heuristic) */
+  readonly alternatives: readonly (readonly string[])[]
+  readonly text: string
+  readonly where: string
+}
+
+export type Slot = ValueSlot | CommentSlot
+
+/** What a store writes in place of a slot: a sealed `ENC[...]` string, or a plaintext value. */
+export type SlotOutput = { readonly enc: string } | { readonly plain: Typed }
+
+/** sops's additional data for a path: keys joined by `:` with a trailing `:` (`a:b:`, top level `:`). */
+export const additionalData = (path: readonly string[]): string => `${path.join(':')}:`
+
+/** sops's `--extract` syntax for a display path: `["a"]["b"][0]`. */
+export const extractPath = (display: readonly (string | number)[]): string =>
+  display.map((p) => (typeof p === 'number' ? `[${p}]` : `[${JSON.stringify(p)}]`)).join('')
+
+/** The encryption rules in force, at most one of the selectors set (sops rejects more). */
+export interface EffectiveRules {
+  readonly unencryptedSuffix?: string
+  readonly encryptedSuffix?: string
+  readonly unencryptedRegex?: RegExp
+  readonly encryptedRegex?: RegExp
+  readonly macOnlyEncrypted: boolean
+}
+
+/**
+ * An RE2 pattern (what sops's Go `regexp` takes) as a JS RegExp. The common syntax is shared;
+ * the few RE2-only spellings people write in `.sops.yaml` are translated.
+ * @throws {SopsError} 'unsupported' when the pattern cannot be expressed.
+ */
+export function compileRe2(pattern: string, what: string): RegExp {
+  let source = pattern
+  let flags = ''
+  const inline = /^\(\?([imsU]+)\)/.exec(source)
+  if (inline) {
+    if ((inline[1] ?? '').includes('U')) throw new SopsError('unsupported', `${what}: the (?U) flag is not supported`)
+    flags = [...new Set(inline[1])].join('')
+    source = source.slice(inline[0].length)
+  }
+  source = source.replace(/\(\?P</g, '(?<').replace(/\\A/g, '^').replace(/\\z/g, '$')
+  for (const f of [`${flags}u`, flags]) {
+    try {
+      return new RegExp(source, f)
+    } catch {
+      // retry without the unicode flag: it rejects some escapes RE2 accepts
+    }
+  }
+  throw new SopsError('unsupported', `${what}: not a regular expression this tool understands`)
+}
+
+/** sops `Tree.shouldBeEncrypted` for values (the comment-regex rules are not supported). */
+export function shouldEncrypt(path: readonly string[], rules: EffectiveRules): boolean {
+  const { unencryptedSuffix: us, encryptedSuffix: es, unencryptedRegex: ur, encryptedRegex: er } = rules
+  if (us !== undefined && us !== '' && path.some((k) => k.endsWith(us))) return false
+  if (es !== undefined && es !== '') return path.some((k) => k.endsWith(es))
+  if (ur && path.some((k) => ur.test(k))) return false
+  if (er) return path.some((k) => er.test(k))
+  return true
+}
+
+/** A replacement of `src[start, end)`; `text` may depend on the output written so far. */
+export interface Edit {
+  readonly start: number
+  readonly end: number
+  readonly text: string | ((before: string) => string)
+}
+
+/** Applies non-overlapping edits (insertions at one point apply in the order given). */
+export function applyEdits(src: string, edits: readonly Edit[]): string {
+  const sorted = edits.map((e, i) => ({ e, i })).sort((a, b) => a.e.start - b.e.start || a.e.end - b.e.end || a.i - b.i)
+  let out = ''
+  let cursor = 0
+  for (const { e } of sorted) {
+    if (e.start < cursor) throw new Error(`internal: overlapping edits at ${e.start}`)
+    out += src.slice(cursor, e.start)
+    out += typeof e.text === 'string' ? e.text : e.text(out)
+    cursor = e.end
+  }
+  return out + src.slice(cursor)
+}
+
+/** Line numbers (1-based) and columns (0-based) of offsets in a text. */
+export class LineIndex {
+  private readonly starts: number[] = [0]
+
+  constructor(readonly text: string) {
+    for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) this.starts.push(i + 1)
+  }
+
+  /** 1-based line of an offset. */
+  line(offset: number): number {
+    let lo = 0
+    let hi = this.starts.length - 1
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1
+      if ((this.starts[mid] ?? 0) <= offset) lo = mid
+      else hi = mid - 1
+    }
+    return lo + 1
+  }
+
+  lineStart(offset: number): number {
+    return this.starts[this.line(offset) - 1] ?? 0
+  }
+
+  col(offset: number): number {
+    return offset - this.lineStart(offset)
+  }
+
+  where(offset: number): string {
+    return `line ${this.line(offset)}`
+  }
+}
+
+/** The newline a text uses (CRLF when its first line break is one). */
+export function newlineOf(text: string): string {
+  const i = text.indexOf('\n')
+  return i > 0 && text[i - 1] === '\r' ? '\r\n' : '\n'
+}
+
+/**
+ * Text for appending a block of lines at the end of a document so that removing it restores the
+ * document byte for byte: after a final newline (or at the very start) the block ends with a
+ * newline; after a last line without one, it starts with a newline and ends without.
+ */
+export function appendedBlock(before: string, lines: readonly string[], nl: string): string {
+  const body = lines.join(nl)
+  return before === '' || before.endsWith('\n') ? body + nl : nl + body
+}
+
+/**
+ * The inverse of `appendedBlock`: given the block's first line start and the end of its last
+ * line's text, the range to delete.
+ */
+export function appendedBlockRange(text: string, start: number, end: number, nl: string): [number, number] {
+  if (text.startsWith(nl, end)) return [start, end + nl.length]
+  const s = start >= nl.length && text.startsWith(nl, start - nl.length) ? start - nl.length : start
+  return [s, end]
+}
