@@ -133,7 +133,11 @@ export function sealSlots(slots: readonly Slot[], opts: SealOptions): { outputs:
     let value = slot.value
     const opened = opts.keepEncrypted?.outputs.get(slot)
     if (opened && 'plain' in opened) value = opened.plain
-    else if (encrypted && !isEmptyString(value)) outputs.set(slot, { enc: seal(value.type, value.text, ad) })
+    else if (encrypted && !isEmptyString(value)) {
+      // a YAML timestamp is sealed as the string it was written as (no `time` type: spec §1)
+      if (value.type === 'time' && value.source !== undefined) value = str(value.source)
+      outputs.set(slot, { enc: seal(value.type, value.text, ad) })
+    }
     if (!opts.rules.macOnlyEncrypted || encrypted) mac.add(value.text)
   }
   return { outputs, macHex: mac.hex() }

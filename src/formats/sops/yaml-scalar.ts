@@ -79,14 +79,18 @@ export function typedFromScalar(value: string, quoted: boolean, tag: string | nu
   }
 }
 
-/** Whether `s` can be written as a plain scalar that reads back as the same string (a timestamp counts unless `strict`). */
-export function plainSafe(s: string, flow: boolean, strict = false): boolean {
+/**
+ * Whether `s` can be written as a plain scalar that reads back as the same string (a timestamp
+ * counts unless `strict`; with `tagged`, an explicit tag makes it a string whatever it spells).
+ */
+export function plainSafe(s: string, flow: boolean, strict = false, tagged = false): boolean {
   if (s === '' || /^\s|\s$/.test(s)) return false
   if (/[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029\ufeff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(s)) return false
   if (/^[,[\]{}#&*!|>'"%@`]/.test(s) || /^[-?:](\s|$)/.test(s) || /^(---|\.\.\.)/.test(s)) return false
   if (/:(\s|$)/.test(s) || /\s#/.test(s)) return false
   if (flow && /[,[\]{}:]/.test(s)) return false
   if (s === '<<') return false
+  if (tagged) return true
   const r = resolvePlain(s)
   return r.kind === 'str' || (!strict && r.kind === 'timestamp')
 }
@@ -142,8 +146,8 @@ export function typedLiteral(t: Typed): string {
 }
 
 /** One-line spelling of a string for a place that was written `style` (the user's choice, kept on the ENC scalar). */
-export function inlineString(s: string, style: 'plain' | 'single' | 'double', flow: boolean): string {
-  if (style === 'plain' && plainSafe(s, flow)) return s
+export function inlineString(s: string, style: 'plain' | 'tagged' | 'single' | 'double', flow: boolean): string {
+  if ((style === 'plain' || style === 'tagged') && plainSafe(s, flow, false, style === 'tagged')) return s
   if (style !== 'double') {
     const single = singleQuoted(s)
     if (single !== null) return single

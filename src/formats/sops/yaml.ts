@@ -99,7 +99,8 @@ class YamlDocument implements ParsedStore {
 
   private root(doc: Document, state: DocState, first: boolean): void {
     const root = doc.contents
-    if (root === null || root === undefined) return
+    // an empty document (nothing, or only `---`) becomes a mapping with just the sops block
+    if (root === null || root === undefined || (isScalar(root) && root.type === 'PLAIN' && root.source === '' && !root.tag && !root.anchor)) return
     if (!isMap(root) || root.flow) {
       throw new SopsError('unsupported', `${this.lines.where(rangeOf(root)[0])}: the top level of a YAML document must be a block mapping for sops`)
     }
@@ -257,8 +258,8 @@ class YamlDocument implements ParsedStore {
     }
     const t = out.plain
     if (t.type !== 'str') return [{ start, end, text: typedLiteral(t) }]
-    const style = node.type === 'QUOTE_SINGLE' ? 'single' : node.type === 'QUOTE_DOUBLE' && !flow ? 'double' : 'plain'
-    if (style === 'plain' && !flow && t.text.includes('\n')) {
+    const style = node.type === 'QUOTE_SINGLE' ? 'single' : node.type === 'QUOTE_DOUBLE' && !flow ? 'double' : node.tag ? 'tagged' : 'plain'
+    if (style !== 'single' && style !== 'double' && !flow && t.text.includes('\n')) {
       const block = literalBlock(t.text, ' '.repeat(place.parentCol + this.unit), this.nl)
       const lineEnd = this.text.indexOf('\n', end)
       if (block && lineEnd >= 0) return [{ start, end, text: block.header }, { start: lineEnd + 1, end: lineEnd + 1, text: block.body }]

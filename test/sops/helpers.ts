@@ -1,0 +1,120 @@
+/**
+ * Test support for the sops format module: fixtures, age wrapping with typage (age-encryption),
+ * and an independent sops reader (node:crypto + the `yaml` package + JSON.parse) that checks
+ * values and the MAC without any code from src/.
+ */
+import { createDecipheriv, createHash, randomBytes } from 'node:crypto'
+import { readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { armor, Decrypter, Encrypter, generateIdentity, identityToRecipient } from 'age-encryption'
+import { isMap, isScalar, isSeq, parseAllDocuments, type Node as YamlNode } from 'yaml'
+
+export const FIXTURES = fileURLToPath(new URL('../fixtures/sops/', import.meta.url))
+export const fixture = (name: string): Buffer => readFileSync(FIXTURES + name)
+export const text = (b: Uint8Array): string => Buffer.from(b).toString('utf8')
+export const bytes = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'utf8'))
+
+/** The data keys of the getsops fixtures (recovered once with gpg from sops's public test key). */
+export const getsopsKeys: Record<string, string> = JSON.parse(fixture('getsops/data-keys.json').toString('utf8'))
+
+export interface AgeKey { identity: string; recipient: string }
+export async function newAgeKey(): Promise<AgeKey> {
+  const identity = await generateIdentity()
+  return { identity, recipient: await identityToRecipient(identity) }
+}
+
+/** The data key wrapped for `recipient` as sops does: an armored age file. */
+export async function wrap(dataKey: Uint8Array, recipient: string): Promise<string> {
+  const e = new Encrypter()
+  e.addRecipient(recipient)
+  return armor.encode(await e.encrypt(dataKey))
+}
+
+export async function unwrap(enc: string, identity: string): Promise<Uint8Array> {
+  const d = new Decrypter()
+  d.addIdentity(identity)
+  return d.decrypt(armor.decode(enc))
+}
+
+export const newDataKey = (): Uint8Array => new Uint8Array(randomBytes(32))
+
+// ---- an independent sops reader -------------------------------------------------------------
+
+const ENC = /^ENC\[AES256_GCM,data:([^,]*),iv:([^,]+),tag:([^,]+),type:([a-z]+)\]$/
+
+/** Decrypts one sops value with node:crypto. */
+export function openEnc(value: string, key: Uint8Array, ad: string): { type: string; plaintext: string } {
+  const m = ENC.exec(value)
+  if (!m) throw new Error('not an ENC value')
+  const d = createDecipheriv('aes-256-gcm', key, Buffer.from(m[2]!, 'base64'))
+  d.setAAD(Buffer.from(ad))
+  d.setAuthTag(Buffer.from(m[3]!, 'base64'))
+  const plaintext = Buffer.concat([d.update(Buffer.from(m[1]!, 'base64')), d.final()]).toString('utf8')
+  return { type: m[4]!, plaintext }
+}
+
+/** Leaves of a plain JS tree in document order, with sops's additional data (mapping keys only). */
+function* leaves(v: unknown, path: string[]): Generator<{ path: string[]; value: unknown }> {
+  if (Array.isArray(v)) for (const item of v) yield* leaves(item, path)
+  else if (v !== null && typeof v === 'object') for (const [k, child] of Object.entries(v)) yield* leaves(child, [...path, k])
+  else if (v !== null && v !== undefined) yield { path, value: v }
+}
+
+/** The YAML documents of a sops file as ordered JS trees (yaml.Document keeps key order). */
+function yamlTrees(src: string): unknown[] {
+  const toJs = (n: YamlNode | null | undefined): unknown => {
+    if (n === null || n === undefined) return null
+    if (isScalar(n)) return n.value
+    if (isSeq(n)) return n.items.map((i) => toJs(i as YamlNode))
+    if (isMap(n)) return Object.fromEntries(n.items.map((p) => [String((p.key as { value: unknown }).value), toJs(p.value as YamlNode)]))
+    return null
+  }
+  return parseAllDocuments(src).map((d) => toJs(d.contents as YamlNode))
+}
+
+/**
+ * Checks a sops document the way sops does, without src/: every value under a key not ending in
+ * `_unencrypted` decrypts with its key path as additional data, the MAC (SHA-512 over the values'
+ * plaintext in document order) matches. Returns the decrypted leaves.
+ */
+export function independentCheck(src: string, store: 'yaml' | 'json' | 'dotenv', key: Uint8Array): { path: string; type: string; plaintext: string }[] {
+  let trees: unknown[]
+  let meta: Record<string, string>
+  if (store === 'dotenv') {
+    const entries = src.split('\n').filter((l) => l !== '' && !l.startsWith('#')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)] as const)
+    trees = [Object.fromEntries(entries.filter(([k]) => !k.startsWith('sops_')))]
+    meta = Object.fromEntries(entries.filter(([k]) => k.startsWith('sops_')).map(([k, v]) => [k.slice(5), v]))
+  } else {
+    trees = store === 'json' ? [JSON.parse(src)] : yamlTrees(src)
+    meta = (trees[0] as { sops: Record<string, string> }).sops
+  }
+  const hash = createHash('sha512')
+  const out: { path: string; type: string; plaintext: string }[] = []
+  for (const tree of trees) {
+    const { sops: _, ...data } = tree as Record<string, unknown>
+    for (const { path, value } of leaves(data, [])) {
+      const unencrypted = path.some((p) => p.endsWith('_unencrypted'))
+      let plaintext: string
+      let type = typeof value
+      if (!unencrypted && value !== '') {
+        const opened = openEnc(String(value), key, path.join(':') + ':')
+        plaintext = opened.plaintext
+        type = opened.type as typeof type
+      } else plaintext = typeof value === 'boolean' ? (value ? 'True' : 'False') : String(value)
+      hash.update(plaintext)
+      out.push({ path: path.join(':'), type, plaintext })
+    }
+  }
+  const mac = openEnc(String(meta.mac), key, String(meta.lastmodified)).plaintext
+  if (mac !== hash.digest('hex').toUpperCase()) throw new Error('independent MAC check failed')
+  return out
+}
+
+/** Lines of `b` that differ from `a` (same line count expected). */
+export function changedLines(a: string, b: string): number[] {
+  const x = a.split('\n')
+  const y = b.split('\n')
+  const out: number[] = []
+  for (let i = 0; i < Math.max(x.length, y.length); i++) if (x[i] !== y[i]) out.push(i + 1)
+  return out
+}
