@@ -29,7 +29,10 @@ export async function run(): Promise<number> {
   const writer = new PktLineWriter((bytes) => writeAllSync(1, bytes))
   try {
     const capabilities = await handshake(reader, writer)
+    // Fault injection for the test suite's fault matrix: die like a SIGKILL mid-request.
+    const fault = process.env['GIT_SEAL_TEST_FAULT']
     await serve(reader, writer, capabilities, async (request: FilterRequest, content) => {
+      if (fault === `kill-in-${request.command}`) process.kill(process.pid, 'SIGKILL')
       try {
         if (request.command === 'clean') return await cleanFile(ctx, request.pathname, content)
         return await smudgeFile(ctx, request.pathname, content, request.keys.get('blob'))
