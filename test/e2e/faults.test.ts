@@ -1,7 +1,7 @@
 // The fault matrix: a filter that cannot start or dies, damaged blobs, hostile protocol input,
 // and everyday git workflows, each followed by a scan for plaintext in the object database.
 import { spawn, spawnSync } from 'node:child_process'
-import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { encrypt, parseRecipient } from '../../src/age/index.js'
@@ -246,4 +246,3 @@ describe('git workflows', () => {
   })
 })
 
-void mkdirSync
