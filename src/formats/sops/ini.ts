@@ -23,11 +23,28 @@ interface ValuePlace { start: number; end: number; frame: string }
 /** go-ini `hasSurroundedQuote`: the quote opens, closes and appears nowhere else. */
 const surrounded = (v: string, q: string): boolean => v.length >= 2 && v.startsWith(q) && v.endsWith(q) && v.indexOf(q, 1) === v.length - 1
 
-/** A value spelled so that go-ini reads it back unchanged, inside its original quotes (`frame`). */
-export function iniValue(v: string, frame: string): string {
+/**
+ * go-ini `readValue` for a one-line value that is not `"""`/backtick quoted, from its first
+ * non-space character: the value, its surrounding quote, where a comment starts (-1: none);
+ * null for a line continuation.
+ */
+function readLineValue(l: string): { value: string; frame: string; comment: number } | null {
+  const t = l.trimEnd()
+  if (t.endsWith('\\')) return null
+  const comment = t.search(/[#;]/)
+  const v = comment >= 0 ? t.slice(0, comment).trimEnd() : t
+  const frame = surrounded(v, '"') ? '"' : surrounded(v, "'") ? "'" : ''
+  return { value: v.slice(frame.length, v.length - frame.length), frame, comment }
+}
+
+/**
+ * A value spelled so that go-ini reads it back unchanged when followed by `rest` (what follows
+ * it on its line), inside its original quotes (`frame`) when it had some.
+ */
+export function iniValue(v: string, frame: string, rest = ''): string {
   if (frame !== '') return frame + v + frame
-  const plain = v === '' || !(/[#;\n]|^\s|\s$|\\$|^"""|^`/.test(v) || surrounded(v, '"') || surrounded(v, "'"))
-  if (plain) return v
+  const back = /^[\s]|^"""|^`|\n/.test(v) ? null : readLineValue(v + rest)
+  if (back && back.value === v && back.frame === '') return v
   return !v.includes('\n') && !v.includes('`') ? `\`${v}\`` : `"""${v}"""`
 }
 
@@ -148,13 +165,11 @@ class IniDocument implements ParsedStore {
       }
       throw new SopsError('parse', `${where}: quoted value is never closed`)
     }
-    const t = l.trimEnd()
-    if (t.endsWith('\\')) throw new SopsError('unsupported', `${where}: a value ending in a backslash continues on the next line in INI, which is not supported`)
-    const c = t.search(/[#;]/)
-    const v = c >= 0 ? t.slice(0, c).trimEnd() : t
-    const frame = surrounded(v, '"') ? '"' : surrounded(v, "'") ? "'" : ''
-    const place = { start: v0 + frame.length, end: v0 + v.length - frame.length, frame }
-    return { value: v.slice(frame.length, v.length - frame.length), place, lastLine: i, ...(c >= 0 ? { comment: { text: t.slice(c), at: v0 + c } } : {}) }
+    const read = readLineValue(l)
+    if (read === null) throw new SopsError('unsupported', `${where}: a value ending in a backslash continues on the next line in INI, which is not supported`)
+    const { value, frame, comment } = read
+    const place = { start: v0 + frame.length, end: v0 + frame.length + value.length, frame }
+    return { value, place, lastLine: i, ...(comment >= 0 ? { comment: { text: l.trimEnd().slice(comment), at: v0 + comment } } : {}) }
   }
 
   emit(outputs: ReadonlyMap<Slot, SlotOutput>, metadata: MetaTree | null): string {
@@ -162,7 +177,9 @@ class IniDocument implements ParsedStore {
     for (const [slot, place] of this.values) {
       const out = outputs.get(slot)
       if (!out) continue
-      const text = 'enc' in out ? out.enc : place.frame ? flatValue(out.plain) : iniValue(flatValue(out.plain), '')
+      const lineEnd = this.text.indexOf('\n', place.end)
+      const rest = this.text.slice(place.end + place.frame.length, lineEnd < 0 ? this.text.length : lineEnd)
+      const text = 'enc' in out ? out.enc : place.frame ? flatValue(out.plain) : iniValue(flatValue(out.plain), '', rest)
       edits.push({ start: place.start, end: place.end, text })
     }
     for (const [slot, [start, end]] of this.comments) {

@@ -7,9 +7,16 @@ import type { MetaTree, MetaValue } from './metadata.js'
 import { doubleQuoted, literalBlock, plainSafe } from './yaml-scalar.js'
 
 /** A metadata scalar; strings that would read back as anything but a string are quoted. */
-function scalar(v: MetaValue): string {
-  if (typeof v === 'string') return plainSafe(v, false, true) ? v : doubleQuoted(v)
+function scalar(v: MetaValue, flow = false): string {
+  if (typeof v === 'string') return plainSafe(v, flow, true) ? v : doubleQuoted(v)
   return v === null ? 'null' : String(v)
+}
+
+/** The metadata as one flow mapping, for a document whose top level is a flow mapping. */
+export function yamlFlowMetadata(v: MetaValue): string {
+  if (Array.isArray(v)) return `[${v.map(yamlFlowMetadata).join(', ')}]`
+  if (isMap(v)) return `{${Object.entries(v).map(([k, x]) => `${k}: ${yamlFlowMetadata(x)}`).join(', ')}}`
+  return scalar(v, true)
 }
 
 const isMap = (v: MetaValue): v is MetaTree => typeof v === 'object' && v !== null && !Array.isArray(v)

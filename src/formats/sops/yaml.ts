@@ -12,12 +12,20 @@ import type { MetaTree, MetaValue } from './metadata.js'
 import { appendedBlock, appendedBlockRange, applyEdits, LineIndex, newlineOf, type CommentSlot, type Edit, type Slot, type SlotOutput, type ValueSlot } from './tree.js'
 import { doubleQuoted, inlineString, literalBlock, plainSafe, resolvePlain, shortTag, typedFromScalar, typedLiteral } from './yaml-scalar.js'
 import type { Typed } from './values.js'
-import { yamlMetadataLines } from './yaml-meta.js'
+import { yamlFlowMetadata, yamlMetadataLines } from './yaml-meta.js'
 
 type Range = readonly [number, number, number?]
 /** Where a key or list item starts: the unit comments are attached to. */
 interface Anchor { offset: number; col: number; path: readonly string[] }
-interface DocState { regionStart: number; boundary: number; rootCol: number; anchors: Anchor[]; sops?: [number, number] }
+interface DocState {
+  regionStart: number
+  boundary: number
+  rootCol: number
+  anchors: Anchor[]
+  sops?: [number, number]
+  /** a flow mapping at the top (JSON written as YAML): the metadata goes inside it, here */
+  flow?: { at: number; first: boolean }
+}
 interface ScalarPlace { node: Scalar; flow: boolean; parentCol: number }
 type Shape =
   | { kind: 'map'; entries: { key: string; child: Shape }[] }
@@ -101,26 +109,37 @@ class YamlDocument implements ParsedStore {
     const root = doc.contents
     // an empty document (nothing, or only `---`) becomes a mapping with just the sops block
     if (root === null || root === undefined || (isScalar(root) && root.type === 'PLAIN' && root.source === '' && !root.tag && !root.anchor)) return
-    if (!isMap(root) || root.flow) {
-      throw new SopsError('unsupported', `${this.lines.where(rangeOf(root)[0])}: the top level of a YAML document must be a block mapping for sops`)
+    if (!isMap(root)) {
+      throw new SopsError('unsupported', `${this.lines.where(rangeOf(root)[0])}: the top level of a YAML document must be a mapping for sops`)
     }
     state.rootCol = this.lines.col(rangeOf(root)[0])
-    const at: At = { path: [], display: [], flow: false, parentCol: state.rootCol, doc, state, alias: null, depth: 0 }
-    for (const pair of root.items) {
+    const at: At = { path: [], display: [], flow: !!root.flow, parentCol: state.rootCol, doc, state, alias: null, depth: 0 }
+    const end = (p: { key: unknown; value: unknown }): number => rangeOf((p.value ?? p.key) as Scalar)[1]
+    const data = root.items.filter((p) => !(isScalar(p.key) && p.key.value === 'sops'))
+    if (root.flow) {
+      const last = data[data.length - 1]
+      state.flow = last ? { at: end(last), first: false } : { at: rangeOf(root)[0] + 1, first: true }
+    }
+    root.items.forEach((pair, i) => {
       const key = this.key(pair.key, at)
       if (key !== 'sops') {
         this.pair(key, pair.key, pair.value, at)
-        continue
+        return
       }
       this.hasSopsKey = true
       state.anchors.push(this.anchor(rangeOf(pair.key as Scalar)[0], []))
       const value = pair.value as { range?: Range } | null
-      if (!isMap(value)) continue
-      const start = this.lines.lineStart(rangeOf(pair.key as Scalar)[0])
-      const end = start + this.text.slice(start, rangeOf(value)[2] ?? rangeOf(value)[1]).trimEnd().length
-      state.sops = appendedBlockRange(this.text, start, end, this.nl)
+      if (!isMap(value)) return
       if (first) this.metadata = toMeta(value, doc) as MetaTree
-    }
+      const prev = root.items[i - 1]
+      if (root.flow) {
+        state.sops = [prev ? end(prev) : rangeOf(root)[0] + 1, rangeOf(value)[1]]
+        return
+      }
+      const start = this.lines.lineStart(rangeOf(pair.key as Scalar)[0])
+      const stop = start + this.text.slice(start, rangeOf(value)[2] ?? rangeOf(value)[1]).trimEnd().length
+      state.sops = appendedBlockRange(this.text, start, stop, this.nl)
+    })
   }
 
   private anchor(offset: number, path: readonly string[], col = this.lines.col(offset)): Anchor {
@@ -240,7 +259,9 @@ class YamlDocument implements ParsedStore {
     }
     for (const doc of this.docs) {
       if (doc.sops) edits.push({ start: doc.sops[0], end: doc.sops[1], text: '' })
-      if (metadata) {
+      if (metadata && doc.flow) {
+        edits.push({ start: doc.flow.at, end: doc.flow.at, text: `${doc.flow.first ? '' : ', '}sops: ${yamlFlowMetadata(metadata)}` })
+      } else if (metadata) {
         const lines = yamlMetadataLines(metadata, doc.rootCol, this.unit, this.seqIndented ?? true)
         edits.push({ start: doc.boundary, end: doc.boundary, text: (before) => appendedBlock(before, lines, this.nl) })
       }
@@ -253,12 +274,14 @@ class YamlDocument implements ParsedStore {
     const [start, end] = rangeOf(node)
     if (node.type === 'BLOCK_LITERAL' || node.type === 'BLOCK_FOLDED') return this.blockEdits(place, out)
     if ('enc' in out) {
-      const text = node.type === 'QUOTE_SINGLE' ? `'${out.enc}'` : node.type === 'QUOTE_DOUBLE' || flow ? `"${out.enc}"` : out.enc
+      // the user's quoting rides on the ENC scalar; in flow context (where ENC cannot be plain)
+      // single quotes stand for plain, so `[a, "b"]` comes back as written
+      const text = node.type === 'QUOTE_DOUBLE' ? `"${out.enc}"` : node.type === 'QUOTE_SINGLE' || flow ? `'${out.enc}'` : out.enc
       return [{ start, end, text }]
     }
     const t = out.plain
     if (t.type !== 'str') return [{ start, end, text: typedLiteral(t) }]
-    const style = node.type === 'QUOTE_SINGLE' ? 'single' : node.type === 'QUOTE_DOUBLE' && !flow ? 'double' : node.tag ? 'tagged' : 'plain'
+    const style = node.type === 'QUOTE_DOUBLE' ? 'double' : node.type === 'QUOTE_SINGLE' && !flow ? 'single' : node.tag ? 'tagged' : 'plain'
     if (style !== 'single' && style !== 'double' && !flow && t.text.includes('\n')) {
       const block = literalBlock(t.text, ' '.repeat(place.parentCol + this.unit), this.nl)
       const lineEnd = this.text.indexOf('\n', end)
@@ -313,7 +336,7 @@ class YamlDocument implements ParsedStore {
         return `[${shape.items.map((item) => this.shape(item, true, outputs)).join(', ')}]`
       default: {
         const out = outputs.get(shape.slot)
-        if (out && 'enc' in out) return flow ? `"${out.enc}"` : out.enc
+        if (out && 'enc' in out) return flow ? `'${out.enc}'` : out.enc
         const t: Typed = out ? out.plain : shape.slot.value
         if (t.type === 'time' && t.source !== undefined) return t.source
         return t.type === 'str' ? inlineString(t.text, 'plain', flow) : typedLiteral(t)
