@@ -82,7 +82,8 @@ export function independentCheck(src: string, store: 'yaml' | 'json' | 'dotenv',
   let meta: Record<string, string>
   if (store === 'dotenv') {
     const entries = src.split('\n').filter((l) => l !== '' && !l.startsWith('#')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)] as const)
-    trees = [Object.fromEntries(entries.filter(([k]) => !k.startsWith('sops_')))]
+    // a list of one-entry maps: dotenv keys may repeat, and sops visits every line
+    trees = [{ lines: entries.filter(([k]) => !k.startsWith('sops_')).map(([k, v]) => ({ [k]: v })) }]
     meta = Object.fromEntries(entries.filter(([k]) => k.startsWith('sops_')).map(([k, v]) => [k.slice(5), v]))
   } else {
     trees = store === 'json' ? [JSON.parse(src)] : yamlTrees(src)
@@ -92,7 +93,8 @@ export function independentCheck(src: string, store: 'yaml' | 'json' | 'dotenv',
   const out: { path: string; type: string; plaintext: string }[] = []
   for (const tree of trees) {
     const { sops: _, ...data } = tree as Record<string, unknown>
-    for (const { path, value } of leaves(data, [])) {
+    for (const { path: full, value } of leaves(data, [])) {
+      const path = store === 'dotenv' ? full.slice(1) : full
       const unencrypted = path.some((p) => p.endsWith('_unencrypted'))
       let plaintext: string
       let type = typeof value
