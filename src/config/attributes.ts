@@ -1,0 +1,68 @@
+/**
+ * The generated block in .gitattributes: the config is the single source of truth, the block
+ * its projection. Everything outside the markers is kept byte for byte.
+ * https://git-scm.com/docs/gitattributes
+ */
+import type { SealConfig } from './schema.js'
+
+export const BLOCK_BEGIN = '# BEGIN git-seal (generated from .gitseal.yaml by `git-seal sync`; do not edit)'
+export const BLOCK_END = '# END git-seal'
+const SECRET_ATTRS = 'filter=git-seal diff=git-seal merge=git-seal -text'
+/** The config and the attributes file itself must never be encrypted, whatever a `*` rule says. */
+const OVERRIDES = ['/.gitseal.yaml', '/.gitattributes'].map((p) => `${p} !filter !diff !merge`)
+
+/** Writes a pattern so git reads it back unchanged: C-style quotes when it holds blanks or quotes. */
+export function quotePattern(pattern: string): string {
+  if (!/[\s"\\]/.test(pattern) || !/[\s"]/.test(pattern)) return pattern
+  let out = '"'
+  for (const ch of pattern) {
+    if (ch === '"' || ch === '\\') out += '\\' + ch
+    else if (ch === '\t') out += '\\t'
+    else out += ch
+  }
+  return out + '"'
+}
+
+export function renderAttributesBlock(config: SealConfig): string {
+  const seen = new Set<string>()
+  const lines = [BLOCK_BEGIN]
+  for (const secret of config.secrets) {
+    for (const pattern of secret.patterns) {
+      if (seen.has(pattern)) continue
+      seen.add(pattern)
+      lines.push(`${quotePattern(pattern)} ${SECRET_ATTRS}`)
+    }
+  }
+  lines.push(...OVERRIDES, BLOCK_END)
+  return lines.join('\n') + '\n'
+}
+
+interface Located {
+  before: string
+  after: string
+  found: boolean
+}
+
+function locate(existing: string): Located {
+  const begin = existing.search(/^# BEGIN git-seal\b.*$/m)
+  if (begin < 0) return { before: existing, after: '', found: false }
+  const endMatch = /^# END git-seal[^\n]*(\n|$)/m.exec(existing.slice(begin))
+  const end = endMatch ? begin + endMatch.index + endMatch[0].length : existing.length
+  return { before: existing.slice(0, begin), after: existing.slice(end), found: true }
+}
+
+/** `existing` with the block replaced (or appended), in the file's own line endings. */
+export function updateAttributes(existing: string, config: SealConfig): string {
+  const crlf = existing.includes('\r\n')
+  let block = renderAttributesBlock(config)
+  if (crlf) block = block.replace(/\n/g, '\r\n')
+  const { before, after, found } = locate(existing)
+  if (found) return before + block + after
+  const nl = crlf ? '\r\n' : '\n'
+  const sep = existing === '' || existing.endsWith('\n') ? '' : nl
+  return existing + sep + block
+}
+
+export function attributesUpToDate(existing: string, config: SealConfig): boolean {
+  return locate(existing).found && updateAttributes(existing, config) === existing
+}

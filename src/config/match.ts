@@ -1,0 +1,61 @@
+/**
+ * Path rules with git's gitattributes meaning, matched with picomatch set up to agree
+ * (a table test holds it to `git check-attr`). https://git-scm.com/docs/gitignore#_pattern_format
+ *
+ * - A pattern with no '/' (a trailing one aside) matches the file name at any depth; with a '/'
+ *   it is anchored at the top of the repository (a leading '/' means the same).
+ * - `*` and `?` never cross '/', `**` spans directories only as a whole path component,
+ *   `[a-z]`, `[!a]`, backslash escapes. No braces, no extglobs, no negation.
+ */
+import picomatch from 'picomatch'
+
+export type PathMatcher = (path: string) => boolean
+
+/** Escapes what picomatch would read as syntax git does not have: groups, extglobs, braces. */
+function toPicomatch(pattern: string): string {
+  let out = ''
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i]!
+    if (c === '\\' && i + 1 < pattern.length) {
+      out += c + pattern[++i]!
+    } else if (c === '[') {
+      const close = pattern.indexOf(']', i + (pattern[i + 1] === '!' || pattern[i + 1] === '^' ? 3 : 2))
+      if (close < 0) {
+        out += '\\['
+        continue
+      }
+      let cls = pattern.slice(i + 1, close)
+      if (cls.startsWith('!')) cls = '^' + cls.slice(1)
+      out += `[${cls}]`
+      i = close
+    } else if ('()|+@!{}'.includes(c)) {
+      out += '\\' + c
+    } else {
+      out += c
+    }
+  }
+  return out
+}
+
+/** Compiles one gitattributes pattern. */
+export function compilePattern(pattern: string): PathMatcher {
+  const body = pattern.replace(/\/$/, '')
+  const anchored = body.includes('/')
+  const glob = toPicomatch(body.replace(/^\//, ''))
+  const isMatch = picomatch(glob, { dot: true, nobrace: true, noextglob: true, nonegate: true, strictSlashes: true })
+  if (anchored) return (path) => isMatch(path)
+  return (path) => isMatch(path.slice(path.lastIndexOf('/') + 1))
+}
+
+/** Why a pattern is refused, or null when git would read it as the user means it. */
+export function patternProblem(pattern: string): string | null {
+  if (pattern.trim() === '') return 'an empty pattern'
+  if (pattern.startsWith('!')) return "negative patterns ('!') are not allowed in .gitattributes"
+  if (/[{}]/.test(pattern.replace(/\\./g, ''))) return 'braces are not expanded by git; list the patterns instead'
+  if (pattern.startsWith('/') && pattern.startsWith('//')) return 'an absolute path'
+  if (/(^|\/)\.\.(\/|$)/.test(pattern)) return "'..' escapes the repository"
+  if (/(^|\/)\.(\/|$)/.test(pattern)) return "'.' path components never match in .gitattributes"
+  if (pattern.endsWith('/')) return "a pattern ending in '/' never matches a file in .gitattributes; use 'dir/**'"
+  if (/[\n\r\0]/.test(pattern)) return 'a pattern with a line break'
+  return null
+}

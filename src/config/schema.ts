@@ -1,0 +1,248 @@
+/**
+ * Reading and validating .gitseal.yaml. Every problem is collected, each naming the file, line
+ * and column, and the path in the YAML, so one run shows everything to fix. An invalid config
+ * makes encryption fail: it never falls back to storing plaintext.
+ */
+import { LineCounter, isMap, isScalar, isSeq, parseDocument, visit, type Node } from 'yaml'
+import { UserError } from '../ui.js'
+import { classifyKey, type KeyKind } from './keys.js'
+import { patternProblem } from './match.js'
+
+export const CONFIG_FILE = '.gitseal.yaml'
+/** Larger configs are refused: nobody writes one by hand, and a parser should not be a DoS target. */
+export const MAX_CONFIG_BYTES = 1 << 20
+
+export interface Recipient {
+  name: string
+  key: string
+  kind: KeyKind
+  role: 'admin' | 'target'
+  group: string
+}
+
+export interface SopsOptions {
+  unencryptedSuffix?: string
+  encryptedSuffix?: string
+  unencryptedRegex?: string
+  encryptedRegex?: string
+  macOnlyEncrypted?: boolean
+}
+
+export interface SecretRule {
+  name: string
+  group: string
+  patterns: string[]
+  format: 'auto' | 'age' | 'sops'
+  /** resolved: the secret's admins, then its targets */
+  recipients: Recipient[]
+  sops: SopsOptions
+}
+
+export interface Group {
+  name: string
+  admins: Recipient[]
+  targets: Recipient[]
+}
+
+export interface SealConfig {
+  version: 1
+  groups: Group[]
+  secrets: SecretRule[]
+  source: string
+}
+
+/** The config is invalid; `problems` lists every finding, each with its location. */
+export class ConfigError extends UserError {
+  readonly problems: string[]
+  constructor(problems: string[], source: string) {
+    super(problems.length === 1 ? problems[0]! : `${source} has ${problems.length} problems:\n  ${problems.join('\n  ')}`, `fix ${source}; 'git-seal status' shows the secrets it describes`)
+    this.problems = problems
+  }
+}
+
+const SOPS_KEYS: Record<string, keyof SopsOptions> = {
+  unencrypted_suffix: 'unencryptedSuffix',
+  encrypted_suffix: 'encryptedSuffix',
+  unencrypted_regex: 'unencryptedRegex',
+  encrypted_regex: 'encryptedRegex',
+  mac_only_encrypted: 'macOnlyEncrypted',
+}
+
+class Validator {
+  readonly problems: string[] = []
+  constructor(
+    private readonly source: string,
+    private readonly lines: LineCounter,
+  ) {}
+
+  at(node: Node | null | undefined, where: string, message: string): void {
+    let loc = ''
+    if (node?.range) {
+      const { line, col } = this.lines.linePos(node.range[0])
+      loc = `:${line}:${col}`
+    }
+    this.problems.push(`${this.source}${loc}: ${where}: ${message}`)
+  }
+
+  /** A mapping's entries as [key, value node]; reports anything else. */
+  entries(node: unknown, where: string, allowed?: string[]): [string, Node | null][] {
+    if (node === null || node === undefined) return []
+    if (!isMap(node)) {
+      this.at(node as Node, where, 'expected a mapping')
+      return []
+    }
+    const out: [string, Node | null][] = []
+    for (const pair of node.items) {
+      const key = isScalar(pair.key) ? String(pair.key.value) : null
+      if (key === null) {
+        this.at(pair.key as Node, where, 'keys must be plain strings')
+        continue
+      }
+      if (allowed && !allowed.includes(key)) {
+        this.at(pair.key as Node, `${where}.${key}`, `unknown key (expected one of: ${allowed.join(', ')})`)
+        continue
+      }
+      out.push([key, (pair.value as Node | null) ?? null])
+    }
+    return out
+  }
+
+  string(node: Node | null, where: string): string | null {
+    if (isScalar(node) && typeof node.value === 'string' && node.value !== '') return node.value
+    this.at(node, where, 'expected a non-empty string')
+    return null
+  }
+
+  strings(node: Node | null, where: string): string[] | null {
+    if (isScalar(node) && typeof node.value === 'string') return [node.value]
+    if (isSeq(node)) {
+      const out: string[] = []
+      node.items.forEach((item, i) => {
+        const s = this.string(item as Node, `${where}[${i}]`)
+        if (s !== null) out.push(s)
+      })
+      return out
+    }
+    this.at(node, where, 'expected a string or a list of strings')
+    return null
+  }
+}
+
+function recipientsOf(v: Validator, node: Node | null, where: string, group: string, role: 'admin' | 'target', names: Set<string>): Recipient[] {
+  if (node === null) return []
+  if (!isSeq(node)) {
+    v.at(node, where, 'expected a list of {name, key}')
+    return []
+  }
+  const out: Recipient[] = []
+  node.items.forEach((item, i) => {
+    const at = `${where}[${i}]`
+    const fields = new Map(v.entries(item, at, ['name', 'key']))
+    const name = fields.has('name') ? v.string(fields.get('name') ?? null, `${at}.name`) : (v.at(item as Node, at, "missing 'name'"), null)
+    const key = fields.has('key') ? v.string(fields.get('key') ?? null, `${at}.key`) : (v.at(item as Node, at, "missing 'key'"), null)
+    if (name === null || key === null) return
+    if (names.has(name)) v.at(fields.get('name'), `${at}.name`, `duplicate recipient name '${name}' in group '${group}'`)
+    names.add(name)
+    const kind = classifyKey(key)
+    if ('problem' in kind) {
+      v.at(fields.get('key'), `${at}.key`, `${name}: ${kind.problem}`)
+      return
+    }
+    out.push({ name, key: key.trim(), kind: kind.kind, role, group })
+  })
+  return out
+}
+
+/**
+ * Parses and validates a config.
+ * @throws {ConfigError} listing every problem found, each with file:line:col and its YAML path.
+ */
+export function parseConfig(text: string, source: string = CONFIG_FILE): SealConfig {
+  if (text.length > MAX_CONFIG_BYTES) throw new ConfigError([`${source}: larger than ${MAX_CONFIG_BYTES} bytes`], source)
+  const lines = new LineCounter()
+  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false })
+  const v = new Validator(source, lines)
+  for (const e of doc.errors) v.problems.push(`${source}:${e.linePos?.[0]?.line ?? '?'}:${e.linePos?.[0]?.col ?? '?'}: ${e.message.split('\n')[0]}`)
+  if (v.problems.length) throw new ConfigError(v.problems, source)
+  // Nodes are walked, never expanded, so alias bombs cost nothing; refuse aliases anyway: a
+  // config is read by people, and aliases hide who can read what.
+  visit(doc, {
+    Alias(_key, node) {
+      v.at(node as unknown as Node, 'alias', 'YAML aliases are not allowed; write each value out')
+    },
+  })
+  if (v.problems.length) throw new ConfigError(v.problems, source)
+  const top = new Map(v.entries(doc.contents, '(top)', ['version', 'groups']))
+  const version = top.get('version')
+  if (!isScalar(version) || version.value !== 1) v.at(version ?? (doc.contents as Node), 'version', 'must be 1')
+  const groups: Group[] = []
+  const secrets: SecretRule[] = []
+  const secretNames = new Map<string, string>()
+  for (const [groupName, groupNode] of v.entries(top.get('groups') ?? null, 'groups')) {
+    const gw = `groups.${groupName}`
+    const g = new Map(v.entries(groupNode, gw, ['recipients', 'secrets']))
+    const r = new Map(v.entries(g.get('recipients') ?? null, `${gw}.recipients`, ['admins', 'targets']))
+    const names = new Set<string>()
+    const admins = recipientsOf(v, r.get('admins') ?? null, `${gw}.recipients.admins`, groupName, 'admin', names)
+    const targets = recipientsOf(v, r.get('targets') ?? null, `${gw}.recipients.targets`, groupName, 'target', names)
+    groups.push({ name: groupName, admins, targets })
+    for (const [secretName, secretNode] of v.entries(g.get('secrets') ?? null, `${gw}.secrets`)) {
+      const sw = `${gw}.secrets.${secretName}`
+      if (secretNames.has(secretName)) v.at(secretNode, sw, `duplicate secret name '${secretName}' (also in group '${secretNames.get(secretName)}')`)
+      secretNames.set(secretName, groupName)
+      const s = new Map(v.entries(secretNode, sw, ['path', 'targets', 'admins', 'format', ...Object.keys(SOPS_KEYS)]))
+      const pathNode = s.get('path')
+      const patterns = pathNode === undefined ? (v.at(secretNode, sw, "missing 'path'"), []) : (v.strings(pathNode, `${sw}.path`) ?? [])
+      patterns.forEach((p) => {
+        const problem = patternProblem(p)
+        if (problem) v.at(pathNode, `${sw}.path`, `'${p}': ${problem}`)
+      })
+      const pick = (role: 'admin' | 'target', list: Recipient[], node: Node | null | undefined, fallback: 'all' | 'none'): Recipient[] => {
+        if (node === undefined) return fallback === 'all' ? list : []
+        const wanted = v.strings(node, `${sw}.${role}s`) ?? []
+        if (wanted.length === 1 && wanted[0] === '*') return list
+        return wanted.flatMap((n) => {
+          const found = list.find((x) => x.name === n)
+          if (!found) v.at(node, `${sw}.${role}s`, `unknown ${role} '${n}' in group '${groupName}'`)
+          return found ? [found] : []
+        })
+      }
+      const recipients = [...pick('admin', admins, s.get('admins'), 'all'), ...pick('target', targets, s.get('targets'), 'none')]
+      const formatNode = s.get('format')
+      let format: SecretRule['format'] = 'auto'
+      if (formatNode !== undefined) {
+        const f = isScalar(formatNode) ? formatNode.value : null
+        if (f === 'auto' || f === 'age' || f === 'sops') format = f
+        else v.at(formatNode, `${sw}.format`, 'must be auto, age or sops')
+      }
+      const sops: SopsOptions = {}
+      let sopsRules = 0
+      for (const [yamlKey, field] of Object.entries(SOPS_KEYS)) {
+        const node = s.get(yamlKey)
+        if (node === undefined) continue
+        if (field === 'macOnlyEncrypted') {
+          if (isScalar(node) && typeof node.value === 'boolean') sops.macOnlyEncrypted = node.value
+          else v.at(node, `${sw}.${yamlKey}`, 'must be true or false')
+          continue
+        }
+        sopsRules++
+        const value = v.string(node, `${sw}.${yamlKey}`)
+        if (value === null) continue
+        if (yamlKey.endsWith('regex')) {
+          try {
+            new RegExp(value)
+          } catch {
+            v.at(node, `${sw}.${yamlKey}`, 'not a valid regular expression')
+          }
+        }
+        sops[field] = value as never
+      }
+      if (sopsRules > 1) v.at(secretNode, sw, 'at most one of unencrypted_suffix, encrypted_suffix, unencrypted_regex, encrypted_regex (as in sops)')
+      if (recipients.length === 0 && admins.length + targets.length > 0) v.at(secretNode, sw, 'ends with no recipient: nobody could decrypt it')
+      else if (recipients.length === 0) v.at(secretNode, sw, `ends with no recipient: group '${groupName}' has none`)
+      secrets.push({ name: secretName, group: groupName, patterns, format, recipients, sops })
+    }
+  }
+  if (v.problems.length) throw new ConfigError(v.problems, source)
+  return { version: 1, groups, secrets, source }
+}
