@@ -22,7 +22,7 @@ describe('realistic files', async () => {
   it('has the corpus', () => expect(files.length).toBeGreaterThanOrEqual(8))
 
   it.each(files)('%s round trips byte for byte as a complete sops document', async (name) => {
-    const store = storeForPath(name)!
+    const store = storeForPath(name) as 'yaml' | 'json' | 'dotenv' | 'ini'
     const plain = fixture(`corpus/${name}`).toString('utf8')
     const encrypted = encrypt(plain, store)
     expect(isCompleteSopsDocument(bytes(encrypted), store)).toBe(true)
@@ -33,7 +33,7 @@ describe('realistic files', async () => {
     const exportLines = /^export /m.test(plain)
     // sops-age reads one YAML document, and takes `export` off dotenv keys (sops does not)
     if (multiDoc || exportLines) return
-    const fileType = store === 'dotenv' ? 'env' : store
+    const fileType = store === 'dotenv' ? ('env' as const) : store
     const expected = store === 'yaml' ? parseYaml(plain) : store === 'json' ? JSON.parse(plain) : Object.fromEntries(plain.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]))
     expect(await sopsAge(encrypted, { secretKey: ageKey.identity, fileType })).toEqual(expected)
   })

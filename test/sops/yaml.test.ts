@@ -44,6 +44,13 @@ describe('byte-exact round trips', () => {
     'only a document marker': '---\n',
     'empty mapping value and empty list': 'a: {}\nb: []\nc: x\n',
     'deeply nested lists of lists': 'a:\n  - - - x\n      - y\n    - z\n',
+    'byte order mark': '\ufeffa: 1\n',
+    'value on the next line': 'key:\n  value on next line\nk2:\n  "quoted"\n',
+    'tabs inside values': 'a: "x\\ty"\nb: x\ty\n',
+    'comments around list items of maps': 'l:\n  - a: 1\n    # about b\n    b: 2\n  # between items\n  - c: 3\n',
+    'block scalar followed by a less indented comment': 'a: |\n  text\n# lower comment\nb: x\n',
+    'indented top level': '  a: 1\n  b: 2\n',
+    'document end marker and trailing comment': 'a: 1\n...\n# trailing comment\n',
   }
   it.each(Object.entries(cases))('%s', (_, plain) => {
     const encrypted = enc(plain)
@@ -78,6 +85,11 @@ describe('documented normalisations: reached in one step, stable after it', () =
     ['anchors and aliases are expanded', 'base: &b\n  user: u\nother: *b\ns: &s v\nr: *s\nm:\n  <<: *b\n', 'base: &b\n  user: u\nother: {user: u}\ns: &s v\nr: v\nm:\n  <<: {user: u}\n'],
     ['single quotes in flow collections', "f: ['a', 'b c', 'x: y']\n", "f: [a, b c, 'x: y']\n"],
     ['single-quoted multi-line string', "a: 'one\n  two'\n", "a: 'one two'\n"],
+    ['double-quoted multi-line string', 'a: "one\n  two"\n', 'a: "one two"\n'],
+    ['nested aliases', 'x: &x\n  a: 1\ny: &y\n  inner: *x\nz: *y\n', 'x: &x\n  a: 1\ny: &y\n  inner: {a: 1}\nz: {inner: {a: 1}}\n'],
+    ['an alias to a flow list', 'd: &d [1, 2]\nl:\n  - *d\n', 'd: &d [1, 2]\nl:\n  - [1, 2]\n'],
+    ['keep chomping with a single final newline', 'a: |+\n  z\nb: x\n', 'a: |\n  z\nb: x\n'],
+    ['a block scalar ending the file without a newline', 'a: |\n  x', 'a: |\n  x\n'],
   ]
   it.each(cases)('%s', (_, plain, normalised) => {
     const notices: string[] = []

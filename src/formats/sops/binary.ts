@@ -5,7 +5,7 @@
  * no encryption rule for it and applies none.
  */
 import { isEncryptedValue, openValue, sealValue } from './cipher.js'
-import { isComplete, metadataFor, requireMetadata, type ParsedStore } from './engine.js'
+import { metadataFor, requireMetadata, type ParsedStore } from './engine.js'
 import { SopsError } from './errors.js'
 import { MacHasher, openMac } from './mac.js'
 import { effectiveRules, metadataFromTree, type MetaTree, type MetaValue, type SopsAgeEntry, type SopsRules } from './metadata.js'
@@ -99,5 +99,3 @@ export function describeBinary(bytes: Uint8Array): { recipients: string[]; keys:
   const data = parsed.slots.find((s): s is ValueSlot => s.kind === 'value' && s.path[0] === 'data')
   return { recipients: meta.age.map((e) => e.recipient), keys: ['["data"]'], values: data ? [{ key: '["data"]', stored: data.value.text }] : [] }
 }
-
-void isComplete

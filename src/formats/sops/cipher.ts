@@ -55,9 +55,3 @@ export function openValue(value: string, key: Uint8Array, ad: string, what: stri
     throw new SopsError('bad-value', `${what} does not decrypt with this file's data key (tampered, moved, or another key)`)
   }
 }
-
-/** The IV of a well-formed sops value, for reuse. */
-export function ivOf(value: string): Buffer | null {
-  const iv = ENC_RE.exec(value)?.[2]
-  return iv !== undefined && B64_RE.test(iv) ? Buffer.from(iv, 'base64') : null
-}

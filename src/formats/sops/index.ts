@@ -1,14 +1,61 @@
 /**
  * The SOPS encrypted-file format (spec: ../shared/specs/sops-format.md), for YAML, JSON, dotenv,
  * INI and binary files: what git-seal commits for a `format: sops` secret, readable by sops,
- * sops-nix and Flux, and what sops wrote, readable here. The layout follows the user's file;
- * values, MAC and metadata follow sops 3.13.
- *
+ * sops-nix and Flux, and what sops wrote, readable here. Values, MAC and metadata follow sops
+ * 3.13 (canonical plaintext per type, 32-byte IVs, key path as additional data, `lastmodified`
+ * quoted, sorted metadata, `version: 3.13.2`, no `time` type); the layout follows the user's file.
  * The data key is the caller's business: it wraps and unwraps it (age) and hands it in raw.
+ *
+ * ## Round trip: `decryptSops(encryptSops(x))`
+ * Byte for byte:
+ * - YAML: block-context plain, single- and double-quoted scalars (double-quoted with the escapes
+ *   YAML needs: `\"` `\\` `\n` `\t` `\r` `\0` `\a` `\b` `\v` `\f` `\e` `\N` `\L` `\P`, `\xXX` for
+ *   other control characters), literal blocks `|` `|-` `|+` (indentation digit, blank lines), canonical
+ *   numbers (`42`, `3.14`, `1.0`), `true`/`false`, null in any spelling, empty strings, comments
+ *   (head, inline, foot, nested, document), blank lines, key order, any indentation, compact or
+ *   indented lists, several documents (`---`, `...`, directives), CRLF, a missing final newline,
+ *   a BOM, `!!str` and custom tags, plain timestamps, flow collections of plain and double-quoted
+ *   scalars, a flow mapping at the top (JSON written as YAML).
+ * - JSON: the layout (indentation, spacing, key order, one line, CRLF, final newline), strings
+ *   escaped as `JSON.stringify` escapes, integers within int64, floats in shortest decimal form
+ *   (and whole floats written `1.0`).
+ * - dotenv: every line (blank lines, `#` comments, `export`, quotes, `=` and literal `\n` in values,
+ *   the CR of CRLF, which sops reads as part of the value), the final newline.
+ * - INI: every line (`;`/`#` comments, inline comments, spacing around `=`/`:`, `"`, `'`, backtick
+ *   and multi-line `"""` quoting), CRLF, final newline, BOM. Binary: every byte.
+ *
+ * Normalised once (reported through `onNotice`), then stable:
+ * - YAML: folded `>` blocks become literal `|`; scalars spanning lines are joined; escapes not
+ *   needed (`\u00e9`, `\x41`) become the character; `True`/`TRUE` become `true`; `0x1F`, `0755`,
+ *   `0o17`, `1_000`, `+12` become decimal ints; `1e3`, `1.50`, `.5`, `.Inf` become `1000.0`, `1.5`,
+ *   `0.5`, `.inf`; integers beyond int64 become quoted strings; an alias is replaced by its value
+ *   (a ciphertext is bound to one key path; collections are written in flow style; the anchor
+ *   stays); single-quoted scalars inside flow collections become plain where possible; `|+` with
+ *   a single final newline becomes `|`; a block scalar ending the file gains a final newline.
+ * - JSON: escapes `JSON.stringify` does not write (`\/`, `\u00e9`) become characters; `1e3`,
+ *   `1.50`, `-0` become `1000.0`, `1.5`, `0`; integers beyond int64 become strings.
+ * Types sops readers see are YAML's, except plain timestamps (strings, so sops <= 3.9 reads them)
+ * and integers beyond int64 (strings: sops would lose digits).
+ *
+ * ## Limitations
+ * - `unencrypted_comment_regex` / `encrypted_comment_regex` are refused.
+ * - YAML comments are encrypted with the additional data sops's YAML store would give them,
+ *   worked out from their position (yaml.v3's head/line/foot rules); decryption tries every
+ *   plausible path and, like sops, leaves a comment it cannot decrypt as it is. Comments are not
+ *   in the MAC (as in sops).
+ * - INI comment lines are encrypted one by one; sops joins consecutive comment lines into one
+ *   comment, so `sops -d` shows only the first line of a block of comment lines.
+ * - Refused, as sops refuses them: non-string YAML keys (ints, bools, null, timestamps, complex
+ *   keys), a top level that is not a mapping (YAML) or object (JSON), an empty JSON file, dotenv
+ *   lines that are neither `KEY=VALUE` nor `#` comments, keys named `sops` / `sops_*`. Refused
+ *   here: explicit `!!int`/`!!float`/`!!bool`/`!!binary` tags, repeated INI keys (sops keeps only
+ *   the last), INI line continuations.
+ * - Shamir key groups are kept in the metadata (`otherKeys`) but splitting the data key is not
+ *   done here.
  */
 import { binaryComplete, decryptBinary, describeBinary, encryptBinary, parseBinary } from './binary.js'
 import { parseDotenv } from './dotenv.js'
-import { isComplete, metadataFor, openDocument, requireMetadata, sealSlots, verifyMac, type Opened, type ParsedStore } from './engine.js'
+import { isComplete, metadataFor, openDocument, sealSlots, verifyMac, type Opened, type ParsedStore } from './engine.js'
 import { SopsError } from './errors.js'
 import { parseIni } from './ini.js'
 import { parseJson } from './json.js'
@@ -78,7 +125,7 @@ export function readSopsMetadata(bytes: Uint8Array, store: SopsStore): SopsMetad
 
 /**
  * Decrypts a sops document and verifies its MAC; the result is the user's bytes (layout and
- * comments as they were encrypted, see docs/sops-format.md for what is normalised).
+ * comments as they were encrypted; see "Round trip" above for what is normalised).
  * @throws {SopsError} 'not-sops' without metadata; 'bad-value' naming the key path of a value
  *   that is not encrypted or does not decrypt; 'bad-mac' when the MAC is missing or differs;
  *   'parse' / 'unsupported' for malformed input.
@@ -199,5 +246,3 @@ export function describeSops(bytes: Uint8Array, store: SopsStore): { recipients:
   const values = parsed.slots.flatMap((s) => (s.kind === 'value' ? [{ key: extractPath(s.display), stored: s.value.source ?? s.value.text }] : []))
   return { recipients: meta.age.map((e) => e.recipient), keys: values.map((v) => v.key), values }
 }
-
-void requireMetadata

@@ -22,6 +22,10 @@ const SPECIAL_FLOATS: Record<string, string> = {
   '.inf': '+Inf', '.Inf': '+Inf', '.INF': '+Inf', '+.inf': '+Inf', '+.Inf': '+Inf', '+.INF': '+Inf',
   '-.inf': '-Inf', '-.Inf': '-Inf', '-.INF': '-Inf',
 }
+/** Characters no YAML scalar may hold as they are (C0/C1 controls but tab and newline, BOM, lone surrogates). */
+const UNPRINTABLE = String.raw`[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029\ufeff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]`
+const UNPRINTABLE_OR_NEWLINE = new RegExp(`${UNPRINTABLE}|\n`)
+const UNPRINTABLE_IN_BLOCK = new RegExp(UNPRINTABLE)
 const YAML_STYLE_FLOAT = /^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$/
 
 /** yaml.v3 `resolve("", s)`: what an untagged plain scalar is. */
@@ -85,7 +89,7 @@ export function typedFromScalar(value: string, quoted: boolean, tag: string | nu
  */
 export function plainSafe(s: string, flow: boolean, strict = false, tagged = false): boolean {
   if (s === '' || /^\s|\s$/.test(s)) return false
-  if (/[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029\ufeff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(s)) return false
+  if (UNPRINTABLE_OR_NEWLINE.test(s)) return false
   if (/^[,[\]{}#&*!|>'"%@`]/.test(s) || /^[-?:](\s|$)/.test(s) || /^(---|\.\.\.)/.test(s)) return false
   if (/:(\s|$)/.test(s) || /\s#/.test(s)) return false
   if (flow && /[,[\]{}:]/.test(s)) return false
@@ -113,7 +117,7 @@ export function doubleQuoted(s: string): string {
 
 /** A single-quoted scalar on one line, or null when `s` cannot be one. */
 export function singleQuoted(s: string): string | null {
-  if (/[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029\ufeff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(s)) return null
+  if (UNPRINTABLE_OR_NEWLINE.test(s)) return null
   return `'${s.replace(/'/g, "''")}'`
 }
 
@@ -123,7 +127,7 @@ export function singleQuoted(s: string): string | null {
  * be one (control characters, or a first line starting with a space and no `digit` given).
  */
 export function literalBlock(s: string, indent: string, nl: string, digit = ''): { header: string; body: string } | null {
-  if (s === '' || /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029\ufeff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(s)) return null
+  if (s === '' || UNPRINTABLE_IN_BLOCK.test(s)) return null
   const trailing = /\n*$/.exec(s)?.[0].length ?? 0
   const chomp = trailing === 0 ? '-' : trailing === 1 && trailing < s.length ? '' : '+'
   const lines = (chomp === '-' ? s : s.slice(0, -1)).split('\n')

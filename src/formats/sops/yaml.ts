@@ -121,7 +121,7 @@ class YamlDocument implements ParsedStore {
       state.flow = last ? { at: end(last), first: false } : { at: rangeOf(root)[0] + 1, first: true }
     }
     root.items.forEach((pair, i) => {
-      const key = this.key(pair.key, at)
+      const key = this.key(pair.key)
       if (key !== 'sops') {
         this.pair(key, pair.key, pair.value, at)
         return
@@ -146,7 +146,7 @@ class YamlDocument implements ParsedStore {
     return { offset, col, path }
   }
 
-  private key(node: unknown, at: At): string {
+  private key(node: unknown): string {
     const where = this.lines.where(isScalar(node) || isAlias(node) || isMap(node) || isSeq(node) ? rangeOf(node)[0] : 0)
     if (!isScalar(node)) throw new SopsError('unsupported', `${where}: a mapping key that is not a plain string (sops supports only string keys)`)
     const typed = typedFromScalar(String(node.value), node.type !== 'PLAIN', shortTag(node.tag), where)
@@ -154,7 +154,6 @@ class YamlDocument implements ParsedStore {
       const kind = typed === null ? 'null' : typed.type === 'time' ? 'a timestamp' : `a ${typed.type}`
       throw new SopsError('unsupported', `${where}: a mapping key is ${kind}, not a string (sops supports only string keys; quote it)`)
     }
-    void at
     return typed.text
   }
 
@@ -193,7 +192,7 @@ class YamlDocument implements ParsedStore {
     if (isMap(node)) {
       const inner = { ...at, flow: at.flow || !!node.flow, depth: at.depth + 1 }
       return { kind: 'map', entries: node.items.map((p) => {
-        const key = this.key(p.key, inner)
+        const key = this.key(p.key)
         return { key, child: this.pair(key, p.key, p.value, inner) }
       }) }
     }
@@ -360,5 +359,8 @@ function toMeta(node: unknown, doc: Document): MetaValue {
 
 /** Parses a YAML document. @throws {SopsError} 'parse' on a syntax error, 'unsupported' for shapes sops rejects. */
 export function parseYaml(text: string): ParsedStore & { hasSopsKey: boolean } {
-  return new YamlDocument(text)
+  if (!text.startsWith('\ufeff')) return new YamlDocument(text)
+  // a byte order mark is kept in front, outside what is parsed
+  const doc = new YamlDocument(text.slice(1))
+  return { slots: doc.slots, metadata: doc.metadata, hasSopsKey: doc.hasSopsKey, emit: (outputs, metadata) => `\ufeff${doc.emit(outputs, metadata)}` }
 }
