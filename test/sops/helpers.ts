@@ -7,6 +7,7 @@ import { createDecipheriv, createHash, randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { armor, Decrypter, Encrypter, generateIdentity, identityToRecipient } from 'age-encryption'
+import { expect } from 'vitest'
 import { isMap, isScalar, isSeq, parseAllDocuments, type Node as YamlNode } from 'yaml'
 
 export const FIXTURES = fileURLToPath(new URL('../fixtures/sops/', import.meta.url))
@@ -119,4 +120,17 @@ export function changedLines(a: string, b: string): number[] {
   const out: number[] = []
   for (let i = 0; i < Math.max(x.length, y.length); i++) if (x[i] !== y[i]) out.push(i + 1)
   return out
+}
+
+/** Expects `run` to throw a SopsError with `code` and a message matching `message` that never quotes `secret`. */
+export function expectRefusal(run: () => unknown, code: string, message: RegExp, secret = 's3cr3t'): void {
+  let error: unknown
+  try {
+    run()
+  } catch (e) {
+    error = e
+  }
+  expect(error).toMatchObject({ name: 'SopsError', code })
+  expect((error as Error).message).toMatch(message)
+  expect((error as Error).message).not.toContain(secret)
 }
