@@ -1,0 +1,214 @@
+/**
+ * age (https://age-encryption.org), synchronous, on node:crypto: the only public entry of src/age/.
+ * Verified against the C2SP CCTV vectors, rage and the age CLI (test/age/).
+ */
+import { randomBytes } from 'node:crypto'
+import { dearmor, isArmored } from './armor.js'
+import { AgeError } from './errors.js'
+import { MAGIC, headerEnd, parseHeader, verifyHeaderMac, writeHeader, type Stanza } from './header.js'
+import { ScryptIdentity, ScryptRecipient } from './scrypt.js'
+import { SshEd25519Identity, SshEd25519Recipient, parseOpenSshPrivateKey, sshToAgeIdentity as sshPrivateToAge, sshToAgeRecipient } from './ssh.js'
+import { PayloadDecryptor, PayloadEncryptor } from './stream.js'
+import type { Identity, Recipient } from './types.js'
+import { X25519Identity, X25519Recipient, generateIdentity, identityToRecipient } from './x25519.js'
+
+export { AgeError, type AgeErrorCode } from './errors.js'
+export type { Stanza } from './header.js'
+export type { Identity, Recipient } from './types.js'
+export { armor, dearmor } from './armor.js'
+export { generateIdentity, identityToRecipient, sshToAgeRecipient }
+export { identityToRecipient as x25519RecipientFromIdentity }
+
+/**
+ * A recipient from its text form: `age1…` (X25519) or `ssh-ed25519 AAAA… [comment]`.
+ * @throws {AgeError} 'bad-key' when malformed; 'unsupported' for ssh-rsa and age1pq1.
+ */
+export function parseRecipient(text: string): Recipient {
+  const t = text.trim()
+  if (t.startsWith('age1pq1')) throw new AgeError('unsupported', 'post-quantum age1pq1 recipients are not supported yet')
+  if (t.startsWith('age1')) return X25519Recipient.parse(t)
+  if (t.startsWith('ssh-')) return new SshEd25519Recipient(t)
+  throw new AgeError('bad-key', 'not a recipient (expected age1… or ssh-ed25519 …)')
+}
+
+/** @throws {AgeError} 'bad-key' unless `text` is an AGE-SECRET-KEY-1… identity. */
+export function parseIdentity(text: string): Identity {
+  return X25519Identity.parse(text)
+}
+
+/**
+ * The identities of a key file: one AGE-SECRET-KEY-1… per line, `#` comments and blank lines
+ * skipped, CRLF accepted.
+ * @throws {AgeError} 'bad-key' naming the line of anything else (never echoing it: it may be a key).
+ */
+export function parseIdentityFile(text: string): string[] {
+  const out: string[] = []
+  text.split('\n').forEach((raw, i) => {
+    const line = raw.replace(/\r$/, '').trim()
+    if (line === '' || line.startsWith('#')) return
+    if (!line.toUpperCase().startsWith('AGE-SECRET-KEY-1')) throw new AgeError('bad-key', `line ${i + 1} is not an AGE-SECRET-KEY-1 identity`)
+    try {
+      X25519Identity.parse(line)
+    } catch {
+      throw new AgeError('bad-key', `line ${i + 1} holds a malformed identity`)
+    }
+    out.push(line)
+  })
+  return out
+}
+
+/**
+ * An identity from an OpenSSH ed25519 private key.
+ * @throws {AgeError} 'bad-key' / 'unsupported' for other keys or passphrase-protected ones.
+ */
+export function parseSshIdentity(pem: string, _passphrase?: () => string): Identity {
+  return new SshEd25519Identity(parseOpenSshPrivateKey(pem))
+}
+
+/** `ssh-to-age -private-key`. */
+export function sshToAgeIdentity(pem: string, _passphrase?: () => string): string {
+  return sshPrivateToAge(pem)
+}
+
+export function scryptRecipient(passphrase: string, logN?: number): Recipient {
+  return new ScryptRecipient(passphrase, logN)
+}
+
+export function scryptIdentity(passphrase: string): Identity {
+  return new ScryptIdentity(passphrase)
+}
+
+/** Short names of the recipients recorded in a header, for messages. */
+export function describeStanzas(stanzas: Stanza[]): string[] {
+  return stanzas.map((s) => (s.type === 'ssh-ed25519' ? `ssh-ed25519 ${s.args[0] ?? ''}` : s.type))
+}
+
+function wrapAll(fileKey: Uint8Array, recipients: Recipient[]): Stanza[] {
+  if (recipients.length === 0) throw new AgeError('bad-key', 'no recipients')
+  return recipients.flatMap((r) => r.wrapFileKey(fileKey))
+}
+
+function unwrap(stanzas: Stanza[], identities: Identity[]): Uint8Array {
+  for (const identity of identities) {
+    const key = identity.unwrapFileKey(stanzas)
+    if (key) return key
+  }
+  throw new AgeError('no-identity', 'no identity matched any of the recipients')
+}
+
+/** Reads the header of a binary age file. @throws {AgeError} when there is none or it is malformed. */
+export function readHeader(bytes: Uint8Array): { stanzas: Stanza[]; headerLength: number } {
+  const h = parseHeader(isArmored(bytes) ? dearmor(Buffer.from(bytes).toString('latin1')) : bytes)
+  return { stanzas: h.stanzas, headerLength: h.headerLength }
+}
+
+const MAGIC_BYTES = Buffer.from(MAGIC + '\n', 'latin1')
+
+/**
+ * True when `bytes` start with a complete, well-formed age header (no key needed, MAC not
+ * checked), or are an armored age file. Cheap when they are not.
+ */
+export function looksLikeAge(bytes: Uint8Array): boolean {
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  if (buf.length >= MAGIC_BYTES.length && buf.subarray(0, MAGIC_BYTES.length).equals(MAGIC_BYTES)) {
+    try {
+      parseHeader(buf)
+      return true
+    } catch {
+      return false
+    }
+  }
+  if (!isArmored(buf)) return false
+  try {
+    parseHeader(dearmor(buf.toString('latin1')))
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** Encrypts a whole buffer. @throws {AgeError} 'bad-key' without recipients. */
+export function encrypt(plaintext: Uint8Array, recipients: Recipient[]): Uint8Array {
+  const stream = new EncryptStream(recipients)
+  const body = stream.update(plaintext)
+  return Buffer.concat([body, stream.final()])
+}
+
+/**
+ * Decrypts a whole binary or armored age file.
+ * @throws {AgeError} 'no-identity' when no identity opens it; 'bad-header', 'bad-mac',
+ *   'bad-payload' or 'truncated' when it is malformed or damaged.
+ */
+export function decrypt(ciphertext: Uint8Array, identities: Identity[]): Uint8Array {
+  const bytes = isArmored(ciphertext) ? dearmor(Buffer.from(ciphertext).toString('latin1')) : ciphertext
+  const stream = new DecryptStream(identities)
+  const body = stream.update(bytes)
+  return Buffer.concat([body, stream.final()])
+}
+
+/** Encrypts as input arrives; update() returns what is ready (the header with the first output). */
+export class EncryptStream {
+  private header: Buffer | null
+  private readonly payload: PayloadEncryptor
+
+  constructor(recipients: Recipient[]) {
+    const fileKey = randomBytes(16)
+    this.header = writeHeader(wrapAll(fileKey, recipients), fileKey)
+    this.payload = new PayloadEncryptor(fileKey)
+    this.header = Buffer.concat([this.header, this.payload.nonce])
+    fileKey.fill(0)
+  }
+
+  private withHeader(parts: Buffer[]): Buffer {
+    if (this.header) {
+      parts.unshift(this.header)
+      this.header = null
+    }
+    return parts.length === 1 ? parts[0]! : Buffer.concat(parts)
+  }
+
+  update(chunk: Uint8Array): Buffer {
+    return this.withHeader(this.payload.update(chunk))
+  }
+
+  final(): Buffer {
+    return this.withHeader([this.payload.final()])
+  }
+}
+
+/**
+ * Decrypts as input arrives (binary age only). Plaintext of a chunk is released only after its
+ * tag verified; header errors are thrown by the update() that completes the header.
+ */
+export class DecryptStream {
+  private headerBytes: Buffer[] = []
+  private headerSize = 0
+  private payload: PayloadDecryptor | null = null
+
+  constructor(private readonly identities: Identity[]) {}
+
+  update(chunk: Uint8Array): Buffer {
+    if (this.payload) return Buffer.concat(this.payload.update(chunk))
+    this.headerBytes.push(Buffer.from(chunk))
+    this.headerSize += chunk.length
+    const buf = Buffer.concat(this.headerBytes, this.headerSize)
+    this.headerBytes = [buf]
+    if (buf.length >= MAGIC_BYTES.length && !buf.subarray(0, MAGIC_BYTES.length).equals(MAGIC_BYTES)) throw new AgeError('bad-header', 'not an age file')
+    const end = headerEnd(buf)
+    if (end < 0) {
+      if (this.headerSize > 1 << 20) throw new AgeError('bad-header', 'header is larger than 1 MiB')
+      return Buffer.alloc(0)
+    }
+    const header = parseHeader(buf)
+    const fileKey = unwrap(header.stanzas, this.identities)
+    if (!verifyHeaderMac(header, fileKey)) throw new AgeError('bad-mac', 'header MAC does not verify')
+    this.payload = new PayloadDecryptor(fileKey)
+    this.headerBytes = []
+    return Buffer.concat(this.payload.update(buf.subarray(end)))
+  }
+
+  final(): Buffer {
+    if (!this.payload) throw new AgeError('truncated', 'header is truncated')
+    return this.payload.final()
+  }
+}

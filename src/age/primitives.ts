@@ -1,0 +1,85 @@
+/**
+ * The primitives age is built from, on node:crypto: X25519, HKDF-SHA-256, HMAC-SHA-256,
+ * ChaCha20-Poly1305, and strict unpadded base64. https://github.com/C2SP/C2SP/blob/main/age.md
+ */
+import { createCipheriv, createDecipheriv, createHmac, createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync, hkdfSync, type KeyObject } from 'node:crypto'
+import { AgeError } from './errors.js'
+
+// DER prefixes turning 32 raw bytes into keys node:crypto accepts (RFC 8410).
+const X25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b656e04220420', 'hex')
+const X25519_SPKI_PREFIX = Buffer.from('302a300506032b656e032100', 'hex')
+
+export function x25519PrivateKey(scalar: Uint8Array): KeyObject {
+  return createPrivateKey({ key: Buffer.concat([X25519_PKCS8_PREFIX, scalar]), format: 'der', type: 'pkcs8' })
+}
+
+export function x25519PublicKey(point: Uint8Array): KeyObject {
+  return createPublicKey({ key: Buffer.concat([X25519_SPKI_PREFIX, point]), format: 'der', type: 'spki' })
+}
+
+export function rawPublicKey(key: KeyObject): Buffer {
+  return key.export({ format: 'der', type: 'spki' }).subarray(X25519_SPKI_PREFIX.length)
+}
+
+/** X25519(scalar, point), refusing the all-zero output of a low-order point. */
+export function x25519(privateKey: KeyObject, point: Uint8Array): Buffer {
+  let shared: Buffer
+  try {
+    shared = diffieHellman({ privateKey, publicKey: x25519PublicKey(point) })
+  } catch {
+    throw new AgeError('bad-header', 'invalid X25519 point')
+  }
+  if (shared.every((b) => b === 0)) throw new AgeError('bad-header', 'X25519 shared secret is zero (low-order point)')
+  return shared
+}
+
+/** An ephemeral X25519 key pair for one wrap. */
+export function ephemeralKeyPair(): { privateKey: KeyObject; share: Buffer } {
+  const { privateKey, publicKey } = generateKeyPairSync('x25519')
+  return { privateKey, share: rawPublicKey(publicKey) }
+}
+
+export function hkdf(ikm: Uint8Array, salt: Uint8Array, info: string, length = 32): Buffer {
+  return Buffer.from(hkdfSync('sha256', ikm, salt, info, length))
+}
+
+export function hmac(key: Uint8Array, data: Uint8Array): Buffer {
+  return createHmac('sha256', key).update(data).digest()
+}
+
+const ZERO_NONCE = Buffer.alloc(12)
+
+/** ChaCha20-Poly1305 seal; the tag is appended. */
+export function seal(key: Uint8Array, plaintext: Uint8Array, nonce: Uint8Array = ZERO_NONCE): Buffer {
+  const cipher = createCipheriv('chacha20-poly1305', key, nonce, { authTagLength: 16 })
+  const out = Buffer.concat([cipher.update(plaintext), cipher.final(), cipher.getAuthTag()])
+  return out
+}
+
+/** ChaCha20-Poly1305 open; null when the tag does not verify. */
+export function open(key: Uint8Array, sealed: Uint8Array, nonce: Uint8Array = ZERO_NONCE): Buffer | null {
+  if (sealed.length < 16) return null
+  const decipher = createDecipheriv('chacha20-poly1305', key, nonce, { authTagLength: 16 })
+  decipher.setAuthTag(sealed.subarray(sealed.length - 16))
+  const out = decipher.update(sealed.subarray(0, sealed.length - 16))
+  try {
+    return Buffer.concat([out, decipher.final()])
+  } catch {
+    out.fill(0)
+    return null
+  }
+}
+
+const B64 = /^[A-Za-z0-9+/]*$/
+
+/** Canonical unpadded base64 (age's encoding): refuses padding and non-zero trailing bits. */
+export function decodeBase64(text: string, what: string): Buffer {
+  if (!B64.test(text) || text.length % 4 === 1) throw new AgeError('bad-header', `${what} is not canonical base64`)
+  const bytes = Buffer.from(text, 'base64')
+  if (encodeBase64(bytes) !== text) throw new AgeError('bad-header', `${what} is not canonical base64`)
+  return bytes
+}
+
+export function encodeBase64(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64').replace(/=+$/, '')
+}

@@ -1,0 +1,133 @@
+/**
+ * The payload: STREAM over ChaCha20-Poly1305 in 64 KiB chunks, keyed from the file key and a
+ * random 16-byte nonce. https://github.com/C2SP/C2SP/blob/main/age.md#payload
+ *
+ * Both directions work incrementally, so a file of any size costs O(64 KiB) of working memory.
+ */
+import { randomBytes } from 'node:crypto'
+import { AgeError } from './errors.js'
+import { hkdf, open, seal } from './primitives.js'
+
+export const CHUNK = 64 * 1024
+const TAG = 16
+const NONCE = 16
+
+function chunkNonce(counter: number, last: boolean): Buffer {
+  const nonce = Buffer.alloc(12)
+  // An 11-byte big-endian counter; 2^48 chunks are more than any file here.
+  nonce.writeUIntBE(counter, 5, 6)
+  nonce[11] = last ? 1 : 0
+  return nonce
+}
+
+function payloadKey(fileKey: Uint8Array, nonce: Uint8Array): Buffer {
+  return hkdf(fileKey, nonce, 'payload')
+}
+
+/** Buffers of pending bytes without quadratic concatenation. */
+class Pending {
+  private parts: Buffer[] = []
+  length = 0
+  push(b: Uint8Array): void {
+    if (b.length === 0) return
+    this.parts.push(Buffer.from(b.buffer, b.byteOffset, b.byteLength))
+    this.length += b.length
+  }
+  /** Removes and returns the first n bytes, copying only when they span parts. */
+  take(n: number): Buffer {
+    const first = this.parts[0]
+    let out: Buffer
+    if (first && first.length >= n) {
+      out = first.subarray(0, n)
+      if (first.length === n) this.parts.shift()
+      else this.parts[0] = first.subarray(n)
+    } else {
+      out = Buffer.alloc(n)
+      let filled = 0
+      while (filled < n) {
+        const part = this.parts[0]!
+        const count = Math.min(part.length, n - filled)
+        part.copy(out, filled, 0, count)
+        filled += count
+        if (count === part.length) this.parts.shift()
+        else this.parts[0] = part.subarray(count)
+      }
+    }
+    this.length -= n
+    return out
+  }
+  all(): Buffer {
+    return this.take(this.length)
+  }
+}
+
+export class PayloadEncryptor {
+  private readonly key: Buffer
+  private readonly pending = new Pending()
+  private counter = 0
+  readonly nonce: Buffer
+
+  constructor(fileKey: Uint8Array, nonce: Uint8Array = randomBytes(NONCE)) {
+    this.nonce = Buffer.from(nonce)
+    this.key = payloadKey(fileKey, this.nonce)
+  }
+
+  /** Encrypts every full chunk that is certainly not the last one. */
+  update(data: Uint8Array): Buffer[] {
+    this.pending.push(data)
+    const out: Buffer[] = []
+    // Keep at least one byte back: a full chunk may turn out to be the last.
+    while (this.pending.length > CHUNK) out.push(seal(this.key, this.pending.take(CHUNK), chunkNonce(this.counter++, false)))
+    return out
+  }
+
+  final(): Buffer {
+    const out = seal(this.key, this.pending.all(), chunkNonce(this.counter++, true))
+    this.key.fill(0)
+    return out
+  }
+}
+
+export class PayloadDecryptor {
+  private key: Buffer | null = null
+  private readonly pending = new Pending()
+  private counter = 0
+  private finished = false
+
+  constructor(private readonly fileKey: Uint8Array) {}
+
+  /** Decrypts every chunk that is certainly not the last; throws on a bad tag. */
+  update(data: Uint8Array): Buffer[] {
+    this.pending.push(data)
+    if (!this.key) {
+      if (this.pending.length < NONCE) return []
+      this.key = payloadKey(this.fileKey, this.pending.take(NONCE))
+    }
+    const out: Buffer[] = []
+    while (this.pending.length > CHUNK + TAG) {
+      const plain = open(this.key, this.pending.take(CHUNK + TAG), chunkNonce(this.counter++, false))
+      if (!plain) throw new AgeError('bad-payload', `payload chunk ${this.counter - 1} failed to authenticate`)
+      out.push(plain)
+    }
+    return out
+  }
+
+  /**
+   * @throws {AgeError} 'truncated' when the final chunk is missing; 'bad-payload' when it does
+   *   not authenticate or is an empty final chunk after data.
+   */
+  final(): Buffer {
+    if (this.finished) return Buffer.alloc(0)
+    this.finished = true
+    if (!this.key) throw new AgeError('truncated', 'payload is truncated (no nonce)')
+    if (this.pending.length < TAG) throw new AgeError('truncated', 'payload is truncated')
+    const last = this.pending.all()
+    const plain = open(this.key, last, chunkNonce(this.counter, true))
+    if (!plain) {
+      // Maybe a full non-final chunk with the real final chunk cut off.
+      throw new AgeError(open(this.key, last, chunkNonce(this.counter, false)) ? 'truncated' : 'bad-payload', 'payload is truncated or damaged')
+    }
+    if (plain.length === 0 && this.counter > 0) throw new AgeError('bad-payload', 'final chunk is empty')
+    return plain
+  }
+}

@@ -1,0 +1,99 @@
+/**
+ * The X25519 recipient type: `-> X25519 <ephemeral share>`, and its bech32 key encodings.
+ * https://github.com/C2SP/C2SP/blob/main/age.md#the-x25519-recipient-type
+ */
+import { bech32 } from '@scure/base'
+import { randomBytes } from 'node:crypto'
+import { AgeError } from './errors.js'
+import type { Stanza } from './header.js'
+import { decodeBase64, encodeBase64, ephemeralKeyPair, hkdf, open, rawPublicKey, seal, x25519, x25519PrivateKey } from './primitives.js'
+import { createPublicKey, type KeyObject } from 'node:crypto'
+import type { Identity, Recipient } from './types.js'
+
+const LABEL = 'age-encryption.org/v1/X25519'
+
+function decodeBech32(text: string, hrp: string, what: string): Uint8Array {
+  if (text !== text.toLowerCase() && text !== text.toUpperCase()) throw new AgeError('bad-key', `${what} mixes upper and lower case`)
+  let decoded: { prefix: string; words: number[] }
+  try {
+    decoded = bech32.decode(text.toLowerCase() as `${string}1${string}`, 1023)
+  } catch {
+    throw new AgeError('bad-key', `malformed ${what}`)
+  }
+  if (decoded.prefix !== hrp) throw new AgeError('bad-key', `malformed ${what}`)
+  const bytes = bech32.fromWords(decoded.words)
+  if (bytes.length !== 32) throw new AgeError('bad-key', `malformed ${what}`)
+  return bytes
+}
+
+export function encodeRecipient(publicKey: Uint8Array): string {
+  return bech32.encode('age', bech32.toWords(publicKey), 1023)
+}
+
+export function encodeIdentity(scalar: Uint8Array): string {
+  return bech32.encode('age-secret-key-', bech32.toWords(scalar), 1023).toUpperCase()
+}
+
+/** Wraps a file key for an X25519 public key (used by the ssh-ed25519 type with a tweak too). */
+export function wrapX25519(fileKey: Uint8Array, publicKey: Uint8Array, label = LABEL, tweak?: (shared: Buffer) => Buffer): { share: string; body: Buffer } {
+  const { privateKey, share } = ephemeralKeyPair()
+  let shared = x25519(privateKey, publicKey)
+  if (tweak) shared = tweak(shared)
+  const key = hkdf(shared, Buffer.concat([share, publicKey]), label)
+  return { share: encodeBase64(share), body: seal(key, fileKey) }
+}
+
+/** Opens one X25519-style stanza body; null when the key does not fit. */
+export function unwrapX25519(stanza: Stanza, shareArg: string, privateKey: KeyObject, publicKey: Uint8Array, label = LABEL, tweak?: (shared: Buffer) => Buffer): Uint8Array | null {
+  const share = decodeBase64(shareArg, 'X25519 share')
+  if (share.length !== 32) throw new AgeError('bad-header', 'X25519 share has the wrong length')
+  if (stanza.body.length !== 32) throw new AgeError('bad-header', 'X25519 stanza body has the wrong length')
+  let shared = x25519(privateKey, share)
+  if (tweak) shared = tweak(shared)
+  const key = hkdf(shared, Buffer.concat([share, publicKey]), label)
+  return open(key, stanza.body)
+}
+
+export class X25519Recipient implements Recipient {
+  constructor(readonly publicKey: Uint8Array) {}
+  static parse(text: string): X25519Recipient {
+    return new X25519Recipient(decodeBech32(text, 'age', 'age recipient'))
+  }
+  wrapFileKey(fileKey: Uint8Array): Stanza[] {
+    const { share, body } = wrapX25519(fileKey, this.publicKey)
+    return [{ type: 'X25519', args: [share], body }]
+  }
+}
+
+export class X25519Identity implements Identity {
+  private readonly privateKey: KeyObject
+  readonly publicKey: Buffer
+  constructor(scalar: Uint8Array) {
+    this.privateKey = x25519PrivateKey(scalar)
+    this.publicKey = rawPublicKey(createPublicKey(this.privateKey))
+  }
+  static parse(text: string): X25519Identity {
+    return new X25519Identity(decodeBech32(text.trim(), 'age-secret-key-', 'age identity'))
+  }
+  unwrapFileKey(stanzas: Stanza[]): Uint8Array | null {
+    for (const s of stanzas) {
+      if (s.type !== 'X25519') continue
+      if (s.args.length !== 1) throw new AgeError('bad-header', 'X25519 stanza has the wrong number of arguments')
+      const key = unwrapX25519(s, s.args[0]!, this.privateKey, this.publicKey)
+      if (key) {
+        if (key.length !== 16) throw new AgeError('bad-header', 'file key has the wrong length')
+        return key
+      }
+    }
+    return null
+  }
+}
+
+export function generateIdentity(): string {
+  return encodeIdentity(randomBytes(32))
+}
+
+export function identityToRecipient(identity: string): string {
+  return encodeRecipient(X25519Identity.parse(identity).publicKey)
+}
+
