@@ -67,28 +67,26 @@ function addKeys(set: IdentitySet, text: string, source: string): void {
 }
 
 function readKeyFile(set: IdentitySet, file: string, label: string): void {
-  let text: string
-  try {
-    const raw = readFileSync(file)
-    if (looksLikeAge(raw)) {
-      // A passphrase-protected key file (age -p keys.txt): decrypt it with the passphrase.
-      text = Buffer.from(decrypt(raw, [scryptIdentity(askPassphrase(`passphrase for ${file}`))])).toString('utf8')
-      addKeys(set, text, `${label} ${file}`)
-      return
-    }
-  } catch (e) {
-    set.problems.push(`${label} ${file}: ${(e as Error).message}`)
-    return
-  }
+  let raw: Buffer
   try {
     const mode = statSync(file).mode
     if ((mode & 0o077) !== 0) {
       set.problems.push(`${label} ${file} is readable by others (mode ${(mode & 0o777).toString(8)}); run 'chmod 600 ${file}'`)
     }
-    text = readFileSync(file, 'utf8')
+    raw = readFileSync(file)
   } catch (e) {
     set.problems.push(`${label} ${file} cannot be read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`)
     return
+  }
+  let text = raw.toString('utf8')
+  if (looksLikeAge(raw)) {
+    // A passphrase-protected key file (`age -p keys.txt`, as sops allows).
+    try {
+      text = Buffer.from(decrypt(raw, [scryptIdentity(askPassphrase(`passphrase for ${file}`))])).toString('utf8')
+    } catch (e) {
+      set.problems.push(`${label} ${file}: ${(e as Error).message}`)
+      return
+    }
   }
   addKeys(set, text, `${label} ${file}`)
 }
