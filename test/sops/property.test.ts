@@ -7,7 +7,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { decryptSops as sopsAge } from 'sops-age'
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml'
-import { decryptSops, encryptSops, isCompleteSopsDocument, type SopsStore } from '../../src/formats/sops/index.js'
+import { decryptSops, encryptSops, isCompleteSopsDocument, readSopsMetadata, type SopsStore } from '../../src/formats/sops/index.js'
 import { bytes, independentCheck, newAgeKey, newDataKey, text, wrap } from './helpers.js'
 
 const dataKey = newDataKey()
@@ -151,6 +151,46 @@ describe('dotenv and INI', () => {
         expect(roundTrip('ini', plain).back).toBe(plain)
       }),
       { numRuns: 300 },
+    )
+  })
+})
+
+describe('arbitrary input', () => {
+  const stores: SopsStore[] = ['yaml', 'json', 'dotenv', 'ini', 'binary']
+  const soup = fc.oneof(
+    fc.string({ unit: 'binary', maxLength: 60 }),
+    fc.array(fc.constantFrom('a', ':', ' ', '\n', '-', '#', '"', "'", '[', ']', '{', '}', ',', '=', ';', '&x', '*x', '|', '>', '!', '---', 'sops', '\t', '\r', '0x1F', 'true'), { maxLength: 40 }).map((a) => a.join('')),
+  )
+
+  it('either encrypts to something that decrypts to the same values, or fails with a SopsError', () => {
+    fc.assert(
+      fc.property(soup, fc.constantFrom(...stores), (input, store) => {
+        let encrypted: Uint8Array
+        try {
+          encrypted = encryptSops(bytes(input), store, { dataKey, age, rules: {} })
+        } catch (e) {
+          expect(e).toMatchObject({ name: 'SopsError' })
+          return
+        }
+        const back = text(decryptSops(encrypted, store, dataKey))
+        expect(roundTrip(store, back).back).toBe(back)
+      }),
+      { numRuns: 1000 },
+    )
+  })
+
+  it('reading arbitrary bytes as sops gives null, false or a SopsError, never another exception', () => {
+    fc.assert(
+      fc.property(soup, fc.constantFrom(...stores), (input, store) => {
+        for (const read of [() => readSopsMetadata(bytes(input), store), () => isCompleteSopsDocument(bytes(input), store), () => decryptSops(bytes(input), store, dataKey)]) {
+          try {
+            read()
+          } catch (e) {
+            expect(e).toMatchObject({ name: 'SopsError' })
+          }
+        }
+      }),
+      { numRuns: 1000 },
     )
   })
 })

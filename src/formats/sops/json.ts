@@ -18,7 +18,7 @@ export type JsonNode =
   | { kind: 'literal'; start: number; end: number; value: boolean | null }
 export interface JsonMember { key: string; keyStart: number; value: JsonNode }
 
-const ESCAPE: Record<string, string> = { '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' }
+const ESCAPE = new Map(Object.entries({ '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' }))
 
 /** A strict JSON parser (RFC 8259) recording positions. @throws {SopsError} 'parse' naming line and column. */
 export function parseJsonTree(text: string): JsonNode {
@@ -47,8 +47,8 @@ export function parseJsonTree(text: string): JsonNode {
       if (e === 'u' && /^[0-9a-fA-F]{4}$/.test(text.slice(pos + 2, pos + 6))) {
         out += String.fromCharCode(parseInt(text.slice(pos + 2, pos + 6), 16))
         pos += 6
-      } else if (ESCAPE[e] !== undefined) {
-        out += ESCAPE[e]
+      } else if (ESCAPE.has(e)) {
+        out += ESCAPE.get(e)
         pos += 2
       } else return fail('bad escape in a string')
     }

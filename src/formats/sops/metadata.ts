@@ -5,7 +5,7 @@
  * (stores/flatten.go): `age__list_0__map_enc`.
  */
 import { SopsError } from './errors.js'
-import { compileRe2, type EffectiveRules } from './tree.js'
+import { compileRe2, setOwn, type EffectiveRules } from './tree.js'
 import { parseGoBool } from './values.js'
 
 export interface SopsAgeEntry {
@@ -62,9 +62,15 @@ const isEmpty = (v: MetaValue | undefined): boolean => v === undefined || v === 
  * (no `lastmodified` or `version`), so a plaintext file with a `sops` key is not mistaken for one.
  */
 export function metadataFromTree(tree: unknown): SopsMetadata | null {
-  if (!isMap(tree) || typeof tree.lastmodified !== 'string' || typeof tree.version !== 'string') return null
+  if (!isMap(tree)) return null
+  // only own keys count: a key named like an Object.prototype member must not be inherited
+  const own = (k: string): MetaValue | undefined => (Object.prototype.hasOwnProperty.call(tree, k) ? tree[k] : undefined)
+  const lastmodified = own('lastmodified')
+  const version = own('version')
+  if (typeof lastmodified !== 'string' || typeof version !== 'string') return null
+  const ageEntries = own('age')
   const age: SopsAgeEntry[] = []
-  for (const entry of Array.isArray(tree.age) ? tree.age : []) {
+  for (const entry of Array.isArray(ageEntries) ? ageEntries : []) {
     if (!isMap(entry) || typeof entry.recipient !== 'string' || typeof entry.enc !== 'string') {
       throw new SopsError('parse', 'sops metadata: an age entry lacks its recipient or enc')
     }
@@ -72,18 +78,19 @@ export function metadataFromTree(tree: unknown): SopsMetadata | null {
   }
   const rules: SopsRules = {}
   for (const [field, name] of RULE_FIELDS) {
-    const v = tree[field]
+    const v = own(field)
     if (typeof v === 'string' && v !== '') rules[name] = v
   }
-  const macOnly = tree.mac_only_encrypted
+  const macOnly = own('mac_only_encrypted')
   if (macOnly === true || (typeof macOnly === 'string' && parseGoBool(macOnly) === true)) rules.macOnlyEncrypted = true
   const otherKeys: Record<string, MetaValue> = {}
   for (const key of OTHER_KEYS) {
-    const v = tree[key]
+    const v = own(key)
     if (v === undefined || isEmpty(v)) continue
     otherKeys[key] = key === 'shamir_threshold' && typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v
   }
-  return { age, lastmodified: tree.lastmodified, mac: typeof tree.mac === 'string' ? tree.mac : '', version: tree.version, rules, otherKeys }
+  const mac = own('mac')
+  return { age, lastmodified, mac: typeof mac === 'string' ? mac : '', version, rules, otherKeys }
 }
 
 function sortDeep(v: MetaValue): MetaValue {
@@ -170,16 +177,15 @@ export function unflattenMetadata(entries: readonly (readonly [string, string])[
       const name = parts[i + 1] ?? ''
       const next: string | number = list ? Number(name) : name
       if (list && !/^\d+$/.test(name)) fail(key)
-      const existing: MetaValue | undefined = Array.isArray(container) ? container[slot as number] : container[slot as string]
+      const own = Object.prototype.hasOwnProperty.call(container, slot)
+      const existing: MetaValue | undefined = own ? (container as Record<string | number, MetaValue>)[slot] : undefined
       const child: MetaValue = existing ?? (list ? [] : {})
       if (list !== Array.isArray(child) || (!list && !isMap(child))) fail(key)
-      if (Array.isArray(container)) container[slot as number] = child
-      else container[slot as string] = child
+      setOwn(container, slot, child)
       container = child as MetaTree | MetaValue[]
       slot = next
     }
-    if (Array.isArray(container)) container[slot as number] = value
-    else container[slot as string] = value
+    setOwn(container, slot, value)
   }
   return root
 }

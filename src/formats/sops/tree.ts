@@ -141,10 +141,20 @@ export class LineIndex {
   }
 }
 
-/** The newline a text uses (CRLF when its first line break is one). */
+/**
+ * The newline a text uses: CRLF when most of its line breaks are CRLF. A majority, because the
+ * appended metadata must not tip it: lines added with the chosen newline keep the same answer
+ * when the encrypted text is read back.
+ */
 export function newlineOf(text: string): string {
-  const i = text.indexOf('\n')
-  return i > 0 && text[i - 1] === '\r' ? '\r\n' : '\n'
+  const crlf = text.split('\r\n').length - 1
+  const lf = text.split('\n').length - 1 - crlf
+  return crlf > lf ? '\r\n' : '\n'
+}
+
+/** Sets an own property, even one named `__proto__` (keys come from the user's file). */
+export function setOwn<T>(target: Record<string, T> | T[], key: string | number, value: T): void {
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true })
 }
 
 /**

@@ -15,13 +15,13 @@ export type Resolved =
   | { kind: 'timestamp'; text: string }
   | { kind: 'typed'; typed: Typed }
 
-const BOOLS: Record<string, boolean> = { true: true, True: true, TRUE: true, false: false, False: false, FALSE: false }
+const BOOLS = new Map(Object.entries({ true: true, True: true, TRUE: true, false: false, False: false, FALSE: false }))
 const NULLS = new Set(['', '~', 'null', 'Null', 'NULL'])
-const SPECIAL_FLOATS: Record<string, string> = {
+const SPECIAL_FLOATS = new Map(Object.entries({
   '.nan': 'NaN', '.NaN': 'NaN', '.NAN': 'NaN',
   '.inf': '+Inf', '.Inf': '+Inf', '.INF': '+Inf', '+.inf': '+Inf', '+.Inf': '+Inf', '+.INF': '+Inf',
   '-.inf': '-Inf', '-.Inf': '-Inf', '-.INF': '-Inf',
-}
+}))
 /** Characters no YAML scalar may hold as they are (C0/C1 controls but tab and newline, BOM, lone surrogates). */
 const UNPRINTABLE = String.raw`[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029\ufeff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]`
 const UNPRINTABLE_OR_NEWLINE = new RegExp(`${UNPRINTABLE}|\n`)
@@ -31,9 +31,9 @@ const YAML_STYLE_FLOAT = /^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$/
 /** yaml.v3 `resolve("", s)`: what an untagged plain scalar is. */
 export function resolvePlain(s: string): Resolved {
   if (NULLS.has(s)) return { kind: 'null' }
-  const b = BOOLS[s]
+  const b = BOOLS.get(s)
   if (b !== undefined) return { kind: 'typed', typed: { type: 'bool', text: b ? 'True' : 'False' } }
-  const special = SPECIAL_FLOATS[s]
+  const special = SPECIAL_FLOATS.get(s)
   if (special !== undefined) return { kind: 'typed', typed: { type: 'float', text: special } }
   const c = s[0] ?? ''
   if (c === '.') {
@@ -99,15 +99,15 @@ export function plainSafe(s: string, flow: boolean, strict = false, tagged = fal
   return r.kind === 'str' || (!strict && r.kind === 'timestamp')
 }
 
-const ESCAPES: Record<string, string> = {
+const ESCAPES = new Map(Object.entries({
   '\0': '\\0', '\x07': '\\a', '\b': '\\b', '\t': '\\t', '\n': '\\n', '\v': '\\v', '\f': '\\f', '\r': '\\r',
   '\x1b': '\\e', '"': '\\"', '\\': '\\\\', '\x85': '\\N', '\u2028': '\\L', '\u2029': '\\P',
-}
+}))
 
 /** A double-quoted scalar: escapes only what must be escaped. */
 export function doubleQuoted(s: string): string {
   const body = s.replace(/[\u0000-\u001f"\\\u007f-\u009f\u2028\u2029\ufeff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, (c) => {
-    const known = ESCAPES[c]
+    const known = ESCAPES.get(c)
     if (known) return known
     const code = c.charCodeAt(0)
     return code <= 0xff ? `\\x${code.toString(16).toUpperCase().padStart(2, '0')}` : `\\u${code.toString(16).toUpperCase().padStart(4, '0')}`

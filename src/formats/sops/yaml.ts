@@ -9,7 +9,7 @@ import { isAlias, isMap, isScalar, isSeq, parseAllDocuments, Parser, type Docume
 import type { ParsedStore } from './engine.js'
 import { SopsError } from './errors.js'
 import type { MetaTree, MetaValue } from './metadata.js'
-import { appendedBlock, appendedBlockRange, applyEdits, LineIndex, newlineOf, type CommentSlot, type Edit, type Slot, type SlotOutput, type ValueSlot } from './tree.js'
+import { appendedBlock, appendedBlockRange, applyEdits, LineIndex, newlineOf, setOwn, type CommentSlot, type Edit, type Slot, type SlotOutput, type ValueSlot } from './tree.js'
 import { doubleQuoted, inlineString, literalBlock, plainSafe, resolvePlain, shortTag, typedFromScalar, typedLiteral } from './yaml-scalar.js'
 import type { Typed } from './values.js'
 import { yamlFlowMetadata, yamlMetadataLines } from './yaml-meta.js'
@@ -351,7 +351,7 @@ function toMeta(node: unknown, doc: Document): MetaValue {
   if (isSeq(node)) return node.items.map((i) => toMeta(i, doc))
   if (isMap(node)) {
     const out: MetaTree = {}
-    for (const p of node.items) out[String(isScalar(p.key) ? p.key.value : p.key)] = toMeta(p.value, doc)
+    for (const p of node.items) setOwn(out, String(isScalar(p.key) ? p.key.value : p.key), toMeta(p.value, doc))
     return out
   }
   return null
