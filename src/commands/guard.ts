@@ -8,7 +8,7 @@ import { parseConfig, CONFIG_FILE, attributesUpToDate, type SealConfig } from '.
 import { checkAttr } from '../git/attributes.js'
 import { CatFileBatch } from '../git/objects.js'
 import { repoPaths } from '../git/repo.js'
-import { gitBytes, gitMaybe } from '../git/run.js'
+import { gitBlobText, gitBytes, gitMaybe } from '../git/run.js'
 import { findPlaintext, isSecretPath } from '../seal/check.js'
 import { UserError, error, printHint } from '../ui.js'
 
@@ -36,7 +36,7 @@ export async function run(args: string[]): Promise<number> {
   if (!root) return 0
   const problems: { message: string; hint?: string }[] = []
 
-  const configText = gitMaybe(['cat-file', 'blob', `:${CONFIG_FILE}`], { cwd: root })
+  const configText = gitBlobText(`:${CONFIG_FILE}`, { cwd: root })
   let config: SealConfig | null = null
   if (configText !== null) {
     try {
@@ -44,7 +44,7 @@ export async function run(args: string[]): Promise<number> {
     } catch (e) {
       problems.push({ message: `the staged ${CONFIG_FILE} is invalid: ${(e as Error).message}`, hint: `fix ${CONFIG_FILE} and 'git add' it again` })
     }
-    const attributes = gitMaybe(['cat-file', 'blob', ':.gitattributes'], { cwd: root }) ?? ''
+    const attributes = gitBlobText(':.gitattributes', { cwd: root }) ?? ''
     if (config && !attributesUpToDate(attributes, config)) {
       problems.push({ message: `the staged .gitattributes does not match ${CONFIG_FILE}`, hint: "run 'git-seal sync' and 'git add .gitattributes'" })
     }

@@ -73,3 +73,13 @@ export function gitAsync(args: string[], options: GitOptions = {}): Promise<Buff
     child.stdin.end(options.input ?? '')
   })
 }
+
+/** The bytes of a blob as text (`:path` for the index, `REV:path`), or null when there is none. */
+export function gitBlobText(spec: string, options: GitOptions = {}): string | null {
+  try {
+    return gitBytes(['cat-file', 'blob', spec], options).toString('utf8')
+  } catch (e) {
+    if (e instanceof GitError) return null
+    throw e
+  }
+}

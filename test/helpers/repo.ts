@@ -145,7 +145,7 @@ export class Repo {
 
   /** The bytes git stores for `rev:path` (":path" for the index). */
   blob(spec: string): Buffer {
-    const r = spawnSync('git', ['cat-file', 'blob', spec], { cwd: this.dir, env: this.env })
+    const r = spawnSync('git', ['cat-file', 'blob', spec], { cwd: this.dir, env: this.env, maxBuffer: 1 << 30 })
     if (r.status !== 0) throw new Error(`no blob ${spec}: ${r.stderr.toString()}`)
     return r.stdout
   }
