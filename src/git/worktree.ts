@@ -1,5 +1,5 @@
 /** Work-tree operations on secret files, done through git so its index stays consistent. */
-import { readFileSync } from 'node:fs'
+import { readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { filteredPaths, indexEntries, type IndexEntry } from './attributes.js'
 import { blobId } from './objects.js'
@@ -32,5 +32,8 @@ export function filesHoldingStoredBytes(root: string, entries: IndexEntry[]): In
  */
 export function checkoutAgain(root: string, paths: string[]): void {
   if (paths.length === 0) return
-  gitBytes(['checkout-index', '-f', '-z', '--stdin'], { cwd: root, input: paths.join('\0') + '\0' })
+  // checkout-index skips a stat-clean file even with -f: remove it first. Callers only pass
+  // files whose content git already has (the stored blob), so nothing is lost.
+  for (const path of paths) rmSync(join(root, path), { force: true })
+  gitBytes(['checkout-index', '-f', '-u', '-z', '--stdin'], { cwd: root, input: paths.join('\0') + '\0' })
 }
