@@ -125,6 +125,21 @@ describe('completing a sops document with values added in plaintext', () => {
   })
 })
 
+describe('other key groups', () => {
+  it("pgp entries of a file sops wrote are kept when git-seal re-encrypts it with the same data key", () => {
+    const key = Buffer.from(getsopsKeys['example.yaml']!, 'hex')
+    const original = fixture('getsops/example.yaml')
+    const meta = readSopsMetadata(original, 'yaml')!
+    expect(Object.keys(meta.otherKeys)).toEqual(['pgp'])
+    const plain = decryptSops(original, 'yaml', key)
+    const ours = encryptSops(plain, 'yaml', { dataKey: key, age, rules: meta.rules, otherKeys: meta.otherKeys })
+    const again = readSopsMetadata(ours, 'yaml')!
+    expect(again.otherKeys).toEqual(meta.otherKeys)
+    expect(text(ours)).toMatch(/\n {4}pgp:\n {8}- created_at: "2019-12-10T22:45:53Z"\n {10}enc: \|-\n {14}-----BEGIN PGP MESSAGE-----\n/)
+    expect(text(decryptSops(ours, 'yaml', key))).toBe(text(plain))
+  })
+})
+
 describe('encryption rules', () => {
   const plain = 'name: app\nsecret_key: s1\ndb:\n  password: s2\n  host_unencrypted: h\npublic_url: u\ndata:\n  token: s3\n'
   const encryptedPaths = (rules: SopsRules): string[] => {
