@@ -2,6 +2,7 @@
  * What a stored blob is, and opening it, whatever its format: the one place clean, smudge,
  * textconv, merge, status, guard and verify learn to read a blob.
  */
+import { createHash } from 'node:crypto'
 import { decrypt, describeStanzas, looksLikeAge, readHeader, type Identity } from '../age/index.js'
 import { decryptSops, isCompleteSopsDocument, readSopsMetadata, storeForPath, type SopsMetadata, type SopsStore } from '../formats/sops/index.js'
 
@@ -95,5 +96,7 @@ export function placeholder(path: string, bytes: Uint8Array, reason: string): st
     const metadata = sopsMetadata(path, bytes)
     if (metadata) what = `sops ${sopsStore(path)} file for ${metadata.age.map((e) => e.recipient).join(', ') || 'no age recipient'}`
   }
-  return `[git-seal: ${what}, ${bytes.length} bytes; ${reason}]\n`
+  // The digest tells versions apart: two sides of a diff must not print the same line.
+  const digest = createHash('sha256').update(bytes).digest('hex').slice(0, 12)
+  return `[git-seal: ${what}, ${bytes.length} bytes, sha256:${digest}; ${reason}]\n`
 }
