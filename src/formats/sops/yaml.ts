@@ -10,13 +10,11 @@ import type { ParsedStore } from './engine.js'
 import { SopsError } from './errors.js'
 import type { MetaTree, MetaValue } from './metadata.js'
 import { appendedBlock, appendedBlockRange, applyEdits, LineIndex, newlineOf, setOwn, type CommentSlot, type Edit, type Slot, type SlotOutput, type ValueSlot } from './tree.js'
-import { doubleQuoted, inlineString, literalBlock, plainSafe, resolvePlain, shortTag, typedFromScalar, typedLiteral } from './yaml-scalar.js'
-import type { Typed } from './values.js'
+import { boundaries, commentPath, cstComments, type Anchor } from './yaml-cst.js'
 import { yamlFlowMetadata, yamlMetadataLines } from './yaml-meta.js'
+import { rangeOf, YamlRenderer, type Range, type ScalarPlace, type Shape } from './yaml-render.js'
+import { resolvePlain, shortTag, typedFromScalar } from './yaml-scalar.js'
 
-type Range = readonly [number, number, number?]
-/** Where a key or list item starts: the unit comments are attached to. */
-interface Anchor { offset: number; col: number; path: readonly string[] }
 interface DocState {
   regionStart: number
   boundary: number
@@ -26,50 +24,8 @@ interface DocState {
   /** a flow mapping at the top (JSON written as YAML): the metadata goes inside it, here */
   flow?: { at: number; first: boolean }
 }
-interface ScalarPlace { node: Scalar; flow: boolean; parentCol: number }
-type Shape =
-  | { kind: 'map'; entries: { key: string; child: Shape }[] }
-  | { kind: 'seq'; items: Shape[] }
-  | { kind: 'leaf'; slot: ValueSlot }
-  | { kind: 'null' }
 interface At { path: string[]; display: (string | number)[]; flow: boolean; parentCol: number; doc: Document; state: DocState; alias: string | null; depth: number }
 
-const rangeOf = (node: { range?: Range | null }): Range => node.range ?? [0, 0, 0]
-const BLOCK_HEADER = /^[|>](?:[1-9][-+]?|[-+][1-9]?)?/
-
-/** All comment tokens of the CST, in source order. */
-function cstComments(tokens: readonly unknown[]): { offset: number; source: string }[] {
-  const found = new Map<number, string>()
-  const visit = (v: unknown): void => {
-    if (Array.isArray(v)) v.forEach(visit)
-    else if (typeof v === 'object' && v !== null) {
-      const t = v as { type?: unknown; offset?: unknown; source?: unknown }
-      if (t.type === 'comment' && typeof t.offset === 'number' && typeof t.source === 'string') found.set(t.offset, t.source)
-      else for (const child of Object.values(v)) if (typeof child === 'object') visit(child)
-    }
-  }
-  visit(tokens)
-  return [...found].sort((a, b) => a[0] - b[0]).map(([offset, source]) => ({ offset, source }))
-}
-
-/** Where each document's sops block goes: before the next `---`, `...` or directive, else at the end. */
-function boundaries(tokens: readonly { type: string; offset: number; start?: unknown }[], length: number): number[] {
-  const out: number[] = []
-  tokens.forEach((t, i) => {
-    if (t.type !== 'document') return
-    let boundary = length
-    for (const next of tokens.slice(i + 1)) {
-      if (next.type === 'doc-end' || next.type === 'directive') boundary = next.offset
-      else if (next.type === 'document') {
-        const start = Array.isArray(next.start) ? (next.start as { type: string; offset: number }[]) : []
-        boundary = start.find((s) => s.type === 'doc-start' || s.type === 'directive')?.offset ?? next.offset
-      } else continue
-      break
-    }
-    out.push(boundary)
-  })
-  return out
-}
 
 class YamlDocument implements ParsedStore {
   readonly slots: Slot[] = []
@@ -212,34 +168,10 @@ class YamlDocument implements ParsedStore {
     throw new SopsError('unsupported', 'unexpected YAML node')
   }
 
-  /**
-   * A comment's additional data: the mapping or list sops's YAML store would put it in
-   * (yaml.v3 head/line/foot rules, approximated by position: a comment on a line with content
-   * belongs where that content is; one on its own line to the next key or item at its column or
-   * deeper, else as a foot comment to the last key or item at or left of its column).
-   */
   private comment(offset: number, source: string): void {
     const state = this.docs.find((d) => offset < d.boundary) ?? this.docs[this.docs.length - 1]!
     if (state.sops && offset >= state.sops[0] && offset < state.sops[1]) return
-    const anchors = state.anchors.slice().sort((a, b) => a.offset - b.offset)
-    const col = this.lines.col(offset)
-    const ownLine = this.text.slice(this.lines.lineStart(offset), offset).trim() === ''
-    const before = anchors.filter((a) => a.offset < offset)
-    let path: readonly string[] = []
-    if (!ownLine) path = before[before.length - 1]?.path ?? []
-    else {
-      const next = anchors.find((a) => a.offset > offset)
-      path = next && col <= next.col ? next.path : ([...before].reverse().find((a) => a.col <= col)?.path ?? [])
-    }
-    const seen = new Set([path.join('\u0000')])
-    const alternatives: (readonly string[])[] = []
-    for (const p of [...path.map((_, i) => path.slice(0, path.length - 1 - i)), ...anchors.map((a) => a.path)]) {
-      const k = p.join('\u0000')
-      if (!seen.has(k)) {
-        seen.add(k)
-        alternatives.push(p)
-      }
-    }
+    const { path, alternatives } = commentPath(this.text, this.lines, state.anchors, offset)
     const slot: CommentSlot = { kind: 'comment', path, alternatives, text: source.slice(1), where: this.lines.where(offset) }
     this.slots.push(slot)
     this.comments.set(slot, [offset, offset + source.length])
@@ -247,11 +179,12 @@ class YamlDocument implements ParsedStore {
 
   emit(outputs: ReadonlyMap<Slot, SlotOutput>, metadata: MetaTree | null): string {
     const edits: Edit[] = []
+    const render = new YamlRenderer(this.text, this.nl, this.unit)
     for (const [slot, place] of this.places) {
       const out = outputs.get(slot)
-      if (out) edits.push(...this.scalarEdits(place, out))
+      if (out) edits.push(...render.scalarEdits(place, out))
     }
-    for (const alias of this.aliases) edits.push({ start: alias.range[0], end: alias.range[1], text: this.shape(alias.shape, alias.flow, outputs) })
+    for (const alias of this.aliases) edits.push({ start: alias.range[0], end: alias.range[1], text: render.shape(alias.shape, alias.flow, outputs) })
     for (const [slot, [start, end]] of this.comments) {
       const out = outputs.get(slot)
       if (out) edits.push({ start, end, text: `#${'enc' in out ? out.enc : out.plain.text}` })
@@ -266,81 +199,6 @@ class YamlDocument implements ParsedStore {
       }
     }
     return applyEdits(this.text, edits)
-  }
-
-  private scalarEdits(place: ScalarPlace, out: SlotOutput): Edit[] {
-    const { node, flow } = place
-    const [start, end] = rangeOf(node)
-    if (node.type === 'BLOCK_LITERAL' || node.type === 'BLOCK_FOLDED') return this.blockEdits(place, out)
-    if ('enc' in out) {
-      // the user's quoting rides on the ENC scalar; in flow context (where ENC cannot be plain)
-      // single quotes stand for plain, so `[a, "b"]` comes back as written
-      const text = node.type === 'QUOTE_DOUBLE' ? `"${out.enc}"` : node.type === 'QUOTE_SINGLE' || flow ? `'${out.enc}'` : out.enc
-      return [{ start, end, text }]
-    }
-    const t = out.plain
-    if (t.type !== 'str') return [{ start, end, text: typedLiteral(t) }]
-    const style = node.type === 'QUOTE_DOUBLE' ? 'double' : node.type === 'QUOTE_SINGLE' && !flow ? 'single' : node.tag ? 'tagged' : 'plain'
-    if (style !== 'single' && style !== 'double' && !flow && t.text.includes('\n')) {
-      const block = literalBlock(t.text, ' '.repeat(place.parentCol + this.unit), this.nl)
-      const lineEnd = this.text.indexOf('\n', end)
-      if (block && lineEnd >= 0) return [{ start, end, text: block.header }, { start: lineEnd + 1, end: lineEnd + 1, text: block.body }]
-    }
-    return [{ start, end, text: inlineString(t.text, style, flow) }]
-  }
-
-  /**
-   * A block scalar: encrypted, it becomes `|-` (the ENC line has no final newline, which
-   * sops-age's anchored parser needs) at the content's indentation, keeping any indentation
-   * digit and the trailing blank lines; decrypted, the literal block is rebuilt from the value.
-   */
-  private blockEdits(place: ScalarPlace, out: SlotOutput): Edit[] {
-    const [start, end] = rangeOf(place.node)
-    const header = BLOCK_HEADER.exec(this.text.slice(start))?.[0] ?? '|'
-    const digit = /[1-9]/.exec(header)?.[0] ?? ''
-    const lineEnd = this.text.indexOf('\n', start)
-    const contentStart = lineEnd < 0 || lineEnd >= end ? end : lineEnd + 1
-    const content = this.text.slice(contentStart, end)
-    const firstContent = /^[ \t]*\S/m.exec(content)
-    if ('enc' in out) {
-      const value = String(place.node.value)
-      const extra = /^ */.exec(value.split('\n').find((l) => l !== '') ?? '')?.[0].length ?? 0
-      const indent = Math.max(0, (/^ */.exec(firstContent?.[0] ?? '')?.[0].length ?? place.parentCol + this.unit) - extra)
-      const lastLine = /[^\n]*\S[^\n]*(\n|$)/g
-      let bodyEnd = 0
-      for (let m = lastLine.exec(content); m; m = lastLine.exec(content)) bodyEnd = m.index + m[0].length
-      const tail = header.includes('+') ? '' : content.slice(bodyEnd)
-      return [
-        { start, end: start + header.length, text: `|${digit}-` },
-        { start: contentStart, end, text: ' '.repeat(indent) + out.enc + this.nl + tail },
-      ]
-    }
-    const firstEnd = content.indexOf('\n')
-    const first = { start: contentStart, end: firstEnd < 0 ? end : contentStart + firstEnd + 1 }
-    const t = out.plain
-    const indent = /^ */.exec(content)?.[0] ?? ''
-    const block = t.type === 'str' ? literalBlock(t.text, indent, this.nl, digit) : null
-    if (block) return [{ start, end: start + header.length, text: block.header }, { ...first, text: block.body }]
-    return [{ start, end: start + header.length, text: t.type === 'str' ? doubleQuoted(t.text) : typedLiteral(t) }, { ...first, text: '' }]
-  }
-
-  /** An alias expanded where it was: a scalar, or a flow collection (a ciphertext is bound to one path). */
-  private shape(shape: Shape, flow: boolean, outputs: ReadonlyMap<Slot, SlotOutput>): string {
-    switch (shape.kind) {
-      case 'null':
-        return 'null'
-      case 'map':
-        return `{${shape.entries.map((e) => `${plainSafe(e.key, true, true) ? e.key : doubleQuoted(e.key)}: ${this.shape(e.child, true, outputs)}`).join(', ')}}`
-      case 'seq':
-        return `[${shape.items.map((item) => this.shape(item, true, outputs)).join(', ')}]`
-      default: {
-        const out = outputs.get(shape.slot)
-        if (out && 'enc' in out) return flow ? `'${out.enc}'` : out.enc
-        const t: Typed = out ? out.plain : shape.slot.value
-        if (t.type === 'time' && t.source !== undefined) return t.source
-        return t.type === 'str' ? inlineString(t.text, 'plain', flow) : typedLiteral(t)
-      }
-    }
   }
 }
 
