@@ -216,7 +216,7 @@ describe('git workflows', () => {
   })
 
   it('a submodule holding secrets decrypts when installed in it', () => {
-    const { repo: sub } = sealedRepo()
+    const { repo: sub, key: subKey } = sealedRepo()
     sub.write('secrets/a.txt', 'in the submodule\n')
     sub.git('add', '.')
     sub.git('commit', '-qm', 'sub')
@@ -224,7 +224,7 @@ describe('git workflows', () => {
     top.git('-c', 'protocol.file.allow=always', 'submodule', 'add', '-q', sub.dir, 'vendor/sub')
     top.git('commit', '-qm', 'add submodule')
     const subDir = join(top.dir, 'vendor', 'sub')
-    const install = top.run(process.execPath, [BUNDLE, 'install'], { cwd: subDir })
+    const install = top.run(process.execPath, [BUNDLE, 'install'], { cwd: subDir, env: { ...top.env, SOPS_AGE_KEY: subKey.identity } })
     expect(install.status, install.stderr).toBe(0)
     expect(readFileSync(join(subDir, 'secrets', 'a.txt'), 'utf8')).toBe('in the submodule\n')
   })
