@@ -36,13 +36,14 @@ export function requireMetadata(parsed: ParsedStore): SopsMetadata {
   return meta
 }
 
-function openComment(slot: Slot & { kind: 'comment' }, key: Uint8Array): string | null {
+/** A comment's plaintext, and whether it was sealed with the path this module would use. */
+function openComment(slot: Slot & { kind: 'comment' }, key: Uint8Array): { text: string; primary: boolean } | null {
   // sops warns and keeps a comment it cannot decrypt (sops.go `Tree.Decrypt`); so do we. Which
   // path sops used depends on yaml.v3's comment placement, so every plausible one is tried.
   for (const path of [slot.path, ...slot.alternatives]) {
     try {
       const opened = openValue(slot.text, key, additionalData(path), 'a comment')
-      return opened.plaintext.toString('utf8')
+      return { text: opened.plaintext.toString('utf8'), primary: path === slot.path }
     } catch {
       // try the next path
     }
@@ -75,10 +76,11 @@ export function openDocument(parsed: ParsedStore, key: Uint8Array, lenient = fal
     const ad = additionalData(slot.path)
     if (slot.kind === 'comment') {
       if (!encrypted || !isEncryptedValue(slot.text)) continue
-      const plain = openComment(slot, key)
-      if (plain === null) continue
-      outputs.set(slot, { plain: str(plain) })
-      reuse.set(reuseKey('comment', ad, plain), slot.text)
+      const opened = openComment(slot, key)
+      if (opened === null) continue
+      outputs.set(slot, { plain: str(opened.text) })
+      // only a ciphertext sealed with the path it will be written under can be reused
+      if (opened.primary) reuse.set(reuseKey('comment', ad, opened.text), slot.text)
       continue
     }
     let value = slot.value

@@ -47,9 +47,9 @@ export function boundaries(tokens: readonly { type: string; offset: number; star
  * that content is; one on its own line to the next key or item at its column or deeper, else, as
  * a foot comment, to the last key or item at or left of its column). The alternatives are the
  * other paths sops might have used: the enclosing ones, then every path of the document.
+ * `sorted`: the document's anchors in source order.
  */
-export function commentPath(text: string, lines: LineIndex, anchors: readonly Anchor[], offset: number): { path: readonly string[]; alternatives: (readonly string[])[] } {
-  const sorted = anchors.slice().sort((a, b) => a.offset - b.offset)
+export function commentPath(text: string, lines: LineIndex, sorted: readonly Anchor[], offset: number): { path: readonly string[]; alternatives: (readonly string[])[] } {
   const col = lines.col(offset)
   const ownLine = text.slice(lines.lineStart(offset), offset).trim() === ''
   const before = sorted.filter((a) => a.offset < offset)

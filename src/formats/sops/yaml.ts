@@ -58,6 +58,7 @@ class YamlDocument implements ParsedStore {
     })
     if (this.docs.length === 0) this.docs.push({ regionStart: 0, boundary: text.length, rootCol: 0, anchors: [] })
     this.unit ||= 2
+    for (const d of this.docs) d.anchors.sort((a, b) => a.offset - b.offset)
     for (const c of cstComments(tokens)) this.comment(c.offset, c.source)
   }
 
