@@ -55,6 +55,11 @@ try {
   show(back)
   if (back !== 'sk_live_DEMO_0123456789\n') throw new Error('checkout did not give the plaintext back')
 
+  step('edit it: git diff shows readable lines (decrypted by the diff driver, never cached)')
+  await fs.writeFile(path.join(repoDir, 'secrets', 'api-key.txt'), 'sk_live_DEMO_9876543210\n')
+  show((await sh`git diff`).stdout)
+  await sh`git commit -qam "rotate the API key"`
+
   step('a clone without the key sees only ciphertext')
   const cloneDir = path.join(work, 'clone')
   await $({ env: { ...env, HOME: path.join(work, 'nokey'), XDG_CONFIG_HOME: path.join(work, 'nokey', '.config') } })`git clone -q ${repoDir} ${cloneDir}`
