@@ -40,7 +40,7 @@ export function requireMetadata(parsed: ParsedStore): SopsMetadata {
 function openComment(slot: Slot & { kind: 'comment' }, key: Uint8Array): { text: string; primary: boolean } | null {
   // sops warns and keeps a comment it cannot decrypt (sops.go `Tree.Decrypt`); so do we. Which
   // path sops used depends on yaml.v3's comment placement, so every plausible one is tried.
-  for (const path of [slot.path, ...slot.alternatives]) {
+  for (const path of [slot.path, ...slot.alternatives, ...(slot.fallback ?? [])]) {
     try {
       const opened = openValue(slot.text, key, additionalData(path), 'a comment')
       return { text: opened.plaintext.toString('utf8'), primary: path === slot.path }

@@ -27,6 +27,8 @@ export interface CommentSlot {
   readonly path: readonly string[]
   /** other paths sops may have used as additional data (YAML's comment placement is heuristic) */
   readonly alternatives: readonly (readonly string[])[]
+  /** the last resort: every path of the document (shared by its comments) */
+  readonly fallback?: readonly (readonly string[])[]
   readonly text: string
   readonly where: string
 }

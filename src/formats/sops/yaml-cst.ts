@@ -45,28 +45,32 @@ export function boundaries(tokens: readonly { type: string; offset: number; star
  * A comment's additional data: the mapping or list sops's YAML store would put it in (yaml.v3
  * head/line/foot rules, approximated by position: a comment on a line with content belongs where
  * that content is; one on its own line to the next key or item at its column or deeper, else, as
- * a foot comment, to the last key or item at or left of its column). The alternatives are the
- * other paths sops might have used: the enclosing ones, then every path of the document.
- * `sorted`: the document's anchors in source order.
+ * a foot comment, to the last key or item at or left of its column). `sorted`: the document's
+ * anchors in source order.
  */
-export function commentPath(text: string, lines: LineIndex, sorted: readonly Anchor[], offset: number): { path: readonly string[]; alternatives: (readonly string[])[] } {
+export function commentPath(text: string, lines: LineIndex, sorted: readonly Anchor[], offset: number): readonly string[] {
+  let lo = 0
+  let hi = sorted.length
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1
+    if (sorted[mid]!.offset < offset) lo = mid + 1
+    else hi = mid
+  }
+  // sorted[0, lo) start before the comment, sorted[lo] is the next one
+  if (text.slice(lines.lineStart(offset), offset).trim() !== '') return sorted[lo - 1]?.path ?? []
   const col = lines.col(offset)
-  const ownLine = text.slice(lines.lineStart(offset), offset).trim() === ''
-  const before = sorted.filter((a) => a.offset < offset)
-  let path: readonly string[] = []
-  if (!ownLine) path = before[before.length - 1]?.path ?? []
-  else {
-    const next = sorted.find((a) => a.offset > offset)
-    path = next && col <= next.col ? next.path : ([...before].reverse().find((a) => a.col <= col)?.path ?? [])
-  }
-  const seen = new Set([path.join('\u0000')])
-  const alternatives: (readonly string[])[] = []
-  for (const p of [...path.map((_, i) => path.slice(0, path.length - 1 - i)), ...sorted.map((a) => a.path)]) {
-    const k = p.join('\u0000')
-    if (!seen.has(k)) {
-      seen.add(k)
-      alternatives.push(p)
-    }
-  }
-  return { path, alternatives }
+  const next = sorted[lo]
+  if (next && col <= next.col) return next.path
+  for (let i = lo - 1; i >= 0; i--) if (sorted[i]!.col <= col) return sorted[i]!.path
+  return []
+}
+
+/** The enclosing paths of `path`, innermost first: other places sops may have put a comment. */
+export const enclosingPaths = (path: readonly string[]): (readonly string[])[] => path.map((_, i) => path.slice(0, path.length - 1 - i))
+
+/** Every distinct path of the anchors, once. */
+export function distinctPaths(anchors: readonly Anchor[]): (readonly string[])[] {
+  const seen = new Map<string, readonly string[]>()
+  for (const a of anchors) seen.set(a.path.join('\u0000'), a.path)
+  return [...seen.values()]
 }

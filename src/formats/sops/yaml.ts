@@ -10,7 +10,7 @@ import type { ParsedStore } from './engine.js'
 import { SopsError } from './errors.js'
 import type { MetaTree, MetaValue } from './metadata.js'
 import { appendedBlock, appendedBlockRange, applyEdits, LineIndex, newlineOf, setOwn, type CommentSlot, type Edit, type Slot, type SlotOutput, type ValueSlot } from './tree.js'
-import { boundaries, commentPath, cstComments, type Anchor } from './yaml-cst.js'
+import { boundaries, commentPath, cstComments, distinctPaths, enclosingPaths, type Anchor } from './yaml-cst.js'
 import { yamlFlowMetadata, yamlMetadataLines } from './yaml-meta.js'
 import { rangeOf, YamlRenderer, type Range, type ScalarPlace, type Shape } from './yaml-render.js'
 import { resolvePlain, shortTag, typedFromScalar } from './yaml-scalar.js'
@@ -23,6 +23,8 @@ interface DocState {
   sops?: [number, number]
   /** a flow mapping at the top (JSON written as YAML): the metadata goes inside it, here */
   flow?: { at: number; first: boolean }
+  /** every path of the document, the last resort for decrypting a comment */
+  paths?: (readonly string[])[]
 }
 interface At { path: string[]; display: (string | number)[]; flow: boolean; parentCol: number; doc: Document; state: DocState; alias: string | null; depth: number }
 
@@ -172,8 +174,9 @@ class YamlDocument implements ParsedStore {
   private comment(offset: number, source: string): void {
     const state = this.docs.find((d) => offset < d.boundary) ?? this.docs[this.docs.length - 1]!
     if (state.sops && offset >= state.sops[0] && offset < state.sops[1]) return
-    const { path, alternatives } = commentPath(this.text, this.lines, state.anchors, offset)
-    const slot: CommentSlot = { kind: 'comment', path, alternatives, text: source.slice(1), where: this.lines.where(offset) }
+    const path = commentPath(this.text, this.lines, state.anchors, offset)
+    state.paths ??= distinctPaths(state.anchors)
+    const slot: CommentSlot = { kind: 'comment', path, alternatives: enclosingPaths(path), fallback: state.paths, text: source.slice(1), where: this.lines.where(offset) }
     this.slots.push(slot)
     this.comments.set(slot, [offset, offset + source.length])
   }
