@@ -4,7 +4,7 @@ import { execFileSync, spawnSync } from 'node:child_process'
 import { readFileSync, utimesSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import * as rage from '@kanru/rage-wasm/dist/index.js'
+import * as rage from '../helpers/rage.js'
 import { Repo, isAgeFile, newHome, newKey, sealedRepo, simpleConfig, tempDir } from '../helpers/repo.js'
 
 const hasAgeCli = spawnSync('age', ['--version']).status === 0
