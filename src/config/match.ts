@@ -42,9 +42,11 @@ export function compilePattern(pattern: string): PathMatcher {
   const body = pattern.replace(/\/$/, '')
   const anchored = body.includes('/')
   const glob = toPicomatch(body.replace(/^\//, ''))
-  const isMatch = picomatch(glob, { dot: true, nobrace: true, noextglob: true, nonegate: true, strictSlashes: true })
-  if (anchored) return (path) => isMatch(path)
-  return (path) => isMatch(path.slice(path.lastIndexOf('/') + 1))
+  // The compiled regex, not picomatch's matcher: the matcher also accepts a path equal to the
+  // pattern text ('[abc].txt' matching itself), which git does not.
+  const re = picomatch.makeRe(glob, { dot: true, nobrace: true, noextglob: true, nonegate: true, strictSlashes: true, literalBrackets: false })
+  if (anchored) return (path) => re.test(path)
+  return (path) => re.test(path.slice(path.lastIndexOf('/') + 1))
 }
 
 /** Why a pattern is refused, or null when git would read it as the user means it. */
