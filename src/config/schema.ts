@@ -207,7 +207,9 @@ export function parseConfig(text: string, source: string = CONFIG_FILE): SealCon
           return found ? [found] : []
         })
       }
+      const before = v.problems.length
       const recipients = [...pick('admin', admins, s.get('admins'), 'all'), ...pick('target', targets, s.get('targets'), 'none')]
+      const namesUnknown = v.problems.length > before
       const formatNode = s.get('format')
       let format: SecretRule['format'] = 'auto'
       if (formatNode !== undefined) {
@@ -238,7 +240,9 @@ export function parseConfig(text: string, source: string = CONFIG_FILE): SealCon
         sops[field] = value as never
       }
       if (sopsRules > 1) v.at(secretNode, sw, 'at most one of unencrypted_suffix, encrypted_suffix, unencrypted_regex, encrypted_regex (as in sops)')
-      if (recipients.length === 0 && admins.length + targets.length > 0) v.at(secretNode, sw, 'ends with no recipient: nobody could decrypt it')
+      if (namesUnknown) {
+        // already reported: an unknown name, not an empty secret
+      } else if (recipients.length === 0 && admins.length + targets.length > 0) v.at(secretNode, sw, 'ends with no recipient: nobody could decrypt it')
       else if (recipients.length === 0) v.at(secretNode, sw, `ends with no recipient: group '${groupName}' has none`)
       secrets.push({ name: secretName, group: groupName, patterns, format, recipients, sops })
     }
