@@ -63,8 +63,8 @@ const SOPS_SUFFIXES = ['.yaml', '.yml', '.json', '.env', '.ini']
 /** `auto` means sops for YAML, JSON, dotenv and INI files, age for everything else. */
 export function effectiveFormat(rule: SecretRule, path: string): 'age' | 'sops' {
   if (rule.format !== 'auto') return rule.format
-  const lower = path.toLowerCase()
-  return SOPS_SUFFIXES.some((s) => lower.endsWith(s)) ? 'sops' : 'age'
+  // Case-sensitive, like sops's own choice of store.
+  return SOPS_SUFFIXES.some((s) => path.endsWith(s)) ? 'sops' : 'age'
 }
 
 /** A commented starter config for `git-seal init`. */

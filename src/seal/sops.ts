@@ -64,5 +64,12 @@ export function encryptForSops(ctx: SealContext, path: string, input: Uint8Array
     dataKey = randomBytes(32)
     entries = configured.map((k) => wrap(dataKey!, k))
   }
-  return encryptSops(input, store, { dataKey, age: entries, rules: rule.sops, ...(reuse ? { previous: reuse } : {}) })
+  return encryptSops(input, store, {
+    dataKey,
+    age: entries,
+    rules: rule.sops,
+    ...(before ? { otherKeys: before.otherKeys } : {}),
+    ...(reuse ? { previous: reuse } : {}),
+    onNotice: (message) => warning(`${path}: ${message}`),
+  })
 }

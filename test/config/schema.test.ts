@@ -30,7 +30,7 @@ describe('valid configs', () => {
   })
 
   it.each([
-    ['x.yaml', 'sops'], ['x.YML', 'sops'], ['x.json', 'sops'], ['.env', 'sops'], ['a.ini', 'sops'], ['a.txt', 'age'], ['key.pem', 'age'],
+    ['x.yaml', 'sops'], ['x.YML', 'age'], ['x.json', 'sops'], ['.env', 'sops'], ['a.ini', 'sops'], ['a.txt', 'age'], ['key.pem', 'age'],
   ])('format auto for %s is %s', (path, format) => {
     const c = parseConfig(base(`      s:\n        path: "*"\n`))
     expect(effectiveFormat(c.secrets[0]!, path)).toBe(format)
