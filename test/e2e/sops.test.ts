@@ -1,0 +1,118 @@
+// SOPS-format secrets through git: what sops readers get, stability, migration from sops files.
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { decryptSops as sopsAge } from 'sops-age'
+import { describe, expect, it } from 'vitest'
+import { ROOT, Repo, newHome, sealedRepo } from '../helpers/repo.js'
+
+const YAML = `# database settings
+db:
+  user: app
+  password: "s3cret-pass" # rotate monthly
+  port: 5432
+  replicas:
+    - host: a.internal
+    - host: b.internal
+enabled: true
+`
+
+function changedLines(diff: string): string[] {
+  return diff.split('\n').filter((l) => /^[-+](?![-+]{2} )/.test(l))
+}
+
+describe('sops format through git', () => {
+  it('stores a sops document that sops-age decrypts; the work tree keeps the user\'s bytes', async () => {
+    const { repo, key } = sealedRepo(['secrets/**'])
+    repo.write('secrets/app.yaml', YAML)
+    repo.git('add', '.')
+    repo.git('commit', '-qm', 'yaml')
+    const blob = repo.blob('HEAD:secrets/app.yaml').toString()
+    expect(blob).toContain('password: "ENC[AES256_GCM,data:')
+    expect(blob).toContain(key.recipient)
+    expect(blob).not.toContain('s3cret-pass')
+    expect(blob).toMatch(/^db:$/m) // keys stay readable
+    const opened = await sopsAge(blob, { secretKey: key.identity, fileType: 'yaml' })
+    expect(opened).toMatchObject({ db: { user: 'app', password: 's3cret-pass', port: 5432 }, enabled: true })
+    expect(repo.read('secrets/app.yaml').toString()).toBe(YAML)
+    expect(repo.status()).toBe('')
+  })
+
+  it('one value edit changes only that value, the MAC and lastmodified; git diff shows the value', () => {
+    const { repo } = sealedRepo(['secrets/**'])
+    repo.write('secrets/app.yaml', YAML)
+    repo.write('secrets/app.env', 'A=1\nB=two\nexport C="three"\n')
+    repo.git('add', '.')
+    repo.git('commit', '-qm', 'first')
+    repo.write('secrets/app.yaml', YAML.replace('port: 5432', 'port: 6543'))
+    repo.write('secrets/app.env', 'A=1\nB=changed\nexport C="three"\n')
+    expect(repo.git('diff', 'secrets/app.yaml')).toContain('+  port: 6543')
+    repo.git('add', '.')
+    const yamlDiff = changedLines(repo.git('diff', '--cached', '--no-textconv', 'secrets/app.yaml'))
+    expect(yamlDiff).toHaveLength(6)
+    expect(yamlDiff.filter((l) => l.includes('port:'))).toHaveLength(2)
+    expect(yamlDiff.filter((l) => l.includes('lastmodified:'))).toHaveLength(2)
+    expect(yamlDiff.filter((l) => l.includes('mac:'))).toHaveLength(2)
+    const envDiff = changedLines(repo.git('diff', '--cached', '--no-textconv', 'secrets/app.env'))
+    expect(envDiff.filter((l) => /^[-+]B=/.test(l))).toHaveLength(2)
+    expect(envDiff.some((l) => /^[-+]A=/.test(l))).toBe(false)
+  })
+
+  it('a file sops wrote passes through unchanged, decrypts on checkout, and a value added by hand is encrypted with its data key', () => {
+    const fixtures = join(ROOT, 'test', 'fixtures', 'sops', 'humphd')
+    const identity = readFileSync(join(fixtures, 'key.txt'), 'utf8').split('\n').find((l) => l.startsWith('AGE-SECRET-KEY-'))!
+    const recipient = /public key: (age1\S+)/.exec(readFileSync(join(fixtures, 'key.txt'), 'utf8'))![1]!
+    const home = newHome()
+    home.installKey({ identity, recipient })
+    const repo = Repo.init(home)
+    repo.write('.gitseal.yaml', `version: 1\ngroups:\n  dev:\n    recipients:\n      admins:\n        - name: humphd\n          key: ${recipient}\n    secrets:\n      app:\n        path: "*.enc.*"\n`)
+    expect(repo.seal('sync').status).toBe(0)
+    expect(repo.seal('install').status).toBe(0)
+    const sopsBytes = readFileSync(join(fixtures, 'secret.enc.yaml'))
+    repo.write('secret.enc.yaml', sopsBytes)
+    repo.git('add', '.')
+    expect(repo.blob(':secret.enc.yaml').equals(sopsBytes)).toBe(true) // migration costs nothing
+    repo.git('commit', '-qm', 'from sops')
+    repo.run('rm', [join(repo.dir, 'secret.enc.yaml')])
+    repo.git('checkout', '--', 'secret.enc.yaml')
+    const plain = repo.read('secret.enc.yaml').toString()
+    expect(plain).not.toContain('ENC[')
+    expect(repo.status()).toBe('')
+    // someone adds a value in plaintext to the sops file itself
+    const partial = sopsBytes.toString().replace(/^sops:/m, 'added_by_hand: hello\nsops:')
+    repo.write('secret.enc.yaml', partial)
+    repo.git('add', 'secret.enc.yaml')
+    const staged = repo.blob(':secret.enc.yaml').toString()
+    expect(staged).toMatch(/added_by_hand: ENC\[AES256_GCM/)
+    expect(staged).not.toContain('hello')
+  })
+
+  it('a partial sops file without a key to its data key fails the add', () => {
+    const fixtures = join(ROOT, 'test', 'fixtures', 'sops', 'humphd')
+    const { repo } = sealedRepo(['*.enc.*'])
+    const partial = readFileSync(join(fixtures, 'secret.enc.yaml'), 'utf8').replace(/^sops:/m, 'added: hello\nsops:')
+    repo.write('secret.enc.yaml', partial)
+    const add = repo.tryGit('add', 'secret.enc.yaml')
+    expect(add.status).not.toBe(0)
+    expect(add.stderr).toContain('none of your age identities opens its data key')
+    expect(repo.git('ls-files', 'secret.enc.yaml')).toBe('')
+  })
+
+  it('an age-format blob under a sops rule keeps its blob while unchanged; rekey converts it', () => {
+    const { repo } = sealedRepo(['secrets/**'])
+    repo.write('.gitseal.yaml', repo.read('.gitseal.yaml').toString().replace('      main:\n', '      main:\n        format: age\n'))
+    repo.write('secrets/app.yaml', YAML)
+    repo.git('add', '.')
+    repo.git('commit', '-qm', 'as age')
+    const ageBlob = repo.blobId('HEAD:secrets/app.yaml')
+    repo.write('.gitseal.yaml', repo.read('.gitseal.yaml').toString().replace('        format: age\n', ''))
+    repo.git('add', '.gitseal.yaml')
+    repo.git('add', 'secrets/app.yaml')
+    expect(repo.blobId(':secrets/app.yaml')).toBe(ageBlob)
+    const rekey = repo.seal('rekey')
+    expect(rekey.status, rekey.stderr).toBe(0)
+    expect(rekey.stderr).toContain('converted secrets/app.yaml')
+    expect(repo.blob(':secrets/app.yaml').toString()).toContain('ENC[AES256_GCM')
+    expect(repo.status()).toMatch(/^M  /m)
+  })
+})
+
