@@ -14,7 +14,9 @@ import { join } from 'node:path'
 import { encrypt } from '../age/index.js'
 import { stateDir } from '../git/repo.js'
 import { SealContext } from '../seal/context.js'
-import { openStored } from '../seal/stored.js'
+import { openStored, storedKind } from '../seal/stored.js'
+import { encryptForSops } from '../seal/sops.js'
+import { effectiveFormat } from '../config/index.js'
 import { equalBytes } from '../seal/input.js'
 import { UserError, error } from '../ui.js'
 
@@ -40,7 +42,14 @@ export async function run(args: string[]): Promise<number> {
     let out: Uint8Array
     if (equalBytes(merged, plain.ours)) out = stored.ours
     else if (equalBytes(merged, plain.theirs) && conflicts === 0) out = stored.theirs
-    else out = encrypt(merged, ctx.recipientsFor(ctx.secretFor(path)))
+    else {
+      const rule = ctx.secretFor(path)
+      if (effectiveFormat(rule, path) === 'sops') {
+        // Marked-up text is no YAML/JSON document: store it whole in sops's binary store.
+        const previous = storedKind(path, stored.ours) === 'sops' ? stored.ours : null
+        out = conflicts > 0 ? encryptForSops(ctx, path, merged, rule, null, { store: 'binary' }) : encryptForSops(ctx, path, merged, rule, previous)
+      } else out = encrypt(merged, ctx.recipientsFor(rule))
+    }
     writeFileSync(ours, out)
     return conflicts === 0 ? 0 : 1
   } finally {

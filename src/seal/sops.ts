@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto'
 import { armor, encrypt, parseRecipient, sshToAgeRecipient } from '../age/index.js'
 import type { Recipient as ConfigRecipient, SecretRule } from '../config/index.js'
-import { completeSopsDocument, encryptSops, type SopsAgeEntry, type SopsMetadata } from '../formats/sops/index.js'
+import { completeSopsDocument, encryptSops, type SopsAgeEntry, type SopsMetadata, type SopsStore } from '../formats/sops/index.js'
 import { UserError, warning } from '../ui.js'
 import { sopsMetadata, sopsStore, unwrapDataKey } from './stored.js'
 import type { SealContext } from './context.js'
@@ -16,6 +16,8 @@ import type { SealContext } from './context.js'
 export function sopsRecipient(key: string): string {
   return key.startsWith('ssh-ed25519 ') ? sshToAgeRecipient(key) : key
 }
+
+const CONFLICT_MARKERS = /^(<{7}|>{7})( |$)/m
 
 function wrap(dataKey: Uint8Array, recipient: string): SopsAgeEntry {
   return { recipient, enc: armor(encrypt(dataKey, [parseRecipient(recipient)])) }
@@ -30,8 +32,11 @@ function names(config: ConfigRecipient[], keys: string[]): string {
  * sops version of this path).
  * @throws {SopsError} on unparsable input; {UserError} when a partial sops document cannot be completed.
  */
-export function encryptForSops(ctx: SealContext, path: string, input: Uint8Array, rule: SecretRule, previous: Uint8Array | null): Uint8Array {
-  const store = sopsStore(path)
+export function encryptForSops(ctx: SealContext, path: string, input: Uint8Array, rule: SecretRule, previous: Uint8Array | null, options: { store?: SopsStore } = {}): Uint8Array {
+  const store = options.store ?? sopsStore(path)
+  if (store !== 'binary' && CONFLICT_MARKERS.test(Buffer.from(input).toString('utf8'))) {
+    throw new UserError(`${path}: still holds conflict markers`, `resolve the conflict, then 'git add -- ${path}'`)
+  }
   const own = sopsMetadata(path, input)
   if (own) {
     // A sops document with values added by hand: encrypt them with the file's own data key.

@@ -13,12 +13,32 @@ export function sopsStore(path: string): SopsStore {
   return storeForPath(path) ?? 'binary'
 }
 
+/**
+ * The store of a stored sops document: the path's, except for sops's binary store
+ * (`{"data": …, "sops": …}`), which git-seal also uses for a conflicted merge of a structured
+ * file (its marked-up text is no YAML or JSON document).
+ */
+export function storeOf(path: string, bytes: Uint8Array): SopsStore {
+  const store = sopsStore(path)
+  if (store === 'binary' || bytes[0] !== 0x7b /* { */) return store
+  try {
+    const keys = Object.keys(JSON.parse(Buffer.from(bytes).toString('utf8')) as object)
+    if (keys.length === 2 && keys.includes('data') && keys.includes('sops')) return 'binary'
+  } catch {}
+  return store
+}
+
+/** True when a structured file is stored whole in the binary store: an unresolved merge. */
+export function isWrappedConflict(path: string, bytes: Uint8Array): boolean {
+  return sopsStore(path) !== 'binary' && storeOf(path, bytes) === 'binary'
+}
+
 /** The sops metadata of bytes stored at `path`, or null when they are not a sops document. */
 export function sopsMetadata(path: string, bytes: Uint8Array): SopsMetadata | null {
   // Cheap pre-check: every store spells the metadata key "sops".
   if (Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).indexOf('sops') < 0) return null
   try {
-    return readSopsMetadata(bytes, sopsStore(path))
+    return readSopsMetadata(bytes, storeOf(path, bytes))
   } catch {
     return null
   }
@@ -38,7 +58,7 @@ export function storedKind(path: string, bytes: Uint8Array): StoredKind {
 export function isCiphertext(path: string, bytes: Uint8Array): boolean {
   if (looksLikeAge(bytes)) return true
   try {
-    return sopsMetadata(path, bytes) !== null && isCompleteSopsDocument(bytes, sopsStore(path))
+    return sopsMetadata(path, bytes) !== null && isCompleteSopsDocument(bytes, storeOf(path, bytes))
   } catch {
     return false
   }
@@ -69,7 +89,7 @@ export function openStored(path: string, bytes: Uint8Array, identities: Identity
   const dataKey = unwrapDataKey(metadata, identities)
   if (!dataKey) throw new NoSopsKeyError()
   try {
-    return decryptSops(bytes, sopsStore(path), dataKey)
+    return decryptSops(bytes, storeOf(path, bytes), dataKey)
   } finally {
     dataKey.fill(0)
   }
@@ -94,7 +114,7 @@ export function placeholder(path: string, bytes: Uint8Array, reason: string): st
     what = `age file${recipients}`
   } else {
     const metadata = sopsMetadata(path, bytes)
-    if (metadata) what = `sops ${sopsStore(path)} file for ${metadata.age.map((e) => e.recipient).join(', ') || 'no age recipient'}`
+    if (metadata) what = `sops ${storeOf(path, bytes)} file for ${metadata.age.map((e) => e.recipient).join(', ') || 'no age recipient'}`
   }
   // The digest tells versions apart: two sides of a diff must not print the same line.
   const digest = createHash('sha256').update(bytes).digest('hex').slice(0, 12)
