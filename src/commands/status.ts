@@ -6,7 +6,9 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { decrypt, looksLikeAge } from '../age/index.js'
+import { AgeError } from '../age/index.js'
+import { configuredKeys, storedRecipients } from '../seal/rekey.js'
+import { NoSopsKeyError, isWrappedConflict, openStored, storedKind } from '../seal/stored.js'
 import { CONFIG_FILE, attributesUpToDate, effectiveFormat, matchingSecrets, type SealConfig } from '../config/index.js'
 import { checkAttr } from '../git/attributes.js'
 import { repoPaths } from '../git/repo.js'
@@ -69,28 +71,30 @@ export async function collectStatus(ctx: SealContext, config: SealConfig): Promi
     if (rules.length > 0 && !filtered) entry.problems.push(`not marked filter=git-seal in .gitattributes: it would be committed in plaintext`)
     const blob = await ctx.objects.get(`:${path}`)
     if (blob) {
-      if (looksLikeAge(blob.content)) {
-        entry.index = 'ciphertext'
-        if (ctx.identities().length === 0) entry.decryptable = false
-        else {
-          try {
-            decrypt(blob.content, ctx.identities())
-            entry.decryptable = true
-          } catch {
-            entry.decryptable = false
-          }
-        }
-        const record = ctx.records.get(blob.oid)
-        if (rule && record) {
-          const configured = new Set(rule.recipients.map((r) => r.key))
-          const recorded = new Set(record.recipients)
-          const added = [...configured].filter((k) => !recorded.has(k))
-          const removed = [...recorded].filter((k) => !configured.has(k))
-          if (added.length || removed.length) entry.problems.push(`encrypted to other recipients than configured (${added.length} to add, ${removed.length} to remove): run 'git-seal rekey'`)
-        }
-      } else {
+      const kind = storedKind(path, blob.content)
+      if (kind === 'plaintext') {
         entry.index = 'plaintext'
         entry.problems.push(`staged in plaintext: run 'git add -- ${path}' with git-seal installed`)
+      } else {
+        entry.index = 'ciphertext'
+        try {
+          openStored(path, blob.content, ctx.identities())
+          entry.decryptable = true
+        } catch (e) {
+          entry.decryptable = false
+          if (!(e instanceof AgeError && e.code === 'no-identity') && !(e instanceof NoSopsKeyError)) entry.problems.push(`damaged: ${(e as Error).message}`)
+        }
+        if (kind === 'sops' && isWrappedConflict(path, blob.content)) entry.problems.push('holds unresolved conflict markers')
+        const recorded = storedRecipients(ctx, path, blob.oid, blob.content)
+        if (rule && recorded) {
+          const format = kind === 'sops' ? 'sops' : 'age'
+          const configured = configuredKeys(rule, format)
+          const added = configured.filter((k) => !recorded.includes(k))
+          const removed = recorded.filter((k) => !configured.includes(k))
+          if (removed.length) entry.problems.push(`encrypted to ${removed.length} recipient(s) the config does not name: run 'git-seal rekey' (and ask who added them)`)
+          if (added.length) entry.problems.push(`not yet encrypted to ${added.length} configured recipient(s): run 'git-seal rekey'`)
+        }
+        if (rule && entry.format && kind !== entry.format) entry.problems.push(`stored as ${kind}, configured as ${entry.format}: run 'git-seal rekey'`)
       }
     }
     secrets.push(entry)

@@ -1,0 +1,57 @@
+// `git-seal status --json`: the state of every secret path, and the problems to fix.
+import { describe, expect, it } from 'vitest'
+import type { StatusReport } from '../../src/commands/status.js'
+import { newKey, sealedRepo, simpleConfig } from '../helpers/repo.js'
+
+function status(repo: ReturnType<typeof sealedRepo>['repo']): { code: number | null; report: StatusReport } {
+  const r = repo.seal('status', '--json')
+  return { code: r.status, report: JSON.parse(r.stdout) as StatusReport }
+}
+
+describe('status', () => {
+  it('reports ciphertext, decryptability, recipients and no problems on a healthy repo', () => {
+    const { repo } = sealedRepo(['secrets/**'])
+    repo.write('secrets/a.txt', 'a\n')
+    repo.write('secrets/b.yaml', 'k: v\n')
+    repo.git('add', '.')
+    repo.git('commit', '-qm', 'ab')
+    const { code, report } = status(repo)
+    expect(code).toBe(0)
+    expect(report.problems).toEqual([])
+    expect(report.secrets.map((s) => [s.path, s.secret, s.group, s.format, s.index, s.decryptable, s.recipients, s.problems])).toEqual([
+      ['secrets/a.txt', 'main', 'dev', 'age', 'ciphertext', true, ['alice'], []],
+      ['secrets/b.yaml', 'main', 'dev', 'sops', 'ciphertext', true, ['alice'], []],
+    ])
+  })
+
+  it('flags plaintext staged, a stale .gitattributes, untracked secrets, and recipients that differ from the config', () => {
+    const { repo, key } = sealedRepo(['secrets/**'])
+    repo.write('secrets/b.yaml', 'k: v\n')
+    repo.git('add', '.')
+    repo.git('commit', '-qm', 'b')
+    const oid = repo.run('git', ['hash-object', '-w', '--no-filters', '--stdin'], { input: 'leak\n' }).stdout.trim()
+    repo.git('update-index', '--add', '--cacheinfo', `100644,${oid},secrets/leak.txt`)
+    repo.write('secrets/untracked.txt', 'u\n')
+    // a second admin appears in the config (as if merged from another branch) without a rekey
+    const bob = newKey()
+    repo.write('.gitseal.yaml', simpleConfig(['secrets/**', 'more/**'], [{ name: 'alice', key: key.recipient }, { name: 'bob', key: bob.recipient }]))
+    const { code, report } = status(repo)
+    expect(code).toBe(1)
+    expect(report.problems.join('\n')).toContain('.gitattributes does not match .gitseal.yaml')
+    const byPath = Object.fromEntries(report.secrets.map((s) => [s.path, s]))
+    expect(byPath['secrets/leak.txt']!.index).toBe('plaintext')
+    expect(byPath['secrets/leak.txt']!.problems.join()).toContain('staged in plaintext')
+    expect(byPath['secrets/untracked.txt']!.index).toBe('absent')
+    expect(byPath['secrets/b.yaml']!.problems.join()).toContain('not yet encrypted to 1 configured recipient')
+    expect(byPath['secrets/b.yaml']!.recipients).toEqual(['alice', 'bob'])
+  })
+
+  it('a keyless clone: ciphertext, not decryptable, no problem', () => {
+    const { repo } = sealedRepo(['secrets/**'], { withKey: false })
+    repo.write('secrets/a.txt', 'a\n')
+    repo.git('add', '.')
+    repo.git('commit', '-qm', 'a')
+    const { report } = status(repo)
+    expect(report.secrets[0]).toMatchObject({ path: 'secrets/a.txt', index: 'ciphertext', decryptable: false, problems: [] })
+  })
+})
