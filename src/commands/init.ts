@@ -3,10 +3,11 @@
  * with you as admin (generating a key at sops's default path if you have none), writes the
  * .gitattributes block, then installs in this clone.
  */
-import { existsSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { parseArgs } from 'node:util'
 import { join } from 'node:path'
 import { userInfo } from 'node:os'
-import { CONFIG_FILE, starterConfig } from '../config/index.js'
+import { CONFIG_FILE, configFromSops, parseConfig, starterConfig } from '../config/index.js'
 import { repoPaths } from '../git/repo.js'
 import { gitMaybe } from '../git/run.js'
 import { defaultKeyFile, loadIdentities } from '../keys/identities.js'
@@ -32,12 +33,19 @@ function safeUser(): string {
 }
 
 export function run(args: string[]): number {
-  if (args.length > 0) throw new UserError('usage: git-seal init')
+  const { values } = parseArgs({ args, options: { 'from-sops': { type: 'boolean' } } })
   const root = repoPaths().top
   if (!root) throw new UserError('git-seal needs a work tree; this repository is bare')
   const configFile = join(root, CONFIG_FILE)
   if (existsSync(configFile)) {
     info(`keeping the existing ${CONFIG_FILE}`)
+  } else if (values['from-sops']) {
+    const sopsFile = join(root, '.sops.yaml')
+    if (!existsSync(sopsFile)) throw new UserError('no .sops.yaml at the top of the repository')
+    const text = configFromSops(readFileSync(sopsFile, 'utf8'))
+    parseConfig(text, CONFIG_FILE)
+    writeFileSync(configFile, text)
+    info(`wrote ${CONFIG_FILE} from .sops.yaml; review the recipient names and paths`)
   } else {
     const identities = loadIdentities()
     let recipient = identities.recipients[0]

@@ -13,6 +13,7 @@ export { attributesUpToDate, renderAttributesBlock, updateAttributes, quotePatte
 export { addRecipient, removeRecipient } from './edit.js'
 export { compilePattern, patternProblem } from './match.js'
 export { classifyKey, type KeyKind } from './keys.js'
+export { configFromSops, regexToGlob } from './from-sops.js'
 
 const matchers = new WeakMap<SecretRule, PathMatcher[]>()
 
