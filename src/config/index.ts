@@ -42,8 +42,12 @@ export function loadConfig(root: string): SealConfig | null {
   return parseConfig(text, CONFIG_FILE)
 }
 
+/** Files that are never secrets, whatever a pattern says: git-seal must read them in plaintext. */
+const NEVER_SECRET = new Set([CONFIG_FILE, '.gitattributes'])
+
 /** Every secret rule whose patterns match a repo-relative path ('/' separated). */
 export function matchingSecrets(config: SealConfig, path: string): SecretRule[] {
+  if (NEVER_SECRET.has(path)) return []
   return config.secrets.filter((rule) => matchersOf(rule).some((m) => m(path)))
 }
 

@@ -112,6 +112,45 @@ describe('damaged blobs', () => {
   })
 })
 
+describe('damaged sops files', () => {
+  it('every single-byte flip of a small sops file: the stored bytes, or the whole plaintext, never a part', async () => {
+    const { repo, key } = sealedRepo(['*.yaml'])
+    const plaintext = `api: ${MARKER}-api\nport: 8080\n`
+    repo.write('app.yaml', plaintext)
+    repo.git('add', 'app.yaml')
+    const blob = repo.blob(':app.yaml')
+    const home = newHome()
+    home.installKey(key)
+    const ctx = SealContext.open(repo.dir, home.env)
+    try {
+      let kept = 0
+      for (let i = 0; i < blob.length; i += 3) {
+        const damaged = Buffer.from(blob)
+        damaged[i]! ^= 0x01
+        async function* once() {
+          yield damaged
+        }
+        const out = Buffer.concat(await smudgeFile(ctx, 'app.yaml', once()))
+        if (out.equals(damaged)) kept++
+        else expect(out.toString()).toBe(plaintext)
+      }
+      expect(kept).toBeGreaterThan(blob.length / 3 / 2)
+    } finally {
+      ctx.close()
+    }
+  })
+
+  it('errors never quote a secret value', () => {
+    const { repo } = sealedRepo(['*.yaml'])
+    repo.write('bad.yaml', `key: "${MARKER} unterminated\nother: [\n`)
+    const add = repo.tryGit('add', 'bad.yaml')
+    expect(add.status).not.toBe(0)
+    expect(add.stderr).toContain('bad.yaml')
+    expect(add.stderr).not.toContain(MARKER)
+    expectNoPlaintext(repo)
+  })
+})
+
 describe('protocol abuse against the real filter process', () => {
   const pkt = (s: string): string => (Buffer.byteLength(s) + 4).toString(16).padStart(4, '0') + s
   const handshake = pkt('git-filter-client\n') + pkt('version=2\n') + '0000' + pkt('capability=clean\n') + pkt('capability=smudge\n') + '0000'
@@ -172,6 +211,26 @@ describe('git workflows', () => {
     repo.git('checkout', '-qb', 'other', 'HEAD~2')
     repo.git('cherry-pick', 'main~1')
     expect(repo.read('secrets/a.txt').toString()).toBe(`${MARKER} stashed\n`)
+    expect(repo.status()).toBe('')
+    expectNoPlaintext(repo)
+  })
+
+  it('interactive rebase editing a secret in an older commit', () => {
+    const { repo } = sealedRepo()
+    repo.write('secrets/a.txt', 'one\n')
+    repo.git('add', '.')
+    repo.git('commit', '-qm', 'one')
+    repo.write('other.txt', 'x\n')
+    repo.git('add', '.')
+    repo.git('commit', '-qm', 'other')
+    const env = { ...repo.env, GIT_SEQUENCE_EDITOR: "sed -i '1s/^pick/edit/'", GIT_EDITOR: 'true' }
+    expect(repo.run('git', ['rebase', '-i', 'HEAD~2'], { env }).status).toBe(0)
+    repo.write('secrets/a.txt', `${MARKER} edited in rebase\n`)
+    repo.git('add', 'secrets/a.txt')
+    expect(repo.run('git', ['commit', '--amend', '--no-edit', '-q'], { env }).status).toBe(0)
+    expect(repo.run('git', ['rebase', '--continue'], { env }).status).toBe(0)
+    expect(repo.read('secrets/a.txt').toString()).toBe(`${MARKER} edited in rebase\n`)
+    expect(isAgeFile(repo.blob('HEAD~1:secrets/a.txt'))).toBe(true)
     expect(repo.status()).toBe('')
     expectNoPlaintext(repo)
   })
