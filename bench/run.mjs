@@ -123,7 +123,7 @@ for (const n of SIZES) {
   const plainCo = await co(plainDir)
   let ageDec
   if (haveAge) {
-    await fs.writeFile(path.join(work, 'big.age'), sh(sealDir, 'git cat-file blob HEAD:secrets/big.bin'), 'latin1')
+    sh(sealDir, `git cat-file blob HEAD:secrets/big.bin > ${path.join(work, 'big.age')}`)
     ageDec = await measure(async () => work, `age -d -i ${keyFile} -o /dev/null big.age`)
   }
   row('2', 'checkout 64 MiB', sealCo, plainCo, undefined, ageDec ? `target <= 2x (git + age) = ${(sealCo / (plainCo + ageDec)).toFixed(2)}x` : '')

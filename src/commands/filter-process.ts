@@ -4,7 +4,7 @@
  */
 import { writeSync } from 'node:fs'
 import { handshake, serve, type FilterRequest } from '../filter/protocol.js'
-import { PktLineReader, PktLineWriter } from '../filter/pktline.js'
+import { PktLineReader, PktLineWriter, syncFdSource } from '../filter/pktline.js'
 import { SealContext } from '../seal/context.js'
 import { cleanFile } from '../seal/clean.js'
 import { smudgeFile } from '../seal/smudge.js'
@@ -25,7 +25,7 @@ export function writeAllSync(fd: number, bytes: Uint8Array): void {
 
 export async function run(): Promise<number> {
   const ctx = SealContext.open()
-  const reader = new PktLineReader(process.stdin)
+  const reader = new PktLineReader(syncFdSource(0))
   const writer = new PktLineWriter((bytes) => writeAllSync(1, bytes))
   try {
     const capabilities = await handshake(reader, writer)

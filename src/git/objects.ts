@@ -1,9 +1,9 @@
 /** Reading git objects: a persistent `git cat-file --batch`, and blob ids computed in-process. */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { deflateSync } from 'node:zlib'
+import { deflateSync, inflateSync } from 'node:zlib'
 
 /** The id git gives a blob with these bytes, in the repository's object format. */
 export function blobId(content: Uint8Array, format: 'sha1' | 'sha256' = 'sha1'): string {
@@ -120,4 +120,21 @@ export function writeBlob(objectsDir: string, content: Uint8Array, format: 'sha1
     if (!existsSync(file)) throw e
   }
   return oid
+}
+
+/**
+ * A loose blob read straight from the object store, or null when it is not loose (packed, in
+ * an alternate, or absent): then ask `git cat-file`.
+ */
+export function readLooseBlob(objectsDir: string, oid: string): Buffer | null {
+  let raw: Buffer
+  try {
+    raw = inflateSync(readFileSync(join(objectsDir, oid.slice(0, 2), oid.slice(2))))
+  } catch {
+    return null
+  }
+  const nul = raw.indexOf(0)
+  const header = raw.toString('latin1', 0, nul)
+  if (!header.startsWith('blob ') || Number(header.slice(5)) !== raw.length - nul - 1) return null
+  return raw.subarray(nul + 1)
 }

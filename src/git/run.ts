@@ -83,3 +83,13 @@ export function gitBlobText(spec: string, options: GitOptions = {}): string | nu
     throw e
   }
 }
+
+/** {@link gitBytes}, or null when git exits non-zero. */
+export function gitMaybeBytes(args: string[], options: GitOptions = {}): Buffer | null {
+  try {
+    return gitBytes(args, options)
+  } catch (e) {
+    if (e instanceof GitError) return null
+    throw e
+  }
+}

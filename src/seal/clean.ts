@@ -21,17 +21,9 @@ import { allChunks, concat, equalBytes, readHead, readRest } from './input.js'
 import { encryptForSops, sopsRecipient } from './sops.js'
 import { isCiphertext, openStored, storedKind } from './stored.js'
 
-/** Stored versions of `path` that are encrypted: the index's, then HEAD's (fetched together). */
+/** Stored versions of `path` that are encrypted: the index's, then HEAD's. */
 async function previousBlobs(ctx: SealContext, path: string): Promise<Uint8Array[]> {
-  const objects = await Promise.all([ctx.objects.get(`:${path}`), ctx.objects.get(`HEAD:${path}`)])
-  const found: Uint8Array[] = []
-  const seen = new Set<string>()
-  for (const object of objects) {
-    if (!object || object.type !== 'blob' || seen.has(object.oid)) continue
-    seen.add(object.oid)
-    if (storedKind(path, object.content) !== 'plaintext') found.push(object.content)
-  }
-  return found
+  return (await ctx.storedVersions(path)).map((v) => v.content).filter((c) => storedKind(path, c) !== 'plaintext')
 }
 
 function tryOpen(ctx: SealContext, path: string, blob: Uint8Array): Uint8Array | null {

@@ -3,10 +3,12 @@
  * config (from the work tree: the user's current intent), identities, recipients, git objects.
  */
 import { existsSync } from 'node:fs'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import { parseRecipient, type Identity, type Recipient } from '../age/index.js'
 import { findSecret, loadConfig, type SealConfig, type SecretRule } from '../config/index.js'
-import { CatFileBatch } from '../git/objects.js'
+import { CatFileBatch, readLooseBlob } from '../git/objects.js'
+import { readIndexFile } from '../git/index-file.js'
+import { gitMaybeBytes } from '../git/run.js'
 import { repoPaths, stateDir, type RepoPaths } from '../git/repo.js'
 import { loadIdentities, type IdentitySet } from '../keys/identities.js'
 import { UserError, warning } from '../ui.js'
@@ -90,6 +92,62 @@ export class SealContext {
       }
       return recipient
     })
+  }
+
+  private indexCache: Map<string, string> | null | undefined
+  private headCache: Map<string, string> | undefined
+
+  /** Stage-0 index entries read in-process; null when git must be asked instead. */
+  private indexEntries(): Map<string, string> | null {
+    if (this.indexCache === undefined) {
+      const file = this.env['GIT_INDEX_FILE'] ? resolve(this.root, this.env['GIT_INDEX_FILE']) : join(this.paths.gitDir, 'index')
+      this.indexCache = readIndexFile(file, this.paths.objectFormat === 'sha256' ? 32 : 20)
+    }
+    return this.indexCache
+  }
+
+  private headEntries(): Map<string, string> {
+    if (!this.headCache) {
+      this.headCache = new Map()
+      const out = gitMaybeBytes(['ls-tree', '-r', '-z', '--full-tree', 'HEAD'], { cwd: this.root, env: this.env })
+      for (const record of out?.toString('utf8').split('\0') ?? []) {
+        const tab = record.indexOf('\t')
+        if (tab < 0) continue
+        const [, type, oid] = record.slice(0, tab).split(' ')
+        if (type === 'blob' && oid) this.headCache.set(record.slice(tab + 1), oid)
+      }
+    }
+    return this.headCache
+  }
+
+  /** A blob's bytes: straight from a loose object when it is one, else from cat-file. */
+  async blob(oid: string): Promise<Uint8Array | null> {
+    if (!this.env['GIT_OBJECT_DIRECTORY']) {
+      const loose = readLooseBlob(join(this.paths.commonDir, 'objects'), oid)
+      if (loose) return loose
+    }
+    const object = await this.objects.get(oid)
+    return object && object.type === 'blob' ? object.content : null
+  }
+
+  /**
+   * The stored versions of a path that may hold its previous content: the index's, then HEAD's
+   * (distinct ones only). Without a process round trip when the index can be read in-process.
+   */
+  async storedVersions(path: string): Promise<{ oid: string | null; content: Uint8Array }[]> {
+    const index = this.indexEntries()
+    if (index === null) {
+      const objects = await Promise.all([this.objects.get(`:${path}`), this.objects.get(`HEAD:${path}`)])
+      const seen = new Set<string>()
+      return objects.filter((o) => o !== null && o.type === 'blob' && !seen.has(o.oid) && seen.add(o.oid)).map((o) => ({ oid: o!.oid, content: o!.content }))
+    }
+    const oids = [index.get(path), this.headEntries().get(path)].filter((o, i, all): o is string => o !== undefined && all.indexOf(o) === i)
+    const out: { oid: string | null; content: Uint8Array }[] = []
+    for (const oid of oids) {
+      const content = await this.blob(oid)
+      if (content) out.push({ oid, content })
+    }
+    return out
   }
 
   close(): void {
