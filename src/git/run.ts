@@ -1,6 +1,7 @@
 /**
- * Running git. Hot paths (the filter, the guard) spawn git directly and batch their questions;
- * simple-git is kept for commands off the hot path.
+ * Running git: spawned directly everywhere, batched on hot paths (one cat-file, one check-attr).
+ * No wrapper library: simple-git refuses filter/hooks config and drops GIT_INDEX_FILE, both of
+ * which git-seal needs, and a direct spawn is all the other commands want.
  */
 import { spawn, spawnSync } from 'node:child_process'
 
