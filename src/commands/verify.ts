@@ -10,7 +10,9 @@
  */
 import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
-import { CONFIG_FILE, parseConfig, type SealConfig } from '../config/index.js'
+import { CONFIG_FILE, findSecret, parseConfig, type SealConfig, type SecretRule } from '../config/index.js'
+import { sopsRecipient } from '../seal/sops.js'
+import { sopsMetadata } from '../seal/stored.js'
 import { CatFileBatch } from '../git/objects.js'
 import { gitBytes, gitMaybe } from '../git/run.js'
 import { findPlaintext, isSecretPath, type BlobToCheck } from '../seal/check.js'
@@ -144,6 +146,19 @@ async function checkTree(cwd: string, config: SealConfig | null): Promise<number
   }
   const objects = new CatFileBatch(cwd)
   try {
+    // Reported, not rejected: a sops file encrypted to recipients the config does not name.
+    for (const b of blobs) {
+      const rule = config ? findSecretQuietly(config, b.path) : null
+      const object = rule ? await objects.get(b.oid) : null
+      const recorded = object ? sopsMetadata(b.path, object.content)?.age.map((e) => e.recipient) : undefined
+      if (!rule || !recorded) continue
+      const configured = new Set(rule.recipients.map((r) => sopsRecipient(r.key)))
+      const extra = recorded.filter((k) => !configured.has(k))
+      const missing = [...configured].filter((k) => !recorded.includes(k))
+      if (extra.length || missing.length) {
+        warning(`HEAD: ${b.path} is encrypted to ${extra.length} recipient(s) the config does not name and misses ${missing.length} it does`, "run 'git-seal rekey' (and ask who added the extra ones)")
+      }
+    }
     const findings = await findPlaintext(objects, blobs)
     for (const f of findings) error(`HEAD: ${f.path} holds a secret in plaintext`)
     if (findings.length > 0) {
@@ -155,4 +170,12 @@ async function checkTree(cwd: string, config: SealConfig | null): Promise<number
   }
   info(`verified ${blobs.length} secret file(s) in HEAD: all encrypted`)
   return 0
+}
+
+function findSecretQuietly(config: SealConfig, path: string): SecretRule | null {
+  try {
+    return findSecret(config, path)
+  } catch {
+    return null
+  }
 }

@@ -55,3 +55,27 @@ describe('status', () => {
     expect(report.secrets[0]).toMatchObject({ path: 'secrets/a.txt', index: 'ciphertext', decryptable: false, problems: [] })
   })
 })
+
+describe('recipients and verify report what the config does not say', () => {
+  it('recipients --json lists who reads which secret, by group', () => {
+    const { repo } = sealedRepo(['secrets/**'])
+    const r = repo.seal('recipients', '--json')
+    expect(r.status, r.stderr).toBe(0)
+    const data = JSON.parse(r.stdout) as { groups: { name: string; recipients: { name: string; role: string; type: string; fingerprint: string; secrets: string[] }[] }[] }
+    expect(data.groups).toHaveLength(1)
+    expect(data.groups[0]!.recipients).toEqual([{ name: 'alice', role: 'admin', type: 'x25519', fingerprint: expect.stringMatching(/^[\w-]{10}$/), secrets: ['main'] }])
+  })
+
+  it('verify reports (and does not reject) a sops file encrypted to a recipient the config does not name', () => {
+    const { repo, key } = sealedRepo(['secrets/**'])
+    const mallory = newKey()
+    repo.write('.gitseal.yaml', simpleConfig(['secrets/**'], [{ name: 'alice', key: key.recipient }, { name: 'mallory', key: mallory.recipient }]))
+    repo.write('secrets/app.yaml', 'k: v\n')
+    repo.git('add', 'secrets/app.yaml')
+    repo.write('.gitseal.yaml', simpleConfig(['secrets/**'], [{ name: 'alice', key: key.recipient }]))
+    repo.git('commit', '-qm', 'sneaky')
+    const verify = repo.seal('verify')
+    expect(verify.status).toBe(0)
+    expect(verify.stderr).toContain('secrets/app.yaml is encrypted to 1 recipient(s) the config does not name')
+  })
+})
