@@ -55,7 +55,7 @@ async function measure(setup, cmd, runs = RUNS) {
 const config = (pattern) => `version: 1\ngroups:\n  bench:\n    recipients:\n      admins:\n        - name: bench\n          key: ${recipient}\n    secrets:\n      all:\n        path: "${pattern}"\n`
 
 /** A repo with N small secret files written but not added, of kind plain | seal | crypt. */
-async function makeRepo(kind, n, tag) {
+async function makeRepo(kind, n, tag, ext = 'txt') {
   const dir = path.join(work, `${kind}-${n}-${tag}`)
   await fs.mkdirp(path.join(dir, 'secrets'))
   sh(dir, 'git init -q')
@@ -67,7 +67,7 @@ async function makeRepo(kind, n, tag) {
   } else if (kind === 'crypt') {
     sh(dir, 'git-crypt init >/dev/null && printf "secrets/** filter=git-crypt diff=git-crypt\\n" > .gitattributes && git add .gitattributes && git commit -qm setup')
   }
-  for (let i = 0; i < n; i++) await fs.writeFile(path.join(dir, 'secrets', `s${i}.env`), `TOKEN_${i}=${Math.random().toString(36).slice(2)}\n`)
+  for (let i = 0; i < n; i++) await fs.writeFile(path.join(dir, 'secrets', `s${i}.${ext}`), `TOKEN_${i}=${Math.random().toString(36).slice(2)}\n`)
   return dir
 }
 
@@ -99,6 +99,19 @@ for (const n of SIZES) {
     const perFile = ((t.seal[op] - t.plain[op]) / n) * 1000
     row(`1:${n}`, `${op} (${n} secrets)`, t.seal[op], t.plain[op], t.crypt?.[op], `(+${perFile.toFixed(3)} ms/secret over git)`)
   }
+}
+
+// Case 1s: the same 1,000 secrets as dotenv files, stored in the SOPS format (values encrypted
+// one by one, MAC, data key), git-seal only: git-crypt has no such format.
+{
+  const t = {}
+  const repos = []
+  t.add = await measure(async (i) => { repos[i] = await makeRepo('seal', 1000, `sops${i}`, 'env'); return repos[i] }, 'git add secrets')
+  const dir = repos[0]
+  sh(dir, 'git commit -qm files')
+  t.checkout = await measure(async () => { await fs.rm(path.join(dir, 'secrets'), { recursive: true }); return dir }, 'git checkout -- secrets')
+  t.status = await measure(async () => { sh(dir, 'find secrets -type f -exec touch -d "+5 seconds" {} +'); return dir }, 'git status --porcelain')
+  for (const op of ['add', 'checkout', 'status']) row('1s:1000', `${op} (1000 SOPS dotenv secrets)`, t[op], undefined, undefined, `(${((t[op] / 1000) * 1000).toFixed(3)} ms/secret)`)
 }
 
 // Case 2: one 64 MiB secret.
