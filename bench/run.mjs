@@ -177,6 +177,18 @@ for (const n of SIZES) {
   row('4', 'guard, 5,000 staged / 1,000 secrets', guard, undefined, undefined, 'target <= 0.5 s')
 }
 
+// Case 5: rekey 1,000 secrets after adding a recipient.
+{
+  const dir = await makeRepo('seal', 1000, 'rekey')
+  sh(dir, 'git add secrets && git commit -qm files')
+  const other = execFileSync(process.execPath, [bundle, 'keygen'], { env }).toString().match(/age1\S+/)[0]
+  const rekey = await measure(async (i) => {
+    await fs.writeFile(path.join(dir, '.gitseal.yaml'), config('secrets/**').replace('    secrets:', `        - name: extra${i}\n          key: ${other}\n    secrets:`))
+    return dir
+  }, `${process.execPath} ${bundle} rekey 2>/dev/null`)
+  row('5', 'rekey 1,000 secrets (+1 recipient)', rekey, undefined, undefined, 'target <= 2 s')
+}
+
 const lines = [
   '# Benchmarks',
   '',
