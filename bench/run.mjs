@@ -181,8 +181,9 @@ for (const n of SIZES) {
 {
   const dir = await makeRepo('seal', 1000, 'rekey')
   sh(dir, 'git add secrets && git commit -qm files')
-  const other = execFileSync(process.execPath, [bundle, 'keygen'], { env }).toString().match(/age1\S+/)[0]
   const rekey = await measure(async (i) => {
+    // a new key each run, so every run has every file to rekey
+    const other = execFileSync(process.execPath, [bundle, 'keygen'], { env }).toString().match(/age1\S+/)[0]
     await fs.writeFile(path.join(dir, '.gitseal.yaml'), config('secrets/**').replace('    secrets:', `        - name: extra${i}\n          key: ${other}\n    secrets:`))
     return dir
   }, `${process.execPath} ${bundle} rekey 2>/dev/null`)
