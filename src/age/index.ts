@@ -17,6 +17,7 @@ export type { Stanza } from './header.js'
 export type { Identity, Recipient } from './types.js'
 export { armor, dearmor } from './armor.js'
 export { generateIdentity, identityToRecipient, sshToAgeRecipient }
+export { encryptHybrid, isHybridRecipient } from './hybrid.js'
 export { identityToRecipient as x25519RecipientFromIdentity }
 
 /**
@@ -25,7 +26,7 @@ export { identityToRecipient as x25519RecipientFromIdentity }
  */
 export function parseRecipient(text: string): Recipient {
   const t = text.trim()
-  if (t.startsWith('age1pq1')) throw new AgeError('unsupported', 'post-quantum age1pq1 recipients are not supported yet')
+  if (t.startsWith('age1pq1')) throw new AgeError('unsupported', 'post-quantum age1pq1 recipients can encrypt age-format files only (see encryptHybrid)')
   if (t.startsWith('age1')) return X25519Recipient.parse(t)
   if (t.startsWith('ssh-')) return new SshEd25519Recipient(t)
   throw new AgeError('bad-key', 'not a recipient (expected age1… or ssh-ed25519 …)')

@@ -11,7 +11,7 @@
 import { spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { encrypt } from '../age/index.js'
+import { encryptAge } from '../seal/clean.js'
 import { stateDir } from '../git/repo.js'
 import { SealContext } from '../seal/context.js'
 import { openStored, storedKind } from '../seal/stored.js'
@@ -48,7 +48,7 @@ export async function run(args: string[]): Promise<number> {
         // Marked-up text is no YAML/JSON document: store it whole in sops's binary store.
         const previous = storedKind(path, stored.ours) === 'sops' ? stored.ours : null
         out = conflicts > 0 ? encryptForSops(ctx, path, merged, rule, null, { store: 'binary' }) : encryptForSops(ctx, path, merged, rule, previous)
-      } else out = encrypt(merged, ctx.recipientsFor(rule))
+      } else out = await encryptAge(ctx, rule, merged)
     }
     writeFileSync(ours, out)
     return conflicts === 0 ? 0 : 1

@@ -13,8 +13,9 @@
  * Any failure throws, so git fails the add: plaintext is never staged.
  */
 import { createHash } from 'node:crypto'
-import { DecryptStream, EncryptStream, encrypt, looksLikeAge } from '../age/index.js'
-import { effectiveFormat } from '../config/index.js'
+import { DecryptStream, EncryptStream, encrypt, encryptHybrid, isHybridRecipient, looksLikeAge } from '../age/index.js'
+import { UserError } from '../ui.js'
+import { effectiveFormat, type SecretRule } from '../config/index.js'
 import { blobId } from '../git/objects.js'
 import type { SealContext } from './context.js'
 import { allChunks, concat, equalBytes, readHead, readRest } from './input.js'
@@ -46,7 +47,11 @@ export async function cleanFile(ctx: SealContext, path: string, content: AsyncIt
 
   const rule = ctx.secretFor(path)
   const format = effectiveFormat(rule, path)
-  if (!head.complete && format === 'age') return cleanLarge(ctx, path, head, rule)
+  const hybrid = rule.recipients.filter((r) => isHybridRecipient(r.key)).map((r) => r.key)
+  if (hybrid.length > 0 && format === 'sops') {
+    throw new UserError(`${path}: post-quantum (age1pq1) recipients are supported for age-format files only`, `set 'format: age' for secret '${rule.name}', or use X25519 keys`)
+  }
+  if (!head.complete && format === 'age' && hybrid.length === 0) return cleanLarge(ctx, path, head, rule)
   const input = head.complete ? first : concat([first, ...(await readRest(head))])
 
   const previous = ctx.identities().length > 0 ? await previousBlobs(ctx, path) : []
@@ -59,10 +64,17 @@ export async function cleanFile(ctx: SealContext, path: string, content: AsyncIt
     const lastSops = previous.find((b) => storedKind(path, b) === 'sops') ?? null
     out = encryptForSops(ctx, path, input, rule, lastSops)
   } else {
-    out = encrypt(input, ctx.recipientsFor(rule))
+    out = await encryptAge(ctx, rule, input)
   }
   ctx.records.add({ blob: blobId(out, ctx.paths.objectFormat), format, recipients: rule.recipients.map((r) => (format === 'sops' ? sopsRecipient(r.key) : r.key)) })
   return [out]
+}
+
+/** An age file for a rule's recipients, post-quantum hybrid ones included. */
+export async function encryptAge(ctx: SealContext, rule: SecretRule, plaintext: Uint8Array): Promise<Uint8Array> {
+  const hybrid = rule.recipients.filter((r) => isHybridRecipient(r.key)).map((r) => r.key)
+  if (hybrid.length > 0) return encryptHybrid(plaintext, hybrid, ctx.recipientsFor(rule))
+  return encrypt(plaintext, ctx.recipientsFor(rule))
 }
 
 /** Large age files: encrypt as they arrive, so memory holds the ciphertext and not both copies. */

@@ -4,7 +4,7 @@
  */
 import { existsSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import { parseRecipient, type Identity, type Recipient } from '../age/index.js'
+import { isHybridRecipient, parseRecipient, type Identity, type Recipient } from '../age/index.js'
 import { findSecret, loadConfig, type SealConfig, type SecretRule } from '../config/index.js'
 import { CatFileBatch, readLooseBlob } from '../git/objects.js'
 import { readIndexFile } from '../git/index-file.js'
@@ -84,7 +84,8 @@ export class SealContext {
 
   /** @throws {AgeError} when a key in the config does not parse (validation should have caught it). */
   recipientsFor(rule: SecretRule): Recipient[] {
-    return rule.recipients.map((r) => {
+    // Hybrid post-quantum keys are wrapped by encryptHybrid, not by a Recipient of ours.
+    return rule.recipients.filter((r) => !isHybridRecipient(r.key)).map((r) => {
       let recipient = this.recipientCache.get(r.key)
       if (!recipient) {
         recipient = parseRecipient(r.key)

@@ -4,7 +4,8 @@
  * new blobs (the work tree is untouched; `git status` stays clean because clean gives the new
  * blob back for the same plaintext).
  */
-import { encrypt, looksLikeAge } from '../age/index.js'
+import { looksLikeAge } from '../age/index.js'
+import { encryptAge } from './clean.js'
 import { effectiveFormat, findSecret, type SealConfig, type SecretRule } from '../config/index.js'
 import { writeBlob } from '../git/objects.js'
 import { gitBytes } from '../git/run.js'
@@ -58,7 +59,7 @@ export async function rekeyEntry(ctx: SealContext, config: SealConfig, entry: In
     const plaintext = openStored(path, object.content, ctx.identities())
     let blob: Uint8Array
     if (format === 'sops') blob = encryptForSops(ctx, path, plaintext, rule, kind === 'sops' ? object.content : null)
-    else blob = encrypt(plaintext, ctx.recipientsFor(rule))
+    else blob = await encryptAge(ctx, rule, plaintext)
     plaintext.fill?.(0)
     return {
       outcome: { path, action: sameFormat ? 'rekeyed' : 'converted', added: added.map((k) => nameOf(rule, k)), removed: removed.map((k) => nameOf(rule, k)) },
