@@ -1,15 +1,19 @@
-// Bundles src/cli.ts into one self-contained file: one file loads faster than many modules, and
-// `install` copies it into the clone's git directory so the registered filter never depends on
-// node_modules or an npx cache.
+// Bundles src/cli.ts into dist/: the entry git-seal.mjs plus chunks loaded on demand, so a
+// command loads only what it uses (textconv runs once per file side in `git diff`). Nothing
+// outside dist/ is needed at run time: `install` copies dist/ into the clone's git directory,
+// so the registered filter never depends on node_modules or an npx cache.
 import { build } from 'esbuild'
-import { chmodSync } from 'node:fs'
+import { chmodSync, rmSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
-const outfile = `${root}dist/git-seal.mjs`
+rmSync(`${root}dist`, { recursive: true, force: true })
 await build({
-  entryPoints: [`${root}src/cli.ts`],
-  outfile,
+  entryPoints: { 'git-seal': `${root}src/cli.ts` },
+  outdir: `${root}dist`,
+  outExtension: { '.js': '.mjs' },
+  chunkNames: 'chunks/[name]-[hash]',
+  splitting: true,
   bundle: true,
   platform: 'node',
   format: 'esm',
@@ -20,4 +24,4 @@ await build({
   legalComments: 'none',
   logLevel: 'warning',
 })
-chmodSync(outfile, 0o755)
+chmodSync(`${root}dist/git-seal.mjs`, 0o755)

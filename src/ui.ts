@@ -11,6 +11,8 @@
  */
 import { writeSync } from 'node:fs'
 
+const waitCell = new Int32Array(new SharedArrayBuffer(4))
+
 /** An error whose message is meant for the user; `hint` says what to do about it. */
 export class UserError extends Error {
   readonly hint: string | undefined
@@ -73,4 +75,20 @@ export function progress(label: string, done: number, total: number): void {
   try {
     writeSync(2, `\rgit-seal: ${label} [${bar}] ${done}/${total}${done === total ? '\n' : ''}`)
   } catch {}
+}
+
+/**
+ * Writes all of `bytes` to a file descriptor (git's protocol or a filter's output on fd 1),
+ * waiting out EAGAIN when the peer left the pipe non-blocking.
+ */
+export function writeAllSync(fd: number, bytes: Uint8Array): void {
+  let offset = 0
+  while (offset < bytes.length) {
+    try {
+      offset += writeSync(fd, bytes, offset, bytes.length - offset)
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e
+      Atomics.wait(waitCell, 0, 0, 1)
+    }
+  }
 }

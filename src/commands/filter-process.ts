@@ -2,26 +2,12 @@
  * `git-seal filter-process`: the long-running filter git starts once per command
  * (filter.git-seal.process). stdout carries only the protocol.
  */
-import { writeSync } from 'node:fs'
 import { handshake, serve, type FilterRequest } from '../filter/protocol.js'
 import { PktLineReader, PktLineWriter, syncFdSource } from '../filter/pktline.js'
 import { SealContext } from '../seal/context.js'
 import { cleanFile } from '../seal/clean.js'
 import { smudgeFile } from '../seal/smudge.js'
-import { error, reportError } from '../ui.js'
-
-/** Writes all of `bytes` to fd 1, waiting out EAGAIN when git left the pipe non-blocking. */
-export function writeAllSync(fd: number, bytes: Uint8Array): void {
-  let offset = 0
-  while (offset < bytes.length) {
-    try {
-      offset += writeSync(fd, bytes, offset, bytes.length - offset)
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1)
-    }
-  }
-}
+import { error, reportError, writeAllSync } from '../ui.js'
 
 export async function run(): Promise<number> {
   const ctx = SealContext.open()

@@ -3,8 +3,8 @@
  * checks the registered command starts, then decrypts the secrets already checked out.
  * Idempotent. Without an identity it warns and succeeds: files stay ciphertext.
  */
-import { existsSync, readFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { existsSync, readFileSync, realpathSync } from 'node:fs'
+import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { CONFIG_FILE, attributesUpToDate, loadConfig } from '../config/index.js'
@@ -25,8 +25,9 @@ export function install(options: InstallOptions = {}): void {
   const paths = repoPaths()
   const root = paths.top
   if (!root) throw new UserError('git-seal needs a work tree; this repository is bare')
-  const bundle = fileURLToPath(import.meta.url)
-  installFiles(paths, bundle, process.execPath)
+  // The entry script node was started with: dist/git-seal.mjs, or an installed copy of it.
+  const distDir = dirname(realpathSync(process.argv[1] ?? fileURLToPath(import.meta.url)))
+  installFiles(paths, distDir, process.execPath)
   const changed = writeConfig(root)
   const failure = verifyHandshake(root)
   if (failure) {

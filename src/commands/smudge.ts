@@ -1,8 +1,7 @@
 /** `git-seal smudge PATH`: one-shot smudge (filter.git-seal.smudge). */
 import { SealContext } from '../seal/context.js'
 import { smudgeFile } from '../seal/smudge.js'
-import { UserError, reportError } from '../ui.js'
-import { writeAllSync } from './filter-process.js'
+import { UserError, reportError, writeAllSync } from '../ui.js'
 
 type Filter = (ctx: SealContext, path: string, input: AsyncIterable<Uint8Array>) => Promise<Uint8Array[]>
 

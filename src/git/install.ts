@@ -3,13 +3,15 @@
  * and a launcher under <common git dir>/git-seal/, and the rows of the config table.
  */
 import { spawnSync } from 'node:child_process'
-import { chmodSync, copyFileSync, existsSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { CONFIG_SECTIONS, CONFIG_TABLE, FORBIDDEN_KEYS, LAUNCHER } from './install-table.js'
 import { stateDir, type RepoPaths } from './repo.js'
 import { git, gitMaybe } from './run.js'
 
 export const BUNDLE_NAME = 'git-seal.mjs'
+/** The installed copy of dist/: entry plus content-hashed chunks. */
+export const DIST_DIR = 'dist'
 export const LAUNCHER_NAME = 'git-seal'
 
 function shellQuote(s: string): string {
@@ -32,21 +34,30 @@ if [ -z "$node" ]; then
   echo "git-seal: hint: install Node.js >= 20.19 and run 'npx git-seal install' again" >&2
   exit 127
 fi
-if [ ! -f "$dir/${BUNDLE_NAME}" ]; then
-  echo "git-seal: error: $dir/${BUNDLE_NAME} is missing" >&2
+if [ ! -f "$dir/${DIST_DIR}/${BUNDLE_NAME}" ]; then
+  echo "git-seal: error: $dir/${DIST_DIR}/${BUNDLE_NAME} is missing" >&2
   echo "git-seal: hint: run 'npx git-seal install' again, or 'git -c filter.git-seal.required=false ...' to get past it" >&2
   exit 1
 fi
-exec "$node" "$dir/${BUNDLE_NAME}" "$@"
+exec "$node" "$dir/${DIST_DIR}/${BUNDLE_NAME}" "$@"
 `
 }
 
-/** Copies the running bundle and writes the launcher, atomically (a filter may be running). */
-export function installFiles(paths: RepoPaths, bundle: string, nodePath: string): string {
+/**
+ * Copies the running build (entry and chunks) and writes the launcher. Chunks are named by
+ * content hash and copied first, and the entry and launcher replaced by rename, so a filter
+ * that is running keeps finding the chunks it was built with.
+ */
+export function installFiles(paths: RepoPaths, distDir: string, nodePath: string): string {
   const dir = stateDir(paths, true)
-  const tmpBundle = join(dir, `.${BUNDLE_NAME}.${process.pid}`)
-  copyFileSync(bundle, tmpBundle)
-  renameSync(tmpBundle, join(dir, BUNDLE_NAME))
+  const target = join(dir, DIST_DIR)
+  mkdirSync(join(target, 'chunks'), { recursive: true })
+  for (const name of readdirSync(join(distDir, 'chunks'))) {
+    if (!existsSync(join(target, 'chunks', name))) copyFileSync(join(distDir, 'chunks', name), join(target, 'chunks', name))
+  }
+  const tmpBundle = join(target, `.${BUNDLE_NAME}.${process.pid}`)
+  copyFileSync(join(distDir, BUNDLE_NAME), tmpBundle)
+  renameSync(tmpBundle, join(target, BUNDLE_NAME))
   const launcher = join(dir, LAUNCHER_NAME)
   const tmpLauncher = `${launcher}.${process.pid}`
   writeFileSync(tmpLauncher, launcherScript(nodePath), { mode: 0o755 })
@@ -57,7 +68,7 @@ export function installFiles(paths: RepoPaths, bundle: string, nodePath: string)
 
 export function removeFiles(paths: RepoPaths): void {
   const dir = stateDir(paths)
-  for (const name of [BUNDLE_NAME, LAUNCHER_NAME, 'blobs.jsonl', 'locked']) rmSync(join(dir, name), { force: true })
+  for (const name of [DIST_DIR, BUNDLE_NAME, LAUNCHER_NAME, 'blobs.jsonl', 'locked']) rmSync(join(dir, name), { force: true, recursive: true })
   try {
     rmSync(dir, { recursive: false })
   } catch {

@@ -2,7 +2,7 @@
  * Everything clean and smudge need, loaded once per process and only when first needed: the
  * config (from the work tree: the user's current intent), identities, recipients, git objects.
  */
-import { existsSync } from 'node:fs'
+import { existsSync, statSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { isHybridRecipient, parseRecipient, type Identity, type Recipient } from '../age/index.js'
 import { findSecret, loadConfig, type SealConfig, type SecretRule } from '../config/index.js'
@@ -43,8 +43,12 @@ export class SealContext {
 
   /** `git-seal lock` leaves ciphertext in the work tree even when a key is at hand. */
   get locked(): boolean {
-    return existsSync(join(stateDir(this.paths), 'locked'))
+    // Read once: lock and unlock re-checkout through a git command of their own, which starts
+    // a filter process of its own.
+    this.lockedCache ??= existsSync(join(stateDir(this.paths), 'locked'))
+    return this.lockedCache
   }
+  private lockedCache: boolean | undefined
 
   /**
    * The work tree's config.
@@ -99,10 +103,24 @@ export class SealContext {
   private headCache: Map<string, string> | undefined
 
   /** Stage-0 index entries read in-process; null when git must be asked instead. */
+  private indexStamp = ''
+
+  /**
+   * One git command (rebase, merge) can rewrite the index and move HEAD many times while this
+   * process serves it: the cache is checked against the index file's stat on every use, and
+   * HEAD's listing is dropped with it.
+   */
   private indexEntries(): Map<string, string> | null {
-    if (this.indexCache === undefined) {
-      const file = this.env['GIT_INDEX_FILE'] ? resolve(this.root, this.env['GIT_INDEX_FILE']) : join(this.paths.gitDir, 'index')
+    const file = this.env['GIT_INDEX_FILE'] ? resolve(this.root, this.env['GIT_INDEX_FILE']) : join(this.paths.gitDir, 'index')
+    let stamp = 'missing'
+    try {
+      const st = statSync(file, { bigint: true })
+      stamp = `${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`
+    } catch {}
+    if (this.indexCache === undefined || stamp !== this.indexStamp) {
+      this.indexStamp = stamp
       this.indexCache = readIndexFile(file, this.paths.objectFormat === 'sha256' ? 32 : 20)
+      this.headCache = undefined
     }
     return this.indexCache
   }

@@ -23,7 +23,7 @@ describe('a filter that cannot start', () => {
     repo.write('secrets/a.txt', `${MARKER}\n`)
     repo.git('add', '.')
     repo.git('commit', '-qm', 'a')
-    rmSync(join(repo.dir, '.git', 'git-seal', 'git-seal.mjs'))
+    rmSync(join(repo.dir, '.git', 'git-seal', 'dist', 'git-seal.mjs'))
     rmSync(join(repo.dir, 'secrets', 'a.txt'))
     const checkout = repo.tryGit('checkout', '--', 'secrets/a.txt')
     expect(checkout.status).not.toBe(0)
