@@ -8,7 +8,6 @@ import { fileURLToPath } from 'node:url'
 
 $.verbose = false
 const root = fileURLToPath(new URL('..', import.meta.url))
-const bundle = path.join(root, 'dist', 'git-seal.mjs')
 const quick = process.env.BENCH_QUICK === '1'
 const RUNS = quick ? 1 : 3
 const SIZES = quick ? [100, 1000] : [100, 1000, 10000]
@@ -24,6 +23,9 @@ const haveAge = ensureTool('age', 'age')
 const haveTime = ensureTool('/usr/bin/time', 'time')
 
 const work = await fs.mkdtemp(path.join(os.tmpdir(), 'git-seal-bench-'))
+// A snapshot of the build: the run measures one version even if dist/ is rebuilt meanwhile.
+await fs.copy(path.join(root, 'dist'), path.join(work, 'dist'))
+const bundle = path.join(work, 'dist', 'git-seal.mjs')
 const home = path.join(work, 'home')
 await fs.mkdirp(path.join(home, '.config', 'sops', 'age'))
 const env = { ...process.env, HOME: home, XDG_CONFIG_HOME: path.join(home, '.config'), GIT_CONFIG_NOSYSTEM: '1', GIT_AUTHOR_NAME: 'b', GIT_AUTHOR_EMAIL: 'b@x', GIT_COMMITTER_NAME: 'b', GIT_COMMITTER_EMAIL: 'b@x' }
