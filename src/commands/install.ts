@@ -39,7 +39,14 @@ export function install(options: InstallOptions = {}): void {
   if (hook === 'chained') say('installed the pre-commit guard; your existing pre-commit hook runs after it')
   if (hook === 'husky-missing') warning('husky manages hooks here, and .husky/pre-commit does not run the git-seal guard', `add this line to .husky/pre-commit and commit it: ${HUSKY_LINE}`)
 
-  const config = loadConfig(root)
+  let config = null
+  try {
+    config = loadConfig(root)
+  } catch (e) {
+    // The filter is installed; the config is the repository's to fix, and clean will refuse
+    // to encrypt until it is.
+    warning(`${CONFIG_FILE} is invalid: ${(e as Error).message}`, `fix ${CONFIG_FILE}; 'git add' of a secret fails until then`)
+  }
   if (config) {
     const attributes = existsSync(join(root, '.gitattributes')) ? readFileSync(join(root, '.gitattributes'), 'utf8') : ''
     if (!attributesUpToDate(attributes, config)) warning(`.gitattributes does not match ${CONFIG_FILE}`, "run 'git-seal sync' and commit .gitattributes")

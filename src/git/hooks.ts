@@ -28,7 +28,8 @@ if [ -x "$chained" ]; then exec "$chained" "$@"; fi
 const CHAINED = 'pre-commit.before-git-seal'
 
 /** The line husky users keep in .husky/pre-commit. */
-export const HUSKY_LINE = '"$(git rev-parse --git-common-dir)/git-seal/git-seal" guard'
+export const HUSKY_LINE =
+  'g="$(git rev-parse --git-common-dir)/git-seal/git-seal"; [ -x "$g" ] || { echo "git-seal: error: not installed in this clone; run \'npx git-seal install\'" >&2; exit 1; }; "$g" guard'
 
 export interface HooksLocation {
   dir: string

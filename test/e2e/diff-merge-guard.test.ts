@@ -166,7 +166,7 @@ describe('the guard', () => {
     writeFileSync(join(repo.dir, '.husky', '_', 'pre-commit'), '#!/bin/sh\nsh -e "$(dirname "$0")/../pre-commit"\n')
     chmodSync(join(repo.dir, '.husky', '_', 'pre-commit'), 0o755)
     expect(repo.seal('init').status).toBe(0)
-    expect(readFileSync(join(repo.dir, '.husky', 'pre-commit'), 'utf8')).toContain('git-seal/git-seal" guard')
+    expect(readFileSync(join(repo.dir, '.husky', 'pre-commit'), 'utf8')).toContain('git-seal/git-seal"; [ -x "$g" ]')
     repo.git('add', '.')
     repo.git('commit', '-qm', 'setup')
     const oid = repo.run('git', ['hash-object', '-w', '--no-filters', '--stdin'], { input: 'leak\n' }).stdout.trim()
