@@ -60,6 +60,7 @@ function apply(repo: Repo, s: Step, state: Map<string, string[]>): void {
       repo.git('add', '-A')
       repo.tryGit('commit', '-qm', 'before checkout')
       if (repo.tryGit('checkout', '-q', `b${s.name}`).status === 0) state.clear()
+      expect(repo.status()).toBe('')
       return
     }
     case 'merge': {
@@ -76,7 +77,9 @@ function apply(repo: Repo, s: Step, state: Map<string, string[]>): void {
   }
 }
 
-function checkInvariants(repo: Repo): void {
+function checkInvariants(repo: Repo, state: Map<string, string[]>): void {
+  // the work tree holds the last plaintext written (while no checkout or merge replaced it)
+  for (const [file, lines] of state) expect(repo.read(file).toString(), file).toBe(content(file, lines))
   const all = spawnSync('git', ['cat-file', '--batch-all-objects', '--batch'], { cwd: repo.dir, env: repo.env, maxBuffer: 1 << 30 }).stdout
   expect(all.includes(MARKER), 'a plaintext marker in the object database').toBe(false)
   for (const file of FILES) {
@@ -99,7 +102,7 @@ describe('random git workflows (property)', () => {
         const state = new Map<string, string[]>()
         for (const s of steps) {
           apply(repo, s, state)
-          checkInvariants(repo)
+          checkInvariants(repo, state)
         }
       }),
       { numRuns: 6 },
