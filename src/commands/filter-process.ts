@@ -9,11 +9,10 @@ import { cleanFile } from '../seal/clean.js'
 import { smudgeFile } from '../seal/smudge.js'
 import { error, reportError, writeAllSync } from '../ui.js'
 
-export async function run(): Promise<number> {
-  const ctx = SealContext.open()
-  const reader = new PktLineReader(syncFdSource(0))
-  const writer = new PktLineWriter((bytes) => writeAllSync(1, bytes))
-  try {
+export function run(): Promise<number> {
+  return SealContext.serve(async (ctx) => {
+    const reader = new PktLineReader(syncFdSource(0))
+    const writer = new PktLineWriter((bytes) => writeAllSync(1, bytes))
     const capabilities = await handshake(reader, writer)
     // Fault injection for the test suite's fault matrix: die like a SIGKILL mid-request.
     const fault = process.env['GIT_SEAL_TEST_FAULT']
@@ -28,11 +27,5 @@ export async function run(): Promise<number> {
         throw e
       }
     })
-    return 0
-  } catch (e) {
-    reportError(e)
-    return 1
-  } finally {
-    ctx.close()
-  }
+  })
 }

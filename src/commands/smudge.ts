@@ -1,7 +1,7 @@
 /** `git-seal smudge PATH`: one-shot smudge (filter.git-seal.smudge). */
 import { SealContext } from '../seal/context.js'
 import { smudgeFile } from '../seal/smudge.js'
-import { UserError, reportError, writeAllSync } from '../ui.js'
+import { UserError, writeAllSync } from '../ui.js'
 
 type Filter = (ctx: SealContext, path: string, input: AsyncIterable<Uint8Array>) => Promise<Uint8Array[]>
 
@@ -9,17 +9,9 @@ type Filter = (ctx: SealContext, path: string, input: AsyncIterable<Uint8Array>)
 export async function runOneShot(args: string[], name: string, filter: Filter): Promise<number> {
   const path = args[0]
   if (path === undefined || args.length > 1) throw new UserError(`usage: git-seal ${name} PATH`)
-  const ctx = SealContext.open()
-  try {
-    const out = await filter(ctx, path, process.stdin)
-    for (const chunk of out) writeAllSync(1, chunk)
-    return 0
-  } catch (e) {
-    reportError(e)
-    return 1
-  } finally {
-    ctx.close()
-  }
+  return SealContext.serve(async (ctx) => {
+    for (const chunk of await filter(ctx, path, process.stdin)) writeAllSync(1, chunk)
+  })
 }
 
 export function run(args: string[]): Promise<number> {

@@ -11,7 +11,7 @@ import { readIndexFile } from '../git/index-file.js'
 import { gitMaybeBytes } from '../git/run.js'
 import { repoPaths, stateDir, type RepoPaths } from '../git/repo.js'
 import { loadIdentities, type IdentitySet } from '../keys/identities.js'
-import { UserError, warning } from '../ui.js'
+import { UserError, reportError, warning } from '../ui.js'
 import { BlobRecords } from './records.js'
 import { SmudgeReport } from './report.js'
 
@@ -172,5 +172,19 @@ export class SealContext {
   close(): void {
     this.objects.close()
     this.report.finish()
+  }
+
+  /** Runs a filter entry point with a context: any error reported, exit status 1, context closed. */
+  static async serve(work: (ctx: SealContext) => Promise<void>): Promise<number> {
+    const ctx = SealContext.open()
+    try {
+      await work(ctx)
+      return 0
+    } catch (e) {
+      reportError(e)
+      return 1
+    } finally {
+      ctx.close()
+    }
   }
 }
