@@ -170,6 +170,7 @@ export class SealContext {
   }
 
   close(): void {
+    this.records.flush()
     this.objects.close()
     this.report.finish()
   }

@@ -1,8 +1,9 @@
 /**
  * Which recipients each blob was encrypted to. age headers do not name X25519 recipients, so
  * `status` and `rekey` would otherwise not know whether a blob matches the config. An
- * append-only JSON-lines file under the common git dir, shared by linked worktrees; each
- * write is one `appendFileSync` of one line, which concurrent git commands cannot interleave.
+ * append-only JSON-lines file under the common git dir, shared by linked worktrees. Records
+ * are appended in batches (one write of whole lines, which concurrent git commands cannot
+ * interleave): a file opened per staged secret would cost more than encrypting it.
  */
 import { appendFileSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -20,14 +21,23 @@ export class BlobRecords {
   private cache: Map<string, BlobRecord> | null = null
   constructor(private readonly dir: string) {}
 
-  /** Remembers a blob git-seal produced. Best effort: a read-only git dir must not fail `git add`. */
+  private pending: string[] = []
+
+  /** Remembers a blob git-seal produced; written by {@link flush} (at the latest when the process is done). */
   add(record: BlobRecord): void {
+    this.pending.push(JSON.stringify(record) + '\n')
+    this.cache?.set(record.blob, record)
+    if (this.pending.length >= 256) this.flush()
+  }
+
+  /** Best effort: a read-only git dir must not fail `git add`; a lost record only makes status say less. */
+  flush(): void {
+    if (this.pending.length === 0) return
+    const lines = this.pending.join('')
+    this.pending = []
     try {
-      appendFileSync(join(this.dir, FILE), JSON.stringify(record) + '\n', { mode: 0o600 })
-      this.cache?.set(record.blob, record)
-    } catch {
-      // Losing a record only makes status say "recipients unknown" for this blob.
-    }
+      appendFileSync(join(this.dir, FILE), lines, { mode: 0o600 })
+    } catch {}
   }
 
   get(blob: string): BlobRecord | undefined {

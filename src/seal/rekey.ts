@@ -80,6 +80,7 @@ export function stageBlobs(ctx: SealContext, staged: { entry: IndexEntry; blob: 
     ctx.records.add({ blob: oid, format: s.format, recipients: s.recipients })
     lines.push(`${s.entry.mode} ${oid}\t${s.entry.path}`)
   }
+  ctx.records.flush()
   gitBytes(['update-index', '-z', '--index-info'], { cwd: ctx.root, input: lines.join('\0') + '\0' })
 }
 
