@@ -18,6 +18,7 @@ import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { decrypt, looksLikeAge, parseIdentity, parseIdentityFile, parseSshIdentity, identityToRecipient, scryptIdentity, sshToAgeIdentity, type Identity, type Stanza } from '../age/index.js'
 import { askPassphrase } from './passphrase.js'
+import { UserError } from '../ui.js'
 
 export interface IdentitySet {
   identities: Identity[]
@@ -84,7 +85,8 @@ function readKeyFile(set: IdentitySet, file: string, label: string): void {
     try {
       text = Buffer.from(decrypt(raw, [scryptIdentity(askPassphrase(`passphrase for ${file}`))])).toString('utf8')
     } catch (e) {
-      set.problems.push(`${label} ${file}: ${(e as Error).message}`)
+      const hint = e instanceof UserError && e.hint ? ` (${e.hint})` : ''
+      set.problems.push(`${label} ${file}: ${(e as Error).message}${hint}`)
       return
     }
   }

@@ -3,8 +3,8 @@ import { execFileSync, spawnSync } from 'node:child_process'
 import { chmodSync, copyFileSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { decrypt, parseIdentity } from '../../src/age/index.js'
-import { ROOT, Repo, isAgeFile, newHome, newKey, tempDir, type Key } from '../helpers/repo.js'
+import { decrypt, encrypt, parseIdentity, scryptRecipient } from '../../src/age/index.js'
+import { ROOT, Repo, isAgeFile, newHome, newKey, sealedRepo, tempDir, type Key } from '../helpers/repo.js'
 
 const hasAgeCli = spawnSync('age', ['--version']).status === 0
 const SSH_DIR = join(ROOT, 'test', 'fixtures', 'ssh-to-age')
@@ -211,5 +211,20 @@ describe('post-quantum hybrid recipients', () => {
     const refused = repo.tryGit('add', 'secrets/b.yaml')
     expect(refused.status).not.toBe(0)
     expect(refused.stderr).toContain('post-quantum (age1pq1) recipients are supported for age-format files only')
+  })
+})
+
+describe('a passphrase-protected key file', () => {
+  it('with no terminal to ask on, fails to load with a hint to use SOPS_AGE_KEY_CMD, and the checkout carries on', () => {
+    const { repo, key } = sealedRepo(['secrets/**'])
+    repo.write('secrets/a.txt', 'a\n')
+    repo.git('add', '.')
+    repo.git('commit', '-qm', 'a')
+    const keyFile = join(repo.home.dir, '.config', 'sops', 'age', 'keys.txt')
+    writeFileSync(keyFile, encrypt(Buffer.from(key.identity + '\n'), [scryptRecipient('pass', 10)]), { mode: 0o600 })
+    // setsid: a new session without a controlling terminal, as in CI or a GUI git client
+    const r = repo.run('setsid', ['-w', process.execPath, join(ROOT, 'dist', 'git-seal.mjs'), 'status'])
+    expect(r.stderr).toContain('no terminal to ask for it')
+    expect(r.stderr).toContain('SOPS_AGE_KEY_CMD')
   })
 })
