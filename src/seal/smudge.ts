@@ -29,7 +29,7 @@ export async function smudgeFile(ctx: SealContext, path: string, content: AsyncI
   if (ctx.locked) return [first, ...(await readRest(head))]
   if (!isAge && (!head.complete || storedKind(path, first) === 'plaintext')) {
     // Not ciphertext: committed before its rule existed, or from a clone without git-seal.
-    ctx.report.keptAsStored(path, 'stored in git without encryption', `run 'git add -- ${path}' and commit to store it encrypted (its history still holds the plaintext)`)
+    ctx.report.keptAsStored(path, 'stored in git without encryption', "'git add' those files and commit to store them encrypted (their history still holds the plaintext: rotate them)")
     return [first, ...(await readRest(head))]
   }
   if (ctx.identities().length === 0) {
