@@ -19,15 +19,16 @@ function readVarint(buf: Buffer, offset: number): [number, number] {
 
 /**
  * Parses an index file.
- * @returns the stage-0 entries, or null when the file is missing or uses features this reader
- *   leaves to git (split index, sparse directories).
+ * @returns the stage-0 entries (none when there is no index yet), or null when the file cannot
+ *   be read or uses features this reader leaves to git (split index, sparse directories).
  */
 export function readIndexFile(file: string, hashLength: 20 | 32): Map<string, string> | null {
   let buf: Buffer
   try {
     buf = readFileSync(file)
-  } catch {
-    return null
+  } catch (e) {
+    // A new repository has no index until its first `git add`.
+    return (e as NodeJS.ErrnoException).code === 'ENOENT' ? new Map() : null
   }
   try {
     if (buf.toString('latin1', 0, 4) !== 'DIRC') return null

@@ -50,8 +50,11 @@ describe('readIndexFile', () => {
     expect(readIndexFile(join(repo.dir, '.git', 'index'), 20)).toBeNull()
   })
 
-  it('returns null for a missing or foreign file', () => {
-    expect(readIndexFile('/nonexistent/index', 20)).toBeNull()
+  it('reads a missing index as empty (a new repository), and refuses a foreign file', () => {
+    expect(readIndexFile('/nonexistent/index', 20)).toEqual(new Map())
+    const repo = Repo.init(newHome())
+    repo.write('not-an-index', 'hello')
+    expect(readIndexFile(join(repo.dir, 'not-an-index'), 20)).toBeNull()
   })
 
   it('reads loose blobs byte-exact, and leaves packed ones to git', () => {
