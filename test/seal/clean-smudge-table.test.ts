@@ -106,3 +106,22 @@ describe('clean fails closed', () => {
     }
   })
 })
+
+describe('a wrong key', () => {
+  it('smudge keeps the ciphertext and says no identity can decrypt it; clean still encrypts to the configured recipient', async () => {
+    const home = newHome()
+    home.installKey(newKey()) // someone else's key
+    const repo = Repo.init(home)
+    repo.write('.gitseal.yaml', simpleConfig(['*.secret'], [{ name: 'alice', key: key.recipient }]))
+    const ctx = SealContext.open(repo.dir, home.env)
+    try {
+      const out = Buffer.concat(await smudgeFile(ctx, PATH, once(cipher)))
+      expect(out.equals(cipher)).toBe(true)
+      expect(ctx.report.kept.map((k) => k.why)).toEqual(['none of your age identities can decrypt it'])
+      const cleaned = Buffer.concat(await cleanFile(ctx, PATH, once(plaintext)))
+      expect(opens(cleaned).equals(plaintext)).toBe(true)
+    } finally {
+      ctx.close()
+    }
+  })
+})
