@@ -161,7 +161,7 @@ for (const n of SIZES) {
 {
   const dir = await makeRepo('seal', 200, 'diff')
   sh(dir, 'git add secrets && git commit -qm files')
-  for (let i = 0; i < 200; i++) await fs.appendFile(path.join(dir, 'secrets', `s${i}.env`), 'CHANGED=1\n')
+  for (let i = 0; i < 200; i++) await fs.appendFile(path.join(dir, "secrets", `s${i}.txt`), "CHANGED=1\n")
   const diff = await measure(async () => dir, 'git diff --no-ext-diff >/dev/null')
   const plainDiff = await measure(async () => dir, 'git -c diff.git-seal.textconv= diff --no-ext-diff >/dev/null')
   const nodeStart = await measure(async () => dir, `for i in $(seq 400); do ${process.execPath} -e ''; done`)

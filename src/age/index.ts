@@ -160,20 +160,29 @@ export class EncryptStream {
     fileKey.fill(0)
   }
 
-  private withHeader(parts: Buffer[]): Buffer {
+  private withHeader(parts: Buffer[]): Buffer[] {
     if (this.header) {
       parts.unshift(this.header)
       this.header = null
     }
-    return parts.length === 1 ? parts[0]! : Buffer.concat(parts)
+    return parts
   }
 
-  update(chunk: Uint8Array): Buffer {
+  /** The output ready so far as pieces, without joining them (large files: no extra copy). */
+  updateParts(chunk: Uint8Array): Buffer[] {
     return this.withHeader(this.payload.update(chunk))
   }
 
+  finalParts(): Buffer[] {
+    return this.withHeader(this.payload.final())
+  }
+
+  update(chunk: Uint8Array): Buffer {
+    return Buffer.concat(this.updateParts(chunk))
+  }
+
   final(): Buffer {
-    return this.withHeader([this.payload.final()])
+    return Buffer.concat(this.finalParts())
   }
 }
 

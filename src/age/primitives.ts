@@ -66,9 +66,15 @@ const ZERO_NONCE = Buffer.alloc(12)
 
 /** ChaCha20-Poly1305 seal; the tag is appended. */
 export function seal(key: Uint8Array, plaintext: Uint8Array, nonce: Uint8Array = ZERO_NONCE): Buffer {
+  return Buffer.concat(sealParts(key, plaintext, nonce))
+}
+
+/** {@link seal} as [ciphertext, tag], for callers that write pieces (no copy of a 64 KiB chunk). */
+export function sealParts(key: Uint8Array, plaintext: Uint8Array, nonce: Uint8Array = ZERO_NONCE): Buffer[] {
   const cipher = createCipheriv('chacha20-poly1305', key, nonce, { authTagLength: 16 })
-  const out = Buffer.concat([cipher.update(plaintext), cipher.final(), cipher.getAuthTag()])
-  return out
+  const body = cipher.update(plaintext)
+  const rest = cipher.final() // empty for a stream cipher
+  return rest.length ? [body, rest, cipher.getAuthTag()] : [body, cipher.getAuthTag()]
 }
 
 /** ChaCha20-Poly1305 open; null when the tag does not verify. */
@@ -78,7 +84,8 @@ export function open(key: Uint8Array, sealed: Uint8Array, nonce: Uint8Array = ZE
   decipher.setAuthTag(sealed.subarray(sealed.length - 16))
   const out = decipher.update(sealed.subarray(0, sealed.length - 16))
   try {
-    return Buffer.concat([out, decipher.final()])
+    const rest = decipher.final()
+    return rest.length ? Buffer.concat([out, rest]) : out
   } catch {
     out.fill(0)
     return null

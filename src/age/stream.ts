@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto'
 import { AgeError } from './errors.js'
-import { hkdf, open, seal } from './primitives.js'
+import { hkdf, open, sealParts } from './primitives.js'
 
 export const CHUNK = 64 * 1024
 const TAG = 16
@@ -77,12 +77,12 @@ export class PayloadEncryptor {
     this.pending.push(data)
     const out: Buffer[] = []
     // Keep at least one byte back: a full chunk may turn out to be the last.
-    while (this.pending.length > CHUNK) out.push(seal(this.key, this.pending.take(CHUNK), chunkNonce(this.counter++, false)))
+    while (this.pending.length > CHUNK) out.push(...sealParts(this.key, this.pending.take(CHUNK), chunkNonce(this.counter++, false)))
     return out
   }
 
-  final(): Buffer {
-    const out = seal(this.key, this.pending.all(), chunkNonce(this.counter++, true))
+  final(): Buffer[] {
+    const out = sealParts(this.key, this.pending.all(), chunkNonce(this.counter++, true))
     this.key.fill(0)
     return out
   }

@@ -165,7 +165,7 @@ export class PktLineWriter {
  * only happens when the protocol needs the next bytes.
  */
 export function syncFdSource(fd: number, size = 1 << 20): AsyncIterable<Uint8Array> {
-  const buffer = Buffer.allocUnsafe(size)
+  let buffer = Buffer.allocUnsafe(size)
   const wait = new Int32Array(new SharedArrayBuffer(4))
   return {
     [Symbol.asyncIterator]: () => ({
@@ -185,7 +185,12 @@ export function syncFdSource(fd: number, size = 1 << 20): AsyncIterable<Uint8Arr
             throw e
           }
           if (n === 0) return { done: true, value: undefined }
-          return { done: false, value: Buffer.from(buffer.subarray(0, n)) }
+          if (n < 64 * 1024) return { done: false, value: Buffer.from(buffer.subarray(0, n)) }
+          // A large read is handed out as it is and the next read gets a fresh buffer: no copy,
+          // and no garbage the size of the file for the collector to catch up with.
+          const value = buffer.subarray(0, n)
+          buffer = Buffer.allocUnsafe(size)
+          return { done: false, value }
         }
       },
     }),

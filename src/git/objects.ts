@@ -10,6 +10,13 @@ export function blobId(content: Uint8Array, format: 'sha1' | 'sha256' = 'sha1'):
   return createHash(format).update(`blob ${content.length}\0`).update(content).digest('hex')
 }
 
+/** {@link blobId} of content given in pieces. */
+export function blobIdOfChunks(chunks: Uint8Array[], format: 'sha1' | 'sha256' = 'sha1'): string {
+  const hash = createHash(format).update(`blob ${chunks.reduce((n, c) => n + c.length, 0)}\0`)
+  for (const c of chunks) hash.update(c)
+  return hash.digest('hex')
+}
+
 export interface GitObject {
   oid: string
   type: string

@@ -16,7 +16,7 @@ import { createHash } from 'node:crypto'
 import { DecryptStream, EncryptStream, encrypt, encryptHybrid, isHybridRecipient, looksLikeAge } from '../age/index.js'
 import { UserError } from '../ui.js'
 import { effectiveFormat, type SecretRule } from '../config/index.js'
-import { blobId } from '../git/objects.js'
+import { blobId, blobIdOfChunks } from '../git/objects.js'
 import type { SealContext } from './context.js'
 import { allChunks, concat, equalBytes, readHead, readRest } from './input.js'
 import { encryptForSops, sopsRecipient } from './sops.js'
@@ -84,19 +84,18 @@ async function cleanLarge(ctx: SealContext, path: string, head: Awaited<ReturnTy
   const out: Uint8Array[] = []
   for await (const chunk of allChunks(head)) {
     digest.update(chunk)
-    const piece = stream.update(chunk)
-    if (piece.length > 0) out.push(piece)
+    out.push(...stream.updateParts(chunk))
   }
-  out.push(stream.final())
+  out.push(...stream.finalParts())
   const hash = digest.digest()
   if (ctx.identities().length > 0) {
     for (const blob of await previousBlobs(ctx, path)) {
       if (looksLikeAge(blob) && equalBytes(plaintextHash(ctx, blob) ?? Buffer.alloc(0), hash)) return [blob]
     }
   }
-  const whole = concat(out)
-  ctx.records.add({ blob: blobId(whole, ctx.paths.objectFormat), format: 'age', recipients: rule.recipients.map((r) => r.key) })
-  return [whole]
+  // The chunks go out as they are: joining them would hold a second copy of a large file.
+  ctx.records.add({ blob: blobIdOfChunks(out, ctx.paths.objectFormat), format: 'age', recipients: rule.recipients.map((r) => r.key) })
+  return out
 }
 
 /** SHA-256 of what an age blob decrypts to, computed chunk by chunk; null when it does not. */
