@@ -59,8 +59,9 @@ export function run(args: string[]): number {
     info(`wrote ${CONFIG_FILE} with you as admin (${recipient})`)
   }
   if (syncAttributes(root)) info('wrote the git-seal block in .gitattributes')
-  const husky = hooksLocation(root).husky
-  if (husky && addHuskyLine(husky)) info('added the git-seal guard to .husky/pre-commit; commit it')
+  const hooks = hooksLocation(root)
+  const trackedHooks = hooks.husky ?? (hooks.tracked ? hooks.dir : null)
+  if (trackedHooks && addHuskyLine(trackedHooks)) info(`added the git-seal guard to ${join(trackedHooks, 'pre-commit')}; commit it`)
   install()
   info(`next: edit ${CONFIG_FILE}, then 'git add ${CONFIG_FILE} .gitattributes' and commit`)
   return 0

@@ -37,6 +37,7 @@ export function install(options: InstallOptions = {}): void {
   const hook = installHook(root)
   if (hook === 'installed') say('installed the pre-commit guard')
   if (hook === 'chained') say('installed the pre-commit guard; your existing pre-commit hook runs after it')
+  if (hook === 'tracked-missing') warning(`core.hooksPath keeps hooks in the repository, and its pre-commit does not run the git-seal guard`, `add this line to that pre-commit hook and commit it: ${HUSKY_LINE}`)
   if (hook === 'husky-missing') warning('husky manages hooks here, and .husky/pre-commit does not run the git-seal guard', `add this line to .husky/pre-commit and commit it: ${HUSKY_LINE}`)
 
   let config = null

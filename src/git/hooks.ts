@@ -5,7 +5,7 @@
  * which `init` edits once; install only checks it.
  */
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
-import { isAbsolute, join } from 'node:path'
+import { isAbsolute, join, relative, sep } from 'node:path'
 import { git, gitMaybe } from './run.js'
 
 /** Must equal hooks/pre-commit (a test holds them together). */
@@ -35,6 +35,8 @@ export interface HooksLocation {
   dir: string
   /** set when core.hooksPath points into husky's .husky/_ */
   husky: string | null
+  /** core.hooksPath points into the work tree: the hooks are the repository's files */
+  tracked: boolean
 }
 
 export function hooksLocation(root: string): HooksLocation {
@@ -42,19 +44,27 @@ export function hooksLocation(root: string): HooksLocation {
   if (hooksPath) {
     const dir = isAbsolute(hooksPath) ? hooksPath : join(root, hooksPath)
     const husky = /(^|\/)\.husky\/_\/?$/.test(hooksPath) ? join(dir, '..') : null
-    return { dir, husky }
+    const inside = relative(root, dir)
+    const tracked = !inside.startsWith('..') && !isAbsolute(inside) && !inside.split(sep).includes('.git')
+    return { dir, husky, tracked }
   }
   const dir = git(['rev-parse', '--git-path', 'hooks'], { cwd: root }).trim()
-  return { dir: isAbsolute(dir) ? dir : join(root, dir), husky: null }
+  return { dir: isAbsolute(dir) ? dir : join(root, dir), husky: null, tracked: false }
 }
 
-export type HookResult = 'installed' | 'chained' | 'present' | 'husky-ok' | 'husky-missing'
+export type HookResult = 'installed' | 'chained' | 'present' | 'husky-ok' | 'husky-missing' | 'tracked-ok' | 'tracked-missing'
 
 export function installHook(root: string): HookResult {
   const where = hooksLocation(root)
   if (where.husky) {
     const file = join(where.husky, 'pre-commit')
     return existsSync(file) && readFileSync(file, 'utf8').includes(HUSKY_LINE) ? 'husky-ok' : 'husky-missing'
+  }
+  if (where.tracked) {
+    // Hooks kept in the repository (core.hooksPath = .githooks…): editing them would leave
+    // the clone with a modified tracked file; say what to add instead.
+    const file = join(where.dir, 'pre-commit')
+    return existsSync(file) && readFileSync(file, 'utf8').includes('git-seal/git-seal') ? 'tracked-ok' : 'tracked-missing'
   }
   mkdirSync(where.dir, { recursive: true })
   const file = join(where.dir, 'pre-commit')
@@ -75,20 +85,22 @@ export function installHook(root: string): HookResult {
   return result
 }
 
-/** Adds the guard line to husky's tracked .husky/pre-commit (init only); true when changed. */
-export function addHuskyLine(huskyDir: string): boolean {
-  const file = join(huskyDir, 'pre-commit')
-  const current = existsSync(file) ? readFileSync(file, 'utf8') : ''
+/** Adds the guard line to a tracked pre-commit hook (husky's, or core.hooksPath's; init only); true when changed. */
+export function addHuskyLine(dir: string): boolean {
+  const file = join(dir, 'pre-commit')
+  const current = existsSync(file) ? readFileSync(file, 'utf8') : '#!/bin/sh\n'
   if (current.includes(HUSKY_LINE)) return false
-  const sep = current === '' || current.endsWith('\n') ? '' : '\n'
+  const sep = current.endsWith('\n') ? '' : '\n'
+  mkdirSync(dir, { recursive: true })
   writeFileSync(file, `${current}${sep}${HUSKY_LINE}\n`, { mode: 0o755 })
+  chmodSync(file, 0o755)
   return true
 }
 
 /** Removes our shim and puts a chained hook back. */
 export function removeHook(root: string): void {
   const where = hooksLocation(root)
-  if (where.husky) return // the tracked line is the repository's business, not this clone's
+  if (where.husky || where.tracked) return // tracked hooks are the repository's business, not this clone's
   const file = join(where.dir, 'pre-commit')
   if (existsSync(file) && readFileSync(file, 'utf8').includes('git-seal: refuse commits')) {
     rmSync(file)

@@ -180,6 +180,28 @@ describe('the guard', () => {
     expect(readFileSync(join(repo.dir, '.husky', 'pre-commit'), 'utf8')).toBe(before)
   })
 
+  it('hooks kept in the repository (core.hooksPath): init adds the line, install never edits them', () => {
+    const home = newHome()
+    const repo = Repo.init(home)
+    repo.git('config', 'core.hooksPath', '.githooks')
+    expect(repo.seal('init').status).toBe(0)
+    const hook = join(repo.dir, '.githooks', 'pre-commit')
+    expect(readFileSync(hook, 'utf8')).toMatch(/^#!\/bin\/sh\n.*git-seal\/git-seal".*"\$g" guard\n$/s)
+    repo.git('add', '.')
+    repo.git('commit', '-qm', 'setup')
+    const oid = repo.run('git', ['hash-object', '-w', '--no-filters', '--stdin'], { input: 'leak\n' }).stdout.trim()
+    repo.git('update-index', '--add', '--cacheinfo', `100644,${oid},secrets/x.txt`)
+    const commit = repo.tryGit('commit', '-qm', 'leak')
+    expect(commit.status).not.toBe(0)
+    expect(commit.stderr).toContain('secrets/x.txt is staged in plaintext')
+    writeFileSync(hook, '#!/bin/sh\nexit 0\n')
+    chmodSync(hook, 0o755)
+    const install = repo.seal('install')
+    expect(install.status).toBe(0)
+    expect(install.stderr).toContain('does not run the git-seal guard')
+    expect(readFileSync(hook, 'utf8')).toBe('#!/bin/sh\nexit 0\n')
+  })
+
   it('the shipped shim equals the installed one', () => {
     expect(readFileSync(join(ROOT, 'hooks', 'pre-commit'), 'utf8')).toBe(PRE_COMMIT_SHIM)
   })
