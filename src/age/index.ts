@@ -18,7 +18,6 @@ export type { Identity, Recipient } from './types.js'
 export { armor, dearmor } from './armor.js'
 export { generateIdentity, identityToRecipient, sshToAgeRecipient }
 export { encryptHybrid, isHybridRecipient } from './hybrid.js'
-export { identityToRecipient as x25519RecipientFromIdentity }
 
 /**
  * A recipient from its text form: `age1…` (X25519) or `ssh-ed25519 AAAA… [comment]`.

@@ -116,7 +116,3 @@ export function verifyHandshake(root: string): string | null {
   if (out === expected && result.status === 0) return null
   return (result.stderr?.toString('utf8').trim() || `unexpected reply ${JSON.stringify(out.slice(0, 60))}`) + (result.error ? ` (${result.error.message})` : '')
 }
-
-export function isInstalled(paths: RepoPaths): boolean {
-  return existsSync(join(stateDir(paths), LAUNCHER_NAME))
-}

@@ -3,7 +3,7 @@
  * No wrapper library: simple-git refuses filter/hooks config and drops GIT_INDEX_FILE, both of
  * which git-seal needs, and a direct spawn is all the other commands want.
  */
-import { spawn, spawnSync } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 
 /** git exited non-zero; `stderr` holds what it said. */
 export class GitError extends Error {
@@ -56,23 +56,6 @@ export function gitMaybe(args: string[], options: GitOptions = {}): string | nul
     if (e instanceof GitError) return null
     throw e
   }
-}
-
-/** Runs git asynchronously (for long outputs in commands); resolves with stdout. */
-export function gitAsync(args: string[], options: GitOptions = {}): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('git', args, { cwd: options.cwd, env: options.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] })
-    const out: Buffer[] = []
-    const err: Buffer[] = []
-    child.stdout.on('data', (d: Buffer) => out.push(d))
-    child.stderr.on('data', (d: Buffer) => err.push(d))
-    child.on('error', reject)
-    child.on('close', (status) => {
-      if (status === 0 || (status !== null && (options.okStatus ?? []).includes(status))) resolve(Buffer.concat(out))
-      else reject(new GitError(args, status, Buffer.concat(err).toString('utf8')))
-    })
-    child.stdin.end(options.input ?? '')
-  })
 }
 
 /** The bytes of a blob as text (`:path` for the index, `REV:path`), or null when there is none. */
