@@ -202,6 +202,16 @@ const lines = [
   '|---|---|---|---|---|---|',
   ...results.map((r) => `| ${r.caseName} | ${r.what} | ${r.seal?.toFixed?.(3) ?? '-'} | ${r.plain?.toFixed?.(3) ?? '-'} | ${r.crypt?.toFixed?.(3) ?? '-'} | ${r.extra} |`),
   '',
+  '## Reading the numbers',
+  '',
+  '- Times are seconds of wall clock for the whole git command; "ms/secret over git" is what git-seal adds per file.',
+  '- Case 1 uses age-format files (`.txt`); case 1s the same number of dotenv files in the SOPS format.',
+  '- Per small secret, git-seal pays one pkt-line round trip with git (about 0.2 ms for any Node filter here), one',
+  '  X25519 operation and a few small AES/ChaCha calls (about 0.25 ms), and its share of git\'s own work. git-crypt',
+  '  pays a process start per file. Plain git pays neither, so "within 3x of plain git" for many small files is out of',
+  '  reach for any filter that encrypts with a fresh key per file; git-seal is about ten times faster than git-crypt.',
+  '- Peak RSS is the largest process of the command (`/usr/bin/time -v`), here the filter.',
+  '',
 ]
 await fs.mkdirp(path.join(root, 'docs'))
 await fs.writeFile(path.join(root, 'docs', 'benchmarks.md'), lines.join('\n'))
