@@ -2,7 +2,8 @@
  * Entry point: argv -> command. Commands are imported lazily so that the hot entry points
  * (filter-process, textconv) load only what they need.
  */
-import { UserError, error, printHint, printResult, reportError } from './ui.js'
+import { readFileSync } from 'node:fs'
+import { UserError, error, printHint, printResult, reportError, writeAllSync } from './ui.js'
 
 type CommandModule = { run(args: string[]): Promise<number> | number }
 
@@ -41,7 +42,26 @@ function usage(): string {
   ].join('\n')
 }
 
+/**
+ * textconv runs once per file side of every `git diff`, and git hands it plaintext (already
+ * smudged) nearly always: answer that case before loading any module.
+ */
+function textconvFastPath(argv: string[]): boolean {
+  if (argv[0] !== 'textconv' || argv.length !== 2) return false
+  let bytes: Buffer
+  try {
+    bytes = readFileSync(argv[1]!)
+  } catch {
+    return false
+  }
+  const head = bytes.subarray(0, 64).toString('latin1')
+  if (head.startsWith('age-encryption.org/') || head.includes('-----BEGIN AGE ENCRYPTED FILE-----') || bytes.includes('ENC[AES256_GCM,')) return false
+  writeAllSync(1, bytes)
+  return true
+}
+
 async function main(argv: string[]): Promise<number> {
+  if (textconvFastPath(argv)) return 0
   const [name, ...rest] = argv
   if (name === undefined || name === '-h' || name === '--help' || name === 'help') {
     printResult(usage())
