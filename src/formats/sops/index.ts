@@ -1,5 +1,5 @@
 /**
- * The SOPS encrypted-file format (spec: ../shared/specs/sops-format.md), for YAML, JSON, dotenv,
+ * The SOPS encrypted-file format (as sops 3.13 writes it: https://github.com/getsops/sops), for YAML, JSON, dotenv,
  * INI and binary files: what git-seal commits for a `format: sops` secret, readable by sops,
  * sops-nix and Flux, and what sops wrote, readable here. Values, MAC and metadata follow sops
  * 3.13 (canonical plaintext per type, 32-byte IVs, key path as additional data, `lastmodified`
