@@ -8,7 +8,8 @@ import { parseArgs } from 'node:util'
 import { effectiveFormat, findSecret } from '../config/index.js'
 import { secretEntries } from '../git/worktree.js'
 import { SealContext } from '../seal/context.js'
-import { configuredKeys, rekeyEntry, stageBlobs, type RekeyOutcome } from '../seal/rekey.js'
+import { rekeyEntry, stageBlobs, type RekeyOutcome } from '../seal/rekey.js'
+import { configuredKeys } from '../seal/sops.js'
 import { UserError, error, info, progress } from '../ui.js'
 
 export async function rekey(ctx: SealContext, pathspecs: string[], force = false, quiet = false): Promise<RekeyOutcome[]> {

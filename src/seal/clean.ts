@@ -19,12 +19,17 @@ import { effectiveFormat, type SecretRule } from '../config/index.js'
 import { blobId, blobIdOfChunks } from '../git/objects.js'
 import type { SealContext } from './context.js'
 import { allChunks, concat, equalBytes, readHead, readRest } from './input.js'
-import { encryptForSops, sopsRecipient } from './sops.js'
+import { configuredKeys, encryptForSops } from './sops.js'
 import { isCiphertext, openStored, storedKind } from './stored.js'
 
-/** Stored versions of `path` that are encrypted: the index's, then HEAD's. */
-async function previousBlobs(ctx: SealContext, path: string): Promise<Uint8Array[]> {
-  return (await ctx.storedVersions(path)).map((v) => v.content).filter((c) => storedKind(path, c) !== 'plaintext')
+/** Stored versions of `path` that are encrypted, with their format: the index's, then HEAD's. */
+async function previousBlobs(ctx: SealContext, path: string): Promise<{ content: Uint8Array; kind: 'age' | 'sops' }[]> {
+  const out: { content: Uint8Array; kind: 'age' | 'sops' }[] = []
+  for (const { content } of await ctx.storedVersions(path)) {
+    const kind = storedKind(path, content)
+    if (kind !== 'plaintext') out.push({ content, kind })
+  }
+  return out
 }
 
 function tryOpen(ctx: SealContext, path: string, blob: Uint8Array): Uint8Array | null {
@@ -55,18 +60,18 @@ export async function cleanFile(ctx: SealContext, path: string, content: AsyncIt
   const input = head.complete ? first : concat([first, ...(await readRest(head))])
 
   const previous = ctx.identities().length > 0 ? await previousBlobs(ctx, path) : []
-  for (const blob of previous) {
-    const opened = tryOpen(ctx, path, blob)
-    if (opened && equalBytes(opened, input)) return [blob]
+  for (const { content } of previous) {
+    const opened = tryOpen(ctx, path, content)
+    if (opened && equalBytes(opened, input)) return [content]
   }
   let out: Uint8Array
   if (format === 'sops') {
-    const lastSops = previous.find((b) => storedKind(path, b) === 'sops') ?? null
+    const lastSops = previous.find((b) => b.kind === 'sops')?.content ?? null
     out = encryptForSops(ctx, path, input, rule, lastSops)
   } else {
     out = await encryptAge(ctx, rule, input)
   }
-  ctx.records.add({ blob: blobId(out, ctx.paths.objectFormat), format, recipients: rule.recipients.map((r) => (format === 'sops' ? sopsRecipient(r.key) : r.key)) })
+  ctx.records.add({ blob: blobId(out, ctx.paths.objectFormat), format, recipients: configuredKeys(rule, format) })
   return [out]
 }
 
@@ -89,12 +94,12 @@ async function cleanLarge(ctx: SealContext, path: string, head: Awaited<ReturnTy
   out.push(...stream.finalParts())
   const hash = digest.digest()
   if (ctx.identities().length > 0) {
-    for (const blob of await previousBlobs(ctx, path)) {
-      if (looksLikeAge(blob) && equalBytes(plaintextHash(ctx, blob) ?? Buffer.alloc(0), hash)) return [blob]
+    for (const { content, kind } of await previousBlobs(ctx, path)) {
+      if (kind === 'age' && equalBytes(plaintextHash(ctx, content) ?? Buffer.alloc(0), hash)) return [content]
     }
   }
   // The chunks go out as they are: joining them would hold a second copy of a large file.
-  ctx.records.add({ blob: blobIdOfChunks(out, ctx.paths.objectFormat), format: 'age', recipients: rule.recipients.map((r) => r.key) })
+  ctx.records.add({ blob: blobIdOfChunks(out, ctx.paths.objectFormat), format: 'age', recipients: configuredKeys(rule, 'age') })
   return out
 }
 

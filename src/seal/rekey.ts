@@ -11,7 +11,7 @@ import { writeBlob } from '../git/objects.js'
 import { gitBytes } from '../git/run.js'
 import type { IndexEntry } from '../git/attributes.js'
 import type { SealContext } from './context.js'
-import { encryptForSops, sopsRecipient } from './sops.js'
+import { configuredKeys, encryptForSops, sopsRecipient } from './sops.js'
 import { openStored, sopsMetadata, storedKind } from './stored.js'
 import { join } from 'node:path'
 
@@ -29,9 +29,6 @@ export function storedRecipients(ctx: SealContext, path: string, oid: string, by
   return sopsMetadata(path, bytes)?.age.map((e) => e.recipient) ?? null
 }
 
-function configuredKeys(rule: SecretRule, format: 'age' | 'sops'): string[] {
-  return [...new Set(rule.recipients.map((r) => (format === 'sops' ? sopsRecipient(r.key) : r.key)))]
-}
 
 function nameOf(rule: SecretRule, key: string): string {
   return rule.recipients.find((r) => r.key === key || sopsRecipient(r.key) === key)?.name ?? `${key.slice(0, 20)}…`
@@ -84,4 +81,3 @@ export function stageBlobs(ctx: SealContext, staged: { entry: IndexEntry; blob: 
   gitBytes(['update-index', '-z', '--index-info'], { cwd: ctx.root, input: lines.join('\0') + '\0' })
 }
 
-export { configuredKeys }

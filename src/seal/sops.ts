@@ -19,6 +19,11 @@ export function sopsRecipient(key: string): string {
 
 const CONFLICT_MARKERS = /^(<{7}|>{7})( |$)/m
 
+/** The recipient keys a blob of this format records for a rule (sops files: the age1 form of SSH keys). */
+export function configuredKeys(rule: SecretRule, format: 'age' | 'sops'): string[] {
+  return [...new Set(rule.recipients.map((r) => (format === 'sops' ? sopsRecipient(r.key) : r.key)))]
+}
+
 function wrap(dataKey: Uint8Array, recipient: string): SopsAgeEntry {
   return { recipient, enc: armor(encrypt(dataKey, [parseRecipient(recipient)])) }
 }
