@@ -9,7 +9,7 @@
  * - Messages name files and keys, never secret values.
  * - Colour only when stderr is a TTY and NO_COLOR is unset; progress only on a TTY.
  */
-import { writeSync } from 'node:fs'
+import { writeSync, writevSync } from 'node:fs'
 
 const waitCell = new Int32Array(new SharedArrayBuffer(4))
 
@@ -89,6 +89,32 @@ export function writeAllSync(fd: number, bytes: Uint8Array): void {
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e
       Atomics.wait(waitCell, 0, 0, 1)
+    }
+  }
+}
+
+/** Writes all pieces to a file descriptor with as few system calls as possible (writev). */
+export function writeAllvSync(fd: number, parts: Uint8Array[]): void {
+  let pending = parts.filter((p) => p.length > 0)
+  while (pending.length > 0) {
+    let written: number
+    try {
+      // writev takes at most IOV_MAX (1024 on Linux) pieces at a time
+      written = writevSync(fd, pending.slice(0, 1024))
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e
+      Atomics.wait(waitCell, 0, 0, 1)
+      continue
+    }
+    while (written > 0 && pending.length > 0) {
+      const first = pending[0]!
+      if (written >= first.length) {
+        written -= first.length
+        pending.shift()
+      } else {
+        pending[0] = first.subarray(written)
+        written = 0
+      }
     }
   }
 }

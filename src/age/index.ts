@@ -197,7 +197,12 @@ export class DecryptStream {
   constructor(private readonly identities: Identity[]) {}
 
   update(chunk: Uint8Array): Buffer {
-    if (this.payload) return Buffer.concat(this.payload.update(chunk))
+    return Buffer.concat(this.updateParts(chunk))
+  }
+
+  /** Verified plaintext so far as pieces, without joining them (large files: no extra copy). */
+  updateParts(chunk: Uint8Array): Buffer[] {
+    if (this.payload) return this.payload.update(chunk)
     this.headerBytes.push(Buffer.from(chunk))
     this.headerSize += chunk.length
     const buf = Buffer.concat(this.headerBytes, this.headerSize)
@@ -206,14 +211,14 @@ export class DecryptStream {
     const end = headerEnd(buf)
     if (end < 0) {
       if (this.headerSize > 1 << 20) throw new AgeError('bad-header', 'header is larger than 1 MiB')
-      return Buffer.alloc(0)
+      return []
     }
     const header = parseHeader(buf)
     const fileKey = unwrap(header.stanzas, this.identities)
     if (!verifyHeaderMac(header, fileKey)) throw new AgeError('bad-mac', 'header MAC does not verify')
     this.payload = new PayloadDecryptor(fileKey)
     this.headerBytes = []
-    return Buffer.concat(this.payload.update(buf.subarray(end)))
+    return this.payload.update(buf.subarray(end))
   }
 
   final(): Buffer {

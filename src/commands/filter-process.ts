@@ -7,12 +7,12 @@ import { PktLineReader, PktLineWriter, syncFdSource } from '../filter/pktline.js
 import { SealContext } from '../seal/context.js'
 import { cleanFile } from '../seal/clean.js'
 import { smudgeFile } from '../seal/smudge.js'
-import { error, reportError, writeAllSync } from '../ui.js'
+import { error, reportError, writeAllvSync } from '../ui.js'
 
 export function run(): Promise<number> {
   return SealContext.serve(async (ctx) => {
     const reader = new PktLineReader(syncFdSource(0))
-    const writer = new PktLineWriter((bytes) => writeAllSync(1, bytes))
+    const writer = new PktLineWriter((parts) => writeAllvSync(1, parts))
     const capabilities = await handshake(reader, writer)
     // Fault injection for the test suite's fault matrix: die like a SIGKILL mid-request.
     const fault = process.env['GIT_SEAL_TEST_FAULT']

@@ -115,7 +115,8 @@ export class PktLineReader {
 export class PktLineWriter {
   private parts: Uint8Array[] = []
   private size = 0
-  constructor(private readonly sink: (bytes: Uint8Array) => void) {}
+  /** `sink` takes the pending pieces in order (a writev), so content is never copied to be framed. */
+  constructor(private readonly sink: (parts: Uint8Array[]) => void) {}
 
   private push(bytes: Uint8Array): void {
     this.parts.push(bytes)
@@ -151,7 +152,7 @@ export class PktLineWriter {
   /** Writes everything accumulated so far. */
   send(): void {
     if (this.size === 0) return
-    const out = this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts, this.size)
+    const out = this.parts
     this.parts = []
     this.size = 0
     this.sink(out)

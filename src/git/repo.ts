@@ -2,7 +2,7 @@
 import { mkdirSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { UserError } from '../ui.js'
-import { GitError, git } from './run.js'
+import { GitError, git, gitMaybe } from './run.js'
 
 export interface RepoPaths {
   /** top of the work tree, or null in a bare repository */
@@ -21,15 +21,24 @@ export interface RepoPaths {
  */
 export function repoPaths(cwd: string = process.cwd()): RepoPaths {
   let out: string
+  let top: string | null
   try {
-    // --show-toplevel fails in a bare repo, so ask for it last and separately.
-    out = git(['rev-parse', '--git-dir', '--git-common-dir', '--is-bare-repository', '--show-object-format'], { cwd })
+    // One process in the common case (a work tree); a bare repository has no top level, so it
+    // is asked again without.
+    const withTop = gitMaybe(['rev-parse', '--git-dir', '--git-common-dir', '--is-bare-repository', '--show-object-format', '--show-toplevel'], { cwd })
+    if (withTop !== null) {
+      out = withTop
+      top = withTop.split('\n')[4] ?? null
+    } else {
+      out = git(['rev-parse', '--git-dir', '--git-common-dir', '--is-bare-repository', '--show-object-format'], { cwd })
+      top = null
+    }
   } catch (e) {
     if (e instanceof GitError) throw new UserError('not inside a git repository', "run this in a clone, or 'git init' first")
     throw e
   }
   const [gitDir = '', commonDir = '', bare = '', format = 'sha1'] = out.split('\n')
-  const top = bare === 'true' ? null : git(['rev-parse', '--show-toplevel'], { cwd }).replace(/\n$/, '')
+  if (bare === 'true') top = null
   return { top, gitDir: resolve(cwd, gitDir), commonDir: resolve(cwd, commonDir), objectFormat: format === 'sha256' ? 'sha256' : 'sha1' }
 }
 

@@ -55,8 +55,7 @@ export async function smudgeFile(ctx: SealContext, path: string, content: AsyncI
     kept?.push(chunk)
     if (failure) continue
     try {
-      const piece = stream.update(chunk)
-      if (piece.length > 0) out.push(piece)
+      out.push(...stream.updateParts(chunk))
     } catch (e) {
       failure = e
       out.length = 0

@@ -59,7 +59,7 @@ describe('pkt-line reader', () => {
 describe('pkt-line writer', () => {
   function written(fn: (w: PktLineWriter) => void): string {
     const out: Uint8Array[] = []
-    const w = new PktLineWriter((b) => out.push(Buffer.from(b)))
+    const w = new PktLineWriter((parts) => out.push(...parts.map((p) => Buffer.from(p))))
     fn(w)
     w.send()
     return Buffer.concat(out).toString('latin1')
@@ -91,7 +91,7 @@ describe('pkt-line writer', () => {
     await fc.assert(
       fc.asyncProperty(fc.uint8Array({ maxLength: 200_000 }), fc.array(fc.integer({ min: 1, max: 70_000 }), { minLength: 1, maxLength: 5 }), async (data, sizes) => {
         const out: Uint8Array[] = []
-        const w = new PktLineWriter((b) => out.push(Buffer.from(b)))
+        const w = new PktLineWriter((parts) => out.push(...parts.map((p) => Buffer.from(p))))
         w.content(data)
         w.flush()
         w.send()

@@ -19,7 +19,7 @@ async function* from(s: string): AsyncGenerator<Uint8Array> {
 async function session(input: string, handler: FilterHandler): Promise<string> {
   const out: Buffer[] = []
   const reader = new PktLineReader(from(input))
-  const writer = new PktLineWriter((b) => out.push(Buffer.from(b)))
+  const writer = new PktLineWriter((parts) => out.push(...parts.map((p) => Buffer.from(p))))
   const caps = await handshake(reader, writer)
   await serve(reader, writer, caps, handler)
   return Buffer.concat(out).toString('utf8')
