@@ -36,6 +36,10 @@ export class CatFileBatch {
   private child: ChildProcessWithoutNullStreams | null = null
   private queue: Pending[] = []
   private buffer: Buffer = Buffer.alloc(0)
+  /** content of a large object arriving in pieces, joined once when complete */
+  private pieces: Buffer[] = []
+  private piecesSize = 0
+  private expected = 0
   /** why the last process ended early, for messages */
   failure: Error | null = null
 
@@ -48,7 +52,18 @@ export class CatFileBatch {
     if (this.child) return this.child
     const child = spawn('git', ['cat-file', '--batch'], { cwd: this.cwd, env: this.env, stdio: ['pipe', 'pipe', 'pipe'] })
     child.stdout.on('data', (data: Buffer) => {
-      this.buffer = this.buffer.length === 0 ? data : Buffer.concat([this.buffer, data])
+      if (this.pieces.length > 0) {
+        // Inside a large object: collect, and join once (no quadratic re-concatenation).
+        this.pieces.push(data)
+        this.piecesSize += data.length
+        if (this.piecesSize < this.expected) return
+        data = Buffer.concat(this.pieces, this.piecesSize)
+        this.pieces = []
+        this.piecesSize = 0
+        this.buffer = data
+      } else {
+        this.buffer = this.buffer.length === 0 ? data : Buffer.concat([this.buffer, data])
+      }
       this.parse()
     })
     child.stderr.resume()
@@ -57,6 +72,8 @@ export class CatFileBatch {
       this.failure = error
       this.child = null
       this.buffer = Buffer.alloc(0)
+      this.pieces = []
+      this.piecesSize = 0
       for (const pending of this.queue.splice(0)) pending.reject(error)
     }
     child.on('error', fail)
@@ -82,7 +99,14 @@ export class CatFileBatch {
         continue
       }
       const size = Number(parts[2])
-      if (this.buffer.length < eol + 1 + size + 1) return
+      if (this.buffer.length < eol + 1 + size + 1) {
+        // Wait for the rest without re-joining on every chunk.
+        this.expected = eol + 1 + size + 1
+        this.pieces = [this.buffer]
+        this.piecesSize = this.buffer.length
+        this.buffer = Buffer.alloc(0)
+        return
+      }
       const content = Buffer.from(this.buffer.subarray(eol + 1, eol + 1 + size))
       this.buffer = this.buffer.subarray(eol + 1 + size + 1)
       this.queue.shift()

@@ -12,6 +12,7 @@
  * 3. Otherwise encrypt to the secret's recipients as configured now, in the rule's format.
  * Any failure throws, so git fails the add: plaintext is never staged.
  */
+import { spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { DecryptStream, EncryptStream, encrypt, encryptHybrid, isHybridRecipient, looksLikeAge } from '../age/index.js'
 import { UserError } from '../ui.js'
@@ -94,8 +95,14 @@ async function cleanLarge(ctx: SealContext, path: string, head: Awaited<ReturnTy
   out.push(...stream.finalParts())
   const hash = digest.digest()
   if (ctx.identities().length > 0) {
-    for (const { content, kind } of await previousBlobs(ctx, path)) {
-      if (kind === 'age' && equalBytes(plaintextHash(ctx, content) ?? Buffer.alloc(0), hash)) return [content]
+    for (const oid of await ctx.storedVersionOids(path)) {
+      if (!equalBytes((await streamedPlaintextHash(ctx, oid)) ?? Buffer.alloc(0), hash)) continue
+      // Unchanged: the old blob goes back instead. Drop our ciphertext before reading it, so
+      // the two are never in memory together.
+      out.length = 0
+      const pieces: Uint8Array[] = []
+      if (await streamBlob(ctx, oid, (data) => pieces.push(data))) return pieces
+      throw new Error(`${path}: cannot read blob ${oid} back`)
     }
   }
   // The chunks go out as they are: joining them would hold a second copy of a large file.
@@ -103,14 +110,34 @@ async function cleanLarge(ctx: SealContext, path: string, head: Awaited<ReturnTy
   return out
 }
 
-/** SHA-256 of what an age blob decrypts to, computed chunk by chunk; null when it does not. */
-function plaintextHash(ctx: SealContext, blob: Uint8Array): Buffer | null {
+/** Streams a blob from `git cat-file` to `onData`; false when git fails or onData throws. */
+function streamBlob(ctx: SealContext, oid: string, onData: (data: Buffer) => void): Promise<boolean> {
+  return new Promise((resolve) => {
+    const child = spawn('git', ['cat-file', 'blob', oid], { cwd: ctx.root, env: ctx.env, stdio: ['ignore', 'pipe', 'ignore'] })
+    let failed = false
+    child.stdout.on('data', (data: Buffer) => {
+      if (failed) return
+      try {
+        onData(data)
+      } catch {
+        failed = true
+        child.kill()
+      }
+    })
+    child.on('error', () => resolve(false))
+    child.on('close', (code) => resolve(!failed && code === 0))
+  })
+}
+
+/**
+ * SHA-256 of what a stored age blob decrypts to, streamed chunk by chunk (a large blob is never
+ * held whole); null when it is not an age file we can open.
+ */
+async function streamedPlaintextHash(ctx: SealContext, oid: string): Promise<Buffer | null> {
+  const stream = new DecryptStream(ctx.identities())
+  const digest = createHash('sha256')
+  if (!(await streamBlob(ctx, oid, (data) => stream.updateParts(data).forEach((piece) => digest.update(piece))))) return null
   try {
-    const stream = new DecryptStream(ctx.identities())
-    const digest = createHash('sha256')
-    for (let offset = 0; offset < blob.length; offset += 1 << 20) {
-      digest.update(stream.update(blob.subarray(offset, offset + (1 << 20))))
-    }
     digest.update(stream.final())
     return digest.digest()
   } catch {

@@ -149,6 +149,13 @@ export class SealContext {
     return object && object.type === 'blob' ? object.content : null
   }
 
+  /** The ids of the stored versions of a path (index, then HEAD), without reading them when the index is readable in-process. */
+  async storedVersionOids(path: string): Promise<string[]> {
+    const index = this.indexEntries()
+    if (index === null) return (await this.storedVersions(path)).flatMap((v) => (v.oid ? [v.oid] : []))
+    return [index.get(path), this.headEntries().get(path)].filter((o, i, all): o is string => o !== undefined && all.indexOf(o) === i)
+  }
+
   /**
    * The stored versions of a path that may hold its previous content: the index's, then HEAD's
    * (distinct ones only). Without a process round trip when the index can be read in-process.
