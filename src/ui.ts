@@ -82,15 +82,7 @@ export function progress(label: string, done: number, total: number): void {
  * waiting out EAGAIN when the peer left the pipe non-blocking.
  */
 export function writeAllSync(fd: number, bytes: Uint8Array): void {
-  let offset = 0
-  while (offset < bytes.length) {
-    try {
-      offset += writeSync(fd, bytes, offset, bytes.length - offset)
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e
-      Atomics.wait(waitCell, 0, 0, 1)
-    }
-  }
+  writeAllvSync(fd, [bytes])
 }
 
 /** Writes all pieces to a file descriptor with as few system calls as possible (writev). */

@@ -50,22 +50,12 @@ export function git(args: string[], options: GitOptions = {}): string {
 
 /** {@link git} with the trailing newline removed; null when git exits non-zero. */
 export function gitMaybe(args: string[], options: GitOptions = {}): string | null {
-  try {
-    return git(args, options).replace(/\n$/, '')
-  } catch (e) {
-    if (e instanceof GitError) return null
-    throw e
-  }
+  return gitMaybeBytes(args, options)?.toString('utf8').replace(/\n$/, '') ?? null
 }
 
 /** The bytes of a blob as text (`:path` for the index, `REV:path`), or null when there is none. */
 export function gitBlobText(spec: string, options: GitOptions = {}): string | null {
-  try {
-    return gitBytes(['cat-file', 'blob', spec], options).toString('utf8')
-  } catch (e) {
-    if (e instanceof GitError) return null
-    throw e
-  }
+  return gitMaybeBytes(['cat-file', 'blob', spec], options)?.toString('utf8') ?? null
 }
 
 /** {@link gitBytes}, or null when git exits non-zero. */

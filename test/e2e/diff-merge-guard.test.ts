@@ -111,15 +111,10 @@ describe('merges', () => {
 })
 
 describe('the guard', () => {
-  function stagePlaintext(repo: Repo, path: string, content: string): void {
-    const oid = repo.run('git', ['hash-object', '-w', '--no-filters', '--stdin'], { input: content }).stdout.trim()
-    repo.git('update-index', '--add', '--cacheinfo', `100644,${oid},${path}`)
-  }
-
   it('refuses a plaintext blob staged behind the filter, naming the file; HEAD does not move', () => {
     const { repo } = sealedRepo()
     const head = repo.blobId('HEAD')
-    stagePlaintext(repo, 'secrets/leak.txt', 'plaintext secret\n')
+    repo.stageRaw('secrets/leak.txt', 'plaintext secret\n')
     const commit = repo.tryGit('commit', '-qm', 'leak')
     expect(commit.status).not.toBe(0)
     expect(commit.stderr).toContain('secrets/leak.txt is staged in plaintext')
@@ -169,8 +164,7 @@ describe('the guard', () => {
     expect(readFileSync(join(repo.dir, '.husky', 'pre-commit'), 'utf8')).toContain('git-seal/git-seal"; [ -x "$g" ]')
     repo.git('add', '.')
     repo.git('commit', '-qm', 'setup')
-    const oid = repo.run('git', ['hash-object', '-w', '--no-filters', '--stdin'], { input: 'leak\n' }).stdout.trim()
-    repo.git('update-index', '--add', '--cacheinfo', `100644,${oid},secrets/x.txt`)
+    repo.stageRaw('secrets/x.txt', 'leak\n')
     const commit = repo.tryGit('commit', '-qm', 'leak')
     expect(commit.status).not.toBe(0)
     expect(commit.stderr).toContain('secrets/x.txt is staged in plaintext')
@@ -189,8 +183,7 @@ describe('the guard', () => {
     expect(readFileSync(hook, 'utf8')).toMatch(/^#!\/bin\/sh\n.*git-seal\/git-seal".*"\$g" guard\n$/s)
     repo.git('add', '.')
     repo.git('commit', '-qm', 'setup')
-    const oid = repo.run('git', ['hash-object', '-w', '--no-filters', '--stdin'], { input: 'leak\n' }).stdout.trim()
-    repo.git('update-index', '--add', '--cacheinfo', `100644,${oid},secrets/x.txt`)
+    repo.stageRaw('secrets/x.txt', 'leak\n')
     const commit = repo.tryGit('commit', '-qm', 'leak')
     expect(commit.status).not.toBe(0)
     expect(commit.stderr).toContain('secrets/x.txt is staged in plaintext')
@@ -213,8 +206,7 @@ describe('verify', () => {
     commitSecret(repo, 'secrets/ok.txt', 'fine\n')
     expect(repo.seal('verify').status).toBe(0)
     expect(repo.seal('verify', '--all').status).toBe(0)
-    const oid = repo.run('git', ['hash-object', '-w', '--no-filters', '--stdin'], { input: 'leaked\n' }).stdout.trim()
-    repo.git('update-index', '--add', '--cacheinfo', `100644,${oid},secrets/leak.txt`)
+    repo.stageRaw('secrets/leak.txt', 'leaked\n')
     repo.git('commit', '-qm', 'leak', '--no-verify')
     repo.git('rm', '-q', '--cached', 'secrets/leak.txt')
     repo.git('commit', '-qm', 'remove the leak', '--no-verify')
@@ -235,8 +227,7 @@ describe('verify', () => {
     const good = repo.tryGit('push', '-q', bare, 'main')
     expect(good.status, good.stderr).toBe(0)
     // a plaintext secret committed, then deleted: still in what the push adds
-    const oid = repo.run('git', ['hash-object', '-w', '--no-filters', '--stdin'], { input: 'leaked\n' }).stdout.trim()
-    repo.git('update-index', '--add', '--cacheinfo', `100644,${oid},secrets/leak.txt`)
+    repo.stageRaw('secrets/leak.txt', 'leaked\n')
     repo.git('commit', '-qm', 'leak', '--no-verify')
     repo.git('rm', '-q', '--cached', 'secrets/leak.txt')
     repo.git('commit', '-qm', 'gone', '--no-verify')

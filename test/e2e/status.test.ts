@@ -29,8 +29,7 @@ describe('status', () => {
     repo.write('secrets/b.yaml', 'k: v\n')
     repo.git('add', '.')
     repo.git('commit', '-qm', 'b')
-    const oid = repo.run('git', ['hash-object', '-w', '--no-filters', '--stdin'], { input: 'leak\n' }).stdout.trim()
-    repo.git('update-index', '--add', '--cacheinfo', `100644,${oid},secrets/leak.txt`)
+    repo.stageRaw('secrets/leak.txt', 'leak\n')
     repo.write('secrets/untracked.txt', 'u\n')
     // a second admin appears in the config (as if merged from another branch) without a rekey
     const bob = newKey()

@@ -30,8 +30,7 @@ function setup(withKey: boolean, index: IndexState, input: InputKind): { repo: R
   if (index !== 'absent') {
     const same = input === 'empty' ? Buffer.alloc(0) : plaintext
     indexBlob = Buffer.from(encrypt(index === 'same' ? same : otherPlaintext, [parseRecipient(key.recipient)]))
-    const oid = repo.run('git', ['hash-object', '-w', '--no-filters', '--stdin'], { input: indexBlob }).stdout.trim()
-    repo.git('update-index', '--add', '--cacheinfo', `100644,${oid},${PATH}`)
+    repo.stageRaw(PATH, indexBlob)
   }
   return { repo, ctx: SealContext.open(repo.dir, home.env), indexBlob }
 }
