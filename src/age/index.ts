@@ -2,12 +2,12 @@
  * age (https://age-encryption.org), synchronous, on node:crypto: the only public entry of src/age/.
  * Verified against the C2SP CCTV vectors, rage and the age CLI (test/age/).
  */
-import { randomBytes } from 'node:crypto'
 import { dearmor, isArmored } from './armor.js'
 import { AgeError } from './errors.js'
 import { MAGIC, headerEnd, parseHeader, verifyHeaderMac, writeHeader, type Stanza } from './header.js'
 import { ScryptIdentity, ScryptRecipient } from './scrypt.js'
 import { SshEd25519Identity, SshEd25519Recipient, parseOpenSshPrivateKey, sshToAgeIdentity as sshPrivateToAge, sshToAgeRecipient } from './ssh.js'
+import { randomBytes } from './primitives.js'
 import { PayloadDecryptor, PayloadEncryptor } from './stream.js'
 import type { Identity, Recipient } from './types.js'
 import { X25519Identity, X25519Recipient, generateIdentity, identityToRecipient } from './x25519.js'

@@ -2,7 +2,7 @@
  * The primitives age is built from, on node:crypto: X25519, HKDF-SHA-256, HMAC-SHA-256,
  * ChaCha20-Poly1305, and strict unpadded base64. https://github.com/C2SP/C2SP/blob/main/age.md
  */
-import { createCipheriv, createDecipheriv, createHmac, createPrivateKey, createPublicKey, diffieHellman, hkdfSync, randomBytes, type KeyObject } from 'node:crypto'
+import { createCipheriv, createDecipheriv, createHmac, createPrivateKey, createPublicKey, diffieHellman, hkdfSync, randomFillSync, type KeyObject } from 'node:crypto'
 import { AgeError } from './errors.js'
 
 // DER prefixes turning 32 raw bytes into keys node:crypto accepts (RFC 8410).
@@ -19,15 +19,32 @@ export function x25519PublicKey(point: Uint8Array): KeyObject {
   return createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: Buffer.from(point).toString('base64url') }, format: 'jwk' })
 }
 
+// Recipients' public keys, imported once: a filter wraps a thousand files for the same few.
+const recipientKeys = new Map<string, KeyObject>()
+
+function recipientKey(point: Uint8Array): KeyObject {
+  const id = Buffer.from(point).toString('base64')
+  let key = recipientKeys.get(id)
+  if (!key) {
+    key = x25519PublicKey(point)
+    if (recipientKeys.size >= 256) recipientKeys.clear()
+    recipientKeys.set(id, key)
+  }
+  return key
+}
+
 export function rawPublicKey(key: KeyObject): Buffer {
   return Buffer.from(key.export({ format: 'jwk' }).x ?? '', 'base64url')
 }
 
-/** X25519(scalar, point), refusing the all-zero output of a low-order point. */
-export function x25519(privateKey: KeyObject, point: Uint8Array): Buffer {
+/**
+ * X25519(scalar, point), refusing the all-zero output of a low-order point. `reusedPoint`
+ * marks a recipient's public key, whose import is cached (an ephemeral share never recurs).
+ */
+export function x25519(privateKey: KeyObject, point: Uint8Array, reusedPoint = false): Buffer {
   let shared: Buffer
   try {
-    shared = diffieHellman({ privateKey, publicKey: x25519PublicKey(point) })
+    shared = diffieHellman({ privateKey, publicKey: reusedPoint ? recipientKey(point) : x25519PublicKey(point) })
   } catch {
     throw new AgeError('bad-header', 'invalid X25519 point')
   }
@@ -35,28 +52,59 @@ export function x25519(privateKey: KeyObject, point: Uint8Array): Buffer {
   return shared
 }
 
-const BASEPOINT = new Uint8Array(32)
-BASEPOINT[0] = 9
-let basepoint: KeyObject | null = null
+// A dummy `x` for JWK imports of a private scalar: node requires the member but derives the
+// public key from `d` alone (test/age/primitives.test.ts checks that).
+const DUMMY_X = Buffer.alloc(32, 9).toString('base64url')
 
 /**
- * An ephemeral X25519 key pair for one wrap: a random scalar, and its public share computed as
- * X25519(scalar, 9). Not generateKeyPairSync: on Node 20 a GC that finalises its key-generation
- * job while another key of that job is being exported deadlocks the process (seen under load,
- * in a filter serving 10,000 files). The JWK import takes the scalar alone (the `x` member is
- * not used for derivation), and is ten times cheaper than a PKCS#8 import.
+ * An ephemeral X25519 key pair for one wrap: a random scalar, and its public share, X25519(scalar, 9),
+ * which OpenSSL derives on import and the JWK export returns. Not generateKeyPairSync: on Node 20 a
+ * GC that finalises its key-generation job while another key of that job is being exported
+ * deadlocks the process (seen under load, in a filter serving 10,000 files). The JWK import is ten
+ * times cheaper than a PKCS#8 one.
  */
 export function ephemeralKeyPair(): { privateKey: KeyObject; share: Buffer } {
-  basepoint ??= x25519PublicKey(BASEPOINT)
   const scalar = randomBytes(32)
-  const privateKey = createPrivateKey({ key: { kty: 'OKP', crv: 'X25519', d: scalar.toString('base64url'), x: Buffer.from(BASEPOINT).toString('base64url') }, format: 'jwk' })
+  const d = scalar.toString('base64url')
   scalar.fill(0)
-  return { privateKey, share: diffieHellman({ privateKey, publicKey: basepoint }) }
+  const privateKey = createPrivateKey({ key: { kty: 'OKP', crv: 'X25519', d, x: DUMMY_X }, format: 'jwk' })
+  const share = Buffer.from(privateKey.export({ format: 'jwk' }).x ?? '', 'base64url')
+  if (share.length !== 32) throw new AgeError('bad-key', 'could not derive an X25519 share')
+  return { privateKey, share }
 }
 
-export function hkdf(ikm: Uint8Array, salt: Uint8Array, info: string, length = 32): Buffer {
-  return Buffer.from(hkdfSync('sha256', ikm, salt, info, length))
+// Random bytes are taken from a pool refilled 4 KiB at a time: one getrandom call serves a
+// hundred files instead of three per file. Bytes handed out are wiped from the pool.
+const pool = Buffer.alloc(4096)
+let poolOffset = pool.length
+
+/** `n` fresh random bytes (a copy the caller owns). */
+export function randomBytes(n: number): Buffer {
+  if (n > pool.length) return randomFillSync(Buffer.alloc(n))
+  if (poolOffset + n > pool.length) {
+    randomFillSync(pool)
+    poolOffset = 0
+  }
+  const out = Buffer.from(pool.subarray(poolOffset, poolOffset + n))
+  pool.fill(0, poolOffset, poolOffset + n)
+  poolOffset += n
+  return out
 }
+
+/**
+ * HKDF-SHA-256 (RFC 5869). Outputs of one block (every use in age) are two HMACs, half the
+ * cost of node's hkdfSync for inputs this small.
+ */
+export function hkdf(ikm: Uint8Array, salt: Uint8Array, info: string, length = 32): Buffer {
+  if (length > 32) return Buffer.from(hkdfSync('sha256', ikm, salt, info, length))
+  const prk = createHmac('sha256', salt.length ? salt : ZERO_SALT).update(ikm).digest()
+  const okm = createHmac('sha256', prk).update(info, 'latin1').update(ONE).digest()
+  prk.fill(0)
+  return length === 32 ? okm : okm.subarray(0, length)
+}
+
+const ZERO_SALT = Buffer.alloc(32)
+const ONE = Buffer.from([1])
 
 export function hmac(key: Uint8Array, data: Uint8Array): Buffer {
   return createHmac('sha256', key).update(data).digest()

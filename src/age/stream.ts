@@ -4,9 +4,8 @@
  *
  * Both directions work incrementally, so a file of any size costs O(64 KiB) of working memory.
  */
-import { randomBytes } from 'node:crypto'
 import { AgeError } from './errors.js'
-import { hkdf, open, sealParts } from './primitives.js'
+import { hkdf, open, randomBytes, sealParts } from './primitives.js'
 
 export const CHUNK = 64 * 1024
 const TAG = 16

@@ -3,10 +3,9 @@
  * https://github.com/C2SP/C2SP/blob/main/age.md#the-x25519-recipient-type
  */
 import { bech32 } from '@scure/base'
-import { randomBytes } from 'node:crypto'
 import { AgeError } from './errors.js'
 import type { Stanza } from './header.js'
-import { decodeBase64, encodeBase64, ephemeralKeyPair, hkdf, open, rawPublicKey, seal, x25519, x25519PrivateKey } from './primitives.js'
+import { decodeBase64, encodeBase64, ephemeralKeyPair, hkdf, open, randomBytes, rawPublicKey, seal, x25519, x25519PrivateKey } from './primitives.js'
 import { createPublicKey, type KeyObject } from 'node:crypto'
 import type { Identity, Recipient } from './types.js'
 
@@ -37,7 +36,7 @@ export function encodeIdentity(scalar: Uint8Array): string {
 /** Wraps a file key for an X25519 public key (used by the ssh-ed25519 type with a tweak too). */
 export function wrapX25519(fileKey: Uint8Array, publicKey: Uint8Array, label = LABEL, tweak?: (shared: Buffer) => Buffer): { share: string; body: Buffer } {
   const { privateKey, share } = ephemeralKeyPair()
-  let shared = x25519(privateKey, publicKey)
+  let shared = x25519(privateKey, publicKey, true)
   if (tweak) shared = tweak(shared)
   const key = hkdf(shared, Buffer.concat([share, publicKey]), label)
   return { share: encodeBase64(share), body: seal(key, fileKey) }

@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util'
 import { repoPaths, stateDir } from '../git/repo.js'
 import { gitBytes } from '../git/run.js'
 import { checkoutAgain, filesHoldingStoredBytes, secretEntries } from '../git/worktree.js'
+import { Fingerprints } from '../seal/fingerprints.js'
 import { UserError, info } from '../ui.js'
 
 function root(): { top: string; state: string } {
@@ -31,6 +32,8 @@ export function lock(args: string[]): number {
     }
   }
   writeFileSync(join(state, 'locked'), 'locked by git-seal lock\n')
+  // With no plaintext left in the work tree, fingerprints would only help someone test guesses.
+  Fingerprints.erase(state)
   checkoutAgain(
     top,
     secrets.map((s) => s.path),

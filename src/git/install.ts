@@ -68,7 +68,7 @@ export function installFiles(paths: RepoPaths, distDir: string, nodePath: string
 
 export function removeFiles(paths: RepoPaths): void {
   const dir = stateDir(paths)
-  for (const name of [DIST_DIR, BUNDLE_NAME, LAUNCHER_NAME, 'blobs.jsonl', 'locked']) rmSync(join(dir, name), { force: true, recursive: true })
+  for (const name of [DIST_DIR, BUNDLE_NAME, LAUNCHER_NAME, 'blobs.jsonl', 'fingerprints', 'fingerprint.key', 'locked']) rmSync(join(dir, name), { force: true, recursive: true })
   try {
     rmSync(dir, { recursive: false })
   } catch {

@@ -24,11 +24,11 @@ import { configuredKeys, encryptForSops } from './sops.js'
 import { isCiphertext, openStored, storedKind } from './stored.js'
 
 /** Stored versions of `path` that are encrypted, with their format: the index's, then HEAD's. */
-async function previousBlobs(ctx: SealContext, path: string): Promise<{ content: Uint8Array; kind: 'age' | 'sops' }[]> {
-  const out: { content: Uint8Array; kind: 'age' | 'sops' }[] = []
-  for (const { content } of await ctx.storedVersions(path)) {
+function encryptedVersions(path: string, versions: { oid: string | null; content: Uint8Array }[]): { oid: string | null; content: Uint8Array; kind: 'age' | 'sops' }[] {
+  const out: { oid: string | null; content: Uint8Array; kind: 'age' | 'sops' }[] = []
+  for (const { oid, content } of versions) {
     const kind = storedKind(path, content)
-    if (kind !== 'plaintext') out.push({ content, kind })
+    if (kind !== 'plaintext') out.push({ oid, content, kind })
   }
   return out
 }
@@ -60,10 +60,19 @@ export async function cleanFile(ctx: SealContext, path: string, content: AsyncIt
   if (!head.complete && format === 'age' && hybrid.length === 0) return cleanLarge(ctx, path, head, rule)
   const input = head.complete ? first : concat([first, ...(await readRest(head))])
 
-  const previous = ctx.identities().length > 0 ? await previousBlobs(ctx, path) : []
-  for (const { content } of previous) {
-    const opened = tryOpen(ctx, path, content)
-    if (opened && equalBytes(opened, input)) return [content]
+  const versions = await ctx.storedVersions(path)
+  // A fingerprint answers without a key: even a file this clone cannot decrypt (a secret for
+  // targets only) stays unmodified after a touch, once it was encrypted here.
+  for (const { oid, content } of versions) if (oid && ctx.fingerprints.matches(oid, input)) return [content]
+  const previous = encryptedVersions(path, versions)
+  if (ctx.identities().length > 0) {
+    for (const { oid, content } of previous) {
+      const opened = tryOpen(ctx, path, content)
+      if (opened && equalBytes(opened, input)) {
+        if (oid) ctx.fingerprints.record(oid, input)
+        return [content]
+      }
+    }
   }
   let out: Uint8Array
   if (format === 'sops') {
@@ -72,7 +81,9 @@ export async function cleanFile(ctx: SealContext, path: string, content: AsyncIt
   } else {
     out = await encryptAge(ctx, rule, input)
   }
-  ctx.records.add({ blob: blobId(out, ctx.paths.objectFormat), format, recipients: configuredKeys(rule, format) })
+  const blob = blobId(out, ctx.paths.objectFormat)
+  ctx.records.add({ blob, format, recipients: configuredKeys(rule, format) })
+  ctx.fingerprints.record(blob, input)
   return [out]
 }
 
@@ -83,30 +94,46 @@ export async function encryptAge(ctx: SealContext, rule: SecretRule, plaintext: 
   return encrypt(plaintext, ctx.recipientsFor(rule))
 }
 
+/**
+ * A digest of plaintext for comparing a large file with a stored one: its fingerprint when this
+ * clone can keep them (then it also answers for blobs fingerprinted earlier), else SHA-256.
+ */
+function plaintextDigest(ctx: SealContext): { update(piece: Uint8Array): void; digest(): string; fingerprint: boolean } {
+  const hasher = ctx.fingerprints.hasher(true)
+  if (hasher) return { ...hasher, fingerprint: true }
+  const sha = createHash('sha256')
+  return { update: (piece) => void sha.update(piece), digest: () => sha.digest('base64'), fingerprint: false }
+}
+
 /** Large age files: encrypt as they arrive, so memory holds the ciphertext and not both copies. */
 async function cleanLarge(ctx: SealContext, path: string, head: Awaited<ReturnType<typeof readHead>>, rule: ReturnType<SealContext['secretFor']>): Promise<Uint8Array[]> {
   const stream = new EncryptStream(ctx.recipientsFor(rule))
-  const digest = createHash('sha256')
+  const digest = plaintextDigest(ctx)
   const out: Uint8Array[] = []
   for await (const chunk of allChunks(head)) {
     digest.update(chunk)
     out.push(...stream.updateParts(chunk))
   }
   out.push(...stream.finalParts())
-  const hash = digest.digest()
-  if (ctx.identities().length > 0) {
-    for (const oid of await ctx.storedVersionOids(path)) {
-      if (!equalBytes((await streamedPlaintextHash(ctx, oid)) ?? Buffer.alloc(0), hash)) continue
-      // Unchanged: the old blob goes back instead. Drop our ciphertext before reading it, so
-      // the two are never in memory together.
-      out.length = 0
-      const pieces: Uint8Array[] = []
-      if (await streamBlob(ctx, oid, (data) => pieces.push(data))) return pieces
-      throw new Error(`${path}: cannot read blob ${oid} back`)
+  const plaintext = digest.digest()
+  const fingerprint = digest.fingerprint ? { fingerprint: plaintext } : null
+  for (const oid of await ctx.storedVersionOids(path)) {
+    const unchanged = (fingerprint && ctx.fingerprints.matches(oid, fingerprint)) || (ctx.identities().length > 0 && (await streamedPlaintextDigest(ctx, oid)) === plaintext)
+    if (!unchanged) continue
+    // Unchanged: the old blob goes back instead. Drop our ciphertext before reading it, so
+    // the two are never in memory together.
+    out.length = 0
+    const pieces: Uint8Array[] = []
+    if (await streamBlob(ctx, oid, (data) => pieces.push(data))) {
+      if (fingerprint) ctx.fingerprints.record(oid, fingerprint)
+      return pieces
     }
+    throw new Error(`${path}: cannot read blob ${oid} back`)
   }
   // The chunks go out as they are: joining them would hold a second copy of a large file.
-  ctx.records.add({ blob: blobIdOfChunks(out, ctx.paths.objectFormat), format: 'age', recipients: configuredKeys(rule, 'age') })
+  const blob = blobIdOfChunks(out, ctx.paths.objectFormat)
+  ctx.records.add({ blob, format: 'age', recipients: configuredKeys(rule, 'age') })
+  if (fingerprint) ctx.fingerprints.record(blob, fingerprint)
   return out
 }
 
@@ -130,12 +157,12 @@ function streamBlob(ctx: SealContext, oid: string, onData: (data: Buffer) => voi
 }
 
 /**
- * SHA-256 of what a stored age blob decrypts to, streamed chunk by chunk (a large blob is never
- * held whole); null when it is not an age file we can open.
+ * The {@link plaintextDigest} of what a stored age blob decrypts to, streamed chunk by chunk (a
+ * large blob is never held whole); null when it is not an age file we can open.
  */
-async function streamedPlaintextHash(ctx: SealContext, oid: string): Promise<Buffer | null> {
+async function streamedPlaintextDigest(ctx: SealContext, oid: string): Promise<string | null> {
   const stream = new DecryptStream(ctx.identities())
-  const digest = createHash('sha256')
+  const digest = plaintextDigest(ctx)
   if (!(await streamBlob(ctx, oid, (data) => stream.updateParts(data).forEach((piece) => digest.update(piece))))) return null
   try {
     digest.update(stream.final())

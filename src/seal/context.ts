@@ -12,6 +12,7 @@ import { gitMaybeBytes } from '../git/run.js'
 import { repoPaths, stateDir, type RepoPaths } from '../git/repo.js'
 import { loadIdentities, type IdentitySet } from '../keys/identities.js'
 import { UserError, reportError, warning } from '../ui.js'
+import { Fingerprints } from './fingerprints.js'
 import { BlobRecords } from './records.js'
 import { SmudgeReport } from './report.js'
 
@@ -21,6 +22,7 @@ export const NO_KEY_HINT =
 export class SealContext {
   readonly report = new SmudgeReport()
   readonly records: BlobRecords
+  readonly fingerprints: Fingerprints
   readonly objects: CatFileBatch
   private configCache: SealConfig | null | undefined
   private identityCache: IdentitySet | undefined
@@ -32,6 +34,7 @@ export class SealContext {
     readonly env: NodeJS.ProcessEnv = process.env,
   ) {
     this.records = new BlobRecords(stateDir(paths))
+    this.fingerprints = new Fingerprints(stateDir(paths))
     this.objects = new CatFileBatch(root, env)
   }
 
@@ -178,6 +181,7 @@ export class SealContext {
 
   close(): void {
     this.records.flush()
+    this.fingerprints.flush()
     this.objects.close()
     this.report.finish()
   }

@@ -8,6 +8,7 @@ import { SopsError } from '../formats/sops/index.js'
 import { NoSopsKeyError, openStored, storedKind } from './stored.js'
 import { NO_KEY_HINT, type SealContext } from './context.js'
 import { allChunks, concat, readHead, readRest } from './input.js'
+import { blobId } from '../git/objects.js'
 
 function why(e: unknown): { reason: string; hint?: string } {
   if ((e instanceof AgeError && e.code === 'no-identity') || e instanceof NoSopsKeyError) return { reason: 'none of your age identities can decrypt it', hint: NO_KEY_HINT }
@@ -39,7 +40,9 @@ export async function smudgeFile(ctx: SealContext, path: string, content: AsyncI
   }
   if (head.complete) {
     try {
-      return [openStored(path, first, ctx.identities())]
+      const plaintext = openStored(path, first, ctx.identities())
+      ctx.fingerprints.record(blobOid ?? blobId(first, ctx.paths.objectFormat), plaintext)
+      return [plaintext]
     } catch (e) {
       const { reason, hint } = why(e)
       ctx.report.keptAsStored(path, reason, hint)
@@ -64,6 +67,7 @@ export async function smudgeFile(ctx: SealContext, path: string, content: AsyncI
   if (!failure) {
     try {
       out.push(stream.final())
+      if (blobOid) ctx.fingerprints.record(blobOid, out)
       return out
     } catch (e) {
       failure = e

@@ -1,7 +1,7 @@
 // The core promise with real git: secrets are stored as age files that others decrypt, the
 // work tree holds plaintext, and git sees nothing changed after a touch.
 import { execFileSync, spawnSync } from 'node:child_process'
-import { readFileSync, utimesSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import * as rage from '../helpers/rage.js'
@@ -107,6 +107,47 @@ describe('stable ciphertext', () => {
     repo.git('checkout', '-q', 'feature')
     expect(repo.read('secrets/s0.txt').toString()).toBe('changed on feature\n')
     expect(repo.status()).toBe('')
+  })
+
+  it('fingerprints answer after a touch without the key (a secret this clone may write but not read), and only for equal plaintext', () => {
+    const { repo } = sealedRepo()
+    repo.write('secrets/a.txt', 'alpha\n')
+    repo.write('secrets/b.yaml', 'k: v\n')
+    repo.git('add', '.')
+    repo.git('commit', '-qm', 'two')
+    const blobs = repo.git('ls-files', '-s')
+    rmSync(join(repo.home.dir, '.config', 'sops', 'age', 'keys.txt'))
+    const later = new Date(Date.now() + 10_000)
+    for (const f of ['secrets/a.txt', 'secrets/b.yaml']) utimesSync(join(repo.dir, f), later, later)
+    expect(repo.status()).toBe('')
+    repo.git('add', '-A')
+    expect(repo.git('ls-files', '-s')).toBe(blobs)
+    repo.write('secrets/a.txt', 'alpha!\n')
+    expect(repo.status()).toBe(' M secrets/a.txt\n')
+    repo.git('add', '-A')
+    expect(isAgeFile(repo.blob(':secrets/a.txt'))).toBe(true)
+    expect(repo.git('ls-files', '-s')).not.toBe(blobs)
+  })
+
+  it('damaged fingerprints fall back to decrypting; lock erases them, a checkout writes them again', () => {
+    const { repo } = sealedRepo()
+    repo.write('secrets/a.txt', 'alpha\n')
+    repo.git('add', '.')
+    repo.git('commit', '-qm', 'one')
+    const state = join(repo.dir, '.git', 'git-seal')
+    expect(statSync(join(state, 'fingerprint.key')).mode & 0o777).toBe(0o600)
+    const oid = repo.blobId(':secrets/a.txt')
+    writeFileSync(join(state, 'fingerprints'), `${oid} ${Buffer.alloc(32, 1).toString('base64')}\n`)
+    const later = new Date(Date.now() + 10_000)
+    utimesSync(join(repo.dir, 'secrets/a.txt'), later, later)
+    expect(repo.status()).toBe('') // decrypted and compared: same plaintext
+    expect(readFileSync(join(state, 'fingerprints'), 'latin1').trim().split('\n')).toHaveLength(2) // the right one appended
+
+    expect(repo.seal('lock').status).toBe(0)
+    expect(existsSync(join(state, 'fingerprints')) || existsSync(join(state, 'fingerprint.key'))).toBe(false)
+    expect(repo.seal('unlock').status).toBe(0)
+    expect(repo.read('secrets/a.txt').toString()).toBe('alpha\n')
+    expect(readFileSync(join(state, 'fingerprints'), 'latin1')).toContain(oid)
   })
 })
 
