@@ -4,10 +4,10 @@
  */
 import { dearmor, isArmored } from './armor.js'
 import { AgeError } from './errors.js'
-import { MAGIC, headerEnd, parseHeader, verifyHeaderMac, writeHeader, type Stanza } from './header.js'
+import { MAGIC, headerEnd, parseHeader, verifyHeaderMac, type Stanza } from './header.js'
+import { PAYLOAD_NONCE_SIZE, prepareHeader, type PreparedHeader } from './prepared.js'
 import { ScryptIdentity, ScryptRecipient } from './scrypt.js'
 import { SshEd25519Identity, SshEd25519Recipient, parseOpenSshPrivateKey, sshToAgeIdentity as sshPrivateToAge, sshToAgeRecipient } from './ssh.js'
-import { randomBytes } from './primitives.js'
 import { PayloadDecryptor, PayloadEncryptor } from './stream.js'
 import type { Identity, Recipient } from './types.js'
 import { X25519Identity, X25519Recipient, generateIdentity, identityToRecipient } from './x25519.js'
@@ -18,6 +18,7 @@ export type { Identity, Recipient } from './types.js'
 export { armor, dearmor } from './armor.js'
 export { generateIdentity, identityToRecipient, sshToAgeRecipient }
 export { encryptHybrid, isHybridRecipient } from './hybrid.js'
+export { packPrepared, prepareHeader, unpackPrepared, type PreparedHeader } from './prepared.js'
 
 /**
  * A recipient from its text form: `age1…` (X25519) or `ssh-ed25519 AAAA… [comment]`.
@@ -83,11 +84,6 @@ export function describeStanzas(stanzas: Stanza[]): string[] {
   return stanzas.map((s) => (s.type === 'ssh-ed25519' ? `ssh-ed25519 ${s.args[0] ?? ''}` : s.type))
 }
 
-function wrapAll(fileKey: Uint8Array, recipients: Recipient[]): Stanza[] {
-  if (recipients.length === 0) throw new AgeError('bad-key', 'no recipients')
-  return recipients.flatMap((r) => r.wrapFileKey(fileKey))
-}
-
 function unwrap(stanzas: Stanza[], identities: Identity[]): Uint8Array {
   for (const identity of identities) {
     const key = identity.unwrapFileKey(stanzas)
@@ -127,9 +123,12 @@ export function looksLikeAge(bytes: Uint8Array): boolean {
   }
 }
 
-/** Encrypts a whole buffer. @throws {AgeError} 'bad-key' without recipients. */
-export function encrypt(plaintext: Uint8Array, recipients: Recipient[]): Uint8Array {
-  const stream = new EncryptStream(recipients)
+/**
+ * Encrypts a whole buffer, to recipients or with a header made ahead ({@link prepareHeader}).
+ * @throws {AgeError} 'bad-key' without recipients.
+ */
+export function encrypt(plaintext: Uint8Array, to: Recipient[] | PreparedHeader): Uint8Array {
+  const stream = new EncryptStream(to)
   const body = stream.update(plaintext)
   return Buffer.concat([body, stream.final()])
 }
@@ -151,12 +150,11 @@ export class EncryptStream {
   private header: Buffer | null
   private readonly payload: PayloadEncryptor
 
-  constructor(recipients: Recipient[]) {
-    const fileKey = randomBytes(16)
-    this.header = writeHeader(wrapAll(fileKey, recipients), fileKey)
-    this.payload = new PayloadEncryptor(fileKey)
-    this.header = Buffer.concat([this.header, this.payload.nonce])
-    fileKey.fill(0)
+  /** @param to the recipients, or a header made ahead for them (used once: its key is wiped). */
+  constructor(to: Recipient[] | PreparedHeader) {
+    const prepared = Array.isArray(to) ? prepareHeader(to) : to
+    this.header = prepared.prefix
+    this.payload = new PayloadEncryptor(prepared.payloadKey, prepared.prefix.subarray(prepared.prefix.length - PAYLOAD_NONCE_SIZE))
   }
 
   private withHeader(parts: Buffer[]): Buffer[] {

@@ -19,7 +19,7 @@ function chunkNonce(counter: number, last: boolean): Buffer {
   return nonce
 }
 
-function payloadKey(fileKey: Uint8Array, nonce: Uint8Array): Buffer {
+export function payloadKey(fileKey: Uint8Array, nonce: Uint8Array): Buffer {
   return hkdf(fileKey, nonce, 'payload')
 }
 
@@ -66,9 +66,15 @@ export class PayloadEncryptor {
   private counter = 0
   readonly nonce: Buffer
 
-  constructor(fileKey: Uint8Array, nonce: Uint8Array = randomBytes(NONCE)) {
-    this.nonce = Buffer.from(nonce)
-    this.key = payloadKey(fileKey, this.nonce)
+  /** From the payload key itself (see {@link payloadKey}); the key is wiped by final(). */
+  constructor(key: Buffer, nonce: Buffer) {
+    this.key = key
+    this.nonce = nonce
+  }
+
+  static forFileKey(fileKey: Uint8Array, nonce: Uint8Array = randomBytes(NONCE)): PayloadEncryptor {
+    const copy = Buffer.from(nonce)
+    return new PayloadEncryptor(payloadKey(fileKey, copy), copy)
   }
 
   /** Encrypts every full chunk that is certainly not the last one. */

@@ -23,16 +23,6 @@ import { allChunks, concat, equalBytes, readHead, readRest } from './input.js'
 import { configuredKeys, encryptForSops } from './sops.js'
 import { isCiphertext, openStored, storedKind } from './stored.js'
 
-/** Stored versions of `path` that are encrypted, with their format: the index's, then HEAD's. */
-function encryptedVersions(path: string, versions: { oid: string | null; content: Uint8Array }[]): { oid: string | null; content: Uint8Array; kind: 'age' | 'sops' }[] {
-  const out: { oid: string | null; content: Uint8Array; kind: 'age' | 'sops' }[] = []
-  for (const { oid, content } of versions) {
-    const kind = storedKind(path, content)
-    if (kind !== 'plaintext') out.push({ oid, content, kind })
-  }
-  return out
-}
-
 function tryOpen(ctx: SealContext, path: string, blob: Uint8Array): Uint8Array | null {
   try {
     return openStored(path, blob, ctx.identities())
@@ -60,18 +50,20 @@ export async function cleanFile(ctx: SealContext, path: string, content: AsyncIt
   if (!head.complete && format === 'age' && hybrid.length === 0) return cleanLarge(ctx, path, head, rule)
   const input = head.complete ? first : concat([first, ...(await readRest(head))])
 
-  const versions = await ctx.storedVersions(path)
-  // A fingerprint answers without a key: even a file this clone cannot decrypt (a secret for
-  // targets only) stays unmodified after a touch, once it was encrypted here.
-  for (const { oid, content } of versions) if (oid && ctx.fingerprints.matches(oid, input)) return [content]
-  const previous = encryptedVersions(path, versions)
-  if (ctx.identities().length > 0) {
-    for (const { oid, content } of previous) {
-      const opened = tryOpen(ctx, path, content)
-      if (opened && equalBytes(opened, input)) {
-        if (oid) ctx.fingerprints.record(oid, input)
-        return [content]
-      }
+  // Index first, then HEAD: after a rekey the index blob is the one to keep. A fingerprint
+  // answers without a key, so even a file this clone cannot decrypt (a secret for targets only)
+  // stays unmodified after a touch once it was encrypted here.
+  const previous: { content: Uint8Array; kind: 'age' | 'sops' }[] = []
+  for (const { oid, content } of await ctx.storedVersions(path)) {
+    if (oid && ctx.fingerprints.matches(oid, input)) return [content]
+    const kind = storedKind(path, content)
+    if (kind === 'plaintext') continue
+    previous.push({ content, kind })
+    if (ctx.identities().length === 0) continue
+    const opened = tryOpen(ctx, path, content)
+    if (opened && equalBytes(opened, input)) {
+      if (oid) ctx.fingerprints.record(oid, input)
+      return [content]
     }
   }
   let out: Uint8Array

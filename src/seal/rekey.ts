@@ -7,7 +7,7 @@
 import { looksLikeAge } from '../age/index.js'
 import { encryptAge } from './clean.js'
 import { effectiveFormat, findSecret, type SealConfig, type SecretRule } from '../config/index.js'
-import { writeBlob } from '../git/objects.js'
+import { blobId, writeBlob } from '../git/objects.js'
 import { gitBytes } from '../git/run.js'
 import type { IndexEntry } from '../git/attributes.js'
 import type { SealContext } from './context.js'
@@ -57,6 +57,7 @@ export async function rekeyEntry(ctx: SealContext, config: SealConfig, entry: In
     let blob: Uint8Array
     if (format === 'sops') blob = encryptForSops(ctx, path, plaintext, rule, kind === 'sops' ? object.content : null)
     else blob = await encryptAge(ctx, rule, plaintext)
+    ctx.fingerprints.record(blobId(blob, ctx.paths.objectFormat), plaintext)
     plaintext.fill?.(0)
     return {
       outcome: { path, action: sameFormat ? 'rekeyed' : 'converted', added: added.map((k) => nameOf(rule, k)), removed: removed.map((k) => nameOf(rule, k)) },
@@ -78,6 +79,7 @@ export function stageBlobs(ctx: SealContext, staged: { entry: IndexEntry; blob: 
     lines.push(`${s.entry.mode} ${oid}\t${s.entry.path}`)
   }
   ctx.records.flush()
+  ctx.fingerprints.flush()
   gitBytes(['update-index', '-z', '--index-info'], { cwd: ctx.root, input: lines.join('\0') + '\0' })
 }
 
