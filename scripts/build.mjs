@@ -9,7 +9,8 @@ import { fileURLToPath } from 'node:url'
 const root = fileURLToPath(new URL('..', import.meta.url))
 rmSync(`${root}dist`, { recursive: true, force: true })
 await build({
-  entryPoints: { 'git-seal': `${root}src/cli.ts` },
+  // The worker that makes age headers ahead is an entry of its own, found next to git-seal.mjs.
+  entryPoints: { 'git-seal': `${root}src/cli.ts`, 'prewrap-worker': `${root}src/age/prewrap-worker.ts` },
   outdir: `${root}dist`,
   outExtension: { '.js': '.mjs' },
   chunkNames: 'chunks/[name]-[hash]',

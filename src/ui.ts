@@ -8,6 +8,7 @@
  *   always after the error or warning it explains).
  * - Messages name files and keys, never secret values.
  * - Colour only when stderr is a TTY and NO_COLOR is unset; progress only on a TTY.
+ * - `debug:` lines only when GIT_SEAL_DEBUG names their topic (comma-separated).
  */
 import { writeSync, writevSync } from 'node:fs'
 
@@ -47,6 +48,11 @@ export function warning(message: string, hint?: string): void {
 
 export function printHint(hint: string): void {
   for (const h of hint.split('\n')) line(`git-seal: ${paint('36', 'hint:')} ${h}`)
+}
+
+/** Internals for whoever set GIT_SEAL_DEBUG (tests, bug reports); never values or keys. */
+export function debug(message: string): void {
+  line(`git-seal: debug: ${message}`)
 }
 
 /** Informational progress for interactive commands (init, install, rekey); never used by filters. */

@@ -44,7 +44,7 @@ exec "$node" "$dir/${DIST_DIR}/${BUNDLE_NAME}" "$@"
 }
 
 /**
- * Copies the running build (entry and chunks) and writes the launcher. Chunks are named by
+ * Copies the running build (entries and chunks) and writes the launcher. Chunks are named by
  * content hash and copied first, and the entry and launcher replaced by rename, so a filter
  * that is running keeps finding the chunks it was built with.
  */
@@ -55,9 +55,13 @@ export function installFiles(paths: RepoPaths, distDir: string, nodePath: string
   for (const name of readdirSync(join(distDir, 'chunks'))) {
     if (!existsSync(join(target, 'chunks', name))) copyFileSync(join(distDir, 'chunks', name), join(target, 'chunks', name))
   }
-  const tmpBundle = join(target, `.${BUNDLE_NAME}.${process.pid}`)
-  copyFileSync(join(distDir, BUNDLE_NAME), tmpBundle)
-  renameSync(tmpBundle, join(target, BUNDLE_NAME))
+  // Other entries (the header worker) before ours, so the new entry never misses them.
+  const entries = readdirSync(distDir).filter((name) => name.endsWith('.mjs') && name !== BUNDLE_NAME)
+  for (const name of [...entries, BUNDLE_NAME]) {
+    const tmp = join(target, `.${name}.${process.pid}`)
+    copyFileSync(join(distDir, name), tmp)
+    renameSync(tmp, join(target, name))
+  }
   const launcher = join(dir, LAUNCHER_NAME)
   const tmpLauncher = `${launcher}.${process.pid}`
   writeFileSync(tmpLauncher, launcherScript(nodePath), { mode: 0o755 })

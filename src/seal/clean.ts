@@ -83,7 +83,7 @@ export async function cleanFile(ctx: SealContext, path: string, content: AsyncIt
 export async function encryptAge(ctx: SealContext, rule: SecretRule, plaintext: Uint8Array): Promise<Uint8Array> {
   const hybrid = rule.recipients.filter((r) => isHybridRecipient(r.key)).map((r) => r.key)
   if (hybrid.length > 0) return encryptHybrid(plaintext, hybrid, ctx.recipientsFor(rule))
-  return encrypt(plaintext, ctx.recipientsFor(rule))
+  return encrypt(plaintext, ctx.headerFor(rule))
 }
 
 /**
@@ -99,7 +99,7 @@ function plaintextDigest(ctx: SealContext): { update(piece: Uint8Array): void; d
 
 /** Large age files: encrypt as they arrive, so memory holds the ciphertext and not both copies. */
 async function cleanLarge(ctx: SealContext, path: string, head: Awaited<ReturnType<typeof readHead>>, rule: ReturnType<SealContext['secretFor']>): Promise<Uint8Array[]> {
-  const stream = new EncryptStream(ctx.recipientsFor(rule))
+  const stream = new EncryptStream(ctx.headerFor(rule))
   const digest = plaintextDigest(ctx)
   const out: Uint8Array[] = []
   for await (const chunk of allChunks(head)) {

@@ -3,15 +3,16 @@
  * config (from the work tree: the user's current intent), identities, recipients, git objects.
  */
 import { existsSync, statSync } from 'node:fs'
-import { join, resolve } from 'node:path'
-import { isHybridRecipient, parseRecipient, type Identity, type Recipient } from '../age/index.js'
+import { dirname, join, resolve } from 'node:path'
+import { isHybridRecipient, parseRecipient, type Identity, type PreparedHeader, type Recipient } from '../age/index.js'
+import { HeaderSupply } from '../age/prewrap.js'
 import { findSecret, loadConfig, type SealConfig, type SecretRule } from '../config/index.js'
 import { CatFileBatch, readLooseBlob } from '../git/objects.js'
 import { readIndexFile } from '../git/index-file.js'
 import { gitMaybeBytes } from '../git/run.js'
 import { repoPaths, stateDir, type RepoPaths } from '../git/repo.js'
 import { loadIdentities, type IdentitySet } from '../keys/identities.js'
-import { UserError, reportError, warning } from '../ui.js'
+import { UserError, debug, reportError, warning } from '../ui.js'
 import { Fingerprints } from './fingerprints.js'
 import { BlobRecords } from './records.js'
 import { SmudgeReport } from './report.js'
@@ -23,6 +24,8 @@ export class SealContext {
   readonly report = new SmudgeReport()
   readonly records: BlobRecords
   readonly fingerprints: Fingerprints
+  /** age headers, made ahead on a second thread when a command encrypts many files */
+  readonly headers: HeaderSupply
   readonly objects: CatFileBatch
   private configCache: SealConfig | null | undefined
   private identityCache: IdentitySet | undefined
@@ -35,6 +38,15 @@ export class SealContext {
   ) {
     this.records = new BlobRecords(stateDir(paths))
     this.fingerprints = new Fingerprints(stateDir(paths))
+    // The worker's bundle sits next to ours (dist/); run from sources (tests), there is none.
+    // GIT_SEAL_TEST_PREWRAP=wait (tests): start at once and take every header from the worker.
+    const entry = process.argv[1]
+    const testMode = env['GIT_SEAL_TEST_PREWRAP']
+    this.headers = new HeaderSupply({
+      workerFile: entry && testMode !== 'off' ? join(dirname(entry), 'prewrap-worker.mjs') : null,
+      startAfter: testMode === 'wait' ? 0 : 8,
+      waitForWorker: testMode === 'wait',
+    })
     this.objects = new CatFileBatch(root, env)
   }
 
@@ -100,6 +112,16 @@ export class SealContext {
       }
       return recipient
     })
+  }
+
+  /**
+   * A header for one age file of this rule (its X25519 and ssh recipients; post-quantum ones
+   * go through encryptHybrid).
+   * @throws {AgeError} when a key in the config does not parse.
+   */
+  headerFor(rule: SecretRule): PreparedHeader {
+    const keys = rule.recipients.filter((r) => !isHybridRecipient(r.key)).map((r) => r.key)
+    return this.headers.take(keys, () => this.recipientsFor(rule))
   }
 
   private indexCache: Map<string, string> | null | undefined
@@ -182,6 +204,8 @@ export class SealContext {
   close(): void {
     this.records.flush()
     this.fingerprints.flush()
+    this.headers.close()
+    if (this.env['GIT_SEAL_DEBUG']?.split(',').includes('prewrap')) debug(`age headers: ${this.headers.counts.ahead} made ahead, ${this.headers.counts.inline} inline`)
     this.objects.close()
     this.report.finish()
   }

@@ -24,8 +24,9 @@ export function configuredKeys(rule: SecretRule, format: 'age' | 'sops'): string
   return [...new Set(rule.recipients.map((r) => (format === 'sops' ? sopsRecipient(r.key) : r.key)))]
 }
 
-function wrap(dataKey: Uint8Array, recipient: string): SopsAgeEntry {
-  return { recipient, enc: armor(encrypt(dataKey, [parseRecipient(recipient)])) }
+function wrap(ctx: SealContext, dataKey: Uint8Array, recipient: string): SopsAgeEntry {
+  // sops wraps the data key to each recipient separately: one-recipient headers.
+  return { recipient, enc: armor(encrypt(dataKey, ctx.headers.take([recipient], () => [parseRecipient(recipient)]))) }
 }
 
 function names(config: ConfigRecipient[], keys: string[]): string {
@@ -64,7 +65,7 @@ export function encryptForSops(ctx: SealContext, path: string, input: Uint8Array
     if (removed.length === 0) {
       // Same or more readers: keep the data key and its existing `enc` blobs (like sops updatekeys).
       dataKey = previousKey
-      entries = [...before.age.filter((e) => configured.includes(e.recipient)), ...added.map((k) => wrap(previousKey, k))]
+      entries = [...before.age.filter((e) => configured.includes(e.recipient)), ...added.map((k) => wrap(ctx, previousKey, k))]
       reuse = { bytes: previous!, dataKey: previousKey }
     }
     if (added.length) warning(`${path}: now also encrypted to ${names(rule.recipients, added)} (as .gitseal.yaml says)`)
@@ -72,7 +73,7 @@ export function encryptForSops(ctx: SealContext, path: string, input: Uint8Array
   }
   if (!dataKey) {
     dataKey = randomBytes(32)
-    entries = configured.map((k) => wrap(dataKey!, k))
+    entries = configured.map((k) => wrap(ctx, dataKey!, k))
   }
   return encryptSops(input, store, {
     dataKey,

@@ -83,6 +83,32 @@ describe('staging encrypts matching files', () => {
   })
 })
 
+describe('headers made ahead on a second thread', () => {
+  it('files whose headers the worker made are ordinary age and sops files, each with its own header', async () => {
+    const { repo, key } = sealedRepo()
+    for (let i = 0; i < 40; i++) repo.write(`secrets/s${i}.txt`, `value ${i}\n`)
+    for (let i = 0; i < 5; i++) repo.write(`secrets/c${i}.env`, `TOKEN=${i}\n`)
+    repo.env = { ...repo.env, GIT_SEAL_TEST_PREWRAP: 'wait', GIT_SEAL_DEBUG: 'prewrap' }
+    const add = repo.run('git', ['add', '.'])
+    expect(add.status).toBe(0)
+    expect(add.stderr).toMatch(/age headers: 45 made ahead, 0 inline/)
+    const prefixes = new Set<string>()
+    for (let i = 0; i < 40; i++) {
+      const blob = repo.blob(`:secrets/s${i}.txt`)
+      prefixes.add(blob.subarray(0, 100).toString('latin1'))
+      expect(Buffer.from(await rage.decrypt_with_x25519(key.identity, blob)).toString()).toBe(`value ${i}\n`)
+    }
+    expect(prefixes.size).toBe(40)
+    repo.env = { ...repo.env, GIT_SEAL_TEST_PREWRAP: 'off' }
+    repo.git('commit', '-qm', 'many')
+    repo.run('rm', ['-rf', join(repo.dir, 'secrets')])
+    const checkout = repo.run('git', ['checkout', '--', 'secrets'])
+    expect(checkout.stderr).toMatch(/age headers: 0 made ahead, 0 inline/) // decrypting makes none
+    expect(repo.read('secrets/c3.env').toString()).toBe('TOKEN=3\n')
+    expect(repo.status()).toBe('')
+  })
+})
+
 describe('stable ciphertext', () => {
   it('touching every secret leaves status clean; re-adding keeps the blob; branches switch back and forth', () => {
     const { repo } = sealedRepo()
