@@ -117,12 +117,46 @@ export function seal(key: Uint8Array, plaintext: Uint8Array, nonce: Uint8Array =
   return Buffer.concat(sealParts(key, plaintext, nonce))
 }
 
-/** {@link seal} as [ciphertext, tag], for callers that write pieces (no copy of a 64 KiB chunk). */
-export function sealParts(key: Uint8Array, plaintext: Uint8Array, nonce: Uint8Array = ZERO_NONCE): Buffer[] {
+/**
+ * {@link seal} of a plaintext given in pieces, returned as pieces ending with the tag: a 64 KiB
+ * chunk that arrived in two packets is never joined or copied.
+ */
+export function sealParts(key: Uint8Array, plaintext: Uint8Array | Uint8Array[], nonce: Uint8Array = ZERO_NONCE): Buffer[] {
   const cipher = createCipheriv('chacha20-poly1305', key, nonce, { authTagLength: 16 })
-  const body = cipher.update(plaintext)
+  const out: Buffer[] = []
+  for (const piece of Array.isArray(plaintext) ? plaintext : [plaintext]) if (piece.length) out.push(cipher.update(piece))
   const rest = cipher.final() // empty for a stream cipher
-  return rest.length ? [body, rest, cipher.getAuthTag()] : [body, cipher.getAuthTag()]
+  if (rest.length) out.push(rest)
+  out.push(cipher.getAuthTag())
+  return out
+}
+
+/**
+ * {@link open} of a sealed chunk given in pieces (the tag may straddle two); the plaintext comes
+ * back in pieces, and only once the tag verified. Null when it does not.
+ */
+export function openParts(key: Uint8Array, sealed: Uint8Array[], nonce: Uint8Array): Buffer[] | null {
+  const total = sealed.reduce((n, p) => n + p.length, 0)
+  if (total < 16) return null
+  const decipher = createDecipheriv('chacha20-poly1305', key, nonce, { authTagLength: 16 })
+  const out: Buffer[] = []
+  const tag = Buffer.alloc(16)
+  let at = 0
+  for (const piece of sealed) {
+    const bodyEnd = Math.max(0, Math.min(piece.length, total - 16 - at))
+    if (bodyEnd > 0) out.push(decipher.update(piece.subarray(0, bodyEnd)))
+    if (bodyEnd < piece.length) Buffer.from(piece.buffer, piece.byteOffset + bodyEnd, piece.length - bodyEnd).copy(tag, at + bodyEnd - (total - 16))
+    at += piece.length
+  }
+  decipher.setAuthTag(tag)
+  try {
+    const rest = decipher.final()
+    if (rest.length) out.push(rest)
+    return out
+  } catch {
+    for (const piece of out) piece.fill(0)
+    return null
+  }
 }
 
 /** ChaCha20-Poly1305 open; null when the tag does not verify. */

@@ -5,7 +5,7 @@
  * Both directions work incrementally, so a file of any size costs O(64 KiB) of working memory.
  */
 import { AgeError } from './errors.js'
-import { hkdf, open, randomBytes, sealParts } from './primitives.js'
+import { hkdf, openParts, randomBytes, sealParts } from './primitives.js'
 
 export const CHUNK = 64 * 1024
 const TAG = 16
@@ -23,39 +23,35 @@ export function payloadKey(fileKey: Uint8Array, nonce: Uint8Array): Buffer {
   return hkdf(fileKey, nonce, 'payload')
 }
 
-/** Buffers of pending bytes without quadratic concatenation. */
+/** Pending bytes as the pieces they arrived in: never joined, never copied. */
 class Pending {
-  private parts: Buffer[] = []
+  private parts: Uint8Array[] = []
   length = 0
   push(b: Uint8Array): void {
     if (b.length === 0) return
-    this.parts.push(Buffer.from(b.buffer, b.byteOffset, b.byteLength))
+    this.parts.push(b)
     this.length += b.length
   }
-  /** Removes and returns the first n bytes, copying only when they span parts. */
-  take(n: number): Buffer {
-    const first = this.parts[0]
-    let out: Buffer
-    if (first && first.length >= n) {
-      out = first.subarray(0, n)
-      if (first.length === n) this.parts.shift()
-      else this.parts[0] = first.subarray(n)
-    } else {
-      out = Buffer.alloc(n)
-      let filled = 0
-      while (filled < n) {
-        const part = this.parts[0]!
-        const count = Math.min(part.length, n - filled)
-        part.copy(out, filled, 0, count)
-        filled += count
-        if (count === part.length) this.parts.shift()
-        else this.parts[0] = part.subarray(count)
+  /** Removes and returns the first n bytes, as views of the pieces they lie in. */
+  take(n: number): Uint8Array[] {
+    const out: Uint8Array[] = []
+    let wanted = n
+    while (wanted > 0) {
+      const part = this.parts[0]!
+      if (part.length <= wanted) {
+        out.push(part)
+        this.parts.shift()
+        wanted -= part.length
+      } else {
+        out.push(part.subarray(0, wanted))
+        this.parts[0] = part.subarray(wanted)
+        wanted = 0
       }
     }
     this.length -= n
     return out
   }
-  all(): Buffer {
+  all(): Uint8Array[] {
     return this.take(this.length)
   }
 }
@@ -106,13 +102,13 @@ export class PayloadDecryptor {
     this.pending.push(data)
     if (!this.key) {
       if (this.pending.length < NONCE) return []
-      this.key = payloadKey(this.fileKey, this.pending.take(NONCE))
+      this.key = payloadKey(this.fileKey, Buffer.concat(this.pending.take(NONCE)))
     }
     const out: Buffer[] = []
     while (this.pending.length > CHUNK + TAG) {
-      const plain = open(this.key, this.pending.take(CHUNK + TAG), chunkNonce(this.counter++, false))
+      const plain = openParts(this.key, this.pending.take(CHUNK + TAG), chunkNonce(this.counter++, false))
       if (!plain) throw new AgeError('bad-payload', `payload chunk ${this.counter - 1} failed to authenticate`)
-      out.push(plain)
+      out.push(...plain)
     }
     return out
   }
@@ -127,12 +123,13 @@ export class PayloadDecryptor {
     if (!this.key) throw new AgeError('truncated', 'payload is truncated (no nonce)')
     if (this.pending.length < TAG) throw new AgeError('truncated', 'payload is truncated')
     const last = this.pending.all()
-    const plain = open(this.key, last, chunkNonce(this.counter, true))
+    const plain = openParts(this.key, last, chunkNonce(this.counter, true))
     if (!plain) {
       // Maybe a full non-final chunk with the real final chunk cut off.
-      throw new AgeError(open(this.key, last, chunkNonce(this.counter, false)) ? 'truncated' : 'bad-payload', 'payload is truncated or damaged')
+      throw new AgeError(openParts(this.key, last, chunkNonce(this.counter, false)) ? 'truncated' : 'bad-payload', 'payload is truncated or damaged')
     }
-    if (plain.length === 0 && this.counter > 0) throw new AgeError('bad-payload', 'final chunk is empty')
-    return plain
+    const joined = plain.length === 1 ? plain[0]! : Buffer.concat(plain)
+    if (joined.length === 0 && this.counter > 0) throw new AgeError('bad-payload', 'final chunk is empty')
+    return joined
   }
 }

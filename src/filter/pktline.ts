@@ -45,9 +45,17 @@ export class PktLineReader {
         this.ended = true
         return false
       }
-      if (next.value.length > 0) {
-        this.chunks.push(next.value)
-        this.buffered += next.value.length
+      const chunk = next.value
+      if (chunk.length > 0) {
+        // Consecutive reads into one buffer (syncFdSource) join into a single view: a packet
+        // that straddles two reads is then taken without a copy.
+        const last = this.chunks[this.chunks.length - 1]
+        if (last && last.buffer === chunk.buffer && last.byteOffset + last.length === chunk.byteOffset) {
+          this.chunks[this.chunks.length - 1] = new Uint8Array(last.buffer, last.byteOffset, last.length + chunk.length)
+        } else {
+          this.chunks.push(chunk)
+        }
+        this.buffered += chunk.length
       }
     }
     return true
@@ -164,17 +172,26 @@ export class PktLineWriter {
  * stream this way: no event-loop turn per packet, which is most of the cost of a round trip for
  * small files. Awaiting it never blocks other work the process is waiting for, because a read
  * only happens when the protocol needs the next bytes.
+ *
+ * Reads land one after another in a buffer that is never reused, and are handed out as views
+ * of it: no copy of what git sends, and a fresh buffer once less than a pipe's worth is left.
  */
 export function syncFdSource(fd: number, size = 1 << 20): AsyncIterable<Uint8Array> {
+  const PIPE = 64 * 1024
   let buffer = Buffer.allocUnsafe(size)
+  let used = 0
   const wait = new Int32Array(new SharedArrayBuffer(4))
   return {
     [Symbol.asyncIterator]: () => ({
       async next(): Promise<IteratorResult<Uint8Array>> {
         for (;;) {
+          if (buffer.length - used < PIPE) {
+            buffer = Buffer.allocUnsafe(size)
+            used = 0
+          }
           let n: number
           try {
-            n = readSync(fd, buffer, 0, buffer.length, null)
+            n = readSync(fd, buffer, used, buffer.length - used, null)
           } catch (e) {
             const code = (e as NodeJS.ErrnoException).code
             if (code === 'EAGAIN') {
@@ -186,11 +203,8 @@ export function syncFdSource(fd: number, size = 1 << 20): AsyncIterable<Uint8Arr
             throw e
           }
           if (n === 0) return { done: true, value: undefined }
-          if (n < 64 * 1024) return { done: false, value: Buffer.from(buffer.subarray(0, n)) }
-          // A large read is handed out as it is and the next read gets a fresh buffer: no copy,
-          // and no garbage the size of the file for the collector to catch up with.
-          const value = buffer.subarray(0, n)
-          buffer = Buffer.allocUnsafe(size)
+          const value = buffer.subarray(used, used + n)
+          used += n
           return { done: false, value }
         }
       },
