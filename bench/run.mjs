@@ -56,7 +56,7 @@ async function measure(setup, cmd, runs = RUNS) {
 
 const config = (pattern) => `version: 1\ngroups:\n  bench:\n    recipients:\n      admins:\n        - name: bench\n          key: ${recipient}\n    secrets:\n      all:\n        path: "${pattern}"\n`
 
-/** A repo with N small secret files written but not added, of kind plain | seal | crypt. */
+/** A repo with N small secret files written but not added, of kind plain | seal | crypt | floor (a do-nothing Node filter). */
 async function makeRepo(kind, n, tag, ext = 'txt') {
   const dir = path.join(work, `${kind}-${n}-${tag}`)
   await fs.mkdirp(path.join(dir, 'secrets'))
@@ -66,6 +66,8 @@ async function makeRepo(kind, n, tag, ext = 'txt') {
     execFileSync(process.execPath, [bundle, 'sync'], { cwd: dir, env, stdio: 'ignore' })
     execFileSync(process.execPath, [bundle, 'install', '-q'], { cwd: dir, env, stdio: 'ignore' })
     sh(dir, 'git add .gitseal.yaml .gitattributes && git commit -qm setup')
+  } else if (kind === 'floor') {
+    sh(dir, `printf "secrets/** filter=floor\\n" > .gitattributes && git config filter.floor.process "${process.execPath} ${path.join(root, 'bench', 'floor-filter.mjs')}" && git config filter.floor.required true && git add .gitattributes && git commit -qm setup`)
   } else if (kind === 'crypt') {
     sh(dir, 'git-crypt init >/dev/null && printf "secrets/** filter=git-crypt diff=git-crypt\\n" > .gitattributes && git add .gitattributes && git commit -qm setup')
   }
@@ -74,8 +76,8 @@ async function makeRepo(kind, n, tag, ext = 'txt') {
 }
 
 const results = []
-const row = (caseName, what, seal, plain, crypt, extra = '') => {
-  results.push({ caseName, what, seal, plain, crypt, extra })
+const row = (caseName, what, seal, plain, crypt, extra = '', floor = undefined) => {
+  results.push({ caseName, what, seal, plain, crypt, extra, floor })
   const f = (x) => (x === undefined ? '-' : `${x.toFixed(3)}s`)
   const r = (a, b) => (a && b ? `${(a / b).toFixed(2)}x` : '-')
   console.log(`${caseName.padEnd(8)} ${what.padEnd(34)} seal ${f(seal).padStart(8)}  git ${f(plain).padStart(8)}  git-crypt ${f(crypt).padStart(8)}  seal/git ${r(seal, plain).padStart(7)}  crypt/seal ${r(crypt, seal).padStart(7)} ${extra}`)
@@ -85,7 +87,7 @@ console.log(`git-seal bench on ${os.cpus().length} x ${os.cpus()[0]?.model ?? '?
 
 // Case 1: add, fresh checkout, status after touch.
 for (const n of SIZES) {
-  const kinds = ['plain', 'seal', ...(haveGitCrypt && (n <= 1000 || !quick) ? ['crypt'] : [])]
+  const kinds = ['plain', 'floor', 'seal', ...(haveGitCrypt && (n <= 1000 || !quick) ? ['crypt'] : [])]
   const t = {}
   for (const kind of kinds) {
     const runs = kind === 'crypt' && n >= 10000 ? 1 : RUNS
@@ -99,7 +101,8 @@ for (const n of SIZES) {
   }
   for (const op of ['add', 'checkout', 'status']) {
     const perFile = ((t.seal[op] - t.plain[op]) / n) * 1000
-    row(`1:${n}`, `${op} (${n} secrets)`, t.seal[op], t.plain[op], t.crypt?.[op], `(+${perFile.toFixed(3)} ms/secret over git)`)
+    const overFloor = ((t.seal[op] - t.floor[op]) / n) * 1000
+    row(`1:${n}`, `${op} (${n} secrets)`, t.seal[op], t.plain[op], t.crypt?.[op], `+${perFile.toFixed(3)} ms/secret over git; a do-nothing Node filter takes ${t.floor[op].toFixed(3)} s (${(t.floor[op] / t.plain[op]).toFixed(1)}x git), git-seal +${overFloor.toFixed(3)} ms/secret over it`, t.floor[op])
   }
 }
 
@@ -193,14 +196,17 @@ for (const n of SIZES) {
   row('5', 'rekey 1,000 secrets (+1 recipient)', rekey, undefined, undefined, 'target <= 2 s')
 }
 
+/** A ratio of two times, for case 1 rows (the others compare with their own references in the notes). */
+const ratio = (caseName, a, b) => (caseName.startsWith('1:') && a && b ? `${(a / b).toFixed(1)}x` : '-')
+
 const lines = [
   '# Benchmarks',
   '',
   `Measured by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}: ${os.cpus().length} x ${os.cpus()[0]?.model ?? '?'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}, ${sh(work, 'git --version').trim()}${haveGitCrypt ? ', ' + sh(work, 'git-crypt --version 2>&1').trim() : ''}${haveAge ? ', age ' + sh(work, 'age --version').trim() : ''}. Medians of ${RUNS} run(s).`,
   '',
-  '| case | what | git-seal | plain git | git-crypt | notes |',
-  '|---|---|---|---|---|---|',
-  ...results.map((r) => `| ${r.caseName} | ${r.what} | ${r.seal?.toFixed?.(3) ?? '-'} | ${r.plain?.toFixed?.(3) ?? '-'} | ${r.crypt?.toFixed?.(3) ?? '-'} | ${r.extra} |`),
+  '| case | what | git-seal | plain git | do-nothing filter | git-crypt | git-crypt / git-seal | git-seal / git | notes |',
+  '|---|---|---|---|---|---|---|---|---|',
+  ...results.map((r) => `| ${r.caseName} | ${r.what} | ${r.seal?.toFixed?.(3) ?? '-'} | ${r.plain?.toFixed?.(3) ?? '-'} | ${r.floor?.toFixed?.(3) ?? '-'} | ${r.crypt?.toFixed?.(3) ?? '-'} | ${ratio(r.caseName, r.crypt, r.seal)} | ${ratio(r.caseName, r.seal, r.plain)} | ${r.extra} |`),
   '',
   '## Reading the numbers',
   '',
