@@ -26,6 +26,6 @@ export function run(): Promise<number> {
         if (request.command === 'clean') error(`${request.pathname}: not staged, so no plaintext reaches git`)
         throw e
       }
-    })
+    }, () => ctx.runDeferred())
   })
 }

@@ -122,10 +122,11 @@ class RequestContent implements AsyncIterable<Uint8Array> {
 }
 
 /**
- * Serves requests until git closes the stream.
+ * Serves requests until git closes the stream; `afterAnswer` runs after each answer is written,
+ * before the next request is read.
  * @throws {PktLineError} when git breaks the protocol; the caller exits, and git reports the filter as failed.
  */
-export async function serve(reader: PktLineReader, writer: PktLineWriter, capabilities: Set<string>, handler: FilterHandler): Promise<void> {
+export async function serve(reader: PktLineReader, writer: PktLineWriter, capabilities: Set<string>, handler: FilterHandler, afterAnswer?: () => void): Promise<void> {
   for (;;) {
     const keys = await readKeyValues(reader, 'request')
     if (keys === null) return
@@ -157,5 +158,7 @@ export async function serve(reader: PktLineReader, writer: PktLineWriter, capabi
       writer.flush() // an empty list: the status stays "success"
     }
     writer.send()
+    // git is busy with the answer now: work that can wait fits in here without delaying it.
+    afterAnswer?.()
   }
 }

@@ -62,7 +62,7 @@ export async function cleanFile(ctx: SealContext, path: string, content: AsyncIt
     if (ctx.identities().length === 0) continue
     const opened = tryOpen(ctx, path, content)
     if (opened && equalBytes(opened, input)) {
-      if (oid) ctx.fingerprints.record(oid, input)
+      if (oid) ctx.later(() => ctx.fingerprints.record(oid, input))
       return [content]
     }
   }
@@ -73,9 +73,12 @@ export async function cleanFile(ctx: SealContext, path: string, content: AsyncIt
   } else {
     out = await encryptAge(ctx, rule, input)
   }
-  const blob = blobId(out, ctx.paths.objectFormat)
-  ctx.records.add({ blob, format, recipients: configuredKeys(rule, format) })
-  ctx.fingerprints.record(blob, input)
+  const encrypted = out
+  ctx.later(() => {
+    const blob = blobId(encrypted, ctx.paths.objectFormat)
+    ctx.records.add({ blob, format, recipients: configuredKeys(rule, format) })
+    ctx.fingerprints.record(blob, input)
+  })
   return [out]
 }
 

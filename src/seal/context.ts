@@ -114,6 +114,27 @@ export class SealContext {
     })
   }
 
+  private deferred: (() => void)[] = []
+
+  /**
+   * Bookkeeping that need not hold up git (records, fingerprints): the filter runs it right
+   * after writing an answer, while git works on that answer on its side; one-shot commands
+   * run it at close. A task that fails costs only the shortcut it would have recorded.
+   */
+  later(task: () => void): void {
+    this.deferred.push(task)
+  }
+
+  runDeferred(): void {
+    const tasks = this.deferred
+    this.deferred = []
+    for (const task of tasks) {
+      try {
+        task()
+      } catch {}
+    }
+  }
+
   /**
    * A header for one age file of this rule (its X25519 and ssh recipients; post-quantum ones
    * go through encryptHybrid).
@@ -202,6 +223,7 @@ export class SealContext {
   }
 
   close(): void {
+    this.runDeferred()
     this.records.flush()
     this.fingerprints.flush()
     this.headers.close()

@@ -41,7 +41,7 @@ export async function smudgeFile(ctx: SealContext, path: string, content: AsyncI
   if (head.complete) {
     try {
       const plaintext = openStored(path, first, ctx.identities())
-      ctx.fingerprints.record(blobOid ?? blobId(first, ctx.paths.objectFormat), plaintext)
+      ctx.later(() => ctx.fingerprints.record(blobOid ?? blobId(first, ctx.paths.objectFormat), plaintext))
       return [plaintext]
     } catch (e) {
       const { reason, hint } = why(e)

@@ -71,6 +71,30 @@ describe('filter protocol', () => {
     expect(out).toBe(REPLY + line('status=error') + '0000')
   })
 
+  it('runs afterAnswer once per request, after its answer is written and before the next is read', async () => {
+    const events: string[] = []
+    const out: Buffer[] = []
+    const input = HANDSHAKE + request('clean', 'a', 'x') + request('clean', 'b', '') + request('smudge', 'c', 'z')
+    const reader = new PktLineReader(from(input))
+    const writer = new PktLineWriter((parts) => {
+      out.push(...parts.map((p) => Buffer.from(p)))
+      events.push(`wrote ${Buffer.concat(out).toString('latin1').split('status=').length - 1}`)
+    })
+    const caps = await handshake(reader, writer)
+    events.length = 0
+    await serve(
+      reader,
+      writer,
+      caps,
+      async (req, content) => {
+        events.push(`handled ${req.pathname}`)
+        return upper(req, content)
+      },
+      () => events.push('after'),
+    )
+    expect(events).toEqual(['handled a', 'wrote 1', 'after', 'handled b', 'wrote 2', 'after', 'handled c', 'wrote 3', 'after'])
+  })
+
   it('writes an empty file as no content packets', async () => {
     const out = await session(HANDSHAKE + request('clean', 'empty', ''), async () => [new Uint8Array()])
     expect(out).toBe(REPLY + line('status=success') + '0000' + '0000' + '0000')
