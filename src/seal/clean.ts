@@ -52,7 +52,9 @@ export async function cleanFile(ctx: SealContext, path: string, content: AsyncIt
 
   // Index first, then HEAD: after a rekey the index blob is the one to keep. A fingerprint
   // answers without a key, so even a file this clone cannot decrypt (a secret for targets only)
-  // stays unmodified after a touch once it was encrypted here.
+  // stays unmodified after a touch once it was encrypted here. Only blobs that are ciphertext
+  // ever get a fingerprint (git-seal wrote them, or decrypted them), so a match never hands git
+  // a plaintext blob.
   const previous: { content: Uint8Array; kind: 'age' | 'sops' }[] = []
   for (const { oid, content } of await ctx.storedVersions(path)) {
     if (oid && ctx.fingerprints.matches(oid, input)) return [content]
