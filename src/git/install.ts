@@ -28,7 +28,8 @@ export function launcherScript(nodePath: string): string {
 # Written by 'git-seal install'; 'git-seal uninstall' removes it.
 node=${shellQuote(nodePath)}
 [ -x "$node" ] || node=$(command -v node 2>/dev/null) || node=
-dir=$(dirname "$0")
+# No subshell: textconv starts this once per file side.
+case $0 in */*) dir=\${0%/*} ;; *) dir=. ;; esac
 if [ -z "$node" ]; then
   echo "git-seal: error: node not found (was ${nodePath.replace(/["$`\\]/g, '')}, and none on PATH)" >&2
   echo "git-seal: hint: install Node.js >= 20.19 and run 'npx git-seal install' again" >&2
