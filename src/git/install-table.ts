@@ -10,6 +10,13 @@
  */
 export const LAUNCHER = '"$(git rev-parse --git-common-dir)/git-seal/git-seal"'
 
+/**
+ * The same for textconv, which git starts once per file side: git runs drivers at the top of
+ * the work tree, where a main worktree's `.git/git-seal/git-seal` is found without starting
+ * `git rev-parse`; linked worktrees and submodules (`.git` is a file there) fall back to it.
+ */
+export const TEXTCONV_LAUNCHER = 'l=.git/git-seal/git-seal; [ -x "$l" ] || l="$(git rev-parse --git-common-dir)/git-seal/git-seal"; "$l"'
+
 export interface ConfigRow {
   key: string
   value: string
@@ -23,7 +30,7 @@ export const CONFIG_TABLE: readonly ConfigRow[] = [
   { key: 'filter.git-seal.smudge', value: `${LAUNCHER} smudge %f`, why: 'one-shot fallback' },
   // With required=false git silently stages plaintext when the filter fails.
   { key: 'filter.git-seal.required', value: 'true', why: 'a failing clean must fail git add' },
-  { key: 'diff.git-seal.textconv', value: `${LAUNCHER} textconv`, why: 'readable git diff / git log -p' },
+  { key: 'diff.git-seal.textconv', value: `${TEXTCONV_LAUNCHER} textconv`, why: 'readable git diff / git log -p' },
   { key: 'merge.git-seal.name', value: 'git-seal: merge the decrypted text', why: 'shown by git' },
   { key: 'merge.git-seal.driver', value: `${LAUNCHER} merge %O %A %B %L %P`, why: 'merges as plaintext, stores ciphertext' },
 ]

@@ -264,5 +264,10 @@ describe('linked worktrees', () => {
     const blob = spawnSync('git', ['cat-file', 'blob', ':secrets/a.txt'], { cwd: wt, env: repo.env }).stdout
     expect(isAgeFile(blob)).toBe(true)
     expect(blob.includes('changed in worktree')).toBe(false)
+    // textconv finds the launcher through the common dir in a linked worktree (.git is a file
+    // there), and from a subdirectory of the main worktree
+    expect(repo.run('git', ['diff', '--cached', 'HEAD'], { cwd: wt }).stdout).toContain('+changed in worktree')
+    repo.write('secrets/a.txt', 'edited in main\n')
+    expect(repo.run('git', ['diff', '.'], { cwd: join(repo.dir, 'secrets') }).stdout).toContain('+edited in main')
   })
 })
