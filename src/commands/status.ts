@@ -47,7 +47,8 @@ export async function collectStatus(ctx: SealContext, config: SealConfig): Promi
   const attributes = existsSync(attributesFile) ? readFileSync(attributesFile, 'utf8') : ''
   if (!attributesUpToDate(attributes, config)) problems.push(`.gitattributes does not match ${CONFIG_FILE}: run 'git-seal sync'`)
   const drift = configDrift(root)
-  if (drift.length > 0) problems.push(`the filter is not installed in this clone (${drift.join(', ')}): run 'git-seal install'`)
+  if (drift.missing.length > 0) problems.push(`the filter is not installed in this clone (${drift.missing.join(', ')}): run 'git-seal install'`)
+  else if (drift.outdated.length > 0) problems.push(`git-seal's git config here was written by another version (${drift.outdated.join(', ')}): run 'git-seal install' to update it`)
 
   const paths = candidatePaths(root)
   const filters = checkAttr(root, 'filter', paths)

@@ -102,9 +102,15 @@ export function removeConfig(root: string): void {
   }
 }
 
-/** Rows of the table missing or different in this clone's config. */
-export function configDrift(root: string): string[] {
-  return CONFIG_TABLE.filter((row) => gitMaybe(['config', '--get', row.key], { cwd: root }) !== row.value).map((r) => r.key)
+/** Rows of the table missing from this clone's config, and rows an older version wrote differently. */
+export function configDrift(root: string): { missing: string[]; outdated: string[] } {
+  const drift = { missing: [] as string[], outdated: [] as string[] }
+  for (const row of CONFIG_TABLE) {
+    const value = gitMaybe(['config', '--get', row.key], { cwd: root })
+    if (value === null) drift.missing.push(row.key)
+    else if (value !== row.value) drift.outdated.push(row.key)
+  }
+  return drift
 }
 
 const pkt = (s: string): string => (s.length + 5).toString(16).padStart(4, '0') + s + '\n'

@@ -45,6 +45,23 @@ describe('status', () => {
     expect(byPath['secrets/b.yaml']!.recipients).toEqual(['alice', 'bob'])
   })
 
+  it('tells a missing filter from config an older version wrote, and install repairs both', () => {
+    const { repo } = sealedRepo(['secrets/**'])
+    expect(status(repo).code).toBe(0)
+    // the textconv row as the previous version wrote it: still works, but not what install writes now
+    repo.git('config', 'diff.git-seal.textconv', '"$(git rev-parse --git-common-dir)/git-seal/git-seal" textconv')
+    let { code, report } = status(repo)
+    expect(code).toBe(1)
+    expect(report.problems.join('\n')).toContain('written by another version (diff.git-seal.textconv)')
+    repo.git('config', '--unset', 'filter.git-seal.process')
+    ;({ code, report } = status(repo))
+    expect(report.problems.join('\n')).toContain('not installed in this clone (filter.git-seal.process)')
+    expect(repo.seal('install').status).toBe(0)
+    ;({ code, report } = status(repo))
+    expect(code).toBe(0)
+    expect(report.problems).toEqual([])
+  })
+
   it('a keyless clone: ciphertext, not decryptable, no problem', () => {
     const { repo } = sealedRepo(['secrets/**'], { withKey: false })
     repo.write('secrets/a.txt', 'a\n')
