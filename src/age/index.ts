@@ -5,7 +5,7 @@
 import { dearmor, isArmored } from './armor.js'
 import { AgeError } from './errors.js'
 import { MAGIC, headerEnd, parseHeader, verifyHeaderMac, type Stanza } from './header.js'
-import { PAYLOAD_NONCE_SIZE, prepareHeader, type PreparedHeader } from './prepared.js'
+import { prepareHeader, type PreparedHeader } from './prepared.js'
 import { ScryptIdentity, ScryptRecipient } from './scrypt.js'
 import { SshEd25519Identity, SshEd25519Recipient, parseOpenSshPrivateKey, sshToAgeIdentity as sshPrivateToAge, sshToAgeRecipient } from './ssh.js'
 import { PayloadDecryptor, PayloadEncryptor } from './stream.js'
@@ -154,7 +154,7 @@ export class EncryptStream {
   constructor(to: Recipient[] | PreparedHeader) {
     const prepared = Array.isArray(to) ? prepareHeader(to) : to
     this.header = prepared.prefix
-    this.payload = new PayloadEncryptor(prepared.payloadKey, prepared.prefix.subarray(prepared.prefix.length - PAYLOAD_NONCE_SIZE))
+    this.payload = new PayloadEncryptor(prepared.payloadKey)
   }
 
   private withHeader(parts: Buffer[]): Buffer[] {

@@ -11,10 +11,9 @@
 import { AgeError } from './errors.js'
 import { writeHeader } from './header.js'
 import { randomBytes } from './primitives.js'
-import { payloadKey } from './stream.js'
+import { NONCE, payloadKey } from './stream.js'
 import type { Recipient } from './types.js'
 
-export const PAYLOAD_NONCE_SIZE = 16
 const KEY_SIZE = 32
 
 export interface PreparedHeader {
@@ -36,7 +35,7 @@ export function prepareHeader(recipients: Recipient[]): PreparedHeader {
       recipients.flatMap((r) => r.wrapFileKey(fileKey)),
       fileKey,
     )
-    const nonce = randomBytes(PAYLOAD_NONCE_SIZE)
+    const nonce = randomBytes(NONCE)
     return { prefix: Buffer.concat([header, nonce]), payloadKey: payloadKey(fileKey, nonce) }
   } finally {
     fileKey.fill(0)

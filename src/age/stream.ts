@@ -5,11 +5,12 @@
  * Both directions work incrementally, so a file of any size costs O(64 KiB) of working memory.
  */
 import { AgeError } from './errors.js'
-import { hkdf, openParts, randomBytes, sealParts } from './primitives.js'
+import { hkdf, openParts, sealParts } from './primitives.js'
 
 export const CHUNK = 64 * 1024
 const TAG = 16
-const NONCE = 16
+/** The payload nonce, written right after the header. */
+export const NONCE = 16
 
 function chunkNonce(counter: number, last: boolean): Buffer {
   const nonce = Buffer.alloc(12)
@@ -57,21 +58,14 @@ class Pending {
 }
 
 export class PayloadEncryptor {
-  private readonly key: Buffer
   private readonly pending = new Pending()
   private counter = 0
-  readonly nonce: Buffer
 
-  /** From the payload key itself (see {@link payloadKey}); the key is wiped by final(). */
-  constructor(key: Buffer, nonce: Buffer) {
-    this.key = key
-    this.nonce = nonce
-  }
-
-  static forFileKey(fileKey: Uint8Array, nonce: Uint8Array = randomBytes(NONCE)): PayloadEncryptor {
-    const copy = Buffer.from(nonce)
-    return new PayloadEncryptor(payloadKey(fileKey, copy), copy)
-  }
+  /**
+   * @param key the payload key ({@link payloadKey} of the file key and the nonce written after
+   *   the header, see prepared.ts); wiped by final().
+   */
+  constructor(private readonly key: Buffer) {}
 
   /** Encrypts every full chunk that is certainly not the last one. */
   update(data: Uint8Array): Buffer[] {

@@ -16,9 +16,10 @@
  *   they outnumber the distinct entries.
  */
 import { createHmac } from 'node:crypto'
-import { appendFileSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { randomBytes } from '../age/primitives.js'
+import { BatchedAppender } from './appender.js'
 
 const KEY_FILE = 'fingerprint.key'
 const FILE = 'fingerprints'
@@ -26,9 +27,11 @@ const FILE = 'fingerprints'
 export class Fingerprints {
   private key: Buffer | null | undefined
   private entries: Map<string, string> | null = null
-  private pending: string[] = []
+  private readonly appender: BatchedAppender
 
-  constructor(private readonly dir: string) {}
+  constructor(private readonly dir: string) {
+    this.appender = new BatchedAppender(join(dir, FILE))
+  }
 
   /** Loads the key, creating it when `create`; null when there is none (or the dir is read-only). */
   private loadKey(create: boolean): Buffer | null {
@@ -117,18 +120,11 @@ export class Fingerprints {
     const entries = this.load()
     if (entries.get(blob) === fingerprint) return
     entries.set(blob, fingerprint)
-    this.pending.push(`${blob} ${fingerprint}\n`)
-    if (this.pending.length >= 256) this.flush()
+    this.appender.push(`${blob} ${fingerprint}\n`)
   }
 
-  /** Best effort, like the blob records: a read-only git dir only makes status slower. */
   flush(): void {
-    if (this.pending.length === 0) return
-    const lines = this.pending.join('')
-    this.pending = []
-    try {
-      appendFileSync(join(this.dir, FILE), lines, { mode: 0o600 })
-    } catch {}
+    this.appender.flush()
   }
 
   /** Forgets the key and every fingerprint (`git-seal lock`). */

@@ -5,8 +5,9 @@
  * are appended in batches (one write of whole lines, which concurrent git commands cannot
  * interleave): a file opened per staged secret would cost more than encrypting it.
  */
-import { appendFileSync, readFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { BatchedAppender } from './appender.js'
 
 export interface BlobRecord {
   blob: string
@@ -19,25 +20,19 @@ const FILE = 'blobs.jsonl'
 
 export class BlobRecords {
   private cache: Map<string, BlobRecord> | null = null
-  constructor(private readonly dir: string) {}
-
-  private pending: string[] = []
+  private readonly appender: BatchedAppender
+  constructor(private readonly dir: string) {
+    this.appender = new BatchedAppender(join(dir, FILE))
+  }
 
   /** Remembers a blob git-seal produced; written by {@link flush} (at the latest when the process is done). */
   add(record: BlobRecord): void {
-    this.pending.push(JSON.stringify(record) + '\n')
+    this.appender.push(JSON.stringify(record) + '\n')
     this.cache?.set(record.blob, record)
-    if (this.pending.length >= 256) this.flush()
   }
 
-  /** Best effort: a read-only git dir must not fail `git add`; a lost record only makes status say less. */
   flush(): void {
-    if (this.pending.length === 0) return
-    const lines = this.pending.join('')
-    this.pending = []
-    try {
-      appendFileSync(join(this.dir, FILE), lines, { mode: 0o600 })
-    } catch {}
+    this.appender.flush()
   }
 
   get(blob: string): BlobRecord | undefined {

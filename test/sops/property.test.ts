@@ -25,7 +25,9 @@ const yamlAmbiguous = (s: string): boolean => /^[-+]?[0-9._]*_[0-9._]*$/.test(s)
 
 const specialStrings = fc.constantFrom('', ' ', 'a: b', '#x', 'x #y', '- x', 'yes', 'on', '0755', '1e3', 'null', '~', 'line\nline', 'trailing\n', '\ttab', "it's", 'say "hi"', '\\', '2024-01-01', 'ENC[x]', '🔑', '\u0007bell', ' lead', 'trail ', '---', '...', '@at', '%p', '`b`')
 const anyString = fc.oneof(fc.string({ unit: 'binary', maxLength: 20 }), fc.string({ unit: 'grapheme', maxLength: 12 }), specialStrings)
-const double = fc.double({ noNaN: true, noDefaultInfinity: true }).filter((d) => !Object.is(d, -0))
+// An integral double of 2^63 or more is written as an integer literal, which the yaml store turns
+// into a string on purpose (beyond int64; index.ts documents it): not a round-trip failure.
+const double = fc.double({ noNaN: true, noDefaultInfinity: true }).filter((d) => !Object.is(d, -0) && !(Number.isInteger(d) && Math.abs(d) >= 2 ** 63))
 const yamlKey = fc.oneof(fc.stringMatching(/^[a-zA-Z][\w .-]{0,8}$/), fc.string({ unit: 'grapheme', minLength: 1, maxLength: 6 })).filter((k) => k !== 'sops' && k !== '<<' && k !== '__proto__' && !yamlAmbiguous(k))
 
 const leaf = fc.oneof(anyString.filter((s) => !yamlAmbiguous(s)), fc.integer(), double, fc.boolean(), fc.constant(null))
