@@ -1,9 +1,9 @@
 /**
  * Entry point: argv -> command. Commands are imported lazily so that the hot entry points
- * (filter-process, textconv) load only what they need.
+ * (filter-process, textconv) load only what they need; textconv's plaintext path is in the entry.
  */
-import { readFileSync } from 'node:fs'
-import { UserError, error, printHint, printResult, reportError, writeAllSync } from './ui.js'
+import * as textconv from './commands/textconv.js'
+import { UserError, error, printHint, printResult, reportError } from './ui.js'
 
 type CommandModule = { run(args: string[]): Promise<number> | number }
 
@@ -25,7 +25,9 @@ const commands: Record<string, { summary: string; load: () => Promise<CommandMod
   unlock: { summary: 'decrypt the work tree again', load: () => import('./commands/unlock.js') },
   guard: { summary: 'refuse plaintext secrets in the index (pre-commit hook)', load: () => import('./commands/guard.js') },
   verify: { summary: 'check history for plaintext secrets [REV-RANGE] [--all] [--pre-receive]', load: () => import('./commands/verify.js') },
-  textconv: { summary: 'print a file decrypted (used by git diff)', load: () => import('./commands/textconv.js') },
+  // Loaded with the entry: it runs once per file side of every git diff, and its plaintext path
+  // needs nothing else (decryption modules are imported only for ciphertext).
+  textconv: { summary: 'print a file decrypted (used by git diff)', load: async () => textconv },
   merge: { summary: 'merge encrypted files (used by git)', load: () => import('./commands/merge.js') },
   'filter-process': { summary: 'long-running filter (used by git)', load: () => import('./commands/filter-process.js') },
   clean: { summary: 'encrypt stdin for PATH (used by git)', load: () => import('./commands/clean.js') },
@@ -42,26 +44,7 @@ function usage(): string {
   ].join('\n')
 }
 
-/**
- * textconv runs once per file side of every `git diff`, and git hands it plaintext (already
- * smudged) nearly always: answer that case before loading any module.
- */
-function textconvFastPath(argv: string[]): boolean {
-  if (argv[0] !== 'textconv' || argv.length !== 2) return false
-  let bytes: Buffer
-  try {
-    bytes = readFileSync(argv[1]!)
-  } catch {
-    return false
-  }
-  const head = bytes.subarray(0, 64).toString('latin1')
-  if (head.startsWith('age-encryption.org/') || head.includes('-----BEGIN AGE ENCRYPTED FILE-----') || bytes.includes('ENC[AES256_GCM,')) return false
-  writeAllSync(1, bytes)
-  return true
-}
-
 async function main(argv: string[]): Promise<number> {
-  if (textconvFastPath(argv)) return 0
   const [name, ...rest] = argv
   if (name === undefined || name === '-h' || name === '--help' || name === 'help') {
     printResult(usage())

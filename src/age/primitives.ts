@@ -161,17 +161,9 @@ export function openParts(key: Uint8Array, sealed: Uint8Array[], nonce: Uint8Arr
 
 /** ChaCha20-Poly1305 open; null when the tag does not verify. */
 export function open(key: Uint8Array, sealed: Uint8Array, nonce: Uint8Array = ZERO_NONCE): Buffer | null {
-  if (sealed.length < 16) return null
-  const decipher = createDecipheriv('chacha20-poly1305', key, nonce, { authTagLength: 16 })
-  decipher.setAuthTag(sealed.subarray(sealed.length - 16))
-  const out = decipher.update(sealed.subarray(0, sealed.length - 16))
-  try {
-    const rest = decipher.final()
-    return rest.length ? Buffer.concat([out, rest]) : out
-  } catch {
-    out.fill(0)
-    return null
-  }
+  const pieces = openParts(key, [sealed], nonce)
+  if (!pieces) return null
+  return pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces)
 }
 
 const B64 = /^[A-Za-z0-9+/]*$/

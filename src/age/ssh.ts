@@ -48,12 +48,6 @@ function readString(buf: Buffer, offset: number): [Buffer, number] {
   return [buf.subarray(offset + 4, offset + 4 + length), offset + 4 + length]
 }
 
-function sshString(data: Uint8Array): Buffer {
-  const length = Buffer.alloc(4)
-  length.writeUInt32BE(data.length)
-  return Buffer.concat([length, data])
-}
-
 /** The 32-byte ed25519 key of an OpenSSH wire-format public key. */
 function ed25519FromWire(wire: Buffer): Buffer {
   const [type, next] = readString(wire, 0)

@@ -9,8 +9,8 @@ import { checkAttr } from '../git/attributes.js'
 import { CatFileBatch } from '../git/objects.js'
 import { repoPaths } from '../git/repo.js'
 import { gitBlobText, gitBytes, gitMaybe } from '../git/run.js'
-import { isSecretPath } from '../seal/check.js'
-import { isCiphertext, isWrappedConflict } from '../seal/stored.js'
+import { isSecretPath, isStoredPlaintext } from '../seal/check.js'
+import { isWrappedConflict } from '../seal/stored.js'
 import { UserError, error, printHint } from '../ui.js'
 
 const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904'
@@ -56,13 +56,12 @@ export async function run(args: string[]): Promise<number> {
   const secrets = staged.filter((s) => isSecretPath(config, s.path, filters.get(s.path) === 'git-seal'))
   const objects = new CatFileBatch(root)
   try {
-    // Every staged secret read once, all lookups pipelined through one cat-file.
+    // Every staged secret read once for both checks, all lookups pipelined through one cat-file.
     const blobs = await Promise.all(secrets.map(async (s) => ({ s, object: await objects.get(s.oid) })))
     for (const { s, object } of blobs) {
-      if (!object || object.type !== 'blob') continue
-      if (isWrappedConflict(s.path, object.content)) {
+      if (object?.type === 'blob' && isWrappedConflict(s.path, object.content)) {
         problems.push({ message: `${s.path} still holds unresolved conflict markers`, hint: 'resolve the conflict in the file, then git add it again' })
-      } else if (!isCiphertext(s.path, object.content)) {
+      } else if (isStoredPlaintext(s.path, object)) {
         problems.push({
           message: `${s.path} is staged in plaintext`,
           hint: "run 'git-seal install', then 'git add' the files named above again (a secret ever pushed in plaintext must be rotated)",

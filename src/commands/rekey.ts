@@ -20,12 +20,12 @@ export async function rekey(ctx: SealContext, pathspecs: string[], force = false
   const staged: Parameters<typeof stageBlobs>[1] = []
   let done = 0
   for (const entry of entries) {
-    const { outcome, blob } = await rekeyEntry(ctx, config, entry, force)
+    const { outcome, blob, fingerprint } = await rekeyEntry(ctx, config, entry, force)
     outcomes.push(outcome)
     const rule = findSecret(config, entry.path)
     if (blob && rule) {
       const format = effectiveFormat(rule, entry.path)
-      staged.push({ entry, blob, format, recipients: configuredKeys(rule, format) })
+      staged.push({ entry, blob, format, recipients: configuredKeys(rule, format), ...(fingerprint ? { fingerprint } : {}) })
     }
     if (!quiet) progress('rekey', ++done, entries.length)
   }

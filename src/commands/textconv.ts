@@ -6,19 +6,24 @@
  * YAML parser. cachetextconv must never be set: git would store this output under refs/notes.
  */
 import { readFileSync } from 'node:fs'
-import { looksLikeAge } from '../age/index.js'
 import { UserError, writeAllSync } from '../ui.js'
 
-/** Could these bytes be a sops document? Cheap, and never wrong in the "no" direction. */
-function mightBeSops(bytes: Buffer): boolean {
+/**
+ * Could these bytes be ciphertext: an age file (binary or armored) or a sops document? Cheap,
+ * needs no module, and never wrong in the "no" direction (stored.ts makes the real call).
+ */
+function mightBeCiphertext(bytes: Buffer): boolean {
+  const head = bytes.subarray(0, 128).toString('latin1')
+  if (head.startsWith('age-encryption.org/') || head.trimStart().startsWith('-----BEGIN AGE ENCRYPTED FILE-----')) return true
   return bytes.includes('ENC[AES256_GCM,') && bytes.includes('sops')
 }
 
+/** Statically imported by cli.ts: plaintext, the usual case, is answered before any other module loads. */
 export async function run(args: string[]): Promise<number> {
   const file = args[0]
   if (file === undefined || args.length > 1) throw new UserError('usage: git-seal textconv FILE')
   const bytes = readFileSync(file)
-  if (!looksLikeAge(bytes) && !mightBeSops(bytes)) {
+  if (!mightBeCiphertext(bytes)) {
     writeAllSync(1, bytes)
     return 0
   }

@@ -1,10 +1,9 @@
 /**
- * The plaintext check shared by the guard (the index) and verify (history): given paths and
- * their blobs, which secrets are stored in plaintext. Batched: one cat-file process, every
- * lookup pipelined.
+ * The plaintext check shared by the guard (the index) and verify (history): which secrets are
+ * stored in plaintext. Batched: one cat-file process, every lookup pipelined.
  */
 import { matchingSecrets, type SealConfig } from '../config/index.js'
-import type { CatFileBatch } from '../git/objects.js'
+import type { CatFileBatch, GitObject } from '../git/objects.js'
 import { isCiphertext } from './stored.js'
 
 export interface BlobToCheck {
@@ -25,6 +24,14 @@ export function isSecretPath(config: SealConfig | null, path: string, filtered =
 }
 
 /**
+ * True when a secret's stored object is plaintext. A missing object (a partial clone) cannot be
+ * judged here, and is not flagged.
+ */
+export function isStoredPlaintext(path: string, object: GitObject | null): boolean {
+  return object !== null && object.type === 'blob' && !isCiphertext(path, object.content)
+}
+
+/**
  * Blobs among `blobs` that are not ciphertext. `checked` remembers oids across calls (a blob
  * judged once need not be read again).
  */
@@ -32,9 +39,7 @@ export async function findPlaintext(objects: CatFileBatch, blobs: BlobToCheck[],
   const pending = blobs.map(async (b) => {
     let ok = checked.get(b.oid)
     if (ok === undefined) {
-      const object = await objects.get(b.oid)
-      // A missing object (a partial clone) cannot be judged here; it is not flagged.
-      ok = object === null || object.type !== 'blob' || isCiphertext(b.path, object.content)
+      ok = !isStoredPlaintext(b.path, await objects.get(b.oid))
       checked.set(b.oid, ok)
     }
     return ok ? null : { path: b.path, oid: b.oid }

@@ -199,6 +199,11 @@ export class SealContext {
   async storedVersionOids(path: string): Promise<string[]> {
     const index = this.indexEntries()
     if (index === null) return (await this.storedVersions(path)).flatMap((v) => (v.oid ? [v.oid] : []))
+    return this.distinctOids(index, path)
+  }
+
+  /** The index's blob of a path, then HEAD's, each once. */
+  private distinctOids(index: Map<string, string>, path: string): string[] {
     return [index.get(path), this.headEntries().get(path)].filter((o, i, all): o is string => o !== undefined && all.indexOf(o) === i)
   }
 
@@ -213,7 +218,7 @@ export class SealContext {
       const seen = new Set<string>()
       return objects.filter((o) => o !== null && o.type === 'blob' && !seen.has(o.oid) && seen.add(o.oid)).map((o) => ({ oid: o!.oid, content: o!.content }))
     }
-    const oids = [index.get(path), this.headEntries().get(path)].filter((o, i, all): o is string => o !== undefined && all.indexOf(o) === i)
+    const oids = this.distinctOids(index, path)
     const out: { oid: string | null; content: Uint8Array }[] = []
     for (const oid of oids) {
       const content = await this.blob(oid)

@@ -7,7 +7,7 @@
 import { looksLikeAge } from '../age/index.js'
 import { encryptAge } from './clean.js'
 import { effectiveFormat, findSecret, type SealConfig, type SecretRule } from '../config/index.js'
-import { blobId, writeBlob } from '../git/objects.js'
+import { writeBlob } from '../git/objects.js'
 import { gitBytes } from '../git/run.js'
 import type { IndexEntry } from '../git/attributes.js'
 import type { SealContext } from './context.js'
@@ -29,13 +29,12 @@ export function storedRecipients(ctx: SealContext, path: string, oid: string, by
   return sopsMetadata(path, bytes)?.age.map((e) => e.recipient) ?? null
 }
 
-
 function nameOf(rule: SecretRule, key: string): string {
   return rule.recipients.find((r) => r.key === key || sopsRecipient(r.key) === key)?.name ?? `${key.slice(0, 20)}…`
 }
 
 /** Rekeys one index entry; never throws (a failure is an outcome). */
-export async function rekeyEntry(ctx: SealContext, config: SealConfig, entry: IndexEntry, force: boolean): Promise<{ outcome: RekeyOutcome; blob?: Uint8Array }> {
+export async function rekeyEntry(ctx: SealContext, config: SealConfig, entry: IndexEntry, force: boolean): Promise<{ outcome: RekeyOutcome; blob?: Uint8Array; fingerprint?: string }> {
   const path = entry.path
   try {
     const rule = findSecret(config, path)
@@ -57,11 +56,13 @@ export async function rekeyEntry(ctx: SealContext, config: SealConfig, entry: In
     let blob: Uint8Array
     if (format === 'sops') blob = encryptForSops(ctx, path, plaintext, rule, kind === 'sops' ? object.content : null)
     else blob = await encryptAge(ctx, rule, plaintext)
-    ctx.fingerprints.record(blobId(blob, ctx.paths.objectFormat), plaintext)
+    // Fingerprinted now, recorded by stageBlobs once the blob has its id: the plaintext is wiped here.
+    const fingerprint = ctx.fingerprints.of(plaintext, true)
     plaintext.fill?.(0)
     return {
       outcome: { path, action: sameFormat ? 'rekeyed' : 'converted', added: added.map((k) => nameOf(rule, k)), removed: removed.map((k) => nameOf(rule, k)) },
       blob,
+      ...(fingerprint ? { fingerprint } : {}),
     }
   } catch (e) {
     return { outcome: { path, action: 'failed', added: [], removed: [], message: (e as Error).message } }
@@ -69,13 +70,14 @@ export async function rekeyEntry(ctx: SealContext, config: SealConfig, entry: In
 }
 
 /** Writes the blobs and points the index at them, in one update-index. */
-export function stageBlobs(ctx: SealContext, staged: { entry: IndexEntry; blob: Uint8Array; format: 'age' | 'sops'; recipients: string[] }[]): void {
+export function stageBlobs(ctx: SealContext, staged: { entry: IndexEntry; blob: Uint8Array; format: 'age' | 'sops'; recipients: string[]; fingerprint?: string }[]): void {
   if (staged.length === 0) return
   const objectsDir = join(ctx.paths.commonDir, 'objects')
   const lines: string[] = []
   for (const s of staged) {
     const oid = writeBlob(objectsDir, s.blob, ctx.paths.objectFormat)
     ctx.records.add({ blob: oid, format: s.format, recipients: s.recipients })
+    if (s.fingerprint) ctx.fingerprints.record(oid, { fingerprint: s.fingerprint })
     lines.push(`${s.entry.mode} ${oid}\t${s.entry.path}`)
   }
   ctx.records.flush()

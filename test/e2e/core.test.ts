@@ -5,7 +5,7 @@ import { existsSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync }
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import * as rage from '../helpers/rage.js'
-import { Repo, isAgeFile, newHome, newKey, sealedRepo, simpleConfig, tempDir } from '../helpers/repo.js'
+import { Repo, isAgeFile, newHome, sealedRepo, simpleConfig, tempDir } from '../helpers/repo.js'
 
 const hasAgeCli = spawnSync('age', ['--version']).status === 0
 
