@@ -206,3 +206,30 @@ export const AGE_MAGIC = 'age-encryption.org/v1\n'
 export function isAgeFile(bytes: Uint8Array): boolean {
   return Buffer.from(bytes.subarray(0, AGE_MAGIC.length)).toString('latin1') === AGE_MAGIC
 }
+
+/**
+ * Where `marker` (a test's plaintext) lies in the repository: every object git can list (loose
+ * or packed, reachable or not) and every file under the git dir (index, logs, rr-cache,
+ * git-seal's state, temp files). Call after every end-to-end scenario; `[]` means no leak.
+ */
+export function plaintextLeaks(repo: Repo, marker: string): string[] {
+  const found: string[] = []
+  const objects = spawnSync('git', ['cat-file', '--batch-all-objects', '--batch'], { cwd: repo.dir, env: repo.env, maxBuffer: 1 << 30 }).stdout
+  if (objects.includes(marker)) found.push('an object in the object database')
+  const gitDir = spawnSync('git', ['rev-parse', '--git-common-dir'], { cwd: repo.dir, env: repo.env }).stdout.toString().trim()
+  const walk = (dir: string): void => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const p = join(dir, entry.name)
+      if (entry.isDirectory()) walk(p)
+      else if (entry.isFile() && readFileSync(p).includes(marker)) found.push(p)
+    }
+  }
+  walk(join(repo.dir, gitDir))
+  return found
+}
+
+/** Fails the test when {@link plaintextLeaks} finds the marker anywhere. */
+export function expectNoLeak(repo: Repo, marker: string): void {
+  const leaks = plaintextLeaks(repo, marker)
+  if (leaks.length > 0) throw new Error(`plaintext marker ${JSON.stringify(marker)} found in: ${leaks.join(', ')}`)
+}
