@@ -6,7 +6,7 @@
 import { execFileSync, spawnSync, type SpawnSyncReturns } from 'node:child_process'
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll } from 'vitest'
 import { generateIdentity, identityToRecipient } from '../../src/age/index.js'
@@ -224,7 +224,7 @@ export function plaintextLeaks(repo: Repo, marker: string): string[] {
       else if (entry.isFile() && readFileSync(p).includes(marker)) found.push(p)
     }
   }
-  walk(join(repo.dir, gitDir))
+  walk(resolve(repo.dir, gitDir))
   return found
 }
 
