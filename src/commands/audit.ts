@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util'
 import { CONFIG_FILE, findSecret, parseConfig, type SealConfig } from '../config/index.js'
 import { CatFileBatch } from '../git/objects.js'
 import { repoPaths } from '../git/repo.js'
-import { gitBytes } from '../git/run.js'
+import { commitsWithTrees, lsTree, type CommitAndTree } from '../git/plumbing.js'
 import { sopsRecipient } from '../seal/sops.js'
 import { sopsMetadata } from '../seal/stored.js'
 import { UserError, printResult } from '../ui.js'
@@ -21,32 +21,12 @@ export interface Exposure {
   via: ('config' | 'sops-recipients')[]
 }
 
-interface Commit {
-  commit: string
-  tree: string
-}
-
-function commits(root: string): Commit[] {
-  const out = gitBytes(['log', '--all', '--reverse', '--topo-order', '--format=%H %T'], { cwd: root }).toString('utf8')
-  return out
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => {
-      const [commit = '', tree = ''] = l.split(' ')
-      return { commit, tree }
-    })
+function commits(root: string): CommitAndTree[] {
+  return commitsWithTrees(root, ['--all', '--reverse', '--topo-order'])
 }
 
 function treeBlobs(root: string, tree: string): { path: string; oid: string }[] {
-  const out = gitBytes(['ls-tree', '-r', '-z', tree], { cwd: root }).toString('utf8')
-  const blobs: { path: string; oid: string }[] = []
-  for (const record of out.split('\0')) {
-    if (!record) continue
-    const tab = record.indexOf('\t')
-    const [, type, oid] = record.slice(0, tab).split(' ')
-    if (type === 'blob' && oid) blobs.push({ path: record.slice(tab + 1), oid })
-  }
-  return blobs
+  return (lsTree(root, tree) ?? []).filter((e) => e.type === 'blob').map((e) => ({ path: e.path, oid: e.oid }))
 }
 
 /** Keys a name or key stands for, across every config in history. */

@@ -8,27 +8,18 @@ import { parseConfig, CONFIG_FILE, attributesUpToDate, type SealConfig } from '.
 import { checkAttr } from '../git/attributes.js'
 import { CatFileBatch } from '../git/objects.js'
 import { repoPaths } from '../git/repo.js'
-import { gitBlobText, gitBytes, gitMaybe } from '../git/run.js'
+import { GITLINK_MODE, SYMLINK_MODE, diffIndexCached } from '../git/plumbing.js'
+import { gitBlobText, gitMaybe } from '../git/run.js'
 import { isSecretPath, isStoredPlaintext } from '../seal/check.js'
 import { isWrappedConflict } from '../seal/stored.js'
 import { UserError, error, printHint } from '../ui.js'
 
-const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904'
-
-/** Staged additions and modifications: [path, blob oid]. */
+/** Staged additions and modifications of files (not symlinks or submodules): [path, blob oid]. */
 function stagedBlobs(root: string): { path: string; oid: string }[] {
-  const head = gitMaybe(['rev-parse', '--verify', '-q', 'HEAD'], { cwd: root }) ?? EMPTY_TREE
-  const out = gitBytes(['diff-index', '--cached', '-z', '--no-renames', '--diff-filter=ACMRT', head], { cwd: root }).toString('utf8')
-  const fields = out.split('\0')
-  const staged: { path: string; oid: string }[] = []
-  // ":oldmode newmode oldoid newoid status" NUL path NUL
-  for (let i = 0; i + 1 < fields.length; i += 2) {
-    const meta = fields[i]!.split(' ')
-    const mode = meta[1]
-    if (mode === '160000' || mode === '120000') continue // submodules and symlinks hold no content of ours
-    staged.push({ path: fields[i + 1]!, oid: meta[3]! })
-  }
-  return staged
+  const head = gitMaybe(['rev-parse', '--verify', '-q', 'HEAD'], { cwd: root })
+  return diffIndexCached(root, head, { objectFormat: repoPaths(root).objectFormat })
+    .filter((c) => 'ACMT'.includes(c.status) && c.dstMode !== GITLINK_MODE && c.dstMode !== SYMLINK_MODE)
+    .map((c) => ({ path: c.path, oid: c.dstOid }))
 }
 
 export async function run(args: string[]): Promise<number> {

@@ -13,7 +13,7 @@ import { NoSopsKeyError, isWrappedConflict, openStored, storedKind } from '../se
 import { CONFIG_FILE, attributesUpToDate, effectiveFormat, matchingSecrets, type SealConfig } from '../config/index.js'
 import { checkAttr } from '../git/attributes.js'
 import { repoPaths } from '../git/repo.js'
-import { gitBytes } from '../git/run.js'
+import { lsFilesTrackedAndUntracked } from '../git/plumbing.js'
 import { configDrift } from '../git/install.js'
 import { SealContext } from '../seal/context.js'
 import { UserError, printResult } from '../ui.js'
@@ -34,12 +34,6 @@ export interface StatusReport {
   problems: string[]
 }
 
-/** Index and work-tree paths (tracked, plus untracked not ignored). */
-function candidatePaths(root: string): string[] {
-  const out = gitBytes(['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: root }).toString('utf8')
-  return [...new Set(out.split('\0').filter(Boolean))]
-}
-
 export async function collectStatus(ctx: SealContext, config: SealConfig): Promise<StatusReport> {
   const root = ctx.root
   const problems: string[] = []
@@ -50,7 +44,7 @@ export async function collectStatus(ctx: SealContext, config: SealConfig): Promi
   if (drift.missing.length > 0) problems.push(`the filter is not installed in this clone (${drift.missing.join(', ')}): run 'git-seal install'`)
   else if (drift.outdated.length > 0) problems.push(`git-seal's git config here was written by another version (${drift.outdated.join(', ')}): run 'git-seal install' to update it`)
 
-  const paths = candidatePaths(root)
+  const paths = lsFilesTrackedAndUntracked(root)
   const filters = checkAttr(root, 'filter', paths)
   const secrets: SecretStatus[] = []
   for (const path of paths) {

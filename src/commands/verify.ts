@@ -14,41 +14,19 @@ import { CONFIG_FILE, findSecret, parseConfig, type SealConfig, type SecretRule 
 import { sopsRecipient } from '../seal/sops.js'
 import { sopsMetadata } from '../seal/stored.js'
 import { CatFileBatch } from '../git/objects.js'
+import { GITLINK_MODE, SYMLINK_MODE, logRaw, lsTree } from '../git/plumbing.js'
 import { gitBytes, gitMaybe } from '../git/run.js'
 import { findPlaintext, isSecretPath, type BlobToCheck } from '../seal/check.js'
 import { UserError, error, info, printHint, warning } from '../ui.js'
 
 const ZERO = /^0+$/
 
-interface CommitChanges {
-  commit: string
-  blobs: { path: string; oid: string }[]
-}
-
-/** Blobs each commit adds or modifies, from one `git log --raw` (merges against each parent). */
-function changesIn(revArgs: string[], cwd: string): CommitChanges[] {
-  const out = gitBytes(['log', '-z', '--raw', '-m', '--no-renames', '--no-abbrev', '--diff-filter=ACMRT', '--format=commit %H', ...revArgs, '--'], { cwd }).toString('utf8')
-  const commits: CommitChanges[] = []
-  let current: CommitChanges | null = null
-  const fields = out.split('\0')
-  for (let i = 0; i < fields.length; i++) {
-    let field = fields[i]!.replace(/^\n+/, '')
-    if (field.startsWith('commit ')) {
-      const nl = field.indexOf('\n')
-      const commit = (nl < 0 ? field : field.slice(0, nl)).slice('commit '.length)
-      current = commits.at(-1)?.commit === commit ? commits.at(-1)! : { commit, blobs: [] }
-      if (commits.at(-1) !== current) commits.push(current)
-      if (nl < 0) continue
-      field = field.slice(nl + 1).replace(/^\n+/, '')
-    }
-    if (field.startsWith(':') && current) {
-      const meta = field.slice(1).split(' ')
-      const path = fields[++i] ?? ''
-      if (meta[1] === '160000' || meta[1] === '120000') continue
-      current.blobs.push({ path, oid: meta[3]! })
-    }
-  }
-  return commits
+/** Blobs each commit adds or modifies (merges against each parent), symlinks and submodules aside. */
+function changesIn(revArgs: string[], cwd: string): { commit: string; blobs: { path: string; oid: string }[] }[] {
+  return logRaw(cwd, revArgs, { diffFilter: 'ACMRT' }).map((c) => ({
+    commit: c.commit,
+    blobs: c.changes.filter((x) => x.dstMode !== GITLINK_MODE && x.dstMode !== SYMLINK_MODE).map((x) => ({ path: x.path, oid: x.dstOid })),
+  }))
 }
 
 /** Configs by blob id of .gitseal.yaml, parsed once each; an invalid one counts as none. */
@@ -135,15 +113,9 @@ export async function run(args: string[]): Promise<number> {
 }
 
 async function checkTree(cwd: string, config: SealConfig | null): Promise<number> {
-  const out = gitBytes(['ls-tree', '-r', '-z', 'HEAD'], { cwd }).toString('utf8')
-  const blobs: BlobToCheck[] = []
-  for (const record of out.split('\0')) {
-    if (!record) continue
-    const tab = record.indexOf('\t')
-    const [mode, type, oid] = record.slice(0, tab).split(' ')
-    const path = record.slice(tab + 1)
-    if (type === 'blob' && mode !== '120000' && oid && isSecretPath(config, path)) blobs.push({ path, oid })
-  }
+  const blobs: BlobToCheck[] = (lsTree(cwd, 'HEAD') ?? [])
+    .filter((e) => e.type === 'blob' && e.mode !== SYMLINK_MODE && isSecretPath(config, e.path))
+    .map((e) => ({ path: e.path, oid: e.oid }))
   const objects = new CatFileBatch(cwd)
   try {
     // Reported, not rejected: a sops file encrypted to recipients the config does not name.

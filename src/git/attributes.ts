@@ -1,4 +1,5 @@
 /** Batched `git check-attr` for many paths in one process. */
+import type { IndexEntry } from './plumbing.js'
 import { gitBytes } from './run.js'
 
 /**
@@ -14,26 +15,6 @@ export function checkAttr(root: string, name: string, paths: string[], cached = 
   // Output: path NUL attribute NUL value NUL, repeated.
   for (let i = 0; i + 2 < fields.length; i += 3) result.set(fields[i]!, fields[i + 2]!)
   return result
-}
-
-export interface IndexEntry {
-  mode: string
-  oid: string
-  stage: number
-  path: string
-}
-
-/** `git ls-files -s` of the index (GIT_INDEX_FILE respected), optionally limited to pathspecs. */
-export function indexEntries(root: string, pathspecs: string[] = []): IndexEntry[] {
-  const out = gitBytes(['ls-files', '-s', '-z', '--', ...pathspecs], { cwd: root }).toString('utf8')
-  const entries: IndexEntry[] = []
-  for (const record of out.split('\0')) {
-    if (!record) continue
-    const tab = record.indexOf('\t')
-    const [mode = '', oid = '', stage = '0'] = record.slice(0, tab).split(' ')
-    entries.push({ mode, oid, stage: Number(stage), path: record.slice(tab + 1) })
-  }
-  return entries
 }
 
 /** Index paths whose `filter` attribute is git-seal. */

@@ -1,13 +1,14 @@
 /** Work-tree operations on secret files, done through git so its index stays consistent. */
 import { readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
-import { filteredPaths, indexEntries, type IndexEntry } from './attributes.js'
+import { filteredPaths } from './attributes.js'
+import { GITLINK_MODE, lsFilesStage, type IndexEntry } from './plumbing.js'
 import { blobId } from './objects.js'
 import { gitBytes } from './run.js'
 
 /** Index entries (stage 0) of files git filters through git-seal. */
 export function secretEntries(root: string): IndexEntry[] {
-  const entries = indexEntries(root).filter((e) => e.stage === 0 && e.mode !== '160000')
+  const entries = lsFilesStage(root).filter((e) => e.stage === 0 && e.mode !== GITLINK_MODE)
   const filtered = filteredPaths(root, entries)
   return entries.filter((e) => filtered.has(e.path))
 }

@@ -9,7 +9,7 @@ import { HeaderSupply } from '../age/prewrap.js'
 import { findSecret, loadConfig, type SealConfig, type SecretRule } from '../config/index.js'
 import { CatFileBatch, readLooseBlob } from '../git/objects.js'
 import { readIndexFile } from '../git/index-file.js'
-import { gitMaybeBytes } from '../git/run.js'
+import { lsTree } from '../git/plumbing.js'
 import { repoPaths, stateDir, type RepoPaths } from '../git/repo.js'
 import { loadIdentities, type IdentitySet } from '../keys/identities.js'
 import { UserError, debug, reportError, warning } from '../ui.js'
@@ -174,12 +174,8 @@ export class SealContext {
   private headEntries(): Map<string, string> {
     if (!this.headCache) {
       this.headCache = new Map()
-      const out = gitMaybeBytes(['ls-tree', '-r', '-z', '--full-tree', 'HEAD'], { cwd: this.root, env: this.env })
-      for (const record of out?.toString('utf8').split('\0') ?? []) {
-        const tab = record.indexOf('\t')
-        if (tab < 0) continue
-        const [, type, oid] = record.slice(0, tab).split(' ')
-        if (type === 'blob' && oid) this.headCache.set(record.slice(tab + 1), oid)
+      for (const entry of lsTree(this.root, 'HEAD', { env: this.env }) ?? []) {
+        if (entry.type === 'blob') this.headCache.set(entry.path, entry.oid)
       }
     }
     return this.headCache

@@ -1,0 +1,79 @@
+// Parsers of git plumbing output, fed canned `-z` output (captured from git 2.39), including
+// paths with spaces, newlines, tabs, U+2028 and carriage returns.
+import { describe, expect, it } from 'vitest'
+import { parseCommitsWithTrees, parseLogRaw, parseLsFilesStage, parseLsTree, parseRawDiff } from '../../src/git/plumbing.js'
+
+const A = '78981922613b2afb6025042ff6bd878ac1994e85'
+const B = '422c2b7ab3b3c668038da977e4e93a5fc623169c'
+const L = '2e65efe2a145dda7ee51d1741299f848e5bf752e'
+const Z = '0'.repeat(40)
+const C1 = '66e9d412b89bcec3f97e1fc8f8e08d4c84c5e7cb'
+const C2 = 'd60aad5475e7c4c5fff5a8bffc36323a13d0e6d2'
+
+describe('parseRawDiff (diff-index -z)', () => {
+  const cases: [string, string, ReturnType<typeof parseRawDiff>][] = [
+    ['one modification', `:100644 100644 ${A} ${B} M\x00a b.txt\x00`, [{ srcMode: '100644', dstMode: '100644', srcOid: A, dstOid: B, status: 'M', path: 'a b.txt' }]],
+    ['an addition and a symlink', `:000000 100644 ${Z} ${A} A\x00d/new\nline\x00:000000 120000 ${Z} ${L} A\x00d/link\x00`, [
+      { srcMode: '000000', dstMode: '100644', srcOid: Z, dstOid: A, status: 'A', path: 'd/new\nline' },
+      { srcMode: '000000', dstMode: '120000', srcOid: Z, dstOid: L, status: 'A', path: 'd/link' },
+    ]],
+    ['a deletion', `:100644 000000 ${A} ${Z} D\x00gone\x00`, [{ srcMode: '100644', dstMode: '000000', srcOid: A, dstOid: Z, status: 'D', path: 'gone' }]],
+    ['a rename keeps the destination', `:100644 100644 ${A} ${A} R100\x00old\x00new\x00:100644 100644 ${A} ${B} M\x00x\x00`, [
+      { srcMode: '100644', dstMode: '100644', srcOid: A, dstOid: A, status: 'R', path: 'new' },
+      { srcMode: '100644', dstMode: '100644', srcOid: A, dstOid: B, status: 'M', path: 'x' },
+    ]],
+    ['a path that looks like a record', `:100644 100644 ${A} ${B} M\x00:100644 looks\u2028odd\r\x00`, [{ srcMode: '100644', dstMode: '100644', srcOid: A, dstOid: B, status: 'M', path: ':100644 looks\u2028odd\r' }]],
+    ['nothing', '', []],
+  ]
+  for (const [name, out, expected] of cases) it(name, () => expect(parseRawDiff(out)).toEqual(expected))
+})
+
+describe('parseLsTree', () => {
+  it('blobs, a gitlink, a tree, odd paths', () => {
+    const out = `100644 blob ${B}\ta b.txt\x00100644 blob ${A}\td/new\nline\x00160000 commit ${C1}\tsub\x00040000 tree ${A}\td\x00120000 blob ${L}\tl\tink\x00`
+    expect(parseLsTree(out)).toEqual([
+      { mode: '100644', type: 'blob', oid: B, path: 'a b.txt' },
+      { mode: '100644', type: 'blob', oid: A, path: 'd/new\nline' },
+      { mode: '160000', type: 'commit', oid: C1, path: 'sub' },
+      { mode: '040000', type: 'tree', oid: A, path: 'd' },
+      { mode: '120000', type: 'blob', oid: L, path: 'l\tink' },
+    ])
+  })
+  it('empty output', () => expect(parseLsTree('')).toEqual([]))
+})
+
+describe('parseLsFilesStage', () => {
+  it('stages and odd paths', () => {
+    const out = `100644 ${B} 0\ta b.txt\x00100644 ${A} 1\tc\r\x00100644 ${B} 2\tc\r\x00100644 ${A} 3\tc\r\x00100644 ${A} 0\td/new\nline\x00`
+    expect(parseLsFilesStage(out)).toEqual([
+      { mode: '100644', oid: B, stage: 0, path: 'a b.txt' },
+      { mode: '100644', oid: A, stage: 1, path: 'c\r' },
+      { mode: '100644', oid: B, stage: 2, path: 'c\r' },
+      { mode: '100644', oid: A, stage: 3, path: 'c\r' },
+      { mode: '100644', oid: A, stage: 0, path: 'd/new\nline' },
+    ])
+  })
+})
+
+describe('parseLogRaw (log -z --raw -m --format="commit %H")', () => {
+  it('two commits as git prints them, a root commit with additions', () => {
+    const out = `commit ${C1}\x00\n:100644 100644 ${A} ${B} M\x00a b.txt\x00commit ${C2}\x00\n:000000 100644 ${Z} ${A} A\x00a b.txt\x00:000000 120000 ${Z} ${L} A\x00d/link\x00`
+    const commits = parseLogRaw(out)
+    expect(commits.map((c) => c.commit)).toEqual([C1, C2])
+    expect(commits[0]!.changes.map((c) => c.path)).toEqual(['a b.txt'])
+    expect(commits[1]!.changes.map((c) => [c.status, c.dstMode, c.path])).toEqual([['A', '100644', 'a b.txt'], ['A', '120000', 'd/link']])
+  })
+  it('a merge listed once per parent is joined; a commit without changes is kept; a path named "commit x" is a path', () => {
+    const out = `commit ${C1}\x00\n:100644 100644 ${A} ${B} M\x00x\x00commit ${C1}\x00\n:100644 100644 ${B} ${A} M\x00commit ${C2}\x00commit ${C2}\x00`
+    const commits = parseLogRaw(out)
+    expect(commits.map((c) => c.commit)).toEqual([C1, C2])
+    expect(commits[0]!.changes.map((c) => c.path)).toEqual(['x', `commit ${C2}`])
+    expect(commits[1]!.changes).toEqual([])
+  })
+})
+
+describe('parseCommitsWithTrees', () => {
+  it('lines of "%H %T"', () => {
+    expect(parseCommitsWithTrees(`${C1} ${A}\n${C2} ${B}\n`)).toEqual([{ commit: C1, tree: A }, { commit: C2, tree: B }])
+  })
+})
