@@ -7,24 +7,44 @@
 import { parseConfig, CONFIG_FILE, attributesUpToDate, type SealConfig } from '../config/index.js'
 import { checkAttr } from '../git/attributes.js'
 import { CatFileBatch } from '../git/objects.js'
-import { repoPaths } from '../git/repo.js'
+import { repoPaths, stateDir } from '../git/repo.js'
 import { GITLINK_MODE, SYMLINK_MODE, diffIndexCached } from '../git/plumbing.js'
 import { gitBlobText, gitMaybe } from '../git/run.js'
-import { isSecretPath, isStoredPlaintext } from '../seal/check.js'
-import { isWrappedConflict } from '../seal/stored.js'
+import type { Identity } from '../age/index.js'
+import { loadIdentities } from '../keys/identities.js'
+import { isSecretPath, judgeStagedSecret, type StagedEvidence, type StagedVerdict } from '../seal/check.js'
+import { BlobRecords } from '../seal/records.js'
 import { UserError, error, printHint } from '../ui.js'
 
 /** Staged additions and modifications of files (not symlinks or submodules): [path, blob oid]. */
-function stagedBlobs(root: string): { path: string; oid: string }[] {
+function stagedBlobs(root: string, objectFormat: 'sha1' | 'sha256'): { path: string; oid: string }[] {
   const head = gitMaybe(['rev-parse', '--verify', '-q', 'HEAD'], { cwd: root })
-  return diffIndexCached(root, head, { objectFormat: repoPaths(root).objectFormat })
+  return diffIndexCached(root, head, { objectFormat })
     .filter((c) => 'ACMT'.includes(c.status) && c.dstMode !== GITLINK_MODE && c.dstMode !== SYMLINK_MODE)
     .map((c) => ({ path: c.path, oid: c.dstOid }))
 }
 
+/** The message and hint for each way a staged secret can be wrong. */
+const STAGED_PROBLEMS: Record<Exclude<StagedVerdict, 'ok'>, (path: string) => { message: string; hint: string }> = {
+  plaintext: (path) => ({
+    message: `${path} is staged in plaintext`,
+    hint: `run 'git-seal install' if it is not installed, then 'git add --renormalize -- ${path}' (a secret ever pushed in plaintext must be rotated)`,
+  }),
+  conflict: (path) => ({ message: `${path} still holds unresolved conflict markers`, hint: 'resolve the conflict in the file, then git add it again' }),
+  wrapped: (path) => ({
+    message: `${path} holds input that looked like ciphertext but was not proven so; it was staged encrypted whole, as content`,
+    hint: `'git checkout HEAD -- ${path}' puts the committed version back; to change the secret, write its new plaintext in a clone with the key and 'git add' it`,
+  }),
+  'unverified-sops': (path) => ({
+    message: `${path} is a sops document that nothing here vouches for: this clone did not encrypt it, and no key here verifies its MAC (was it staged with 'git add -p' or a patch?)`,
+    hint: `stage the whole file with 'git add -- ${path}' (with git-seal installed), or ask someone with the key to`,
+  }),
+}
+
 export async function run(args: string[]): Promise<number> {
   if (args.length > 0) throw new UserError('usage: git-seal guard')
-  const root = repoPaths().top
+  const paths = repoPaths()
+  const root = paths.top
   if (!root) return 0
   const problems: { message: string; hint?: string }[] = []
 
@@ -42,22 +62,22 @@ export async function run(args: string[]): Promise<number> {
     }
   }
 
-  const staged = stagedBlobs(root)
+  const staged = stagedBlobs(root, paths.objectFormat)
   const filters = checkAttr(root, 'filter', staged.map((s) => s.path), true)
   const secrets = staged.filter((s) => isSecretPath(config, s.path, filters.get(s.path) === 'git-seal'))
   const objects = new CatFileBatch(root)
+  let identities: Identity[] | null = null
+  const evidence: StagedEvidence = {
+    records: new BlobRecords(stateDir(paths)),
+    identities: () => (identities ??= loadIdentities().identities),
+    mergeHeadBlob: async (path) => (await objects.get(`MERGE_HEAD:${path}`))?.oid ?? null,
+  }
   try {
-    // Every staged secret read once for both checks, all lookups pipelined through one cat-file.
+    // Every staged secret read once, all lookups pipelined through one cat-file.
     const blobs = await Promise.all(secrets.map(async (s) => ({ s, object: await objects.get(s.oid) })))
     for (const { s, object } of blobs) {
-      if (object?.type === 'blob' && isWrappedConflict(s.path, object.content)) {
-        problems.push({ message: `${s.path} still holds unresolved conflict markers`, hint: 'resolve the conflict in the file, then git add it again' })
-      } else if (isStoredPlaintext(s.path, object)) {
-        problems.push({
-          message: `${s.path} is staged in plaintext`,
-          hint: "run 'git-seal install', then 'git add' the files named above again (a secret ever pushed in plaintext must be rotated)",
-        })
-      }
+      const verdict = await judgeStagedSecret(s.path, object, evidence)
+      if (verdict !== 'ok') problems.push(STAGED_PROBLEMS[verdict](s.path))
     }
   } finally {
     objects.close()

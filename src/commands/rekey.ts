@@ -6,7 +6,7 @@
  */
 import { parseArgs } from 'node:util'
 import { effectiveFormat, findSecret } from '../config/index.js'
-import { secretEntries } from '../git/worktree.js'
+import { checkoutAgain, filesHoldingStoredBytes, secretEntries } from '../git/worktree.js'
 import { SealContext } from '../seal/context.js'
 import { rekeyEntry, stageBlobs, type RekeyOutcome } from '../seal/rekey.js'
 import { configuredKeys } from '../seal/sops.js'
@@ -29,7 +29,14 @@ export async function rekey(ctx: SealContext, pathspecs: string[], force = false
     }
     if (!quiet) progress('rekey', ++done, entries.length)
   }
+  // Work-tree files still holding an old blob (a locked or keyless clone) get the new one, so
+  // nothing there can bring the old recipients back.
+  const stale = filesHoldingStoredBytes(ctx.root, staged.map((s) => s.entry))
   stageBlobs(ctx, staged)
+  checkoutAgain(
+    ctx.root,
+    stale.map((e) => e.path),
+  )
   return outcomes
 }
 

@@ -23,7 +23,7 @@ export interface SecretStatus {
   secret: string | null
   group: string | null
   format: 'age' | 'sops' | null
-  index: 'ciphertext' | 'plaintext' | 'absent'
+  index: 'ciphertext' | 'plaintext' | 'empty' | 'absent'
   decryptable: boolean | null
   recipients: string[]
   problems: string[]
@@ -66,7 +66,9 @@ export async function collectStatus(ctx: SealContext, config: SealConfig): Promi
     if (rules.length === 0) entry.problems.push(`has filter=git-seal but no secret in ${CONFIG_FILE} matches it`)
     if (rules.length > 0 && !filtered) entry.problems.push(`not marked filter=git-seal in .gitattributes: it would be committed in plaintext`)
     const blob = await ctx.objects.get(`:${path}`)
-    if (blob) {
+    if (blob && blob.content.length === 0) {
+      entry.index = 'empty' // an empty secret is stored as the empty blob: nothing to hide
+    } else if (blob) {
       const kind = storedKind(path, blob.content)
       if (kind === 'plaintext') {
         entry.index = 'plaintext'
@@ -80,7 +82,8 @@ export async function collectStatus(ctx: SealContext, config: SealConfig): Promi
           entry.decryptable = false
           if (!(e instanceof AgeError && e.code === 'no-identity') && !(e instanceof NoSopsKeyError)) entry.problems.push(`damaged: ${(e as Error).message}`)
         }
-        if (kind === 'sops' && isWrappedConflict(path, blob.content)) entry.problems.push('holds unresolved conflict markers')
+        if (ctx.records.isWrapped(blob.oid)) entry.problems.push(`staged input that looked like ciphertext but was not proven so (encrypted whole, as content): 'git checkout HEAD -- ${path}' puts the committed version back`)
+        else if (kind === 'sops' && isWrappedConflict(path, blob.content)) entry.problems.push('holds unresolved conflict markers')
         const recorded = storedRecipients(ctx, path, blob.oid, blob.content)
         if (rule && recorded) {
           const format = kind === 'sops' ? 'sops' : 'age'

@@ -132,6 +132,28 @@ export class CatFileBatch {
 }
 
 /**
+ * Streams a blob from `git cat-file blob` to `onData` as it arrives (a large blob is never held
+ * whole); false when git fails or onData throws.
+ */
+export function streamBlob(root: string, env: NodeJS.ProcessEnv, oid: string, onData: (data: Buffer) => void): Promise<boolean> {
+  return new Promise((resolve) => {
+    const child = spawn('git', ['cat-file', 'blob', oid], { cwd: root, env, stdio: ['ignore', 'pipe', 'ignore'] })
+    let failed = false
+    child.stdout.on('data', (data: Buffer) => {
+      if (failed) return
+      try {
+        onData(data)
+      } catch {
+        failed = true
+        child.kill()
+      }
+    })
+    child.on('error', () => resolve(false))
+    child.on('close', (code) => resolve(!failed && code === 0))
+  })
+}
+
+/**
  * Writes a blob into the object store as a loose object and returns its id: what
  * `git hash-object -w --no-filters` does, without a process per blob (rekey writes thousands).
  * Only ever called with ciphertext. https://git-scm.com/book/en/v2/Git-Internals-Git-Objects

@@ -2,9 +2,11 @@
  * The plaintext check shared by the guard (the index) and verify (history): which secrets are
  * stored in plaintext. Batched: one cat-file process, every lookup pipelined.
  */
+import type { Identity } from '../age/index.js'
 import { matchingSecrets, type SealConfig } from '../config/index.js'
 import type { CatFileBatch, GitObject } from '../git/objects.js'
-import { isCiphertext } from './stored.js'
+import type { BlobRecords } from './records.js'
+import { isCiphertext, isWrappedConflict, openStored, storedKind } from './stored.js'
 
 export interface BlobToCheck {
   path: string
@@ -28,7 +30,47 @@ export function isSecretPath(config: SealConfig | null, path: string, filtered =
  * judged here, and is not flagged.
  */
 export function isStoredPlaintext(path: string, object: GitObject | null): boolean {
-  return object !== null && object.type === 'blob' && !isCiphertext(path, object.content)
+  // An empty blob holds nothing to hide: clean stores an empty secret file that way.
+  return object !== null && object.type === 'blob' && object.content.length > 0 && !isCiphertext(path, object.content)
+}
+
+/** What the guard finds wrong with one staged secret blob, or 'ok'. */
+export type StagedVerdict = 'ok' | 'plaintext' | 'conflict' | 'wrapped' | 'unverified-sops'
+
+/** What the guard knows beyond the blob itself: this clone's records, its keys, a merge's other side. */
+export interface StagedEvidence {
+  records: BlobRecords
+  /** loaded only when a sops blob needs its MAC checked */
+  identities(): Identity[]
+  /** the blob id at `path` in MERGE_HEAD (a merge in progress), or null */
+  mergeHeadBlob(path: string): Promise<string | null>
+}
+
+/**
+ * Judges a staged secret blob (the pre-commit, pre-merge-commit and pre-applypatch guard):
+ * plaintext by structure; a merge's conflicted text kept whole; input clean could not prove
+ * ciphertext and wrapped (records.ts); or a sops document that nothing vouches for: not
+ * written or checked out by this clone, not the other side of a merge, and no key here verifies
+ * its MAC (`git add -p` and `git am` stage with `git apply`, which never runs clean, so a
+ * document whose MAC no longer verifies could be committed).
+ */
+export async function judgeStagedSecret(path: string, object: GitObject | null, evidence: StagedEvidence): Promise<StagedVerdict> {
+  if (object === null || object.type !== 'blob') return 'ok'
+  if (isStoredPlaintext(path, object)) return 'plaintext'
+  // A wrapped blob of a structured file is stored whole like a conflicted merge: ask the records first.
+  if (evidence.records.isWrapped(object.oid)) return 'wrapped'
+  if (isWrappedConflict(path, object.content)) return 'conflict'
+  if (storedKind(path, object.content) !== 'sops' || evidence.records.isKnown(object.oid)) return 'ok'
+  if ((await evidence.mergeHeadBlob(path)) === object.oid) return 'ok'
+  const identities = evidence.identities()
+  if (identities.length === 0) return 'unverified-sops'
+  try {
+    openStored(path, object.content, identities)
+    return 'ok'
+  } catch {
+    // No key here opens its data key, or its MAC or a value does not verify: nothing vouches for it.
+    return 'unverified-sops'
+  }
 }
 
 /**

@@ -1,34 +1,52 @@
 /**
- * clean: what git stores for a secret file. Shared by the long-running filter, the one-shot
- * `git-seal clean`, the merge driver and rekey.
+ * clean: what git stores for a secret file. Shared by the long-running filter and the one-shot
+ * `git-seal clean`; the merge driver and rekey encrypt through {@link sealPlaintext}.
  *
- * Rules, in order:
- * 1. Input that already is ciphertext (a well-formed age header, or a complete sops document)
- *    passes through unchanged: no key needed, so keyless clones and damaged blobs stay as they are.
- * 2. Plaintext equal to what the index blob (then HEAD's) decrypts to gets that blob's bytes
- *    again, whatever its format and whatever the config says now: age is randomised, and
- *    without this every touched secret would look modified. Recipient and format changes reach
- *    unchanged files only through `rekey`.
- * 3. Otherwise encrypt to the secret's recipients as configured now, in the rule's format.
- * Any failure throws, so git fails the add: plaintext is never staged.
+ * Input is stored unchanged only when it is *proven* ciphertext (never because it looks like
+ * ciphertext: a line of plaintext appended to an age file still starts with a valid header):
+ * 1. An empty file is stored as the empty blob: it holds nothing to hide, and git treats a
+ *    zero-size index entry whose blob is not empty as modified forever.
+ * 2. Input that is complete ciphertext by structure (an age header, or a sops document whose
+ *    every value and comment sops would encrypt is `ENC[...]`) and byte-identical to the path's
+ *    index blob (HEAD's only when the index has none), or to a blob this clone's git-seal wrote
+ *    or checked out at that path and no rekey replaced since (records.ts), is kept.
+ * 3. Input this clone authenticates completely is decrypted: an age file whose every STREAM
+ *    chunk opens, or a sops document whose MAC verifies. A sops document already encrypted to
+ *    exactly the rule's recipients is kept (a file sops wrote is committed unchanged); otherwise
+ *    its plaintext continues as plaintext below, so it is re-encrypted to the rule's recipients.
+ * 4. Any other input that looks like ciphertext is not proven: it is encrypted whole, as
+ *    content, so nothing readable is stored; clean warns, and records the blob as *wrapped*,
+ *    which the guard refuses to commit and `status` flags. Clean does not fail here: with
+ *    `filter.git-seal.required=true` a failing clean also kills `git status`, `git diff` and
+ *    `git stash` on a touched file.
+ * 5. Plaintext equal to what the index blob (then HEAD's) decrypts to gets that blob back (age is
+ *    randomised, and without this every touched secret would look modified); otherwise it is
+ *    encrypted to the secret's recipients as configured now, in the rule's format.
+ * Any failure to encrypt throws, so git fails the add: plaintext is never staged.
  */
-import { spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { DecryptStream, EncryptStream, encrypt, encryptHybrid, isHybridRecipient, looksLikeAge } from '../age/index.js'
-import { UserError } from '../ui.js'
+import { DecryptStream, EncryptStream, decrypt, encrypt, encryptHybrid, isHybridRecipient, looksLikeAge } from '../age/index.js'
+import { UserError, warning } from '../ui.js'
 import { effectiveFormat, type SecretRule } from '../config/index.js'
-import { blobId, blobIdOfChunks } from '../git/objects.js'
+import { blobId, blobIdOfChunks, streamBlob } from '../git/objects.js'
 import type { SealContext } from './context.js'
 import { allChunks, concat, equalBytes, readHead, readRest } from './input.js'
-import { configuredKeys, encryptForSops } from './sops.js'
-import { isCiphertext, openStored, storedKind } from './stored.js'
+import { configuredKeys, encryptForSops, holdsConflictMarkers } from './sops.js'
+import { isCiphertext, openStored, sopsMetadata, storedKind, unwrapDataKey, storeOf } from './stored.js'
+import { decryptSops, isCompleteSopsDocument } from '../formats/sops/index.js'
 
 function tryOpen(ctx: SealContext, path: string, blob: Uint8Array): Uint8Array | null {
   try {
     return openStored(path, blob, ctx.identities())
   } catch {
+    // not ours to open, or damaged: it cannot prove anything about the input
     return null
   }
+}
+
+/** The hint for input that is not proven ciphertext: how to get the stored version back. */
+function unprovenHint(path: string): string {
+  return `'git checkout -- ${path}' puts the stored version back; to store new content, write the plaintext (with a key) or edit with 'git-seal'`
 }
 
 /**
@@ -38,18 +56,108 @@ function tryOpen(ctx: SealContext, path: string, blob: Uint8Array): Uint8Array |
 export async function cleanFile(ctx: SealContext, path: string, content: AsyncIterable<Uint8Array>): Promise<Uint8Array[]> {
   const head = await readHead(content)
   const first = concat(head.chunks, head.size)
-  if (looksLikeAge(first)) return [first, ...(await readRest(head))]
-  if (head.complete && isCiphertext(path, first)) return [first]
+  if (head.complete && first.length === 0) return [first]
+  const ageLike = looksLikeAge(first)
+  if (!head.complete && ageLike) return cleanLargeAgeInput(ctx, path, [first, ...(await readRest(head))])
 
   const rule = ctx.secretFor(path)
   const format = effectiveFormat(rule, path)
-  const hybrid = rule.recipients.filter((r) => isHybridRecipient(r.key)).map((r) => r.key)
-  if (hybrid.length > 0 && format === 'sops') {
+  if (hasHybrid(rule) && format === 'sops') {
     throw new UserError(`${path}: post-quantum (age1pq1) recipients are supported for age-format files only`, `set 'format: age' for secret '${rule.name}', or use X25519 keys`)
   }
-  if (!head.complete && format === 'age' && hybrid.length === 0) return cleanLarge(ctx, path, head, rule)
+  // Large plaintext for an age rule streams through the cipher; a sops document is parsed whole.
+  if (!head.complete && format === 'age' && !hasHybrid(rule)) return cleanLarge(ctx, path, allChunks(head), rule)
   const input = head.complete ? first : concat([first, ...(await readRest(head))])
 
+  const kind = ageLike ? 'age' : storedKind(path, input)
+  if (kind !== 'plaintext') {
+    if (await isProven(ctx, path, input)) return [input]
+    const opened = authenticate(ctx, path, input, kind, rule, format)
+    if (opened.keep) return [input]
+    if (opened.plaintext) return sealPlaintext(ctx, path, rule, opened.plaintext, { sopsSource: opened.sopsSource })
+    return wrapUnproven(ctx, path, input, rule, format, opened.why)
+  }
+  if (holdsConflictMarkers(input)) {
+    throw new UserError(`${path}: still holds conflict markers`, `resolve the conflict, then 'git add -- ${path}'`)
+  }
+  return sealPlaintext(ctx, path, rule, input)
+}
+
+/** Rule 2: complete ciphertext byte-identical to the index blob (else HEAD's), or proven by this clone's records. */
+async function isProven(ctx: SealContext, path: string, input: Uint8Array): Promise<boolean> {
+  const oid = blobId(input, ctx.paths.objectFormat)
+  const identical = (await ctx.indexOrHeadOid(path)) === oid || ctx.records.isProvenAt(oid, path)
+  return identical && isCiphertext(path, input)
+}
+
+interface Authenticated {
+  /** keep the input as it is (a sops document for exactly the rule's recipients) */
+  keep?: boolean
+  /** the authenticated plaintext, to be encrypted to the rule's recipients */
+  plaintext?: Uint8Array
+  /** the sops document it came from, whose data key may be reused */
+  sopsSource?: Uint8Array
+  /** why it is not proven, for the warning */
+  why: string
+}
+
+/** Rule 3: what this clone's identities can prove about ciphertext-looking input. */
+function authenticate(ctx: SealContext, path: string, input: Uint8Array, kind: 'age' | 'sops', rule: SecretRule, format: 'age' | 'sops'): Authenticated {
+  const identities = ctx.identities()
+  if (identities.length === 0) return { why: 'no age identity here to authenticate it' }
+  if (kind === 'age') {
+    try {
+      return { plaintext: decrypt(input, identities), why: '' }
+    } catch (e) {
+      return { why: `it does not decrypt (${(e as Error).message})` }
+    }
+  }
+  const metadata = sopsMetadata(path, input)
+  const dataKey = metadata ? unwrapDataKey(metadata, identities) : null
+  if (!metadata || !dataKey) return { why: 'none of your age identities opens its data key' }
+  try {
+    const store = storeOf(path, input)
+    if (!isCompleteSopsDocument(input, store)) {
+      // Values or comments added by hand to a sops document this clone can open: encryptForSops
+      // encrypts them with the document's own data key (its ciphertexts must still decrypt).
+      return { plaintext: input, why: '' }
+    }
+    const plaintext = decryptSops(input, store, dataKey)
+    const recorded = new Set(metadata.age.map((e) => e.recipient))
+    const wanted = configuredKeys(rule, 'sops')
+    const sameRecipients = recorded.size === wanted.length && wanted.every((k) => recorded.has(k))
+    const oid = blobId(input, ctx.paths.objectFormat)
+    if (format === 'sops' && sameRecipients && !ctx.records.isReplacedAt(oid, path)) return { keep: true, why: '' }
+    return { plaintext, sopsSource: input, why: '' }
+  } catch (e) {
+    return { why: `it does not verify (${(e as Error).message})` }
+  } finally {
+    dataKey.fill(0)
+  }
+}
+
+/** Rule 4: encrypt not-proven input whole, as content; warn; record it as wrapped. */
+async function wrapUnproven(ctx: SealContext, path: string, input: Uint8Array, rule: SecretRule, format: 'age' | 'sops', why: string): Promise<Uint8Array[]> {
+  // The same bytes added again keep the wrapped blob they got (fingerprints hold it).
+  for (const { oid, content } of await ctx.storedVersions(path)) {
+    if (oid && ctx.fingerprints.matches(oid, input)) return [content]
+  }
+  warning(`${path}: looks like ciphertext but is not the ciphertext git stores for it (${why}); encrypted whole as content, and the commit guard will refuse it`, unprovenHint(path))
+  const out = format === 'sops' ? encryptForSops(ctx, path, input, rule, null, { store: 'binary' }) : await encryptAge(ctx, rule, input)
+  const blob = blobId(out, ctx.paths.objectFormat)
+  ctx.records.add({ blob, format, recipients: configuredKeys(rule, format), path, wrapped: true }, true)
+  ctx.later(() => ctx.fingerprints.record(blob, input))
+  return [out]
+}
+
+/**
+ * Plaintext to ciphertext for a path (rule 5): the stored blob again when it decrypts to the
+ * same plaintext, else a new encryption to the rule's recipients, recorded as written by this
+ * clone. `sopsSource` is a sops document the plaintext came from (its data key may be reused).
+ * @throws {UserError|AgeError|SopsError} when it cannot be encrypted.
+ */
+export async function sealPlaintext(ctx: SealContext, path: string, rule: SecretRule, input: Uint8Array, options: { sopsSource?: Uint8Array | undefined } = {}): Promise<Uint8Array[]> {
+  const format = effectiveFormat(rule, path)
   // Index first, then HEAD: after a rekey the index blob is the one to keep. A fingerprint
   // answers without a key, so even a file this clone cannot decrypt (a secret for targets only)
   // stays unmodified after a touch once it was encrypted here. Only blobs that are ciphertext
@@ -57,11 +165,11 @@ export async function cleanFile(ctx: SealContext, path: string, content: AsyncIt
   // a plaintext blob.
   const previous: { content: Uint8Array; kind: 'age' | 'sops' }[] = []
   for (const { oid, content } of await ctx.storedVersions(path)) {
-    if (oid && ctx.fingerprints.matches(oid, input)) return [content]
+    if (oid && ctx.fingerprints.matches(oid, input) && !ctx.records.isWrapped(oid)) return [content]
     const kind = storedKind(path, content)
     if (kind === 'plaintext') continue
     previous.push({ content, kind })
-    if (ctx.identities().length === 0) continue
+    if (ctx.identities().length === 0 || (oid && ctx.records.isWrapped(oid))) continue
     const opened = tryOpen(ctx, path, content)
     if (opened && equalBytes(opened, input)) {
       if (oid) ctx.later(() => ctx.fingerprints.record(oid, input))
@@ -70,18 +178,26 @@ export async function cleanFile(ctx: SealContext, path: string, content: AsyncIt
   }
   let out: Uint8Array
   if (format === 'sops') {
-    const lastSops = previous.find((b) => b.kind === 'sops')?.content ?? null
+    const lastSops = options.sopsSource ?? previous.find((b) => b.kind === 'sops')?.content ?? null
     out = encryptForSops(ctx, path, input, rule, lastSops)
   } else {
     out = await encryptAge(ctx, rule, input)
   }
-  const encrypted = out
+  const blob = blobId(out, ctx.paths.objectFormat)
+  const record = { blob, format, recipients: configuredKeys(rule, format), path }
+  // The guard asks about sops blobs (`git add -p` can stage a document whose MAC no longer
+  // verifies), possibly while this filter still runs (`commit -a`): record those before answering.
+  if (format === 'sops') ctx.records.add(record, true)
   ctx.later(() => {
-    const blob = blobId(encrypted, ctx.paths.objectFormat)
-    ctx.records.add({ blob, format, recipients: configuredKeys(rule, format) })
+    if (format === 'age') ctx.records.add(record)
     ctx.fingerprints.record(blob, input)
   })
   return [out]
+}
+
+/** True when a rule names post-quantum hybrid recipients (age-format only, never streamed). */
+function hasHybrid(rule: SecretRule): boolean {
+  return rule.recipients.some((r) => isHybridRecipient(r.key))
 }
 
 /** An age file for a rule's recipients, post-quantum hybrid ones included. */
@@ -89,6 +205,33 @@ export async function encryptAge(ctx: SealContext, rule: SecretRule, plaintext: 
   const hybrid = rule.recipients.filter((r) => isHybridRecipient(r.key)).map((r) => r.key)
   if (hybrid.length > 0) return encryptHybrid(plaintext, hybrid, ctx.recipientsFor(rule))
   return encrypt(plaintext, ctx.headerFor(rule))
+}
+
+/**
+ * Large input that starts like an age file: kept when proven (rule 2), re-encrypted when this
+ * clone decrypts it (rule 3), else encrypted whole as content (rule 4). Rare (a locked clone's
+ * large secret, or an age file put there by hand), so it holds input and output in memory.
+ */
+async function cleanLargeAgeInput(ctx: SealContext, path: string, chunks: Uint8Array[]): Promise<Uint8Array[]> {
+  const oid = blobIdOfChunks(chunks, ctx.paths.objectFormat)
+  // A well-formed header is all the structure an age file has: looksLikeAge held for the head.
+  if ((await ctx.indexOrHeadOid(path)) === oid || ctx.records.isProvenAt(oid, path)) return chunks
+  const rule = ctx.secretFor(path)
+  const format = effectiveFormat(rule, path)
+  let why = 'no age identity here to authenticate it'
+  if (ctx.identities().length > 0) {
+    try {
+      const plaintext = decrypt(concat(chunks), ctx.identities())
+      chunks.length = 0
+      if (format === 'age' && !hasHybrid(rule)) return await cleanLarge(ctx, path, [plaintext], rule)
+      return await sealPlaintext(ctx, path, rule, plaintext)
+    } catch (e) {
+      why = `it does not decrypt (${(e as Error).message})`
+    }
+  }
+  if (format === 'sops' || hasHybrid(rule)) return wrapUnproven(ctx, path, concat(chunks), rule, format, why)
+  warning(`${path}: looks like ciphertext but is not the ciphertext git stores for it (${why}); encrypted whole as content, and the commit guard will refuse it`, unprovenHint(path))
+  return cleanLarge(ctx, path, chunks, rule, { wrapped: true })
 }
 
 /**
@@ -102,26 +245,30 @@ function plaintextDigest(ctx: SealContext): { update(piece: Uint8Array): void; d
   return { update: (piece) => void sha.update(piece), digest: () => sha.digest('base64'), fingerprint: false }
 }
 
-/** Large age files: encrypt as they arrive, so memory holds the ciphertext and not both copies. */
-async function cleanLarge(ctx: SealContext, path: string, head: Awaited<ReturnType<typeof readHead>>, rule: ReturnType<SealContext['secretFor']>): Promise<Uint8Array[]> {
+/**
+ * Large plaintext for an age rule: encrypted as it arrives, so memory holds the ciphertext and
+ * not both copies. `wrapped`: the plaintext is not-proven ciphertext kept as content (rule 4).
+ */
+async function cleanLarge(ctx: SealContext, path: string, plaintext: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, rule: SecretRule, options: { wrapped?: boolean } = {}): Promise<Uint8Array[]> {
   const stream = new EncryptStream(ctx.headerFor(rule))
   const digest = plaintextDigest(ctx)
   const out: Uint8Array[] = []
-  for await (const chunk of allChunks(head)) {
+  for await (const chunk of plaintext) {
     digest.update(chunk)
     out.push(...stream.updateParts(chunk))
   }
   out.push(...stream.finalParts())
-  const plaintext = digest.digest()
-  const fingerprint = digest.fingerprint ? { fingerprint: plaintext } : null
+  const digested = digest.digest()
+  const fingerprint = digest.fingerprint ? { fingerprint: digested } : null
   for (const oid of await ctx.storedVersionOids(path)) {
-    const unchanged = (fingerprint && ctx.fingerprints.matches(oid, fingerprint)) || (ctx.identities().length > 0 && (await streamedPlaintextDigest(ctx, oid)) === plaintext)
+    if (ctx.records.isWrapped(oid) !== (options.wrapped === true)) continue
+    const unchanged = (fingerprint && ctx.fingerprints.matches(oid, fingerprint)) || (!options.wrapped && ctx.identities().length > 0 && (await streamedPlaintextDigest(ctx, oid)) === digested)
     if (!unchanged) continue
     // Unchanged: the old blob goes back instead. Drop our ciphertext before reading it, so
     // the two are never in memory together.
     out.length = 0
     const pieces: Uint8Array[] = []
-    if (await streamBlob(ctx, oid, (data) => pieces.push(data))) {
+    if (await streamBlob(ctx.root, ctx.env, oid, (data) => pieces.push(data))) {
       if (fingerprint) ctx.fingerprints.record(oid, fingerprint)
       return pieces
     }
@@ -129,28 +276,9 @@ async function cleanLarge(ctx: SealContext, path: string, head: Awaited<ReturnTy
   }
   // The chunks go out as they are: joining them would hold a second copy of a large file.
   const blob = blobIdOfChunks(out, ctx.paths.objectFormat)
-  ctx.records.add({ blob, format: 'age', recipients: configuredKeys(rule, 'age') })
+  ctx.records.add({ blob, format: 'age', recipients: configuredKeys(rule, 'age'), path, ...(options.wrapped ? { wrapped: true } : {}) }, options.wrapped === true)
   if (fingerprint) ctx.fingerprints.record(blob, fingerprint)
   return out
-}
-
-/** Streams a blob from `git cat-file` to `onData`; false when git fails or onData throws. */
-function streamBlob(ctx: SealContext, oid: string, onData: (data: Buffer) => void): Promise<boolean> {
-  return new Promise((resolve) => {
-    const child = spawn('git', ['cat-file', 'blob', oid], { cwd: ctx.root, env: ctx.env, stdio: ['ignore', 'pipe', 'ignore'] })
-    let failed = false
-    child.stdout.on('data', (data: Buffer) => {
-      if (failed) return
-      try {
-        onData(data)
-      } catch {
-        failed = true
-        child.kill()
-      }
-    })
-    child.on('error', () => resolve(false))
-    child.on('close', (code) => resolve(!failed && code === 0))
-  })
 }
 
 /**
@@ -160,7 +288,7 @@ function streamBlob(ctx: SealContext, oid: string, onData: (data: Buffer) => voi
 async function streamedPlaintextDigest(ctx: SealContext, oid: string): Promise<string | null> {
   const stream = new DecryptStream(ctx.identities())
   const digest = plaintextDigest(ctx)
-  if (!(await streamBlob(ctx, oid, (data) => stream.updateParts(data).forEach((piece) => digest.update(piece))))) return null
+  if (!(await streamBlob(ctx.root, ctx.env, oid, (data) => stream.updateParts(data).forEach((piece) => digest.update(piece))))) return null
   try {
     digest.update(stream.final())
     return digest.digest()

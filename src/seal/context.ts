@@ -191,6 +191,21 @@ export class SealContext {
     return object && object.type === 'blob' ? object.content : null
   }
 
+  /**
+   * The blob input at `path` must equal to be proven ciphertext by identity: the index entry's,
+   * HEAD's only when the index has none (a new file, or one with unmerged stages).
+   */
+  async indexOrHeadOid(path: string): Promise<string | null> {
+    const index = this.indexEntries()
+    if (index === null) {
+      const staged = await this.objects.get(`:${path}`)
+      if (staged?.type === 'blob') return staged.oid
+      const head = await this.objects.get(`HEAD:${path}`)
+      return head?.type === 'blob' ? head.oid : null
+    }
+    return index.get(path) ?? this.headEntries().get(path) ?? null
+  }
+
   /** The ids of the stored versions of a path (index, then HEAD), without reading them when the index is readable in-process. */
   async storedVersionOids(path: string): Promise<string[]> {
     const index = this.indexEntries()

@@ -41,6 +41,10 @@ export async function rekeyEntry(ctx: SealContext, config: SealConfig, entry: In
     if (!rule) return { outcome: { path, action: 'unchanged', added: [], removed: [], message: 'no secret rule matches it' } }
     const object = await ctx.objects.get(entry.oid)
     if (!object) return { outcome: { path, action: 'failed', added: [], removed: [], message: 'blob missing' } }
+    if (object.content.length === 0) return { outcome: { path, action: 'unchanged', added: [], removed: [] } } // an empty secret holds nothing
+    if (ctx.records.isWrapped(entry.oid)) {
+      return { outcome: { path, action: 'failed', added: [], removed: [], message: `staged input that was not proven ciphertext: 'git checkout HEAD -- ${path}' first` } }
+    }
     const kind = storedKind(path, object.content)
     if (kind === 'plaintext') return { outcome: { path, action: 'plaintext', added: [], removed: [], message: "staged in plaintext: 'git add' it with git-seal installed" } }
     const format = effectiveFormat(rule, path)
@@ -69,14 +73,19 @@ export async function rekeyEntry(ctx: SealContext, config: SealConfig, entry: In
   }
 }
 
-/** Writes the blobs and points the index at them, in one update-index. */
+/**
+ * Writes the blobs and points the index at them, in one update-index. Each replaced blob is
+ * recorded as such at its path, so clean never brings its old recipients back from a work tree
+ * that still holds it.
+ */
 export function stageBlobs(ctx: SealContext, staged: { entry: IndexEntry; blob: Uint8Array; format: 'age' | 'sops'; recipients: string[]; fingerprint?: string }[]): void {
   if (staged.length === 0) return
   const objectsDir = join(ctx.paths.commonDir, 'objects')
   const lines: string[] = []
   for (const s of staged) {
     const oid = writeBlob(objectsDir, s.blob, ctx.paths.objectFormat)
-    ctx.records.add({ blob: oid, format: s.format, recipients: s.recipients })
+    ctx.records.add({ blob: oid, format: s.format, recipients: s.recipients, path: s.entry.path })
+    ctx.records.replaced(s.entry.oid, s.entry.path)
     if (s.fingerprint) ctx.fingerprints.record(oid, { fingerprint: s.fingerprint })
     lines.push(`${s.entry.mode} ${oid}\t${s.entry.path}`)
   }

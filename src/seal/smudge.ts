@@ -8,7 +8,7 @@ import { SopsError } from '../formats/sops/index.js'
 import { NoSopsKeyError, openStored, storedKind } from './stored.js'
 import { NO_KEY_HINT, type SealContext } from './context.js'
 import { allChunks, concat, readHead, readRest } from './input.js'
-import { blobId } from '../git/objects.js'
+import { blobId, blobIdOfChunks } from '../git/objects.js'
 
 function why(e: unknown): { reason: string; hint?: string } {
   if ((e instanceof AgeError && e.code === 'no-identity') || e instanceof NoSopsKeyError) return { reason: 'none of your age identities can decrypt it', hint: NO_KEY_HINT }
@@ -25,18 +25,29 @@ function why(e: unknown): { reason: string; hint?: string } {
  */
 export async function smudgeFile(ctx: SealContext, path: string, content: AsyncIterable<Uint8Array>, blobOid?: string): Promise<Uint8Array[]> {
   const head = await readHead(content)
-  const first = concat(head.chunks, head.size)
+  let first = concat(head.chunks, head.size)
   const isAge = looksLikeAge(first)
-  if (ctx.locked) return [first, ...(await readRest(head))]
-  if (!isAge && (!head.complete || storedKind(path, first) === 'plaintext')) {
+  if (head.complete && first.length === 0) return [first] // an empty secret is stored empty (clean.ts)
+  if (!isAge && !head.complete) {
+    // Not an age file: a sops document (parsed whole, whatever its size) or plaintext.
+    first = concat([first, ...(await readRest(head))])
+    head.complete = true
+  }
+  /** Kept as stored: the work tree holds this blob's bytes, which clean may then keep as proven. */
+  const keep = async (): Promise<Uint8Array[]> => {
+    const all = head.complete ? [first] : [first, ...(await readRest(head))]
+    ctx.records.checkedOut(blobOid ?? blobIdOfChunks(all, ctx.paths.objectFormat), path)
+    return all
+  }
+  if (ctx.locked) return keep()
+  if (!isAge && storedKind(path, first) === 'plaintext') {
     // Not ciphertext: committed before its rule existed, or from a clone without git-seal.
     ctx.report.keptAsStored(path, 'stored in git without encryption', "'git add' those files and commit to store them encrypted (their history still holds the plaintext: rotate them)")
     return [first, ...(await readRest(head))]
   }
   if (ctx.identities().length === 0) {
     ctx.report.keptAsStored(path, 'no age identity found', NO_KEY_HINT)
-    const rest = await readRest(head)
-    return [first, ...rest]
+    return keep()
   }
   if (head.complete) {
     try {
@@ -46,7 +57,7 @@ export async function smudgeFile(ctx: SealContext, path: string, content: AsyncI
     } catch (e) {
       const { reason, hint } = why(e)
       ctx.report.keptAsStored(path, reason, hint)
-      return [first]
+      return keep()
     }
   }
   // Large file: decrypt as it arrives; only verified chunks are released by DecryptStream.
@@ -76,6 +87,7 @@ export async function smudgeFile(ctx: SealContext, path: string, content: AsyncI
   }
   const { reason, hint } = why(failure)
   ctx.report.keptAsStored(path, reason, hint)
+  ctx.records.checkedOut(blobOid ?? blobIdOfChunks(kept!, ctx.paths.objectFormat), path)
   if (kept) return kept
   const original = await ctx.objects.get(blobOid!)
   if (!original) throw new Error(`${path}: cannot read blob ${blobOid} back after a failed decryption`)

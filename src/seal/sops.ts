@@ -17,7 +17,12 @@ export function sopsRecipient(key: string): string {
   return key.startsWith('ssh-ed25519 ') ? sshToAgeRecipient(key) : key
 }
 
-const CONFLICT_MARKERS = /^(<{7}|>{7})( |$)/m
+const CONFLICT_MARKERS = /^(<{7}|>{7})( |\r?$)/m
+
+/** True when text holds git's conflict markers (a line of seven '<' or '>', alone or before a space). */
+export function holdsConflictMarkers(bytes: Uint8Array): boolean {
+  return CONFLICT_MARKERS.test(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1'))
+}
 
 /** The recipient keys a blob of this format records for a rule (sops files: the age1 form of SSH keys). */
 export function configuredKeys(rule: SecretRule, format: 'age' | 'sops'): string[] {
@@ -40,10 +45,12 @@ function names(config: ConfigRecipient[], keys: string[]): string {
  */
 export function encryptForSops(ctx: SealContext, path: string, input: Uint8Array, rule: SecretRule, previous: Uint8Array | null, options: { store?: SopsStore } = {}): Uint8Array {
   const store = options.store ?? sopsStore(path)
-  if (store !== 'binary' && CONFLICT_MARKERS.test(Buffer.from(input).toString('utf8'))) {
+  if (store !== 'binary' && holdsConflictMarkers(input)) {
     throw new UserError(`${path}: still holds conflict markers`, `resolve the conflict, then 'git add -- ${path}'`)
   }
-  const own = sopsMetadata(path, input)
+  // A store given explicitly wraps the input whole, as content (a conflicted merge, or input
+  // clean could not prove ciphertext): even a sops document in it is just text then.
+  const own = options.store ? null : sopsMetadata(path, input)
   if (own) {
     // A sops document with values added by hand: encrypt them with the file's own data key.
     const dataKey = unwrapDataKey(own, ctx.identities())

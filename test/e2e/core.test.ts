@@ -59,6 +59,10 @@ describe('staging encrypts matching files', () => {
     repo.git('commit', '-qm', 'files')
     for (const [p, b] of Object.entries(files)) {
       const blob = repo.blob(`HEAD:${p}`)
+      if (b.length === 0) {
+        expect(blob.length, `${p}: an empty secret is stored as the empty blob`).toBe(0)
+        continue
+      }
       expect(isAgeFile(blob), p).toBe(true)
       expect(Buffer.from(await rage.decrypt_with_x25519(key.identity, blob)).equals(b), p).toBe(true)
     }

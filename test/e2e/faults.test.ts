@@ -105,7 +105,8 @@ describe('damaged blobs', () => {
         const out = Buffer.concat(await smudgeFile(ctx, 'x.secret', once()))
         expect(out.equals(variant)).toBe(true)
       }
-      expect(ctx.report.kept.length).toBe(variants.length)
+      // every variant is named, except the empty truncation: the empty blob of an empty secret
+      expect(ctx.report.kept.length).toBe(variants.length - 1)
     } finally {
       ctx.close()
     }

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { decryptSops as sopsAge } from 'sops-age'
 import { describe, expect, it } from 'vitest'
-import { ROOT, Repo, newHome, sealedRepo } from '../helpers/repo.js'
+import { ROOT, Repo, expectNoLeak, newHome, sealedRepo } from '../helpers/repo.js'
 
 const YAML = `# database settings
 db:
@@ -66,10 +66,14 @@ describe('sops format through git', () => {
     const home = newHome()
     home.installKey({ identity, recipient })
     const repo = Repo.init(home)
-    repo.write('.gitseal.yaml', `version: 1\ngroups:\n  dev:\n    recipients:\n      admins:\n        - name: humphd\n          key: ${recipient}\n    secrets:\n      app:\n        path: "*.enc.*"\n`)
+    const sopsBytes = readFileSync(join(fixtures, 'secret.enc.yaml'))
+    // the file's own recipients, all of them in the config: kept as sops wrote it
+    const others = [...sopsBytes.toString().matchAll(/recipient: (age1\S+)/g)].map((m) => m[1]!).filter((k) => k !== recipient)
+    expect(others).toHaveLength(2)
+    const admins = [recipient, ...others].map((k, i) => `        - name: r${i}\n          key: ${k}\n`).join('')
+    repo.write('.gitseal.yaml', `version: 1\ngroups:\n  dev:\n    recipients:\n      admins:\n${admins}    secrets:\n      app:\n        path: "*.enc.*"\n`)
     expect(repo.seal('sync').status).toBe(0)
     expect(repo.seal('install').status).toBe(0)
-    const sopsBytes = readFileSync(join(fixtures, 'secret.enc.yaml'))
     repo.write('secret.enc.yaml', sopsBytes)
     repo.git('add', '.')
     expect(repo.blob(':secret.enc.yaml').equals(sopsBytes)).toBe(true) // migration costs nothing
@@ -88,15 +92,19 @@ describe('sops format through git', () => {
     expect(staged).not.toContain('hello')
   })
 
-  it('a partial sops file without a key to its data key fails the add', () => {
+  it('a partial sops file without a key to its data key is not proven: stored encrypted whole, refused by the guard', () => {
     const fixtures = join(ROOT, 'test', 'fixtures', 'sops', 'humphd')
     const { repo } = sealedRepo(['*.enc.*'])
-    const partial = readFileSync(join(fixtures, 'secret.enc.yaml'), 'utf8').replace(/^sops:/m, 'added: hello\nsops:')
+    const partial = readFileSync(join(fixtures, 'secret.enc.yaml'), 'utf8').replace(/^sops:/m, 'added: hello-by-hand\nsops:')
     repo.write('secret.enc.yaml', partial)
     const add = repo.tryGit('add', 'secret.enc.yaml')
-    expect(add.status).not.toBe(0)
+    expect(add.status, add.stderr).toBe(0)
     expect(add.stderr).toContain('none of your age identities opens its data key')
-    expect(repo.git('ls-files', 'secret.enc.yaml')).toBe('')
+    expect(repo.blob(':secret.enc.yaml').includes('hello-by-hand')).toBe(false)
+    const commit = repo.tryGit('commit', '-qm', 'partial')
+    expect(commit.status).not.toBe(0)
+    expect(commit.stderr).toContain('secret.enc.yaml holds input that looked like ciphertext but was not proven so')
+    expectNoLeak(repo, 'hello-by-hand')
   })
 
   it('an age-format blob under a sops rule keeps its blob while unchanged; rekey converts it', () => {

@@ -1,6 +1,11 @@
 // The clean/smudge table: input kind x key present x index blob state, in a real repository.
+// Clean keeps input unchanged only when it is proven ciphertext: byte-identical to the index blob
+// (or recorded by this clone), or authenticated with a key here (then re-encrypted to the rule's
+// recipients unless it already is what the index holds). Anything else that looks like
+// ciphertext is encrypted whole, as content, and recorded as wrapped.
 import { describe, expect, it } from 'vitest'
 import { decrypt, encrypt, parseIdentity, parseRecipient } from '../../src/age/index.js'
+import { blobId } from '../../src/git/objects.js'
 import { SealContext } from '../../src/seal/context.js'
 import { cleanFile } from '../../src/seal/clean.js'
 import { smudgeFile } from '../../src/seal/smudge.js'
@@ -15,7 +20,8 @@ const damaged = Buffer.from(cipher)
 damaged[damaged.length - 5]! ^= 0x40
 const inputs = { plaintext, ciphertext: cipher, damaged, empty: Buffer.alloc(0) } as const
 type InputKind = keyof typeof inputs
-type IndexState = 'absent' | 'same' | 'changed'
+/** no entry; an encryption of the same plaintext; of other plaintext; the input's own bytes */
+type IndexState = 'absent' | 'same' | 'changed' | 'identical'
 
 async function* once(b: Uint8Array): AsyncGenerator<Uint8Array> {
   if (b.length) yield b
@@ -27,7 +33,10 @@ function setup(withKey: boolean, index: IndexState, input: InputKind): { repo: R
   const repo = Repo.init(home)
   repo.write('.gitseal.yaml', simpleConfig(['*.secret'], [{ name: 'alice', key: key.recipient }]))
   let indexBlob: Buffer | null = null
-  if (index !== 'absent') {
+  if (index === 'identical') {
+    indexBlob = inputs[input]
+    repo.stageRaw(PATH, indexBlob)
+  } else if (index !== 'absent') {
     const same = input === 'empty' ? Buffer.alloc(0) : plaintext
     indexBlob = Buffer.from(encrypt(index === 'same' ? same : otherPlaintext, [parseRecipient(key.recipient)]))
     repo.stageRaw(PATH, indexBlob)
@@ -38,7 +47,7 @@ function setup(withKey: boolean, index: IndexState, input: InputKind): { repo: R
 const opens = (blob: Uint8Array): Buffer => Buffer.from(decrypt(blob, [parseIdentity(key.identity)]))
 
 const cells: [InputKind, boolean, IndexState][] = []
-for (const input of Object.keys(inputs) as InputKind[]) for (const withKey of [true, false]) for (const index of ['absent', 'same', 'changed'] as IndexState[]) cells.push([input, withKey, index])
+for (const input of Object.keys(inputs) as InputKind[]) for (const withKey of [true, false]) for (const index of ['absent', 'same', 'changed', 'identical'] as IndexState[]) cells.push([input, withKey, index])
 
 describe('clean', () => {
   it.each(cells)('input %s, key %s, index blob %s', async (input, withKey, index) => {
@@ -46,17 +55,31 @@ describe('clean', () => {
     try {
       const bytes = inputs[input]
       const out = Buffer.concat(await cleanFile(ctx, PATH, once(bytes)))
-      if (input === 'ciphertext' || input === 'damaged') {
-        // ciphertext passes through, whatever the key or index
+      const wrapped = ctx.records.isWrapped(blobId(out))
+      if (input === 'empty') {
+        // an empty secret is stored as the empty blob: nothing to hide, and git would see a
+        // zero-size entry with a non-empty blob as modified forever
+        expect(out.length).toBe(0)
+      } else if (index === 'identical' && input !== 'plaintext') {
+        // proven by identity with the index blob: kept as it is, key or not
         expect(out.equals(bytes)).toBe(true)
+        expect(wrapped).toBe(false)
+      } else if (input === 'damaged' || (input === 'ciphertext' && !withKey)) {
+        // looks like ciphertext, not proven: encrypted whole as content and recorded as wrapped
+        expect(isAgeFile(out)).toBe(true)
+        expect(out.equals(bytes)).toBe(false)
+        expect(opens(out).equals(bytes)).toBe(true)
+        expect(wrapped).toBe(true)
       } else if (withKey && index === 'same') {
-        // unchanged plaintext keeps its blob
+        // unchanged plaintext (given, or authenticated ciphertext's) keeps its blob
         expect(out.equals(indexBlob!)).toBe(true)
       } else {
-        // fresh ciphertext for the configured recipient
+        // fresh ciphertext of the plaintext for the configured recipient
         expect(isAgeFile(out)).toBe(true)
+        expect(out.equals(bytes)).toBe(false)
         if (indexBlob) expect(out.equals(indexBlob)).toBe(false)
-        expect(opens(out).equals(bytes)).toBe(true)
+        expect(opens(out).equals(plaintext)).toBe(true)
+        expect(wrapped).toBe(false)
       }
     } finally {
       ctx.close()
@@ -76,11 +99,16 @@ describe('smudge', () => {
         expect(kept).toEqual([])
         return
       }
-      // everything else is written as stored and named once
       expect(out.equals(bytes)).toBe(true)
+      if (input === 'empty') {
+        // the empty blob of an empty secret: nothing to report
+        expect(kept).toEqual([])
+        return
+      }
+      // everything else is written as stored and named once
       expect(kept).toHaveLength(1)
       const expected =
-        input === 'plaintext' || input === 'empty' ? 'stored in git without encryption' : !withKey ? 'no age identity found' : 'damaged ciphertext'
+        input === 'plaintext' ? 'stored in git without encryption' : !withKey ? 'no age identity found' : 'damaged ciphertext'
       expect(kept[0]).toContain(`${PATH}: ${expected}`)
     } finally {
       ctx.close()

@@ -165,7 +165,7 @@ export function metadataFor(macHex: string, opts: WriteOptions, binary: boolean)
 }
 
 /**
- * Whether every value the rules select is encrypted, and there is a MAC. Does not decrypt.
+ * Whether every value and comment the rules select is encrypted, and there is a MAC. Does not decrypt.
  * @throws {SopsError} 'not-sops' without metadata.
  */
 export function isComplete(parsed: ParsedStore): boolean {
@@ -173,6 +173,9 @@ export function isComplete(parsed: ParsedStore): boolean {
   if (meta.mac === '') return false
   const rules = effectiveRules(meta.rules)
   return parsed.slots.every(
-    (slot) => slot.kind === 'comment' || !shouldEncrypt(slot.path, rules) || isEmptyString(slot.value) || (slot.value.type === 'str' && isEncryptedValue(slot.value.text)),
+    (slot) =>
+      !shouldEncrypt(slot.path, rules) ||
+      // A comment sops would encrypt, in plaintext, is as readable as a plaintext value.
+      (slot.kind === 'comment' ? slot.text === '' || isEncryptedValue(slot.text) : isEmptyString(slot.value) || (slot.value.type === 'str' && isEncryptedValue(slot.value.text))),
   )
 }

@@ -104,9 +104,10 @@ function parse(bytes: Uint8Array, store: Exclude<SopsStore, 'binary'>): Parsed {
 }
 
 /**
- * Whether the bytes are a complete sops document: metadata with a MAC, and every value its
- * rules do not exempt is `ENC[...]` (or an empty string, which sops leaves as is). Nothing is
- * decrypted; comments are not considered (sops before 3.x left them in plaintext).
+ * Whether the bytes are a complete sops document: metadata with a MAC, and every value and
+ * comment its rules do not exempt is `ENC[...]` (or an empty string, which sops leaves as is).
+ * Nothing is decrypted. A plaintext comment makes a document incomplete: it is as readable as a
+ * plaintext value (sops encrypts comments as it encrypts values).
  * @throws {SopsError} 'parse' or 'unsupported' when the bytes do not parse in the store's syntax.
  */
 export function isCompleteSopsDocument(bytes: Uint8Array, store: SopsStore): boolean {

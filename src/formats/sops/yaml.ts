@@ -5,7 +5,7 @@
  * parses (failsafe schema: every scalar a string, typed here the yaml.v3 way) and gives source
  * ranges; its CST gives the comments.
  */
-import { isAlias, isMap, isScalar, isSeq, parseAllDocuments, Parser, type Document, type Scalar } from 'yaml'
+import { isAlias, isMap, isScalar, isSeq, parseAllDocuments, Parser, visit, type Document, type Scalar } from 'yaml'
 import type { ParsedStore } from './engine.js'
 import { SopsError } from './errors.js'
 import type { MetaTree, MetaValue } from './metadata.js'
@@ -46,13 +46,16 @@ class YamlDocument implements ParsedStore {
   constructor(private readonly text: string) {
     this.lines = new LineIndex(text)
     this.nl = newlineOf(text)
-    const docs = parseAllDocuments(text, { schema: 'failsafe', keepSourceTokens: true })
+    // uniqueKeys off: the library compares every key with every earlier one (quadratic: minutes
+    // for a document of 50,000 keys); duplicates are found below with one set per mapping.
+    const docs = parseAllDocuments(text, { schema: 'failsafe', keepSourceTokens: true, uniqueKeys: false })
     const tokens = [...new Parser().parse(text)]
     const ends = boundaries(tokens, text.length)
     let regionStart = 0
     docs.forEach((doc, i) => {
       const error = doc.errors[0]
       if (error) throw new SopsError('parse', `YAML syntax error (${error.code}) at ${this.lines.where(error.pos[0])}, column ${this.lines.col(error.pos[0]) + 1}`)
+      this.refuseDuplicateKeys(doc)
       const state: DocState = { regionStart, boundary: ends[i] ?? text.length, rootCol: 0, anchors: [] }
       regionStart = state.boundary
       this.docs.push(state)
@@ -62,6 +65,24 @@ class YamlDocument implements ParsedStore {
     this.unit ||= 2
     for (const d of this.docs) d.anchors.sort((a, b) => a.offset - b.offset)
     for (const c of cstComments(tokens)) this.comment(c.offset, c.source)
+  }
+
+  /** What the library's uniqueKeys option reports, in linear time: a key repeated in one mapping. */
+  private refuseDuplicateKeys(doc: Document): void {
+    visit(doc, {
+      Map: (_key, map) => {
+        const seen = new Set<unknown>()
+        for (const pair of map.items) {
+          const key = isScalar(pair.key) ? pair.key.value : pair.key
+          if (!seen.has(key)) {
+            seen.add(key)
+            continue
+          }
+          const at = rangeOf(pair.key as Scalar)[0]
+          throw new SopsError('parse', `YAML syntax error (DUPLICATE_KEY) at ${this.lines.where(at)}, column ${this.lines.col(at) + 1}`)
+        }
+      },
+    })
   }
 
   private root(doc: Document, state: DocState, first: boolean): void {
