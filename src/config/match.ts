@@ -39,13 +39,16 @@ function toPicomatch(pattern: string): string {
   return out
 }
 
+const ASCII = /^[\x00-\x7f]*$/
+
 /**
  * A string with one character per UTF-8 byte of `text`. git's wildmatch works on bytes: `?` and
  * `[!a]` match one byte, so `x?y` does not match `xüy` (two bytes) nor `x\u2028y` (three).
  * Pattern and path both go through this, so the regex sees what git sees.
  */
 function bytewise(text: string): string {
-  return Buffer.from(text, 'utf8').toString('latin1')
+  // ASCII is its own UTF-8: no copy on the common path (matching runs once per path and rule).
+  return ASCII.test(text) ? text : Buffer.from(text, 'utf8').toString('latin1')
 }
 
 /** Compiles one gitattributes pattern. */
