@@ -29,7 +29,7 @@ function describe(f: Finding): string {
     case 'config':
       return f.problem === 'missing'
         ? `commit ${f.commit.slice(0, 12)}: ${CONFIG_FILE} is missing while an ancestor's was valid`
-        : `commit ${f.commit.slice(0, 12)}: ${CONFIG_FILE} is invalid (${f.reason ?? ''}) while an ancestor's was valid`
+        : `commit ${f.commit.slice(0, 12)}: ${CONFIG_FILE} is invalid while an ancestor's was valid (${f.reason ?? 'invalid'})`
     case 'textconv-notes':
       return `${f.ref} is git's cache of decrypted diffs (diff.git-seal.cachetextconv): it holds secrets in plaintext`
   }

@@ -47,6 +47,7 @@ import {
   revParse,
   symbolicRef,
   type ObjectInfo,
+  type TreeEntry,
 } from '../git/plumbing.js'
 import { repoPaths } from '../git/repo.js'
 import { GitError } from '../git/run.js'
@@ -200,26 +201,32 @@ class History {
     return this.ownState(commit)?.kind === 'valid'
   }
 
+  /** Reads and parses a config blob, once per blob id. */
+  private async parseConfigBlob(oid: string): Promise<ConfigState> {
+    const known = this.configs.get(oid)
+    if (known) return known
+    const object = await this.objects.get(oid)
+    let state: ConfigState
+    if (!object || object.type !== 'blob') {
+      state = { kind: 'invalid', oid, reason: 'its blob is missing' }
+    } else {
+      try {
+        state = { kind: 'valid', oid, config: parseConfig(object.content.toString('utf8'), CONFIG_FILE) }
+      } catch (e) {
+        state = { kind: 'invalid', oid, reason: (e as Error).message.split('\n')[0] ?? 'invalid' }
+      }
+    }
+    this.configs.set(oid, state)
+    return state
+  }
+
   /** Looks up (one batch-check) and parses (once per blob id) the own config of each commit. */
   private async loadOwnConfigs(commits: string[]): Promise<void> {
     const unknown = commits.filter((c) => !this.ownConfig.has(c))
     const infos = catFileBatchCheck(this.root, unknown.map((c) => `${c}:${CONFIG_FILE}`))
     unknown.forEach((c, i) => this.ownConfig.set(c, infos[i] ?? null))
-    const blobs = new Set(infos.filter((i): i is ObjectInfo => i?.type === 'blob' && !this.configs.has(i.oid)).map((i) => i.oid))
-    await Promise.all(
-      [...blobs].map(async (oid) => {
-        const object = await this.objects.get(oid)
-        if (!object || object.type !== 'blob') {
-          this.configs.set(oid, { kind: 'invalid', oid, reason: 'its blob is missing' })
-          return
-        }
-        try {
-          this.configs.set(oid, { kind: 'valid', oid, config: parseConfig(object.content.toString('utf8'), `${CONFIG_FILE} (blob ${oid.slice(0, 12)})`) })
-        } catch (e) {
-          this.configs.set(oid, { kind: 'invalid', oid, reason: (e as Error).message.split('\n')[0] ?? 'invalid' })
-        }
-      }),
-    )
+    const blobs = new Set(infos.filter((i): i is ObjectInfo => i?.type === 'blob').map((i) => i.oid))
+    await Promise.all([...blobs].map((oid) => this.parseConfigBlob(oid)))
   }
 
   /** Commits not resolved yet that `commits` need: themselves, and ancestors while configs are not valid. */
@@ -306,19 +313,11 @@ class History {
     return this.objects.get(oid)
   }
 
-  /** A config that a tree holds at its top, when valid. */
-  async treeConfig(entries: { path: string; oid: string; type: string }[]): Promise<ValidConfig[]> {
-    const entry = entries.find((e) => e.path === CONFIG_FILE && e.type === 'blob')
+  /** The config a tree holds at its top, when it is a valid one. */
+  async treeConfig(entries: TreeEntry[]): Promise<ValidConfig[]> {
+    const entry = entries.find((e) => e.path === CONFIG_FILE && e.type === 'blob' && e.mode !== SYMLINK_MODE)
     if (!entry) return []
-    if (!this.configs.has(entry.oid)) {
-      const object = await this.objects.get(entry.oid)
-      try {
-        this.configs.set(entry.oid, { kind: 'valid', oid: entry.oid, config: parseConfig(object?.content.toString('utf8') ?? '', CONFIG_FILE) })
-      } catch (e) {
-        this.configs.set(entry.oid, { kind: 'invalid', oid: entry.oid, reason: (e as Error).message.split('\n')[0] ?? 'invalid' })
-      }
-    }
-    const state = this.configs.get(entry.oid)!
+    const state = await this.parseConfigBlob(entry.oid)
     return state.kind === 'valid' ? [state] : []
   }
 }

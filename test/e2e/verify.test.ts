@@ -116,7 +116,7 @@ describe('a branch that deletes or breaks the config', () => {
     const broken = commitRaw(repo, { '.gitseal.yaml': 'version: 1\ngroups: [\n', 'prod.secret': `${MARKER}\n` }, 'break the config')
     const pushed = push(repo, s, 'main')
     expect(pushed.status).not.toBe(0)
-    expect(pushed.stderr).toMatch(new RegExp(`commit ${short(broken)}: .gitseal.yaml is invalid \\(.+\\) while an ancestor's was valid`))
+    expect(pushed.stderr).toMatch(new RegExp(`commit ${short(broken)}: \\.gitseal\\.yaml is invalid while an ancestor's was valid \\(.+\\)`))
     expect(pushed.stderr).toContain(`commit ${short(broken)}: prod.secret holds a secret in plaintext`)
     expectNoLeak(s, MARKER)
     const head = repo.seal('verify')
