@@ -140,6 +140,24 @@ describe('a branch that deletes or breaks the config', () => {
     expectNoLeak(s, MARKER)
   })
 
+  it('a merge without a config takes every parent\'s: the rule one side dropped still holds', () => {
+    const { repo, key } = sealedRepo()
+    const fork = repo.git('rev-parse', 'HEAD').trim()
+    commitRaw(repo, { 'README': 'main moves on\n' }, 'main work')
+    repo.git('switch', '-qf', '-c', 'side', fork)
+    commitRaw(repo, { '.gitseal.yaml': simpleConfig(['secrets/**'], [{ name: 'alice', key: key.recipient }]) }, 'side narrows the config')
+    repo.git('switch', '-qf', '-c', 'merged')
+    // first parent: side (secrets/** only); second parent: main (also *.secret)
+    repo.git('merge', '-q', '--no-ff', '--no-commit', 'main')
+    const merge = commitRaw(repo, { 'x.secret': `${MARKER}\n` }, 'merge, drop the config, add plaintext', ['.gitseal.yaml'])
+    repo.git('switch', '-qf', 'side')
+    // judged against side's config (the range's base and HEAD): only main's side of the merge marks x.secret
+    const r = repo.seal('verify', 'side..merged')
+    expect(r.status).toBe(1)
+    expect(r.stderr).toContain(`commit ${short(merge)}: .gitseal.yaml is missing while an ancestor's was valid`)
+    expect(r.stderr).toContain(`commit ${short(merge)}: x.secret holds a secret in plaintext`)
+  })
+
   it('a commit missing the config after an ancestor had it fails verify, named, even with no plaintext anywhere', () => {
     const { repo } = sealedRepo()
     const drop = commitRaw(repo, { 'README': 'hello\n' }, 'drop the config', ['.gitseal.yaml'])
