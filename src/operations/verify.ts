@@ -428,7 +428,8 @@ function configFinding(history: History, commit: string): Finding[] {
 /**
  * `verify RANGE`: every commit of a revision range (`A..B`, `B`, `A...B`), against their own
  * configs, the configs at the range's excluded ends and the default branch's.
- * @throws {UserError} when the range is not one git knows.
+ * @throws {UserError} when the range is not one git knows, or outside a git repository;
+ *   {GitError} when git cannot read the history.
  */
 export async function verifyRange(cwd: string, range: string, options: VerifyOptions = {}): Promise<VerifyReport> {
   if (range.startsWith('-')) throw new UserError(`not a revision range: ${range}`, 'give a range such as origin/main..HEAD')
@@ -451,6 +452,7 @@ export async function verifyRange(cwd: string, range: string, options: VerifyOpt
 /**
  * `verify --all`: every commit any ref reaches, every tree and blob a ref points at, against
  * the commits' own configs and the default branch's.
+ * @throws {UserError} outside a git repository; {GitError} when git cannot read the history.
  */
 export async function verifyAll(cwd: string, options: VerifyOptions = {}): Promise<VerifyReport> {
   return withHistory(cwd, options, async (history) => {
@@ -478,6 +480,7 @@ function findSecretQuietly(config: SealConfig, path: string): SecretRule | null 
  * `verify` without arguments: every secret file in HEAD, against HEAD's effective config (HEAD
  * is the default branch here). Also reports sops files whose recorded recipients differ from
  * their rule's. Null when there is no commit yet.
+ * @throws {UserError} outside a git repository; {GitError} when git cannot read the history.
  */
 export async function verifyHead(cwd: string, options: VerifyOptions = {}): Promise<VerifyReport | null> {
   return withHistory(cwd, options, async (history) => {
@@ -512,6 +515,8 @@ export async function verifyHead(cwd: string, options: VerifyOptions = {}): Prom
  * old..new, even when another ref already reaches it (a fast-forward must not inherit a
  * verdict given under another branch's config); a new ref's commits are those its default
  * branch does not reach. Trees and blobs a ref now points at are judged too.
+ * @throws {UserError} when a pushed object is missing, or outside a git repository;
+ *   {GitError} when git cannot read the history.
  */
 export async function verifyPushes(cwd: string, updates: RefUpdate[], options: VerifyOptions = {}): Promise<PushReport[]> {
   return withHistory(cwd, options, async (history) => {
