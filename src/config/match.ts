@@ -6,6 +6,8 @@
  *   it is anchored at the top of the repository (a leading '/' means the same).
  * - `*` and `?` never cross '/', `**` spans directories only as a whole path component,
  *   `[a-z]`, `[!a]`, backslash escapes. No braces, no extglobs, no negation.
+ * - Every other character matches, newlines, carriage returns and U+2028/U+2029 included;
+ *   like git, matching is by UTF-8 byte (`?` is one byte, not one character).
  */
 import picomatch from 'picomatch'
 
@@ -37,16 +39,33 @@ function toPicomatch(pattern: string): string {
   return out
 }
 
+const ASCII = /^[\x00-\x7f]*$/
+
+/**
+ * A string with one character per UTF-8 byte of `text`. git's wildmatch works on bytes: `?` and
+ * `[!a]` match one byte, so `x?y` does not match `xüy` (two bytes) nor `x\u2028y` (three).
+ * Pattern and path both go through this, so the regex sees what git sees.
+ */
+function bytewise(text: string): string {
+  // ASCII is its own UTF-8: no copy on the common path (matching runs once per path and rule).
+  return ASCII.test(text) ? text : Buffer.from(text, 'utf8').toString('latin1')
+}
+
 /** Compiles one gitattributes pattern. */
 export function compilePattern(pattern: string): PathMatcher {
-  const body = pattern.replace(/\/$/, '')
+  const body = bytewise(pattern.replace(/\/$/, ''))
   const anchored = body.includes('/')
   const glob = toPicomatch(body.replace(/^\//, ''))
   // The compiled regex, not picomatch's matcher: the matcher also accepts a path equal to the
   // pattern text ('[abc].txt' matching itself), which git does not.
-  const re = picomatch.makeRe(glob, { dot: true, nobrace: true, noextglob: true, nonegate: true, strictSlashes: true, literalBrackets: false })
-  if (anchored) return (path) => re.test(path)
-  return (path) => re.test(path.slice(path.lastIndexOf('/') + 1))
+  const loose = picomatch.makeRe(glob, { dot: true, nobrace: true, noextglob: true, nonegate: true, strictSlashes: true, literalBrackets: false })
+  // git's wildmatch lets '*', '?' and '**' match every byte but '/', line terminators included
+  // (a path may hold \n, \r, U+2028, U+2029, and git applies filter=git-seal to it). picomatch
+  // spells "any character" as '.', which in JavaScript stops at line terminators unless the
+  // regex has the dotAll flag.
+  const re = new RegExp(loose.source, loose.flags.includes('s') ? loose.flags : loose.flags + 's')
+  if (anchored) return (path) => re.test(bytewise(path))
+  return (path) => re.test(bytewise(path.slice(path.lastIndexOf('/') + 1)))
 }
 
 /** Why a pattern is refused, or null when git would read it as the user means it. */

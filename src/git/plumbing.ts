@@ -198,3 +198,128 @@ export function parseCommitsWithTrees(out: string): CommitAndTree[] {
 export function commitsWithTrees(root: string, revArgs: string[]): CommitAndTree[] {
   return parseCommitsWithTrees(gitBytes(['log', '--format=%H %T', ...revArgs, '--'], { cwd: root }).toString('utf8'))
 }
+
+/** A commit and its parents, as `git rev-list --parents` lists them. */
+export interface CommitParents {
+  commit: string
+  /** none for a root commit; two or more for a merge */
+  parents: string[]
+}
+
+/** Parses `git rev-list --parents` output (`commit parent...` per line; ids hold no separator). */
+export function parseRevListParents(out: string): CommitParents[] {
+  return out
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => {
+      const [commit = '', ...parents] = line.split(' ')
+      return { commit, parents }
+    })
+}
+
+/**
+ * `git rev-list --parents REVARGS --`: every commit `revArgs` select (e.g. `new`, `^old`, or
+ * `--all`), each with its parents. Real parents: no paths are given, so no history
+ * simplification.
+ * @throws {GitError} when a revision is unknown.
+ */
+export function revListParents(root: string, revArgs: string[]): CommitParents[] {
+  return parseRevListParents(gitBytes(['rev-list', '--parents', ...revArgs, '--'], { cwd: root }).toString('utf8'))
+}
+
+/** What `git cat-file --batch-check` says of an object name that names an object. */
+export interface ObjectInfo {
+  oid: string
+  type: 'blob' | 'tree' | 'commit' | 'tag'
+  size: number
+}
+
+const BATCH_CHECK_LINE = /^([0-9a-f]{40}|[0-9a-f]{64}) (blob|tree|commit|tag) (\d+)$/
+
+/**
+ * Parses `git cat-file --batch-check` output: one line per name asked, `oid type size`, or
+ * `NAME missing` / `NAME ambiguous` (null here).
+ */
+export function parseCatFileBatchCheck(out: string, count: number): (ObjectInfo | null)[] {
+  const lines = out.split('\n')
+  const infos: (ObjectInfo | null)[] = []
+  for (let i = 0; i < count; i++) {
+    const m = BATCH_CHECK_LINE.exec(lines[i] ?? '')
+    infos.push(m ? { oid: m[1]!, type: m[2] as ObjectInfo['type'], size: Number(m[3]) } : null)
+  }
+  return infos
+}
+
+/**
+ * `git cat-file --batch-check` over many object names in one process: `REV:path`, `OID^{}`
+ * (peeled through tags), `refs/heads/main^{commit}`… A name holding a newline cannot be asked
+ * (the protocol is line-based) and answers null, as a missing object does.
+ */
+export function catFileBatchCheck(root: string, names: string[]): (ObjectInfo | null)[] {
+  const asked = names.filter((n) => !n.includes('\n'))
+  const infos = asked.length === 0 ? [] : parseCatFileBatchCheck(gitBytes(['cat-file', '--batch-check'], { cwd: root, input: asked.map((n) => n + '\n').join('') }).toString('utf8'), asked.length)
+  let next = 0
+  return names.map((n) => (n.includes('\n') ? null : (infos[next++] ?? null)))
+}
+
+/** One ref, as `git for-each-ref` lists it: the object it points at, unpeeled. */
+export interface RefEntry {
+  ref: string
+  oid: string
+  type: 'blob' | 'tree' | 'commit' | 'tag'
+}
+
+const REF_FORMAT = '%(objectname)%00%(objecttype)%00%(refname)%00'
+
+/** Parses `git for-each-ref --format='%(objectname)%00%(objecttype)%00%(refname)%00'` output. */
+export function parseForEachRef(out: string): RefEntry[] {
+  // git ends each record with a newline after the format's last NUL.
+  const fields = out.split('\0').map((f) => f.replace(/^\n/, ''))
+  const refs: RefEntry[] = []
+  for (let i = 0; i + 2 < fields.length; i += 3) {
+    refs.push({ oid: fields[i]!, type: fields[i + 1] as RefEntry['type'], ref: fields[i + 2]! })
+  }
+  return refs
+}
+
+/** `git for-each-ref`: every ref (under `patterns` when given), with the object it points at. */
+export function forEachRef(root: string, patterns: string[] = []): RefEntry[] {
+  return parseForEachRef(gitBytes(['for-each-ref', `--format=${REF_FORMAT}`, ...patterns], { cwd: root }).toString('utf8'))
+}
+
+/** `git symbolic-ref -q NAME`: the ref that NAME (e.g. HEAD) points to, or null when it is detached or no symbolic ref. */
+export function symbolicRef(root: string, name: string): string | null {
+  const out = gitMaybeBytes(['symbolic-ref', '-q', name], { cwd: root })
+  const ref = out?.toString('utf8').replace(/\n$/, '') ?? ''
+  return ref === '' ? null : ref
+}
+
+/** Revision arguments as git reads them: `A..B` is B and ^A. */
+export interface ParsedRevs {
+  positive: string[]
+  negative: string[]
+  /** lines that are no object id: a path, or an option git passed through */
+  other: string[]
+}
+
+const REV_LINE = /^(\^?)([0-9a-f]{40}|[0-9a-f]{64})$/
+
+/** Parses `git rev-parse REV` output: one id a line, `^id` for an excluded one. */
+export function parseRevParse(out: string): ParsedRevs {
+  const revs: ParsedRevs = { positive: [], negative: [], other: [] }
+  for (const line of out.split('\n').filter(Boolean)) {
+    const m = REV_LINE.exec(line)
+    if (!m) revs.other.push(line)
+    else if (m[1]) revs.negative.push(m[2]!)
+    else revs.positive.push(m[2]!)
+  }
+  return revs
+}
+
+/**
+ * `git rev-parse REV`: a revision or range (`A..B`, `A...B`, `B ^A`, `C^!`) as ids.
+ * @throws {GitError} when git does not know a revision.
+ */
+export function revParse(root: string, rev: string): ParsedRevs {
+  return parseRevParse(gitBytes(['rev-parse', rev], { cwd: root }).toString('utf8'))
+}

@@ -19,6 +19,12 @@ const PATHS = [
   'ünï/名前.txt', 'a.txt', 'b.txt', 'd.txt', 'xzy', 'x/y', 'xy', 'deep/keys/k', 'deep/1/2/keys/k/l', 'deep/keyss/k',
   'x', 'p/q/x', 'axxb', 'ax/xb', 'ab', 'foo/bar', 'x/foo/bar', 'top.txt', 'x/top.txt', 'file*.txt', 'filex.txt',
   'name(1).txt', 'a+b.txt', 'k@v', 'bang!.txt', 'x.yml', '[abc].txt',
+  // Line terminators in paths: git matches them like any other character (JavaScript's '.' does not).
+  'a\nb.secret', '\n.secret', 'd\r/\u2028.secret', 'secrets/a\nb', 'secrets/\r', 'secrets/\u2029/c', 'x\ny', 'x\u2028y', 'x\ry',
+  'p\n/q/x', '\u2029/x', 'a/\r/b.txt', 'a/\n/\u2028/b.txt', 'deep/\n/keys/k', 'deep/keys/\u2029', 'config/\n.json', '\r.env.x',
+  'dir with space/\u2028.txt', '[\n].txt', 'a\u2029.yml', 'foo\n/bar', '\n/top.txt', 'k\r@v',
+  // git matches bytes: '?' and '[!a]' are one byte of UTF-8, not one character.
+  'xüy', 'x\u00fc\u00fcy', 'ü.txt', 'x名y',
 ]
 
 function gitCheckAttr(pattern: string): Set<string> {

@@ -77,3 +77,61 @@ describe('parseCommitsWithTrees', () => {
     expect(parseCommitsWithTrees(`${C1} ${A}\n${C2} ${B}\n`)).toEqual([{ commit: C1, tree: A }, { commit: C2, tree: B }])
   })
 })
+
+// verify's plumbing: the commit graph, object names, refs, revision ranges.
+import { parseCatFileBatchCheck, parseForEachRef, parseRevListParents, parseRevParse } from '../../src/git/plumbing.js'
+
+describe('parseRevListParents (rev-list --parents)', () => {
+  it('a merge, an ordinary commit, a root commit', () => {
+    const out = `${C2} ${C1} ${A}\n${C1} ${B}\n${B}\n`
+    expect(parseRevListParents(out)).toEqual([
+      { commit: C2, parents: [C1, A] },
+      { commit: C1, parents: [B] },
+      { commit: B, parents: [] },
+    ])
+  })
+  it('nothing selected', () => expect(parseRevListParents('')).toEqual([]))
+})
+
+describe('parseCatFileBatchCheck', () => {
+  it('found and missing names, one line each, in order', () => {
+    const out = `${A} blob 2\nHEAD:nope missing\n${B} tree 29\n${L} tag 103\nx missing\n${C1} commit 250\n`
+    expect(parseCatFileBatchCheck(out, 6)).toEqual([
+      { oid: A, type: 'blob', size: 2 },
+      null,
+      { oid: B, type: 'tree', size: 29 },
+      { oid: L, type: 'tag', size: 103 },
+      null,
+      { oid: C1, type: 'commit', size: 250 },
+    ])
+  })
+  it('an ambiguous name, and a name that looks like an answer, are no object', () => {
+    const out = `abc ambiguous\n${A} blob 2 missing\n`
+    expect(parseCatFileBatchCheck(out, 2)).toEqual([null, null])
+  })
+  it('a SHA-256 id', () => {
+    const id = 'a'.repeat(64)
+    expect(parseCatFileBatchCheck(`${id} blob 7\n`, 1)).toEqual([{ oid: id, type: 'blob', size: 7 }])
+  })
+})
+
+describe('parseForEachRef (%(objectname)%00%(objecttype)%00%(refname)%00)', () => {
+  it('branches, an annotated tag, lightweight tags at a tree and a blob', () => {
+    const out = `${C1}\x00commit\x00refs/heads/main\x00\n${L}\x00tag\x00refs/tags/v1\x00\n${B}\x00tree\x00refs/tags/tree\x00\n${A}\x00blob\x00refs/tags/blob\x00\n`
+    expect(parseForEachRef(out)).toEqual([
+      { oid: C1, type: 'commit', ref: 'refs/heads/main' },
+      { oid: L, type: 'tag', ref: 'refs/tags/v1' },
+      { oid: B, type: 'tree', ref: 'refs/tags/tree' },
+      { oid: A, type: 'blob', ref: 'refs/tags/blob' },
+    ])
+  })
+  it('no refs', () => expect(parseForEachRef('')).toEqual([]))
+})
+
+describe('parseRevParse', () => {
+  it('A..B, A...B, and what is no id', () => {
+    expect(parseRevParse(`${C2}\n^${C1}\n`)).toEqual({ positive: [C2], negative: [C1], other: [] })
+    expect(parseRevParse(`${C2}\n${C1}\n^${A}\n`)).toEqual({ positive: [C2, C1], negative: [A], other: [] })
+    expect(parseRevParse('README\n--all\n')).toEqual({ positive: [], negative: [], other: ['README', '--all'] })
+  })
+})
