@@ -38,7 +38,7 @@ export function run(): Promise<number> {
             if (!attributesUnknown) warning(`cannot read the attributes of ${request.pathname} (${(e as Error).message}); decrypting without that check`)
             attributesUnknown = true
           }
-          if (found.length > 0) return await keepAsStored(ctx.report, request.pathname, found, content)
+          if (found.length > 0) return await keepAsStored(ctx, request.pathname, found, content, request.keys.get('blob'))
           return await smudgeFile(ctx, request.pathname, content, request.keys.get('blob'))
         } catch (e) {
           reportError(e)

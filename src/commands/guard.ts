@@ -4,14 +4,16 @@
  * Checks the index git is committing (GIT_INDEX_FILE: `commit -a` and `commit PATH` use a
  * temporary one). Batched: one diff, one check-attr, one cat-file, whatever the number of files.
  */
-import { parseConfig, CONFIG_FILE, attributesUpToDate, type SealConfig } from '../config/index.js'
-import { checkAttr } from '../git/attributes.js'
+import { parseConfig, CONFIG_FILE, attributesUpToDate, matchingSecrets, type SealConfig } from '../config/index.js'
+import { checkAttr, globalAttributesFile } from '../git/attributes.js'
 import { CatFileBatch } from '../git/objects.js'
 import { repoPaths } from '../git/repo.js'
-import { GITLINK_MODE, SYMLINK_MODE, diffIndexCached } from '../git/plumbing.js'
+import { GITLINK_MODE, SYMLINK_MODE, diffIndexCached, lsFilesStage } from '../git/plumbing.js'
 import { gitBlobText, gitMaybe } from '../git/run.js'
 import { isSecretPath, isStoredPlaintext } from '../seal/check.js'
 import { isWrappedConflict } from '../seal/stored.js'
+import { conversionProblem, manglingAttributes } from '../seal/conversions.js'
+import { renormalizeCommand } from './sync.js'
 import { UserError, error, printHint } from '../ui.js'
 
 /** Staged additions and modifications of files (not symlinks or submodules): [path, blob oid]. */
@@ -20,6 +22,50 @@ function stagedBlobs(root: string): { path: string; oid: string }[] {
   return diffIndexCached(root, head, { objectFormat: repoPaths(root).objectFormat })
     .filter((c) => 'ACMT'.includes(c.status) && c.dstMode !== GITLINK_MODE && c.dstMode !== SYMLINK_MODE)
     .map((c) => ({ path: c.path, oid: c.dstOid }))
+}
+
+/**
+ * What attributes and a config change do to secrets already in the index, not only the staged
+ * ones: attributes under which git rewrites their ciphertext (every secret in the index, by the
+ * index's .gitattributes and .git/info/attributes: one check-attr), and, when the staged config
+ * differs from HEAD's, files it newly makes secrets whose index blob is still plaintext.
+ * `stagedSecrets` are checked for plaintext by the caller already.
+ */
+async function attributeProblems(root: string, config: SealConfig | null, stagedSecrets: string[]): Promise<{ message: string; hint?: string }[]> {
+  const problems: { message: string; hint?: string }[] = []
+  const index = lsFilesStage(root).filter((e) => e.stage === 0 && e.mode !== GITLINK_MODE && e.mode !== SYMLINK_MODE)
+  const indexSecrets = config ? index.filter((e) => matchingSecrets(config, e.path).length > 0) : []
+  const paths = [...new Set([...indexSecrets.map((e) => e.path), ...stagedSecrets])]
+  const mangled = manglingAttributes(root, paths, { cached: true })
+  if (mangled.size > 0) {
+    const commonDir = repoPaths(root).commonDir
+    const globalFile = globalAttributesFile(root)
+    for (const [path, conversions] of mangled) problems.push(conversionProblem(root, commonDir, path, conversions, globalFile))
+  }
+  const headText = gitBlobText(`HEAD:${CONFIG_FILE}`, { cwd: root })
+  if (!config || headText === gitBlobText(`:${CONFIG_FILE}`, { cwd: root })) return problems
+  let head: SealConfig | null = null
+  try {
+    head = headText === null ? null : parseConfig(headText, `HEAD:${CONFIG_FILE}`)
+  } catch {
+    // An invalid config in HEAD covered nothing: every secret counts as new.
+  }
+  const staged = new Set(stagedSecrets)
+  const fresh = indexSecrets.filter((e) => !staged.has(e.path) && (head === null || matchingSecrets(head, e.path).length === 0))
+  const objects = new CatFileBatch(root)
+  try {
+    const blobs = await Promise.all(fresh.map(async (e) => ({ path: e.path, object: await objects.get(e.oid) })))
+    for (const { path, object } of blobs) {
+      if (!isStoredPlaintext(path, object)) continue
+      problems.push({
+        message: `${path} becomes a secret in this commit's ${CONFIG_FILE} but is still plaintext in the index`,
+        hint: `run 'git-seal sync' (it re-stages such files encrypted), or '${renormalizeCommand([path])}' once .gitattributes marks it`,
+      })
+    }
+  } finally {
+    objects.close()
+  }
+  return problems
 }
 
 export async function run(args: string[]): Promise<number> {
@@ -45,6 +91,7 @@ export async function run(args: string[]): Promise<number> {
   const staged = stagedBlobs(root)
   const filters = checkAttr(root, 'filter', staged.map((s) => s.path), true)
   const secrets = staged.filter((s) => isSecretPath(config, s.path, filters.get(s.path) === 'git-seal'))
+  problems.push(...(await attributeProblems(root, config, secrets.map((s) => s.path))))
   const objects = new CatFileBatch(root)
   try {
     // Every staged secret read once for both checks, all lookups pipelined through one cat-file.
@@ -55,7 +102,8 @@ export async function run(args: string[]): Promise<number> {
       } else if (isStoredPlaintext(s.path, object)) {
         problems.push({
           message: `${s.path} is staged in plaintext`,
-          hint: "run 'git-seal install', then 'git add' the files named above again (a secret ever pushed in plaintext must be rotated)",
+          // --renormalize: plain 'git add' skips a file git thinks unchanged, which then stays plaintext.
+          hint: `run 'git-seal install' if this clone lacks it, then '${renormalizeCommand([s.path])}' (a secret ever pushed in plaintext must be rotated)`,
         })
       }
     }

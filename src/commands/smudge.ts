@@ -28,7 +28,7 @@ export async function runOneShot(args: string[], name: 'clean' | 'smudge', filte
         warning(`cannot read the attributes of ${path} (${(e as Error).message}); decrypting without that check`)
       }
     }
-    const output = found.length > 0 ? await keepAsStored(ctx.report, path, found, process.stdin) : await filter(ctx, path, process.stdin)
+    const output = found.length > 0 ? await keepAsStored(ctx, path, found, process.stdin) : await filter(ctx, path, process.stdin)
     for (const chunk of output) writeAllSync(1, chunk)
   })
 }

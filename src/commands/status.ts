@@ -11,11 +11,12 @@ import { storedRecipients } from '../seal/rekey.js'
 import { configuredKeys } from '../seal/sops.js'
 import { NoSopsKeyError, isWrappedConflict, openStored, storedKind } from '../seal/stored.js'
 import { CONFIG_FILE, attributesUpToDate, effectiveFormat, matchingSecrets, type SealConfig } from '../config/index.js'
-import { checkAttr } from '../git/attributes.js'
+import { checkAttr, globalAttributesFile } from '../git/attributes.js'
 import { repoPaths } from '../git/repo.js'
 import { lsFilesTrackedAndUntracked } from '../git/plumbing.js'
 import { configDrift } from '../git/install.js'
 import { SealContext } from '../seal/context.js'
+import { conversionProblem, describeConversions, manglingAttributes } from '../seal/conversions.js'
 import { UserError, printResult } from '../ui.js'
 
 export interface SecretStatus {
@@ -95,7 +96,21 @@ export async function collectStatus(ctx: SealContext, config: SealConfig): Promi
     }
     secrets.push(entry)
   }
+  flagRewritingAttributes(ctx, secrets)
   return { secrets, problems }
+}
+
+/** Secrets whose ciphertext git would rewrite (`text`, `eol`, `ident`, `working-tree-encoding`): one check-attr for all. */
+function flagRewritingAttributes(ctx: SealContext, secrets: SecretStatus[]): void {
+  const mangled = manglingAttributes(ctx.root, secrets.map((s) => s.path), { env: ctx.env })
+  if (mangled.size === 0) return
+  const globalFile = globalAttributesFile(ctx.root, ctx.env)
+  for (const entry of secrets) {
+    const conversions = mangled.get(entry.path)
+    if (!conversions) continue
+    const { hint } = conversionProblem(ctx.root, ctx.paths.commonDir, entry.path, conversions, globalFile)
+    entry.problems.push(`git would rewrite its ciphertext (${describeConversions(conversions)}): git add refuses it and checkout leaves it encrypted; ${hint}`)
+  }
 }
 
 function table(report: StatusReport): string {

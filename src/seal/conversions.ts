@@ -26,16 +26,16 @@ import {
 } from '../git/attributes.js'
 import { lsTree } from '../git/plumbing.js'
 import { UserError } from '../ui.js'
-import type { SmudgeReport } from './report.js'
+import type { SealContext } from './context.js'
 
 export type { Conversion } from '../git/attributes.js'
 
 /** What to turn off, per attribute, in the file that sets it. */
 const OFF: Record<string, string> = { text: '-text', crlf: '-text', eol: '-text', ident: '-ident', 'working-tree-encoding': '!working-tree-encoding' }
 
-/** `text eol=lf` and `ident`, joined for a message. */
+/** "'text eol=lf' rewrites line endings", joined for a message. */
 export function describeConversions(conversions: readonly Conversion[]): string {
-  return conversions.map((c) => `'${c.setting}' (${c.rewrites})`).join(' and ')
+  return conversions.map((c) => `'${c.setting}' rewrites ${c.rewrites}`).join(', and ')
 }
 
 /** True when a non-comment line of an attributes file assigns one of `names` (set, -unset, !unspecified, =value). */
@@ -78,13 +78,14 @@ function whereToFix(root: string, commonDir: string, path: string, conversions: 
     const pattern = quotePattern('/' + (f.dir === '' ? path : path.slice(f.dir.length + 1)))
     return `${f.shown} sets it, and outranks git-seal's block in .gitattributes: remove it there for this file, or add '${pattern} ${off}' at the end of ${f.shown}; ${diagnose}`
   }
-  return `turn it off for this file ('${off}') in the attribute file that sets it: ${files.map((f) => f.shown).join(', ') || '.gitattributes'}; ${diagnose}`
+  const read = files.map((f) => f.shown).join(', ') || 'no attribute file in the work tree'
+  return `turn it off for this file ('${off}') where it is set: ${read} (none visibly sets it: a macro may, or a .gitattributes deleted from the work tree but still in the index); ${diagnose}`
 }
 
 /** The message and hint for a secret whose ciphertext git rewrites. */
 export function conversionProblem(root: string, commonDir: string, path: string, conversions: readonly Conversion[], globalFile: string | null): { message: string; hint: string } {
   return {
-    message: `${path}: git rewrites its ciphertext (${describeConversions(conversions)}), so what is stored would not decrypt`,
+    message: `${path}: git would rewrite its ciphertext (${describeConversions(conversions)}), so the stored blob would not decrypt`,
     hint: whereToFix(root, commonDir, path, conversions, globalFile),
   }
 }
@@ -99,18 +100,20 @@ export function refuseClean(root: string, commonDir: string, path: string, conve
 }
 
 /**
- * smudge's answer for such a path: the blob as git handed it over, unopened (git has already
- * rewritten it, so decrypting could only fail or mislead), and the file named.
+ * smudge's answer for such a path: the blob unopened (git may already have rewritten what it
+ * sent, so decrypting could only fail or mislead), and the file named. When git says which blob
+ * it is, the stored bytes themselves, so the work tree holds ciphertext that `age -d` opens.
  */
-export async function keepAsStored(report: SmudgeReport, path: string, conversions: readonly Conversion[], content: AsyncIterable<Uint8Array>): Promise<Uint8Array[]> {
-  report.keptAsStored(
+export async function keepAsStored(ctx: SealContext, path: string, conversions: readonly Conversion[], content: AsyncIterable<Uint8Array>, blobOid?: string): Promise<Uint8Array[]> {
+  ctx.report.keptAsStored(
     path,
     `git rewrites it before decryption (${describeConversions(conversions)})`,
     "turn those attributes off for git-seal's files ('git-seal status' says where), then check the files out again",
   )
   const chunks: Uint8Array[] = []
   for await (const chunk of content) chunks.push(chunk)
-  return chunks
+  const stored = blobOid ? await ctx.blob(blobOid) : null
+  return stored ? [stored] : chunks
 }
 
 /**
