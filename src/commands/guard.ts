@@ -59,7 +59,7 @@ async function attributeProblems(root: string, config: SealConfig | null, staged
       if (!isStoredPlaintext(path, object)) continue
       problems.push({
         message: `${path} becomes a secret in this commit's ${CONFIG_FILE} but is still plaintext in the index`,
-        hint: `run 'git-seal sync' (it re-stages such files encrypted), or '${renormalizeCommand([path])}' once .gitattributes marks it`,
+        hint: "run 'git-seal sync': it re-stages such files encrypted (and says what to do where it cannot)",
       })
     }
   } finally {

@@ -9,7 +9,7 @@ import { closeSync, constants, existsSync, fstatSync, openSync, readFileSync, wr
 import { join } from 'node:path'
 import { CONFIG_FILE, loadConfig, matchingSecrets, updateAttributes, type SealConfig } from '../config/index.js'
 import { CatFileBatch } from '../git/objects.js'
-import { GITLINK_MODE, SYMLINK_MODE, lsFilesStage } from '../git/plumbing.js'
+import { GITLINK_MODE, SYMLINK_MODE, lsFilesStage, lsTree } from '../git/plumbing.js'
 import { repoPaths } from '../git/repo.js'
 import { GitError, gitBytes } from '../git/run.js'
 import { isStoredPlaintext } from '../seal/check.js'
@@ -53,8 +53,8 @@ function readWorkTreeFile(root: string, path: string): Buffer | null {
 }
 
 export interface Renormalized {
-  /** re-staged and now ciphertext in the index */
-  encrypted: string[]
+  /** re-staged and now ciphertext in the index; `plaintextOid` is the blob it replaced */
+  encrypted: { path: string; plaintextOid: string }[]
   /** left alone: the work tree copy differs from the index (re-staging would stage those edits) or is missing */
   modified: string[]
   /** re-staged, or tried, and still plaintext in the index (the filter is not installed, or clean refused) */
@@ -76,11 +76,14 @@ export async function renormalizeSecrets(root: string, config: SealConfig): Prom
   try {
     const blobs = await Promise.all(entries.map(async (e) => ({ path: e.path, object: await objects.get(e.oid) })))
     const toAdd: string[] = []
+    const before = new Map<string, string>()
     for (const { path, object } of blobs) {
       if (!isStoredPlaintext(path, object)) continue
       const current = readWorkTreeFile(root, path)
-      if (current !== null && current.equals(object!.content)) toAdd.push(path)
-      else result.modified.push(path)
+      if (current !== null && current.equals(object!.content)) {
+        toAdd.push(path)
+        before.set(path, object!.oid)
+      } else result.modified.push(path)
     }
     if (toAdd.length === 0) return result
     let why = 'still plaintext after git add --renormalize'
@@ -96,7 +99,7 @@ export async function renormalizeSecrets(root: string, config: SealConfig): Prom
     for (const path of toAdd) {
       const oid = after.get(path)
       const object = oid ? await objects.get(oid) : null
-      if (object && !isStoredPlaintext(path, object)) result.encrypted.push(path)
+      if (object && !isStoredPlaintext(path, object)) result.encrypted.push({ path, plaintextOid: before.get(path)! })
       else result.failed.push({ path, why })
     }
     return result
@@ -113,8 +116,12 @@ export async function run(args: string[]): Promise<number> {
   const config = loadConfig(root)!
   const { encrypted, modified, failed } = await renormalizeSecrets(root, config)
   if (encrypted.length > 0) {
-    info(`encrypted in the index ${encrypted.length} tracked file(s) that ${CONFIG_FILE} makes secrets (git add --renormalize): ${encrypted.join(', ')}; commit them`)
-    info('a file committed in plaintext before stays readable in history: rotate what it holds')
+    info(`encrypted in the index ${encrypted.length} tracked file(s) that ${CONFIG_FILE} makes secrets (git add --renormalize): ${encrypted.map((e) => e.path).join(', ')}; commit them`)
+    const head = new Map((lsTree(root, 'HEAD') ?? []).map((e) => [e.path, e.oid]))
+    const committed = encrypted.filter((e) => head.get(e.path) === e.plaintextOid).map((e) => e.path)
+    const stagedOnly = encrypted.filter((e) => head.get(e.path) !== e.plaintextOid).map((e) => e.path)
+    if (committed.length > 0) warning(`committed in plaintext before, so readable in history: ${committed.join(', ')}`, 'rotate what they hold if that history was ever pushed')
+    if (stagedOnly.length > 0) warning(`the plaintext staged earlier stays in .git/objects as an unreferenced blob: ${stagedOnly.join(', ')}`, "'git gc --prune=now' removes it once nothing refers to it")
   }
   for (const path of modified) {
     warning(`${path} is a secret still in plaintext in the index; not re-staged: its work tree copy differs from the index (or is missing), and re-staging it would stage that copy`, `stage it encrypted yourself: ${renormalizeCommand([path])}`)
