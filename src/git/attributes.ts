@@ -23,6 +23,8 @@ export type AttributeTable = Map<string, Map<string, AttributeValue>>
 export function parseCheckAttr(out: string): AttributeTable {
   const table: AttributeTable = new Map()
   const fields = out.split('\0')
+  // What follows the last NUL is empty, or a field cut short.
+  fields.pop()
   for (let i = 0; i + 2 < fields.length; i += 3) {
     const path = fields[i]!
     let row = table.get(path)
@@ -178,7 +180,7 @@ export class TreeAttributes {
       index = join(this.dir, `index-${this.indexes.size}`)
       const info = files.map((f) => `${f.mode} ${f.oid}\t${f.path}\0`).join('')
       // A tree without .gitattributes gets no index file: git reads a missing one as empty.
-      if (files.length > 0) gitBytes(['update-index', '--index-info', '-z'], { cwd: this.root, input: info, env: { ...this.env, GIT_INDEX_FILE: index } })
+      if (files.length > 0) gitBytes(['update-index', '-z', '--index-info'], { cwd: this.root, input: info, env: { ...this.env, GIT_INDEX_FILE: index } })
       this.indexes.set(key, index)
     }
     return checkAttrs(this.root, names, paths, { cached: true, env: { ...this.env, GIT_INDEX_FILE: index } })
