@@ -10,7 +10,7 @@ import { AgeError } from '../age/index.js'
 import { storedRecipients } from '../seal/rekey.js'
 import { configuredKeys } from '../seal/sops.js'
 import { NoSopsKeyError, isWrappedConflict, openStored, storedKind } from '../seal/stored.js'
-import { CONFIG_FILE, attributesUpToDate, effectiveFormat, matchingSecrets, type SealConfig } from '../config/index.js'
+import { CONFIG_FILE, attributesBlockProblem, attributesUpToDate, effectiveFormat, matchingSecrets, type SealConfig } from '../config/index.js'
 import { checkAttr, globalAttributesFile } from '../git/attributes.js'
 import { repoPaths } from '../git/repo.js'
 import { lsFilesTrackedAndUntracked } from '../git/plumbing.js'
@@ -40,7 +40,11 @@ export async function collectStatus(ctx: SealContext, config: SealConfig): Promi
   const problems: string[] = []
   const attributesFile = join(root, '.gitattributes')
   const attributes = existsSync(attributesFile) ? readFileSync(attributesFile, 'utf8') : ''
-  if (!attributesUpToDate(attributes, config)) problems.push(`.gitattributes does not match ${CONFIG_FILE}: run 'git-seal sync'`)
+  if (!attributesUpToDate(attributes, config)) {
+    // A block that is right but not last is overridden by the lines after it (within one file the later line wins).
+    const notLast = attributesBlockProblem(attributes, config) === 'not-last'
+    problems.push(notLast ? `git-seal's block is not last in .gitattributes, so the lines after it override it: run 'git-seal sync' (it moves the block last)` : `.gitattributes does not match ${CONFIG_FILE}: run 'git-seal sync'`)
+  }
   const drift = configDrift(root)
   if (drift.missing.length > 0) problems.push(`the filter is not installed in this clone (${drift.missing.join(', ')}): run 'git-seal install'`)
   else if (drift.outdated.length > 0) problems.push(`git-seal's git config here was written by another version (${drift.outdated.join(', ')}): run 'git-seal install' to update it`)

@@ -85,3 +85,16 @@ export function updateAttributes(existing: string, config: SealConfig): string {
 export function attributesUpToDate(existing: string, config: SealConfig): boolean {
   return locate(existing).found && updateAttributes(existing, config) === existing
 }
+
+/**
+ * What is wrong with the block in `existing`, for a message: missing, stale (it differs from
+ * what the config renders), or followed by attribute lines that override it; null when none.
+ */
+export function attributesBlockProblem(existing: string, config: SealConfig): 'missing' | 'stale' | 'not-last' | null {
+  const { found, after } = locate(existing)
+  if (!found) return 'missing'
+  let block = renderAttributesBlock(config)
+  if (existing.includes('\r\n')) block = block.replace(/\n/g, '\r\n')
+  if (!existing.includes(block)) return 'stale'
+  return hasAttributeLines(after) ? 'not-last' : null
+}

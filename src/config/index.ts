@@ -10,7 +10,7 @@ import { CONFIG_FILE, ConfigError, parseConfig, type SealConfig, type SecretRule
 
 export { CONFIG_FILE, ConfigError, MAX_CONFIG_BYTES, parseConfig } from './schema.js'
 export type { Group, Recipient, SealConfig, SecretRule, SopsOptions } from './schema.js'
-export { attributesUpToDate, renderAttributesBlock, updateAttributes, quotePattern } from './attributes.js'
+export { attributesBlockProblem, attributesUpToDate, renderAttributesBlock, updateAttributes, quotePattern } from './attributes.js'
 export { addRecipient, removeRecipient } from './edit.js'
 export { compilePattern, patternProblem } from './match.js'
 export { isNeverSecret, NEVER_SECRET_PATTERNS } from './never-secret.js'

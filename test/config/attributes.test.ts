@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { ConfigError, attributesUpToDate, isNeverSecret, matchingSecrets, parseConfig, renderAttributesBlock, updateAttributes } from '../../src/config/index.js'
+import { ConfigError, attributesBlockProblem, attributesUpToDate, isNeverSecret, matchingSecrets, parseConfig, renderAttributesBlock, updateAttributes } from '../../src/config/index.js'
 import { newHome, newKey, simpleConfig, tempDir } from '../helpers/repo.js'
 
 const KEY = newKey().recipient
@@ -25,9 +25,14 @@ describe('the block goes last', () => {
     expect(updateAttributes(expected, c)).toBe(expected)
   })
 
-  it('a block followed by attribute lines is out of date', () => {
+  it('a block followed by attribute lines is out of date, and says so', () => {
     expect(attributesUpToDate(`${block}* text\n`, c)).toBe(false)
+    expect(attributesBlockProblem(`${block}* text\n`, c)).toBe('not-last')
     expect(attributesUpToDate(`${block}  # indented comment\n\n`, c)).toBe(true)
+    expect(attributesBlockProblem(`${block}  # indented comment\n\n`, c)).toBe(null)
+    expect(attributesBlockProblem('* text\n', c)).toBe('missing')
+    expect(attributesBlockProblem(renderAttributesBlock(config(['other/**'])), c)).toBe('stale')
+    expect(attributesBlockProblem(block.replace(/\n/g, '\r\n') + 'x text\r\n', c)).toBe('not-last')
   })
 })
 
