@@ -135,14 +135,17 @@ export class ConversionCheck {
 
   /**
    * The conversions for one path; [] when git stores what the filter returns as it is.
-   * @throws {Error} when git check-attr fails.
+   * @throws {Error} when git check-attr cannot start or exits.
    */
   async of(path: string): Promise<Conversion[]> {
     this.batch ??= new CheckAttrBatch(this.root, CONVERSION_ATTRIBUTES, this.env)
     return conversionsOf(await this.batch.get(path), this.autoCrlf)
   }
 
-  /** {@link of} for a one-shot filter: one check-attr process, no child left behind. */
+  /**
+   * {@link of} for a one-shot filter: one check-attr process, no child left behind.
+   * @throws {GitError} when git check-attr fails.
+   */
   ofOnce(path: string): Conversion[] {
     const row = checkAttrs(this.root, CONVERSION_ATTRIBUTES, [path], { env: this.env }).get(path) ?? new Map()
     return conversionsOf(row, this.autoCrlf)

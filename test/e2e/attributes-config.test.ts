@@ -1,6 +1,8 @@
 // The config and the attributes block: files git, sops and git-seal read in plaintext are never
 // encrypted whatever a pattern says (`**` included), and a rule added for a file git already
 // tracks leads, hint by hint, to that file committed encrypted.
+import { utimesSync } from 'node:fs'
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import * as rage from '../helpers/rage.js'
 import { expectNoLeak, isAgeFile, newHome, newKey, Repo, sealedRepo, simpleConfig } from '../helpers/repo.js'
@@ -117,6 +119,30 @@ describe('a rule added for a file git already tracks: every hint leads to cipher
     expectNoLeak(repo, 'rotated-key-77aa')
   })
 
+  it("the guard's hint works pasted into a shell, whatever the file name; plain git add would not", () => {
+    const { repo } = sealedRepo(['secrets/**', '*.key'])
+    const name = "my app's key $HOME.key"
+    repo.write(name, 'odd-name-secret-4e1a\n')
+    // Not racily clean: git trusts the stat data it records next.
+    const past = new Date(Date.now() - 60_000)
+    utimesSync(join(repo.dir, name), past, past)
+    // Staged with no filter running (a clone without git-seal): git records the file as clean.
+    repo.git('-c', 'filter.git-seal.process=', '-c', 'filter.git-seal.required=false', 'add', name)
+    const refused = repo.tryGit('commit', '-qm', 'x')
+    expect(refused.status).not.toBe(0)
+    expect(refused.stderr).toContain(`${name} is staged in plaintext`)
+    const command = /then '(git add --renormalize -- .*)' \(a secret/.exec(refused.stderr)?.[1]
+    expect(command, refused.stderr).toBeDefined()
+    repo.git('add', name)
+    expect(isAgeFile(repo.blob(`:${name}`))).toBe(false)
+    const run = repo.run('sh', ['-c', command!])
+    expect(run.status, run.stderr).toBe(0)
+    expect(isAgeFile(repo.blob(`:${name}`))).toBe(true)
+    const commit = repo.tryGit('commit', '-qm', 'x')
+    expect(commit.status, commit.stderr).toBe(0)
+    // No leak scan: this scenario stores the plaintext on purpose before git-seal sees it.
+  })
+
   it('with uncommitted edits in the file, sync leaves it and says how to stage it encrypted; that works', async () => {
     const { repo, key } = sealedRepo(['secrets/**'])
     repo.write('app.key', 'old\n')
@@ -149,5 +175,6 @@ describe('a rule added for a file git already tracks: every hint leads to cipher
     expect(sync.stderr).toContain('app.key is a secret still in plaintext in the index')
     expect(sync.stderr).toContain("run 'git-seal install' if this clone lacks the filter, then git add --renormalize -- app.key")
     expect(sync.stderr).not.toContain('encrypted in the index')
+    // No leak scan: the plaintext was committed on purpose, before the rule.
   })
 })
