@@ -13,7 +13,7 @@ import { GITLINK_MODE, SYMLINK_MODE, lsFilesStage, lsTree } from '../git/plumbin
 import { repoPaths } from '../git/repo.js'
 import { GitError, gitBytes } from '../git/run.js'
 import { isStoredPlaintext } from '../seal/check.js'
-import { UserError, info, warning } from '../ui.js'
+import { UserError, info, shellWord, warning } from '../ui.js'
 
 /** Rewrites the block; returns true when .gitattributes changed. */
 export function syncAttributes(root: string): boolean {
@@ -25,11 +25,6 @@ export function syncAttributes(root: string): boolean {
   if (after === before) return false
   writeFileSync(file, after)
   return true
-}
-
-/** A path as one shell word, for a command a user copies from a hint. */
-function shellWord(path: string): string {
-  return /^[\w@%+=:,./-]+$/.test(path) && !path.startsWith('-') ? path : `'${path.replace(/'/g, `'\\''`)}'`
 }
 
 /** The command that re-stages `paths` through the clean filter, even when git thinks them unchanged. */

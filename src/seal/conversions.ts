@@ -25,7 +25,7 @@ import {
   type Conversion,
 } from '../git/attributes.js'
 import { lsTree } from '../git/plumbing.js'
-import { UserError } from '../ui.js'
+import { UserError, shellWord } from '../ui.js'
 import type { SealContext } from './context.js'
 
 export type { Conversion } from '../git/attributes.js'
@@ -61,10 +61,11 @@ function whereToFix(root: string, commonDir: string, path: string, conversions: 
   const names = [...new Set(conversions.flatMap((c) => c.attributes))]
   const off = [...new Set(names.map((n) => OFF[n]!))].join(' ')
   const files = attributeFilesFor(root, commonDir, path, globalFile)
-  const diagnose = `'git check-attr -a -- ${path}' lists what applies`
+  const diagnose = `'git check-attr -a -- ${shellWord(path)}' lists what applies`
   if (names.length === 0) {
     // core.autocrlf decides only when no attribute does: something left `text` unspecified.
-    return `set 'text' for it ('-text'): a line with '!text' in ${files.map((f) => f.shown).join(', ') || '.gitattributes'} undoes git-seal's; or set core.autocrlf=false; ${diagnose}`
+    const read = files.map((f) => f.shown).join(', ') || '.gitattributes'
+    return `a line in ${read} leaves 'text' unspecified for this file ('!text', or a value git does not know), so core.autocrlf applies: make it '-text' there, or set core.autocrlf=false; ${diagnose}`
   }
   for (const f of files) {
     let text: string
