@@ -65,6 +65,11 @@ export function printResult(text: string): void {
   writeSync(1, text.endsWith('\n') ? text : text + '\n')
 }
 
+/** A path as one shell word, for a command a hint tells the user to run (quoted only when it must be). */
+export function shellWord(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) && !word.startsWith('-') ? word : `'${word.replace(/'/g, `'\\''`)}'`
+}
+
 /** Reports any thrown value the same way: user errors with their hint, bugs with a stack hint. */
 export function reportError(e: unknown): void {
   if (e instanceof UserError) error(e.message, e.hint)

@@ -6,26 +6,48 @@ import { handshake, serve, type FilterRequest } from '../filter/protocol.js'
 import { PktLineReader, PktLineWriter, syncFdSource } from '../filter/pktline.js'
 import { SealContext } from '../seal/context.js'
 import { cleanFile } from '../seal/clean.js'
+import { ConversionCheck, keepAsStored, refuseClean, type Conversion } from '../seal/conversions.js'
 import { smudgeFile } from '../seal/smudge.js'
-import { error, reportError, writeAllvSync } from '../ui.js'
+import { error, reportError, warning, writeAllvSync } from '../ui.js'
 
 export function run(): Promise<number> {
   return SealContext.serve(async (ctx) => {
     const reader = new PktLineReader(syncFdSource(0))
     const writer = new PktLineWriter((parts) => writeAllvSync(1, parts))
     const capabilities = await handshake(reader, writer)
+    // Attributes that rewrite ciphertext, asked of one check-attr child for the whole command.
+    const conversions = new ConversionCheck(ctx.root, ctx.paths.commonDir, ctx.env)
+    let attributesUnknown = false
     // Fault injection for the test suite's fault matrix: die like a SIGKILL mid-request.
     const fault = process.env['GIT_SEAL_TEST_FAULT']
-    await serve(reader, writer, capabilities, async (request: FilterRequest, content) => {
-      if (fault === `kill-in-${request.command}`) process.kill(process.pid, 'SIGKILL')
-      try {
-        if (request.command === 'clean') return await cleanFile(ctx, request.pathname, content)
-        return await smudgeFile(ctx, request.pathname, content, request.keys.get('blob'))
-      } catch (e) {
-        reportError(e)
-        if (request.command === 'clean') error(`${request.pathname}: not staged, so no plaintext reaches git`)
-        throw e
-      }
-    }, () => ctx.runDeferred())
+    try {
+      await serve(reader, writer, capabilities, async (request: FilterRequest, content) => {
+        if (fault === `kill-in-${request.command}`) process.kill(process.pid, 'SIGKILL')
+        try {
+          if (request.command === 'clean') {
+            // Unknown attributes fail the clean: storing under them could corrupt the blob.
+            const found = await conversions.of(request.pathname)
+            if (found.length > 0) refuseClean(ctx.root, ctx.paths.commonDir, request.pathname, found, ctx.env)
+            return await cleanFile(ctx, request.pathname, content)
+          }
+          let found: Conversion[] = []
+          try {
+            found = await conversions.of(request.pathname)
+          } catch (e) {
+            // Never break a checkout over it: a blob git rewrote fails to decrypt and is kept anyway.
+            if (!attributesUnknown) warning(`cannot read the attributes of ${request.pathname} (${(e as Error).message}); decrypting without that check`)
+            attributesUnknown = true
+          }
+          if (found.length > 0) return await keepAsStored(ctx, request.pathname, found, content, request.keys.get('blob'))
+          return await smudgeFile(ctx, request.pathname, content, request.keys.get('blob'))
+        } catch (e) {
+          reportError(e)
+          if (request.command === 'clean') error(`${request.pathname}: not staged, so no plaintext reaches git`)
+          throw e
+        }
+      }, () => ctx.runDeferred())
+    } finally {
+      conversions.close()
+    }
   })
 }

@@ -2,18 +2,21 @@
  * `git-seal guard` (the pre-commit hook): refuses a commit whose index holds a secret in
  * plaintext, a .gitattributes that does not match the config, or an invalid config.
  * Checks the index git is committing (GIT_INDEX_FILE: `commit -a` and `commit PATH` use a
- * temporary one). Batched: one diff, one check-attr, one cat-file, whatever the number of files.
+ * temporary one). Batched: a fixed number of git processes (diff-index, ls-files, check-attr,
+ * cat-file), whatever the number of files.
  */
-import { parseConfig, CONFIG_FILE, attributesUpToDate, type SealConfig } from '../config/index.js'
-import { checkAttr } from '../git/attributes.js'
+import { parseConfig, CONFIG_FILE, attributesUpToDate, matchingSecrets, type SealConfig } from '../config/index.js'
+import { checkAttr, globalAttributesFile } from '../git/attributes.js'
 import { CatFileBatch } from '../git/objects.js'
 import { repoPaths, stateDir } from '../git/repo.js'
-import { GITLINK_MODE, SYMLINK_MODE, diffIndexCached } from '../git/plumbing.js'
+import { GITLINK_MODE, SYMLINK_MODE, diffIndexCached, lsFilesStage } from '../git/plumbing.js'
 import { gitBlobText, gitMaybe } from '../git/run.js'
 import type { Identity } from '../age/index.js'
 import { loadIdentities } from '../keys/identities.js'
-import { isSecretPath, judgeStagedSecret, type StagedEvidence, type StagedVerdict } from '../seal/check.js'
+import { isSecretPath, isStoredPlaintext, judgeStagedSecret, type StagedEvidence, type StagedVerdict } from '../seal/check.js'
 import { BlobRecords } from '../seal/records.js'
+import { conversionProblem, manglingAttributes } from '../seal/conversions.js'
+import { renormalizeCommand } from './sync.js'
 import { UserError, error, printHint } from '../ui.js'
 
 /** Staged additions and modifications of files (not symlinks or submodules): [path, blob oid]. */
@@ -28,7 +31,8 @@ function stagedBlobs(root: string, objectFormat: 'sha1' | 'sha256'): { path: str
 const STAGED_PROBLEMS: Record<Exclude<StagedVerdict, 'ok'>, (path: string) => { message: string; hint: string }> = {
   plaintext: (path) => ({
     message: `${path} is staged in plaintext`,
-    hint: `run 'git-seal install' if it is not installed, then 'git add --renormalize -- ${path}' (a secret ever pushed in plaintext must be rotated)`,
+    // --renormalize: plain 'git add' skips a file git thinks unchanged, which then stays plaintext.
+    hint: `run 'git-seal install' if this clone lacks it, then '${renormalizeCommand([path])}' (a secret ever pushed in plaintext must be rotated)`,
   }),
   conflict: (path) => ({ message: `${path} still holds unresolved conflict markers`, hint: 'resolve the conflict in the file, then git add it again' }),
   wrapped: (path) => ({
@@ -39,6 +43,50 @@ const STAGED_PROBLEMS: Record<Exclude<StagedVerdict, 'ok'>, (path: string) => { 
     message: `${path} is a sops document that nothing here vouches for: this clone did not encrypt it, and no key here verifies its MAC (was it staged with 'git add -p' or a patch?)`,
     hint: `stage the whole file with 'git add -- ${path}' (with git-seal installed), or ask someone with the key to`,
   }),
+}
+
+/**
+ * What attributes and a config change do to secrets already in the index, not only the staged
+ * ones: attributes under which git rewrites their ciphertext (every secret in the index, by the
+ * index's .gitattributes and .git/info/attributes: one check-attr), and, when the staged config
+ * differs from HEAD's, files it newly makes secrets whose index blob is still plaintext.
+ * `stagedSecrets` are checked for plaintext by the caller already.
+ */
+async function attributeProblems(root: string, config: SealConfig | null, stagedSecrets: string[]): Promise<{ message: string; hint?: string }[]> {
+  const problems: { message: string; hint?: string }[] = []
+  const index = lsFilesStage(root).filter((e) => e.stage === 0 && e.mode !== GITLINK_MODE && e.mode !== SYMLINK_MODE)
+  const indexSecrets = config ? index.filter((e) => matchingSecrets(config, e.path).length > 0) : []
+  const paths = [...new Set([...indexSecrets.map((e) => e.path), ...stagedSecrets])]
+  const mangled = manglingAttributes(root, paths, { cached: true })
+  if (mangled.size > 0) {
+    const commonDir = repoPaths(root).commonDir
+    const globalFile = globalAttributesFile(root)
+    for (const [path, conversions] of mangled) problems.push(conversionProblem(root, commonDir, path, conversions, globalFile))
+  }
+  const headText = gitBlobText(`HEAD:${CONFIG_FILE}`, { cwd: root })
+  if (!config || headText === gitBlobText(`:${CONFIG_FILE}`, { cwd: root })) return problems
+  let head: SealConfig | null = null
+  try {
+    head = headText === null ? null : parseConfig(headText, `HEAD:${CONFIG_FILE}`)
+  } catch {
+    // An invalid config in HEAD covered nothing: every secret counts as new.
+  }
+  const staged = new Set(stagedSecrets)
+  const fresh = indexSecrets.filter((e) => !staged.has(e.path) && (head === null || matchingSecrets(head, e.path).length === 0))
+  const objects = new CatFileBatch(root)
+  try {
+    const blobs = await Promise.all(fresh.map(async (e) => ({ path: e.path, object: await objects.get(e.oid) })))
+    for (const { path, object } of blobs) {
+      if (!isStoredPlaintext(path, object)) continue
+      problems.push({
+        message: `${path} becomes a secret in this commit's ${CONFIG_FILE} but is still plaintext in the index`,
+        hint: "run 'git-seal sync': it re-stages such files encrypted (and says what to do where it cannot)",
+      })
+    }
+  } finally {
+    objects.close()
+  }
+  return problems
 }
 
 export async function run(args: string[]): Promise<number> {
@@ -65,6 +113,7 @@ export async function run(args: string[]): Promise<number> {
   const staged = stagedBlobs(root, paths.objectFormat)
   const filters = checkAttr(root, 'filter', staged.map((s) => s.path), true)
   const secrets = staged.filter((s) => isSecretPath(config, s.path, filters.get(s.path) === 'git-seal'))
+  problems.push(...(await attributeProblems(root, config, secrets.map((s) => s.path))))
   const objects = new CatFileBatch(root)
   let identities: Identity[] | null = null
   const evidence: StagedEvidence = {

@@ -1,16 +1,35 @@
 /** `git-seal smudge PATH`: one-shot smudge (filter.git-seal.smudge). */
 import { SealContext } from '../seal/context.js'
+import { ConversionCheck, keepAsStored, refuseClean, type Conversion } from '../seal/conversions.js'
 import { smudgeFile } from '../seal/smudge.js'
-import { UserError, writeAllSync } from '../ui.js'
+import { UserError, warning, writeAllSync } from '../ui.js'
 
 type Filter = (ctx: SealContext, path: string, input: AsyncIterable<Uint8Array>) => Promise<Uint8Array[]>
 
-/** Shared by the one-shot clean and smudge: stdin in, stdout out, PATH names the file. */
-export async function runOneShot(args: string[], name: string, filter: Filter): Promise<number> {
+/**
+ * Shared by the one-shot clean and smudge: stdin in, stdout out, PATH names the file. Both
+ * first ask git (one check-attr) whether it rewrites the path's ciphertext: clean then
+ * refuses, smudge keeps the blob as stored.
+ */
+export async function runOneShot(args: string[], name: 'clean' | 'smudge', filter: Filter): Promise<number> {
   const path = args[0]
   if (path === undefined || args.length > 1) throw new UserError(`usage: git-seal ${name} PATH`)
   return SealContext.serve(async (ctx) => {
-    for (const chunk of await filter(ctx, path, process.stdin)) writeAllSync(1, chunk)
+    const check = new ConversionCheck(ctx.root, ctx.paths.commonDir, ctx.env)
+    let found: Conversion[] = []
+    if (name === 'clean') {
+      found = check.ofOnce(path)
+      if (found.length > 0) refuseClean(ctx.root, ctx.paths.commonDir, path, found, ctx.env)
+    } else {
+      try {
+        found = check.ofOnce(path)
+      } catch (e) {
+        // Never break a checkout over it: a blob git rewrote fails to decrypt and is kept anyway.
+        warning(`cannot read the attributes of ${path} (${(e as Error).message}); decrypting without that check`)
+      }
+    }
+    const output = found.length > 0 ? await keepAsStored(ctx, path, found, process.stdin) : await filter(ctx, path, process.stdin)
+    for (const chunk of output) writeAllSync(1, chunk)
   })
 }
 

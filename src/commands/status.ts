@@ -10,12 +10,13 @@ import { AgeError } from '../age/index.js'
 import { storedRecipients } from '../seal/rekey.js'
 import { configuredKeys } from '../seal/sops.js'
 import { NoSopsKeyError, isWrappedConflict, openStored, storedKind } from '../seal/stored.js'
-import { CONFIG_FILE, attributesUpToDate, effectiveFormat, matchingSecrets, type SealConfig } from '../config/index.js'
-import { checkAttr } from '../git/attributes.js'
+import { CONFIG_FILE, attributesBlockProblem, attributesUpToDate, effectiveFormat, matchingSecrets, type SealConfig } from '../config/index.js'
+import { checkAttr, globalAttributesFile } from '../git/attributes.js'
 import { repoPaths } from '../git/repo.js'
 import { lsFilesTrackedAndUntracked } from '../git/plumbing.js'
 import { configDrift } from '../git/install.js'
 import { SealContext } from '../seal/context.js'
+import { conversionProblem, describeConversions, manglingAttributes } from '../seal/conversions.js'
 import { UserError, printResult } from '../ui.js'
 
 export interface SecretStatus {
@@ -39,7 +40,11 @@ export async function collectStatus(ctx: SealContext, config: SealConfig): Promi
   const problems: string[] = []
   const attributesFile = join(root, '.gitattributes')
   const attributes = existsSync(attributesFile) ? readFileSync(attributesFile, 'utf8') : ''
-  if (!attributesUpToDate(attributes, config)) problems.push(`.gitattributes does not match ${CONFIG_FILE}: run 'git-seal sync'`)
+  if (!attributesUpToDate(attributes, config)) {
+    // A block that is right but not last is overridden by the lines after it (within one file the later line wins).
+    const notLast = attributesBlockProblem(attributes, config) === 'not-last'
+    problems.push(notLast ? `git-seal's block is not last in .gitattributes, so the lines after it override it: run 'git-seal sync' (it moves the block last)` : `.gitattributes does not match ${CONFIG_FILE}: run 'git-seal sync'`)
+  }
   const drift = configDrift(root)
   if (drift.missing.length > 0) problems.push(`the filter is not installed in this clone (${drift.missing.join(', ')}): run 'git-seal install'`)
   else if (drift.outdated.length > 0) problems.push(`git-seal's git config here was written by another version (${drift.outdated.join(', ')}): run 'git-seal install' to update it`)
@@ -98,7 +103,21 @@ export async function collectStatus(ctx: SealContext, config: SealConfig): Promi
     }
     secrets.push(entry)
   }
+  flagRewritingAttributes(ctx, secrets)
   return { secrets, problems }
+}
+
+/** Secrets whose ciphertext git would rewrite (`text`, `eol`, `ident`, `working-tree-encoding`): one check-attr for all. */
+function flagRewritingAttributes(ctx: SealContext, secrets: SecretStatus[]): void {
+  const mangled = manglingAttributes(ctx.root, secrets.map((s) => s.path), { env: ctx.env })
+  if (mangled.size === 0) return
+  const globalFile = globalAttributesFile(ctx.root, ctx.env)
+  for (const entry of secrets) {
+    const conversions = mangled.get(entry.path)
+    if (!conversions) continue
+    const { hint } = conversionProblem(ctx.root, ctx.paths.commonDir, entry.path, conversions, globalFile)
+    entry.problems.push(`git would rewrite its ciphertext (${describeConversions(conversions)}): git add refuses it and checkout leaves it encrypted; ${hint}`)
+  }
 }
 
 function table(report: StatusReport): string {

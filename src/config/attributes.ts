@@ -3,13 +3,21 @@
  * its projection. Everything outside the markers is kept byte for byte.
  * https://git-scm.com/docs/gitattributes
  */
+import { NEVER_SECRET_PATTERNS } from './never-secret.js'
 import type { SealConfig } from './schema.js'
 
 export const BLOCK_BEGIN = '# BEGIN git-seal (generated from .gitseal.yaml by `git-seal sync`; do not edit)'
 export const BLOCK_END = '# END git-seal'
-const SECRET_ATTRS = 'filter=git-seal diff=git-seal merge=git-seal -text'
-/** The config and the attributes file itself must never be encrypted, whatever a `*` rule says. */
-const OVERRIDES = ['/.gitseal.yaml', '/.gitattributes'].map((p) => `${p} !filter !diff !merge`)
+/**
+ * git rewrites a blob after clean and before smudge when `text` (or `crlf`, `eol`, autocrlf),
+ * `ident` or `working-tree-encoding` apply: `-text`, `-ident` and `!working-tree-encoding` turn
+ * all of them off for lines earlier in the same file (`eol` and `crlf` count only without `-text`).
+ * Nested .gitattributes and .git/info/attributes still outrank the block: clean, smudge, the
+ * guard and status check what really applies.
+ */
+const SECRET_ATTRS = 'filter=git-seal diff=git-seal merge=git-seal -text -ident !working-tree-encoding'
+/** Files git, sops and git-seal read in plaintext are never encrypted, whatever a `**` rule says. */
+const OVERRIDES = NEVER_SECRET_PATTERNS.map((p) => `${p} !filter !diff !merge`)
 
 /** Writes a pattern so git reads it back unchanged: C-style quotes when it holds blanks or quotes. */
 export function quotePattern(pattern: string): string {
@@ -51,18 +59,42 @@ function locate(existing: string): Located {
   return { before: existing.slice(0, begin), after: existing.slice(end), found: true }
 }
 
-/** `existing` with the block replaced (or appended), in the file's own line endings. */
+/** True when text holds an attribute line (anything but blank lines and comments). */
+function hasAttributeLines(text: string): boolean {
+  return text.split(/\r?\n/).some((line) => line.trim() !== '' && !line.trimStart().startsWith('#'))
+}
+
+/**
+ * `existing` with the block replaced, in the file's own line endings, and last: within one
+ * file a later line wins, so a `* text eol=lf` after the block would rewrite the ciphertext.
+ * Attribute lines after an existing block are moved before it; when only comments and blank
+ * lines follow it, they stay where they are.
+ */
 export function updateAttributes(existing: string, config: SealConfig): string {
   const crlf = existing.includes('\r\n')
+  const nl = crlf ? '\r\n' : '\n'
   let block = renderAttributesBlock(config)
   if (crlf) block = block.replace(/\n/g, '\r\n')
   const { before, after, found } = locate(existing)
-  if (found) return before + block + after
-  const nl = crlf ? '\r\n' : '\n'
-  const sep = existing === '' || existing.endsWith('\n') ? '' : nl
-  return existing + sep + block
+  if (found && !hasAttributeLines(after)) return before + block + after
+  const rest = found ? before + after : existing
+  const sep = rest === '' || rest.endsWith('\n') ? '' : nl
+  return rest + sep + block
 }
 
 export function attributesUpToDate(existing: string, config: SealConfig): boolean {
   return locate(existing).found && updateAttributes(existing, config) === existing
+}
+
+/**
+ * What is wrong with the block in `existing`, for a message: missing, stale (it differs from
+ * what the config renders), or followed by attribute lines that override it; null when none.
+ */
+export function attributesBlockProblem(existing: string, config: SealConfig): 'missing' | 'stale' | 'not-last' | null {
+  const { found, after } = locate(existing)
+  if (!found) return 'missing'
+  let block = renderAttributesBlock(config)
+  if (existing.includes('\r\n')) block = block.replace(/\n/g, '\r\n')
+  if (!existing.includes(block)) return 'stale'
+  return hasAttributeLines(after) ? 'not-last' : null
 }

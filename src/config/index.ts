@@ -5,13 +5,15 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { compilePattern, type PathMatcher } from './match.js'
+import { isNeverSecret } from './never-secret.js'
 import { CONFIG_FILE, ConfigError, parseConfig, type SealConfig, type SecretRule } from './schema.js'
 
 export { CONFIG_FILE, ConfigError, MAX_CONFIG_BYTES, parseConfig } from './schema.js'
 export type { Group, Recipient, SealConfig, SecretRule, SopsOptions } from './schema.js'
-export { attributesUpToDate, renderAttributesBlock, updateAttributes, quotePattern } from './attributes.js'
+export { attributesBlockProblem, attributesUpToDate, renderAttributesBlock, updateAttributes, quotePattern } from './attributes.js'
 export { addRecipient, removeRecipient } from './edit.js'
 export { compilePattern, patternProblem } from './match.js'
+export { isNeverSecret, NEVER_SECRET_PATTERNS } from './never-secret.js'
 export { classifyKey, type KeyKind } from './keys.js'
 export { configFromSops, regexToGlob } from './from-sops.js'
 
@@ -42,12 +44,10 @@ export function loadConfig(root: string): SealConfig | null {
   return parseConfig(text, CONFIG_FILE)
 }
 
-/** Files that are never secrets, whatever a pattern says: git-seal must read them in plaintext. */
-const NEVER_SECRET = new Set([CONFIG_FILE, '.gitattributes'])
-
 /** Every secret rule whose patterns match a repo-relative path ('/' separated). */
 export function matchingSecrets(config: SealConfig, path: string): SecretRule[] {
-  if (NEVER_SECRET.has(path)) return []
+  // Files git, sops or git-seal read in plaintext; the attributes block exempts the same ones.
+  if (isNeverSecret(path)) return []
   return config.secrets.filter((rule) => matchersOf(rule).some((m) => m(path)))
 }
 

@@ -7,6 +7,7 @@ import { LineCounter, isMap, isScalar, isSeq, parseDocument, visit, type Node } 
 import { UserError } from '../ui.js'
 import { classifyKey, type KeyKind } from './keys.js'
 import { patternProblem } from './match.js'
+import { neverSecretProblem } from './never-secret.js'
 
 export const CONFIG_FILE = '.gitseal.yaml'
 /** Larger configs are refused: nobody writes one by hand, and a parser should not be a DoS target. */
@@ -194,7 +195,7 @@ export function parseConfig(text: string, source: string = CONFIG_FILE): SealCon
       const pathNode = s.get('path')
       const patterns = pathNode === undefined ? (v.at(secretNode, sw, "missing 'path'"), []) : (v.strings(pathNode, `${sw}.path`) ?? [])
       patterns.forEach((p) => {
-        const problem = patternProblem(p)
+        const problem = patternProblem(p) ?? neverSecretProblem(p)
         if (problem) v.at(pathNode, `${sw}.path`, `'${p}': ${problem}`)
       })
       const pick = (role: 'admin' | 'target', list: Recipient[], node: Node | null | undefined, fallback: 'all' | 'none'): Recipient[] => {

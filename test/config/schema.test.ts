@@ -85,12 +85,11 @@ describe('.gitattributes block', () => {
   const config = parseConfig(base('      s:\n        path: [secrets/**, "dir with space/*.txt", "*.key"]\n      t:\n        path: "*.key"\n'))
 
   it('renders one line per distinct pattern, quoting blanks, with overrides for the config files', () => {
-    expect(renderAttributesBlock(config).split('\n').slice(1, 6)).toEqual([
-      'secrets/** filter=git-seal diff=git-seal merge=git-seal -text',
-      '"dir with space/*.txt" filter=git-seal diff=git-seal merge=git-seal -text',
-      '*.key filter=git-seal diff=git-seal merge=git-seal -text',
+    expect(renderAttributesBlock(config).split('\n').slice(1, 5)).toEqual([
+      'secrets/** filter=git-seal diff=git-seal merge=git-seal -text -ident !working-tree-encoding',
+      '"dir with space/*.txt" filter=git-seal diff=git-seal merge=git-seal -text -ident !working-tree-encoding',
+      '*.key filter=git-seal diff=git-seal merge=git-seal -text -ident !working-tree-encoding',
       '/.gitseal.yaml !filter !diff !merge',
-      '/.gitattributes !filter !diff !merge',
     ])
   })
 
