@@ -17,7 +17,8 @@ export function sopsRecipient(key: string): string {
   return key.startsWith('ssh-ed25519 ') ? sshToAgeRecipient(key) : key
 }
 
-const CONFLICT_MARKERS = /^(<{7}|>{7})( |$)/m
+// 7 is git's marker size; the merge driver writes secrets' one longer (commands/merge.ts).
+const CONFLICT_MARKERS = /^(<{7,}|>{7,})( |$)/m
 
 /** The recipient keys a blob of this format records for a rule (sops files: the age1 form of SSH keys). */
 export function configuredKeys(rule: SecretRule, format: 'age' | 'sops'): string[] {
