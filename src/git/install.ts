@@ -3,7 +3,7 @@
  * and a launcher under <common git dir>/git-seal/, and the rows of the config table.
  */
 import { spawnSync } from 'node:child_process'
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, rmdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { CONFIG_SECTIONS, CONFIG_TABLE, ESCAPE_HATCH_HINT, FORBIDDEN_KEYS, NO_FILTER, PROCESS_COMMAND } from './install-table.js'
 import { stateDir, type RepoPaths } from './repo.js'
@@ -91,7 +91,7 @@ export function removeFiles(paths: RepoPaths): void {
   const dir = stateDir(paths)
   for (const name of [DIST_DIR, BUNDLE_NAME, LAUNCHER_NAME, 'blobs.jsonl', 'fingerprints', 'fingerprint.key', 'locked']) rmSync(join(dir, name), { force: true, recursive: true })
   try {
-    rmSync(dir, { recursive: false })
+    rmdirSync(dir) // only when empty (rmSync refuses any directory without recursive)
   } catch {
     // not empty: something that is not ours lives there; leave it
   }
