@@ -125,7 +125,8 @@ export interface PrivateDir {
 
 /**
  * Creates a 0700 directory `private-<purpose>-XXXXXX` under `parent` (which must exist),
- * recording this process as its owner before anything else is written to it.
+ * recording its owner (this process; tests pass others) before anything else is written to it.
+ * @throws {Error} when the directory or its owner record cannot be written.
  */
 export function createPrivateDir(parent: string, purpose: string, owner: Owner = currentOwner()): PrivateDir {
   installHandlers()
@@ -187,7 +188,7 @@ export function sweepPrivateDirs(parent: string, now: number = Date.now()): stri
       const age = now - st.mtimeMs
       const state = owner ? ownerState(owner, here) : 'unknown'
       const gone = state === 'gone' || (state === 'unknown' && age > (owner ? FOREIGN_OWNER_MS : UNOWNED_GRACE_MS))
-      if (!gone || live.has(dir)) continue
+      if (!gone) continue
       rmSync(dir, { recursive: true, force: true })
       removed.push(name)
     } catch {

@@ -7,6 +7,7 @@ import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync,
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { GUARDED_HOOKS, HOOK_SHIM } from '../../src/git/hooks.js'
+import { hostileAgeFile } from '../helpers/age-files.js'
 import { BUNDLE, ROOT, Repo, expectNoLeak, isAgeFile, newHome, newKey, sealedRepo, simpleConfig, tempDir, type Result } from '../helpers/repo.js'
 
 const MARKER = 'LIFECYCLE-PLAINTEXT-5c1e'
@@ -519,5 +520,28 @@ describe('the escape hatch: git -c filter.git-seal.required=false', () => {
     expect(isAgeFile(member)).toBe(true)
     expect(member.equals(repo.blob('HEAD:secrets/a.txt'))).toBe(true)
     expectNoLeak(repo, MARKER)
+  })
+})
+
+describe('hostile blobs cost bounded work', () => {
+  // 40,000 stanzas (3.9 MB) keep the blob under smudge's 4 MiB whole-file size; the age-layer
+  // test covers 50,000.
+  it('an age header with 40,000 stanzas: checkout keeps it as stored naming the file, diff and unlock finish', () => {
+    const { repo, key } = sealedRepo()
+    commitSecret(repo, 'secrets/h.txt', 'before\n')
+    const hostile = hostileAgeFile(40_000, key.identity)
+    repo.stageRaw('secrets/h.txt', hostile)
+    repo.git('commit', '-qm', 'hostile', '--no-verify')
+    rmSync(join(repo.dir, 'secrets', 'h.txt'))
+    const checkout = gitWithin(repo, 30, 'checkout', '--', 'secrets/h.txt')
+    expect(checkout.status, checkout.stderr).toBe(0)
+    expect(checkout.stderr).toContain('secrets/h.txt: ')
+    expect(checkout.stderr).toContain('header has 40000 recipient stanzas, more than the 256')
+    expect(repo.read('secrets/h.txt').equals(hostile)).toBe(true)
+    const diff = gitWithin(repo, 30, 'diff', 'HEAD~1', 'HEAD')
+    expect(diff.status).toBe(0)
+    expect(diff.stdout).toContain('header has 40000 recipient stanzas')
+    const unlock = sealWithin(repo, 30, 'unlock')
+    expect(unlock.stderr).not.toContain('decrypted')
   })
 })
