@@ -545,3 +545,15 @@ describe('hostile blobs cost bounded work', () => {
     expect(unlock.stderr).not.toContain('decrypted')
   })
 })
+
+describe('add-recipient', () => {
+  it('--group with an unknown group refuses, listing the groups, and leaves the config as it was', () => {
+    const { repo } = sealedRepo()
+    const before = repo.read('.gitseal.yaml').toString()
+    const add = repo.seal('add-recipient', 'bob', newKey().recipient, '--group', 'prdo', '--admin')
+    expect(add.status).toBe(1)
+    expect(add.stderr).toContain('.gitseal.yaml has no group named "prdo"')
+    expect(add.stderr).toContain('pick one of its groups (dev)')
+    expect(repo.read('.gitseal.yaml').toString()).toBe(before)
+  })
+})
