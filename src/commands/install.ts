@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { CONFIG_FILE, attributesUpToDate, loadConfig } from '../config/index.js'
 import { installFiles, verifyHandshake, writeConfig } from '../git/install.js'
+import { ESCAPE_HATCH_HINT } from '../git/install-table.js'
 import { GUARDED_HOOKS, HUSKY_LINE, installHooks, type GuardedHook, type HookResult } from '../git/hooks.js'
 import { repoPaths, stateDir } from '../git/repo.js'
 import { WorktreeReader } from '../git/worktree.js'
@@ -77,7 +78,7 @@ export async function install(options: InstallOptions = {}): Promise<IdentitySet
   const changed = writeConfig(root)
   const failure = verifyHandshake(root)
   if (failure) {
-    throw new UserError(`the installed filter does not start: ${failure}`, "fix the problem above and run 'git-seal install' again; meanwhile 'git -c filter.git-seal.required=false' gets checkout, switch, reset, status and diff past it (never add, commit -a or stash: they would store plaintext)")
+    throw new UserError(`the installed filter does not start: ${failure}`, `fix the problem above and run 'git-seal install' again; ${ESCAPE_HATCH_HINT}`)
   }
   if (changed.length > 0) say(`registered the filter in ${join(paths.commonDir, 'config')}`)
   reportHooks(installHooks(root), say)
