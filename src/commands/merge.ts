@@ -71,7 +71,7 @@ export async function run(args: string[]): Promise<number> {
 const GIT_MARKER_SIZE = 7
 
 /** The marker size for a secret: one more than git's, so rerere never records it (see the top of this file). */
-export function secretMarkerSize(gitMarkerSize: number): number {
+function secretMarkerSize(gitMarkerSize: number): number {
   return (Number.isInteger(gitMarkerSize) && gitMarkerSize > 0 ? gitMarkerSize : GIT_MARKER_SIZE) + 1
 }
 

@@ -186,6 +186,16 @@ describe('symbolic links at secret paths are never followed', () => {
     expectNoLeak(repo, MARKER)
   })
 
+  it('a tracked hook that links to /dev/zero does not hang install', () => {
+    const { repo } = sealedRepo()
+    repo.git('config', 'core.hooksPath', '.githooks')
+    mkdirSync(join(repo.dir, '.githooks'))
+    symlinkSync('/dev/zero', join(repo.dir, '.githooks', 'pre-commit'))
+    const install = sealWithin(repo, 30, 'install')
+    expect(install.status).toBe(0)
+    expect(install.stderr).toContain('do not run the git-seal guard')
+  })
+
   it('a link to a file outside the repository holding the stored bytes is neither read as them nor replaced', () => {
     const { repo, stored } = repoWithStoredSecret()
     expect(repo.seal('lock').status).toBe(0)
