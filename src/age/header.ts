@@ -26,6 +26,27 @@ export interface ParsedHeader {
 
 const ARG = /^[\x21-\x7e]+$/
 
+/**
+ * The most recipient stanzas git-seal reads in one header, and writes.
+ *
+ * Opening a file tries every X25519 stanza with every identity, one key exchange each (about
+ * 0.13 ms here): a hostile blob with 50,000 stanzas would cost over six seconds on every
+ * checkout, `git status` and `git diff` that touches it, and anyone who can push can write one.
+ * The age spec sets no limit (the reference implementation once allowed 20, then dropped the
+ * limit), so this is git-seal's own bound: 256 stanzas, at most ~35 ms per identity and file,
+ * far above any real recipient list (one stanza per admin and target of a group, plus a
+ * post-quantum one per hybrid key). A header over it is refused before any key exchange, and
+ * git-seal refuses to write one (a rule with more recipients fails at `git add`).
+ */
+export const MAX_STANZAS = 256
+
+/**
+ * @throws {AgeError} 'unsupported' when a header would hold more than {@link MAX_STANZAS} stanzas.
+ */
+export function checkStanzaCount(count: number): void {
+  if (count > MAX_STANZAS) throw new AgeError('unsupported', `header has ${count} recipient stanzas, more than the ${MAX_STANZAS} git-seal opens or writes`)
+}
+
 /** Where the header ends (index after its final newline), or -1 when not all of it is here. */
 export function headerEnd(bytes: Uint8Array): number {
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
@@ -92,8 +113,12 @@ export function headerMacKey(fileKey: Uint8Array): Buffer {
   return hkdf(fileKey, new Uint8Array(0), 'header')
 }
 
-/** The full header, MAC included. */
+/**
+ * The full header, MAC included.
+ * @throws {AgeError} 'unsupported' with more than {@link MAX_STANZAS} stanzas.
+ */
 export function writeHeader(stanzas: Stanza[], fileKey: Uint8Array): Buffer {
+  checkStanzaCount(stanzas.length)
   const text = Buffer.from(stanzaText(stanzas), 'latin1')
   const mac = hmac(headerMacKey(fileKey), text)
   return Buffer.concat([text, Buffer.from(` ${encodeBase64(mac)}\n`, 'latin1')])

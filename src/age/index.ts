@@ -4,7 +4,8 @@
  */
 import { dearmor, isArmored } from './armor.js'
 import { AgeError } from './errors.js'
-import { MAGIC, headerEnd, parseHeader, verifyHeaderMac, type Stanza } from './header.js'
+import { MAGIC, checkStanzaCount, headerEnd, parseHeader, verifyHeaderMac, type Stanza } from './header.js'
+import { encryptHybrid as encryptHybridUnchecked } from './hybrid.js'
 import { prepareHeader, type PreparedHeader } from './prepared.js'
 import { ScryptIdentity, ScryptRecipient } from './scrypt.js'
 import { SshEd25519Identity, SshEd25519Recipient, parseOpenSshPrivateKey, sshToAgeIdentity as sshPrivateToAge, sshToAgeRecipient } from './ssh.js'
@@ -17,7 +18,8 @@ export type { Stanza } from './header.js'
 export type { Identity, Recipient } from './types.js'
 export { armor, dearmor } from './armor.js'
 export { generateIdentity, identityToRecipient, sshToAgeRecipient }
-export { encryptHybrid, isHybridRecipient } from './hybrid.js'
+export { isHybridRecipient } from './hybrid.js'
+export { MAX_STANZAS } from './header.js'
 export { packPrepared, prepareHeader, unpackPrepared, type PreparedHeader } from './prepared.js'
 
 /**
@@ -84,7 +86,18 @@ export function describeStanzas(stanzas: Stanza[]): string[] {
   return stanzas.map((s) => (s.type === 'ssh-ed25519' ? `ssh-ed25519 ${s.args[0] ?? ''}` : s.type))
 }
 
+/**
+ * Encrypts to post-quantum hybrid recipients (and our own), through age-encryption.
+ * @throws {AgeError} 'unsupported' with more recipients than a header may hold ({@link MAX_STANZAS}).
+ */
+export async function encryptHybrid(plaintext: Uint8Array, hybrid: string[], others: Recipient[]): Promise<Uint8Array> {
+  checkStanzaCount(hybrid.length + others.length)
+  return encryptHybridUnchecked(plaintext, hybrid, others)
+}
+
+/** The file key, from the first identity that opens a stanza; the stanza count is checked first (hostile headers). */
 function unwrap(stanzas: Stanza[], identities: Identity[]): Uint8Array {
+  checkStanzaCount(stanzas.length)
   for (const identity of identities) {
     const key = identity.unwrapFileKey(stanzas)
     if (key) return key
@@ -136,7 +149,8 @@ export function encrypt(plaintext: Uint8Array, to: Recipient[] | PreparedHeader)
 /**
  * Decrypts a whole binary or armored age file.
  * @throws {AgeError} 'no-identity' when no identity opens it; 'bad-header', 'bad-mac',
- *   'bad-payload' or 'truncated' when it is malformed or damaged.
+ *   'bad-payload' or 'truncated' when it is malformed or damaged; 'unsupported' when its header
+ *   holds more than {@link MAX_STANZAS} stanzas (refused before any key exchange).
  */
 export function decrypt(ciphertext: Uint8Array, identities: Identity[]): Uint8Array {
   const bytes = isArmored(ciphertext) ? dearmor(Buffer.from(ciphertext).toString('latin1')) : ciphertext

@@ -32,7 +32,7 @@ function safeUser(): string {
   }
 }
 
-export function run(args: string[]): number {
+export async function run(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { 'from-sops': { type: 'boolean' } } })
   const root = repoPaths().top
   if (!root) throw new UserError('git-seal needs a work tree; this repository is bare')
@@ -61,8 +61,9 @@ export function run(args: string[]): number {
   if (syncAttributes(root)) info('wrote the git-seal block in .gitattributes')
   const hooks = hooksLocation(root)
   const trackedHooks = hooks.husky ?? (hooks.tracked ? hooks.dir : null)
-  if (trackedHooks && addHuskyLine(trackedHooks)) info(`added the git-seal guard to ${join(trackedHooks, 'pre-commit')}; commit it`)
-  install()
+  const guarded = trackedHooks ? addHuskyLine(trackedHooks) : []
+  if (guarded.length > 0) info(`added the git-seal guard to ${guarded.join(', ')}; commit them`)
+  await install()
   info(`next: edit ${CONFIG_FILE}, then 'git add ${CONFIG_FILE} .gitattributes' and commit`)
   return 0
 }

@@ -1,26 +1,72 @@
 /**
- * `git-seal install`: once per clone. Registers the filter (and diff/merge drivers, hook),
- * checks the registered command starts, then decrypts the secrets already checked out.
- * Idempotent. Without an identity it warns and succeeds: files stay ciphertext.
+ * `git-seal install`: once per clone. Registers the filter (and diff/merge drivers, guard
+ * hooks), checks the registered command starts, then decrypts the secrets already checked out.
+ * Idempotent. Without an identity it warns and succeeds (it also runs as npm's `prepare`):
+ * files stay ciphertext, and it says so.
  */
-import { existsSync, readFileSync, realpathSync } from 'node:fs'
+import { existsSync, realpathSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { CONFIG_FILE, attributesUpToDate, loadConfig } from '../config/index.js'
 import { installFiles, verifyHandshake, writeConfig } from '../git/install.js'
-import { HUSKY_LINE, installHook } from '../git/hooks.js'
-import { repoPaths } from '../git/repo.js'
-import { checkoutAgain, filesHoldingStoredBytes, secretEntries } from '../git/worktree.js'
-import { loadIdentities } from '../keys/identities.js'
+import { ESCAPE_HATCH_HINT } from '../git/install-table.js'
+import { GUARDED_HOOKS, HUSKY_LINE, installHooks, type GuardedHook, type HookResult } from '../git/hooks.js'
+import { repoPaths, stateDir } from '../git/repo.js'
+import { WorktreeReader } from '../git/worktree.js'
+import { loadIdentities, type IdentitySet } from '../keys/identities.js'
 import { NO_KEY_HINT } from '../seal/context.js'
-import { UserError, info, warning } from '../ui.js'
+import { sweepPrivateDirs } from '../seal/private-tmp.js'
+import { decryptWorktree, type DecryptOutcome, type KeptReason } from '../seal/worktree-decrypt.js'
+import { UserError, info, printHint, warning } from '../ui.js'
 
 export interface InstallOptions {
   quiet?: boolean
 }
 
-export function install(options: InstallOptions = {}): void {
+const MAX_NAMED = 20
+
+const HINTS: Record<KeptReason, string> = {
+  'no-key': NO_KEY_HINT,
+  'not-for-you': "they are encrypted to other recipients ('git-seal recipients' shows who reads what); an admin adds you with 'git-seal add-recipient' and rekeys",
+  damaged: "the blob in git is damaged or was tampered with; restore it from another commit ('git log -- PATH')",
+  locked: "run 'git-seal unlock' to decrypt",
+  filter: "'git-seal status' says why",
+}
+
+/**
+ * Prints what a decryption really did: the count decrypted, then each file left encrypted
+ * (the first {@link MAX_NAMED} named) with why, and one hint per reason.
+ */
+export function reportDecryption(outcome: DecryptOutcome, say: (message: string) => void): void {
+  if (outcome.decrypted.length > 0) say(`decrypted ${outcome.decrypted.length} secret file(s)`)
+  outcome.kept.slice(0, MAX_NAMED).forEach((k) => warning(`${k.path}: left encrypted: ${k.detail}`))
+  if (outcome.kept.length > MAX_NAMED) warning(`${outcome.kept.length - MAX_NAMED} more secret file(s) left encrypted`)
+  for (const reason of new Set(outcome.kept.map((k) => k.reason))) printHint(HINTS[reason])
+  if (outcome.unencrypted.length > 0) {
+    warning(`${outcome.unencrypted.length} secret file(s) are stored in git without encryption: ${outcome.unencrypted.slice(0, 5).join(', ')}${outcome.unencrypted.length > 5 ? ', …' : ''}`, "'git add' them and commit to store them encrypted (their history still holds the plaintext: rotate them)")
+  }
+}
+
+/** Reports hooks that are not ours to edit and do not run the guard. */
+function reportHooks(hooks: Record<GuardedHook, HookResult>, say: (message: string) => void): void {
+  const named = (result: HookResult): GuardedHook[] => GUARDED_HOOKS.filter((h) => hooks[h] === result)
+  const installed = [...named('installed'), ...named('chained')]
+  if (installed.length > 0) say(`installed the git-seal guard as the ${installed.join(', ')} hook(s)`)
+  const chained = named('chained')
+  if (chained.length > 0) say(`your existing ${chained.join(', ')} hook(s) run after the guard`)
+  const missing = (result: HookResult, where: string): void => {
+    const hooksWithout = named(result)
+    if (hooksWithout.length === 0) return
+    const subject = hooksWithout.length === 1 ? `its ${hooksWithout[0]} hook does` : `its ${hooksWithout.join(', ')} hooks do`
+    warning(`${where}, and ${subject} not run the git-seal guard`, `add this line to each of them (and commit it if it is tracked): ${HUSKY_LINE}`)
+  }
+  missing('husky-missing', 'husky manages hooks here (.husky/)')
+  missing('tracked-missing', 'core.hooksPath keeps hooks in the repository')
+  missing('shared-missing', 'core.hooksPath points outside this repository, to hooks other repositories share')
+}
+
+export async function install(options: InstallOptions = {}): Promise<IdentitySet> {
   const say = options.quiet ? () => {} : info
   const paths = repoPaths()
   const root = paths.top
@@ -28,17 +74,14 @@ export function install(options: InstallOptions = {}): void {
   // The entry script node was started with: dist/git-seal.mjs, or an installed copy of it.
   const distDir = dirname(realpathSync(process.argv[1] ?? fileURLToPath(import.meta.url)))
   installFiles(paths, distDir, process.execPath)
+  sweepPrivateDirs(stateDir(paths))
   const changed = writeConfig(root)
   const failure = verifyHandshake(root)
   if (failure) {
-    throw new UserError(`the installed filter does not start: ${failure}`, "fix the problem above and run 'git-seal install' again; meanwhile 'git -c filter.git-seal.required=false' gets git past it")
+    throw new UserError(`the installed filter does not start: ${failure}`, `fix the problem above and run 'git-seal install' again; ${ESCAPE_HATCH_HINT}`)
   }
   if (changed.length > 0) say(`registered the filter in ${join(paths.commonDir, 'config')}`)
-  const hook = installHook(root)
-  if (hook === 'installed') say('installed the pre-commit guard')
-  if (hook === 'chained') say('installed the pre-commit guard; your existing pre-commit hook runs after it')
-  if (hook === 'tracked-missing') warning(`core.hooksPath keeps hooks in the repository, and its pre-commit does not run the git-seal guard`, `add this line to that pre-commit hook and commit it: ${HUSKY_LINE}`)
-  if (hook === 'husky-missing') warning('husky manages hooks here, and .husky/pre-commit does not run the git-seal guard', `add this line to .husky/pre-commit and commit it: ${HUSKY_LINE}`)
+  reportHooks(installHooks(root), say)
 
   let config = null
   try {
@@ -49,27 +92,28 @@ export function install(options: InstallOptions = {}): void {
     warning(`${CONFIG_FILE} is invalid: ${(e as Error).message}`, `fix ${CONFIG_FILE}; 'git add' of a secret fails until then`)
   }
   if (config) {
-    const attributes = existsSync(join(root, '.gitattributes')) ? readFileSync(join(root, '.gitattributes'), 'utf8') : ''
+    const attributes = new WorktreeReader(root).read('.gitattributes')?.toString('utf8') ?? ''
     if (!attributesUpToDate(attributes, config)) warning(`.gitattributes does not match ${CONFIG_FILE}`, "run 'git-seal sync' and commit .gitattributes")
   }
 
   const identities = loadIdentities()
   for (const problem of identities.problems) warning(problem)
-  const secrets = secretEntries(root)
-  if (identities.identities.length === 0) {
-    warning(`no age identity found; ${secrets.length} secret file(s) stay encrypted`, NO_KEY_HINT)
-    return
+  const outcome = await decryptWorktree(root, identities, existsSync(join(stateDir(paths), 'locked')))
+  if (identities.identities.length === 0 && outcome.kept.length > 0) {
+    // One line rather than one per file: the usual state of a fresh clone in CI or npm install.
+    warning(`no age identity found; ${outcome.kept.length} secret file(s) stay encrypted`, NO_KEY_HINT)
+    outcome.kept = []
   }
-  const stale = filesHoldingStoredBytes(root, secrets)
-  checkoutAgain(
-    root,
-    stale.map((e) => e.path),
-  )
-  if (stale.length > 0) say(`decrypted ${stale.length} secret file(s)`)
+  if (outcome.kept.length > 0 && outcome.kept.every((k) => k.reason === 'locked')) {
+    say(`this clone is locked: ${outcome.kept.length} secret file(s) stay encrypted; 'git-seal unlock' decrypts them`)
+    outcome.kept = []
+  }
+  reportDecryption(outcome, say)
+  return identities
 }
 
-export function run(args: string[]): number {
+export async function run(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { quiet: { type: 'boolean', short: 'q' } }, allowPositionals: false })
-  install({ quiet: values.quiet })
+  await install({ quiet: values.quiet })
   return 0
 }

@@ -7,51 +7,72 @@ import { rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { repoPaths, stateDir } from '../git/repo.js'
-import { gitBytes } from '../git/run.js'
-import { checkoutAgain, filesHoldingStoredBytes, secretEntries } from '../git/worktree.js'
+import { checkoutAgain, secretEntries, uncommittedSecrets } from '../git/worktree.js'
+import { loadIdentities } from '../keys/identities.js'
 import { Fingerprints } from '../seal/fingerprints.js'
-import { UserError, info } from '../ui.js'
+import { sweepPrivateDirs } from '../seal/private-tmp.js'
+import { decryptWorktree } from '../seal/worktree-decrypt.js'
+import { UserError, error, info, warning } from '../ui.js'
+import { reportDecryption } from './install.js'
 
 function root(): { top: string; state: string } {
   const paths = repoPaths()
   if (!paths.top) throw new UserError('git-seal needs a work tree; this repository is bare')
-  return { top: paths.top, state: stateDir(paths, true) }
+  const state = stateDir(paths, true)
+  sweepPrivateDirs(state)
+  return { top: paths.top, state }
+}
+
+/** "a, b, c, …" for messages naming files. */
+export function someNames(paths: string[], max = 5): string {
+  return paths.slice(0, max).join(', ') + (paths.length > max ? ', …' : '')
 }
 
 export function lock(args: string[]): number {
   const { values } = parseArgs({ args, options: { force: { type: 'boolean', short: 'f' } } })
   const { top, state } = root()
   const secrets = secretEntries(top)
-  if (!values.force && secrets.length > 0) {
-    const changed = gitBytes(['diff', '--name-only', '-z', '--', ...secrets.map((s) => `:(literal)${s.path}`)], { cwd: top })
-      .toString('utf8')
-      .split('\0')
-      .filter(Boolean)
-    if (changed.length > 0) {
-      throw new UserError(`${changed.length} secret file(s) have changes not staged: ${changed.slice(0, 5).join(', ')}${changed.length > 5 ? ', …' : ''}`, "stage or commit them first ('git add'), or 'git-seal lock --force' to discard those edits")
-    }
+  const { changed, untracked } = uncommittedSecrets(top)
+  if (!values.force && changed.length > 0) {
+    throw new UserError(`${changed.length} secret file(s) have changes not staged: ${someNames(changed)}`, "stage or commit them first ('git add'), or 'git-seal lock --force' to discard those edits")
   }
   writeFileSync(join(state, 'locked'), 'locked by git-seal lock\n')
   // With no plaintext left in the work tree, fingerprints would only help someone test guesses.
   Fingerprints.erase(state)
-  checkoutAgain(
+  const locked = checkoutAgain(
     top,
     secrets.map((s) => s.path),
   )
-  info(`locked: ${secrets.length} secret file(s) hold ciphertext; 'git-seal unlock' decrypts them`)
+  info(`locked: ${locked.length} secret file(s) hold ciphertext; 'git-seal unlock' decrypts them`)
+  const skipped = secrets.length - locked.length
+  if (skipped > 0) warning(`${skipped} secret path(s) lie under a symbolic link and were left alone`)
+  if (untracked.length > 0) {
+    warning(`${untracked.length} secret file(s) not in git stay plaintext: ${someNames(untracked)}`, "'git add' them to store them encrypted, or move them out of the work tree")
+  }
   return 0
 }
 
-export function unlock(args: string[]): number {
+/**
+ * Clears the lock and decrypts every secret still holding ciphertext. Fails (exit 1) when it
+ * left a file encrypted for want of a usable key (none found, or a key source that failed) or
+ * because the blob is damaged, and when it decrypted nothing at all of what it found encrypted.
+ */
+export async function unlock(args: string[]): Promise<number> {
   if (args.length > 0) throw new UserError('usage: git-seal unlock')
   const { top, state } = root()
   rmSync(join(state, 'locked'), { force: true })
-  const stale = filesHoldingStoredBytes(top, secretEntries(top))
-  checkoutAgain(
-    top,
-    stale.map((s) => s.path),
-  )
-  info(`unlocked: decrypted ${stale.length} secret file(s)`)
+  const identities = loadIdentities()
+  for (const problem of identities.problems) warning(problem)
+  const outcome = await decryptWorktree(top, identities, false)
+  reportDecryption(outcome, info)
+  const failed =
+    outcome.kept.some((k) => k.reason === 'no-key' || k.reason === 'damaged') ||
+    (outcome.kept.length > 0 && (outcome.decrypted.length === 0 || identities.problems.length > 0))
+  if (failed) {
+    error(`unlock left ${outcome.kept.length} secret file(s) encrypted`)
+    return 1
+  }
+  info(outcome.decrypted.length > 0 || outcome.kept.length > 0 ? 'unlocked' : 'unlocked: no secret file held ciphertext')
   return 0
 }
 

@@ -5,12 +5,18 @@
  * conflict the encrypted text carries the markers; checkout smudges it into a readable file.
  * https://git-scm.com/docs/gitattributes#_defining_a_custom_merge_driver
  *
- * The three plaintexts exist on disk only inside a 0700 directory under the git dir, removed
- * before this process exits. Rebase, cherry-pick and stash pop come through here too.
+ * The three plaintexts exist on disk only inside a private directory (src/seal/private-tmp.ts:
+ * 0700 under the git dir, removed before this process exits, on SIGINT/SIGTERM, and by a later
+ * run after a SIGKILL). Rebase, cherry-pick, revert, `am -3` and stash pop come through here too.
+ *
+ * Conflict markers are one character longer than git's `conflict-marker-size` (8 by default):
+ * rerere (`rerere.enabled`) finds conflicts by markers of exactly that size in the work-tree
+ * file, which for a secret is plaintext, and would keep both sides and the resolution in
+ * .git/rr-cache for good. With longer markers it sees no conflict in a secret and records
+ * nothing, while it keeps working for every other file.
  */
 import { spawnSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { encryptAge } from '../seal/clean.js'
 import { stateDir } from '../git/repo.js'
 import { SealContext } from '../seal/context.js'
@@ -18,6 +24,7 @@ import { openStored, storedKind } from '../seal/stored.js'
 import { encryptForSops } from '../seal/sops.js'
 import { effectiveFormat } from '../config/index.js'
 import { equalBytes } from '../seal/input.js'
+import { createPrivateDir, sweepPrivateDirs, writePrivateFile } from '../seal/private-tmp.js'
 import { UserError, error } from '../ui.js'
 
 export async function run(args: string[]): Promise<number> {
@@ -26,6 +33,8 @@ export async function run(args: string[]): Promise<number> {
     throw new UserError('usage: git-seal merge BASE OURS THEIRS MARKER-SIZE PATH')
   }
   const ctx = SealContext.open()
+  // A cheap place to clear what a SIGKILLed earlier merge left: one readdir of the state dir.
+  sweepPrivateDirs(stateDir(ctx.paths))
   const stored = { base: readFileSync(base), ours: readFileSync(ours), theirs: readFileSync(theirs) }
   const plain: Record<keyof typeof stored, Uint8Array> = { base: new Uint8Array(), ours: new Uint8Array(), theirs: new Uint8Array() }
   try {
@@ -58,18 +67,25 @@ export async function run(args: string[]): Promise<number> {
   }
 }
 
+/** git's default conflict-marker-size, for a %L that is missing or not a number. */
+const GIT_MARKER_SIZE = 7
+
+/** The marker size for a secret: one more than git's, so rerere never records it (see the top of this file). */
+function secretMarkerSize(gitMarkerSize: number): number {
+  return (Number.isInteger(gitMarkerSize) && gitMarkerSize > 0 ? gitMarkerSize : GIT_MARKER_SIZE) + 1
+}
+
 function mergeText(ctx: SealContext, plain: Record<'base' | 'ours' | 'theirs', Uint8Array>, markerSize: number): { merged: Buffer; conflicts: number } {
-  const dir = mkdtempSync(join(stateDir(ctx.paths, true), 'merge-'))
+  const dir = createPrivateDir(stateDir(ctx.paths, true), 'merge')
   try {
-    for (const side of ['base', 'ours', 'theirs'] as const) writeFileSync(join(dir, side), plain[side], { mode: 0o600 })
-    const result = spawnSync(
-      'git',
-      ['merge-file', '-p', `--marker-size=${Number.isFinite(markerSize) ? markerSize : 7}`, '-L', 'ours', '-L', 'base', '-L', 'theirs', join(dir, 'ours'), join(dir, 'base'), join(dir, 'theirs')],
-      { cwd: ctx.root, maxBuffer: 1 << 30 },
-    )
+    const files = (['ours', 'base', 'theirs'] as const).map((side) => writePrivateFile(dir, side, plain[side]))
+    const result = spawnSync('git', ['merge-file', '-p', `--marker-size=${secretMarkerSize(markerSize)}`, '-L', 'ours', '-L', 'base', '-L', 'theirs', ...files], {
+      cwd: ctx.root,
+      maxBuffer: 1 << 30,
+    })
     if (result.status === null || result.status > 127) throw new Error(`git merge-file failed: ${result.stderr?.toString() ?? ''}`)
     return { merged: result.stdout, conflicts: result.status }
   } finally {
-    rmSync(dir, { recursive: true, force: true })
+    dir.remove()
   }
 }

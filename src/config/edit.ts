@@ -26,12 +26,28 @@ function yamlString(s: string): string {
   return /^[\w.@+-][\w .@+/=:-]*$/.test(s) && !/[:]\s|\s$|^(true|false|null|yes|no|~)$/i.test(s) ? s : JSON.stringify(s)
 }
 
+/** The names of the config's groups, in file order. */
+function groupNames(doc: Document): string[] {
+  const groups = doc.get('groups', true)
+  return isMap(groups) ? groups.items.map((pair) => (isScalar(pair.key) ? String(pair.key.value) : String(pair.key))) : []
+}
+
 /**
- * Adds a recipient to a group (creating the list, or the group, when missing).
- * @throws {UserError} when the name is already used in that group.
+ * Adds a recipient to an existing group (creating its admins or targets list when missing).
+ * A group is never created here: one without secrets would give the recipient nothing, and a
+ * mistyped name would silently start a new group instead of widening the intended one.
+ * @throws {UserError} when the group does not exist (naming those that do), or the name is
+ *   already used in that group.
  */
 export function addRecipient(text: string, group: string, role: 'admin' | 'target', name: string, key: string): string {
   const doc = load(text)
+  const groups = groupNames(doc)
+  if (!groups.includes(group)) {
+    throw new UserError(
+      `.gitseal.yaml has no group named ${JSON.stringify(group)}`,
+      groups.length > 0 ? `pick one of its groups (${groups.join(', ')}), or add the group with its secrets to .gitseal.yaml first` : 'add a group with its secrets to .gitseal.yaml first',
+    )
+  }
   const recipients = doc.getIn(['groups', group, 'recipients'], true)
   for (const list of ['admins', 'targets']) {
     const seq = isMap(recipients) ? recipients.get(list, true) : null
@@ -51,7 +67,6 @@ export function addRecipient(text: string, group: string, role: 'admin' | 'targe
     return text.slice(0, at) + (at > 0 && text[at - 1] !== '\n' ? nl : '') + entry + text.slice(at)
   }
   // No list yet (or a flow one): let the library print it.
-  if (!doc.hasIn(['groups', group])) doc.setIn(['groups', group], doc.createNode({ recipients: {}, secrets: {} }))
   const path = ['groups', group, 'recipients', `${role}s`]
   const existing = doc.getIn(path, true)
   if (isSeq(existing)) existing.items.push(doc.createNode({ name, key }))

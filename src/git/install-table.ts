@@ -10,12 +10,36 @@
  */
 export const LAUNCHER = '"$(git rev-parse --git-common-dir)/git-seal/git-seal"'
 
+/** What `git -c filter.git-seal.required=false` is good for, and what never to use it with. */
+export const ESCAPE_HATCH_HINT =
+  "meanwhile 'git -c filter.git-seal.required=false <command>' gets checkout, switch, reset, status and diff past it; never use it with add, commit -a or stash: they would store plaintext"
+
 /**
- * The same for textconv, which git starts once per file side: git runs drivers at the top of
+ * A long-running filter that offers git no capability: the stand-in for git-seal when it cannot
+ * run. git then treats every file as unfiltered, which it refuses with required=true (the
+ * normal state: add, checkout… fail and name the filter) and allows under the escape hatch
+ * required=false. Exiting instead would kill git outright ("the remote end hung up
+ * unexpectedly"), required or not. Shell builtins only: PATH may be nearly empty here.
+ * Replies to the handshake (welcome, version, flush, an empty capability list), then drains
+ * what git still sends until it closes the pipe, so git never writes to a closed pipe.
+ */
+export const NO_FILTER = "printf '0016git-filter-server\\n000eversion=2\\n00000000'; while IFS= read -r _; do :; done; exit 0"
+
+/** The long-running filter command: git-seal, or {@link NO_FILTER} with a message when its launcher is gone. */
+export const PROCESS_COMMAND =
+  `l=${LAUNCHER}; [ -x "$l" ] && exec "$l" filter-process; ` +
+  `echo "git-seal: error: $l is missing" >&2; echo "git-seal: hint: run 'npx git-seal install'; ${ESCAPE_HATCH_HINT}" >&2; ` +
+  NO_FILTER
+
+/**
+ * The textconv command, which git starts once per file side: git runs drivers at the top of
  * the work tree, where a main worktree's `.git/git-seal/git-seal` is found without starting
  * `git rev-parse`; linked worktrees and submodules (`.git` is a file there) fall back to it.
+ * git appends the file ("$@"), hence the shell function. With no launcher at all (the escape
+ * hatch after `.git/git-seal` was deleted) it prints the file as it is, so `git diff` works.
  */
-export const TEXTCONV_LAUNCHER = 'l=.git/git-seal/git-seal; [ -x "$l" ] || l="$(git rev-parse --git-common-dir)/git-seal/git-seal"; "$l"'
+export const TEXTCONV_COMMAND =
+  'tc() { l=.git/git-seal/git-seal; [ -x "$l" ] || l="$(git rev-parse --git-common-dir)/git-seal/git-seal"; [ -x "$l" ] && exec "$l" textconv "$@"; exec cat -- "$@"; }; tc'
 
 export interface ConfigRow {
   key: string
@@ -25,12 +49,12 @@ export interface ConfigRow {
 }
 
 export const CONFIG_TABLE: readonly ConfigRow[] = [
-  { key: 'filter.git-seal.process', value: `${LAUNCHER} filter-process`, why: 'one long-running filter per git command' },
+  { key: 'filter.git-seal.process', value: PROCESS_COMMAND, why: 'one long-running filter per git command' },
   { key: 'filter.git-seal.clean', value: `${LAUNCHER} clean %f`, why: 'one-shot fallback' },
   { key: 'filter.git-seal.smudge', value: `${LAUNCHER} smudge %f`, why: 'one-shot fallback' },
   // With required=false git silently stages plaintext when the filter fails.
   { key: 'filter.git-seal.required', value: 'true', why: 'a failing clean must fail git add' },
-  { key: 'diff.git-seal.textconv', value: `${TEXTCONV_LAUNCHER} textconv`, why: 'readable git diff / git log -p' },
+  { key: 'diff.git-seal.textconv', value: TEXTCONV_COMMAND, why: 'readable git diff / git log -p' },
   { key: 'merge.git-seal.name', value: 'git-seal: merge the decrypted text', why: 'shown by git' },
   { key: 'merge.git-seal.driver', value: `${LAUNCHER} merge %O %A %B %L %P`, why: 'merges as plaintext, stores ciphertext' },
 ]

@@ -3,9 +3,9 @@
  * and a launcher under <common git dir>/git-seal/, and the rows of the config table.
  */
 import { spawnSync } from 'node:child_process'
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, rmdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { CONFIG_SECTIONS, CONFIG_TABLE, FORBIDDEN_KEYS, LAUNCHER } from './install-table.js'
+import { CONFIG_SECTIONS, CONFIG_TABLE, ESCAPE_HATCH_HINT, FORBIDDEN_KEYS, NO_FILTER, PROCESS_COMMAND } from './install-table.js'
 import { stateDir, type RepoPaths } from './repo.js'
 import { git, gitMaybe } from './run.js'
 
@@ -21,7 +21,10 @@ function shellQuote(s: string): string {
 /**
  * The launcher git runs. It prefers the node that ran install (GUI git clients often have no
  * node on PATH), falls back to PATH (after a Node upgrade removed that one), and explains
- * itself when neither works: with filter.required=true a silent failure would break git.
+ * itself when neither works: with filter.required=true a silent failure would break git. When
+ * it cannot run git-seal, it still answers as a filter that filters nothing ({@link NO_FILTER}),
+ * and textconv prints the file as it is, so the escape hatch `-c filter.git-seal.required=false`
+ * works for checkout, switch, reset, status and diff.
  */
 export function launcherScript(nodePath: string): string {
   return `#!/bin/sh
@@ -30,18 +33,31 @@ node=${shellQuote(nodePath)}
 [ -x "$node" ] || node=$(command -v node 2>/dev/null) || node=
 # No subshell: textconv starts this once per file side.
 case $0 in */*) dir=\${0%/*} ;; *) dir=. ;; esac
+bundle="$dir/${DIST_DIR}/${BUNDLE_NAME}"
+if [ -n "$node" ] && [ -f "$bundle" ]; then exec "$node" "$bundle" "$@"; fi
 if [ -z "$node" ]; then
   echo "git-seal: error: node not found (was ${nodePath.replace(/["$`\\]/g, '')}, and none on PATH)" >&2
   echo "git-seal: hint: install Node.js >= 20.19 and run 'npx git-seal install' again" >&2
-  exit 127
+else
+  echo "git-seal: error: $bundle is missing" >&2
+  echo "git-seal: hint: run 'npx git-seal install' again" >&2
 fi
-if [ ! -f "$dir/${DIST_DIR}/${BUNDLE_NAME}" ]; then
-  echo "git-seal: error: $dir/${DIST_DIR}/${BUNDLE_NAME} is missing" >&2
-  echo "git-seal: hint: run 'npx git-seal install' again, or 'git -c filter.git-seal.required=false ...' to get past it" >&2
-  exit 1
-fi
-exec "$node" "$dir/${DIST_DIR}/${BUNDLE_NAME}" "$@"
+echo "git-seal: hint: ${ESCAPE_HATCH_HINT}" >&2
+case $1 in
+  filter-process) ${NO_FILTER} ;;
+  textconv) exec cat -- "$2" ;;
+esac
+exit 1
 `
+}
+
+/**
+ * `-c` settings that make git use the running build's filter (this node, this bundle) rather
+ * than the installed launcher, which may be missing or outdated: for uninstall, which must
+ * put ciphertext back whatever state the installation is in.
+ */
+export function runningFilterConfig(entry: string = process.argv[1] ?? '', nodePath: string = process.execPath): string[] {
+  return [`filter.git-seal.process=${shellQuote(nodePath)} ${shellQuote(entry)} filter-process`, 'filter.git-seal.required=true']
 }
 
 /**
@@ -75,7 +91,7 @@ export function removeFiles(paths: RepoPaths): void {
   const dir = stateDir(paths)
   for (const name of [DIST_DIR, BUNDLE_NAME, LAUNCHER_NAME, 'blobs.jsonl', 'fingerprints', 'fingerprint.key', 'locked']) rmSync(join(dir, name), { force: true, recursive: true })
   try {
-    rmSync(dir, { recursive: false })
+    rmdirSync(dir) // only when empty (rmSync refuses any directory without recursive)
   } catch {
     // not empty: something that is not ours lives there; leave it
   }
@@ -121,7 +137,7 @@ const pkt = (s: string): string => (s.length + 5).toString(16).padStart(4, '0') 
  */
 export function verifyHandshake(root: string): string | null {
   const input = pkt('git-filter-client') + pkt('version=2') + '0000' + pkt('capability=clean') + pkt('capability=smudge') + '0000'
-  const result = spawnSync('/bin/sh', ['-c', `${LAUNCHER} filter-process`], { cwd: root, input, timeout: 30_000 })
+  const result = spawnSync('/bin/sh', ['-c', PROCESS_COMMAND], { cwd: root, input, timeout: 30_000 })
   const out = result.stdout?.toString('latin1') ?? ''
   const expected = pkt('git-filter-server') + pkt('version=2') + '0000' + pkt('capability=clean') + pkt('capability=smudge') + '0000'
   if (out === expected && result.status === 0) return null

@@ -17,9 +17,10 @@ export function sopsRecipient(key: string): string {
   return key.startsWith('ssh-ed25519 ') ? sshToAgeRecipient(key) : key
 }
 
-const CONFLICT_MARKERS = /^(<{7}|>{7})( |\r?$)/m
+// 7 is git's marker size; the merge driver writes secrets' one longer (commands/merge.ts).
+const CONFLICT_MARKERS = /^(<{7,}|>{7,})( |\r?$)/m
 
-/** True when text holds git's conflict markers (a line of seven '<' or '>', alone or before a space). */
+/** True when text holds git's conflict markers (a line of seven or more '<' or '>', alone or before a space). */
 export function holdsConflictMarkers(bytes: Uint8Array): boolean {
   return CONFLICT_MARKERS.test(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1'))
 }

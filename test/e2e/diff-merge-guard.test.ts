@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process'
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { PRE_COMMIT_SHIM } from '../../src/git/hooks.js'
+import { GUARDED_HOOKS, HOOK_SHIM } from '../../src/git/hooks.js'
 import { ROOT, Repo, isAgeFile, newHome, sealedRepo, tempDir } from '../helpers/repo.js'
 
 function commitSecret(repo: Repo, path: string, content: string, message = 'edit'): void {
@@ -135,7 +135,7 @@ describe('the guard', () => {
     const commit = repo.tryGit('commit', '-qm', 'readme')
     expect(commit.status, commit.stderr).toBe(0)
     expect(readFileSync(join(repo.dir, '.git', 'hook.log'), 'utf8')).toBe('existing-hook-ran\n')
-    expect(readFileSync(join(hooks, 'pre-commit'), 'utf8')).toBe(PRE_COMMIT_SHIM)
+    expect(readFileSync(join(hooks, 'pre-commit'), 'utf8')).toBe(HOOK_SHIM)
     // uninstall puts the original hook back
     expect(repo.seal('uninstall').status).toBe(0)
     expect(readFileSync(join(hooks, 'pre-commit'), 'utf8')).toContain('existing-hook-ran')
@@ -195,8 +195,8 @@ describe('the guard', () => {
     expect(readFileSync(hook, 'utf8')).toBe('#!/bin/sh\nexit 0\n')
   })
 
-  it('the shipped shim equals the installed one', () => {
-    expect(readFileSync(join(ROOT, 'hooks', 'pre-commit'), 'utf8')).toBe(PRE_COMMIT_SHIM)
+  it('the shipped shims equal the installed one', () => {
+    for (const hook of GUARDED_HOOKS) expect(readFileSync(join(ROOT, 'hooks', hook), 'utf8'), hook).toBe(HOOK_SHIM)
   })
 })
 

@@ -154,7 +154,7 @@ describe('sops format through git', () => {
     const add = repo.tryGit('add', 'secrets/app.yaml')
     expect(add.status).not.toBe(0)
     expect(add.stderr).toContain('still holds conflict markers')
-    repo.write('secrets/app.yaml', conflicted.replace(/<<<<<<< ours\n([^]*?)=======\n[^]*?>>>>>>> theirs\n/, '$1'))
+    repo.write('secrets/app.yaml', conflicted.replace(/<{7,} ours\n([^]*?)={7,}\n[^]*?>{7,} theirs\n/, '$1'))
     repo.git('add', 'secrets/app.yaml')
     repo.git('commit', '-qm', 'resolved')
     expect(repo.blob('HEAD:secrets/app.yaml').toString()).toContain('port: ENC[AES256_GCM')
