@@ -11,6 +11,8 @@ import { parseRefUpdates, verifyAll, verifyHead, verifyPushes, verifyRange, type
 import { UserError, error, info, printHint, warning } from '../ui.js'
 
 const ROTATE_HINT = 'a plaintext secret in history is exposed to everyone with the repository: rotate it, then rewrite history (git filter-repo) if you must'
+const ATTRIBUTES_HINT =
+  "remove those attributes for secret paths (a line after git-seal's block, a nested .gitattributes, or .git/info/attributes); 'git-seal sync' keeps the block last in .gitattributes"
 const CONFIG_HINT = `restore a valid ${CONFIG_FILE} in a new commit; until then each such commit is checked with its nearest valid ancestor's config`
 
 /** A path as printed: quoted when it holds a line break or another control character. */
@@ -30,6 +32,8 @@ function describe(f: Finding): string {
       return f.problem === 'missing'
         ? `commit ${f.commit.slice(0, 12)}: ${CONFIG_FILE} is missing while an ancestor's was valid`
         : `commit ${f.commit.slice(0, 12)}: ${CONFIG_FILE} is invalid while an ancestor's was valid (${f.reason ?? 'invalid'})`
+    case 'attributes':
+      return `commit ${f.commit.slice(0, 12)}: ${shown(f.path)}: ${f.conversions} in git's attributes there, which corrupts its ciphertext`
     case 'textconv-notes':
       return `${f.ref} is git's cache of decrypted diffs (diff.git-seal.cachetextconv): it holds secrets in plaintext`
   }
@@ -38,7 +42,8 @@ function describe(f: Finding): string {
 /** Prints findings and the hints they call for; true when there were any. */
 function report(findings: Finding[]): boolean {
   for (const f of findings) error(describe(f))
-  if (findings.some((f) => f.kind !== 'config')) printHint(ROTATE_HINT)
+  if (findings.some((f) => f.kind !== 'config' && f.kind !== 'attributes')) printHint(ROTATE_HINT)
+  if (findings.some((f) => f.kind === 'attributes')) printHint(ATTRIBUTES_HINT)
   if (findings.some((f) => f.kind === 'config')) printHint(CONFIG_HINT)
   return findings.length > 0
 }

@@ -4,6 +4,7 @@
  * makes encryption fail: it never falls back to storing plaintext.
  */
 import { LineCounter, isMap, isScalar, isSeq, parseDocument, visit, type Node } from 'yaml'
+import { MAX_STANZAS } from '../age/index.js'
 import { UserError } from '../ui.js'
 import { classifyKey, type KeyKind } from './keys.js'
 import { patternProblem } from './match.js'
@@ -245,6 +246,7 @@ export function parseConfig(text: string, source: string = CONFIG_FILE): SealCon
         // already reported: an unknown name, not an empty secret
       } else if (recipients.length === 0 && admins.length + targets.length > 0) v.at(secretNode, sw, 'ends with no recipient: nobody could decrypt it')
       else if (recipients.length === 0) v.at(secretNode, sw, `ends with no recipient: group '${groupName}' has none`)
+      else if (recipients.length > MAX_STANZAS) v.at(secretNode, sw, `has ${recipients.length} recipients, more than the ${MAX_STANZAS} an age header may hold; split the secret`)
       secrets.push({ name: secretName, group: groupName, patterns, format, recipients, sops })
     }
   }

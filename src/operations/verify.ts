@@ -34,6 +34,7 @@
  * configs parsed once per blob id; blob verdicts cached by blob id (and the sops store its name
  * selects), shared by every ref of a push.
  */
+import { TreeConversions, describeConversions } from '../seal/conversions.js'
 import { CONFIG_FILE, findSecret, parseConfig, type SealConfig, type SecretRule } from '../config/index.js'
 import { CatFileBatch, type GitObject } from '../git/objects.js'
 import {
@@ -74,6 +75,8 @@ export type Finding =
   | { kind: 'config'; commit: string; problem: 'missing' | 'invalid'; reason?: string }
   /** git's textconv cache of git-seal's diffs: decrypted text */
   | { kind: 'textconv-notes'; ref: string }
+  /** attributes in that commit's tree under which git rewrites the secret's ciphertext */
+  | { kind: 'attributes'; commit: string; path: string; conversions: string }
 
 /** A sops file in HEAD whose recorded recipients differ from its rule's: reported, not refused. */
 export interface RecipientMismatch {
@@ -175,10 +178,28 @@ class History {
   private readonly effective = new Map<string, Effective>()
   private readonly verdicts = new Map<string, Promise<boolean>>()
 
+  /** the tree's .gitattributes asked through one temporary index per distinct set (conversions.ts) */
+  private conversions: TreeConversions | null = null
+
   constructor(
     readonly root: string,
     private readonly objects: ObjectReader,
   ) {}
+
+  /**
+   * Secrets among `paths` whose ciphertext git would rewrite under the attributes of `commit`'s
+   * own tree (`text`/`eol`, `ident`, `working-tree-encoding` after git-seal's block): a checkout
+   * of that commit would corrupt them, and a commit made there stored blobs that may not decrypt.
+   */
+  attributeFindings(commit: string, paths: string[]): Finding[] {
+    if (paths.length === 0) return []
+    this.conversions ??= new TreeConversions(this.root)
+    return [...this.conversions.at(commit, paths)].map(([path, found]) => ({ kind: 'attributes', commit, path, conversions: describeConversions(found) }))
+  }
+
+  close(): void {
+    this.conversions?.close()
+  }
 
   /**
    * Learns the commits `revArgs` select and their parents.
@@ -365,6 +386,7 @@ async function verifyCommits(history: History, revArgs: string[], reference: Val
     }
     const judged = await Promise.all([...candidates].map(async ([path, oid]) => ({ path, oid, plain: await history.isPlaintext(path, oid) })))
     for (const j of judged) if (j.plain) findings.push({ kind: 'plaintext', commit, path: j.path, oid: j.oid })
+    findings.push(...history.attributeFindings(commit, [...candidates.keys()]))
   }
   return { findings, commits: nodes.length }
 }
@@ -412,9 +434,11 @@ async function withHistory<T>(cwd: string, options: VerifyOptions, body: (histor
   ignoreReplaceRefs()
   const root = rootOf(cwd)
   const objects = options.objects ?? new CatFileBatch(root)
+  const history = new History(root, objects)
   try {
-    return await body(new History(root, objects))
+    return await body(history)
   } finally {
+    history.close()
     objects.close()
   }
 }
@@ -506,6 +530,7 @@ export async function verifyHead(cwd: string, options: VerifyOptions = {}): Prom
       const missing = [...configured].filter((k) => !recorded.includes(k)).length
       if (extra || missing) mismatches.push({ path: e.path, extra, missing })
     }
+    findings.push(...history.attributeFindings(head, secrets.map((e) => e.path)))
     return { findings, commits: 0, files: secrets.length, mismatches }
   })
 }

@@ -3,8 +3,8 @@
  * textconv, merge, status, guard and verify learn to read a blob.
  */
 import { createHash } from 'node:crypto'
-import { decrypt, describeStanzas, looksLikeAge, readHeader, type Identity } from '../age/index.js'
-import { decryptSops, isCompleteSopsDocument, readSopsMetadata, storeForPath, type SopsMetadata, type SopsStore } from '../formats/sops/index.js'
+import { MAX_STANZAS, decrypt, describeStanzas, looksLikeAge, readHeader, type Identity } from '../age/index.js'
+import { SopsError, decryptSops, isCompleteSopsDocument, readSopsMetadata, storeForPath, type SopsMetadata, type SopsStore } from '../formats/sops/index.js'
 
 export type StoredKind = 'age' | 'sops' | 'plaintext'
 
@@ -64,8 +64,13 @@ export function isCiphertext(path: string, bytes: Uint8Array): boolean {
   }
 }
 
-/** The data key of a sops document: every `enc` entry tried with every identity. */
+/**
+ * The data key of a sops document: every `enc` entry tried with every identity. A document
+ * listing more than {@link MAX_STANZAS} age entries is not tried at all (each costs a key
+ * exchange per identity; the same bound as an age header's stanzas).
+ */
 export function unwrapDataKey(metadata: SopsMetadata, identities: Identity[]): Uint8Array | null {
+  if (metadata.age.length > MAX_STANZAS) return null
   for (const entry of metadata.age) {
     try {
       const key = decrypt(Buffer.from(entry.enc, 'utf8'), identities)
@@ -86,6 +91,9 @@ export function openStored(path: string, bytes: Uint8Array, identities: Identity
   if (looksLikeAge(bytes)) return decrypt(bytes, identities)
   const metadata = sopsMetadata(path, bytes)
   if (!metadata) return bytes
+  if (metadata.age.length > MAX_STANZAS) {
+    throw new SopsError('unsupported', `its metadata lists ${metadata.age.length} age recipients, more than the ${MAX_STANZAS} git-seal tries`)
+  }
   const dataKey = unwrapDataKey(metadata, identities)
   if (!dataKey) throw new NoSopsKeyError()
   try {

@@ -190,3 +190,32 @@ describe('attributes that make git rewrite ciphertext', () => {
     expectNoLeak(repo, MARKER)
   })
 })
+
+describe('verify judges the attributes of each commit', () => {
+  it('a commit whose tree adds `* text eol=lf` after the block is named, by range and in HEAD; history before it passes', () => {
+    const { repo } = sealedRepo()
+    repo.write('secrets/app.txt', plaintext(MARKER))
+    repo.git('add', '-A')
+    repo.git('commit', '-qm', 'secret')
+    expect(repo.seal('verify').status).toBe(0)
+    const before = repo.git('rev-parse', 'HEAD').trim()
+    // A clone without git-seal (or --no-verify) commits the attribute line and touches the secret.
+    const attributes = `${repo.read('.gitattributes').toString()}* text eol=lf\n`
+    repo.write('.gitattributes', attributes)
+    repo.stageRaw('.gitattributes', attributes)
+    repo.git('commit', '-qm', 'normalize line endings', '--no-verify')
+    const range = repo.seal('verify', `${before}..HEAD`)
+    expect(range.status).toBe(0) // the secret did not change in that commit: nothing to judge there
+    repo.stageRaw('secrets/other.txt', repo.blob('HEAD:secrets/app.txt'))
+    repo.git('commit', '-qm', 'another secret under the attribute', '--no-verify')
+    const second = repo.seal('verify', `${before}..HEAD`)
+    expect(second.status).toBe(1)
+    expect(second.stderr).toContain("secrets/other.txt: 'text eol=lf' rewrites")
+    expect(second.stderr).toContain("'git-seal sync' keeps the block last")
+    const head = repo.seal('verify')
+    expect(head.status).toBe(1)
+    expect(head.stderr).toContain('secrets/app.txt')
+    expect(repo.seal('verify', `${before}~1..${before}`).status).toBe(0)
+    expectNoLeak(repo, MARKER)
+  })
+})
