@@ -3,14 +3,13 @@
  * my identities can open it, who it is configured for, and what is wrong.
  * Exit status: 0 when there are no problems, 1 otherwise (so scripts and CI can use it).
  */
-import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { AgeError } from '../age/index.js'
 import { storedRecipients } from '../seal/rekey.js'
 import { configuredKeys } from '../seal/sops.js'
 import { NoSopsKeyError, isWrappedConflict, openStored, storedKind } from '../seal/stored.js'
-import { CONFIG_FILE, attributesBlockProblem, attributesUpToDate, effectiveFormat, matchingSecrets, type SealConfig } from '../config/index.js'
+import { CONFIG_FILE, MAX_ATTRIBUTES_BYTES, readRepositoryFile, attributesBlockProblem, attributesUpToDate, effectiveFormat, matchingSecrets, type SealConfig } from '../config/index.js'
 import { checkAttr, globalAttributesFile } from '../git/attributes.js'
 import { repoPaths } from '../git/repo.js'
 import { lsFilesTrackedAndUntracked } from '../git/plumbing.js'
@@ -39,7 +38,7 @@ export async function collectStatus(ctx: SealContext, config: SealConfig): Promi
   const root = ctx.root
   const problems: string[] = []
   const attributesFile = join(root, '.gitattributes')
-  const attributes = existsSync(attributesFile) ? readFileSync(attributesFile, 'utf8') : ''
+  const attributes = readRepositoryFile(attributesFile, '.gitattributes', MAX_ATTRIBUTES_BYTES) ?? ''
   if (!attributesUpToDate(attributes, config)) {
     // A block that is right but not last is overridden by the lines after it (within one file the later line wins).
     const notLast = attributesBlockProblem(attributes, config) === 'not-last'

@@ -5,9 +5,9 @@
  * or staged): `git add --renormalize`, which plain `git add` is not (git skips a file it thinks
  * unchanged, so it would stay plaintext in the index).
  */
-import { closeSync, constants, existsSync, fstatSync, openSync, readFileSync, writeFileSync } from 'node:fs'
+import { closeSync, constants, fstatSync, openSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { CONFIG_FILE, loadConfig, matchingSecrets, updateAttributes, type SealConfig } from '../config/index.js'
+import { CONFIG_FILE, MAX_ATTRIBUTES_BYTES, loadConfig, matchingSecrets, readRepositoryFile, updateAttributes, type SealConfig } from '../config/index.js'
 import { CatFileBatch } from '../git/objects.js'
 import { GITLINK_MODE, SYMLINK_MODE, lsFilesStage, lsTree } from '../git/plumbing.js'
 import { repoPaths } from '../git/repo.js'
@@ -20,7 +20,7 @@ export function syncAttributes(root: string): boolean {
   const config = loadConfig(root)
   if (!config) throw new UserError(`no ${CONFIG_FILE} at ${root}`, "run 'git-seal init' first")
   const file = join(root, '.gitattributes')
-  const before = existsSync(file) ? readFileSync(file, 'utf8') : ''
+  const before = readRepositoryFile(file, '.gitattributes', MAX_ATTRIBUTES_BYTES) ?? ''
   const after = updateAttributes(before, config)
   if (after === before) return false
   writeFileSync(file, after)

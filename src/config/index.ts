@@ -2,17 +2,18 @@
  * .gitseal.yaml: the single source of truth of who reads which secret files.
  * The only public entry of src/config/.
  */
-import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { readRepositoryFile } from './read-file.js'
 import { compilePattern, type PathMatcher } from './match.js'
 import { isNeverSecret } from './never-secret.js'
-import { CONFIG_FILE, ConfigError, parseConfig, type SealConfig, type SecretRule } from './schema.js'
+import { CONFIG_FILE, ConfigError, MAX_CONFIG_BYTES, parseConfig, type SealConfig, type SecretRule } from './schema.js'
 
 export { CONFIG_FILE, ConfigError, MAX_CONFIG_BYTES, parseConfig } from './schema.js'
 export type { Group, Recipient, SealConfig, SecretRule, SopsOptions } from './schema.js'
 export { attributesBlockProblem, attributesUpToDate, renderAttributesBlock, updateAttributes, quotePattern } from './attributes.js'
 export { addRecipient, removeRecipient } from './edit.js'
 export { compilePattern, patternProblem } from './match.js'
+export { MAX_ATTRIBUTES_BYTES, readRepositoryFile } from './read-file.js'
 export { isNeverSecret, NEVER_SECRET_PATTERNS } from './never-secret.js'
 export { classifyKey, type KeyKind } from './keys.js'
 export { configFromSops, regexToGlob } from './from-sops.js'
@@ -34,15 +35,10 @@ function matchersOf(rule: SecretRule): PathMatcher[] {
  * @throws {ConfigError} when it is invalid.
  */
 export function loadConfig(root: string): SealConfig | null {
-  let text: string
-  try {
-    text = readFileSync(join(root, CONFIG_FILE), 'utf8')
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null
-    throw e
-  }
-  return parseConfig(text, CONFIG_FILE)
+  const text = readRepositoryFile(join(root, CONFIG_FILE), CONFIG_FILE, MAX_CONFIG_BYTES)
+  return text === null ? null : parseConfig(text, CONFIG_FILE)
 }
+
 
 /** Every secret rule whose patterns match a repo-relative path ('/' separated). */
 export function matchingSecrets(config: SealConfig, path: string): SecretRule[] {

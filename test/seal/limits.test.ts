@@ -1,6 +1,8 @@
 // Bounded work on hostile input beyond age headers: a sops document listing more age entries
 // than an age header may hold stanzas is not tried (each costs a key exchange per identity),
 // and a config cannot ask for more recipients than that.
+import { rmSync, symlinkSync } from 'node:fs'
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { MAX_STANZAS } from '../../src/age/index.js'
 import { parseConfig } from '../../src/config/index.js'
@@ -40,5 +42,26 @@ describe('sops documents with too many age entries', () => {
     const admins = Array.from({ length: MAX_STANZAS + 1 }, (_, i) => ({ name: `r${i}`, key: newKey().recipient }))
     expect(() => parseConfig(simpleConfig(['*.txt'], admins))).toThrow(`more than the ${MAX_STANZAS} an age header may hold`)
     expect(() => parseConfig(simpleConfig(['*.txt'], admins.slice(0, MAX_STANZAS)))).not.toThrow()
+  })
+})
+
+describe('files git-seal reads at the top of the work tree are never read through a link', () => {
+  it('.gitseal.yaml or .gitattributes linked to /dev/zero: status and sync answer at once with an error naming the file', () => {
+    for (const file of ['.gitseal.yaml', '.gitattributes']) {
+      const key = newKey()
+      const home = newHome()
+      home.installKey(key)
+      const repo = Repo.init(home)
+      repo.write('.gitseal.yaml', simpleConfig(['*.secret'], [{ name: 'alice', key: key.recipient }]))
+      rmSync(join(repo.dir, file), { force: true })
+      symlinkSync('/dev/zero', join(repo.dir, file))
+      for (const command of ['status', 'sync']) {
+        const started = Date.now()
+        const r = repo.seal(command)
+        expect(r.status, `${command} with ${file} linked`).not.toBe(0)
+        expect(r.stderr).toContain(`${file}: is a symbolic link`)
+        expect(Date.now() - started).toBeLessThan(20_000)
+      }
+    }
   })
 })
