@@ -165,7 +165,7 @@ export async function sealPlaintext(ctx: SealContext, path: string, rule: Secret
   // a plaintext blob.
   const previous: { content: Uint8Array; kind: 'age' | 'sops' }[] = []
   for (const { oid, content } of await ctx.storedVersions(path)) {
-    if (oid && ctx.fingerprints.matches(oid, input) && !ctx.records.isWrapped(oid)) return [content]
+    if (oid && ctx.fingerprints.matches(oid, input)) return [content]
     const kind = storedKind(path, content)
     if (kind === 'plaintext') continue
     previous.push({ content, kind })
