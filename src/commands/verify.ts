@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util'
 import { CONFIG_FILE } from '../config/index.js'
 import { parseRefUpdates, verifyAll, verifyHead, verifyPushes, verifyRange, type Finding, type VerifyReport } from '../operations/verify.js'
 import { UserError, error, info, printHint, warning } from '../ui.js'
+import { plaintextWorktreeHint } from '../seal/check.js'
 
 const ROTATE_HINT = 'a plaintext secret in history is exposed to everyone with the repository: rotate it, then rewrite history (git filter-repo) if you must'
 const CONFIG_HINT = `restore a valid ${CONFIG_FILE} in a new commit; until then each such commit is checked with its nearest valid ancestor's config`
@@ -32,6 +33,8 @@ function describe(f: Finding): string {
         : `commit ${f.commit.slice(0, 12)}: ${CONFIG_FILE} is invalid while an ancestor's was valid (${f.reason ?? 'invalid'})`
     case 'textconv-notes':
       return `${f.ref} is git's cache of decrypted diffs (diff.git-seal.cachetextconv): it holds secrets in plaintext`
+    case 'plaintext-worktree':
+      return `${shown(f.path)}: its work tree holds plaintext, but is to hold ciphertext (worktree: ciphertext); tools that copy the work tree (Nix) would copy it`
   }
 }
 
@@ -80,6 +83,8 @@ export async function run(args: string[]): Promise<number> {
   }
   if (head.findings.length > 0) {
     for (const f of head.findings) error(f.kind === 'plaintext' ? `HEAD: ${shown(f.path)} holds a secret in plaintext` : describe(f))
+    const copies = head.findings.filter((f) => f.kind === 'plaintext-worktree')
+    if (copies.length > 0) printHint(plaintextWorktreeHint(copies[0]!.path))
     if (head.findings.some((f) => f.kind === 'plaintext')) {
       printHint("run 'git-seal install' and 'git add' them again, then commit; rotate them: the plaintext stays in history ('git-seal verify --all' lists where)")
     }

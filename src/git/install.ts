@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process'
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, rmdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { CONFIG_SECTIONS, CONFIG_TABLE, ESCAPE_HATCH_HINT, FORBIDDEN_KEYS, NO_FILTER, PROCESS_COMMAND } from './install-table.js'
+import { CIPHERTEXT_ARG, CONFIG_SECTIONS, CONFIG_TABLE, ESCAPE_HATCH_HINT, FORBIDDEN_KEYS, NO_FILTER, PROCESS_COMMAND } from './install-table.js'
 import { stateDir, type RepoPaths } from './repo.js'
 import { git, gitMaybe } from './run.js'
 
@@ -57,7 +57,8 @@ exit 1
  * put ciphertext back whatever state the installation is in.
  */
 export function runningFilterConfig(entry: string = process.argv[1] ?? '', nodePath: string = process.execPath): string[] {
-  return [`filter.git-seal.process=${shellQuote(nodePath)} ${shellQuote(entry)} filter-process`, 'filter.git-seal.required=true']
+  const command = `${shellQuote(nodePath)} ${shellQuote(entry)} filter-process`
+  return [`filter.git-seal.process=${command}`, 'filter.git-seal.required=true', `filter.git-seal-ct.process=${command} ${CIPHERTEXT_ARG}`, 'filter.git-seal-ct.required=true']
 }
 
 /**
