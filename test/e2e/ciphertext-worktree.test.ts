@@ -159,6 +159,29 @@ describe('checkout', () => {
   })
 })
 
+describe('switching an existing repository to ciphertext work trees', () => {
+  it('status names the files still decrypted; lock then unlock puts ciphertext back in them only', () => {
+    const { origin } = ctRepo()
+    // origin checked its secrets out decrypted before the switch
+    expect(origin.read('secrets/token.txt').toString()).toContain(MARKER)
+    const status = origin.seal('status')
+    expect(status.status).toBe(1)
+    expect(status.stdout).toMatch(/secrets\/token\.txt.*\n.*its work tree holds plaintext/)
+    expect(status.stdout).toMatch(/secrets\/host\.yaml.*\n.*its work tree holds plaintext/)
+    expect(origin.seal('verify').status).toBe(1)
+    expect(origin.seal('lock').status).toBe(0)
+    const unlock = origin.seal('unlock')
+    expect(unlock.status, unlock.stderr).toBe(0)
+    expect(isAgeFile(origin.read('secrets/token.txt'))).toBe(true)
+    expect(isSops(origin.read('secrets/host.yaml'))).toBe(true)
+    expect(origin.read('plain/app.txt').toString()).toBe(`app=${MARKER}-plain\n`)
+    expect(origin.status()).toBe('')
+    expect(origin.seal('status').status).toBe(0)
+    expect(origin.seal('verify').status).toBe(0)
+    expectNoLeak(origin, MARKER)
+  })
+})
+
 describe('plaintext written into a ciphertext work tree', () => {
   for (const keyed of [true, false]) {
     it(`${keyed ? 'with' : 'without'} a key: stored encrypted, git status works, the guard refuses it, status and verify flag it`, () => {
@@ -283,8 +306,11 @@ describe('merges', () => {
     expect(commit.status).not.toBe(0)
     expect(commit.stderr).toContain('secrets/token.txt still holds unresolved conflict markers')
     expect(commit.stderr).toContain("'git-seal edit secrets/token.txt'")
-    // resolved by taking a side: ciphertext again, committed
-    clone.git('checkout', 'feature', '--', 'secrets/token.txt')
+    // the conflict again (the merge driver runs again), resolved by taking a side before git add
+    clone.git('checkout', '-m', '--', 'secrets/token.txt')
+    expect(isAgeFile(clone.read('secrets/token.txt'))).toBe(true)
+    clone.git('checkout', '--theirs', '--', 'secrets/token.txt')
+    clone.git('add', 'secrets/token.txt')
     const resolved = clone.tryGit('commit', '-qm', 'merge', '--no-edit')
     expect(resolved.status, resolved.stderr).toBe(0)
     expect(isAgeFile(clone.read('secrets/token.txt'))).toBe(true)
