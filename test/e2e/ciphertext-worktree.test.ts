@@ -213,6 +213,20 @@ describe('plaintext written into a ciphertext work tree', () => {
     })
   }
 
+  it('a large file (streamed through the cipher) is refused the same way', () => {
+    const { clone, key } = ctRepo()
+    const big = `${MARKER}\n` + 'x'.repeat(5 << 20)
+    clone.write('secrets/big.bin', big)
+    const add = clone.tryGit('add', 'secrets/big.bin')
+    expect(add.status, add.stderr).toBe(0)
+    expect(add.stderr).toContain('secrets/big.bin: holds plaintext, but its work tree is to hold ciphertext')
+    expect(opens(key, clone.blob(':secrets/big.bin')) === big).toBe(true)
+    const commit = clone.tryGit('commit', '-qm', 'big')
+    expect(commit.status).not.toBe(0)
+    expect(commit.stderr).toContain('secrets/big.bin was staged from plaintext written into its work tree')
+    expectNoLeak(clone, MARKER)
+  })
+
   it('conflict markers and text sops cannot parse do not make clean fail; commit -a is refused', () => {
     const { clone } = ctRepo()
     clone.write('secrets/host.yaml', `<<<<<<< ours\ndb_password: ${MARKER}-a\n=======\ndb_password: ${MARKER}-b\n>>>>>>> theirs\n`)
