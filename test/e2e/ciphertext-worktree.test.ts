@@ -132,6 +132,23 @@ describe('checkout', () => {
     expectNoLeak(clone, MARKER)
   })
 
+  it('the one-shot smudge and clean (git without the process filter) keep ciphertext too', () => {
+    const { clone } = ctRepo()
+    // Without a process command git runs the one-shot clean and smudge of each driver.
+    clone.git('config', '--unset', 'filter.git-seal-ct.process')
+    clone.git('config', '--unset', 'filter.git-seal.process')
+    sh(clone, 'rm secrets/token.txt plain/app.txt')
+    clone.git('checkout', '--', 'secrets/token.txt', 'plain/app.txt')
+    expect(isAgeFile(clone.read('secrets/token.txt'))).toBe(true)
+    expect(clone.read('plain/app.txt').toString()).toBe(`app=${MARKER}-plain\n`)
+    clone.write('secrets/token.txt', `token=${MARKER}-one-shot\n`)
+    const add = clone.tryGit('add', 'secrets/token.txt')
+    expect(add.status, add.stderr).toBe(0)
+    expect(isAgeFile(clone.blob(':secrets/token.txt'))).toBe(true)
+    expect(clone.seal('guard').status).toBe(1)
+    expectNoLeak(clone, MARKER)
+  })
+
   it('git archive holds ciphertext for those paths even with a key', () => {
     const { clone } = ctRepo()
     const archive = spawnSync('git', ['archive', 'HEAD'], { cwd: clone.dir, env: clone.env }).stdout
