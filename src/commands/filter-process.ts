@@ -9,9 +9,12 @@ import { cleanFile } from '../seal/clean.js'
 import { ConversionCheck, keepAsStored, refuseClean, type Conversion } from '../seal/conversions.js'
 import { smudgeFile } from '../seal/smudge.js'
 import { error, reportError, warning, writeAllvSync } from '../ui.js'
+import { parseDriverArgs } from './smudge.js'
 
-export function run(): Promise<number> {
+export function run(args: string[] = []): Promise<number> {
+  const ciphertextDriver = parseDriverArgs(args, 'filter-process')
   return SealContext.serve(async (ctx) => {
+    ctx.ciphertextDriver = ciphertextDriver
     const reader = new PktLineReader(syncFdSource(0))
     const writer = new PktLineWriter((parts) => writeAllvSync(1, parts))
     const capabilities = await handshake(reader, writer)

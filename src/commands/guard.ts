@@ -13,8 +13,9 @@ import { GITLINK_MODE, SYMLINK_MODE, diffIndexCached, lsFilesStage } from '../gi
 import { gitBlobText, gitMaybe } from '../git/run.js'
 import type { Identity } from '../age/index.js'
 import { loadIdentities } from '../keys/identities.js'
-import { isSecretPath, isStoredPlaintext, judgeStagedSecret, type StagedEvidence, type StagedVerdict } from '../seal/check.js'
+import { isSecretPath, isStoredPlaintext, judgeStagedSecret, plaintextWorktreeHint, type StagedEvidence, type StagedVerdict } from '../seal/check.js'
 import { BlobRecords } from '../seal/records.js'
+import { isSealFilter } from '../git/install-table.js'
 import { conversionProblem, manglingAttributes } from '../seal/conversions.js'
 import { renormalizeCommand } from './sync.js'
 import { UserError, error, printHint } from '../ui.js'
@@ -34,10 +35,17 @@ const STAGED_PROBLEMS: Record<Exclude<StagedVerdict, 'ok'>, (path: string) => { 
     // --renormalize: plain 'git add' skips a file git thinks unchanged, which then stays plaintext.
     hint: `run 'git-seal install' if this clone lacks it, then '${renormalizeCommand([path])}' (a secret ever pushed in plaintext must be rotated)`,
   }),
-  conflict: (path) => ({ message: `${path} still holds unresolved conflict markers`, hint: 'resolve the conflict in the file, then git add it again' }),
+  conflict: (path) => ({
+    message: `${path} still holds unresolved conflict markers`,
+    hint: `resolve the conflict in the file, then git add it again ('git-seal edit ${path}' opens a secret whose work tree holds ciphertext)`,
+  }),
   wrapped: (path) => ({
     message: `${path} holds input that looked like ciphertext but was not proven so; it was staged encrypted whole, as content`,
     hint: `'git checkout HEAD -- ${path}' puts the committed version back; to change the secret, write its new plaintext in a clone with the key and 'git add' it`,
+  }),
+  'plaintext-worktree': (path) => ({
+    message: `${path} was staged from plaintext written into its work tree, which is to hold ciphertext (worktree: ciphertext); it was stored encrypted`,
+    hint: plaintextWorktreeHint(path),
   }),
   'unverified-sops': (path) => ({
     message: `${path} is a sops document that nothing here vouches for: this clone did not encrypt it, and no key here verifies its MAC (was it staged with 'git add -p' or a patch?)`,
@@ -112,7 +120,7 @@ export async function run(args: string[]): Promise<number> {
 
   const staged = stagedBlobs(root, paths.objectFormat)
   const filters = checkAttr(root, 'filter', staged.map((s) => s.path), true)
-  const secrets = staged.filter((s) => isSecretPath(config, s.path, filters.get(s.path) === 'git-seal'))
+  const secrets = staged.filter((s) => isSecretPath(config, s.path, isSealFilter(filters.get(s.path))))
   problems.push(...(await attributeProblems(root, config, secrets.map((s) => s.path))))
   const objects = new CatFileBatch(root)
   let identities: Identity[] | null = null

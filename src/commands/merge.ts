@@ -14,6 +14,11 @@
  * file, which for a secret is plaintext, and would keep both sides and the resolution in
  * .git/rr-cache for good. With longer markers it sees no conflict in a secret and records
  * nothing, while it keeps working for every other file.
+ *
+ * A `worktree: ciphertext` secret merges the same way, and its conflicted result stays
+ * ciphertext in the work tree (the ct driver never decrypts): `git-seal edit PATH` opens it with
+ * its markers, and re-encrypts the resolution. The blob of a conflicted result is recorded as
+ * such, so the guard refuses to commit it unresolved (clean keeps ciphertext it checked out).
  */
 import { spawnSync } from 'node:child_process'
 import { readFileSync, writeFileSync } from 'node:fs'
@@ -21,7 +26,8 @@ import { encryptAge } from '../seal/clean.js'
 import { stateDir } from '../git/repo.js'
 import { SealContext } from '../seal/context.js'
 import { openStored, storedKind } from '../seal/stored.js'
-import { encryptForSops } from '../seal/sops.js'
+import { configuredKeys, encryptForSops } from '../seal/sops.js'
+import { blobId } from '../git/objects.js'
 import { effectiveFormat } from '../config/index.js'
 import { equalBytes } from '../seal/input.js'
 import { createPrivateDir, sweepPrivateDirs, writePrivateFile } from '../seal/private-tmp.js'
@@ -58,6 +64,12 @@ export async function run(args: string[]): Promise<number> {
         const previous = storedKind(path, stored.ours) === 'sops' ? stored.ours : null
         out = conflicts > 0 ? encryptForSops(ctx, path, merged, rule, null, { store: 'binary' }) : encryptForSops(ctx, path, merged, rule, previous)
       } else out = await encryptAge(ctx, rule, merged)
+      if (conflicts > 0) {
+        // A `worktree: ciphertext` checkout keeps this ciphertext, and clean keeps what it
+        // checked out as proven: only this record lets the guard refuse the unresolved text.
+        const format = storedKind(path, out) === 'sops' ? 'sops' : 'age'
+        ctx.records.add({ blob: blobId(out, ctx.paths.objectFormat), format, recipients: configuredKeys(rule, format), path, conflicted: true }, true)
+      }
     }
     writeFileSync(ours, out)
     return conflicts === 0 ? 0 : 1

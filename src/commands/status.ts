@@ -8,7 +8,11 @@ import { parseArgs } from 'node:util'
 import { AgeError } from '../age/index.js'
 import { storedRecipients } from '../seal/rekey.js'
 import { configuredKeys } from '../seal/sops.js'
-import { NoSopsKeyError, isWrappedConflict, openStored, storedKind } from '../seal/stored.js'
+import { NoSopsKeyError, isCiphertext, isWrappedConflict, openStored, storedKind } from '../seal/stored.js'
+import { plaintextWorktreeHint } from '../seal/check.js'
+import { CIPHERTEXT_FILTER, isSealFilter } from '../git/install-table.js'
+import { WorktreeReader } from '../git/worktree.js'
+import { blobId } from '../git/objects.js'
 import { CONFIG_FILE, MAX_ATTRIBUTES_BYTES, readRepositoryFile, attributesBlockProblem, attributesUpToDate, effectiveFormat, matchingSecrets, type SealConfig } from '../config/index.js'
 import { checkAttr, globalAttributesFile } from '../git/attributes.js'
 import { repoPaths } from '../git/repo.js'
@@ -23,6 +27,8 @@ export interface SecretStatus {
   secret: string | null
   group: string | null
   format: 'age' | 'sops' | null
+  /** what the work tree is to hold (`worktree` in the config); null without a rule */
+  worktree: 'plaintext' | 'ciphertext' | null
   index: 'ciphertext' | 'plaintext' | 'empty' | 'absent'
   decryptable: boolean | null
   recipients: string[]
@@ -50,10 +56,12 @@ export async function collectStatus(ctx: SealContext, config: SealConfig): Promi
 
   const paths = lsFilesTrackedAndUntracked(root)
   const filters = checkAttr(root, 'filter', paths)
+  const reader = new WorktreeReader(root)
   const secrets: SecretStatus[] = []
   for (const path of paths) {
     const rules = matchingSecrets(config, path)
-    const filtered = filters.get(path) === 'git-seal'
+    const driver = filters.get(path)
+    const filtered = isSealFilter(driver)
     if (rules.length === 0 && !filtered) continue
     const rule = rules[0] ?? null
     const entry: SecretStatus = {
@@ -61,6 +69,7 @@ export async function collectStatus(ctx: SealContext, config: SealConfig): Promi
       secret: rule?.name ?? null,
       group: rule?.group ?? null,
       format: rule ? effectiveFormat(rule, path) : null,
+      worktree: rule?.worktree ?? null,
       index: 'absent',
       decryptable: null,
       recipients: rule ? rule.recipients.map((r) => r.name) : [],
@@ -69,7 +78,13 @@ export async function collectStatus(ctx: SealContext, config: SealConfig): Promi
     if (rules.length > 1) entry.problems.push(`matched by ${rules.length} secrets: ${rules.map((r) => `${r.name} (group ${r.group})`).join(', ')}`)
     if (rules.length === 0) entry.problems.push(`has filter=git-seal but no secret in ${CONFIG_FILE} matches it`)
     if (rules.length > 0 && !filtered) entry.problems.push(`not marked filter=git-seal in .gitattributes: it would be committed in plaintext`)
+    if (rule?.worktree === 'ciphertext' && filtered && driver !== CIPHERTEXT_FILTER) {
+      entry.problems.push(`configured 'worktree: ciphertext' but marked filter=${driver}: clones whose git-seal predates that mode decrypt it on checkout; run 'git-seal sync'`)
+    }
     const blob = await ctx.objects.get(`:${path}`)
+    if ((rule?.worktree === 'ciphertext' || driver === CIPHERTEXT_FILTER) && (await holdsPlaintextCopy(ctx, reader, path, blob?.oid ?? null))) {
+      entry.problems.push(`its work tree holds plaintext, but is to hold ciphertext (worktree: ciphertext): tools that copy the work tree (Nix) copy it; ${plaintextWorktreeHint(path)}`)
+    }
     if (blob && blob.content.length === 0) {
       entry.index = 'empty' // an empty secret is stored as the empty blob: nothing to hide
     } else if (blob) {
@@ -86,6 +101,8 @@ export async function collectStatus(ctx: SealContext, config: SealConfig): Promi
           entry.decryptable = false
           if (!(e instanceof AgeError && e.code === 'no-identity') && !(e instanceof NoSopsKeyError)) entry.problems.push(`damaged: ${(e as Error).message}`)
         }
+        if (ctx.records.isFromPlaintextWorktree(blob.oid)) entry.problems.push(`staged from plaintext written into its work tree (worktree: ciphertext); the commit guard refuses it: ${plaintextWorktreeHint(path)}`)
+        if (ctx.records.isConflicted(blob.oid)) entry.problems.push('holds unresolved conflict markers')
         if (ctx.records.isWrapped(blob.oid)) entry.problems.push(`staged input that looked like ciphertext but was not proven so (encrypted whole, as content): 'git checkout HEAD -- ${path}' puts the committed version back`)
         else if (kind === 'sops' && isWrappedConflict(path, blob.content)) entry.problems.push('holds unresolved conflict markers')
         const recorded = storedRecipients(ctx, path, blob.oid, blob.content)
@@ -106,6 +123,20 @@ export async function collectStatus(ctx: SealContext, config: SealConfig): Promi
   return { secrets, problems }
 }
 
+/**
+ * True when the work-tree file of a `worktree: ciphertext` secret holds plaintext: not the
+ * stored blob's bytes, nor ciphertext this clone wrote or checked out at that path, nor complete
+ * ciphertext by structure (`sops edit` writes a new document; clean judges it when it is added).
+ * A missing file, a link, an empty file hold nothing to flag.
+ */
+async function holdsPlaintextCopy(ctx: SealContext, reader: WorktreeReader, path: string, indexOid: string | null): Promise<boolean> {
+  const bytes = reader.read(path)
+  if (bytes === null || bytes.length === 0) return false
+  const oid = blobId(bytes, ctx.paths.objectFormat)
+  if (oid === indexOid || ctx.records.isProvenAt(oid, path)) return false
+  return !isCiphertext(path, bytes)
+}
+
 /** Secrets whose ciphertext git would rewrite (`text`, `eol`, `ident`, `working-tree-encoding`): one check-attr for all. */
 function flagRewritingAttributes(ctx: SealContext, secrets: SecretStatus[]): void {
   const mangled = manglingAttributes(ctx.root, secrets.map((s) => s.path), { env: ctx.env })
@@ -123,7 +154,7 @@ function table(report: StatusReport): string {
   const lines: string[] = []
   for (const s of report.secrets) {
     const open = s.decryptable === null ? '-' : s.decryptable ? 'yes' : 'no'
-    lines.push(`${s.path}\t${s.secret ?? '?'}${s.group ? ` (${s.group})` : ''}\t${s.format ?? '?'}\tindex: ${s.index}\tdecryptable: ${open}\trecipients: ${s.recipients.join(', ') || '-'}`)
+    lines.push(`${s.path}\t${s.secret ?? '?'}${s.group ? ` (${s.group})` : ''}\t${s.format ?? '?'}${s.worktree === 'ciphertext' ? '\tworktree: ciphertext' : ''}\tindex: ${s.index}\tdecryptable: ${open}\trecipients: ${s.recipients.join(', ') || '-'}`)
     for (const p of s.problems) lines.push(`  problem: ${p}`)
   }
   if (report.secrets.length === 0) lines.push('no secret files')

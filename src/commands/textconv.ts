@@ -1,7 +1,9 @@
 /**
  * `git-seal textconv FILE` (diff.git-seal.textconv): what `git diff` and `git log -p` show.
  * git hands over a temp file that is usually already smudged (plaintext): pass it through.
- * Ciphertext (locked clone, no key) is decrypted, or replaced by a one-line placeholder.
+ * Ciphertext (locked clone, no key, or a `worktree: ciphertext` secret, whose git-seal-ct
+ * driver smudges to ciphertext and which shares this diff driver) is decrypted, or replaced
+ * by a one-line placeholder.
  * Runs once per file side, so the plaintext path loads nothing else: no config, no git, no
  * YAML parser. cachetextconv must never be set: git would store this output under refs/notes.
  */

@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util'
 import { CONFIG_FILE } from '../config/index.js'
 import { parseRefUpdates, verifyAll, verifyHead, verifyPushes, verifyRange, type Finding, type VerifyReport } from '../operations/verify.js'
 import { UserError, error, info, printHint, warning } from '../ui.js'
+import { plaintextWorktreeHint } from '../seal/check.js'
 
 const ROTATE_HINT = 'a plaintext secret in history is exposed to everyone with the repository: rotate it, then rewrite history (git filter-repo) if you must'
 const ATTRIBUTES_HINT =
@@ -36,6 +37,8 @@ function describe(f: Finding): string {
       return `commit ${f.commit.slice(0, 12)}: ${shown(f.path)}: ${f.conversions} in git's attributes there, which corrupts its ciphertext`
     case 'textconv-notes':
       return `${f.ref} is git's cache of decrypted diffs (diff.git-seal.cachetextconv): it holds secrets in plaintext`
+    case 'plaintext-worktree':
+      return `${shown(f.path)}: its work tree holds plaintext, but is to hold ciphertext (worktree: ciphertext); tools that copy the work tree (Nix) would copy it`
   }
 }
 
@@ -85,6 +88,8 @@ export async function run(args: string[]): Promise<number> {
   }
   if (head.findings.length > 0) {
     for (const f of head.findings) error(f.kind === 'plaintext' ? `HEAD: ${shown(f.path)} holds a secret in plaintext` : describe(f))
+    const copies = head.findings.filter((f) => f.kind === 'plaintext-worktree')
+    if (copies.length > 0) printHint(plaintextWorktreeHint(copies[0]!.path))
     if (head.findings.some((f) => f.kind === 'plaintext')) {
       printHint("run 'git-seal install' and 'git add' them again, then commit; rotate them: the plaintext stays in history ('git-seal verify --all' lists where)")
     }

@@ -3,8 +3,9 @@
  * its projection. Everything outside the markers is kept byte for byte.
  * https://git-scm.com/docs/gitattributes
  */
+import { CIPHERTEXT_FILTER, PLAINTEXT_FILTER } from '../git/install-table.js'
 import { NEVER_SECRET_PATTERNS } from './never-secret.js'
-import type { SealConfig } from './schema.js'
+import type { SealConfig, WorktreeMode } from './schema.js'
 
 export const BLOCK_BEGIN = '# BEGIN git-seal (generated from .gitseal.yaml by `git-seal sync`; do not edit)'
 export const BLOCK_END = '# END git-seal'
@@ -15,7 +16,18 @@ export const BLOCK_END = '# END git-seal'
  * Nested .gitattributes and .git/info/attributes still outrank the block: clean, smudge, the
  * guard and status check what really applies.
  */
-const SECRET_ATTRS = 'filter=git-seal diff=git-seal merge=git-seal -text -ident !working-tree-encoding'
+const CONVERSIONS_OFF = '-text -ident !working-tree-encoding'
+/**
+ * `worktree: ciphertext` paths get a filter driver of their own: git leaves a file unfiltered
+ * when its driver is not defined in a clone, so a clone whose git-seal predates the mode (a
+ * host, CI) keeps their ciphertext instead of decrypting it. Diffs and merges are the same
+ * drivers: textconv decrypts the ciphertext the ct driver checks out, and the merge driver gets
+ * stored blobs either way.
+ */
+const SECRET_ATTRS: Record<WorktreeMode, string> = {
+  plaintext: `filter=${PLAINTEXT_FILTER} diff=git-seal merge=git-seal ${CONVERSIONS_OFF}`,
+  ciphertext: `filter=${CIPHERTEXT_FILTER} diff=git-seal merge=git-seal ${CONVERSIONS_OFF}`,
+}
 /** Files git, sops and git-seal read in plaintext are never encrypted, whatever a `**` rule says. */
 const OVERRIDES = NEVER_SECRET_PATTERNS.map((p) => `${p} !filter !diff !merge`)
 
@@ -38,7 +50,7 @@ export function renderAttributesBlock(config: SealConfig): string {
     for (const pattern of secret.patterns) {
       if (seen.has(pattern)) continue
       seen.add(pattern)
-      lines.push(`${quotePattern(pattern)} ${SECRET_ATTRS}`)
+      lines.push(`${quotePattern(pattern)} ${SECRET_ATTRS[secret.worktree]}`)
     }
   }
   lines.push(...OVERRIDES, BLOCK_END)

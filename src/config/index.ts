@@ -9,7 +9,7 @@ import { isNeverSecret } from './never-secret.js'
 import { CONFIG_FILE, ConfigError, MAX_CONFIG_BYTES, parseConfig, type SealConfig, type SecretRule } from './schema.js'
 
 export { CONFIG_FILE, ConfigError, MAX_CONFIG_BYTES, parseConfig } from './schema.js'
-export type { Group, Recipient, SealConfig, SecretRule, SopsOptions } from './schema.js'
+export type { Group, Recipient, SealConfig, SecretRule, SopsOptions, WorktreeMode } from './schema.js'
 export { attributesBlockProblem, attributesUpToDate, renderAttributesBlock, updateAttributes, quotePattern } from './attributes.js'
 export { addRecipient, removeRecipient } from './edit.js'
 export { compilePattern, patternProblem } from './match.js'
@@ -17,6 +17,7 @@ export { MAX_ATTRIBUTES_BYTES, readRepositoryFile } from './read-file.js'
 export { isNeverSecret, NEVER_SECRET_PATTERNS } from './never-secret.js'
 export { classifyKey, type KeyKind } from './keys.js'
 export { configFromSops, regexToGlob } from './from-sops.js'
+export { detectNix, type NixSetup } from './nix.js'
 
 const matchers = new WeakMap<SecretRule, PathMatcher[]>()
 

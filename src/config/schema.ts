@@ -30,11 +30,19 @@ export interface SopsOptions {
   macOnlyEncrypted?: boolean
 }
 
+/**
+ * What the work tree holds for a secret: its plaintext (decrypted on checkout, the default), or
+ * the stored ciphertext, in every clone and even with a key (`worktree: ciphertext`: for files
+ * that tools copy out of the work tree, such as Nix flakes into the world-readable /nix/store).
+ */
+export type WorktreeMode = 'plaintext' | 'ciphertext'
+
 export interface SecretRule {
   name: string
   group: string
   patterns: string[]
   format: 'auto' | 'age' | 'sops'
+  worktree: WorktreeMode
   /** resolved: the secret's admins, then its targets */
   recipients: Recipient[]
   sops: SopsOptions
@@ -47,17 +55,35 @@ export interface Group {
 }
 
 export interface SealConfig {
-  version: 1
+  version: SchemaVersion
   groups: Group[]
   secrets: SecretRule[]
   source: string
 }
 
+/** The newest schema this build reads. */
+export const SCHEMA_VERSION = 2
+export type SchemaVersion = 1 | 2
+
+/**
+ * The git-seal release that first reads each schema version, for the message an older build
+ * gives (its own config check says only which versions it knows).
+ */
+export const FIRST_READER: Record<SchemaVersion, string> = { 1: '0.1.0', 2: '0.2.0' }
+
+/**
+ * Keys added after schema 1, by the place they may appear, and the version that introduced
+ * them: a config using one must declare at least that version, so builds that predate it
+ * (which know only `version: 1`) refuse the whole config instead of ignoring the key. A key of
+ * a later issue is one more line here.
+ */
+const KEYS_SINCE: readonly { where: 'secret' | 'top'; key: string; version: SchemaVersion }[] = [{ where: 'secret', key: 'worktree', version: 2 }]
+
 /** The config is invalid; `problems` lists every finding, each with its location. */
 export class ConfigError extends UserError {
   readonly problems: string[]
-  constructor(problems: string[], source: string) {
-    super(problems.length === 1 ? problems[0]! : `${source} has ${problems.length} problems:\n  ${problems.join('\n  ')}`, `fix ${source}; 'git-seal status' shows the secrets it describes`)
+  constructor(problems: string[], source: string, hint = `fix ${source}; 'git-seal status' shows the secrets it describes`) {
+    super(problems.length === 1 ? problems[0]! : `${source} has ${problems.length} problems:\n  ${problems.join('\n  ')}`, hint)
     this.problems = problems
   }
 }
@@ -174,9 +200,18 @@ export function parseConfig(text: string, source: string = CONFIG_FILE): SealCon
     },
   })
   if (v.problems.length) throw new ConfigError(v.problems, source)
-  const top = new Map(v.entries(doc.contents, '(top)', ['version', 'groups']))
-  const version = top.get('version')
-  if (!isScalar(version) || version.value !== 1) v.at(version ?? (doc.contents as Node), 'version', 'must be 1')
+  const topKeys = ['version', 'groups', ...KEYS_SINCE.filter((k) => k.where === 'top').map((k) => k.key)]
+  const top = new Map(v.entries(doc.contents, '(top)', topKeys))
+  const versionNode = top.get('version')
+  const version = schemaVersion(v, versionNode, doc.contents as Node)
+  if (version === 'newer') throw new ConfigError(v.problems, source, `update git-seal in this repository ('npm install --save-dev git-seal@latest'), then run 'npx git-seal install' in each clone`)
+  /** Reports a key introduced by a later schema than the config declares. */
+  const requireVersion = (where: 'secret' | 'top', key: string, node: Node | null | undefined, at: string): void => {
+    const since = KEYS_SINCE.find((k) => k.where === where && k.key === key)
+    if (!since || version === null || version >= since.version) return
+    v.at(node, at, `'${key}' needs 'version: ${since.version}' at the top of the config (git-seal ${FIRST_READER[since.version]} or later reads it; older releases refuse the whole config, so every clone needs 'npx git-seal install' of a newer one)`)
+  }
+  for (const k of KEYS_SINCE) if (k.where === 'top' && top.has(k.key)) requireVersion('top', k.key, top.get(k.key), k.key)
   const groups: Group[] = []
   const secrets: SecretRule[] = []
   const secretNames = new Map<string, string>()
@@ -192,7 +227,8 @@ export function parseConfig(text: string, source: string = CONFIG_FILE): SealCon
       const sw = `${gw}.secrets.${secretName}`
       if (secretNames.has(secretName)) v.at(secretNode, sw, `duplicate secret name '${secretName}' (also in group '${secretNames.get(secretName)}')`)
       secretNames.set(secretName, groupName)
-      const s = new Map(v.entries(secretNode, sw, ['path', 'targets', 'admins', 'format', ...Object.keys(SOPS_KEYS)]))
+      const secretKeys = ['path', 'targets', 'admins', 'format', ...KEYS_SINCE.filter((k) => k.where === 'secret').map((k) => k.key), ...Object.keys(SOPS_KEYS)]
+      const s = new Map(v.entries(secretNode, sw, secretKeys))
       const pathNode = s.get('path')
       const patterns = pathNode === undefined ? (v.at(secretNode, sw, "missing 'path'"), []) : (v.strings(pathNode, `${sw}.path`) ?? [])
       patterns.forEach((p) => {
@@ -218,6 +254,14 @@ export function parseConfig(text: string, source: string = CONFIG_FILE): SealCon
         const f = isScalar(formatNode) ? formatNode.value : null
         if (f === 'auto' || f === 'age' || f === 'sops') format = f
         else v.at(formatNode, `${sw}.format`, 'must be auto, age or sops')
+      }
+      const worktreeNode = s.get('worktree')
+      let worktree: WorktreeMode = 'plaintext'
+      if (worktreeNode !== undefined) {
+        requireVersion('secret', 'worktree', worktreeNode, `${sw}.worktree`)
+        const w = isScalar(worktreeNode) ? worktreeNode.value : null
+        if (w === 'plaintext' || w === 'ciphertext') worktree = w
+        else v.at(worktreeNode, `${sw}.worktree`, 'must be plaintext or ciphertext')
       }
       const sops: SopsOptions = {}
       let sopsRules = 0
@@ -247,9 +291,24 @@ export function parseConfig(text: string, source: string = CONFIG_FILE): SealCon
       } else if (recipients.length === 0 && admins.length + targets.length > 0) v.at(secretNode, sw, 'ends with no recipient: nobody could decrypt it')
       else if (recipients.length === 0) v.at(secretNode, sw, `ends with no recipient: group '${groupName}' has none`)
       else if (recipients.length > MAX_STANZAS) v.at(secretNode, sw, `has ${recipients.length} recipients, more than the ${MAX_STANZAS} an age header may hold; split the secret`)
-      secrets.push({ name: secretName, group: groupName, patterns, format, recipients, sops })
+      secrets.push({ name: secretName, group: groupName, patterns, format, worktree, recipients, sops })
     }
   }
   if (v.problems.length) throw new ConfigError(v.problems, source)
-  return { version: 1, groups, secrets, source }
+  return { version: version ?? 1, groups, secrets, source }
+}
+
+/**
+ * The declared schema version: 1 or 2; 'newer' (reported, with the hint to update) for a later
+ * one; null (reported) when it is missing or not a version number.
+ */
+function schemaVersion(v: Validator, node: Node | null | undefined, top: Node): SchemaVersion | 'newer' | null {
+  const value = isScalar(node) ? node.value : undefined
+  if (value === 1 || value === 2) return value
+  if (typeof value === 'number' && Number.isInteger(value) && value > SCHEMA_VERSION) {
+    v.at(node, 'version', `version ${value} needs a newer git-seal: this one reads versions 1 to ${SCHEMA_VERSION} (version ${SCHEMA_VERSION} is read by git-seal ${FIRST_READER[SCHEMA_VERSION]} and later)`)
+    return 'newer'
+  }
+  v.at(node ?? top, 'version', `must be 1 or ${SCHEMA_VERSION}`)
+  return null
 }

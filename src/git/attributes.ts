@@ -7,6 +7,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
 import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
+import { CIPHERTEXT_FILTER, isSealFilter } from './install-table.js'
 import type { IndexEntry, TreeEntry } from './plumbing.js'
 import { gitBytes, gitMaybe, type GitOptions } from './run.js'
 
@@ -61,11 +62,14 @@ export function checkAttr(root: string, name: string, paths: string[], cached = 
   return result
 }
 
-/** Index paths whose `filter` attribute is git-seal. */
-export function filteredPaths(root: string, entries: IndexEntry[], cached = false): Set<string> {
+/**
+ * Index paths whose `filter` attribute is one of git-seal's drivers; with `plaintextOnly`, only
+ * those whose work tree holds plaintext (not `worktree: ciphertext` paths).
+ */
+export function filteredPaths(root: string, entries: IndexEntry[], cached = false, plaintextOnly = false): Set<string> {
   const attrs = checkAttr(root, 'filter', [...new Set(entries.map((e) => e.path))], cached)
   const out = new Set<string>()
-  for (const [path, value] of attrs) if (value === 'git-seal') out.add(path)
+  for (const [path, value] of attrs) if (isSealFilter(value) && !(plaintextOnly && value === CIPHERTEXT_FILTER)) out.add(path)
   return out
 }
 

@@ -3,6 +3,22 @@
  * old values), uninstall removes every row, status compares. Nothing else touches git config.
  */
 
+/** The filter driver of secrets whose work tree holds plaintext (the default). */
+export const PLAINTEXT_FILTER = 'git-seal'
+/**
+ * The filter driver of `worktree: ciphertext` secrets: the same program, told to keep the stored
+ * ciphertext on checkout. A name of its own, because git leaves a file unfiltered when its
+ * driver is not defined: a clone whose git-seal predates the mode never decrypts these files.
+ */
+export const CIPHERTEXT_FILTER = 'git-seal-ct'
+/** The argument that tells filter-process, clean and smudge they serve {@link CIPHERTEXT_FILTER}. */
+export const CIPHERTEXT_ARG = '--worktree=ciphertext'
+
+/** True when a `filter` attribute value is one of git-seal's drivers. */
+export function isSealFilter(value: string | undefined): boolean {
+  return value === PLAINTEXT_FILTER || value === CIPHERTEXT_FILTER
+}
+
 /**
  * How git finds the launcher: through the clone's common git dir, evaluated by the shell git
  * runs drivers with. The clone can move, linked worktrees share it, and nothing depends on
@@ -25,11 +41,22 @@ export const ESCAPE_HATCH_HINT =
  */
 export const NO_FILTER = "printf '0016git-filter-server\\n000eversion=2\\n00000000'; while IFS= read -r _; do :; done; exit 0"
 
-/** The long-running filter command: git-seal, or {@link NO_FILTER} with a message when its launcher is gone. */
-export const PROCESS_COMMAND =
-  `l=${LAUNCHER}; [ -x "$l" ] && exec "$l" filter-process; ` +
-  `echo "git-seal: error: $l is missing" >&2; echo "git-seal: hint: run 'npx git-seal install'; ${ESCAPE_HATCH_HINT}" >&2; ` +
-  NO_FILTER
+/** The escape hatch for one driver (the ct driver's names its own `required`). */
+function escapeHatchHint(driver: string): string {
+  return ESCAPE_HATCH_HINT.replace(`filter.${PLAINTEXT_FILTER}.required`, `filter.${driver}.required`)
+}
+
+/** The long-running filter command of a driver: git-seal, or {@link NO_FILTER} with a message when its launcher is gone. */
+function processCommand(driver: string, args: string): string {
+  return (
+    `l=${LAUNCHER}; [ -x "$l" ] && exec "$l" filter-process${args}; ` +
+    `echo "git-seal: error: $l is missing" >&2; echo "git-seal: hint: run 'npx git-seal install'; ${escapeHatchHint(driver)}" >&2; ` +
+    NO_FILTER
+  )
+}
+
+export const PROCESS_COMMAND = processCommand(PLAINTEXT_FILTER, '')
+export const CIPHERTEXT_PROCESS_COMMAND = processCommand(CIPHERTEXT_FILTER, ` ${CIPHERTEXT_ARG}`)
 
 /**
  * The textconv command, which git starts once per file side: git runs drivers at the top of
@@ -54,13 +81,17 @@ export const CONFIG_TABLE: readonly ConfigRow[] = [
   { key: 'filter.git-seal.smudge', value: `${LAUNCHER} smudge %f`, why: 'one-shot fallback' },
   // With required=false git silently stages plaintext when the filter fails.
   { key: 'filter.git-seal.required', value: 'true', why: 'a failing clean must fail git add' },
+  { key: 'filter.git-seal-ct.process', value: CIPHERTEXT_PROCESS_COMMAND, why: 'worktree: ciphertext secrets: the same filter, keeping ciphertext on checkout' },
+  { key: 'filter.git-seal-ct.clean', value: `${LAUNCHER} clean ${CIPHERTEXT_ARG} %f`, why: 'one-shot fallback' },
+  { key: 'filter.git-seal-ct.smudge', value: `${LAUNCHER} smudge ${CIPHERTEXT_ARG} %f`, why: 'one-shot fallback' },
+  { key: 'filter.git-seal-ct.required', value: 'true', why: 'a failing clean must fail git add' },
   { key: 'diff.git-seal.textconv', value: TEXTCONV_COMMAND, why: 'readable git diff / git log -p' },
   { key: 'merge.git-seal.name', value: 'git-seal: merge the decrypted text', why: 'shown by git' },
   { key: 'merge.git-seal.driver', value: `${LAUNCHER} merge %O %A %B %L %P`, why: 'merges as plaintext, stores ciphertext' },
 ]
 
 /** Config sections that exist only because of git-seal, removed whole by uninstall. */
-export const CONFIG_SECTIONS = ['filter.git-seal', 'diff.git-seal', 'merge.git-seal'] as const
+export const CONFIG_SECTIONS = ['filter.git-seal', 'filter.git-seal-ct', 'diff.git-seal', 'merge.git-seal'] as const
 
 /** Keys that must never be set: git would store decrypted text under refs/notes/textconv. */
 export const FORBIDDEN_KEYS = ['diff.git-seal.cachetextconv'] as const

@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process'
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, rmdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { CONFIG_SECTIONS, CONFIG_TABLE, ESCAPE_HATCH_HINT, FORBIDDEN_KEYS, NO_FILTER, PROCESS_COMMAND } from './install-table.js'
+import { CIPHERTEXT_ARG, CIPHERTEXT_PROCESS_COMMAND, CONFIG_SECTIONS, CONFIG_TABLE, ESCAPE_HATCH_HINT, FORBIDDEN_KEYS, NO_FILTER, PROCESS_COMMAND } from './install-table.js'
 import { stateDir, type RepoPaths } from './repo.js'
 import { git, gitMaybe } from './run.js'
 
@@ -57,7 +57,8 @@ exit 1
  * put ciphertext back whatever state the installation is in.
  */
 export function runningFilterConfig(entry: string = process.argv[1] ?? '', nodePath: string = process.execPath): string[] {
-  return [`filter.git-seal.process=${shellQuote(nodePath)} ${shellQuote(entry)} filter-process`, 'filter.git-seal.required=true']
+  const command = `${shellQuote(nodePath)} ${shellQuote(entry)} filter-process`
+  return [`filter.git-seal.process=${command}`, 'filter.git-seal.required=true', `filter.git-seal-ct.process=${command} ${CIPHERTEXT_ARG}`, 'filter.git-seal-ct.required=true']
 }
 
 /**
@@ -136,8 +137,17 @@ const pkt = (s: string): string => (s.length + 5).toString(16).padStart(4, '0') 
  * @returns null when it does, else what went wrong (its stderr).
  */
 export function verifyHandshake(root: string): string | null {
+  // Both drivers: the ct one is the same program, started with an argument of its own.
+  for (const command of [PROCESS_COMMAND, CIPHERTEXT_PROCESS_COMMAND]) {
+    const failure = handshakeProblem(root, command)
+    if (failure) return failure
+  }
+  return null
+}
+
+function handshakeProblem(root: string, command: string): string | null {
   const input = pkt('git-filter-client') + pkt('version=2') + '0000' + pkt('capability=clean') + pkt('capability=smudge') + '0000'
-  const result = spawnSync('/bin/sh', ['-c', PROCESS_COMMAND], { cwd: root, input, timeout: 30_000 })
+  const result = spawnSync('/bin/sh', ['-c', command], { cwd: root, input, timeout: 30_000 })
   const out = result.stdout?.toString('latin1') ?? ''
   const expected = pkt('git-filter-server') + pkt('version=2') + '0000' + pkt('capability=clean') + pkt('capability=smudge') + '0000'
   if (out === expected && result.status === 0) return null

@@ -10,17 +10,19 @@
 import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, rmSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { checkAttr, filteredPaths } from './attributes.js'
+import { isSealFilter } from './install-table.js'
 import { GITLINK_MODE, SYMLINK_MODE, lsFilesStage, type IndexEntry } from './plumbing.js'
 import { blobId } from './objects.js'
 import { gitBytes } from './run.js'
 
 /**
  * Index entries (stage 0) of files git filters through git-seal. Submodules and symbolic links
- * are left out: git never runs a filter on them.
+ * are left out: git never runs a filter on them. `plaintextWorktree`: only those checked out
+ * decrypted (not `worktree: ciphertext` ones, which stay ciphertext whatever the key).
  */
-export function secretEntries(root: string): IndexEntry[] {
+export function secretEntries(root: string, options: { plaintextWorktree?: boolean } = {}): IndexEntry[] {
   const entries = lsFilesStage(root).filter((e) => e.stage === 0 && e.mode !== GITLINK_MODE && e.mode !== SYMLINK_MODE)
-  const filtered = filteredPaths(root, entries)
+  const filtered = filteredPaths(root, entries, false, options.plaintextWorktree === true)
   return entries.filter((e) => filtered.has(e.path))
 }
 
@@ -150,6 +152,6 @@ export function uncommittedSecrets(root: string, options: CheckoutOptions = {}):
   const changed = names(['diff', '--name-only', '-z', '--no-renames'])
   const untracked = names(['ls-files', '-z', '--others', '--exclude-standard'])
   const filters = checkAttr(root, 'filter', [...new Set([...changed, ...untracked])])
-  const secret = (p: string): boolean => filters.get(p) === 'git-seal'
+  const secret = (p: string): boolean => isSealFilter(filters.get(p))
   return { changed: changed.filter(secret), untracked: untracked.filter(secret) }
 }

@@ -35,7 +35,7 @@
  * selects), shared by every ref of a push.
  */
 import { TreeConversions, describeConversions } from '../seal/conversions.js'
-import { CONFIG_FILE, findSecret, parseConfig, type SealConfig, type SecretRule } from '../config/index.js'
+import { CONFIG_FILE, findSecret, matchingSecrets, parseConfig, type SealConfig, type SecretRule } from '../config/index.js'
 import { CatFileBatch, type GitObject } from '../git/objects.js'
 import {
   GITLINK_MODE,
@@ -54,7 +54,8 @@ import { repoPaths } from '../git/repo.js'
 import { GitError } from '../git/run.js'
 import { isSecretPath, isStoredPlaintext } from '../seal/check.js'
 import { sopsRecipient } from '../seal/sops.js'
-import { sopsMetadata } from '../seal/stored.js'
+import { isCiphertext, sopsMetadata } from '../seal/stored.js'
+import { WorktreeReader } from '../git/worktree.js'
 import { UserError } from '../ui.js'
 
 /** What verify reads objects through; a CatFileBatch, or a wrapper that counts reads (tests). */
@@ -77,6 +78,8 @@ export type Finding =
   | { kind: 'textconv-notes'; ref: string }
   /** attributes in that commit's tree under which git rewrites the secret's ciphertext */
   | { kind: 'attributes'; commit: string; path: string; conversions: string }
+  /** `verify` without a range, in a work tree: a `worktree: ciphertext` secret whose file there is plaintext */
+  | { kind: 'plaintext-worktree'; path: string }
 
 /** A sops file in HEAD whose recorded recipients differ from its rule's: reported, not refused. */
 export interface RecipientMismatch {
@@ -503,7 +506,8 @@ function findSecretQuietly(config: SealConfig, path: string): SecretRule | null 
 /**
  * `verify` without arguments: every secret file in HEAD, against HEAD's effective config (HEAD
  * is the default branch here). Also reports sops files whose recorded recipients differ from
- * their rule's. Null when there is no commit yet.
+ * their rule's, and, in a work tree, `worktree: ciphertext` secrets whose file there is
+ * plaintext (what a CI step before `nix build` must catch). Null when there is no commit yet.
  * @throws {UserError} outside a git repository; {GitError} when git cannot read the history.
  */
 export async function verifyHead(cwd: string, options: VerifyOptions = {}): Promise<VerifyReport | null> {
@@ -531,8 +535,27 @@ export async function verifyHead(cwd: string, options: VerifyOptions = {}): Prom
       if (extra || missing) mismatches.push({ path: e.path, extra, missing })
     }
     findings.push(...history.attributeFindings(head, secrets.map((e) => e.path)))
+    const top = repoPaths(cwd).top
+    if (top) findings.push(...plaintextWorktreeCopies(top, configs, secrets))
     return { findings, commits: 0, files: secrets.length, mismatches }
   })
+}
+
+/**
+ * `worktree: ciphertext` secrets of HEAD whose work-tree file holds plaintext: not history, but
+ * what Nix and other tools copying the work tree would publish. Judged by structure alone (no
+ * key, no clone state): a file that is not complete ciphertext. Missing files, links and empty
+ * files hold nothing to flag.
+ */
+function plaintextWorktreeCopies(top: string, configs: ValidConfig[], secrets: TreeEntry[]): Finding[] {
+  const reader = new WorktreeReader(top)
+  const findings: Finding[] = []
+  for (const e of secrets) {
+    if (!configs.some((c) => matchingSecrets(c.config, e.path).some((rule) => rule.worktree === 'ciphertext'))) continue
+    const bytes = reader.read(e.path)
+    if (bytes !== null && bytes.length > 0 && !isCiphertext(e.path, bytes)) findings.push({ kind: 'plaintext-worktree', path: e.path })
+  }
+  return findings
 }
 
 /**

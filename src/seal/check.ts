@@ -20,6 +20,11 @@ export interface PlaintextFinding {
   oid: string
 }
 
+/** The hint for plaintext found in the work tree of a `worktree: ciphertext` secret. */
+export function plaintextWorktreeHint(path: string): string {
+  return `'git-seal edit ${path}' changes it and puts ciphertext back in the work tree; 'git checkout HEAD -- ${path}' drops the plaintext`
+}
+
 /** Paths that are secrets by the config or by their filter attribute. */
 export function isSecretPath(config: SealConfig | null, path: string, filtered = false): boolean {
   return filtered || (config !== null && matchingSecrets(config, path).length > 0)
@@ -35,7 +40,7 @@ export function isStoredPlaintext(path: string, object: GitObject | null): boole
 }
 
 /** What the guard finds wrong with one staged secret blob, or 'ok'. */
-export type StagedVerdict = 'ok' | 'plaintext' | 'conflict' | 'wrapped' | 'unverified-sops'
+export type StagedVerdict = 'ok' | 'plaintext' | 'conflict' | 'wrapped' | 'plaintext-worktree' | 'unverified-sops'
 
 /** What the guard knows beyond the blob itself: this clone's records, its keys, a merge's other side. */
 export interface StagedEvidence {
@@ -48,8 +53,9 @@ export interface StagedEvidence {
 
 /**
  * Judges a staged secret blob (the pre-commit, pre-merge-commit and pre-applypatch guard):
- * plaintext by structure; a merge's conflicted text kept whole; input clean could not prove
- * ciphertext and wrapped (records.ts); or a sops document that nothing vouches for: not
+ * plaintext by structure; a merge's conflicted text (kept whole, or recorded by the merge
+ * driver); input clean could not prove ciphertext and wrapped (records.ts); plaintext written
+ * into a `worktree: ciphertext` secret's work tree (records.ts); or a sops document that nothing vouches for: not
  * written or checked out by this clone, not the other side of a merge, and no key here verifies
  * its MAC (`git add -p` and `git am` stage with `git apply`, which never runs clean, so a
  * document whose MAC no longer verifies could be committed).
@@ -59,7 +65,8 @@ export async function judgeStagedSecret(path: string, object: GitObject | null, 
   if (isStoredPlaintext(path, object)) return 'plaintext'
   // A wrapped blob of a structured file is stored whole like a conflicted merge: ask the records first.
   if (evidence.records.isWrapped(object.oid)) return 'wrapped'
-  if (isWrappedConflict(path, object.content)) return 'conflict'
+  if (evidence.records.isFromPlaintextWorktree(object.oid)) return 'plaintext-worktree'
+  if (evidence.records.isConflicted(object.oid) || isWrappedConflict(path, object.content)) return 'conflict'
   if (storedKind(path, object.content) !== 'sops' || evidence.records.isKnown(object.oid)) return 'ok'
   if ((await evidence.mergeHeadBlob(path)) === object.oid) return 'ok'
   const identities = evidence.identities()

@@ -23,6 +23,15 @@
  *    randomised, and without this every touched secret would look modified); otherwise it is
  *    encrypted to the secret's recipients as configured now, in the rule's format.
  * Any failure to encrypt throws, so git fails the add: plaintext is never staged.
+ *
+ * `worktree: ciphertext` paths (the git-seal-ct driver, or a rule saying so): the rules above
+ * apply unchanged, and their work tree normally holds proven ciphertext (rule 2). Plaintext
+ * written there by hand (rule 5) is still only ever stored encrypted, but the blob is recorded
+ * as *from a plaintext work tree*, which the guard refuses to commit (`git-seal edit` is the way
+ * to change such a secret: it puts ciphertext back in the work tree) and `status` flags. Clean
+ * does not fail on it, not even on conflict markers or a document sops cannot parse: those are
+ * encrypted whole, as content. No plaintext fingerprint is kept for these paths: the work tree
+ * offers nothing to compare with, and a locked-like clone should offer no way to test guesses.
  */
 import { createHash } from 'node:crypto'
 import { DecryptStream, EncryptStream, decrypt, encrypt, encryptHybrid, isHybridRecipient, looksLikeAge } from '../age/index.js'
@@ -32,8 +41,9 @@ import { blobId, blobIdOfChunks, streamBlob } from '../git/objects.js'
 import type { SealContext } from './context.js'
 import { allChunks, concat, equalBytes, readHead, readRest } from './input.js'
 import { configuredKeys, encryptForSops, holdsConflictMarkers } from './sops.js'
+import { plaintextWorktreeHint } from './check.js'
 import { isCiphertext, openStored, sopsMetadata, storedKind, unwrapDataKey, storeOf } from './stored.js'
-import { decryptSops, isCompleteSopsDocument } from '../formats/sops/index.js'
+import { SopsError, decryptSops, isCompleteSopsDocument } from '../formats/sops/index.js'
 
 function tryOpen(ctx: SealContext, path: string, blob: Uint8Array): Uint8Array | null {
   try {
@@ -62,11 +72,14 @@ export async function cleanFile(ctx: SealContext, path: string, content: AsyncIt
 
   const rule = ctx.secretFor(path)
   const format = effectiveFormat(rule, path)
+  const ciphertextWorktree = ctx.ciphertextDriver || rule.worktree === 'ciphertext'
   if (hasHybrid(rule) && format === 'sops') {
     throw new UserError(`${path}: post-quantum (age1pq1) recipients are supported for age-format files only`, `set 'format: age' for secret '${rule.name}', or use X25519 keys`)
   }
   // Large plaintext for an age rule streams through the cipher; a sops document is parsed whole.
-  if (!head.complete && format === 'age' && !hasHybrid(rule)) return cleanLarge(ctx, path, allChunks(head), rule)
+  if (!head.complete && format === 'age' && !hasHybrid(rule)) {
+    return cleanLarge(ctx, path, allChunks(head), rule, ciphertextWorktree ? { fromPlaintextWorktree: true } : {})
+  }
   const input = head.complete ? first : concat([first, ...(await readRest(head))])
 
   const kind = ageLike ? 'age' : storedKind(path, input)
@@ -77,10 +90,44 @@ export async function cleanFile(ctx: SealContext, path: string, content: AsyncIt
     if (opened.plaintext) return sealPlaintext(ctx, path, rule, opened.plaintext, { sopsSource: opened.sopsSource })
     return wrapUnproven(ctx, path, input, rule, format, opened.why)
   }
+  if (ciphertextWorktree) return sealPlaintextWorktree(ctx, path, rule, format, input)
   if (holdsConflictMarkers(input)) {
     throw new UserError(`${path}: still holds conflict markers`, `resolve the conflict, then 'git add -- ${path}'`)
   }
   return sealPlaintext(ctx, path, rule, input)
+}
+
+/** The warning clean gives for plaintext in the work tree of a `worktree: ciphertext` secret. */
+function plaintextWorktreeWarning(path: string): string {
+  return `${path}: holds plaintext, but its work tree is to hold ciphertext (worktree: ciphertext): stored encrypted, and the commit guard refuses a change made this way`
+}
+
+
+/**
+ * Plaintext in the work tree of a `worktree: ciphertext` secret: stored encrypted like any
+ * plaintext, recorded so the guard refuses to commit it; never a failure (markers, or text sops
+ * cannot parse, are encrypted whole as content). The stored blob comes back when the plaintext
+ * is unchanged: nothing new would be committed. Plaintext git already stores at the path is
+ * encrypted without that record: storing it encrypted is how such a secret gets fixed.
+ */
+async function sealPlaintextWorktree(ctx: SealContext, path: string, rule: SecretRule, format: 'age' | 'sops', input: Uint8Array): Promise<Uint8Array[]> {
+  // The very plaintext git stores at this path (committed before its rule, or by a clone
+  // without git-seal): encrypting it is the fix, not a change written by hand.
+  const oid = blobId(input, ctx.paths.objectFormat)
+  if ((await ctx.storedVersionOids(path)).includes(oid)) return sealPlaintext(ctx, path, rule, input)
+  warning(plaintextWorktreeWarning(path), plaintextWorktreeHint(path))
+  if (!holdsConflictMarkers(input)) {
+    try {
+      return await sealPlaintext(ctx, path, rule, input, { fromPlaintextWorktree: true })
+    } catch (e) {
+      // Only what sops cannot parse is kept whole; anything else (a recipient that does not
+      // parse, a key that cannot open the document) fails as it would for any secret.
+      if (!(e instanceof SopsError)) throw e
+    }
+  }
+  const out = format === 'sops' ? encryptForSops(ctx, path, input, rule, null, { store: 'binary' }) : await encryptAge(ctx, rule, input)
+  ctx.records.add({ blob: blobId(out, ctx.paths.objectFormat), format, recipients: configuredKeys(rule, format), path, plaintextWorktree: true }, true)
+  return [out]
 }
 
 /** Rule 2: complete ciphertext byte-identical to the index blob (else HEAD's), or proven by this clone's records. */
@@ -146,7 +193,7 @@ async function wrapUnproven(ctx: SealContext, path: string, input: Uint8Array, r
   const out = format === 'sops' ? encryptForSops(ctx, path, input, rule, null, { store: 'binary' }) : await encryptAge(ctx, rule, input)
   const blob = blobId(out, ctx.paths.objectFormat)
   ctx.records.add({ blob, format, recipients: configuredKeys(rule, format), path, wrapped: true }, true)
-  ctx.later(() => ctx.fingerprints.record(blob, input))
+  if (!ctx.keepsCiphertext(path)) ctx.later(() => ctx.fingerprints.record(blob, input))
   return [out]
 }
 
@@ -156,8 +203,9 @@ async function wrapUnproven(ctx: SealContext, path: string, input: Uint8Array, r
  * clone. `sopsSource` is a sops document the plaintext came from (its data key may be reused).
  * @throws {UserError|AgeError|SopsError} when it cannot be encrypted.
  */
-export async function sealPlaintext(ctx: SealContext, path: string, rule: SecretRule, input: Uint8Array, options: { sopsSource?: Uint8Array | undefined } = {}): Promise<Uint8Array[]> {
+export async function sealPlaintext(ctx: SealContext, path: string, rule: SecretRule, input: Uint8Array, options: { sopsSource?: Uint8Array | undefined; fromPlaintextWorktree?: boolean } = {}): Promise<Uint8Array[]> {
   const format = effectiveFormat(rule, path)
+  const fingerprints = !ctx.keepsCiphertext(path)
   // Index first, then HEAD: after a rekey the index blob is the one to keep. A fingerprint
   // answers without a key, so even a file this clone cannot decrypt (a secret for targets only)
   // stays unmodified after a touch once it was encrypted here. Only blobs that are ciphertext
@@ -172,7 +220,7 @@ export async function sealPlaintext(ctx: SealContext, path: string, rule: Secret
     if (ctx.identities().length === 0 || (oid && ctx.records.isWrapped(oid))) continue
     const opened = tryOpen(ctx, path, content)
     if (opened && equalBytes(opened, input)) {
-      if (oid) ctx.later(() => ctx.fingerprints.record(oid, input))
+      if (oid && fingerprints) ctx.later(() => ctx.fingerprints.record(oid, input))
       return [content]
     }
   }
@@ -184,13 +232,15 @@ export async function sealPlaintext(ctx: SealContext, path: string, rule: Secret
     out = await encryptAge(ctx, rule, input)
   }
   const blob = blobId(out, ctx.paths.objectFormat)
-  const record = { blob, format, recipients: configuredKeys(rule, format), path }
+  const record = { blob, format, recipients: configuredKeys(rule, format), path, ...(options.fromPlaintextWorktree ? { plaintextWorktree: true } : {}) }
   // The guard asks about sops blobs (`git add -p` can stage a document whose MAC no longer
-  // verifies), possibly while this filter still runs (`commit -a`): record those before answering.
-  if (format === 'sops') ctx.records.add(record, true)
+  // verifies) and blobs from a plaintext work tree, possibly while this filter still runs
+  // (`commit -a`): record those before answering.
+  const guardAsks = format === 'sops' || options.fromPlaintextWorktree === true
+  if (guardAsks) ctx.records.add(record, true)
   ctx.later(() => {
-    if (format === 'age') ctx.records.add(record)
-    ctx.fingerprints.record(blob, input)
+    if (!guardAsks) ctx.records.add(record)
+    if (fingerprints) ctx.fingerprints.record(blob, input)
   })
   return [out]
 }
@@ -238,8 +288,8 @@ async function cleanLargeAgeInput(ctx: SealContext, path: string, chunks: Uint8A
  * A digest of plaintext for comparing a large file with a stored one: its fingerprint when this
  * clone can keep them (then it also answers for blobs fingerprinted earlier), else SHA-256.
  */
-function plaintextDigest(ctx: SealContext): { update(piece: Uint8Array): void; digest(): string; fingerprint: boolean } {
-  const hasher = ctx.fingerprints.hasher(true)
+function plaintextDigest(ctx: SealContext, fingerprints = true): { update(piece: Uint8Array): void; digest(): string; fingerprint: boolean } {
+  const hasher = fingerprints ? ctx.fingerprints.hasher(true) : null
   if (hasher) return { ...hasher, fingerprint: true }
   const sha = createHash('sha256')
   return { update: (piece) => void sha.update(piece), digest: () => sha.digest('base64'), fingerprint: false }
@@ -247,11 +297,14 @@ function plaintextDigest(ctx: SealContext): { update(piece: Uint8Array): void; d
 
 /**
  * Large plaintext for an age rule: encrypted as it arrives, so memory holds the ciphertext and
- * not both copies. `wrapped`: the plaintext is not-proven ciphertext kept as content (rule 4).
+ * not both copies. `wrapped`: the plaintext is not-proven ciphertext kept as content (rule 4);
+ * `fromPlaintextWorktree`: it was written into a `worktree: ciphertext` secret's work tree.
  */
-async function cleanLarge(ctx: SealContext, path: string, plaintext: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, rule: SecretRule, options: { wrapped?: boolean } = {}): Promise<Uint8Array[]> {
+async function cleanLarge(ctx: SealContext, path: string, plaintext: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, rule: SecretRule, options: { wrapped?: boolean; fromPlaintextWorktree?: boolean } = {}): Promise<Uint8Array[]> {
+  if (options.fromPlaintextWorktree) warning(plaintextWorktreeWarning(path), plaintextWorktreeHint(path))
   const stream = new EncryptStream(ctx.headerFor(rule))
-  const digest = plaintextDigest(ctx)
+  const fingerprints = !ctx.keepsCiphertext(path)
+  const digest = plaintextDigest(ctx, fingerprints)
   const out: Uint8Array[] = []
   for await (const chunk of plaintext) {
     digest.update(chunk)
@@ -262,7 +315,7 @@ async function cleanLarge(ctx: SealContext, path: string, plaintext: AsyncIterab
   const fingerprint = digest.fingerprint ? { fingerprint: digested } : null
   for (const oid of await ctx.storedVersionOids(path)) {
     if (ctx.records.isWrapped(oid) !== (options.wrapped === true)) continue
-    const unchanged = (fingerprint && ctx.fingerprints.matches(oid, fingerprint)) || (!options.wrapped && ctx.identities().length > 0 && (await streamedPlaintextDigest(ctx, oid)) === digested)
+    const unchanged = (fingerprint && ctx.fingerprints.matches(oid, fingerprint)) || (!options.wrapped && ctx.identities().length > 0 && (await streamedPlaintextDigest(ctx, oid, fingerprints)) === digested)
     if (!unchanged) continue
     // Unchanged: the old blob goes back instead. Drop our ciphertext before reading it, so
     // the two are never in memory together.
@@ -276,7 +329,8 @@ async function cleanLarge(ctx: SealContext, path: string, plaintext: AsyncIterab
   }
   // The chunks go out as they are: joining them would hold a second copy of a large file.
   const blob = blobIdOfChunks(out, ctx.paths.objectFormat)
-  ctx.records.add({ blob, format: 'age', recipients: configuredKeys(rule, 'age'), path, ...(options.wrapped ? { wrapped: true } : {}) }, options.wrapped === true)
+  const flags = { ...(options.wrapped ? { wrapped: true } : {}), ...(options.fromPlaintextWorktree ? { plaintextWorktree: true } : {}) }
+  ctx.records.add({ blob, format: 'age', recipients: configuredKeys(rule, 'age'), path, ...flags }, Object.keys(flags).length > 0)
   if (fingerprint) ctx.fingerprints.record(blob, fingerprint)
   return out
 }
@@ -285,9 +339,9 @@ async function cleanLarge(ctx: SealContext, path: string, plaintext: AsyncIterab
  * The {@link plaintextDigest} of what a stored age blob decrypts to, streamed chunk by chunk (a
  * large blob is never held whole); null when it is not an age file we can open.
  */
-async function streamedPlaintextDigest(ctx: SealContext, oid: string): Promise<string | null> {
+async function streamedPlaintextDigest(ctx: SealContext, oid: string, fingerprints: boolean): Promise<string | null> {
   const stream = new DecryptStream(ctx.identities())
-  const digest = plaintextDigest(ctx)
+  const digest = plaintextDigest(ctx, fingerprints)
   if (!(await streamBlob(ctx.root, ctx.env, oid, (data) => stream.updateParts(data).forEach((piece) => digest.update(piece))))) return null
   try {
     digest.update(stream.final())

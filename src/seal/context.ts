@@ -6,7 +6,7 @@ import { existsSync, statSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { isHybridRecipient, parseRecipient, type Identity, type PreparedHeader, type Recipient } from '../age/index.js'
 import { HeaderSupply } from '../age/prewrap.js'
-import { findSecret, loadConfig, type SealConfig, type SecretRule } from '../config/index.js'
+import { findSecret, loadConfig, matchingSecrets, type SealConfig, type SecretRule } from '../config/index.js'
 import { CatFileBatch, readLooseBlob } from '../git/objects.js'
 import { readIndexFile } from '../git/index-file.js'
 import { lsTree } from '../git/plumbing.js'
@@ -55,6 +55,34 @@ export class SealContext {
     const paths = repoPaths(cwd)
     return new SealContext(paths, paths.top ?? cwd, env)
   }
+
+  /**
+   * True when git started this process as the `worktree: ciphertext` driver (git-seal-ct):
+   * every path it serves keeps its ciphertext in the work tree.
+   */
+  ciphertextDriver = false
+
+  /**
+   * True when the work tree holds `path`'s ciphertext, not its plaintext: git runs the ct driver
+   * for it, or its rule says `worktree: ciphertext` (a stale attributes block, a nested
+   * .gitattributes: either one keeps plaintext out of the work tree). Never throws: a config
+   * that is missing or invalid leaves the driver to decide.
+   */
+  keepsCiphertext(path: string): boolean {
+    if (this.ciphertextDriver) return true
+    if (this.configUnreadable) return false
+    let config: SealConfig | null
+    try {
+      config = this.configCache === undefined ? (this.configCache = loadConfig(this.root)) : this.configCache
+    } catch {
+      // Missing or invalid: no rule to say so, the driver decides (asked once per process).
+      this.configUnreadable = true
+      return false
+    }
+    // Two rules for one path (which clean refuses): either one asking for ciphertext is enough.
+    return config !== null && matchingSecrets(config, path).some((rule) => rule.worktree === 'ciphertext')
+  }
+  private configUnreadable = false
 
   /** `git-seal lock` leaves ciphertext in the work tree even when a key is at hand. */
   get locked(): boolean {

@@ -9,6 +9,11 @@
  * - **replaced**: a blob rekey replaced at a path: its old recipients must not come back.
  * - **wrapped**: input that looked like ciphertext but could not be proven so, encrypted whole
  *   as content (see clean.ts). The guard refuses to commit such a blob; `status` flags it.
+ * - **plaintext work tree**: plaintext clean found in the work tree of a `worktree: ciphertext`
+ *   secret, stored encrypted (see clean.ts). The guard refuses to commit it; `status` flags it.
+ * - **conflicted**: a merge driver's result that still holds conflict markers, stored
+ *   encrypted. In a `worktree: ciphertext` work tree it stays ciphertext, so clean would keep
+ *   it as proven: the guard refuses it by this record.
  *
  * "Proven at a path" (clean keeps such input unchanged) means: the newest written or
  * checked-out event of that blob at that path is not followed by a replaced event.
@@ -31,6 +36,10 @@ export interface BlobRecord {
   path?: string
   /** true when the input was kept whole as content because it could not be proven ciphertext */
   wrapped?: boolean
+  /** true when the input was plaintext in the work tree of a `worktree: ciphertext` secret */
+  plaintextWorktree?: boolean
+  /** true when it is a merge's result that still holds conflict markers */
+  conflicted?: boolean
 }
 
 type Event = 'checked-out' | 'replaced'
@@ -110,6 +119,16 @@ export class BlobRecords {
 
   isWrapped(blob: string): boolean {
     return this.load().byBlob.get(blob)?.wrapped === true
+  }
+
+  /** True when clean made this blob from plaintext in a `worktree: ciphertext` secret's work tree. */
+  isFromPlaintextWorktree(blob: string): boolean {
+    return this.load().byBlob.get(blob)?.plaintextWorktree === true
+  }
+
+  /** True when the merge driver made this blob from a result that holds conflict markers. */
+  isConflicted(blob: string): boolean {
+    return this.load().byBlob.get(blob)?.conflicted === true
   }
 
   private push(line: BlobRecord | EventLine, now: boolean): void {

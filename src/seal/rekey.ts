@@ -61,7 +61,8 @@ export async function rekeyEntry(ctx: SealContext, config: SealConfig, entry: In
     if (format === 'sops') blob = encryptForSops(ctx, path, plaintext, rule, kind === 'sops' ? object.content : null)
     else blob = await encryptAge(ctx, rule, plaintext)
     // Fingerprinted now, recorded by stageBlobs once the blob has its id: the plaintext is wiped here.
-    const fingerprint = ctx.fingerprints.of(plaintext, true)
+    // None for `worktree: ciphertext` secrets: their work tree offers nothing to compare with.
+    const fingerprint = ctx.keepsCiphertext(path) ? null : ctx.fingerprints.of(plaintext, true)
     plaintext.fill?.(0)
     return {
       outcome: { path, action: sameFormat ? 'rekeyed' : 'converted', added: added.map((k) => nameOf(rule, k)), removed: removed.map((k) => nameOf(rule, k)) },

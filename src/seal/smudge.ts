@@ -1,7 +1,9 @@
 /**
  * smudge: what the work tree gets for a stored secret. Never breaks a checkout: when the blob
  * cannot be decrypted (no matching key, damaged, not ciphertext at all) its bytes are written
- * unchanged and the file is named on stderr.
+ * unchanged and the file is named on stderr. A `worktree: ciphertext` secret (the git-seal-ct
+ * driver, or a rule saying so) always gets its stored bytes, like a locked clone: tools that
+ * copy the work tree (Nix into /nix/store, `git archive`) then copy ciphertext.
  */
 import { AgeError, DecryptStream, looksLikeAge } from '../age/index.js'
 import { SopsError } from '../formats/sops/index.js'
@@ -45,6 +47,9 @@ export async function smudgeFile(ctx: SealContext, path: string, content: AsyncI
     ctx.report.keptAsStored(path, 'stored in git without encryption', "'git add' those files and commit to store them encrypted (their history still holds the plaintext: rotate them)")
     return [first, ...(await readRest(head))]
   }
+  // `worktree: ciphertext`: the stored bytes are what the work tree is to hold, key or not;
+  // nothing is decrypted, so no fingerprint is recorded either.
+  if (ctx.keepsCiphertext(path)) return keep()
   if (ctx.identities().length === 0) {
     ctx.report.keptAsStored(path, 'no age identity found', NO_KEY_HINT)
     return keep()

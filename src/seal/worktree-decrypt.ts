@@ -82,7 +82,8 @@ async function blobs(root: string, entries: IndexEntry[]): Promise<Map<string, U
  */
 export async function decryptWorktree(root: string, identities: IdentitySet, locked: boolean): Promise<DecryptOutcome> {
   const outcome: DecryptOutcome = { decrypted: [], kept: [], unencrypted: [] }
-  const stale = filesHoldingStoredBytes(root, secretEntries(root), new WorktreeReader(root))
+  // `worktree: ciphertext` secrets hold their stored bytes by design: nothing to decrypt there.
+  const stale = filesHoldingStoredBytes(root, secretEntries(root, { plaintextWorktree: true }), new WorktreeReader(root))
   const stored = await blobs(root, stale)
   const candidates: IndexEntry[] = []
   for (const entry of stale) {

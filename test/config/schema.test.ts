@@ -37,6 +37,34 @@ describe('valid configs', () => {
   })
 })
 
+describe('worktree and schema version 2', () => {
+  const v2 = (secrets: string) => base(secrets).replace('version: 1', 'version: 2')
+
+  it('worktree defaults to plaintext; version 2 reads it; version 1 configs read as before', () => {
+    const c = parseConfig(v2('      nix:\n        path: secrets/**\n        worktree: ciphertext\n      app:\n        path: app/*\n'))
+    expect(c.version).toBe(2)
+    expect(c.secrets.map((s) => [s.name, s.worktree])).toEqual([['nix', 'ciphertext'], ['app', 'plaintext']])
+    expect(parseConfig(base('      app:\n        path: app/*\n')).secrets[0]!.worktree).toBe('plaintext')
+  })
+
+  it('a later version says what to do: a newer git-seal, then npx git-seal install', () => {
+    try {
+      parseConfig(v2('      s:\n        path: a\n').replace('version: 2', 'version: 7'))
+      expect.unreachable()
+    } catch (e) {
+      expect((e as ConfigError).hint).toContain("'npx git-seal install'")
+    }
+  })
+
+  it('ciphertext paths get the git-seal-ct filter driver in the attributes block', () => {
+    const c = parseConfig(v2('      nix:\n        path: secrets/**\n        worktree: ciphertext\n      app:\n        path: app/*\n'))
+    expect(renderAttributesBlock(c).split('\n').slice(1, 3)).toEqual([
+      'secrets/** filter=git-seal-ct diff=git-seal merge=git-seal -text -ident !working-tree-encoding',
+      'app/* filter=git-seal diff=git-seal merge=git-seal -text -ident !working-tree-encoding',
+    ])
+  })
+})
+
 describe('invalid configs name each problem and where it is', () => {
   it.each([
     ['unknown admin', base(`      s:\n        path: a\n        admins: [bob]\n`), ":14:17: groups.prod.secrets.s.admins: unknown admin 'bob' in group 'prod'"],
@@ -47,7 +75,10 @@ describe('invalid configs name each problem and where it is', () => {
     ['private key pasted', base('      s:\n        path: a\n', `      admins:\n        - name: alice\n          key: AGE-SECRET-KEY-1XYZ\n`), 'this is a private key'],
     ['ssh-rsa', base('      s:\n        path: a\n', `      admins:\n        - name: alice\n          key: ssh-rsa AAAAB3NzaC1yc2E\n`), 'ssh-rsa keys are not supported'],
     ['no recipient', base('      s:\n        path: a\n        admins: []\n'), 'ends with no recipient'],
-    ['wrong version', base('      s:\n        path: a\n').replace('version: 1', 'version: 2'), 'version: must be 1'],
+    ['wrong version', base('      s:\n        path: a\n').replace('version: 1', 'version: 0'), 'version: must be 1 or 2'],
+    ['a later version', base('      s:\n        path: a\n').replace('version: 1', 'version: 3'), 'version 3 needs a newer git-seal: this one reads versions 1 to 2 (version 2 is read by git-seal 0.2.0 and later)'],
+    ['worktree under version 1', base('      s:\n        path: a\n        worktree: ciphertext\n'), ":14:19: groups.prod.secrets.s.worktree: 'worktree' needs 'version: 2' at the top of the config"],
+    ['bad worktree', base('      s:\n        path: a\n        worktree: encrypted\n').replace('version: 1', 'version: 2'), 'must be plaintext or ciphertext'],
     ['unknown key', base('      s:\n        path: a\n        paths: b\n'), "groups.prod.secrets.s.paths: unknown key"],
     ['bad format', base('      s:\n        path: a\n        format: gpg\n'), 'must be auto, age or sops'],
     ['pattern escaping the repo', base('      s:\n        path: ../outside\n'), "'..' escapes the repository"],
