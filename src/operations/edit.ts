@@ -136,7 +136,12 @@ export async function editSecret(ctx: SealContext, path: string, session: EditSe
     if (opened.kind === 'sops') sopsSource = bytes
   }
   const writeCiphertext = heldCiphertext || keepsCiphertext(rule) || ctx.locked
-  const parent = userPrivateParent(ctx.env)
+  let parent: string
+  try {
+    parent = userPrivateParent(ctx.env)
+  } catch (e) {
+    throw new UserError(`no safe place outside the repository for the plaintext: ${(e as Error).message}`, 'remove that directory (someone else may have made it), or set XDG_RUNTIME_DIR to a directory only you can read')
+  }
   // A cheap place to clear what a SIGKILLed earlier edit left: one readdir.
   sweepPrivateDirs(parent)
   const dir = createPrivateDir(parent, 'edit')
