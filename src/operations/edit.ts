@@ -30,7 +30,7 @@ import { sealPlaintext } from '../seal/clean.js'
 import { concat, equalBytes } from '../seal/input.js'
 import { createPrivateDir, sweepPrivateDirs, userPrivateParent, writePrivateFile } from '../seal/private-tmp.js'
 import { holdsConflictMarkers } from '../seal/sops.js'
-import { UserError, shellWord } from '../ui.js'
+import { UserError } from '../ui.js'
 import { hasLinkOnTheWay, openBytes, readWorktreeFile } from './show.js'
 
 /** What editing needs from the person at the terminal; the command supplies it. */
@@ -172,9 +172,4 @@ export async function editSecret(ctx: SealContext, path: string, session: EditSe
     edited?.fill(0)
     if (heldCiphertext) original.fill?.(0)
   }
-}
-
-/** The command line that opens a secret again, for hints. */
-export function editCommand(path: string): string {
-  return `git-seal edit ${shellWord(path)}`
 }

@@ -105,6 +105,25 @@ describe('git-seal edit', () => {
     expectNoLeak(repo, MARKER)
   })
 
+  it('a worktree: ciphertext secret gets ciphertext back, even over plaintext written there by hand', () => {
+    const { repo } = sealedRepo(['secrets/**'])
+    withRuntimeDir(repo)
+    const config = readFileSync(join(repo.dir, '.gitseal.yaml'), 'utf8').replace('version: 1', 'version: 2') + '        worktree: ciphertext\n'
+    repo.write('.gitseal.yaml', config)
+    expect(repo.seal('sync').status).toBe(0)
+    repo.write('secrets/app.env', `A=${MARKER}\n`) // plaintext, by hand
+    const r = edit(repo, script(`printf 'A=${MARKER}\\nB=2\\n' > "$1"`), 'secrets/app.env')
+    expect(r.status, r.stderr).toBe(0)
+    expect(r.stderr).toContain('the work tree holds its SOPS ciphertext')
+    const written = repo.read('secrets/app.env').toString()
+    expect(written).toContain('A=ENC[AES256_GCM,')
+    expect(written).not.toContain(MARKER)
+    expect(repo.seal('show', 'secrets/app.env').stdout).toBe(`A=${MARKER}\nB=2\n`)
+    repo.git('add', '-A')
+    expect(repo.blob(':secrets/app.env').toString()).toBe(written)
+    expectNoLeak(repo, MARKER)
+  })
+
   it('creates a new secret at a path a rule covers; refuses a path no rule covers; a new file left empty is not created', () => {
     const { repo, key } = sealedRepo(['secrets/**'])
     withRuntimeDir(repo)
