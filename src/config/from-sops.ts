@@ -115,9 +115,12 @@ export function describeKey(key: OtherKey): string {
   return key.name ? `${key.kind} ${key.name} (${id})` : `${key.kind} ${id}`
 }
 
-/** The rule as named in messages: `rule 2 (path_regex "secrets/x/.*")`. */
+/** A regex as the user wrote it, on one line, between single quotes. */
+const shownRegex = (regex: string): string => `'${regex.replace(/\n/g, '\\n')}'`
+
+/** The rule as named in messages: `rule 2 (path_regex 'secrets/x/.*')`. */
 export function describeRule(rule: { number: number; pathRegex: string | null }): string {
-  return `rule ${rule.number} (${rule.pathRegex === null ? 'no path_regex' : `path_regex ${JSON.stringify(rule.pathRegex)}`})`
+  return `rule ${rule.number} (${rule.pathRegex === null ? 'no path_regex' : `path_regex ${shownRegex(rule.pathRegex)}`})`
 }
 
 /** Reads .sops.yaml's nodes: anchors and comments name keys; values are resolved through aliases. */
@@ -445,7 +448,7 @@ export function importSopsConfig(text: string, options: ImportOptions = {}): Sop
       }
       secrets.push(secret)
       lines.push(`      ${yamlName(name)}:`)
-      for (const r of d.rules) lines.push(`        # .sops.yaml rule ${r.number}: path_regex ${JSON.stringify(r.pathRegex)}`)
+      for (const r of d.rules) lines.push(`        # .sops.yaml rule ${r.number}: path_regex ${shownRegex(r.pathRegex ?? '')}`)
       lines.push('        path:', ...patterns.map((p) => `          - ${JSON.stringify(p)}`))
       if (own.length > 0) lines.push(`        targets: [${own.map((k) => yamlName(keyNames.get(k)!)).join(', ')}]`)
       // sops wrote these files, whatever their type (its binary store for the others).

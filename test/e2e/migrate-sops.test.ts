@@ -84,8 +84,8 @@ describe('init --from-sops', () => {
 
     const refused = repo.seal('init', '--from-sops')
     expect(refused.status).toBe(1)
-    expect(refused.stderr).toContain('rule 1 (path_regex "secrets/[^/]+\\\\.(yaml|json|env|ini)$"): names keys git-seal cannot encrypt to: pgp admin_alice (FBC7B9E2A4F9289AC0C1D484…)')
-    expect(refused.stderr).toContain('rule 2 (path_regex "secrets/legacy/[^/]+\\\\.yaml$"): names keys git-seal cannot encrypt to: pgp admin_alice')
+    expect(refused.stderr).toContain('rule 1 (path_regex \'secrets/[^/]+\\.(yaml|json|env|ini)$\'): names keys git-seal cannot encrypt to: pgp admin_alice (FBC7B9E2A4F9289AC0C1D484…)')
+    expect(refused.stderr).toContain('rule 2 (path_regex \'secrets/legacy/[^/]+\\.yaml$\'): names keys git-seal cannot encrypt to: pgp admin_alice')
     expect(refused.stderr).toContain('--drop-non-age')
     expect(existsSync(join(repo.dir, '.gitseal.yaml'))).toBe(false)
     expect(existsSync(join(repo.dir, '.gitattributes'))).toBe(false)
@@ -170,7 +170,7 @@ describe('init --from-sops', () => {
   it('refuses, writing nothing: a regex no pattern can say, rules that overlap with other keys, a rule broader than the secrets it was used for', () => {
     const [a, b] = [newKey(), newKey()]
     const cases: [string, Record<string, string>, string][] = [
-      [`creation_rules:\n  - {path_regex: '^secrets/v[0-9]+/', age: ${a.recipient}}\n`, {}, `rule 1 (path_regex "^secrets/v[0-9]+/"): cannot be written as gitattributes patterns: '[0-9]+'`],
+      [`creation_rules:\n  - {path_regex: '^secrets/v[0-9]+/', age: ${a.recipient}}\n`, {}, `rule 1 (path_regex '^secrets/v[0-9]+/'): cannot be written as gitattributes patterns: '[0-9]+'`],
       [`creation_rules:\n  - {path_regex: '^secrets/prod/', age: ${a.recipient}}\n  - {path_regex: '^secrets/', age: "${a.recipient},${b.recipient}"}\n`, {}, 'rules 1 and 2 both match secrets/prod/x (and more like it)'],
       [`creation_rules:\n  - {path_regex: '\\.yaml$', age: ${a.recipient}}\n`, { '.github/workflows/ci.yaml': 'on: push\n' }, 'these tracked files match a creation rule but are not sops files, and git-seal would encrypt them: .github/workflows/ci.yaml'],
     ]
