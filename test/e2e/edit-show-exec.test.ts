@@ -227,6 +227,26 @@ describe('git-seal edit', () => {
   })
 })
 
+describe('git-seal edit after a SIGKILL', () => {
+  it('leaves the temporary directory (nothing can catch SIGKILL), and the next edit sweeps it once its owner is gone', async () => {
+    const { repo } = sealedRepo(['secrets/**'])
+    const runtime = withRuntimeDir(repo)
+    commit(repo, 'secrets/a.txt', `${MARKER}\n`)
+    const ready = join(tempDir(), 'ready')
+    const editor = script(`echo $$ > '${ready}.tmp'; mv '${ready}.tmp' '${ready}'; sleep 30`)
+    const child = spawn(process.execPath, [BUNDLE, 'edit', 'secrets/a.txt'], { cwd: repo.dir, env: { ...repo.env, GIT_EDITOR: editor }, stdio: 'ignore' })
+    const exited = new Promise((resolve) => child.on('exit', resolve))
+    for (let i = 0; i < 200 && !existsSync(ready); i++) await new Promise((r) => setTimeout(r, 50))
+    child.kill('SIGKILL')
+    await exited
+    process.kill(Number(readFileSync(ready, 'utf8')), 'SIGKILL')
+    expect(readdirSync(join(runtime, 'git-seal'))).toHaveLength(1)
+    const r = edit(repo, 'true', 'secrets/a.txt')
+    expect(r.status, r.stderr).toBe(0)
+    expect(readdirSync(join(runtime, 'git-seal'))).toEqual([])
+  })
+})
+
 describe('git-seal show', () => {
   it('prints the work tree plaintext (decrypting a locked one) byte for byte, and other versions with --rev', () => {
     const { repo } = sealedRepo(['secrets/**'])
