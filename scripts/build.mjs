@@ -3,10 +3,11 @@
 // outside dist/ is needed at run time: `install` copies dist/ into the clone's git directory,
 // so the registered filter never depends on node_modules or an npx cache.
 import { build } from 'esbuild'
-import { chmodSync, rmSync } from 'node:fs'
+import { chmodSync, readFileSync, rmSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
+const { version } = JSON.parse(readFileSync(`${root}package.json`, 'utf8'))
 rmSync(`${root}dist`, { recursive: true, force: true })
 await build({
   // The worker that makes age headers ahead is an entry of its own, found next to git-seal.mjs.
@@ -22,6 +23,8 @@ await build({
   banner: {
     js: "#!/usr/bin/env node\nimport { createRequire as __gitSealRequire } from 'node:module'; const require = __gitSealRequire(import.meta.url);",
   },
+  // `git-seal --version` prints package.json's version, fixed at build time.
+  define: { GIT_SEAL_VERSION: JSON.stringify(version) },
   legalComments: 'none',
   logLevel: 'warning',
 })

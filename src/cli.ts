@@ -5,6 +5,9 @@
 import * as textconv from './commands/textconv.js'
 import { UserError, error, printHint, printResult, reportError } from './ui.js'
 
+/** package.json's version, defined by scripts/build.mjs. */
+declare const GIT_SEAL_VERSION: string | undefined
+
 type CommandModule = { run(args: string[]): Promise<number> | number }
 
 const commands: Record<string, { summary: string; load: () => Promise<CommandModule> }> = {
@@ -21,6 +24,9 @@ const commands: Record<string, { summary: string; load: () => Promise<CommandMod
   'ssh-to-age': { summary: 'convert an ed25519 SSH key to its age form [--private FILE]', load: () => import('./commands/ssh-to-age.js') },
   'sops-config': { summary: 'write .sops.yaml creation_rules from .gitseal.yaml', load: () => import('./commands/sops-config.js') },
   rekey: { summary: 'bring encryption in line with the config [PATH...]', load: () => import('./commands/rekey.js') },
+  edit: { summary: 'open PATH decrypted in the editor git uses, then re-encrypt it', load: () => import('./commands/edit.js') },
+  show: { summary: 'print PATH decrypted [--rev REV]', load: () => import('./commands/show.js') },
+  exec: { summary: 'run CMD with the values in secrets PATH... in its environment (PATH... -- CMD)', load: () => import('./commands/exec.js') },
   lock: { summary: 'put ciphertext back in the work tree [--force]', load: () => import('./commands/lock.js') },
   unlock: { summary: 'decrypt the work tree again', load: () => import('./commands/unlock.js') },
   guard: { summary: 'refuse plaintext secrets in the index (pre-commit hook)', load: () => import('./commands/guard.js') },
@@ -51,7 +57,7 @@ async function main(argv: string[]): Promise<number> {
     return name === undefined ? 2 : 0
   }
   if (name === '--version' || name === '-V') {
-    printResult(process.env['GIT_SEAL_VERSION'] ?? '0.1.0')
+    printResult(typeof GIT_SEAL_VERSION === 'string' ? GIT_SEAL_VERSION : 'unknown (not built)')
     return 0
   }
   const command = commands[name]

@@ -18,6 +18,7 @@ import { BlobRecords } from '../seal/records.js'
 import { isSealFilter } from '../git/install-table.js'
 import { conversionProblem, manglingAttributes } from '../seal/conversions.js'
 import { renormalizeCommand } from './sync.js'
+import { sopsConfigState } from './sops-config.js'
 import { UserError, error, printHint } from '../ui.js'
 
 /** Staged additions and modifications of files (not symlinks or submodules): [path, blob oid]. */
@@ -115,6 +116,9 @@ export async function run(args: string[]): Promise<number> {
     const attributes = gitBlobText(':.gitattributes', { cwd: root }) ?? ''
     if (config && !attributesUpToDate(attributes, config)) {
       problems.push({ message: `the staged .gitattributes does not match ${CONFIG_FILE}`, hint: "run 'git-seal sync' and 'git add .gitattributes'" })
+    }
+    if (config && sopsConfigState(gitBlobText(':.sops.yaml', { cwd: root }), config) === 'stale') {
+      problems.push({ message: `the staged .sops.yaml was generated from another ${CONFIG_FILE} (sops edit would encrypt to other recipients)`, hint: "run 'git-seal sops-config' and 'git add .sops.yaml'" })
     }
   }
 

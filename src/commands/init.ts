@@ -1,17 +1,26 @@
 /**
  * `git-seal init`: once per repository. Keeps an existing .gitseal.yaml or writes a starter one
- * with you as admin (generating a key at sops's default path if you have none), writes the
+ * with you as admin (generating a key at sops's default path if you have none), or one
+ * translated from .sops.yaml (`--from-sops`, operations/migrate-sops.ts), writes the
  * .gitattributes block, then installs in this clone.
+ *
+ * In a Nix flake (and when importing .sops.yaml, whose users keep sops files encrypted in the
+ * work tree), the secrets it sets up are `worktree: ciphertext`: Nix copies the work tree into
+ * the world-readable /nix/store. A flake with a `sops-nix` input gets `format: sops` on them (a
+ * file that is not YAML/JSON/dotenv/INI becomes sops's binary store, which sops-nix reads with
+ * `format = "binary"`); one with `agenix` gets `format: age`. `format: auto` itself never
+ * depends on what the repository holds.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, writeFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { join } from 'node:path'
 import { userInfo } from 'node:os'
-import { CONFIG_FILE, configFromSops, parseConfig, starterConfig } from '../config/index.js'
+import { CONFIG_FILE, describeKey, detectNix, starterConfig, type SopsImport } from '../config/index.js'
 import { repoPaths } from '../git/repo.js'
 import { gitMaybe } from '../git/run.js'
 import { defaultKeyFile, loadIdentities } from '../keys/identities.js'
 import { writeNewKeyFile } from '../keys/keyfile.js'
+import { planSopsMigration } from '../operations/migrate-sops.js'
 import { UserError, info, warning } from '../ui.js'
 import { addHuskyLine, hooksLocation } from '../git/hooks.js'
 import { install } from './install.js'
@@ -32,20 +41,43 @@ function safeUser(): string {
   }
 }
 
+/** The one line saying why the secrets keep ciphertext in the work tree. */
+const CIPHERTEXT_WHY = {
+  flake: 'secrets keep their ciphertext in the work tree (worktree: ciphertext): this is a Nix flake, and Nix copies the work tree into the world-readable /nix/store',
+  sops: 'secrets keep their ciphertext in the work tree (worktree: ciphertext), as sops left them: Nix, and any tool copying the work tree, never sees plaintext',
+}
+
+function reportImport(migration: SopsImport): void {
+  info(`wrote ${CONFIG_FILE} from .sops.yaml:`)
+  for (const group of migration.groups) {
+    info(`  group ${group.name}: admins ${group.admins.join(', ')}${group.targets.length ? `; targets ${group.targets.join(', ')}` : ''}`)
+    for (const secret of migration.secrets.filter((s) => s.group === group.name)) {
+      info(`    secret ${secret.name} (rule ${secret.rules.join(' and ')}): ${secret.patterns.join(' ')} -> ${[...secret.admins, ...secret.targets].join(', ')}`)
+    }
+  }
+  for (const note of migration.notes) info(note)
+  for (const { rule, secret, keys } of migration.dropped) {
+    warning(
+      `rule ${rule} (secret ${secret}): ${keys.map(describeKey).join(', ')} lose access: git-seal encrypts to age keys only, so files it creates are not encrypted to them, and the files sops wrote stop opening for them at their next re-encryption with a new data key`,
+      'replace them with age keys (ssh-to-age turns a host SSH key into one) and add those with git-seal add-recipient',
+    )
+  }
+}
+
 export async function run(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { 'from-sops': { type: 'boolean' } } })
+  const { values } = parseArgs({ args, options: { 'from-sops': { type: 'boolean' }, 'drop-non-age': { type: 'boolean' } } })
+  if (values['drop-non-age'] && !values['from-sops']) throw new UserError('--drop-non-age goes with --from-sops')
   const root = repoPaths().top
   if (!root) throw new UserError('git-seal needs a work tree; this repository is bare')
   const configFile = join(root, CONFIG_FILE)
   if (existsSync(configFile)) {
     info(`keeping the existing ${CONFIG_FILE}`)
   } else if (values['from-sops']) {
-    const sopsFile = join(root, '.sops.yaml')
-    if (!existsSync(sopsFile)) throw new UserError('no .sops.yaml at the top of the repository')
-    const text = configFromSops(readFileSync(sopsFile, 'utf8'))
-    parseConfig(text, CONFIG_FILE)
-    writeFileSync(configFile, text)
-    info(`wrote ${CONFIG_FILE} from .sops.yaml; review the recipient names and paths`)
+    const migration = await planSopsMigration(root, { dropNonAge: values['drop-non-age'] === true, ciphertextWorktree: true })
+    writeFileSync(configFile, migration.config)
+    reportImport(migration)
+    info(CIPHERTEXT_WHY.sops)
+    info(".sops.yaml stays as you wrote it; 'git-seal sops-config --force' replaces it with one generated from .gitseal.yaml, kept in step from then on")
   } else {
     const identities = loadIdentities()
     let recipient = identities.recipients[0]
@@ -55,8 +87,11 @@ export async function run(args: string[]): Promise<number> {
       recipient = key.recipient
       warning(`you had no age key: generated one at ${file} (mode 0600)`, 'back this file up now (a password manager will do): without it nobody can decrypt what is encrypted only to you')
     }
-    writeFileSync(configFile, starterConfig(adminName(root), recipient))
+    const nix = detectNix(root)
+    const format = nix.sopsNix ? 'sops' : nix.agenix ? 'age' : undefined
+    writeFileSync(configFile, starterConfig(adminName(root), recipient, { ciphertextWorktree: nix.flake, ...(nix.flake && format ? { format } : {}) }))
     info(`wrote ${CONFIG_FILE} with you as admin (${recipient})`)
+    if (nix.flake) info(CIPHERTEXT_WHY.flake + (format === 'sops' ? '; format: sops, as sops-nix reads' : format === 'age' ? '; format: age, as agenix reads' : ''))
   }
   if (syncAttributes(root)) info('wrote the git-seal block in .gitattributes')
   const hooks = hooksLocation(root)

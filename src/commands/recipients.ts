@@ -11,6 +11,7 @@ import { CONFIG_FILE, addRecipient, parseConfig, removeRecipient, type Recipient
 import { SealContext } from '../seal/context.js'
 import { UserError, info, printResult, warning } from '../ui.js'
 import { rekey, report } from './rekey.js'
+import { refreshSopsConfig } from './sops-config.js'
 import { syncAttributes } from './sync.js'
 
 /** A short, stable fingerprint of a public key, to tell keys apart in listings. */
@@ -68,6 +69,7 @@ async function editAndRekey(edit: (text: string) => string, what: string): Promi
     writeFileSync(file, after)
     info(`${what} in ${CONFIG_FILE}`)
     if (syncAttributes(ctx.root)) info('updated .gitattributes')
+    if (refreshSopsConfig(ctx.root, parseConfig(after, CONFIG_FILE))) info('updated .sops.yaml (generated from .gitseal.yaml)')
     if (ctx.identities().length === 0) {
       warning('no age identity here, so nothing was re-encrypted', "someone who can decrypt the secrets runs 'git-seal rekey'")
       return 0

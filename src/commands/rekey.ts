@@ -11,6 +11,7 @@ import { SealContext } from '../seal/context.js'
 import { rekeyEntry, stageBlobs, type RekeyOutcome } from '../seal/rekey.js'
 import { configuredKeys } from '../seal/sops.js'
 import { UserError, error, info, progress } from '../ui.js'
+import { refreshSopsConfig } from './sops-config.js'
 
 export async function rekey(ctx: SealContext, pathspecs: string[], force = false, quiet = false): Promise<RekeyOutcome[]> {
   const config = ctx.config()
@@ -62,6 +63,7 @@ export async function run(args: string[]): Promise<number> {
   const ctx = SealContext.open()
   try {
     if (ctx.identities().length === 0) throw new UserError('rekey needs to decrypt the secrets, and no age identity was found', 'set SOPS_AGE_KEY or put your key in ~/.config/sops/age/keys.txt')
+    if (refreshSopsConfig(ctx.root, ctx.config())) info('updated .sops.yaml (generated from .gitseal.yaml)')
     return report(await rekey(ctx, positionals, values.force === true))
   } finally {
     ctx.close()

@@ -1,10 +1,17 @@
 /**
- * `git-seal sops-config`: writes `.sops.yaml` creation_rules generated from .gitseal.yaml (one
- * rule per secret: path_regex from its globs, its age recipients), so `sops edit` in the same
- * repository encrypts to the same people. https://github.com/getsops/sops#using-sops-yaml-conf-to-select-kms-pgp-and-age-for-new-files
+ * `git-seal sops-config [--force]`: writes `.sops.yaml` creation_rules generated from
+ * .gitseal.yaml (one rule per secret: path_regex from its globs, its age recipients), so `sops
+ * edit` in the same repository encrypts to the same people.
+ * https://github.com/getsops/sops#using-sops-yaml-conf-to-select-kms-pgp-and-age-for-new-files
+ *
+ * A generated file starts with {@link GENERATED_HEADER}: git-seal rewrites it whenever it edits
+ * .gitseal.yaml (add-recipient, remove-recipient) and on rekey, and `status` and the guard flag
+ * one that no longer matches (a stale one sends `sops edit` to old recipients). A .sops.yaml
+ * without the header was written by hand and is never overwritten without `--force`.
  */
-import { writeFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { parseArgs } from 'node:util'
 import { stringify } from 'yaml'
 import { type SealConfig } from '../config/index.js'
 import { SealContext } from '../seal/context.js'
@@ -61,15 +68,64 @@ export function creationRules(config: SealConfig): string {
     ...(s.sops.encryptedRegex ? { encrypted_regex: s.sops.encryptedRegex } : {}),
     ...(s.sops.macOnlyEncrypted ? { mac_only_encrypted: true } : {}),
   }))
-  return '# Generated from .gitseal.yaml by `git-seal sops-config`; edit .gitseal.yaml instead.\n' + stringify({ creation_rules: rules }, { lineWidth: 0 })
+  return GENERATED_HEADER + stringify({ creation_rules: rules }, { lineWidth: 0 })
+}
+
+export const SOPS_YAML = '.sops.yaml'
+/** The first line of a generated .sops.yaml: what tells it from a hand-written one. */
+export const GENERATED_HEADER = '# Generated from .gitseal.yaml by `git-seal sops-config`; edit .gitseal.yaml instead.\n'
+
+/** absent; written by hand (no header); generated and matching the config; generated from another config. */
+export type SopsConfigState = 'absent' | 'hand-written' | 'current' | 'stale'
+
+/** What a .sops.yaml's text (null: none) is, against a config. */
+export function sopsConfigState(text: string | null, config: SealConfig): SopsConfigState {
+  if (text === null) return 'absent'
+  if (!text.startsWith(GENERATED_HEADER.trimEnd())) return 'hand-written'
+  return text === creationRules(config) ? 'current' : 'stale'
+}
+
+function readSopsYaml(root: string): string | null {
+  try {
+    return readFileSync(join(root, SOPS_YAML), 'utf8')
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null
+    throw e
+  }
+}
+
+/**
+ * Rewrites the work tree's .sops.yaml from `config` when it is a generated one that no longer
+ * matches; a hand-written one (or none) is left alone.
+ * @returns true when it was rewritten.
+ */
+export function refreshSopsConfig(root: string, config: SealConfig): boolean {
+  if (sopsConfigState(readSopsYaml(root), config) !== 'stale') return false
+  writeFileSync(join(root, SOPS_YAML), creationRules(config))
+  return true
+}
+
+/** The work tree's .sops.yaml against the config, for `status`. */
+export function worktreeSopsConfigState(root: string, config: SealConfig): SopsConfigState {
+  return sopsConfigState(readSopsYaml(root), config)
 }
 
 export function run(args: string[]): number {
-  if (args.length > 0) throw new UserError('usage: git-seal sops-config')
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { force: { type: 'boolean', short: 'f' } } })
+  if (positionals.length > 0) throw new UserError('usage: git-seal sops-config [--force]')
   const ctx = SealContext.open()
   try {
-    writeFileSync(join(ctx.root, '.sops.yaml'), creationRules(ctx.config()))
-    info('wrote .sops.yaml; commit it so `sops edit` encrypts to the same recipients')
+    const config = ctx.config()
+    const state = sopsConfigState(readSopsYaml(ctx.root), config)
+    if (state === 'hand-written' && !values.force) {
+      throw new UserError(`${SOPS_YAML} was written by hand (it lacks git-seal's header); not overwritten`, `'git-seal sops-config --force' replaces it with one generated from .gitseal.yaml (git keeps the old one in history)`)
+    }
+    if (state === 'current') {
+      info(`${SOPS_YAML} is up to date`)
+      return 0
+    }
+    writeFileSync(join(ctx.root, SOPS_YAML), creationRules(config))
+    info(`wrote ${SOPS_YAML}; commit it so \`sops edit\` encrypts to the same recipients (git-seal keeps it in step with .gitseal.yaml from now on)`)
     return 0
   } finally {
     ctx.close()

@@ -21,6 +21,7 @@ import { configDrift } from '../git/install.js'
 import { SealContext } from '../seal/context.js'
 import { conversionProblem, describeConversions, manglingAttributes } from '../seal/conversions.js'
 import { UserError, printResult } from '../ui.js'
+import { worktreeSopsConfigState } from './sops-config.js'
 
 export interface SecretStatus {
   path: string
@@ -50,6 +51,7 @@ export async function collectStatus(ctx: SealContext, config: SealConfig): Promi
     const notLast = attributesBlockProblem(attributes, config) === 'not-last'
     problems.push(notLast ? `git-seal's block is not last in .gitattributes, so the lines after it override it: run 'git-seal sync' (it moves the block last)` : `.gitattributes does not match ${CONFIG_FILE}: run 'git-seal sync'`)
   }
+  if (worktreeSopsConfigState(root, config) === 'stale') problems.push(`.sops.yaml was generated from another ${CONFIG_FILE} (sops edit would encrypt to other recipients): run 'git-seal sops-config'`)
   const drift = configDrift(root)
   if (drift.missing.length > 0) problems.push(`the filter is not installed in this clone (${drift.missing.join(', ')}): run 'git-seal install'`)
   else if (drift.outdated.length > 0) problems.push(`git-seal's git config here was written by another version (${drift.outdated.join(', ')}): run 'git-seal install' to update it`)

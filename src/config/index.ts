@@ -16,7 +16,7 @@ export { compilePattern, patternProblem } from './match.js'
 export { MAX_ATTRIBUTES_BYTES, readRepositoryFile } from './read-file.js'
 export { isNeverSecret, NEVER_SECRET_PATTERNS } from './never-secret.js'
 export { classifyKey, type KeyKind } from './keys.js'
-export { configFromSops, regexToGlob } from './from-sops.js'
+export { describeKey, describeRule, importSopsConfig, readSopsRules, type ImportedSecret, type OtherKey, type SopsImport } from './from-sops.js'
 export { detectNix, type NixSetup } from './nix.js'
 
 const matchers = new WeakMap<SecretRule, PathMatcher[]>()
@@ -69,11 +69,23 @@ export function effectiveFormat(rule: SecretRule, path: string): 'age' | 'sops' 
   return SOPS_SUFFIXES.some((s) => path.endsWith(s)) ? 'sops' : 'age'
 }
 
+/** What `git-seal init` sets for the starter secret beyond the defaults (a Nix flake's needs). */
+export interface StarterOptions {
+  /** `worktree: ciphertext` (and `version: 2`, which declares it) */
+  ciphertextWorktree?: boolean
+  /** an explicit format: `sops` for sops-nix, `age` for agenix */
+  format?: 'sops' | 'age'
+}
+
 /** A commented starter config for `git-seal init`. */
-export function starterConfig(adminName: string, adminKey: string): string {
+export function starterConfig(adminName: string, adminKey: string, options: StarterOptions = {}): string {
+  const extra = [
+    ...(options.format ? [`        format: ${options.format}${options.format === 'sops' ? '      # every file a SOPS file (binary store for non-YAML/JSON/dotenv/INI): what sops-nix reads' : '       # age files, what agenix reads'}`] : []),
+    ...(options.ciphertextWorktree ? ['        worktree: ciphertext  # the work tree keeps the ciphertext: Nix copies it into the /nix/store'] : []),
+  ]
   return `# git-seal: which files are secrets, and who can read them.
 # Docs: https://github.com/git-seal/git-seal#configuration
-version: 1
+version: ${options.ciphertextWorktree ? 2 : 1}
 groups:
   default:                  # an environment: dev, staging, prod...
     recipients:
@@ -89,6 +101,5 @@ groups:
           - "secrets/**"
           - "*.secret"
         # targets: [ci]
-        # format: auto      # auto = sops for .yaml/.json/.env/.ini, age otherwise
-`
+${options.format ? '' : '        # format: auto      # auto = sops for .yaml/.json/.env/.ini, age otherwise\n'}${extra.map((l) => `${l}\n`).join('')}`
 }

@@ -1,9 +1,12 @@
 /**
  * Private temporary directories: where git-seal puts plaintext on disk when a tool needs a
- * file (the merge driver's three versions for `git merge-file`; an editor later).
+ * file (the merge driver's three versions for `git merge-file`; the file `git-seal edit` opens).
  *
  * - Created 0700 under the clone's state dir (never /tmp: other users, tmpfs quotas, cleaners),
- *   files inside 0600 ({@link writePrivateFile}).
+ *   files inside 0600 ({@link writePrivateFile}). The one exception is the file an editor
+ *   opens, which must lie outside the repository (editors leave swap and backup files next to
+ *   it, and tools watching the work tree would see it): that goes under a per-user parent
+ *   outside any repository ({@link userPrivateParent}), checked to be ours and 0700.
  * - Removed when the work is done, when the process exits, and on SIGINT, SIGTERM and SIGHUP
  *   (the signal is then raised again, so the caller still sees how the process ended).
  * - SIGKILL cannot be caught: each directory records its owner (pid, the process's start
@@ -14,9 +17,9 @@
  *   running a merge right now: a directory whose owner is alive, or cannot be judged from here
  *   (another host or pid namespace), is kept.
  */
-import { mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, lstatSync, writeFileSync } from 'node:fs'
-import { hostname } from 'node:os'
-import { join } from 'node:path'
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, lstatSync, writeFileSync } from 'node:fs'
+import { hostname, tmpdir } from 'node:os'
+import { isAbsolute, join } from 'node:path'
 
 /** Every private directory starts with this, so a sweep never touches anything else. */
 const PREFIX = 'private-'
@@ -196,4 +199,28 @@ export function sweepPrivateDirs(parent: string, now: number = Date.now()): stri
     }
   }
   return removed
+}
+
+/**
+ * A directory for private directories outside any repository, only this user's: under
+ * `$XDG_RUNTIME_DIR` (a per-user tmpfs, gone at logout) when it is set, else `git-seal-UID`
+ * under the system temp dir. Created 0700 when missing. /tmp is shared, so an existing one is
+ * used only when it is a real directory (not a link), owned by this user and closed to others:
+ * someone else could have made it first to read what goes in.
+ * @throws {Error} when it cannot be created, or exists and fails those checks.
+ */
+export function userPrivateParent(env: NodeJS.ProcessEnv = process.env): string {
+  const runtime = env['XDG_RUNTIME_DIR']
+  const uid = process.getuid?.() ?? null
+  const dir = runtime && isAbsolute(runtime) ? join(runtime, 'git-seal') : join(tmpdir(), `git-seal-${uid ?? 'user'}`)
+  try {
+    mkdirSync(dir, { mode: 0o700 })
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e
+  }
+  const st = lstatSync(dir)
+  if (!st.isDirectory()) throw new Error(`${dir} is not a directory (a link, or a file): not a safe place for plaintext`)
+  if (uid !== null && st.uid !== uid) throw new Error(`${dir} belongs to another user: not a safe place for plaintext`)
+  if ((st.mode & 0o077) !== 0) throw new Error(`${dir} is open to other users (mode ${(st.mode & 0o777).toString(8)}): not a safe place for plaintext`)
+  return dir
 }

@@ -1,9 +1,9 @@
 // Private temp dirs: created 0700 with an owner record, and swept only once that owner is gone.
 import { spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdirSync, readdirSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { createPrivateDir, currentOwner, ownerState, processStartTime, sweepPrivateDirs, writePrivateFile } from '../../src/seal/private-tmp.js'
+import { createPrivateDir, currentOwner, ownerState, processStartTime, sweepPrivateDirs, userPrivateParent, writePrivateFile } from '../../src/seal/private-tmp.js'
 import { tempDir } from '../helpers/repo.js'
 
 const onLinux = existsSync('/proc/self/stat')
@@ -62,5 +62,25 @@ describe('private temp dirs', () => {
     for (const name of ['merge-AbC123', 'private-merge-xyz', 'unrelated']) utimesSync(join(parent, name), old, old)
     expect(sweepPrivateDirs(parent).sort()).toEqual(['merge-AbC123', 'private-merge-xyz'])
     expect(readdirSync(parent)).toEqual(['unrelated'])
+  })
+})
+
+describe('the per-user parent outside any repository (git-seal edit)', () => {
+  it('is $XDG_RUNTIME_DIR/git-seal, created 0700', () => {
+    const runtime = tempDir()
+    const parent = userPrivateParent({ XDG_RUNTIME_DIR: runtime })
+    expect(parent).toBe(join(runtime, 'git-seal'))
+    expect(statSync(parent).mode & 0o777).toBe(0o700)
+    expect(userPrivateParent({ XDG_RUNTIME_DIR: runtime })).toBe(parent) // and reused
+  })
+
+  it('refuses one that is a link, or open to others (someone else may have made it first)', () => {
+    const runtime = tempDir()
+    symlinkSync(tempDir(), join(runtime, 'git-seal'))
+    expect(() => userPrivateParent({ XDG_RUNTIME_DIR: runtime })).toThrow('is not a directory')
+    const open = tempDir()
+    mkdirSync(join(open, 'git-seal'))
+    chmodSync(join(open, 'git-seal'), 0o755)
+    expect(() => userPrivateParent({ XDG_RUNTIME_DIR: open })).toThrow('is open to other users')
   })
 })
