@@ -46,11 +46,20 @@ export interface Group {
   targets: Recipient[]
 }
 
+/**
+ * What the guard and `verify` do with a staged file that no rule covers and that looks like a
+ * credential: warn, refuse the commit, or not look (the detector is not even loaded).
+ */
+export type ScanMode = 'warn' | 'refuse' | 'off'
+export const SCAN_MODES: readonly ScanMode[] = ['warn', 'refuse', 'off']
+
 export interface SealConfig {
   version: 1
   groups: Group[]
   secrets: SecretRule[]
   source: string
+  /** `scan:` at the top; absent means off, so configs written before it keep their behaviour */
+  scan?: ScanMode
 }
 
 /** The config is invalid; `problems` lists every finding, each with its location. */
@@ -174,9 +183,17 @@ export function parseConfig(text: string, source: string = CONFIG_FILE): SealCon
     },
   })
   if (v.problems.length) throw new ConfigError(v.problems, source)
-  const top = new Map(v.entries(doc.contents, '(top)', ['version', 'groups']))
+  const top = new Map(v.entries(doc.contents, '(top)', ['version', 'groups', 'scan']))
   const version = top.get('version')
   if (!isScalar(version) || version.value !== 1) v.at(version ?? (doc.contents as Node), 'version', 'must be 1')
+  const scanNode = top.get('scan')
+  let scan: ScanMode | undefined
+  if (scanNode !== undefined) {
+    // YAML 1.2 reads a bare `off` as the string 'off' (the yaml package's default schema).
+    const value = isScalar(scanNode) ? scanNode.value : null
+    if (typeof value === 'string' && (SCAN_MODES as readonly string[]).includes(value)) scan = value as ScanMode
+    else v.at(scanNode, 'scan', `must be ${SCAN_MODES.join(', ')}`)
+  }
   const groups: Group[] = []
   const secrets: SecretRule[] = []
   const secretNames = new Map<string, string>()
@@ -251,5 +268,5 @@ export function parseConfig(text: string, source: string = CONFIG_FILE): SealCon
     }
   }
   if (v.problems.length) throw new ConfigError(v.problems, source)
-  return { version: 1, groups, secrets, source }
+  return { version: 1, groups, secrets, source, ...(scan ? { scan } : {}) }
 }
