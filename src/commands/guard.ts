@@ -17,6 +17,7 @@ import { isSecretPath, isStoredPlaintext, judgeStagedSecret, type StagedEvidence
 import { BlobRecords } from '../seal/records.js'
 import { conversionProblem, manglingAttributes } from '../seal/conversions.js'
 import { renormalizeCommand } from './sync.js'
+import { guardScan } from './scan-report.js'
 import { UserError, error, printHint } from '../ui.js'
 
 /** Staged additions and modifications of files (not symlinks or submodules): [path, blob oid]. */
@@ -114,6 +115,8 @@ export async function run(args: string[]): Promise<number> {
   const filters = checkAttr(root, 'filter', staged.map((s) => s.path), true)
   const secrets = staged.filter((s) => isSecretPath(config, s.path, filters.get(s.path) === 'git-seal'))
   problems.push(...(await attributeProblems(root, config, secrets.map((s) => s.path))))
+  // Credentials in staged files no rule covers, as the staged config's `scan:` says.
+  problems.push(...(await guardScan(root, config, staged.filter((s) => !secrets.includes(s)))))
   const objects = new CatFileBatch(root)
   let identities: Identity[] | null = null
   const evidence: StagedEvidence = {
