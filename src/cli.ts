@@ -25,7 +25,8 @@ const commands: Record<string, { summary: string; load: () => Promise<CommandMod
   unlock: { summary: 'decrypt the work tree again', load: () => import('./commands/unlock.js') },
   guard: { summary: 'refuse plaintext secrets in the index (pre-commit hook)', load: () => import('./commands/guard.js') },
   'import-git-crypt': { summary: 'move a git-crypt repository to git-seal [KEYFILE...]', load: () => import('./commands/import-git-crypt.js') },
-  verify: { summary: 'check history for plaintext secrets [REV-RANGE] [--all] [--pre-receive]', load: () => import('./commands/verify.js') },
+  'scanner-allowlist': { summary: "gitleaks allowlist for git-seal's ciphertext [-o FILE]", load: () => import('./commands/scanner-allowlist.js') },
+  verify: { summary: 'check history for plaintext secrets [REV-RANGE] [--all] [--pre-receive] [--format sarif]', load: () => import('./commands/verify.js') },
   // Loaded with the entry: it runs once per file side of every git diff, and its plaintext path
   // needs nothing else (decryption modules are imported only for ciphertext).
   textconv: { summary: 'print a file decrypted (used by git diff)', load: async () => textconv },
