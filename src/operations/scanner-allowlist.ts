@@ -27,6 +27,8 @@ const EOL = '[ \\t]*\\r?$'
 const KEY = '(?:"?[A-Za-z0-9_.-]{1,128}"?[ \\t]*[:=][ \\t]*)'
 /** One sops value (or comment) as sops writes it. */
 const SOPS_VALUE = `ENC\\[AES256_GCM,data:${B64}*={0,2},iv:${B64}{16,}={0,2},tag:${B64}{22}={0,2},type:(?:str|int|float|bool|bytes|comment)\\]`
+/** A sops value, quoted or not. */
+const QUOTED_VALUE = `["']?${SOPS_VALUE}["']?`
 /** `\n` as the two characters a JSON string, a dotenv or an INI value holds. */
 const ESCAPED_NEWLINE = '\\\\n'
 const ARMOR_BEGIN = '-----BEGIN AGE ENCRYPTED FILE-----'
@@ -38,7 +40,11 @@ const AGE_RECIPIENT = 'age1[0-9a-z]{58,}'
 export const ALLOWLIST_REGEXES: readonly AllowlistRegex[] = [
   {
     description: 'a sops value or comment: ENC[AES256_GCM,...] alone after its key (YAML, JSON, dotenv, INI)',
-    regex: `^[ \\t]*(?:- )?${KEY}?(?:"|#)?${SOPS_VALUE}"?,?${EOL}`,
+    regex: `^[ \\t]*(?:- )?${KEY}?(?:["']|#)?${SOPS_VALUE}["']?,?${EOL}`,
+  },
+  {
+    description: 'sops values in a YAML flow sequence or mapping: [ENC[...], ...] or {k: ENC[...], ...}',
+    regex: `^[ \\t]*(?:- )?${KEY}?(?:\\[(?:[ \\t]*${QUOTED_VALUE}[ \\t]*,?)+\\]|\\{(?:[ \\t]*${KEY}${QUOTED_VALUE}[ \\t]*,?)+\\})${EOL}`,
   },
   {
     description: "sops metadata: an age recipient (a public key) after its key",
