@@ -2,12 +2,12 @@
 // secretlint's maintained rules; ordinary files stay silent; verify does the same over history;
 // the detector never loads in the filter. Credentials are generated here, never fixed strings.
 import { generateKeyPairSync, randomBytes } from 'node:crypto'
-import { readFileSync, readdirSync } from 'node:fs'
+import { chmodSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { parseConfig, starterConfig } from '../../src/config/index.js'
 import { scanBlobs } from '../../src/operations/scan.js'
-import { ROOT, Repo, expectNoLeak, isAgeFile, newKey, sealedRepo } from '../helpers/repo.js'
+import { BUNDLE, ROOT, Repo, expectNoLeak, isAgeFile, newKey, sealedRepo, tempDir } from '../helpers/repo.js'
 
 const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789'
 const pick = (alphabet: string, n: number): string => Array.from(randomBytes(n), (b) => alphabet[b % alphabet.length]).join('')
@@ -165,6 +165,41 @@ describe('verify scans what it walks', () => {
     const r = repo.seal('verify', `${base}..HEAD`)
     expect(r.status).toBe(1)
     expect(r.stderr).toContain('src/client.ts looks like it holds a credential (github: GITHUB_TOKEN at line 1)')
+  })
+})
+
+describe('verify --pre-receive scans the pushed commits', () => {
+  it("rejects a push bringing a credential with 'scan: refuse', and lets it through with a warning with 'warn'", () => {
+    const { repo } = scanRepo('refuse')
+    const bare = join(tempDir('git-seal-server-'), 'server.git')
+    repo.git('init', '-q', '--bare', bare)
+    const hook = join(bare, 'hooks', 'pre-receive')
+    writeFileSync(hook, `#!/bin/sh\nexec "${process.execPath}" "${BUNDLE}" verify --pre-receive\n`)
+    chmodSync(hook, 0o755)
+    expect(repo.tryGit('push', '-q', bare, 'main').status).toBe(0)
+    const creds = credentials()
+    repo.write(creds.privateKey!.path, creds.privateKey!.content)
+    repo.git('add', '.')
+    repo.git('commit', '-q', '--no-verify', '-m', 'a key')
+    const refused = repo.tryGit('push', bare, 'main')
+    expect(refused.status).not.toBe(0)
+    expect(refused.stderr).toContain('keys/deploy.pem looks like it holds a credential (privatekey: PrivateKey at line 1)')
+    expect(refused.stderr).toContain('push to refs/heads/main rejected')
+    expect(refused.stderr).not.toContain(creds.privateKey!.value)
+    // The pushed commit lowers the scan to warn; the server's old tip still says refuse.
+    repo.write('.gitseal.yaml', repo.read('.gitseal.yaml').toString().replace('scan: refuse', 'scan: warn'))
+    repo.git('commit', '-q', '--no-verify', '-am', 'warn only')
+    expect(repo.tryGit('push', bare, 'main').status).not.toBe(0)
+    // A new branch on a server whose default branch says warn: accepted, with the warning.
+    repo.git('branch', 'feature')
+    repo.git('reset', '-q', '--hard', 'HEAD~2')
+    repo.write('.gitseal.yaml', repo.read('.gitseal.yaml').toString().replace('scan: refuse', 'scan: warn'))
+    repo.git('commit', '-q', '--no-verify', '-am', 'warn only, on main')
+    expect(repo.tryGit('push', '-q', bare, '+main').status).toBe(0)
+    const warned = repo.tryGit('push', bare, 'feature')
+    expect(warned.status, warned.stderr).toBe(0)
+    expect(warned.stderr).toContain('warning: commit')
+    expect(warned.stderr).toContain('keys/deploy.pem looks like it holds a credential')
   })
 })
 
