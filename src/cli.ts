@@ -30,7 +30,9 @@ const commands: Record<string, { summary: string; load: () => Promise<CommandMod
   lock: { summary: 'put ciphertext back in the work tree [--force]', load: () => import('./commands/lock.js') },
   unlock: { summary: 'decrypt the work tree again', load: () => import('./commands/unlock.js') },
   guard: { summary: 'refuse plaintext secrets in the index (pre-commit hook)', load: () => import('./commands/guard.js') },
-  verify: { summary: 'check history for plaintext secrets [REV-RANGE] [--all] [--pre-receive]', load: () => import('./commands/verify.js') },
+  'import-git-crypt': { summary: 'move a git-crypt repository to git-seal [KEYFILE...]', load: () => import('./commands/import-git-crypt.js') },
+  'scanner-allowlist': { summary: "gitleaks allowlist for git-seal's ciphertext [-o FILE]", load: () => import('./commands/scanner-allowlist.js') },
+  verify: { summary: 'check history for plaintext secrets [REV-RANGE] [--all] [--pre-receive] [--format sarif]', load: () => import('./commands/verify.js') },
   // Loaded with the entry: it runs once per file side of every git diff, and its plaintext path
   // needs nothing else (decryption modules are imported only for ciphertext).
   textconv: { summary: 'print a file decrypted (used by git diff)', load: async () => textconv },

@@ -19,6 +19,7 @@ import { isSealFilter } from '../git/install-table.js'
 import { conversionProblem, manglingAttributes } from '../seal/conversions.js'
 import { renormalizeCommand } from './sync.js'
 import { sopsConfigState } from './sops-config.js'
+import { guardScan } from './scan-report.js'
 import { UserError, error, printHint } from '../ui.js'
 
 /** Staged additions and modifications of files (not symlinks or submodules): [path, blob oid]. */
@@ -126,6 +127,8 @@ export async function run(args: string[]): Promise<number> {
   const filters = checkAttr(root, 'filter', staged.map((s) => s.path), true)
   const secrets = staged.filter((s) => isSecretPath(config, s.path, isSealFilter(filters.get(s.path))))
   problems.push(...(await attributeProblems(root, config, secrets.map((s) => s.path))))
+  // Credentials in staged files no rule covers, as the staged config's `scan:` says.
+  problems.push(...(await guardScan(root, config, staged.filter((s) => !secrets.includes(s)))))
   const objects = new CatFileBatch(root)
   let identities: Identity[] | null = null
   const evidence: StagedEvidence = {

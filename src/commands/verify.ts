@@ -3,12 +3,17 @@
  * does not depend on hooks (not cloned, skipped by --no-verify). Exits 1 naming commit (or ref)
  * and path for each secret stored in plaintext, and each commit whose config was deleted or
  * broken after git-seal was adopted. Needs no key. The policy lives in src/operations/verify.ts.
+ * With the config's `scan:` on, files no rule covers are also scanned for credentials
+ * (src/operations/scan.ts). `--format sarif` prints the findings as SARIF 2.1.0 on stdout.
  */
 import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { CONFIG_FILE } from '../config/index.js'
 import { parseRefUpdates, verifyAll, verifyHead, verifyPushes, verifyRange, type Finding, type VerifyReport } from '../operations/verify.js'
-import { UserError, error, info, printHint, warning } from '../ui.js'
+import { scanAll, scanHead, scanPush, scanRange, type ScanResult } from '../operations/scan.js'
+import { UserError, error, info, printHint, printResult, warning } from '../ui.js'
+import { credentialProblems, describeCredential } from './scan-report.js'
+import { SarifLog } from './sarif.js'
 import { plaintextWorktreeHint } from '../seal/check.js'
 
 const ROTATE_HINT = 'a plaintext secret in history is exposed to everyone with the repository: rotate it, then rewrite history (git filter-repo) if you must'
@@ -42,8 +47,9 @@ function describe(f: Finding): string {
   }
 }
 
-/** Prints findings and the hints they call for; true when there were any. */
-function report(findings: Finding[]): boolean {
+/** Prints findings and the hints they call for (and adds them to the SARIF log); true when there were any. */
+function report(findings: Finding[], sarif: SarifLog | null): boolean {
+  for (const f of findings) sarif?.finding(f, describe(f))
   for (const f of findings) error(describe(f))
   if (findings.some((f) => f.kind !== 'config' && f.kind !== 'attributes')) printHint(ROTATE_HINT)
   if (findings.some((f) => f.kind === 'attributes')) printHint(ATTRIBUTES_HINT)
@@ -51,21 +57,46 @@ function report(findings: Finding[]): boolean {
   return findings.length > 0
 }
 
-function historyResult(r: VerifyReport): number {
-  if (report(r.findings)) return 1
+/** Prints (and adds to the SARIF log) what the credential scan found; true when it fails the command (`scan: refuse`). */
+function reportScan(scan: ScanResult, sarif: SarifLog | null): boolean {
+  sarif?.credentials(scan, describeCredential)
+  const problems = credentialProblems(scan)
+  for (const p of problems) error(p.message)
+  for (const hint of new Set(problems.flatMap((p) => (p.hint ? [p.hint] : [])))) printHint(hint)
+  return problems.length > 0
+}
+
+function historyResult(r: VerifyReport, scan: ScanResult, sarif: SarifLog | null): number {
+  const failed = report(r.findings, sarif)
+  if (reportScan(scan, sarif) || failed) return 1
   info(`verified ${r.commits} commit(s): no secret stored in plaintext`)
   return 0
 }
 
 export async function run(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { all: { type: 'boolean' }, 'pre-receive': { type: 'boolean' } } })
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { all: { type: 'boolean' }, 'pre-receive': { type: 'boolean' }, format: { type: 'string' } } })
+  const format = values.format ?? 'text'
+  if (format !== 'text' && format !== 'sarif') throw new UserError(`unknown format '${format}'`, 'use --format text (the default) or --format sarif')
+  const sarif = format === 'sarif' ? new SarifLog() : null
+  const status = await verify(values, positionals, sarif)
+  // The log goes to stdout whatever the verdict: code review shows the findings of a failing run too.
+  if (sarif) printResult(sarif.render(process.env['GIT_SEAL_VERSION'] ?? '0.1.0'))
+  return status
+}
+
+async function verify(values: { all?: boolean | undefined; 'pre-receive'?: boolean | undefined }, positionals: string[], sarif: SarifLog | null): Promise<number> {
   const cwd = process.cwd()
   if (values['pre-receive']) {
     let status = 0
     let commits = 0
-    for (const push of await verifyPushes(cwd, parseRefUpdates(readFileSync(0, 'utf8')))) {
+    const updates = parseRefUpdates(readFileSync(0, 'utf8'))
+    const pushes = await verifyPushes(cwd, updates)
+    for (const push of pushes) {
       commits += push.commits
-      if (report(push.findings)) {
+      const failed = report(push.findings, sarif)
+      const update = updates.find((u) => u.ref === push.ref)
+      const refused = update ? reportScan(await scanPush(cwd, update), sarif) : false
+      if (failed || refused) {
         error(`push to ${push.ref} rejected`)
         status = 1
       }
@@ -73,9 +104,9 @@ export async function run(args: string[]): Promise<number> {
     if (status === 0) info(`verified ${commits} commit(s): no secret stored in plaintext`)
     return status
   }
-  if (positionals.length > 1 || (values.all && positionals.length > 0)) throw new UserError('usage: git-seal verify [REV-RANGE] [--all]')
-  if (values.all) return historyResult(await verifyAll(cwd))
-  if (positionals[0] !== undefined) return historyResult(await verifyRange(cwd, positionals[0]))
+  if (positionals.length > 1 || (values.all && positionals.length > 0)) throw new UserError('usage: git-seal verify [REV-RANGE] [--all] [--format text|sarif]')
+  if (values.all) return historyResult(await verifyAll(cwd), await scanAll(cwd), sarif)
+  if (positionals[0] !== undefined) return historyResult(await verifyRange(cwd, positionals[0]), await scanRange(cwd, positionals[0]), sarif)
   // Default: every secret path in HEAD as it stands.
   const head = await verifyHead(cwd)
   if (!head) {
@@ -84,9 +115,12 @@ export async function run(args: string[]): Promise<number> {
   }
   for (const m of head.mismatches) {
     // Reported, not rejected: a sops file encrypted to recipients the config does not name.
+    sarif?.mismatch(m, `HEAD: ${m.path} is encrypted to ${m.extra} recipient(s) the config does not name and misses ${m.missing} it does`)
     warning(`HEAD: ${shown(m.path)} is encrypted to ${m.extra} recipient(s) the config does not name and misses ${m.missing} it does`, "run 'git-seal rekey' (and ask who added the extra ones)")
   }
+  const credentialsRefused = reportScan(await scanHead(cwd), sarif)
   if (head.findings.length > 0) {
+    for (const f of head.findings) sarif?.finding(f, f.kind === 'plaintext' ? `HEAD: ${f.path} holds a secret in plaintext` : describe(f))
     for (const f of head.findings) error(f.kind === 'plaintext' ? `HEAD: ${shown(f.path)} holds a secret in plaintext` : describe(f))
     const copies = head.findings.filter((f) => f.kind === 'plaintext-worktree')
     if (copies.length > 0) printHint(plaintextWorktreeHint(copies[0]!.path))
@@ -96,6 +130,7 @@ export async function run(args: string[]): Promise<number> {
     if (head.findings.some((f) => f.kind === 'config')) printHint(CONFIG_HINT)
     return 1
   }
+  if (credentialsRefused) return 1
   info(`verified ${head.files} secret file(s) in HEAD: all encrypted`)
   return 0
 }

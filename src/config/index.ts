@@ -10,6 +10,7 @@ import { CONFIG_FILE, ConfigError, MAX_CONFIG_BYTES, parseConfig, type SealConfi
 
 export { CONFIG_FILE, ConfigError, MAX_CONFIG_BYTES, parseConfig } from './schema.js'
 export type { Group, Recipient, SealConfig, SecretRule, SopsOptions, WorktreeMode } from './schema.js'
+export { SCAN_MODES, type ScanMode } from './schema.js'
 export { attributesBlockProblem, attributesUpToDate, renderAttributesBlock, updateAttributes, quotePattern } from './attributes.js'
 export { addRecipient, removeRecipient } from './edit.js'
 export { compilePattern, patternProblem } from './match.js'
@@ -77,6 +78,12 @@ export interface StarterOptions {
   format?: 'sops' | 'age'
 }
 
+/**
+ * The `scan:` line a new config starts with: the guard warns about credentials in files no rule
+ * covers. (A config without the key does not scan, so older repositories keep their behaviour.)
+ */
+export const STARTER_SCAN_LINE = 'scan: warn                  # credentials in files no rule covers: warn | refuse | off'
+
 /** A commented starter config for `git-seal init`. */
 export function starterConfig(adminName: string, adminKey: string, options: StarterOptions = {}): string {
   const extra = [
@@ -86,6 +93,7 @@ export function starterConfig(adminName: string, adminKey: string, options: Star
   return `# git-seal: which files are secrets, and who can read them.
 # Docs: https://github.com/git-seal/git-seal#configuration
 version: ${options.ciphertextWorktree ? 2 : 1}
+${STARTER_SCAN_LINE}
 groups:
   default:                  # an environment: dev, staging, prod...
     recipients:

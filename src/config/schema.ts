@@ -54,11 +54,20 @@ export interface Group {
   targets: Recipient[]
 }
 
+/**
+ * What the guard and `verify` do with a staged file that no rule covers and that looks like a
+ * credential: warn, refuse the commit, or not look (the detector is not even loaded).
+ */
+export type ScanMode = 'warn' | 'refuse' | 'off'
+export const SCAN_MODES: readonly ScanMode[] = ['warn', 'refuse', 'off']
+
 export interface SealConfig {
   version: SchemaVersion
   groups: Group[]
   secrets: SecretRule[]
   source: string
+  /** `scan:` at the top; absent means off, so configs written before it keep their behaviour */
+  scan?: ScanMode
 }
 
 /** The newest schema this build reads. */
@@ -200,7 +209,8 @@ export function parseConfig(text: string, source: string = CONFIG_FILE): SealCon
     },
   })
   if (v.problems.length) throw new ConfigError(v.problems, source)
-  const topKeys = ['version', 'groups', ...KEYS_SINCE.filter((k) => k.where === 'top').map((k) => k.key)]
+  // `scan:` is read in version 1 configs too (absent means off).
+  const topKeys = ['version', 'groups', 'scan', ...KEYS_SINCE.filter((k) => k.where === 'top').map((k) => k.key)]
   const top = new Map(v.entries(doc.contents, '(top)', topKeys))
   const versionNode = top.get('version')
   const version = schemaVersion(v, versionNode, doc.contents as Node)
@@ -212,6 +222,14 @@ export function parseConfig(text: string, source: string = CONFIG_FILE): SealCon
     v.at(node, at, `'${key}' needs 'version: ${since.version}' at the top of the config (git-seal ${FIRST_READER[since.version]} or later reads it; older releases refuse the whole config, so every clone needs 'npx git-seal install' of a newer one)`)
   }
   for (const k of KEYS_SINCE) if (k.where === 'top' && top.has(k.key)) requireVersion('top', k.key, top.get(k.key), k.key)
+  const scanNode = top.get('scan')
+  let scan: ScanMode | undefined
+  if (scanNode !== undefined) {
+    // YAML 1.2 reads a bare `off` as the string 'off' (the yaml package's default schema).
+    const value = isScalar(scanNode) ? scanNode.value : null
+    if (typeof value === 'string' && (SCAN_MODES as readonly string[]).includes(value)) scan = value as ScanMode
+    else v.at(scanNode, 'scan', `must be ${SCAN_MODES.join(', ')}`)
+  }
   const groups: Group[] = []
   const secrets: SecretRule[] = []
   const secretNames = new Map<string, string>()
@@ -295,7 +313,7 @@ export function parseConfig(text: string, source: string = CONFIG_FILE): SealCon
     }
   }
   if (v.problems.length) throw new ConfigError(v.problems, source)
-  return { version: version ?? 1, groups, secrets, source }
+  return { version: version ?? 1, groups, secrets, source, ...(scan ? { scan } : {}) }
 }
 
 /**

@@ -323,3 +323,13 @@ export function parseRevParse(out: string): ParsedRevs {
 export function revParse(root: string, rev: string): ParsedRevs {
   return parseRevParse(gitBytes(['rev-parse', rev], { cwd: root }).toString('utf8'))
 }
+
+/**
+ * `git add --pathspec-from-file=- --pathspec-file-nul`: stages literal paths (any bytes but
+ * NUL, any number of them), through git's filters like any `git add`. Nothing to parse.
+ * @throws {GitError} when git fails (a path it does not know, a clean filter that refuses).
+ */
+export function stagePaths(root: string, paths: readonly string[]): void {
+  if (paths.length === 0) return
+  gitBytes(['add', '--pathspec-from-file=-', '--pathspec-file-nul'], { cwd: root, input: paths.map((p) => `:(literal)${p}\0`).join('') })
+}
