@@ -41,6 +41,15 @@ export function mixesPostQuantum(stanzas: Stanza[]): boolean {
   return pq > 0 && pq < stanzas.length
 }
 
+/** {@link mixesPostQuantum} for a stored age file (binary or armored); false for anything else. */
+export function ageFileMixesPostQuantum(bytes: Uint8Array): boolean {
+  try {
+    return looksLikeAge(bytes) && mixesPostQuantum(readHeader(bytes).stanzas)
+  } catch {
+    return false // not a readable header: other checks report it
+  }
+}
+
 /**
  * A recipient from its text form: `age1…` (X25519), `age1NAME1…` (served by the plugin
  * `age-plugin-NAME`, started only when a file key is wrapped) or `ssh-ed25519 AAAA… [comment]`.
