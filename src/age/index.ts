@@ -146,6 +146,11 @@ export function opensWithoutPlugin(sets: Stanza[][], identities: Identity[]): bo
   return false
 }
 
+/** True when every plugin identity already knows what these headers hold for it (no session needed). */
+export function pluginKnowsAll(identities: Identity[], sets: Stanza[][]): boolean {
+  return identities.every((i) => !(i instanceof PluginIdentity) || sets.every((s) => i.knows(s)))
+}
+
 /**
  * Asks every plugin identity about all these headers at once: one session per plugin for all
  * of them, instead of one per file when each is opened. Never throws (see {@link PluginIdentity.prefetch}).
