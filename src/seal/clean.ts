@@ -170,6 +170,9 @@ export async function sealPlaintext(ctx: SealContext, path: string, rule: Secret
     if (kind === 'plaintext') continue
     previous.push({ content, kind })
     if (ctx.identities().length === 0 || (oid && ctx.records.isWrapped(oid))) continue
+    // A recorded fingerprint that did not match already proves the plaintext changed: no need
+    // to decrypt (with a plugin key, a touch on every `git status` of an edited secret).
+    if (oid && ctx.fingerprints.knows(oid)) continue
     const opened = tryOpen(ctx, path, content)
     if (opened && equalBytes(opened, input)) {
       if (oid) ctx.later(() => ctx.fingerprints.record(oid, input))
