@@ -106,6 +106,11 @@ export function parseIdentityFile(text: string): string[] {
   return out
 }
 
+/** The identities no plugin serves: what can be tried without starting a process or asking for a touch. */
+export function withoutPlugins(identities: Identity[]): Identity[] {
+  return identities.filter((i) => !(i instanceof PluginIdentity))
+}
+
 /** True when some identity is served by a plugin (a checkout then batches its files: src/seal/plugin-batch.ts). */
 export function hasPluginIdentity(identities: Identity[]): boolean {
   return identities.some((i) => i instanceof PluginIdentity)

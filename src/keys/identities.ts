@@ -25,7 +25,7 @@ import { UserError } from '../ui.js'
 
 export interface IdentitySet {
   identities: Identity[]
-  /** the age1… recipient of each identity, to tell which secrets we can open (plugin identities have none: only their plugin knows it) */
+  /** the age1… recipient of each identity, to tell which secrets we can open (of a plugin identity, only when its key file says it in a comment) */
   recipients: string[]
   /** where keys were found, for status and hints */
   sources: string[]
@@ -49,6 +49,28 @@ function defaultKeyFiles(env: NodeJS.ProcessEnv): string[] {
 
 /** Plugin identities found so far, per set: grouped by plugin once every source is read. */
 const pluginLines = new WeakMap<IdentitySet, string[]>()
+/** Recipients of those identities, when their key file says (see {@link pluginRecipientComments}). */
+const pluginRecipients = new WeakMap<IdentitySet, string[]>()
+
+/**
+ * Only the plugin knows a plugin identity's recipient, but the tools that write identity files
+ * say it in a comment above it: `#    Recipient: age1yubikey1…` (age-plugin-yubikey),
+ * `# public key: age1…` (age-keygen, some plugins). Read from there, for `init` and messages.
+ */
+function pluginRecipientComments(text: string): string[] {
+  const out: string[] = []
+  let pending: string | null = null
+  for (const raw of text.split('\n')) {
+    const line = raw.replace(/\r$/, '').trim()
+    const comment = /^#\s*(?:recipient|public key):\s*(age1[0-9a-z]+1[02-9ac-hj-np-z]+)\s*$/i.exec(line)
+    if (comment) pending = comment[1]!
+    else if (isPluginIdentity(line)) {
+      if (pending) out.push(pending)
+      pending = null
+    } else if (!line.startsWith('#')) pending = null
+  }
+  return out
+}
 
 function addKeys(set: IdentitySet, text: string, source: string): void {
   let lines: string[]
@@ -62,6 +84,7 @@ function addKeys(set: IdentitySet, text: string, source: string): void {
     set.problems.push(`${source}: holds no AGE-SECRET-KEY-1 line`)
     return
   }
+  pluginRecipients.get(set)?.push(...pluginRecipientComments(text))
   for (const line of lines) {
     if (isPluginIdentity(line)) {
       pluginLines.get(set)?.push(line)
@@ -110,6 +133,7 @@ function readKeyFile(set: IdentitySet, file: string, label: string): void {
 export function loadIdentities(env: NodeJS.ProcessEnv = process.env): IdentitySet {
   const set: IdentitySet = { identities: [], recipients: [], sources: [], problems: [] }
   pluginLines.set(set, [])
+  pluginRecipients.set(set, [])
   const keyText = env['SOPS_AGE_KEY']
   if (keyText !== undefined) {
     if (keyText.trim() === '') set.problems.push('SOPS_AGE_KEY is set but empty')
@@ -137,6 +161,7 @@ export function loadIdentities(env: NodeJS.ProcessEnv = process.env): IdentitySe
   // Plugins after everything else: they start a process, and may want a PIN or a touch.
   const plugins = [...new Set(pluginLines.get(set))]
   if (plugins.length > 0) set.identities.push(...pluginIdentities(plugins))
+  for (const r of pluginRecipients.get(set) ?? []) if (!set.recipients.includes(r)) set.recipients.push(r)
   return set
 }
 

@@ -1,11 +1,12 @@
 // The plugin client against a real plugin process: the fake plugin (test/helpers/age-plugin-fake.mjs)
 // on PATH, with a software key. Sessions are counted through its log.
 import { spawnSync } from 'node:child_process'
-import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { AgeError, PluginError, TerminalPluginUI, decrypt, encrypt, generateIdentity, identityToRecipient, parseIdentity, parseRecipient, pluginIdentities, prefetchPluginKeys, readHeader, setPluginUI, type Identity, type PluginUI, type Stanza } from '../../src/age/index.js'
 import { HeaderSupply } from '../../src/age/prewrap.js'
+import { loadIdentities } from '../../src/keys/identities.js'
 import { installFakePlugin, type FakePlugin } from '../helpers/fake-plugin.js'
 import { tempDir } from '../helpers/repo.js'
 
@@ -219,6 +220,36 @@ describe('with the fake plugin on PATH', () => {
     } finally {
       process.chdir(cwd)
     }
+  })
+
+  it('loads plugin identities from key files: tried after every other identity, one per plugin', () => {
+    useFake()
+    const ui = recordingUI()
+    const [a, b] = [fake.generate(), fake.generate()]
+    const x = generateIdentity()
+    const home = tempDir()
+    const keyFile = join(home, '.config', 'sops', 'age', 'keys.txt')
+    mkdirSync(join(keyFile, '..'), { recursive: true })
+    // As age-plugin-yubikey --identity writes it: the recipient in a comment above.
+    writeFileSync(keyFile, `#       Serial: 1, Slot: 1\n#    Recipient: ${a.recipient}\n${a.identity}\n\n${x}\n`, { mode: 0o600 })
+    const set = loadIdentities({ HOME: home, XDG_CONFIG_HOME: join(home, '.config'), SOPS_AGE_KEY: b.identity })
+    expect(set.problems).toEqual([])
+    expect(set.identities.map((i) => i.constructor.name)).toEqual(['X25519Identity', 'PluginIdentity'])
+    expect(set.recipients).toEqual([identityToRecipient(x), a.recipient])
+    const files = [a, b].map((k) => encrypt(Buffer.from(k.recipient), [parseRecipient(k.recipient)]))
+    prefetchPluginKeys(set.identities, files.map((f) => readHeader(f).stanzas))
+    expect(files.map((f) => text(decrypt(f, set.identities)))).toEqual([a.recipient, b.recipient])
+    expect(sessions()).toEqual([
+      { machine: 'recipient-v1', recipients: 1, keys: 1 },
+      { machine: 'recipient-v1', recipients: 1, keys: 1 },
+      { machine: 'identity-v1', identities: 2, files: 2 },
+    ])
+    // A file the X25519 key opens never starts the plugin.
+    const native = encrypt(Buffer.from('native'), [parseRecipient(identityToRecipient(x)), parseRecipient(a.recipient)])
+    const before = sessions().length
+    expect(text(decrypt(native, set.identities))).toBe('native')
+    expect(sessions().length).toBe(before)
+    expect(ui.warnings).toEqual([])
   })
 
   it('hands every stanza of a file to the plugin, whatever its type', () => {

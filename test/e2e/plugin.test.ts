@@ -153,6 +153,56 @@ describe('a plugin key as admin (the fake plugin on PATH)', () => {
     expectNoLeak(p.repo, MARKER)
   })
 
+  it('merges a secret both branches changed: one session per blob, the result encrypted to the plugin key', () => {
+    const p = pluginRepo()
+    p.repo.write('secrets/list.txt', `one\ntwo\nthree ${MARKER}\nfour\nfive\n`)
+    p.repo.git('add', 'secrets')
+    p.repo.git('commit', '-qm', 'list')
+    p.repo.git('switch', '-q', '-c', 'side')
+    p.repo.write('secrets/list.txt', `one side\ntwo\nthree ${MARKER}\nfour\nfive\n`)
+    p.repo.git('commit', '-qam', 'side')
+    p.repo.git('switch', '-q', 'main')
+    p.repo.write('secrets/list.txt', `one\ntwo\nthree ${MARKER}\nfour\nfive main\n`)
+    p.repo.git('commit', '-qam', 'main')
+    p.newSessions()
+    const merge = p.repo.tryGit('merge', '-q', '--no-edit', 'side')
+    expect(merge.status, merge.stderr).toBe(0)
+    expect(p.repo.read('secrets/list.txt').toString()).toBe(`one side\ntwo\nthree ${MARKER}\nfour\nfive main\n`)
+    expect(readHeader(p.repo.blob('HEAD:secrets/list.txt')).stanzas.map((s) => s.type)).toEqual(['fake'])
+    // The merge driver opens base, ours and theirs: one session each.
+    expect(p.newSessions().filter((s) => s.machine === 'identity-v1' && s.files === 1).length).toBeGreaterThanOrEqual(3)
+    expect(p.repo.status()).toBe('')
+    expectNoLeak(p.repo, MARKER)
+  })
+
+  it('status never asks the plugin: whether a plugin key opens a secret is reported as unknown', () => {
+    const p = pluginRepo({ env: { FAKE_PLUGIN_PIN: '4321' } })
+    addSecrets(p)
+    p.newSessions()
+    const r = p.repo.seal('status', '--json')
+    const report = JSON.parse(r.stdout) as { secrets: { path: string; index: string; decryptable: boolean | null; problems: string[] }[] }
+    expect(report.secrets.map((x) => [x.path, x.index, x.decryptable])).toEqual(Object.keys(SECRETS).sort().map((path) => [path, 'ciphertext', null]))
+    expect(report.secrets.flatMap((x) => x.problems)).toEqual([])
+    expect(p.newSessions()).toEqual([])
+    expect(r.stderr).not.toContain('PIN')
+    expectNoLeak(p.repo, MARKER)
+  })
+
+  it('init takes the admin key from the comment age-plugin-yubikey writes above its identity', () => {
+    const fake = installFakePlugin()
+    const key = fake.generate()
+    const home = newHome()
+    const keyFile = join(home.dir, '.config', 'sops', 'age', 'keys.txt')
+    mkdirSync(dirname(keyFile), { recursive: true })
+    writeFileSync(keyFile, `#       Serial: 15, Slot: 1\n# Touch policy: Always\n#    Recipient: ${key.recipient}\n${key.identity}\n`, { mode: 0o600 })
+    home.env['PATH'] = fake.path
+    const repo = Repo.init(home)
+    const init = repo.seal('init')
+    expect(init.status, init.stderr).toBe(0)
+    expect(readFileSync(join(repo.dir, '.gitseal.yaml'), 'utf8')).toContain(`key: ${key.recipient}`)
+    expect(readFileSync(keyFile, 'utf8')).not.toContain('AGE-SECRET-KEY') // no software key was generated
+  })
+
   it.runIf(hasAgeCli)('writes files the age CLI decrypts with the same plugin', () => {
     const p = pluginRepo()
     addSecrets(p)
