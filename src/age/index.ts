@@ -95,7 +95,7 @@ export function parseIdentityFile(text: string): string[] {
       out.push(line)
       return
     }
-    if (!line.toUpperCase().startsWith('AGE-SECRET-KEY-1')) throw new AgeError('bad-key', `line ${i + 1} is not an AGE-SECRET-KEY-1 or AGE-PLUGIN-… identity`)
+    if (!line.toUpperCase().startsWith('AGE-SECRET-KEY-1')) throw new AgeError('bad-key', `line ${i + 1} is not an AGE-SECRET-KEY-1 identity (nor an AGE-PLUGIN-… one)`)
     try {
       X25519Identity.parse(line)
     } catch {
