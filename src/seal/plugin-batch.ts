@@ -55,8 +55,6 @@ async function* fromChunks(chunks: Uint8Array[]): AsyncGenerator<Uint8Array> {
 export class DelayedSmudge {
   private readonly held = new Map<string, Held>()
   private readonly listed = new Set<string>()
-  /** files answered "delayed", for tests and `GIT_SEAL_DEBUG` */
-  delayedCount = 0
 
   constructor(private readonly ctx: SealContext) {}
 
@@ -80,7 +78,6 @@ export class DelayedSmudge {
     if (!sets) return smudgeFile(this.ctx, path, allChunks(head), blob)
     this.held.set(path, { chunks: [...head.chunks, ...(await readRest(head))], sets })
     this.listed.delete(path)
-    this.delayedCount++
     return DELAYED
   }
 

@@ -128,6 +128,13 @@ describe('a plugin key as admin (the fake plugin on PATH)', () => {
     expect(p.newSessions()).toEqual([{ machine: 'identity-v1', identities: 1, files: 4 }])
     expect(p.repo.status()).toBe('')
     expect(p.newSessions()).toEqual([]) // status: fingerprints answer, no plugin
+    // An edited secret (same size: git must run clean to compare it): encrypted again to compare
+    // it, never decrypted (its fingerprint proves the change).
+    p.repo.write('secrets/c.txt', `CHARLIE ${MARKER}\n`)
+    expect(p.repo.status()).toBe(' M secrets/c.txt\n')
+    expect(p.newSessions().filter((s) => s.machine === 'identity-v1')).toEqual([])
+    p.repo.git('checkout', '--', 'secrets/c.txt')
+    expect(p.repo.read('secrets/c.txt').toString()).toBe(SECRETS['secrets/c.txt'])
 
     // A branch switch too.
     p.repo.git('switch', '-q', '-c', 'other')

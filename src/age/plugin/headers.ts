@@ -33,13 +33,6 @@ interface SetState {
 
 export class PluginHeaderSupply {
   private readonly sets = new Map<string, SetState>()
-  /** recipient-v1 sessions started, for tests and `GIT_SEAL_DEBUG` */
-  sessions = 0
-
-  /** True when a recipient set needs this supply (it holds a plugin recipient). */
-  static handles(recipients: Recipient[]): boolean {
-    return recipients.some((r) => r instanceof PluginRecipient)
-  }
 
   /**
    * A header for one file to `recipients` (named by `id`), used once.
@@ -82,7 +75,6 @@ export class PluginHeaderSupply {
     try {
       // One session per plugin name, so each file's stanzas can be told apart by plugin.
       for (const name of new Set(plugins.map((p) => p.plugin))) {
-        this.sessions++
         const wrapped = wrapWithPlugins(
           plugins.filter((p) => p.plugin === name),
           fileKeys,

@@ -110,12 +110,6 @@ export class PluginIdentity implements Identity {
     return key ? Buffer.from(key) : null
   }
 
-  /** Wipes what the sessions returned. */
-  forget(): void {
-    for (const key of this.known.values()) key?.fill(0)
-    this.known.clear()
-  }
-
   private warnOnce(message: string, hint?: string): void {
     if (this.warned.has(message)) return
     this.warned.add(message)
