@@ -92,14 +92,20 @@ export class TerminalPluginUI implements PluginUI {
       writeSync(fd, `git-seal: age-plugin-${plugin}: ${prompt} `)
       const buf = Buffer.alloc(1024)
       let answer = ''
+      let ended = false
       for (;;) {
         const n = readSync(fd, buf, 0, buf.length, null)
-        if (n <= 0) break
+        if (n <= 0) {
+          ended = true
+          break
+        }
         answer += buf.subarray(0, n).toString('utf8')
         if (answer.includes('\n')) break
       }
       buf.fill(0)
       if (secret) writeSync(fd, '\n')
+      // Ctrl-D before any answer: the user declined, which the plugin hears as `fail`.
+      if (ended && answer === '') return null
       return answer.replace(/\r?\n[^]*$/, '')
     } catch {
       return null
