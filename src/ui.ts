@@ -73,6 +73,8 @@ export function shellWord(word: string): string {
 /** Reports any thrown value the same way: user errors with their hint, bugs with a stack hint. */
 export function reportError(e: unknown): void {
   if (e instanceof UserError) error(e.message, e.hint)
+  // Lower layers that cannot depend on this file (src/age: PluginError) carry a `hint` too.
+  else if (e instanceof Error && 'hint' in e && typeof e.hint === 'string') error(e.message, e.hint)
   else if (e instanceof Error) error(e.message, process.env['GIT_SEAL_DEBUG'] ? e.stack : undefined)
   else error(String(e))
 }

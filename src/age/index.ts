@@ -4,7 +4,7 @@
  */
 import { dearmor, isArmored } from './armor.js'
 import { AgeError } from './errors.js'
-import { MAGIC, checkStanzaCount, headerEnd, parseHeader, verifyHeaderMac, type Stanza } from './header.js'
+import { MAGIC, MAX_STANZAS as MAX_STANZAS_BOUND, checkStanzaCount, headerEnd, parseHeader, verifyHeaderMac, type Stanza } from './header.js'
 import { encryptHybrid as encryptHybridUnchecked } from './hybrid.js'
 import { prepareHeader, type PreparedHeader } from './prepared.js'
 import { ScryptIdentity, ScryptRecipient } from './scrypt.js'
@@ -12,8 +12,10 @@ import { SshEd25519Identity, SshEd25519Recipient, parseOpenSshPrivateKey, sshToA
 import { PayloadDecryptor, PayloadEncryptor } from './stream.js'
 import type { Identity, Recipient } from './types.js'
 import { X25519Identity, X25519Recipient, generateIdentity, identityToRecipient } from './x25519.js'
+import { isPluginIdentity, isPluginRecipient, parsePluginIdentity } from './plugin/encoding.js'
+import { PluginIdentity, PluginRecipient, pluginIdentities } from './plugin/keys.js'
 
-export { AgeError, type AgeErrorCode } from './errors.js'
+export { AgeError, PluginError, type AgeErrorCode, type PluginFailure } from './errors.js'
 export type { Stanza } from './header.js'
 export type { Identity, Recipient } from './types.js'
 export { armor, dearmor } from './armor.js'
@@ -21,27 +23,62 @@ export { generateIdentity, identityToRecipient, sshToAgeRecipient }
 export { isHybridRecipient } from './hybrid.js'
 export { MAX_STANZAS } from './header.js'
 export { packPrepared, prepareHeader, unpackPrepared, type PreparedHeader } from './prepared.js'
+export { isPluginIdentity, isPluginRecipient, PluginIdentity, PluginRecipient, pluginIdentities }
+export { encodePluginIdentity, encodePluginRecipient, parsePluginIdentity, parsePluginRecipient } from './plugin/encoding.js'
+export { pluginUI, setPluginUI, TerminalPluginUI, type PluginUI } from './plugin/ui.js'
+export type { PluginOptions } from './plugin/keys.js'
 
 /**
- * A recipient from its text form: `age1…` (X25519) or `ssh-ed25519 AAAA… [comment]`.
+ * Stanza types of post-quantum recipients (age >= 1.3: `age1pq1…` and `age1tagpq1…`). age
+ * refuses a file that mixes them with classic stanzas: encrypting to both would let the
+ * classic one undo the post-quantum protection.
+ */
+const POST_QUANTUM_STANZAS = new Set(['mlkem768x25519', 'mlkem768p256tag'])
+
+/** True when a header holds post-quantum stanzas alongside classic ones (age refuses such files). */
+export function mixesPostQuantum(stanzas: Stanza[]): boolean {
+  const pq = stanzas.filter((s) => POST_QUANTUM_STANZAS.has(s.type)).length
+  return pq > 0 && pq < stanzas.length
+}
+
+/** {@link mixesPostQuantum} for a stored age file (binary or armored); false for anything else. */
+export function ageFileMixesPostQuantum(bytes: Uint8Array): boolean {
+  try {
+    return looksLikeAge(bytes) && mixesPostQuantum(readHeader(bytes).stanzas)
+  } catch {
+    return false // not a readable header: other checks report it
+  }
+}
+
+/**
+ * A recipient from its text form: `age1…` (X25519), `age1NAME1…` (served by the plugin
+ * `age-plugin-NAME`, started only when a file key is wrapped) or `ssh-ed25519 AAAA… [comment]`.
  * @throws {AgeError} 'bad-key' when malformed; 'unsupported' for ssh-rsa and age1pq1.
  */
 export function parseRecipient(text: string): Recipient {
   const t = text.trim()
   if (t.startsWith('age1pq1')) throw new AgeError('unsupported', 'post-quantum age1pq1 recipients can encrypt age-format files only (see encryptHybrid)')
+  if (isPluginRecipient(t)) return new PluginRecipient(t)
   if (t.startsWith('age1')) return X25519Recipient.parse(t)
   if (t.startsWith('ssh-')) return new SshEd25519Recipient(t)
   throw new AgeError('bad-key', 'not a recipient (expected age1… or ssh-ed25519 …)')
 }
 
-/** @throws {AgeError} 'bad-key' unless `text` is an AGE-SECRET-KEY-1… identity. */
+/**
+ * An identity from its text form: AGE-SECRET-KEY-1… (X25519) or AGE-PLUGIN-NAME-1… (served by
+ * `age-plugin-NAME`, started only when something is to be opened; several plugin identities
+ * are better grouped with {@link pluginIdentities}, one session for all).
+ * @throws {AgeError} 'bad-key' unless `text` is one of those.
+ */
 export function parseIdentity(text: string): Identity {
+  if (isPluginIdentity(text)) return pluginIdentities([text])[0]!
   return X25519Identity.parse(text)
 }
 
 /**
- * The identities of a key file: one AGE-SECRET-KEY-1… per line, `#` comments and blank lines
- * skipped, CRLF accepted.
+ * The identities of a key file: one AGE-SECRET-KEY-1… or AGE-PLUGIN-NAME-1… per line (as age
+ * and sops read them: `age-plugin-yubikey --identity` writes the latter), `#` comments and
+ * blank lines skipped, CRLF accepted.
  * @throws {AgeError} 'bad-key' naming the line of anything else (never echoing it: it may be a key).
  */
 export function parseIdentityFile(text: string): string[] {
@@ -49,7 +86,16 @@ export function parseIdentityFile(text: string): string[] {
   text.split('\n').forEach((raw, i) => {
     const line = raw.replace(/\r$/, '').trim()
     if (line === '' || line.startsWith('#')) return
-    if (!line.toUpperCase().startsWith('AGE-SECRET-KEY-1')) throw new AgeError('bad-key', `line ${i + 1} is not an AGE-SECRET-KEY-1 identity`)
+    if (isPluginIdentity(line)) {
+      try {
+        parsePluginIdentity(line)
+      } catch {
+        throw new AgeError('bad-key', `line ${i + 1} holds a malformed plugin identity`)
+      }
+      out.push(line)
+      return
+    }
+    if (!line.toUpperCase().startsWith('AGE-SECRET-KEY-1')) throw new AgeError('bad-key', `line ${i + 1} is not an AGE-SECRET-KEY-1 identity (nor an AGE-PLUGIN-… one)`)
     try {
       X25519Identity.parse(line)
     } catch {
@@ -58,6 +104,73 @@ export function parseIdentityFile(text: string): string[] {
     out.push(line)
   })
   return out
+}
+
+/** The identities no plugin serves: what can be tried without starting a process or asking for a touch. */
+export function withoutPlugins(identities: Identity[]): Identity[] {
+  return identities.filter((i) => !(i instanceof PluginIdentity))
+}
+
+/** True when some identity is served by a plugin (a checkout then batches its files: src/seal/plugin-batch.ts). */
+export function hasPluginIdentity(identities: Identity[]): boolean {
+  return identities.some((i) => i instanceof PluginIdentity)
+}
+
+/**
+ * The recipient stanzas of each age file in a stored blob, as a plugin session needs them: the
+ * header of an age file, or of each `enc` entry of a sops document. Empty for anything else
+ * (and for a header that does not parse: the decryption reports it).
+ */
+export function stanzaSets(ageFiles: Uint8Array[]): Stanza[][] {
+  const out: Stanza[][] = []
+  for (const bytes of ageFiles) {
+    try {
+      out.push(readHeader(bytes).stanzas)
+    } catch {
+      // damaged: whoever decrypts it says so
+    }
+  }
+  return out
+}
+
+/**
+ * True when one of the identities that need no plugin opens one of these headers: then no
+ * plugin has to be asked (and no key touched). Malformed stanzas count as "no".
+ */
+export function opensWithoutPlugin(sets: Stanza[][], identities: Identity[]): boolean {
+  for (const identity of identities) {
+    if (identity instanceof PluginIdentity) continue
+    for (const stanzas of sets) {
+      try {
+        if (stanzas.length <= MAX_STANZAS_BOUND && identity.unwrapFileKey(stanzas)) return true
+      } catch {
+        // a malformed stanza of its type: the decryption reports it
+      }
+    }
+  }
+  return false
+}
+
+/** True when every plugin identity already knows what these headers hold for it (no session needed). */
+export function pluginKnowsAll(identities: Identity[], sets: Stanza[][]): boolean {
+  return identities.every((i) => !(i instanceof PluginIdentity) || sets.every((s) => i.knows(s)))
+}
+
+/**
+ * Asks every plugin identity about all these headers at once: one session per plugin for all
+ * of them, instead of one per file when each is opened. Never throws (see {@link PluginIdentity.prefetch}).
+ * @returns true when a plugin session was needed for any of them.
+ */
+export function prefetchPluginKeys(identities: Identity[], sets: Stanza[][]): boolean {
+  let asked = false
+  for (const identity of identities) {
+    if (!(identity instanceof PluginIdentity)) continue
+    const unknown = sets.filter((s) => !identity.knows(s))
+    if (unknown.length === 0) continue
+    asked = true
+    identity.prefetch(unknown)
+  }
+  return asked
 }
 
 /**
@@ -87,11 +200,14 @@ export function describeStanzas(stanzas: Stanza[]): string[] {
 }
 
 /**
- * Encrypts to post-quantum hybrid recipients (and our own), through age-encryption.
- * @throws {AgeError} 'unsupported' with more recipients than a header may hold ({@link MAX_STANZAS}).
+ * Encrypts to post-quantum hybrid recipients, through age-encryption.
+ * @throws {AgeError} 'unsupported' with more recipients than a header may hold ({@link MAX_STANZAS}),
+ *   and when classic recipients are given too: age refuses files that mix them (config
+ *   validation reports such secrets first).
  */
 export async function encryptHybrid(plaintext: Uint8Array, hybrid: string[], others: Recipient[]): Promise<Uint8Array> {
   checkStanzaCount(hybrid.length + others.length)
+  if (others.length > 0) throw new AgeError('unsupported', 'post-quantum (age1pq1) recipients cannot be mixed with classic ones in one file: age refuses such files')
   return encryptHybridUnchecked(plaintext, hybrid, others)
 }
 

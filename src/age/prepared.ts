@@ -9,7 +9,7 @@
  * (src/age/prewrap.ts), so the request path is left with one ChaCha20-Poly1305 call.
  */
 import { AgeError } from './errors.js'
-import { writeHeader } from './header.js'
+import { writeHeader, type Stanza } from './header.js'
 import { randomBytes } from './primitives.js'
 import { NONCE, payloadKey } from './stream.js'
 import type { Recipient } from './types.js'
@@ -31,15 +31,24 @@ export function prepareHeader(recipients: Recipient[]): PreparedHeader {
   if (recipients.length === 0) throw new AgeError('bad-key', 'no recipients')
   const fileKey = randomBytes(16)
   try {
-    const header = writeHeader(
+    return headerForKey(
       recipients.flatMap((r) => r.wrapFileKey(fileKey)),
       fileKey,
     )
-    const nonce = randomBytes(NONCE)
-    return { prefix: Buffer.concat([header, nonce]), payloadKey: payloadKey(fileKey, nonce) }
   } finally {
     fileKey.fill(0)
   }
+}
+
+/**
+ * The header for stanzas already wrapping `fileKey` (a plugin wrapped it ahead), and a fresh
+ * payload nonce; the caller wipes `fileKey`.
+ * @throws {AgeError} 'unsupported' with more than MAX_STANZAS stanzas.
+ */
+export function headerForKey(stanzas: Stanza[], fileKey: Uint8Array): PreparedHeader {
+  const header = writeHeader(stanzas, fileKey)
+  const nonce = randomBytes(NONCE)
+  return { prefix: Buffer.concat([header, nonce]), payloadKey: payloadKey(fileKey, nonce) }
 }
 
 /**

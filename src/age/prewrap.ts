@@ -14,6 +14,8 @@
 import { existsSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads'
+import { isPluginRecipient } from './plugin/encoding.js'
+import { PluginHeaderSupply } from './plugin/headers.js'
 import { prepareHeader, unpackPrepared, type PreparedHeader } from './prepared.js'
 import type { Recipient } from './types.js'
 
@@ -45,14 +47,20 @@ export class HeaderSupply {
   private started = false
   /** headers taken ready-made, and made inline (for tests and `GIT_SEAL_DEBUG`) */
   readonly counts = { ahead: 0, inline: 0 }
+  /** sets with plugin recipients: their file keys are wrapped ahead here, never on the worker */
+  readonly plugins = new PluginHeaderSupply()
 
   constructor(private readonly options: HeaderSupplyOptions) {}
 
   /**
    * A header for `recipients` (named by their text forms, `keys`; parsed only when made inline), used for exactly one file.
-   * @throws {AgeError} as {@link prepareHeader} does, when it has to make one inline.
+   * @throws {AgeError} as {@link prepareHeader} does, when it has to make one inline;
+   *   {PluginError} when a plugin recipient's plugin is missing, fails or refuses it.
    */
   take(keys: string[], recipients: () => Recipient[]): PreparedHeader {
+    // A plugin may prompt, and runs as a process of its own: its sessions belong to this
+    // thread, batched by the plugin supply, never to the worker.
+    if (keys.some(isPluginRecipient)) return this.plugins.take(keys.join('\n'), recipients())
     this.asked++
     if (!this.started && this.asked > (this.options.startAfter ?? 8)) this.start()
     const id = keys.join('\n')
@@ -124,6 +132,7 @@ export class HeaderSupply {
 
   /** Stops the worker and wipes the payload keys of headers never used. */
   close(): void {
+    this.plugins.close()
     this.stop()
     for (const state of this.sets.values()) for (const item of state.ready) item.payloadKey.fill(0)
     this.sets.clear()

@@ -7,7 +7,7 @@ import { PktLineReader, PktLineWriter, syncFdSource } from '../filter/pktline.js
 import { SealContext } from '../seal/context.js'
 import { cleanFile } from '../seal/clean.js'
 import { ConversionCheck, keepAsStored, refuseClean, type Conversion } from '../seal/conversions.js'
-import { smudgeFile } from '../seal/smudge.js'
+import { DelayedSmudge } from '../seal/plugin-batch.js'
 import { error, reportError, warning, writeAllvSync } from '../ui.js'
 import { parseDriverArgs } from './smudge.js'
 
@@ -17,7 +17,9 @@ export function run(args: string[] = []): Promise<number> {
     ctx.ciphertextDriver = ciphertextDriver
     const reader = new PktLineReader(syncFdSource(0))
     const writer = new PktLineWriter((parts) => writeAllvSync(1, parts))
-    const capabilities = await handshake(reader, writer)
+    // delay: a checkout batches the files only a plugin key opens (seal/plugin-batch.ts).
+    const capabilities = await handshake(reader, writer, ['clean', 'smudge', 'delay'])
+    const delayed = new DelayedSmudge(ctx)
     // Attributes that rewrite ciphertext, asked of one check-attr child for the whole command.
     const conversions = new ConversionCheck(ctx.root, ctx.paths.commonDir, ctx.env)
     let attributesUnknown = false
@@ -42,13 +44,13 @@ export function run(args: string[] = []): Promise<number> {
             attributesUnknown = true
           }
           if (found.length > 0) return await keepAsStored(ctx, request.pathname, found, content, request.keys.get('blob'))
-          return await smudgeFile(ctx, request.pathname, content, request.keys.get('blob'))
+          return await delayed.smudge(request, content)
         } catch (e) {
           reportError(e)
           if (request.command === 'clean') error(`${request.pathname}: not staged, so no plaintext reaches git`)
           throw e
         }
-      }, () => ctx.runDeferred())
+      }, () => ctx.runDeferred(), () => delayed.available())
     } finally {
       conversions.close()
     }

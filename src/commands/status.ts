@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { AgeError } from '../age/index.js'
+import { AgeError, ageFileMixesPostQuantum, hasPluginIdentity, withoutPlugins } from '../age/index.js'
 import { storedRecipients } from '../seal/rekey.js'
 import { configuredKeys } from '../seal/sops.js'
 import { NoSopsKeyError, isCiphertext, isWrappedConflict, openStored, storedKind } from '../seal/stored.js'
@@ -97,14 +97,18 @@ export async function collectStatus(ctx: SealContext, config: SealConfig): Promi
       } else {
         entry.index = 'ciphertext'
         try {
-          openStored(path, blob.content, ctx.identities())
+          // Plugin keys are not asked: a hardware key would want a touch for every secret.
+          openStored(path, blob.content, withoutPlugins(ctx.identities()))
           entry.decryptable = true
         } catch (e) {
-          entry.decryptable = false
-          if (!(e instanceof AgeError && e.code === 'no-identity') && !(e instanceof NoSopsKeyError)) entry.problems.push(`damaged: ${(e as Error).message}`)
+          const notOpened = (e instanceof AgeError && e.code === 'no-identity') || e instanceof NoSopsKeyError
+          // Unknown rather than "no" when only a plugin key could tell.
+          entry.decryptable = notOpened && hasPluginIdentity(ctx.identities()) ? null : false
+          if (!notOpened) entry.problems.push(`damaged: ${(e as Error).message}`)
         }
         if (ctx.records.isFromPlaintextWorktree(blob.oid)) entry.problems.push(`staged from plaintext written into its work tree (worktree: ciphertext); the commit guard refuses it: ${plaintextWorktreeHint(path)}`)
         if (ctx.records.isConflicted(blob.oid)) entry.problems.push('holds unresolved conflict markers')
+        if (ageFileMixesPostQuantum(blob.content)) entry.problems.push(`encrypted to post-quantum and classic recipients at once, which age refuses to decrypt: make the group all post-quantum or split the secret, then 'git-seal rekey ${path}'`)
         if (ctx.records.isWrapped(blob.oid)) entry.problems.push(`staged input that looked like ciphertext but was not proven so (encrypted whole, as content): 'git checkout HEAD -- ${path}' puts the committed version back`)
         else if (kind === 'sops' && isWrappedConflict(path, blob.content)) entry.problems.push('holds unresolved conflict markers')
         const recorded = storedRecipients(ctx, path, blob.oid, blob.content)

@@ -309,6 +309,13 @@ export function parseConfig(text: string, source: string = CONFIG_FILE): SealCon
       } else if (recipients.length === 0 && admins.length + targets.length > 0) v.at(secretNode, sw, 'ends with no recipient: nobody could decrypt it')
       else if (recipients.length === 0) v.at(secretNode, sw, `ends with no recipient: group '${groupName}' has none`)
       else if (recipients.length > MAX_STANZAS) v.at(secretNode, sw, `has ${recipients.length} recipients, more than the ${MAX_STANZAS} an age header may hold; split the secret`)
+      const postQuantum = recipients.filter((r) => r.kind === 'x25519-pq')
+      if (postQuantum.length > 0 && postQuantum.length < recipients.length) {
+        // age (>= 1.3) refuses to encrypt, or decrypt, a file whose recipients mix the two: the
+        // classic ones would undo the post-quantum protection.
+        const classic = recipients.filter((r) => r.kind !== 'x25519-pq').map((r) => r.name)
+        v.at(secretNode, sw, `mixes post-quantum (age1pq1) recipients (${postQuantum.map((r) => r.name).join(', ')}) with classic ones (${classic.join(', ')}), which age refuses; make the group all post-quantum or split the secret`)
+      }
       secrets.push({ name: secretName, group: groupName, patterns, format, worktree, recipients, sops })
     }
   }

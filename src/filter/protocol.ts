@@ -8,6 +8,12 @@
  *   git: command=…, pathname=…, [other keys], flush, content…, flush
  *   us:  status=success, flush, content…, flush, flush   (or status=error, flush)
  *
+ * With the `delay` capability (asked for by filter-process: checkouts with a plugin key), a
+ * smudge request carrying `can-delay=1` may be answered `status=delayed`, flush, and no
+ * content. git then sends `command=list_available_blobs`, flush; we answer `pathname=…` for
+ * each delayed file now ready, flush, `status=success`, flush; git asks for each of them again
+ * (with an empty content section), and stops asking once the list comes back empty.
+ *
  * The request loop lives here; what to do with a file is the handler's business (seal/).
  */
 import { FLUSH, PktLineError, type PktLineReader, type PktLineWriter } from './pktline.js'
@@ -24,9 +30,17 @@ export interface FilterRequest {
  * as chunks. Throwing makes the answer `status=error` (git then fails the clean, or reports
  * the smudge), and the protocol carries on with the next file.
  */
-export type FilterHandler = (request: FilterRequest, content: AsyncIterable<Uint8Array>) => Promise<Uint8Array[]>
+export type FilterHandler = (request: FilterRequest, content: AsyncIterable<Uint8Array>) => Promise<Uint8Array[] | typeof DELAYED>
+
+/** A handler's answer to a request with `can-delay=1`: the file comes later (see the top of this file). */
+export const DELAYED: unique symbol = Symbol('delayed')
+
+/** The delayed files now ready, for git's `list_available_blobs`; an empty list ends the delay. */
+export type AvailableBlobs = () => Promise<string[]> | string[]
 
 export const SUPPORTED_CAPABILITIES = ['clean', 'smudge'] as const
+/** Every capability this module implements; a caller opts into `delay` by handing it to {@link handshake}. */
+export type Capability = 'clean' | 'smudge' | 'delay'
 
 async function expectText(reader: PktLineReader, expected: string): Promise<void> {
   const got = await reader.readText()
@@ -56,10 +70,10 @@ async function readKeyValues(reader: PktLineReader, what: string): Promise<Map<s
 }
 
 /**
- * Answers git's handshake.
+ * Answers git's handshake, agreeing to the capabilities of `wanted` that git offers.
  * @throws {PktLineError} when git does not speak version 2 of the protocol.
  */
-export async function handshake(reader: PktLineReader, writer: PktLineWriter): Promise<Set<string>> {
+export async function handshake(reader: PktLineReader, writer: PktLineWriter, wanted: readonly Capability[] = SUPPORTED_CAPABILITIES): Promise<Set<string>> {
   await expectText(reader, 'git-filter-client')
   const versions: string[] = []
   for (;;) {
@@ -82,7 +96,7 @@ export async function handshake(reader: PktLineReader, writer: PktLineWriter): P
     offered.add(line.slice('capability='.length))
   }
   const agreed = new Set<string>()
-  for (const capability of SUPPORTED_CAPABILITIES) {
+  for (const capability of wanted) {
     if (offered.has(capability)) {
       writer.text(`capability=${capability}`)
       agreed.add(capability)
@@ -123,20 +137,38 @@ class RequestContent implements AsyncIterable<Uint8Array> {
 
 /**
  * Serves requests until git closes the stream; `afterAnswer` runs after each answer is written,
- * before the next request is read.
+ * before the next request is read; `available` answers `list_available_blobs` (with `delay`).
  * @throws {PktLineError} when git breaks the protocol; the caller exits, and git reports the filter as failed.
  */
-export async function serve(reader: PktLineReader, writer: PktLineWriter, capabilities: Set<string>, handler: FilterHandler, afterAnswer?: () => void): Promise<void> {
+export async function serve(reader: PktLineReader, writer: PktLineWriter, capabilities: Set<string>, handler: FilterHandler, afterAnswer?: () => void, available?: AvailableBlobs): Promise<void> {
   for (;;) {
     const keys = await readKeyValues(reader, 'request')
     if (keys === null) return
     const command = keys.get('command')
+    if (command === 'list_available_blobs' && capabilities.has('delay')) {
+      // No content section follows this command.
+      let paths: string[] = []
+      try {
+        paths = (await available?.()) ?? []
+      } catch {
+        // Whoever failed told the user; an empty list tells git nothing more is coming, and
+        // it reports the files it did not get.
+        paths = []
+      }
+      for (const path of paths) writer.text(`pathname=${path}`)
+      writer.flush()
+      writer.text('status=success')
+      writer.flush()
+      writer.send()
+      afterAnswer?.()
+      continue
+    }
     const pathname = keys.get('pathname')
     if (command === undefined || pathname === undefined) {
       throw new PktLineError(`expected command= and pathname= in the request, got ${[...keys.keys()].join(', ') || 'neither'}`)
     }
     const content = new RequestContent(reader)
-    let output: Uint8Array[] | null = null
+    let output: Uint8Array[] | typeof DELAYED | null = null
     if (capabilities.has(command)) {
       try {
         output = await handler({ command, pathname, keys }, content)
@@ -147,8 +179,13 @@ export async function serve(reader: PktLineReader, writer: PktLineWriter, capabi
     }
     // Drain whatever the handler did not read, so the next request starts at a packet boundary.
     await content.drain()
+    // Delaying is only an answer where git offered it.
+    if (output === DELAYED && keys.get('can-delay') !== '1') output = null
     if (output === null) {
       writer.text('status=error')
+      writer.flush()
+    } else if (output === DELAYED) {
+      writer.text('status=delayed')
       writer.flush()
     } else {
       writer.text('status=success')

@@ -116,6 +116,12 @@ export function filesHoldingStoredBytes(root: string, entries: IndexEntry[], rea
 export interface CheckoutOptions {
   /** `-c key=value` pairs put before the git command (a filter of the running build, for uninstall) */
   config?: string[]
+  /**
+   * Check out with `git checkout` rather than `checkout-index`: only the former offers the
+   * filter git's `delay` capability, which lets a plugin key open every file in one session
+   * (seal/plugin-batch.ts). Hooks are off for it, as checkout-index runs none.
+   */
+  delayed?: boolean
 }
 
 /**
@@ -123,7 +129,7 @@ export interface CheckoutOptions {
  * clean, so this is the only way to replace a work-tree file and keep `git status` clean.
  * Paths under a symbolically linked directory are skipped (git would refuse them anyway).
  * @returns the paths checked out.
- * @throws {GitError} when git checkout-index fails.
+ * @throws {GitError} when git checkout-index (or checkout) fails.
  */
 export function checkoutAgain(root: string, paths: string[], options: CheckoutOptions = {}): string[] {
   const reader = new WorktreeReader(root)
@@ -133,7 +139,9 @@ export function checkoutAgain(root: string, paths: string[], options: CheckoutOp
   // files whose content git already has (the stored blob), or that the user agreed to discard
   // (lock --force). rm of a symbolic link removes the link, never its target.
   for (const path of reachable) rmSync(join(root, path), { force: true })
-  gitBytes([...configArgs(options.config), 'checkout-index', '-f', '-u', '-z', '--stdin'], { cwd: root, input: reachable.join('\0') + '\0' })
+  const input = reachable.join('\0') + '\0'
+  if (options.delayed) gitBytes([...configArgs(options.config), '-c', 'core.hooksPath=/dev/null', '--literal-pathspecs', 'checkout', '--pathspec-from-file=-', '--pathspec-file-nul'], { cwd: root, input })
+  else gitBytes([...configArgs(options.config), 'checkout-index', '-f', '-u', '-z', '--stdin'], { cwd: root, input })
   return reachable
 }
 

@@ -9,20 +9,23 @@
  *   SSH keys           SOPS_AGE_SSH_PRIVATE_KEY_FILE, else ~/.ssh/id_ed25519: as an ssh-ed25519
  *                      identity (age files) and converted the ssh-to-age way (sops files, sops-nix)
  * A key file may itself be age-encrypted with a passphrase, as sops allows; it is asked for on
- * the terminal, once.
+ * the terminal, once. Any source may hold plugin identities (`AGE-PLUGIN-NAME-1…`, as
+ * `age-plugin-yubikey --identity` prints them): they are tried last, one identity per plugin
+ * name holding all of that plugin's keys, so a hardware key is asked only about what no
+ * software key opened.
  * https://github.com/getsops/sops#encrypting-using-age
  */
 import { execFileSync } from 'node:child_process'
 import { existsSync, readFileSync, statSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
-import { decrypt, looksLikeAge, parseIdentity, parseIdentityFile, parseSshIdentity, identityToRecipient, scryptIdentity, sshToAgeIdentity, type Identity, type Stanza } from '../age/index.js'
+import { decrypt, isPluginIdentity, looksLikeAge, parseIdentity, parseIdentityFile, parseSshIdentity, pluginIdentities, identityToRecipient, scryptIdentity, sshToAgeIdentity, type Identity, type Stanza } from '../age/index.js'
 import { askPassphrase } from './passphrase.js'
 import { UserError } from '../ui.js'
 
 export interface IdentitySet {
   identities: Identity[]
-  /** the age1… recipient of each identity, to tell which secrets we can open */
+  /** the age1… recipient of each identity, to tell which secrets we can open (of a plugin identity, only when its key file says it in a comment) */
   recipients: string[]
   /** where keys were found, for status and hints */
   sources: string[]
@@ -44,6 +47,31 @@ function defaultKeyFiles(env: NodeJS.ProcessEnv): string[] {
   return files
 }
 
+/** Plugin identities found so far, per set: grouped by plugin once every source is read. */
+const pluginLines = new WeakMap<IdentitySet, string[]>()
+/** Recipients of those identities, when their key file says (see {@link pluginRecipientComments}). */
+const pluginRecipients = new WeakMap<IdentitySet, string[]>()
+
+/**
+ * Only the plugin knows a plugin identity's recipient, but the tools that write identity files
+ * say it in a comment above it: `#    Recipient: age1yubikey1…` (age-plugin-yubikey),
+ * `# public key: age1…` (age-keygen, some plugins). Read from there, for `init` and messages.
+ */
+function pluginRecipientComments(text: string): string[] {
+  const out: string[] = []
+  let pending: string | null = null
+  for (const raw of text.split('\n')) {
+    const line = raw.replace(/\r$/, '').trim()
+    const comment = /^#\s*(?:recipient|public key):\s*(age1[0-9a-z]+1[02-9ac-hj-np-z]+)\s*$/i.exec(line)
+    if (comment) pending = comment[1]!
+    else if (isPluginIdentity(line)) {
+      if (pending) out.push(pending)
+      pending = null
+    } else if (!line.startsWith('#')) pending = null
+  }
+  return out
+}
+
 function addKeys(set: IdentitySet, text: string, source: string): void {
   let lines: string[]
   try {
@@ -56,7 +84,12 @@ function addKeys(set: IdentitySet, text: string, source: string): void {
     set.problems.push(`${source}: holds no AGE-SECRET-KEY-1 line`)
     return
   }
+  pluginRecipients.get(set)?.push(...pluginRecipientComments(text))
   for (const line of lines) {
+    if (isPluginIdentity(line)) {
+      pluginLines.get(set)?.push(line)
+      continue
+    }
     try {
       set.identities.push(parseIdentity(line))
       set.recipients.push(identityToRecipient(line))
@@ -99,6 +132,8 @@ function readKeyFile(set: IdentitySet, file: string, label: string): void {
  */
 export function loadIdentities(env: NodeJS.ProcessEnv = process.env): IdentitySet {
   const set: IdentitySet = { identities: [], recipients: [], sources: [], problems: [] }
+  pluginLines.set(set, [])
+  pluginRecipients.set(set, [])
   const keyText = env['SOPS_AGE_KEY']
   if (keyText !== undefined) {
     if (keyText.trim() === '') set.problems.push('SOPS_AGE_KEY is set but empty')
@@ -123,6 +158,10 @@ export function loadIdentities(env: NodeJS.ProcessEnv = process.env): IdentitySe
   }
   // Last: age tries identities in order, so an SSH key is only parsed when the others failed.
   addSshKeys(set, env)
+  // Plugins after everything else: they start a process, and may want a PIN or a touch.
+  const plugins = [...new Set(pluginLines.get(set))]
+  if (plugins.length > 0) set.identities.push(...pluginIdentities(plugins))
+  for (const r of pluginRecipients.get(set) ?? []) if (!set.recipients.includes(r)) set.recipients.push(r)
   return set
 }
 

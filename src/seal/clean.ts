@@ -34,7 +34,7 @@
  * offers nothing to compare with, and a locked-like clone should offer no way to test guesses.
  */
 import { createHash } from 'node:crypto'
-import { DecryptStream, EncryptStream, decrypt, encrypt, encryptHybrid, isHybridRecipient, looksLikeAge } from '../age/index.js'
+import { DecryptStream, EncryptStream, decrypt, encrypt, encryptHybrid, isHybridRecipient, looksLikeAge, withoutPlugins, type Identity } from '../age/index.js'
 import { UserError, warning } from '../ui.js'
 import { effectiveFormat, type SecretRule } from '../config/index.js'
 import { blobId, blobIdOfChunks, streamBlob } from '../git/objects.js'
@@ -45,9 +45,9 @@ import { plaintextWorktreeHint } from './check.js'
 import { isCiphertext, openStored, sopsMetadata, storedKind, unwrapDataKey, storeOf } from './stored.js'
 import { SopsError, decryptSops, isCompleteSopsDocument } from '../formats/sops/index.js'
 
-function tryOpen(ctx: SealContext, path: string, blob: Uint8Array): Uint8Array | null {
+function tryOpen(ctx: SealContext, path: string, blob: Uint8Array, identities: Identity[] = ctx.identities()): Uint8Array | null {
   try {
-    return openStored(path, blob, ctx.identities())
+    return openStored(path, blob, identities)
   } catch {
     // not ours to open, or damaged: it cannot prove anything about the input
     return null
@@ -218,7 +218,10 @@ export async function sealPlaintext(ctx: SealContext, path: string, rule: Secret
     if (kind === 'plaintext') continue
     previous.push({ content, kind })
     if (ctx.identities().length === 0 || (oid && ctx.records.isWrapped(oid))) continue
-    const opened = tryOpen(ctx, path, content)
+    // A recorded fingerprint that did not match says the plaintext changed. Software keys still
+    // check (a damaged fingerprint must not make a file look modified); a plugin key is not
+    // asked (a touch on every `git status` of an edited secret).
+    const opened = tryOpen(ctx, path, content, oid && ctx.fingerprints.knows(oid) ? withoutPlugins(ctx.identities()) : ctx.identities())
     if (opened && equalBytes(opened, input)) {
       if (oid && fingerprints) ctx.later(() => ctx.fingerprints.record(oid, input))
       return [content]

@@ -113,6 +113,14 @@ export class Fingerprints {
     return known === ('fingerprint' in plaintext ? plaintext.fingerprint : this.of(plaintext))
   }
 
+  /**
+   * True when a fingerprint of `blob`'s plaintext is recorded here and its key is at hand: then
+   * {@link matches} returning false proves the plaintext differs, without decrypting the blob.
+   */
+  knows(blob: string): boolean {
+    return this.load().has(blob) && this.loadKey(false) !== null
+  }
+
   /** Remembers that `blob` decrypts to `plaintext` (or to the plaintext whose fingerprint is given). */
   record(blob: string, plaintext: Uint8Array | Uint8Array[] | { fingerprint: string }): void {
     const fingerprint = 'fingerprint' in plaintext ? plaintext.fingerprint : this.of(plaintext, true)

@@ -5,12 +5,13 @@
  * that still holds its stored bytes was not decrypted, whatever anyone printed. Why it was not
  * is then worked out here, for those files only.
  */
-import { AgeError } from '../age/index.js'
+import { AgeError, hasPluginIdentity } from '../age/index.js'
 import { CatFileBatch } from '../git/objects.js'
 import { WorktreeReader, checkoutAgain, filesHoldingStoredBytes, secretEntries } from '../git/worktree.js'
 import type { IndexEntry } from '../git/plumbing.js'
 import type { IdentitySet } from '../keys/identities.js'
 import { NoSopsKeyError, openStored, storedKind } from './stored.js'
+import { prefetchStored } from './plugin-batch.js'
 
 /** Why a secret was left encrypted. */
 export type KeptReason =
@@ -98,8 +99,15 @@ export async function decryptWorktree(root: string, identities: IdentitySet, loc
   checkoutAgain(
     root,
     candidates.map((e) => e.path),
+    // A plugin key opens every file in one session only through git's delay (seal/plugin-batch.ts).
+    { delayed: hasPluginIdentity(identities.identities) },
   )
   const still = new Set(filesHoldingStoredBytes(root, candidates, new WorktreeReader(root)).map((e) => e.path))
+  // Why each was left encrypted is found by opening it here: one plugin session for all of them.
+  prefetchStored(
+    identities.identities,
+    candidates.flatMap((e) => (still.has(e.path) && stored.has(e.path) ? [{ path: e.path, bytes: stored.get(e.path)! }] : [])),
+  )
   for (const entry of candidates) {
     if (!still.has(entry.path)) outcome.decrypted.push(entry.path)
     else {

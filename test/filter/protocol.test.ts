@@ -1,7 +1,7 @@
 // A fake git drives the protocol layer: handshake, requests, unknown keys, errors.
 import { describe, expect, it } from 'vitest'
 import { PktLineError, PktLineReader, PktLineWriter } from '../../src/filter/pktline.js'
-import { handshake, serve, type FilterHandler } from '../../src/filter/protocol.js'
+import { DELAYED, handshake, serve, type FilterHandler } from '../../src/filter/protocol.js'
 
 const pkt = (s: string): string => (Buffer.byteLength(s) + 4).toString(16).padStart(4, '0') + s
 const line = (s: string): string => pkt(s + '\n')
@@ -115,5 +115,57 @@ describe('filter protocol', () => {
 
   it('ends cleanly when git closes the stream between requests', async () => {
     expect(await session(HANDSHAKE + request('clean', 'a', 'b'), upper)).toContain('clean:B')
+  })
+
+  it('with delay: holds files git allows to delay, lists them when asked, then serves them, and ends with an empty list', async () => {
+    const out: Buffer[] = []
+    const reader = new PktLineReader(
+      from(
+        HANDSHAKE +
+          request('smudge', 'a', 'ax', ['can-delay=1']) +
+          request('smudge', 'b', 'bx', ['can-delay=1']) +
+          // an answer of "delayed" where git did not offer it is an error
+          request('smudge', 'c', 'cx') +
+          line('command=list_available_blobs') + '0000' +
+          request('smudge', 'a', '') +
+          request('smudge', 'b', '') +
+          line('command=list_available_blobs') + '0000',
+      ),
+    )
+    const writer = new PktLineWriter((parts) => out.push(...parts.map((p) => Buffer.from(p))))
+    const caps = await handshake(reader, writer, ['clean', 'smudge', 'delay'])
+    expect([...caps]).toEqual(['clean', 'smudge', 'delay'])
+    const held = new Map<string, string>()
+    const listed: string[] = []
+    await serve(
+      reader,
+      writer,
+      caps,
+      async (req, content) => {
+        const parts: Uint8Array[] = []
+        for await (const c of content) parts.push(c)
+        const text = Buffer.concat(parts).toString()
+        if (held.has(req.pathname) && text === '') return [Buffer.from(held.get(req.pathname)!.toUpperCase())]
+        held.set(req.pathname, text)
+        return DELAYED
+      },
+      undefined,
+      () => {
+        const ready = [...held.keys()].filter((p) => p !== 'c' && !listed.includes(p))
+        listed.push(...ready)
+        return ready
+      },
+    )
+    const reply = line('git-filter-server') + line('version=2') + '0000' + line('capability=clean') + line('capability=smudge') + line('capability=delay') + '0000'
+    expect(Buffer.concat(out).toString()).toBe(
+      reply +
+        line('status=delayed') + '0000' +
+        line('status=delayed') + '0000' +
+        line('status=error') + '0000' +
+        line('pathname=a') + line('pathname=b') + '0000' + line('status=success') + '0000' +
+        line('status=success') + '0000' + pkt('AX') + '0000' + '0000' +
+        line('status=success') + '0000' + pkt('BX') + '0000' + '0000' +
+        '0000' + line('status=success') + '0000',
+    )
   })
 })
