@@ -5,7 +5,7 @@
  * no encryption rule for it and applies none.
  */
 import { isEncryptedValue, openValue, sealValue } from './cipher.js'
-import { metadataFor, requireMetadata, type ParsedStore } from './engine.js'
+import { metadataFor, requireReadableMetadata, type ParsedStore } from './engine.js'
 import { SopsError } from './errors.js'
 import { MacHasher, openMac } from './mac.js'
 import { effectiveRules, metadataFromTree, type MetaTree, type MetaValue, type SopsAgeEntry, type SopsRules } from './metadata.js'
@@ -31,7 +31,7 @@ interface Envelope { data: string; meta: NonNullable<ReturnType<typeof metadataF
 
 function envelope(bytes: Uint8Array): Envelope {
   const parsed = parseBinary(bytes)
-  const meta = requireMetadata(parsed)
+  const meta = requireReadableMetadata(parsed)
   const slot = parsed.slots.find((s): s is ValueSlot => s.kind === 'value' && s.path.length === 1 && s.path[0] === 'data')
   if (!slot || slot.value.type !== 'str') throw new SopsError('bad-value', 'binary sops file without a "data" string')
   return { data: slot.value.text, meta }

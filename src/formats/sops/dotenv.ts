@@ -9,14 +9,14 @@ import type { ParsedStore } from './engine.js'
 import { SopsError } from './errors.js'
 import { flattenMetadata, unflattenMetadata, type MetaTree } from './metadata.js'
 import { appendedBlock, appendedBlockRange, applyEdits, type CommentSlot, type Edit, type Slot, type SlotOutput, type ValueSlot } from './tree.js'
-import { floatLiteral, str, type Typed } from './values.js'
+import { formatValToStringFloat, str, type Typed } from './values.js'
 
 const PREFIX = 'sops_'
 
-/** Go `stores.ValToString` for the types sops could have put in a dotenv file. */
+/** Go `stores.ValToString` for the types sops could have put in a dotenv or INI file (what `sops -d` prints). */
 export function flatValue(t: Typed): string {
   if (t.type === 'bool') return t.text === 'True' ? 'true' : 'false'
-  if (t.type === 'float' && /^[-+]?\d/.test(t.text)) return floatLiteral(t.text)
+  if (t.type === 'float') return formatValToStringFloat(t.text)
   return t.text
 }
 

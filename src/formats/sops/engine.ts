@@ -6,7 +6,7 @@
 import { isEncryptedValue, openValue, sealValue } from './cipher.js'
 import { describePath, SopsError } from './errors.js'
 import { formatLastModified, MacHasher, openMac, sealMac } from './mac.js'
-import { effectiveRules, metadataFromTree, metadataToTree, type MetaTree, type SopsAgeEntry, type SopsMetadata, type SopsRules, type MetaValue } from './metadata.js'
+import { effectiveRules, isSopsVersion, metadataFromTree, metadataToTree, type MetaTree, type SopsAgeEntry, type SopsMetadata, type SopsRules, type MetaValue } from './metadata.js'
 import { additionalData, shouldEncrypt, type EffectiveRules, type Slot, type SlotOutput, type ValueSlot } from './tree.js'
 import { str, typedFromPlaintext, type Typed } from './values.js'
 
@@ -33,6 +33,16 @@ const isEmptyString = (v: Typed): boolean => v.type === 'str' && v.text === ''
 export function requireMetadata(parsed: ParsedStore): SopsMetadata {
   const meta = metadataFromTree(parsed.metadata)
   if (!meta) throw new SopsError('not-sops', 'not a sops document (no sops metadata)')
+  return meta
+}
+
+/**
+ * Metadata sops would decrypt with: its `version` must be one sops parses.
+ * @throws {SopsError} 'not-sops' without metadata; 'parse' for a version sops rejects.
+ */
+export function requireReadableMetadata(parsed: ParsedStore): SopsMetadata {
+  const meta = requireMetadata(parsed)
+  if (!isSopsVersion(meta.version)) throw new SopsError('parse', 'sops metadata: the version is not a semantic version (sops refuses such a file)')
   return meta
 }
 
@@ -66,7 +76,7 @@ export interface Opened {
  * @throws {SopsError} 'bad-value' for a value that is not encrypted (unless lenient) or does not decrypt.
  */
 export function openDocument(parsed: ParsedStore, key: Uint8Array, lenient = false): Opened {
-  const meta = requireMetadata(parsed)
+  const meta = requireReadableMetadata(parsed)
   const rules = effectiveRules(meta.rules)
   const mac = new MacHasher(rules.macOnlyEncrypted)
   const outputs = new Map<Slot, SlotOutput>()
@@ -87,6 +97,14 @@ export function openDocument(parsed: ParsedStore, key: Uint8Array, lenient = fal
     if (encrypted && !isEmptyString(value)) {
       if (value.type === 'str' && isEncryptedValue(value.text)) {
         const opened = openValue(value.text, key, ad, valueWhat(slot))
+        if (opened.type === 'comment' && slot.listItem) {
+          // sops stores a comment inside a sequence as an item (`- ENC[...,type:comment]`) and
+          // reads it back as a comment: outside the MAC (sops <= 3.13.1, >= 3.13.3; spec §8)
+          const text = opened.plaintext.toString('utf8')
+          outputs.set(slot, { plain: str(text), asComment: true })
+          reuse.set(reuseKey('comment', ad, text), value.text)
+          continue
+        }
         const typed = typedFromPlaintext(opened.type, opened.plaintext.toString('utf8'), valueWhat(slot))
         reuse.set(reuseKey(typed.type, ad, typed.text), value.text)
         outputs.set(slot, { plain: typed })
@@ -94,6 +112,9 @@ export function openDocument(parsed: ParsedStore, key: Uint8Array, lenient = fal
       } else if (!lenient) {
         throw new SopsError('bad-value', `${valueWhat(slot)} is not encrypted`)
       }
+    } else if (!encrypted) {
+      if (value.quoteWhenPlain && !lenient) throw new SopsError('unsupported', `${slot.where}: a number sops cannot load (beyond int64 or float64) is stored in plaintext; sops cannot read this file`)
+      value = value.plainAs ?? value
     }
     if (!rules.macOnlyEncrypted || encrypted) mac.add(value.text)
   }
@@ -122,7 +143,11 @@ export interface SealOptions {
 export function sealSlots(slots: readonly Slot[], opts: SealOptions): { outputs: Map<Slot, SlotOutput>; macHex: string } {
   const mac = new MacHasher(opts.rules.macOnlyEncrypted)
   const outputs = new Map<Slot, SlotOutput>()
-  const seal = (type: string, text: string, ad: string): string => opts.reuse?.get(reuseKey(type, ad, text)) ?? sealValue(text, type, opts.key, ad)
+  // An integral float is printed as sops prints it (`7`), which reads back as an int with the
+  // same canonical bytes: the stored float ciphertext is kept, type included (and the MAC with it).
+  const reused = (type: string, text: string, ad: string): string | undefined =>
+    opts.reuse?.get(reuseKey(type, ad, text)) ?? (type === 'int' ? opts.reuse?.get(reuseKey('float', ad, text)) : undefined)
+  const seal = (type: string, text: string, ad: string): string => reused(type, text, ad) ?? sealValue(text, type, opts.key, ad)
   for (const slot of slots) {
     const encrypted = shouldEncrypt(slot.path, opts.rules)
     const ad = additionalData(slot.path)
@@ -139,7 +164,11 @@ export function sealSlots(slots: readonly Slot[], opts: SealOptions): { outputs:
       // a YAML timestamp is sealed as the string it was written as (no `time` type: spec §1)
       if (value.type === 'time' && value.source !== undefined) value = str(value.source)
       outputs.set(slot, { enc: seal(value.type, value.text, ad) })
-    }
+    } else if (!encrypted && value.quoteWhenPlain) {
+      // sops cannot load it as written (spec §8): stored as the string it spells
+      value = str(value.text)
+      outputs.set(slot, { plain: value })
+    } else if (!encrypted) value = value.plainAs ?? value
     if (!opts.rules.macOnlyEncrypted || encrypted) mac.add(value.text)
   }
   return { outputs, macHex: mac.hex() }

@@ -59,7 +59,7 @@ import { isComplete, metadataFor, openDocument, sealSlots, verifyMac, type Opene
 import { SopsError } from './errors.js'
 import { parseIni } from './ini.js'
 import { parseJson } from './json.js'
-import { effectiveRules, metadataFromTree, type MetaValue, type SopsAgeEntry, type SopsMetadata, type SopsRules } from './metadata.js'
+import { effectiveRules, isSopsVersion, metadataFromTree, type MetaValue, type SopsAgeEntry, type SopsMetadata, type SopsRules } from './metadata.js'
 import { extractPath } from './tree.js'
 import { parseYaml } from './yaml.js'
 
@@ -111,7 +111,8 @@ function parse(bytes: Uint8Array, store: Exclude<SopsStore, 'binary'>): Parsed {
  */
 export function isCompleteSopsDocument(bytes: Uint8Array, store: SopsStore): boolean {
   const parsed = store === 'binary' ? parseBinary(bytes) : parse(bytes, store)
-  return parsed.metadata !== null && metadataFromTree(parsed.metadata) !== null && isComplete(parsed)
+  const meta = metadataFromTree(parsed.metadata)
+  return meta !== null && isSopsVersion(meta.version) && isComplete(parsed)
 }
 
 /**
@@ -128,7 +129,8 @@ export function readSopsMetadata(bytes: Uint8Array, store: SopsStore): SopsMetad
  * comments as they were encrypted; see "Round trip" above for what is normalised).
  * @throws {SopsError} 'not-sops' without metadata; 'bad-value' naming the key path of a value
  *   that is not encrypted or does not decrypt; 'bad-mac' when the MAC is missing or differs;
- *   'parse' / 'unsupported' for malformed input.
+ *   'parse' / 'unsupported' for malformed input, or what sops refuses to read (a metadata
+ *   `version` that is not semver, a number sops cannot load stored in plaintext).
  */
 export function decryptSops(bytes: Uint8Array, store: SopsStore, dataKey: Uint8Array): Uint8Array {
   if (store === 'binary') return decryptBinary(bytes, dataKey)

@@ -93,6 +93,40 @@ export function metadataFromTree(tree: unknown): SopsMetadata | null {
   return { age, lastmodified, mac: typeof mac === 'string' ? mac : '', version, rules, otherKeys }
 }
 
+const UINT64_DIGITS = /^(0|[1-9]\d*)$/
+const fitsUint64 = (s: string): boolean => UINT64_DIGITS.test(s) && BigInt(s) <= 2n ** 64n - 1n
+
+/**
+ * Whether sops accepts a document's `version` (cmd/sops/common `DetectKMSEncryptionContextBug`,
+ * version.AIsNewerThanB, which every decryption runs): `1.x` (sops 1), else after an optional
+ * `v` a semantic version as blang/semver v3 `Make` parses it: MAJOR.MINOR.PATCH without leading
+ * zeros, optional `-prerelease` and `+build` identifiers of `[0-9A-Za-z-]`.
+ */
+export function isSopsVersion(version: string): boolean {
+  if (version.startsWith('1.')) return true
+  const v = version.startsWith('v') ? version.slice(1) : version
+  const parts = v.split('.')
+  if (parts.length < 3) return false
+  const [major = '', minor = ''] = parts
+  let patch = parts.slice(2).join('.')
+  let build: string[] = []
+  let pre: string[] = []
+  const plus = patch.indexOf('+')
+  if (plus >= 0) {
+    build = patch.slice(plus + 1).split('.')
+    patch = patch.slice(0, plus)
+  }
+  const dash = patch.indexOf('-')
+  if (dash >= 0) {
+    pre = patch.slice(dash + 1).split('.')
+    patch = patch.slice(0, dash)
+  }
+  if (![major, minor, patch].every(fitsUint64)) return false
+  const ident = /^[0-9A-Za-z-]+$/
+  if (!pre.every((p) => ident.test(p) && (!/^\d+$/.test(p) || fitsUint64(p)))) return false
+  return build.every((b) => ident.test(b))
+}
+
 function sortDeep(v: MetaValue): MetaValue {
   if (Array.isArray(v)) return v.map(sortDeep)
   if (!isMap(v)) return v

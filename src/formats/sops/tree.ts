@@ -19,6 +19,8 @@ export interface ValueSlot {
   readonly value: Typed
   /** where it is, for messages: `line 4` */
   readonly where: string
+  /** directly an item of a YAML sequence, where sops stores a comment as `- ENC[...,type:comment]` */
+  readonly listItem?: boolean
 }
 
 /** A comment line; `text` is what follows the comment character (sops encrypts exactly that). */
@@ -35,8 +37,11 @@ export interface CommentSlot {
 
 export type Slot = ValueSlot | CommentSlot
 
-/** What a store writes in place of a slot: a sealed `ENC[...]` string, or a plaintext value. */
-export type SlotOutput = { readonly enc: string } | { readonly plain: Typed }
+/**
+ * What a store writes in place of a slot: a sealed `ENC[...]` string, or a plaintext value;
+ * `asComment`: a `listItem` value that decrypted to a comment, written back as a comment line.
+ */
+export type SlotOutput = { readonly enc: string } | { readonly plain: Typed; readonly asComment?: true }
 
 /** sops's additional data for a path: keys joined by `:` with a trailing `:` (`a:b:`, top level `:`). */
 export const additionalData = (path: readonly string[]): string => `${path.join(':')}:`

@@ -26,7 +26,18 @@ interface DocState {
   /** every path of the document, the last resort for decrypting a comment */
   paths?: (readonly string[])[]
 }
-interface At { path: string[]; display: (string | number)[]; flow: boolean; parentCol: number; doc: Document; state: DocState; alias: string | null; depth: number }
+interface At {
+  path: string[]
+  display: (string | number)[]
+  flow: boolean
+  parentCol: number
+  doc: Document
+  state: DocState
+  alias: string | null
+  depth: number
+  /** the offset of the `-` when the node is directly an item of a block sequence */
+  dash?: number | undefined
+}
 
 
 class YamlDocument implements ParsedStore {
@@ -108,6 +119,10 @@ class YamlDocument implements ParsedStore {
   private key(node: unknown): string {
     const where = this.lines.where(isScalar(node) || isAlias(node) || isMap(node) || isSeq(node) ? rangeOf(node)[0] : 0)
     if (!isScalar(node)) throw new SopsError('unsupported', `${where}: a mapping key that is not a plain string (sops supports only string keys)`)
+    // sops writes a merge key as `!!merge <<:` (yaml.v3 tags the string `<<` so); it is the key
+    // `<<`, whose value sops expanded (the `yaml` package leaves the tagged scalar's value unset)
+    if (shortTag(node.tag) === '!!merge' && node.type === 'PLAIN' && (node as { source?: unknown }).source === '<<') return '<<'
+    refuseLoneSurrogate(String(node.value), where)
     const typed = typedFromScalar(String(node.value), node.type !== 'PLAIN', shortTag(node.tag), where)
     if (typed === null || typed.type !== 'str') {
       const kind = typed === null ? 'null' : typed.type === 'time' ? 'a timestamp' : `a ${typed.type}`
@@ -125,7 +140,7 @@ class YamlDocument implements ParsedStore {
       if (isMap(value) && delta > 0) this.unit ||= delta
       if (isSeq(value)) this.seqIndented ??= delta > 0
     }
-    return this.value(value, { ...at, path: [...at.path, key], display: [...at.display, key], parentCol: keyCol })
+    return this.value(value, { ...at, path: [...at.path, key], display: [...at.display, key], parentCol: keyCol, dash: undefined })
   }
 
   private value(node: unknown, at: At): Shape {
@@ -140,12 +155,14 @@ class YamlDocument implements ParsedStore {
     }
     if (isScalar(node)) {
       const where = at.alias ?? this.lines.where(rangeOf(node)[0])
+      refuseLoneSurrogate(String(node.value), where)
       const quoted = node.type !== 'PLAIN'
       const typed = typedFromScalar(String(node.value), quoted, shortTag(node.tag), where)
       if (typed === null) return { kind: 'null' }
-      const slot: ValueSlot = { kind: 'value', path: at.path, display: at.display, value: typed, where }
+      const listItem = at.alias === null && at.dash !== undefined
+      const slot: ValueSlot = { kind: 'value', path: at.path, display: at.display, value: typed, where, ...(listItem ? { listItem } : {}) }
       this.slots.push(slot)
-      if (at.alias === null) this.places.set(slot, { node, flow: at.flow, parentCol: at.parentCol })
+      if (at.alias === null) this.places.set(slot, { node, flow: at.flow, parentCol: at.parentCol, ...(at.dash !== undefined ? { dash: at.dash } : {}) })
       return { kind: 'leaf', slot }
     }
     if (isMap(node)) {
@@ -165,7 +182,7 @@ class YamlDocument implements ParsedStore {
         const dash = flow ? undefined : token?.items?.[i]?.start?.find((t) => t.type === 'seq-item-ind')?.offset
         const offset = dash ?? (item ? rangeOf(item)[0] : rangeOf(node)[0])
         if (at.alias === null) at.state.anchors.push(this.anchor(offset, at.path))
-        return this.value(item, { ...at, flow, display: [...at.display, i], parentCol: this.lines.col(offset), depth: at.depth + 1 })
+        return this.value(item, { ...at, flow, display: [...at.display, i], parentCol: this.lines.col(offset), depth: at.depth + 1, dash })
       }) }
     }
     throw new SopsError('unsupported', 'unexpected YAML node')
@@ -203,6 +220,19 @@ class YamlDocument implements ParsedStore {
       }
     }
     return applyEdits(this.text, edits)
+  }
+}
+
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/
+
+/**
+ * A `"\uD800"` escape (half a surrogate pair) decodes here but not in yaml.v3, which rejects the
+ * whole file, and it has no UTF-8 form to encrypt: refused, whether or not it would be encrypted.
+ * @throws {SopsError} 'unsupported'
+ */
+function refuseLoneSurrogate(value: string, where: string): void {
+  if (LONE_SURROGATE.test(value)) {
+    throw new SopsError('unsupported', `${where}: an escape for half a UTF-16 surrogate pair (such as \\uD800), which sops's YAML parser rejects; write the character itself or a \\U escape of its code point`)
   }
 }
 
