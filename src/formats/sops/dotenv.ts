@@ -8,7 +8,7 @@
 import type { ParsedStore } from './engine.js'
 import { SopsError } from './errors.js'
 import { flattenMetadata, unflattenMetadata, type MetaTree } from './metadata.js'
-import { appendedBlock, appendedBlockRange, applyEdits, type CommentSlot, type Edit, type Slot, type SlotOutput, type ValueSlot } from './tree.js'
+import { appendedBlock, appendedBlockRange, applyEdits, CommentStack, type CommentSlot, type Edit, type Slot, type SlotOutput, type ValueSlot } from './tree.js'
 import { formatValToStringFloat, str, type Typed } from './values.js'
 
 const PREFIX = 'sops_'
@@ -24,12 +24,16 @@ class DotenvDocument implements ParsedStore {
   readonly slots: Slot[] = []
   readonly metadata: MetaTree | null = null
   readonly hasSopsKey: boolean
+  /** sops's tree is one branch: a comment line is a comment key, a value line an item */
+  readonly commentStacks: ReadonlyMap<Slot, readonly CommentSlot[]>
   private readonly places = new Map<Slot, [number, number]>()
   /** [start of line, end of line text] of each sops_ line */
   private readonly sopsLines: [number, number][] = []
 
   constructor(private readonly text: string) {
     const meta: [string, string][] = []
+    const stack = new CommentStack()
+    this.commentStacks = stack.of
     let start = 0
     let n = 0
     for (const line of text.split('\n')) {
@@ -42,6 +46,7 @@ class DotenvDocument implements ParsedStore {
         const slot: CommentSlot = { kind: 'comment', path: [], alternatives: [], text: line.slice(1), where }
         this.slots.push(slot)
         this.places.set(slot, [lineStart + 1, lineStart + line.length])
+        stack.comment(slot)
         continue
       }
       const eq = line.indexOf('=')
@@ -56,6 +61,8 @@ class DotenvDocument implements ParsedStore {
       const slot: ValueSlot = { kind: 'value', path: [key], display: [key], value: str(value), where }
       this.slots.push(slot)
       this.places.set(slot, [lineStart + eq + 1, lineStart + line.length])
+      stack.value(slot)
+      stack.spent()
     }
     this.hasSopsKey = meta.length > 0
     if (meta.length > 0) this.metadata = unflattenMetadata(meta)

@@ -7,7 +7,7 @@ import { isEncryptedValue, openValue, sealValue } from './cipher.js'
 import { describePath, SopsError } from './errors.js'
 import { formatLastModified, MacHasher, openMac, sealMac } from './mac.js'
 import { effectiveRules, isSopsVersion, metadataFromTree, metadataToTree, type MetaTree, type SopsAgeEntry, type SopsMetadata, type SopsRules, type MetaValue } from './metadata.js'
-import { additionalData, shouldEncrypt, type EffectiveRules, type Slot, type SlotOutput, type ValueSlot } from './tree.js'
+import { additionalData, shouldEncrypt, usesComments, type CommentSlot, type EffectiveRules, type Slot, type SlotOutput, type ValueSlot } from './tree.js'
 import { str, typedFromPlaintext, type Typed } from './values.js'
 
 /** A document parsed by a store. */
@@ -20,11 +20,27 @@ export interface ParsedStore {
    * `metadata` (when given) appended.
    */
   emit(outputs: ReadonlyMap<Slot, SlotOutput>, metadata: MetaTree | null): string
+  /**
+   * The comments each slot is under in sops's tree (`CommentStack`), for the comment-regex
+   * rules; a store without comments (JSON) leaves it out.
+   */
+  readonly commentStacks?: ReadonlyMap<Slot, readonly CommentSlot[]>
 }
 
 /** Ciphertexts of a previous version by (type, additional data, plaintext), for IV reuse. */
 export type ReuseIndex = Map<string, string>
 const reuseKey = (type: string, ad: string, text: string): string => `${type}\u0000${ad}\u0000${text}`
+
+/** The comments a slot is under (itself last for a comment), or none when the rules do not read them. */
+function stackOf(parsed: ParsedStore, slot: Slot, rules: EffectiveRules): readonly CommentSlot[] {
+  if (!usesComments(rules)) return []
+  return parsed.commentStacks?.get(slot) ?? (slot.kind === 'comment' ? [slot] : [])
+}
+
+/** Whether sops would encrypt a slot of a document as stored (comments read as they are written). */
+function encryptedAsStored(parsed: ParsedStore, slot: Slot, rules: EffectiveRules): boolean {
+  return shouldEncrypt(slot.path, rules, stackOf(parsed, slot, rules).map((c) => c.text), slot.kind === 'comment')
+}
 
 const valueWhat = (slot: ValueSlot): string => `${slot.where}: the value at ${describePath(slot.path)}`
 const isEmptyString = (v: Typed): boolean => v.type === 'str' && v.text === ''
@@ -81,8 +97,13 @@ export function openDocument(parsed: ParsedStore, key: Uint8Array, lenient = fal
   const mac = new MacHasher(rules.macOnlyEncrypted)
   const outputs = new Map<Slot, SlotOutput>()
   const reuse: ReuseIndex = new Map()
+  // Under comment-regex rules, what is encrypted is taken as found: for every file sops itself
+  // decrypts it is what sops decides, and it does not hang on this module's reading of where
+  // yaml.v3 puts each comment. (Writing and `isComplete` do follow the rules.)
+  const asFound = usesComments(rules)
   for (const slot of parsed.slots) {
-    const encrypted = shouldEncrypt(slot.path, rules)
+    const stored = slot.kind === 'comment' ? slot.text : slot.value.type === 'str' ? slot.value.text : ''
+    const encrypted = asFound ? isEncryptedValue(stored) : shouldEncrypt(slot.path, rules)
     const ad = additionalData(slot.path)
     if (slot.kind === 'comment') {
       if (!encrypted || !isEncryptedValue(slot.text)) continue
@@ -140,20 +161,47 @@ export interface SealOptions {
  * sops `Tree.Encrypt`: seals every value and comment the rules select and hashes the MAC.
  * Ciphertexts of `keepEncrypted` documents are kept as they are.
  */
-export function sealSlots(slots: readonly Slot[], opts: SealOptions): { outputs: Map<Slot, SlotOutput>; macHex: string } {
+export function sealSlots(parsed: Pick<ParsedStore, 'slots' | 'commentStacks'>, opts: SealOptions): { outputs: Map<Slot, SlotOutput>; macHex: string } {
+  const { slots } = parsed
   const mac = new MacHasher(opts.rules.macOnlyEncrypted)
+  // sops decides with the comments' plaintext when it encrypts
+  const plainText = (c: CommentSlot): string => {
+    const opened = opts.keepEncrypted?.outputs.get(c)
+    return opened && 'plain' in opened ? opened.plain.text : c.text
+  }
+  const stacks = usesComments(opts.rules) ? parsed.commentStacks : undefined
+  const comments = (slot: Slot): string[] => (stacks?.get(slot) ?? (slot.kind === 'comment' ? [slot] : [])).map(plainText)
   const outputs = new Map<Slot, SlotOutput>()
   // An integral float is printed as sops prints it (`7`), which reads back as an int with the
   // same canonical bytes: the stored float ciphertext is kept, type included (and the MAC with it).
   const reused = (type: string, text: string, ad: string): string | undefined =>
     opts.reuse?.get(reuseKey(type, ad, text)) ?? (type === 'int' ? opts.reuse?.get(reuseKey('float', ad, text)) : undefined)
   const seal = (type: string, text: string, ad: string): string => reused(type, text, ad) ?? sealValue(text, type, opts.key, ad)
+  const commentRule = opts.rules.unencryptedCommentRegex ?? opts.rules.encryptedCommentRegex
   for (const slot of slots) {
-    const encrypted = shouldEncrypt(slot.path, opts.rules)
+    let encrypted = shouldEncrypt(slot.path, opts.rules, comments(slot), slot.kind === 'comment')
     const ad = additionalData(slot.path)
+    if (slot.kind === 'comment' && commentRule && slot.uncertain) {
+      // Where sops's tree has this comment is not certain. One matching the rule must not decide
+      // any value: where none can be under it, it stays readable, as such a marker does; else
+      // it is refused. One not matching is encrypted (should sops not have encrypted it,
+      // `sops -d` shows its ciphertext; it decides nothing either way).
+      if (commentRule.test(plainText(slot))) {
+        if (slot.uncertain === 'open') {
+          const name = opts.rules.unencryptedCommentRegex ? 'unencrypted_comment_regex' : 'encrypted_comment_regex'
+          throw new SopsError('unsupported', `${slot.where}: a comment matching ${name} must be directly above the key or list item it is for, at its indentation, or after a value on its line (elsewhere, which values sops applies it to is not certain)`)
+        }
+        encrypted = false
+      } else encrypted = true
+    }
     if (slot.kind === 'comment') {
       if (encrypted && slot.text !== '' && !(opts.keepEncrypted && isEncryptedValue(slot.text))) {
-        outputs.set(slot, { enc: seal('comment', slot.text, ad) })
+        const enc = seal('comment', slot.text, ad)
+        // as sops refuses it: decrypting would read the ciphertext as a comment turning encryption off
+        if (opts.rules.unencryptedCommentRegex?.test(enc)) {
+          throw new SopsError('unsupported', `${slot.where}: an encrypted comment matches unencrypted_comment_regex; make the regex unable to match ENC[...] text`)
+        }
+        outputs.set(slot, { enc })
       }
       continue
     }
@@ -201,7 +249,10 @@ export function isComplete(parsed: ParsedStore): boolean {
   const meta = requireMetadata(parsed)
   if (meta.mac === '') return false
   const rules = effectiveRules(meta.rules)
+  // a comment rule applied by a comment whose place is not certain: plaintext values cannot be vouched for
+  const commentRule = rules.unencryptedCommentRegex ?? rules.encryptedCommentRegex
+  const unsure = commentRule !== undefined && parsed.slots.some((s) => s.kind === 'comment' && s.uncertain === 'open' && commentRule.test(s.text))
   return parsed.slots.every(
-    (slot) => slot.kind === 'comment' || !shouldEncrypt(slot.path, rules) || isEmptyString(slot.value) || (slot.value.type === 'str' && isEncryptedValue(slot.value.text)),
+    (slot) => slot.kind === 'comment' || isEmptyString(slot.value) || (slot.value.type === 'str' && isEncryptedValue(slot.value.text)) || (!unsure && !encryptedAsStored(parsed, slot, rules)),
   )
 }

@@ -198,7 +198,7 @@ export function encryptSops(plaintext: Uint8Array, store: SopsStore, opts: Encry
   }
   const rules = effectiveRules(opts.rules)
   const previous = openPrevious(store, opts)
-  const { outputs, macHex } = sealSlots(parsed.slots, { key: opts.dataKey, rules, ...(previous ? { reuse: previous.reuse } : {}) })
+  const { outputs, macHex } = sealSlots(parsed, { key: opts.dataKey, rules, ...(previous ? { reuse: previous.reuse } : {}) })
   const tree = metadataFor(macHex, { key: opts.dataKey, age: opts.age, rules: opts.rules, ...(opts.otherKeys ? { otherKeys: opts.otherKeys } : {}), ...(opts.now ? { now: opts.now } : {}), ...(previous ? { previous } : {}) }, false)
   const out = encodeText(parsed.emit(outputs, tree))
   checkRoundTrip(decodeText(plaintext), out, store, opts)
@@ -217,7 +217,7 @@ export function completeSopsDocument(bytes: Uint8Array, store: SopsStore, dataKe
   if (store === 'binary') return binaryComplete(bytes, dataKey, now)
   const parsed = parse(bytes, store)
   const opened = openDocument(parsed, dataKey, true)
-  const { outputs, macHex } = sealSlots(parsed.slots, { key: dataKey, rules: opened.rules, keepEncrypted: opened })
+  const { outputs, macHex } = sealSlots(parsed, { key: dataKey, rules: opened.rules, keepEncrypted: opened })
   if (outputs.size === 0 && macHex === safeMac(opened, dataKey)) return bytes
   const meta = opened.meta
   const tree = metadataFor(macHex, { key: dataKey, age: meta.age, rules: meta.rules, otherKeys: meta.otherKeys, ...(now ? { now } : {}) }, false)

@@ -10,7 +10,7 @@
 import type { ParsedStore } from './engine.js'
 import { SopsError } from './errors.js'
 import { flattenMetadata, unflattenMetadata, type MetaTree } from './metadata.js'
-import { applyEdits, newlineOf, type CommentSlot, type Edit, type Slot, type SlotOutput, type ValueSlot } from './tree.js'
+import { applyEdits, CommentStack, newlineOf, type CommentSlot, type Edit, type Slot, type SlotOutput, type ValueSlot } from './tree.js'
 import { flatValue } from './dotenv.js'
 import { str } from './values.js'
 
@@ -77,6 +77,8 @@ class IniDocument implements ParsedStore {
   private readonly values = new Map<Slot, ValuePlace>()
   /** each comment slot is a block of lines, as go-ini joins them (see the constructor) */
   private readonly comments = new Map<Slot, CommentPart[]>()
+  /** sops's tree: sections, each a branch of [its comment], key, [the key's comment], key... */
+  readonly commentStacks: ReadonlyMap<Slot, readonly CommentSlot[]>
   private sopsRange: [number, number] | null = null
   private readonly nl: string
 
@@ -95,10 +97,14 @@ class IniDocument implements ParsedStore {
     // rest as they are, trailing whitespace trimmed. sops encrypts that as one value (and
     // decrypts only the first `ENC[...]` of a block), so a block is one slot here: its first line
     // carries the ciphertext, the others keep only their comment character.
+    const stack = new CommentStack()
+    this.commentStacks = stack.of
+    stack.open() // DEFAULT
     let pending: PendingComment[] = []
     let keys = new Set<string>()
     const meta: [string, string][] = []
-    const flush = (path: string[]): void => {
+    /** `inTree`: sops sees the block (false: go-ini drops it, see `aside`) */
+    const flush = (path: string[], inTree = true): void => {
       if (pending.length === 0) return
       const last = pending.length - 1
       const parts: CommentPart[] = pending.map((c, i) => {
@@ -108,6 +114,8 @@ class IniDocument implements ParsedStore {
       const slot: CommentSlot = { kind: 'comment', path, alternatives: [], text: parts.map((p) => this.text.slice(p.start, p.end)).join('\n'), where: pending[0]!.where }
       this.slots.push(slot)
       this.comments.set(slot, parts)
+      if (inTree) stack.comment(slot)
+      else stack.aside(slot)
       pending = []
     }
     /** `raw`: from the comment character to the end of the line (without its `\n`). */
@@ -132,13 +140,16 @@ class IniDocument implements ParsedStore {
         keys = new Set()
         if (name === 'sops') {
           // comments before the metadata belong to the data before them (sops drops them)
-          flush([section === 'sops' ? DEFAULT_SECTION : section])
+          flush([section === 'sops' ? DEFAULT_SECTION : section], false)
           section = name
           this.hasSopsKey = true
           this.sopsRange = [line.start, line.start]
           continue
         }
         section = name
+        stack.close()
+        stack.spent()
+        stack.open()
         const rest = body.slice(close + 1)
         const c = rest.search(/[#;]/)
         if (c >= 0) comment(rest.slice(c), at + close + 1 + c, where, true, line.start)
@@ -159,6 +170,8 @@ class IniDocument implements ParsedStore {
       const slot: ValueSlot = { kind: 'value', path: [section, key], display: [section, key], value: str(parsed.value), where }
       this.slots.push(slot)
       this.values.set(slot, parsed.place)
+      stack.value(slot)
+      stack.spent()
       // the comment of a key (the lines above it and its inline comment) follows it in sops's tree
       if (parsed.comment) comment(parsed.comment.text, parsed.comment.at, where, true, parsed.lastLine > i0 ? line.start : undefined)
       flush([section])
@@ -166,10 +179,11 @@ class IniDocument implements ParsedStore {
         // after a quoted value go-ini ignores the rest of the line; a comment there is not
         // sops's to read, but it is still encrypted here (its own block)
         comment(parsed.ignored.text, parsed.ignored.at, where, true)
-        flush([section])
+        flush([section], false)
       }
     }
-    flush([section === 'sops' ? DEFAULT_SECTION : section])
+    // comments after the last key are in no section for go-ini (sops drops them)
+    flush([section === 'sops' ? DEFAULT_SECTION : section], false)
     if (meta.length > 0) this.metadata = unflattenMetadata(meta)
   }
 
@@ -261,8 +275,9 @@ class IniDocument implements ParsedStore {
   private commentEdits(parts: readonly CommentPart[], out: { enc: string } | { plain: string }): Edit[] {
     const first = parts[0]!
     const char = (p: CommentPart): string => this.text[p.char] ?? ';'
-    // go-ini writes a comment line that does not start with a comment character after `; `
+    // one line per line of the block: as it is; more or fewer: as go-ini writes them (`sops -d`)
     const asComment = (l: string): string => (/^[#;]/.test(l) ? l : `; ${l.trim()}`)
+    const asGoIni = (l: string): string => (/^[#;]/.test(l) ? `${l[0]} ${l.slice(1).trim()}` : `; ${l.trim()}`)
     const lineStart = this.text.lastIndexOf('\n', first.char - 1) + 1
     const indent = /^[ \t]*/.exec(this.text.slice(lineStart))?.[0] ?? ''
     if ('enc' in out) {
@@ -277,7 +292,7 @@ class IniDocument implements ParsedStore {
     }
     const lines = out.plain.split('\n')
     if (lines.length === parts.length) return parts.map((p, i) => ({ start: p.start, end: p.end, text: i === 0 ? (lines[0] ?? '') : asComment(lines[i] ?? '') }))
-    const rest = lines.slice(1).map((l) => this.nl + indent + asComment(l)).join('')
+    const rest = lines.slice(1).map((l) => this.nl + indent + asGoIni(l)).join('')
     const edits: Edit[] = []
     if (first.inline) {
       // only an inline comment: the lines go above the key, the inline comment goes

@@ -21,8 +21,9 @@ export interface SopsRules {
   unencryptedRegex?: string
   encryptedRegex?: string
   macOnlyEncrypted?: boolean
-  /** read from files so they can be reported; encrypting or decrypting with them is unsupported */
+  /** a comment matching it leaves the comments and values after it (and under it) unencrypted */
   unencryptedCommentRegex?: string
+  /** only the comments and values after (and under) a comment matching it are encrypted */
   encryptedCommentRegex?: string
 }
 
@@ -161,20 +162,19 @@ export function metadataToTree(meta: { age: readonly SopsAgeEntry[]; lastmodifie
 /**
  * The rules to apply, validated as sops does (stores.go `ToInternal`): at most one selector, the
  * default `unencrypted_suffix` when none.
- * @throws {SopsError} 'unsupported' for several selectors, comment regexes or a bad regex.
+ * @throws {SopsError} 'unsupported' for several selectors or a bad regex.
  */
 export function effectiveRules(rules: SopsRules): EffectiveRules {
   const set = RULE_FIELDS.filter(([, name]) => !!rules[name])
   if (set.length > 1) {
     throw new SopsError('unsupported', `at most one of ${RULE_FIELDS.map(([f]) => f).join(', ')} may be set (found ${set.map(([f]) => f).join(', ')})`)
   }
-  if (rules.unencryptedCommentRegex || rules.encryptedCommentRegex) {
-    throw new SopsError('unsupported', 'unencrypted_comment_regex and encrypted_comment_regex are not supported')
-  }
   const base = { macOnlyEncrypted: rules.macOnlyEncrypted === true }
   if (rules.encryptedSuffix) return { ...base, encryptedSuffix: rules.encryptedSuffix }
   if (rules.unencryptedRegex) return { ...base, unencryptedRegex: compileRe2(rules.unencryptedRegex, 'unencrypted_regex') }
   if (rules.encryptedRegex) return { ...base, encryptedRegex: compileRe2(rules.encryptedRegex, 'encrypted_regex') }
+  if (rules.unencryptedCommentRegex) return { ...base, unencryptedCommentRegex: compileRe2(rules.unencryptedCommentRegex, 'unencrypted_comment_regex') }
+  if (rules.encryptedCommentRegex) return { ...base, encryptedCommentRegex: compileRe2(rules.encryptedCommentRegex, 'encrypted_comment_regex') }
   return { ...base, unencryptedSuffix: rules.unencryptedSuffix || DEFAULT_UNENCRYPTED_SUFFIX }
 }
 
