@@ -76,7 +76,9 @@ function yamlTrees(src: string): unknown[] {
     if (n === null || n === undefined) return null
     if (isScalar(n)) return n.value
     if (isSeq(n)) return n.items.map((i) => toJs(i as YamlNode))
-    if (isMap(n)) return Object.fromEntries(n.items.map((p) => [String((p.key as { value: unknown }).value), toJs(p.value as YamlNode)]))
+    // a `!!merge <<` key is the key `<<` to sops (the `yaml` package gives it a symbol)
+    const keyOf = (k: { value: unknown; source?: string }): string => (typeof k.value === 'symbol' ? String(k.source) : String(k.value))
+    if (isMap(n)) return Object.fromEntries(n.items.map((p) => [keyOf(p.key as { value: unknown }), toJs(p.value as YamlNode)]))
     return null
   }
   // integers as BigInt: the `yaml` package's parseInt rounds long ones differently from Go's ParseFloat
@@ -177,7 +179,8 @@ export function independentCheck(src: string, store: 'yaml' | 'json' | 'dotenv' 
         // yaml.v3 reads an integer beyond int64 (but not uint64, which sops cannot walk) as a float
         plaintext = value >= -(2n ** 63n) && value < 2n ** 63n ? String(value) : goFloat(Number(value))
       } else plaintext = typeof value === 'boolean' ? (value ? 'True' : 'False') : typeof value === 'number' ? goFloat(value) : String(value)
-      hash.update(plaintext)
+      // a comment sops stored as a list item (`- ENC[...,type:comment]`) is outside the MAC (sops <= 3.13.1, >= 3.13.3)
+      if (type !== 'comment') hash.update(plaintext)
       out.push({ path: path.join(':'), type, plaintext })
     }
   }

@@ -38,7 +38,7 @@ function stackOf(parsed: ParsedStore, slot: Slot, rules: EffectiveRules): readon
 }
 
 /** Whether sops would encrypt a slot of a document as stored (comments read as they are written). */
-function encryptedAsStored(parsed: ParsedStore, slot: Slot, rules: EffectiveRules): boolean {
+export function encryptedAsStored(parsed: ParsedStore, slot: Slot, rules: EffectiveRules): boolean {
   return shouldEncrypt(slot.path, rules, stackOf(parsed, slot, rules).map((c) => c.text), slot.kind === 'comment')
 }
 
@@ -239,6 +239,25 @@ export function metadataFor(macHex: string, opts: WriteOptions, binary: boolean)
   const lastmodified = unchanged ? prev.meta.lastmodified : formatLastModified(opts.now ?? new Date())
   const mac = unchanged ? prev.meta.mac : sealMac(macHex, opts.key, lastmodified)
   return metadataToTree({ age: opts.age, lastmodified, mac, rules: opts.rules, ...(opts.otherKeys ? { otherKeys: opts.otherKeys } : {}) }, binary)
+}
+
+/**
+ * The first value or comment left in plaintext where this module, writing the document under
+ * its rules, would have put a ciphertext (sops's choice; for a comment of uncertain place, see
+ * `sealSlots`); undefined when there is none. Does not decrypt.
+ */
+export function firstPlaintextLeft(parsed: ParsedStore, rules: EffectiveRules): Slot | undefined {
+  const commentRule = rules.unencryptedCommentRegex ?? rules.encryptedCommentRegex
+  const unsure = commentRule !== undefined && parsed.slots.some((s) => s.kind === 'comment' && s.uncertain === 'open' && commentRule.test(s.text))
+  return parsed.slots.find((slot) => {
+    if (slot.kind === 'comment') {
+      if (slot.text === '' || isEncryptedValue(slot.text)) return false
+      if (commentRule && slot.uncertain) return slot.uncertain === 'open' || !commentRule.test(slot.text)
+      return encryptedAsStored(parsed, slot, rules)
+    }
+    if (isEmptyString(slot.value) || (slot.value.type === 'str' && isEncryptedValue(slot.value.text))) return false
+    return unsure || encryptedAsStored(parsed, slot, rules)
+  })
 }
 
 /**

@@ -55,7 +55,8 @@
  */
 import { binaryComplete, decryptBinary, describeBinary, encryptBinary, parseBinary } from './binary.js'
 import { parseDotenv } from './dotenv.js'
-import { isComplete, metadataFor, openDocument, sealSlots, verifyMac, type Opened, type ParsedStore } from './engine.js'
+import { encryptedAsStored, firstPlaintextLeft, isComplete, metadataFor, openDocument, requireReadableMetadata, sealSlots, verifyMac, type Opened, type ParsedStore } from './engine.js'
+import { isEncryptedValue as isEncryptedValueText } from './cipher.js'
 import { SopsError } from './errors.js'
 import { parseIni } from './ini.js'
 import { parseJson } from './json.js'
@@ -136,6 +137,34 @@ export function decryptSops(bytes: Uint8Array, store: SopsStore, dataKey: Uint8A
   if (store === 'binary') return decryptBinary(bytes, dataKey)
   const parsed = parse(bytes, store)
   const opened = openDocument(parsed, dataKey)
+  verifyMac(opened, dataKey)
+  return encodeText(parsed.emit(opened.outputs, null))
+}
+
+/**
+ * Proves that a document is sops ciphertext made with `dataKey`, and returns its plaintext (as
+ * `decryptSops`). It is when: it has sops metadata sops reads (a semver `version`, at most one
+ * rule); every value and every comment sops would encrypt under the document's own rules is an
+ * `ENC[...]` (empty strings and empty comments aside, as sops leaves them); every `ENC[...]`
+ * value and comment decrypts with `dataKey` under its key path; and the MAC verifies. A comment
+ * or value added in plaintext, a value swapped, moved or altered, a MAC or `lastmodified`
+ * changed, fails; changing the recipients (`age` entries) does not, as they are outside the MAC
+ * in sops too (whoever holds the data key could rewrap it).
+ * @throws {SopsError} 'not-sops' without metadata; 'parse' for malformed input or a version sops
+ *   refuses; 'unsupported' for what this module cannot read; 'bad-value' naming the place of
+ *   the first plaintext left where sops would encrypt, or of a ciphertext that does not decrypt;
+ *   'bad-mac' when the MAC is missing or differs. Messages never quote a value.
+ */
+export function verifySopsDocument(bytes: Uint8Array, store: SopsStore, dataKey: Uint8Array): Uint8Array {
+  if (store === 'binary') return decryptBinary(bytes, dataKey)
+  const parsed = parse(bytes, store)
+  const meta = requireReadableMetadata(parsed)
+  const left = firstPlaintextLeft(parsed, effectiveRules(meta.rules))
+  if (left) throw new SopsError('bad-value', `${left.where}: ${left.kind === 'comment' ? 'a comment' : 'a value'} is in plaintext where sops would encrypt it`)
+  const rules = effectiveRules(meta.rules)
+  const opened = openDocument(parsed, dataKey)
+  const unopened = parsed.slots.find((s) => s.kind === 'comment' && isEncryptedValueText(s.text) && !opened.outputs.has(s) && encryptedAsStored(parsed, s, rules))
+  if (unopened) throw new SopsError('bad-value', `${unopened.where}: an encrypted comment does not decrypt with this file's data key`)
   verifyMac(opened, dataKey)
   return encodeText(parsed.emit(opened.outputs, null))
 }

@@ -64,7 +64,9 @@ class YamlDocument implements ParsedStore {
   constructor(private readonly text: string) {
     this.lines = new LineIndex(text)
     this.nl = newlineOf(text)
-    const docs = parseAllDocuments(text, { schema: 'failsafe', keepSourceTokens: true })
+    // duplicate keys are found in the walk below: the `yaml` package's own check is quadratic in
+    // a mapping's size (minutes for a mapping of 100,000 keys)
+    const docs = parseAllDocuments(text, { schema: 'failsafe', keepSourceTokens: true, uniqueKeys: false })
     const tokens = [...new Parser().parse(text)]
     const ends = boundaries(tokens, text.length)
     let regionStart = 0
@@ -115,8 +117,10 @@ class YamlDocument implements ParsedStore {
       const last = data[data.length - 1]
       state.flow = last ? { at: end(last), first: false } : { at: rangeOf(root)[0] + 1, first: true }
     }
+    const seen = new Set<string>()
     root.items.forEach((pair, i) => {
       const key = this.key(pair.key)
+      this.unique(seen, key, pair.key)
       if (key !== 'sops') {
         this.pair(key, pair.key, pair.value, at)
         return
@@ -143,6 +147,16 @@ class YamlDocument implements ParsedStore {
     const col = this.lines.col(offset)
     if (item) item.col = col
     return { offset, col, path, ...(item ? { item } : {}), ...(key ? { key } : {}) }
+  }
+
+  /** yaml.v3 (so sops) refuses a key repeated in a mapping. @throws {SopsError} 'parse' */
+  private unique(seen: Set<string>, key: string, node: unknown): void {
+    if (!seen.has(key)) {
+      seen.add(key)
+      return
+    }
+    const at = rangeOf(node as Scalar)[0]
+    throw new SopsError('parse', `YAML syntax error (DUPLICATE_KEY) at ${this.lines.where(at)}, column ${this.lines.col(at) + 1}`)
   }
 
   private key(node: unknown): string {
@@ -200,8 +214,10 @@ class YamlDocument implements ParsedStore {
       const container = newContainer(at.flow || !!node.flow, false, at.item)
       if (at.item) at.item.child = container
       const inner = { ...at, flow: at.flow || !!node.flow, depth: at.depth + 1, container, item: undefined }
+      const seen = new Set<string>()
       return { kind: 'map', entries: node.items.map((p) => {
         const key = this.key(p.key)
+        if (at.alias === null) this.unique(seen, key, p.key)
         return { key, child: this.pair(key, p.key, p.value, inner) }
       }) }
     }
