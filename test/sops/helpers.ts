@@ -130,6 +130,12 @@ function goFloat(v: number): string {
 
 export interface CheckOptions {
   /**
+   * Also require every comment line (`#`, and `;` in INI) to be empty or an `ENC[...]` that
+   * decrypts with the key path of some key of the document (or the top level): no comment in
+   * plaintext. Not for YAML comments inside block scalars or quoted text (none in its users).
+   */
+  comments?: boolean
+  /**
    * Which values must be encrypted. Default: those under no key ending in `_unencrypted`;
    * 'as-found': every `ENC[...]` value is decrypted, every other value is taken as plaintext
    * (for rules this checker does not evaluate, such as comment regexes).
@@ -180,15 +186,42 @@ export function independentCheck(src: string, store: 'yaml' | 'json' | 'dotenv' 
         plaintext = value >= -(2n ** 63n) && value < 2n ** 63n ? String(value) : goFloat(Number(value))
       } else plaintext = typeof value === 'boolean' ? (value ? 'True' : 'False') : typeof value === 'number' ? goFloat(value) : String(value)
       // a comment sops stored as a list item (`- ENC[...,type:comment]`) is outside the MAC (sops <= 3.13.1, >= 3.13.3)
-      if (type !== 'comment') hash.update(plaintext)
+      if ((type as string) !== 'comment') hash.update(plaintext)
       out.push({ path: path.join(':'), type, plaintext })
     }
   }
   const mac = openEnc(String(meta.mac), key, String(meta.lastmodified)).plaintext
   if (mac !== hash.digest('hex').toUpperCase()) throw new Error('independent MAC check failed')
+  if (!/^(v?\d+\.\d+\.\d+([-+][0-9A-Za-z.+-]*)?|1\..*)$/.test(String(meta.version))) throw new Error('not a version sops reads')
+  if (options.comments) checkComments(src, store, key, out.map((l) => l.path))
   return out
 }
 
+/** See `CheckOptions.comments`. */
+function checkComments(src: string, store: string, key: Uint8Array, leafPaths: string[]): void {
+  const paths = new Set([''])
+  for (const p of leafPaths) {
+    const parts = p.split(':')
+    for (let i = 1; i <= parts.length; i++) paths.add(parts.slice(0, i).join(':'))
+  }
+  if (store === 'ini') for (const m of src.matchAll(/^\[([^\]]*)\]/gm)) paths.add(m[1]!)
+  // a ciphertext holds no `#`, `;` or space, so the first of these after a space starts a comment
+  const marker = store === 'ini' ? /(?:^|\s)[#;][#; ]*(.*)$/ : /(?:^|\s)#(.*)$/
+  for (const line of src.split('\n')) {
+    if (/^\s*(\[sops\]|sops_|sops:)/.test(line)) break
+    const body = marker.exec(line)?.[1]?.trim()
+    if (body === undefined || body === '') continue
+    if (!body.startsWith('ENC[')) throw new Error('a comment in plaintext')
+    const opens = (p: string): boolean => {
+      try {
+        return openEnc(body, key, `${p}:`).type === 'comment'
+      } catch {
+        return false
+      }
+    }
+    if (![...paths].some(opens)) throw new Error('a comment that does not decrypt')
+  }
+}
 /** Lines of `b` that differ from `a` (same line count expected). */
 export function changedLines(a: string, b: string): number[] {
   const x = a.split('\n')
