@@ -59,6 +59,8 @@ export function creationRules(config: SealConfig): string {
     ...(s.sops.encryptedSuffix ? { encrypted_suffix: s.sops.encryptedSuffix } : {}),
     ...(s.sops.unencryptedRegex ? { unencrypted_regex: s.sops.unencryptedRegex } : {}),
     ...(s.sops.encryptedRegex ? { encrypted_regex: s.sops.encryptedRegex } : {}),
+    ...(s.sops.unencryptedCommentRegex ? { unencrypted_comment_regex: s.sops.unencryptedCommentRegex } : {}),
+    ...(s.sops.encryptedCommentRegex ? { encrypted_comment_regex: s.sops.encryptedCommentRegex } : {}),
     ...(s.sops.macOnlyEncrypted ? { mac_only_encrypted: true } : {}),
   }))
   return '# Generated from .gitseal.yaml by `git-seal sops-config`; edit .gitseal.yaml instead.\n' + stringify({ creation_rules: rules }, { lineWidth: 0 })

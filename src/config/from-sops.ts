@@ -14,6 +14,8 @@ interface CreationRule {
   encrypted_suffix?: string
   unencrypted_regex?: string
   encrypted_regex?: string
+  unencrypted_comment_regex?: string
+  encrypted_comment_regex?: string
   mac_only_encrypted?: boolean
 }
 
@@ -64,7 +66,7 @@ export function configFromSops(text: string): string {
     if (glob) secretLines.push(`        path: ${JSON.stringify(glob)}${rule.path_regex ? `  # from path_regex ${JSON.stringify(rule.path_regex)}` : ''}`)
     else secretLines.push(`        # TODO translate path_regex ${JSON.stringify(rule.path_regex)} to gitattributes patterns`, `        path: "TODO-rule-${i + 1}"`)
     secretLines.push(`        admins: [${ruleKeys.map((k) => `key-${keys.indexOf(k) + 1}`).join(', ')}]`, '        format: sops')
-    for (const opt of ['unencrypted_suffix', 'encrypted_suffix', 'unencrypted_regex', 'encrypted_regex'] as const) {
+    for (const opt of ['unencrypted_suffix', 'encrypted_suffix', 'unencrypted_regex', 'encrypted_regex', 'unencrypted_comment_regex', 'encrypted_comment_regex'] as const) {
       if (rule[opt]) secretLines.push(`        ${opt}: ${JSON.stringify(rule[opt])}`)
     }
     if (rule.mac_only_encrypted) secretLines.push('        mac_only_encrypted: true')
