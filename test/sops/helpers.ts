@@ -204,7 +204,7 @@ function checkComments(src: string, store: string, key: Uint8Array, leafPaths: s
     const parts = p.split(':')
     for (let i = 1; i <= parts.length; i++) paths.add(parts.slice(0, i).join(':'))
   }
-  if (store === 'ini') for (const m of src.matchAll(/^\[([^\]]*)\]/gm)) paths.add(m[1]!)
+  if (store === 'ini') for (const m of src.matchAll(/^\[([^\]]*)\]/gm)) paths.add(m[1]!).add('DEFAULT')
   // a ciphertext holds no `#`, `;` or space, so the first of these after a space starts a comment
   const marker = store === 'ini' ? /(?:^|\s)[#;][#; ]*(.*)$/ : /(?:^|\s)#(.*)$/
   for (const line of src.split('\n')) {
