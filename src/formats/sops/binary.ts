@@ -1,5 +1,5 @@
 /**
- * The binary store (spec §4 "Binary", stores/json/store.go `BinaryStore`): the whole file is one
+ * The binary store (docs/sops-format.md §4 "Binary", stores/json/store.go `BinaryStore`): the whole file is one
  * `str` value under `data` (additional data `data:`) in a JSON envelope laid out as sops does
  * (tab indentation, trailing newline); the MAC is SHA-512 of the raw bytes. sops >= 3.11 writes
  * no encryption rule for it and applies none.

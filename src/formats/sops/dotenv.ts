@@ -1,5 +1,5 @@
 /**
- * The dotenv store (spec §4 "dotenv", stores/dotenv/store.go): one `KEY=value` per line, the key
+ * The dotenv store (docs/sops-format.md §4 "dotenv", stores/dotenv/store.go): one `KEY=value` per line, the key
  * is everything before the first `=`, the value everything after, untrimmed and unquoted; the two
  * characters `\n` in a value stand for a newline. `#` lines are comments (top-level additional
  * data). Lines are kept as written (blank lines, `export`, quotes, CRLF as part of the value, as

@@ -120,7 +120,7 @@ export function openDocument(parsed: ParsedStore, key: Uint8Array, lenient = fal
         const opened = openValue(value.text, key, ad, valueWhat(slot))
         if (opened.type === 'comment' && slot.listItem) {
           // sops stores a comment inside a sequence as an item (`- ENC[...,type:comment]`) and
-          // reads it back as a comment: outside the MAC (sops <= 3.13.1, >= 3.13.3; spec §8)
+          // reads it back as a comment: outside the MAC (sops <= 3.13.1, >= 3.13.3; docs/sops-format.md §8)
           const text = opened.plaintext.toString('utf8')
           outputs.set(slot, { plain: str(text), asComment: true })
           reuse.set(reuseKey('comment', ad, text), value.text)
@@ -209,11 +209,11 @@ export function sealSlots(parsed: Pick<ParsedStore, 'slots' | 'commentStacks'>, 
     const opened = opts.keepEncrypted?.outputs.get(slot)
     if (opened && 'plain' in opened) value = opened.plain
     else if (encrypted && !isEmptyString(value)) {
-      // a YAML timestamp is sealed as the string it was written as (no `time` type: spec §1)
+      // a YAML timestamp is sealed as the string it was written as (no `time` type: docs/sops-format.md §1)
       if (value.type === 'time' && value.source !== undefined) value = str(value.source)
       outputs.set(slot, { enc: seal(value.type, value.text, ad) })
     } else if (!encrypted && value.quoteWhenPlain) {
-      // sops cannot load it as written (spec §8): stored as the string it spells
+      // sops cannot load it as written (docs/sops-format.md §8): stored as the string it spells
       value = str(value.text)
       outputs.set(slot, { plain: value })
     } else if (!encrypted) value = value.plainAs ?? value

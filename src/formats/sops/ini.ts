@@ -1,5 +1,5 @@
 /**
- * The INI store (spec §4 "INI", stores/ini/store.go), layout-preserving. Lines are read the way
+ * The INI store (docs/sops-format.md §4 "INI", stores/ini/store.go), layout-preserving. Lines are read the way
  * sops's INI library (go-ini, default options) reads them, so sops sees the same values: keys
  * outside a section belong to `DEFAULT`; `=` or `:` separates key and value; the value is
  * trimmed, `#` or `;` anywhere in it starts a comment, surrounding quotes are stripped, and

@@ -1,5 +1,5 @@
 /**
- * The JSON store (spec §4 "JSON", stores/json/store.go), layout-preserving: a small parser that
+ * The JSON store (docs/sops-format.md §4 "JSON", stores/json/store.go), layout-preserving: a small parser that
  * keeps every token's position, so values are replaced in place and the user's indentation,
  * key order and spacing stay. Numbers are typed as sops 3.13 does (int when it fits int64, else
  * float), except that integers beyond int64 are kept as strings (sops would lose digits).
@@ -113,7 +113,7 @@ export function parseJsonTree(text: string): JsonNode {
 }
 
 /**
- * sops 3.13 `normalizeJSONNumber`, but an integer beyond int64 is encrypted as a string (spec §4
+ * sops 3.13 `normalizeJSONNumber`, but an integer beyond int64 is encrypted as a string (docs/sops-format.md §4
  * "JSON": as a float sops would lose digits); left unencrypted it stays as written and the MAC
  * hashes the float sops reads. A number beyond float64, which sops cannot load, is a string.
  */

@@ -1,5 +1,5 @@
 /**
- * The `sops` metadata block (spec §3, stores/stores.go `metadata`, stores/metadata.go): reading it
+ * The `sops` metadata block (docs/sops-format.md §3, stores/stores.go `metadata`, stores/metadata.go): reading it
  * from whatever layout a sops version wrote, and building the tree sops 3.13 writes (every map's
  * keys sorted, empty key lists omitted, `version: 3.13.2`). dotenv and INI store it flattened
  * (stores/flatten.go): `age__list_0__map_enc`.

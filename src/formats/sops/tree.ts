@@ -2,7 +2,7 @@
  * The store-independent view of a document that sops's `Tree` walk sees (sops.go `walkBranch`):
  * leaf values in document order with their chain of mapping keys, plus comments. Each store
  * parses its syntax into these slots and later renders replacements for them in place, so the
- * user's layout survives; the rules that pick what is encrypted live here too (spec §1 "Which
+ * user's layout survives; the rules that pick what is encrypted live here too (docs/sops-format.md §1 "Which
  * values are encrypted").
  */
 import { SopsError } from './errors.js'
@@ -11,7 +11,7 @@ import type { Typed } from './values.js'
 /** A leaf value (null leaves are never visited by sops, so they have no slot). */
 export interface ValueSlot {
   readonly kind: 'value'
-  /** mapping keys from the root; list indices are never part of it (spec §1 "Additional data") */
+  /** mapping keys from the root; list indices are never part of it (docs/sops-format.md §1 "Additional data") */
   readonly path: readonly string[]
   /** the same with list indices, for display */
   readonly display: readonly (string | number)[]

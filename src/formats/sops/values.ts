@@ -1,7 +1,7 @@
 /**
  * Typed values and their canonical plaintext, as sops (Go) spells them. The bytes sops encrypts
  * and hashes into the MAC are Go's renderings of the decoded value, not the source text
- * (spec §1 "Types and canonical plaintext bytes", §2 "sops re-renders typed values before
+ * (docs/sops-format.md §1 "Types and canonical plaintext bytes", §2 "sops re-renders typed values before
  * hashing"), so a writer must produce exactly these strings.
  */
 import { SopsError } from './errors.js'
@@ -14,7 +14,7 @@ export interface Typed {
   readonly text: string
   /**
    * A YAML timestamp's text as written. sops >= 3.10 reads an unquoted timestamp as a time, so
-   * unencrypted it is hashed as `text`; encrypted it is sealed as this string (spec: no `time`
+   * unencrypted it is hashed as `text`; encrypted it is sealed as this string (docs/sops-format.md §1: no `time`
    * type, so sops <= 3.9 reads the file).
    */
   readonly source?: string

@@ -1,6 +1,6 @@
 /**
  * What the YAML store takes from the `yaml` package's CST: comments, document boundaries, and
- * where sops's YAML store would put each comment (its additional data, spec §1).
+ * where sops's YAML store would put each comment (its additional data, docs/sops-format.md §1).
  */
 import type { CommentSlot, CommentStack, LineIndex, ValueSlot } from './tree.js'
 

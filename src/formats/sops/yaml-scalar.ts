@@ -1,7 +1,7 @@
 /**
  * YAML scalars as sops sees them and as this module writes them back. Typing follows yaml.v3
  * (resolve.go), which sops uses, not the `yaml` package's YAML 1.2 schema: `0755` is octal,
- * `1_000` an int, `True` a bool, `yes` a string (spec §4 "Value typing follows yaml.v3").
+ * `1_000` an int, `True` a bool, `yes` a string (docs/sops-format.md §4 "Value typing follows yaml.v3").
  * Rendering picks the spelling that reads back as the same value, preferring the style the
  * user wrote (which rides on the `ENC[...]` scalar).
  */

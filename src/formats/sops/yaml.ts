@@ -1,5 +1,5 @@
 /**
- * The YAML store (spec §4 "YAML"), layout-preserving: values and comments are replaced in place
+ * The YAML store (docs/sops-format.md §4 "YAML"), layout-preserving: values and comments are replaced in place
  * in the user's text, so indentation, key order, quoting, blank lines and comments survive; the
  * `sops:` block is appended to every document (and read from the first). The `yaml` package
  * parses (failsafe schema: every scalar a string, typed here the yaml.v3 way) and gives source
