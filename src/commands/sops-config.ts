@@ -66,6 +66,8 @@ export function creationRules(config: SealConfig): string {
     ...(s.sops.encryptedSuffix ? { encrypted_suffix: s.sops.encryptedSuffix } : {}),
     ...(s.sops.unencryptedRegex ? { unencrypted_regex: s.sops.unencryptedRegex } : {}),
     ...(s.sops.encryptedRegex ? { encrypted_regex: s.sops.encryptedRegex } : {}),
+    ...(s.sops.unencryptedCommentRegex ? { unencrypted_comment_regex: s.sops.unencryptedCommentRegex } : {}),
+    ...(s.sops.encryptedCommentRegex ? { encrypted_comment_regex: s.sops.encryptedCommentRegex } : {}),
     ...(s.sops.macOnlyEncrypted ? { mac_only_encrypted: true } : {}),
   }))
   return GENERATED_HEADER + stringify({ creation_rules: rules }, { lineWidth: 0 })

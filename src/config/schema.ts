@@ -27,6 +27,8 @@ export interface SopsOptions {
   encryptedSuffix?: string
   unencryptedRegex?: string
   encryptedRegex?: string
+  unencryptedCommentRegex?: string
+  encryptedCommentRegex?: string
   macOnlyEncrypted?: boolean
 }
 
@@ -102,6 +104,8 @@ const SOPS_KEYS: Record<string, keyof SopsOptions> = {
   encrypted_suffix: 'encryptedSuffix',
   unencrypted_regex: 'unencryptedRegex',
   encrypted_regex: 'encryptedRegex',
+  unencrypted_comment_regex: 'unencryptedCommentRegex',
+  encrypted_comment_regex: 'encryptedCommentRegex',
   mac_only_encrypted: 'macOnlyEncrypted',
 }
 
@@ -303,7 +307,7 @@ export function parseConfig(text: string, source: string = CONFIG_FILE): SealCon
         }
         sops[field] = value as never
       }
-      if (sopsRules > 1) v.at(secretNode, sw, 'at most one of unencrypted_suffix, encrypted_suffix, unencrypted_regex, encrypted_regex (as in sops)')
+      if (sopsRules > 1) v.at(secretNode, sw, 'at most one of unencrypted_suffix, encrypted_suffix, unencrypted_regex, encrypted_regex, unencrypted_comment_regex, encrypted_comment_regex (as in sops)')
       if (namesUnknown) {
         // already reported: an unknown name, not an empty secret
       } else if (recipients.length === 0 && admins.length + targets.length > 0) v.at(secretNode, sw, 'ends with no recipient: nobody could decrypt it')

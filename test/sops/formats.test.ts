@@ -17,7 +17,7 @@ const refused = (store: SopsStore, plain: string, code: string, message: RegExp)
 
 describe('JSON', () => {
   it.each([
-    ['2-space service account', '{\n  "type": "service_account",\n  "project_id": "p",\n  "private_key": "-----BEGIN KEY-----\\nabc\\n-----END KEY-----\\n",\n  "port": 443,\n  "ratio": 0.5,\n  "one": 1.0,\n  "ok": true,\n  "none": null,\n  "empty": "",\n  "list": [1, "two", {"k": []}],\n  "obj": {}\n}\n'],
+    ['2-space service account', '{\n  "type": "service_account",\n  "project_id": "p",\n  "private_key": "-----BEGIN KEY-----\\nabc\\n-----END KEY-----\\n",\n  "port": 443,\n  "ratio": 0.5,\n  "ok": true,\n  "none": null,\n  "empty": "",\n  "list": [1, "two", {"k": []}],\n  "obj": {}\n}\n'],
     ['tabs (sops style)', '{\n\t"a": {\n\t\t"b": "c"\n\t}\n}\n'],
     ['one line, no final newline', '{"a":"x","b":[1,2]}'],
     ['CRLF', '{\r\n  "a": "b"\r\n}\r\n'],
@@ -39,7 +39,7 @@ describe('JSON', () => {
 
   it.each([
     ['escapes JSON does not need', '{"a": "caf\\u00e9 \\/"}', '{"a": "café /"}'],
-    ['exponent and non-canonical numbers', '{"a": 1e3, "b": 1.50, "c": -0}', '{"a": 1000.0, "b": 1.5, "c": 0}'],
+    ['exponent and non-canonical numbers (floats printed as sops -d prints them)', '{"a": 1e3, "b": 1.50, "c": -0, "d": 1.0, "e": 1e-7, "f": 2e21}', '{"a": 1000, "b": 1.5, "c": 0, "d": 1, "e": 1e-7, "f": 2e+21}'],
     ['integers beyond int64 become strings', '{"a": 12345678901234567890}', '{"a": "12345678901234567890"}'],
   ])('normalises %s once', (_, plain, normalised) => {
     const once = dec('json', enc('json', plain))

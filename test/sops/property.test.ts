@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest'
 import { decryptSops as sopsAge } from 'sops-age'
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml'
 import { decryptSops, encryptSops, isCompleteSopsDocument, readSopsMetadata, type SopsStore } from '../../src/formats/sops/index.js'
-import { bytes, independentCheck, newAgeKey, newDataKey, text, wrap } from './helpers.js'
+import { bytes, independentCheck, newAgeKey, newDataKey, text, text as text_, wrap } from './helpers.js'
 
 const dataKey = newDataKey()
 const age = [{ recipient: 'age1test', enc: '-----BEGIN AGE ENCRYPTED FILE-----\nAAAA\n-----END AGE ENCRYPTED FILE-----\n' }]
@@ -193,6 +193,84 @@ describe('arbitrary input', () => {
         }
       }),
       { numRuns: 1000 },
+    )
+  })
+})
+
+describe('write -> independent checker -> read (issue 13)', () => {
+  const word = fc.stringMatching(/^[a-z][a-z0-9_]{0,6}$/)
+  const text = fc.stringMatching(/^[A-Za-z][A-Za-z0-9 .,/@+-]{0,14}[A-Za-z0-9]$/)
+  const commentText = fc.oneof(text, fc.constant('sops:enc'), text.map((t) => `${t} sops:enc`), fc.constant(''))
+
+  it('random INI files (blocks of comments, inline comments, quoting) pass the checker, comments included, and come back byte for byte', () => {
+    const value = fc.oneof(text, text.map((s) => `"${s}"`), text.map((s) => `\`${s}\``), fc.constant(''))
+    const comment = fc.tuple(fc.constantFrom(';', '#', '; ', '# ', '  ; '), commentText).map(([c, t]) => c + t)
+    const keyLine = fc.tuple(word, fc.constantFrom(' = ', '=', ': '), value, fc.constantFrom('', ' ; note', ' # x')).map((p) => p.join(''))
+    const line = fc.oneof({ weight: 3, arbitrary: keyLine }, { weight: 2, arbitrary: comment }, { weight: 1, arbitrary: fc.constant('') })
+    // (an inline comment after a section header moves to a line of its own once: not byte for byte)
+    const section = fc.tuple(word.filter((s) => s !== 'sops'), fc.array(line, { maxLength: 6 }))
+      .map(([name, lines]) => [`[${name}]`, ...lines])
+      .filter((lines) => new Set(lines.filter((l) => /^[a-z]/.test(l)).map((l) => l.split(/ ?[=:]/)[0])).size === lines.filter((l) => /^[a-z]/.test(l)).length)
+    fc.assert(
+      fc.property(fc.array(comment, { maxLength: 2 }), fc.array(section, { maxLength: 3 }), fc.constantFrom({}, { encryptedCommentRegex: 'sops:enc' }, { unencryptedCommentRegex: 'sops:enc' }), (head, sections, rules) => {
+        const plain = [...head, ...sections.flat()].join('\n') + '\n'
+        const encrypted = Buffer.from(encryptSops(bytes(plain), 'ini', { dataKey, age, rules })).toString()
+        independentCheck(encrypted, 'ini', dataKey, rules.encryptedCommentRegex || rules.unencryptedCommentRegex ? { encrypted: 'as-found' } : { comments: true })
+        expect(text_(decryptSops(bytes(encrypted), 'ini', dataKey))).toBe(plain)
+      }),
+      { numRuns: 200 },
+    )
+  })
+
+  it('random dotenv files with comment rules pass the checker and come back byte for byte', () => {
+    const line = fc.oneof(word.map((k) => k.toUpperCase()).chain((k) => text.map((v) => `${k}=${v}`)), commentText.map((c) => `#${c}`), fc.constant(''))
+    fc.assert(
+      fc.property(fc.array(line, { maxLength: 10 }), fc.constantFrom({}, { encryptedCommentRegex: 'sops:enc' }, { unencryptedCommentRegex: 'sops:enc' }), (lines, rules) => {
+        const plain = lines.join('\n') + '\n'
+        const encrypted = Buffer.from(encryptSops(bytes(plain), 'dotenv', { dataKey, age, rules })).toString()
+        independentCheck(encrypted, 'dotenv', dataKey, rules.encryptedCommentRegex || rules.unencryptedCommentRegex ? { encrypted: 'as-found' } : { comments: true })
+        expect(text_(decryptSops(bytes(encrypted), 'dotenv', dataKey))).toBe(plain)
+      }),
+      { numRuns: 200 },
+    )
+  })
+
+  it('random YAML trees with comments above keys and after values pass the checker, comments included, and come back byte for byte', () => {
+    const scalar = fc.oneof(text, fc.integer().map(String), fc.constantFrom('true', 'false', '1.5', "'quoted'", '"dq"'))
+    const { block } = fc.letrec((tie) => ({
+      block: fc.array(fc.tuple(fc.option(commentText, { nil: undefined }), word, fc.oneof({ depthSize: 'small' }, scalar, tie('block'), fc.array(scalar, { minLength: 1, maxLength: 3 })), fc.option(commentText, { nil: undefined })), { minLength: 1, maxLength: 4 })
+        .filter((entries) => new Set(entries.map((e) => e[1])).size === entries.length),
+    }))
+    type Entry = [string | undefined, string, unknown, string | undefined]
+    const render = (entries: Entry[], indent: string): string[] =>
+      entries.flatMap(([head, key, value, inline]) => {
+        const out = head !== undefined ? [`${indent}#${head}`] : []
+        const tail = inline !== undefined && inline !== '' ? ` #${inline}` : ''
+        if (typeof value === 'string') return [...out, `${indent}${key}: ${value}${tail}`]
+        if (Array.isArray(value) && typeof value[0] === 'string') return [...out, `${indent}${key}:${tail}`, ...(value as string[]).map((v) => `${indent}  - ${v}`)]
+        return [...out, `${indent}${key}:${tail}`, ...render(value as Entry[], `${indent}  `)]
+      })
+    fc.assert(
+      fc.property(block, fc.constantFrom({}, { encryptedCommentRegex: 'sops:enc' }, { unencryptedCommentRegex: 'sops:enc' }), (entries, rules) => {
+        const plain = render(entries as Entry[], '').join('\n') + '\n'
+        const encrypted = Buffer.from(encryptSops(bytes(plain), 'yaml', { dataKey, age, rules })).toString()
+        independentCheck(encrypted, 'yaml', dataKey, rules.encryptedCommentRegex || rules.unencryptedCommentRegex ? { encrypted: 'as-found' } : { comments: true })
+        expect(text_(decryptSops(bytes(encrypted), 'yaml', dataKey))).toBe(plain)
+      }),
+      { numRuns: 200 },
+    )
+  })
+
+  it('numbers of any size left unencrypted: the MAC hashes them as sops reads them', () => {
+    const big = fc.bigInt({ min: -(2n ** 80n), max: 2n ** 80n }).map(String)
+    fc.assert(
+      fc.property(fc.array(fc.oneof(big, double.map(String)), { minLength: 1, maxLength: 5 }), (numbers) => {
+        const json = `{${numbers.map((n, i) => `"n${i}_unencrypted": ${n}, "e${i}": ${n}`).join(', ')}}`
+        independentCheck(Buffer.from(encryptSops(bytes(json), 'json', { dataKey, age, rules: {} })).toString(), 'json', dataKey)
+        const yaml = numbers.map((n, i) => `n${i}_unencrypted: ${n}\ne${i}: ${n}\n`).join('')
+        independentCheck(Buffer.from(encryptSops(bytes(yaml), 'yaml', { dataKey, age, rules: {} })).toString(), 'yaml', dataKey)
+      }),
+      { numRuns: 200 },
     )
   })
 })

@@ -185,7 +185,7 @@ describe('encryption rules', () => {
 
   it.each([
     [{ encryptedSuffix: 'a', encryptedRegex: 'b' }, /at most one of/],
-    [{ unencryptedCommentRegex: 'x' }, /comment_regex/],
+    [{ unencryptedCommentRegex: 'x', encryptedSuffix: 'y' }, /at most one of/],
     [{ encryptedRegex: '(' }, /encrypted_regex/],
   ] as [SopsRules, RegExp][])('refuses %o', (rules, message) => {
     expect(() => encrypt('yaml', 'a: x\n', { rules })).toThrow(expect.objectContaining({ code: 'unsupported', message: expect.stringMatching(message) }))

@@ -1,11 +1,11 @@
 /**
- * The binary store (spec §4 "Binary", stores/json/store.go `BinaryStore`): the whole file is one
+ * The binary store (docs/sops-format.md §4 "Binary", stores/json/store.go `BinaryStore`): the whole file is one
  * `str` value under `data` (additional data `data:`) in a JSON envelope laid out as sops does
  * (tab indentation, trailing newline); the MAC is SHA-512 of the raw bytes. sops >= 3.11 writes
  * no encryption rule for it and applies none.
  */
 import { isEncryptedValue, openValue, sealValue } from './cipher.js'
-import { metadataFor, requireMetadata, type ParsedStore } from './engine.js'
+import { metadataFor, requireReadableMetadata, type ParsedStore } from './engine.js'
 import { SopsError } from './errors.js'
 import { MacHasher, openMac } from './mac.js'
 import { effectiveRules, metadataFromTree, type MetaTree, type MetaValue, type SopsAgeEntry, type SopsRules } from './metadata.js'
@@ -31,7 +31,7 @@ interface Envelope { data: string; meta: NonNullable<ReturnType<typeof metadataF
 
 function envelope(bytes: Uint8Array): Envelope {
   const parsed = parseBinary(bytes)
-  const meta = requireMetadata(parsed)
+  const meta = requireReadableMetadata(parsed)
   const slot = parsed.slots.find((s): s is ValueSlot => s.kind === 'value' && s.path.length === 1 && s.path[0] === 'data')
   if (!slot || slot.value.type !== 'str') throw new SopsError('bad-value', 'binary sops file without a "data" string')
   return { data: slot.value.text, meta }

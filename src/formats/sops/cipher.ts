@@ -1,5 +1,5 @@
 /**
- * sops value encryption (spec §1, aes/cipher.go): AES-256-GCM with a 32-byte random IV and a
+ * sops value encryption (docs/sops-format.md §1, aes/cipher.go): AES-256-GCM with a 32-byte random IV and a
  * 16-byte tag, written as `ENC[AES256_GCM,data:<b64>,iv:<b64>,tag:<b64>,type:<t>]`, with the
  * value's key path as additional data.
  */

@@ -1,5 +1,5 @@
 /**
- * The dotenv store (spec §4 "dotenv", stores/dotenv/store.go): one `KEY=value` per line, the key
+ * The dotenv store (docs/sops-format.md §4 "dotenv", stores/dotenv/store.go): one `KEY=value` per line, the key
  * is everything before the first `=`, the value everything after, untrimmed and unquoted; the two
  * characters `\n` in a value stand for a newline. `#` lines are comments (top-level additional
  * data). Lines are kept as written (blank lines, `export`, quotes, CRLF as part of the value, as
@@ -8,15 +8,15 @@
 import type { ParsedStore } from './engine.js'
 import { SopsError } from './errors.js'
 import { flattenMetadata, unflattenMetadata, type MetaTree } from './metadata.js'
-import { appendedBlock, appendedBlockRange, applyEdits, type CommentSlot, type Edit, type Slot, type SlotOutput, type ValueSlot } from './tree.js'
-import { floatLiteral, str, type Typed } from './values.js'
+import { appendedBlock, appendedBlockRange, applyEdits, CommentStack, type CommentSlot, type Edit, type Slot, type SlotOutput, type ValueSlot } from './tree.js'
+import { formatValToStringFloat, str, type Typed } from './values.js'
 
 const PREFIX = 'sops_'
 
-/** Go `stores.ValToString` for the types sops could have put in a dotenv file. */
+/** Go `stores.ValToString` for the types sops could have put in a dotenv or INI file (what `sops -d` prints). */
 export function flatValue(t: Typed): string {
   if (t.type === 'bool') return t.text === 'True' ? 'true' : 'false'
-  if (t.type === 'float' && /^[-+]?\d/.test(t.text)) return floatLiteral(t.text)
+  if (t.type === 'float') return formatValToStringFloat(t.text)
   return t.text
 }
 
@@ -24,12 +24,16 @@ class DotenvDocument implements ParsedStore {
   readonly slots: Slot[] = []
   readonly metadata: MetaTree | null = null
   readonly hasSopsKey: boolean
+  /** sops's tree is one branch: a comment line is a comment key, a value line an item */
+  readonly commentStacks: ReadonlyMap<Slot, readonly CommentSlot[]>
   private readonly places = new Map<Slot, [number, number]>()
   /** [start of line, end of line text] of each sops_ line */
   private readonly sopsLines: [number, number][] = []
 
   constructor(private readonly text: string) {
     const meta: [string, string][] = []
+    const stack = new CommentStack()
+    this.commentStacks = stack.of
     let start = 0
     let n = 0
     for (const line of text.split('\n')) {
@@ -42,6 +46,7 @@ class DotenvDocument implements ParsedStore {
         const slot: CommentSlot = { kind: 'comment', path: [], alternatives: [], text: line.slice(1), where }
         this.slots.push(slot)
         this.places.set(slot, [lineStart + 1, lineStart + line.length])
+        stack.comment(slot)
         continue
       }
       const eq = line.indexOf('=')
@@ -56,6 +61,8 @@ class DotenvDocument implements ParsedStore {
       const slot: ValueSlot = { kind: 'value', path: [key], display: [key], value: str(value), where }
       this.slots.push(slot)
       this.places.set(slot, [lineStart + eq + 1, lineStart + line.length])
+      stack.value(slot)
+      stack.spent()
     }
     this.hasSopsKey = meta.length > 0
     if (meta.length > 0) this.metadata = unflattenMetadata(meta)

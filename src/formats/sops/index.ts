@@ -5,49 +5,60 @@
  * 3.13 (canonical plaintext per type, 32-byte IVs, key path as additional data, `lastmodified`
  * quoted, sorted metadata, `version: 3.13.2`, no `time` type); the layout follows the user's file.
  * The data key is the caller's business: it wraps and unwraps it (age) and hands it in raw.
+ * The format is described in docs/sops-format.md (§N references there).
  *
  * ## Round trip: `decryptSops(encryptSops(x))`
  * Byte for byte:
  * - YAML: block-context plain, single- and double-quoted scalars (double-quoted with the escapes
  *   YAML needs: `\"` `\\` `\n` `\t` `\r` `\0` `\a` `\b` `\v` `\f` `\e` `\N` `\L` `\P`, `\xXX` for
  *   other control characters), literal blocks `|` `|-` `|+` (indentation digit, blank lines), canonical
- *   numbers (`42`, `3.14`, `1.0`), `true`/`false`, null in any spelling, empty strings, comments
+ *   numbers (`42`, `3.14`, floats as `sops -d` prints them), `true`/`false`, null in any spelling, empty strings, comments
  *   (head, inline, foot, nested, document), blank lines, key order, any indentation, compact or
  *   indented lists, several documents (`---`, `...`, directives), CRLF, a missing final newline,
  *   a BOM, `!!str` and custom tags, plain timestamps, flow collections of plain and double-quoted
  *   scalars, a flow mapping at the top (JSON written as YAML).
  * - JSON: the layout (indentation, spacing, key order, one line, CRLF, final newline), strings
- *   escaped as `JSON.stringify` escapes, integers within int64, floats in shortest decimal form
- *   (and whole floats written `1.0`).
+ *   escaped as `JSON.stringify` escapes, integers within int64 (and unencrypted ones beyond),
+ *   floats as `sops -d` prints them (`0.25`, `1e-7`).
  * - dotenv: every line (blank lines, `#` comments, `export`, quotes, `=` and literal `\n` in values,
  *   the CR of CRLF, which sops reads as part of the value), the final newline.
- * - INI: every line (`;`/`#` comments, inline comments, spacing around `=`/`:`, `"`, `'`, backtick
- *   and multi-line `"""` quoting), CRLF, final newline, BOM. Binary: every byte.
+ * - INI: every line (`;`/`#` comments and blocks of them, inline comments, spacing around
+ *   `=`/`:`, `"`, `'`, backtick and multi-line `"""` quoting), CRLF, final newline, BOM. Binary:
+ *   every byte.
  *
  * Normalised once (reported through `onNotice`), then stable:
  * - YAML: folded `>` blocks become literal `|`; scalars spanning lines are joined; escapes not
  *   needed (`\u00e9`, `\x41`) become the character; `True`/`TRUE` become `true`; `0x1F`, `0755`,
- *   `0o17`, `1_000`, `+12` become decimal ints; `1e3`, `1.50`, `.5`, `.Inf` become `1000.0`, `1.5`,
- *   `0.5`, `.inf`; integers beyond int64 become quoted strings; an alias is replaced by its value
+ *   `0o17`, `1_000`, `+12` become decimal ints; floats are printed as `sops -d` prints them (Go's
+ *   `'g'`: `1e3`, `1.0`, `1.50`, `.5`, `.Inf`, `1234567.0` become `1000`, `1`, `1.5`, `0.5`, `.inf`,
+ *   `1.234567e+06`; re-encrypting an int where the previous version stored that float keeps the
+ *   float ciphertext); encrypted integers beyond int64 become quoted strings, as do unencrypted
+ *   ones in the uint64 range (sops cannot load them); an alias is replaced by its value
  *   (a ciphertext is bound to one key path; collections are written in flow style; the anchor
  *   stays); single-quoted scalars inside flow collections become plain where possible; `|+` with
  *   a single final newline becomes `|`; a block scalar ending the file gains a final newline.
  * - JSON: escapes `JSON.stringify` does not write (`\/`, `\u00e9`) become characters; `1e3`,
- *   `1.50`, `-0` become `1000.0`, `1.5`, `0`; integers beyond int64 become strings.
+ *   `1.50`, `-0`, `1.0` become `1000`, `1.5`, `0`, `1`; encrypted integers beyond int64 become
+ *   strings, as do unencrypted numbers beyond float64.
+ * - INI: an inline comment after a section header moves to a line of its own above it (no
+ *   ciphertext can follow a header for go-ini).
  * Types sops readers see are YAML's, except plain timestamps (strings, so sops <= 3.9 reads them)
  * and integers beyond int64 (strings: sops would lose digits).
  *
  * ## Limitations
- * - `unencrypted_comment_regex` / `encrypted_comment_regex` are refused.
+ * - Comment rules (`encrypted_comment_regex`, `unencrypted_comment_regex`) in YAML: where a
+ *   comment sits in sops's tree is worked out from its position; a comment matching the rule
+ *   whose place is not certain is refused (docs/sops-format.md §8).
  * - YAML comments are encrypted with the additional data sops's YAML store would give them,
  *   worked out from their position (yaml.v3's head/line/foot rules); decryption tries every
  *   plausible path and, like sops, leaves a comment it cannot decrypt as it is. Comments are not
  *   in the MAC (as in sops).
- * - INI comment lines are encrypted one by one; sops joins consecutive comment lines into one
- *   comment, so `sops -d` shows only the first line of a block of comment lines.
+ * - A YAML file sops wrote with a comment inside an empty flow collection (`k: {\n  # c\n}`,
+ *   the closing bracket at column 0) does not parse here.
  * - Refused, as sops refuses them: non-string YAML keys (ints, bools, null, timestamps, complex
  *   keys), a top level that is not a mapping (YAML) or object (JSON), an empty JSON file, dotenv
- *   lines that are neither `KEY=VALUE` nor `#` comments, keys named `sops` / `sops_*`. Refused
+ *   lines that are neither `KEY=VALUE` nor `#` comments, keys named `sops` / `sops_*`, YAML
+ *   escapes of half a surrogate pair, duplicate YAML keys, a metadata version that is not semver. Refused
  *   here: explicit `!!int`/`!!float`/`!!bool`/`!!binary` tags, repeated INI keys (sops keeps only
  *   the last), INI line continuations.
  * - Shamir key groups are kept in the metadata (`otherKeys`) but splitting the data key is not
@@ -55,11 +66,12 @@
  */
 import { binaryComplete, decryptBinary, describeBinary, encryptBinary, parseBinary } from './binary.js'
 import { parseDotenv } from './dotenv.js'
-import { isComplete, metadataFor, openDocument, sealSlots, verifyMac, type Opened, type ParsedStore } from './engine.js'
+import { encryptedAsStored, firstPlaintextLeft, isComplete, metadataFor, openDocument, requireReadableMetadata, sealSlots, verifyMac, type Opened, type ParsedStore } from './engine.js'
+import { isEncryptedValue as isEncryptedValueText } from './cipher.js'
 import { SopsError } from './errors.js'
 import { parseIni } from './ini.js'
 import { parseJson } from './json.js'
-import { effectiveRules, metadataFromTree, type MetaValue, type SopsAgeEntry, type SopsMetadata, type SopsRules } from './metadata.js'
+import { effectiveRules, isSopsVersion, metadataFromTree, type MetaValue, type SopsAgeEntry, type SopsMetadata, type SopsRules } from './metadata.js'
 import { extractPath } from './tree.js'
 import { parseYaml } from './yaml.js'
 
@@ -112,7 +124,8 @@ function parse(bytes: Uint8Array, store: Exclude<SopsStore, 'binary'>): Parsed {
  */
 export function isCompleteSopsDocument(bytes: Uint8Array, store: SopsStore): boolean {
   const parsed = store === 'binary' ? parseBinary(bytes) : parse(bytes, store)
-  return parsed.metadata !== null && metadataFromTree(parsed.metadata) !== null && isComplete(parsed)
+  const meta = metadataFromTree(parsed.metadata)
+  return meta !== null && isSopsVersion(meta.version) && isComplete(parsed)
 }
 
 /**
@@ -129,12 +142,41 @@ export function readSopsMetadata(bytes: Uint8Array, store: SopsStore): SopsMetad
  * comments as they were encrypted; see "Round trip" above for what is normalised).
  * @throws {SopsError} 'not-sops' without metadata; 'bad-value' naming the key path of a value
  *   that is not encrypted or does not decrypt; 'bad-mac' when the MAC is missing or differs;
- *   'parse' / 'unsupported' for malformed input.
+ *   'parse' / 'unsupported' for malformed input, or what sops refuses to read (a metadata
+ *   `version` that is not semver, a number sops cannot load stored in plaintext).
  */
 export function decryptSops(bytes: Uint8Array, store: SopsStore, dataKey: Uint8Array): Uint8Array {
   if (store === 'binary') return decryptBinary(bytes, dataKey)
   const parsed = parse(bytes, store)
   const opened = openDocument(parsed, dataKey)
+  verifyMac(opened, dataKey)
+  return encodeText(parsed.emit(opened.outputs, null))
+}
+
+/**
+ * Proves that a document is sops ciphertext made with `dataKey`, and returns its plaintext (as
+ * `decryptSops`). It is when: it has sops metadata sops reads (a semver `version`, at most one
+ * rule); every value and every comment sops would encrypt under the document's own rules is an
+ * `ENC[...]` (empty strings and empty comments aside, as sops leaves them); every `ENC[...]`
+ * value and comment decrypts with `dataKey` under its key path; and the MAC verifies. A comment
+ * or value added in plaintext, a value swapped, moved or altered, a MAC or `lastmodified`
+ * changed, fails; changing the recipients (`age` entries) does not, as they are outside the MAC
+ * in sops too (whoever holds the data key could rewrap it).
+ * @throws {SopsError} 'not-sops' without metadata; 'parse' for malformed input or a version sops
+ *   refuses; 'unsupported' for what this module cannot read; 'bad-value' naming the place of
+ *   the first plaintext left where sops would encrypt, or of a ciphertext that does not decrypt;
+ *   'bad-mac' when the MAC is missing or differs. Messages never quote a value.
+ */
+export function verifySopsDocument(bytes: Uint8Array, store: SopsStore, dataKey: Uint8Array): Uint8Array {
+  if (store === 'binary') return decryptBinary(bytes, dataKey)
+  const parsed = parse(bytes, store)
+  const meta = requireReadableMetadata(parsed)
+  const left = firstPlaintextLeft(parsed, effectiveRules(meta.rules))
+  if (left) throw new SopsError('bad-value', `${left.where}: ${left.kind === 'comment' ? 'a comment' : 'a value'} is in plaintext where sops would encrypt it`)
+  const rules = effectiveRules(meta.rules)
+  const opened = openDocument(parsed, dataKey)
+  const unopened = parsed.slots.find((s) => s.kind === 'comment' && isEncryptedValueText(s.text) && !opened.outputs.has(s) && encryptedAsStored(parsed, s, rules))
+  if (unopened) throw new SopsError('bad-value', `${unopened.where}: an encrypted comment does not decrypt with this file's data key`)
   verifyMac(opened, dataKey)
   return encodeText(parsed.emit(opened.outputs, null))
 }
@@ -197,7 +239,7 @@ export function encryptSops(plaintext: Uint8Array, store: SopsStore, opts: Encry
   }
   const rules = effectiveRules(opts.rules)
   const previous = openPrevious(store, opts)
-  const { outputs, macHex } = sealSlots(parsed.slots, { key: opts.dataKey, rules, ...(previous ? { reuse: previous.reuse } : {}) })
+  const { outputs, macHex } = sealSlots(parsed, { key: opts.dataKey, rules, ...(previous ? { reuse: previous.reuse } : {}) })
   const tree = metadataFor(macHex, { key: opts.dataKey, age: opts.age, rules: opts.rules, ...(opts.otherKeys ? { otherKeys: opts.otherKeys } : {}), ...(opts.now ? { now: opts.now } : {}), ...(previous ? { previous } : {}) }, false)
   const out = encodeText(parsed.emit(outputs, tree))
   checkRoundTrip(decodeText(plaintext), out, store, opts)
@@ -216,7 +258,7 @@ export function completeSopsDocument(bytes: Uint8Array, store: SopsStore, dataKe
   if (store === 'binary') return binaryComplete(bytes, dataKey, now)
   const parsed = parse(bytes, store)
   const opened = openDocument(parsed, dataKey, true)
-  const { outputs, macHex } = sealSlots(parsed.slots, { key: dataKey, rules: opened.rules, keepEncrypted: opened })
+  const { outputs, macHex } = sealSlots(parsed, { key: dataKey, rules: opened.rules, keepEncrypted: opened })
   if (outputs.size === 0 && macHex === safeMac(opened, dataKey)) return bytes
   const meta = opened.meta
   const tree = metadataFor(macHex, { key: dataKey, age: meta.age, rules: meta.rules, otherKeys: meta.otherKeys, ...(now ? { now } : {}) }, false)

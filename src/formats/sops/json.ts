@@ -1,5 +1,5 @@
 /**
- * The JSON store (spec §4 "JSON", stores/json/store.go), layout-preserving: a small parser that
+ * The JSON store (docs/sops-format.md §4 "JSON", stores/json/store.go), layout-preserving: a small parser that
  * keeps every token's position, so values are replaced in place and the user's indentation,
  * key order and spacing stay. Numbers are typed as sops 3.13 does (int when it fits int64, else
  * float), except that integers beyond int64 are kept as strings (sops would lose digits).
@@ -8,7 +8,7 @@ import type { ParsedStore } from './engine.js'
 import { SopsError } from './errors.js'
 import type { MetaTree, MetaValue } from './metadata.js'
 import { applyEdits, LineIndex, type Edit, type Slot, type SlotOutput, type ValueSlot } from './tree.js'
-import { floatLiteral, formatGoFloat, inInt64, str, type Typed } from './values.js'
+import { formatGoFloat, formatJsonFloat, inInt64, str, type Typed } from './values.js'
 
 export type JsonNode =
   | { kind: 'object'; start: number; end: number; members: JsonMember[] }
@@ -112,20 +112,29 @@ export function parseJsonTree(text: string): JsonNode {
   return root
 }
 
-/** sops 3.13 `normalizeJSONNumber`, but an integer beyond int64 stays a string (spec §4 "JSON"). */
+/**
+ * sops 3.13 `normalizeJSONNumber`, but an integer beyond int64 is encrypted as a string (docs/sops-format.md §4
+ * "JSON": as a float sops would lose digits); left unencrypted it stays as written and the MAC
+ * hashes the float sops reads. A number beyond float64, which sops cannot load, is a string.
+ */
 function typedNumber(raw: string): Typed {
+  const f = Number(raw)
+  const float: Typed | null = Number.isFinite(f) ? { type: 'float', text: formatGoFloat(f) } : null
   if (/^-?\d+$/.test(raw)) {
     const v = BigInt(raw)
-    return inInt64(v) ? { type: 'int', text: v.toString() } : str(raw)
+    if (inInt64(v)) return { type: 'int', text: v.toString() }
+    return float ? { ...str(raw), plainAs: float } : { ...str(raw), quoteWhenPlain: true }
   }
-  const f = Number(raw)
-  return Number.isFinite(f) ? { type: 'float', text: formatGoFloat(f) } : str(raw)
+  return float ?? { ...str(raw), quoteWhenPlain: true }
 }
 
-/** A decrypted value as JSON that reads back with the same type. */
+/**
+ * A decrypted value as sops's JSON store prints it (Go's encoding/json): an integral float as an
+ * integer (`7`, which reads back as an int: re-encryption keeps the stored float type, engine.ts).
+ */
 export function jsonLiteral(t: Typed): string {
   if (t.type === 'int' || t.type === 'bool') return t.type === 'bool' ? (t.text === 'True' ? 'true' : 'false') : t.text
-  if (t.type === 'float' && /^[-+]?\d/.test(t.text)) return floatLiteral(t.text)
+  if (t.type === 'float' && /^[-+]?\d/.test(t.text)) return formatJsonFloat(Number(t.text))
   return JSON.stringify(t.text)
 }
 

@@ -1,5 +1,5 @@
 /**
- * sops's MAC (spec §2, sops.go `Tree.Encrypt`/`Decrypt`, cmd/sops/common `EncryptTree`): SHA-512
+ * sops's MAC (docs/sops-format.md §2, sops.go `Tree.Encrypt`/`Decrypt`, cmd/sops/common `EncryptTree`): SHA-512
  * over the canonical bytes of every leaf value in document order, no separators, stored as
  * uppercase hex encrypted with the data key and `lastmodified` as additional data.
  */

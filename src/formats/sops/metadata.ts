@@ -1,5 +1,5 @@
 /**
- * The `sops` metadata block (spec §3, stores/stores.go `metadata`, stores/metadata.go): reading it
+ * The `sops` metadata block (docs/sops-format.md §3, stores/stores.go `metadata`, stores/metadata.go): reading it
  * from whatever layout a sops version wrote, and building the tree sops 3.13 writes (every map's
  * keys sorted, empty key lists omitted, `version: 3.13.2`). dotenv and INI store it flattened
  * (stores/flatten.go): `age__list_0__map_enc`.
@@ -21,8 +21,9 @@ export interface SopsRules {
   unencryptedRegex?: string
   encryptedRegex?: string
   macOnlyEncrypted?: boolean
-  /** read from files so they can be reported; encrypting or decrypting with them is unsupported */
+  /** a comment matching it leaves the comments and values after it (and under it) unencrypted */
   unencryptedCommentRegex?: string
+  /** only the comments and values after (and under) a comment matching it are encrypted */
   encryptedCommentRegex?: string
 }
 
@@ -93,6 +94,40 @@ export function metadataFromTree(tree: unknown): SopsMetadata | null {
   return { age, lastmodified, mac: typeof mac === 'string' ? mac : '', version, rules, otherKeys }
 }
 
+const UINT64_DIGITS = /^(0|[1-9]\d*)$/
+const fitsUint64 = (s: string): boolean => UINT64_DIGITS.test(s) && BigInt(s) <= 2n ** 64n - 1n
+
+/**
+ * Whether sops accepts a document's `version` (cmd/sops/common `DetectKMSEncryptionContextBug`,
+ * version.AIsNewerThanB, which every decryption runs): `1.x` (sops 1), else after an optional
+ * `v` a semantic version as blang/semver v3 `Make` parses it: MAJOR.MINOR.PATCH without leading
+ * zeros, optional `-prerelease` and `+build` identifiers of `[0-9A-Za-z-]`.
+ */
+export function isSopsVersion(version: string): boolean {
+  if (version.startsWith('1.')) return true
+  const v = version.startsWith('v') ? version.slice(1) : version
+  const parts = v.split('.')
+  if (parts.length < 3) return false
+  const [major = '', minor = ''] = parts
+  let patch = parts.slice(2).join('.')
+  let build: string[] = []
+  let pre: string[] = []
+  const plus = patch.indexOf('+')
+  if (plus >= 0) {
+    build = patch.slice(plus + 1).split('.')
+    patch = patch.slice(0, plus)
+  }
+  const dash = patch.indexOf('-')
+  if (dash >= 0) {
+    pre = patch.slice(dash + 1).split('.')
+    patch = patch.slice(0, dash)
+  }
+  if (![major, minor, patch].every(fitsUint64)) return false
+  const ident = /^[0-9A-Za-z-]+$/
+  if (!pre.every((p) => ident.test(p) && (!/^\d+$/.test(p) || fitsUint64(p)))) return false
+  return build.every((b) => ident.test(b))
+}
+
 function sortDeep(v: MetaValue): MetaValue {
   if (Array.isArray(v)) return v.map(sortDeep)
   if (!isMap(v)) return v
@@ -127,20 +162,19 @@ export function metadataToTree(meta: { age: readonly SopsAgeEntry[]; lastmodifie
 /**
  * The rules to apply, validated as sops does (stores.go `ToInternal`): at most one selector, the
  * default `unencrypted_suffix` when none.
- * @throws {SopsError} 'unsupported' for several selectors, comment regexes or a bad regex.
+ * @throws {SopsError} 'unsupported' for several selectors or a bad regex.
  */
 export function effectiveRules(rules: SopsRules): EffectiveRules {
   const set = RULE_FIELDS.filter(([, name]) => !!rules[name])
   if (set.length > 1) {
     throw new SopsError('unsupported', `at most one of ${RULE_FIELDS.map(([f]) => f).join(', ')} may be set (found ${set.map(([f]) => f).join(', ')})`)
   }
-  if (rules.unencryptedCommentRegex || rules.encryptedCommentRegex) {
-    throw new SopsError('unsupported', 'unencrypted_comment_regex and encrypted_comment_regex are not supported')
-  }
   const base = { macOnlyEncrypted: rules.macOnlyEncrypted === true }
   if (rules.encryptedSuffix) return { ...base, encryptedSuffix: rules.encryptedSuffix }
   if (rules.unencryptedRegex) return { ...base, unencryptedRegex: compileRe2(rules.unencryptedRegex, 'unencrypted_regex') }
   if (rules.encryptedRegex) return { ...base, encryptedRegex: compileRe2(rules.encryptedRegex, 'encrypted_regex') }
+  if (rules.unencryptedCommentRegex) return { ...base, unencryptedCommentRegex: compileRe2(rules.unencryptedCommentRegex, 'unencrypted_comment_regex') }
+  if (rules.encryptedCommentRegex) return { ...base, encryptedCommentRegex: compileRe2(rules.encryptedCommentRegex, 'encrypted_comment_regex') }
   return { ...base, unencryptedSuffix: rules.unencryptedSuffix || DEFAULT_UNENCRYPTED_SUFFIX }
 }
 

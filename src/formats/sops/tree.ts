@@ -2,7 +2,7 @@
  * The store-independent view of a document that sops's `Tree` walk sees (sops.go `walkBranch`):
  * leaf values in document order with their chain of mapping keys, plus comments. Each store
  * parses its syntax into these slots and later renders replacements for them in place, so the
- * user's layout survives; the rules that pick what is encrypted live here too (spec §1 "Which
+ * user's layout survives; the rules that pick what is encrypted live here too (docs/sops-format.md §1 "Which
  * values are encrypted").
  */
 import { SopsError } from './errors.js'
@@ -11,7 +11,7 @@ import type { Typed } from './values.js'
 /** A leaf value (null leaves are never visited by sops, so they have no slot). */
 export interface ValueSlot {
   readonly kind: 'value'
-  /** mapping keys from the root; list indices are never part of it (spec §1 "Additional data") */
+  /** mapping keys from the root; list indices are never part of it (docs/sops-format.md §1 "Additional data") */
   readonly path: readonly string[]
   /** the same with list indices, for display */
   readonly display: readonly (string | number)[]
@@ -19,6 +19,8 @@ export interface ValueSlot {
   readonly value: Typed
   /** where it is, for messages: `line 4` */
   readonly where: string
+  /** directly an item of a YAML sequence, where sops stores a comment as `- ENC[...,type:comment]` */
+  readonly listItem?: boolean
 }
 
 /** A comment line; `text` is what follows the comment character (sops encrypts exactly that). */
@@ -31,12 +33,21 @@ export interface CommentSlot {
   readonly fallback?: readonly (readonly string[])[]
   readonly text: string
   readonly where: string
+  /**
+   * Where sops's tree has it is not certain (YAML comments placed unusually). 'inert': it is
+   * after the last item of whatever mapping or list it is in, so no value is under it; 'open':
+   * values may be. Comment-regex rules treat it apart (engine.ts `sealSlots`).
+   */
+  readonly uncertain?: 'inert' | 'open'
 }
 
 export type Slot = ValueSlot | CommentSlot
 
-/** What a store writes in place of a slot: a sealed `ENC[...]` string, or a plaintext value. */
-export type SlotOutput = { readonly enc: string } | { readonly plain: Typed }
+/**
+ * What a store writes in place of a slot: a sealed `ENC[...]` string, or a plaintext value;
+ * `asComment`: a `listItem` value that decrypted to a comment, written back as a comment line.
+ */
+export type SlotOutput = { readonly enc: string } | { readonly plain: Typed; readonly asComment?: true }
 
 /** sops's additional data for a path: keys joined by `:` with a trailing `:` (`a:b:`, top level `:`). */
 export const additionalData = (path: readonly string[]): string => `${path.join(':')}:`
@@ -51,7 +62,54 @@ export interface EffectiveRules {
   readonly encryptedSuffix?: string
   readonly unencryptedRegex?: RegExp
   readonly encryptedRegex?: RegExp
+  readonly unencryptedCommentRegex?: RegExp
+  readonly encryptedCommentRegex?: RegExp
   readonly macOnlyEncrypted: boolean
+}
+
+/** Whether the rules select by comments, so that each slot's comment stack counts. */
+export const usesComments = (rules: EffectiveRules): boolean => rules.unencryptedCommentRegex !== undefined || rules.encryptedCommentRegex !== undefined
+
+/**
+ * sops's comment stack (sops.go `walkBranch` / `walkSlice`), kept while a store visits its tree
+ * in sops's order: one level per mapping or list being walked, each holding the comments met at
+ * that level since its last item. A value is under every comment of every level; a comment is
+ * under those and itself (sops pushes it before visiting it). Comment-regex rules read it.
+ */
+export class CommentStack {
+  private readonly levels: CommentSlot[][] = [[]]
+  readonly of = new Map<Slot, readonly CommentSlot[]>()
+
+  /** entering a mapping or list */
+  open(): void {
+    this.levels.push([])
+  }
+
+  /** leaving it */
+  close(): void {
+    this.levels.pop()
+  }
+
+  /** a comment at the current level */
+  comment(slot: CommentSlot): void {
+    this.levels[this.levels.length - 1]!.push(slot)
+    this.of.set(slot, this.levels.flat())
+  }
+
+  /** a comment outside sops's tree (go-ini drops it): under the current comments, counted for nothing after it */
+  aside(slot: CommentSlot): void {
+    this.of.set(slot, [...this.levels.flat(), slot])
+  }
+
+  /** a value at the current level (it is not an item yet: call `spent` after it) */
+  value(slot: ValueSlot): void {
+    this.of.set(slot, this.levels.flat())
+  }
+
+  /** after an item (a value, or a mapping or list once walked): its level's comments are spent */
+  spent(): void {
+    this.levels[this.levels.length - 1] = []
+  }
 }
 
 /**
@@ -79,13 +137,20 @@ export function compileRe2(pattern: string, what: string): RegExp {
   throw new SopsError('unsupported', `${what}: not a regular expression this tool understands`)
 }
 
-/** sops `Tree.shouldBeEncrypted` for values (the comment-regex rules are not supported). */
-export function shouldEncrypt(path: readonly string[], rules: EffectiveRules): boolean {
-  const { unencryptedSuffix: us, encryptedSuffix: es, unencryptedRegex: ur, encryptedRegex: er } = rules
+/**
+ * sops `Tree.shouldBeEncrypted`. `comments`: the texts of the comments the slot is under, as
+ * sops sees them at that moment (plaintext when encrypting, as stored when decrypting), the
+ * slot's own text last when `isComment` (encrypted_comment_regex does not count a comment's own
+ * match: the comment that turns encryption on stays readable).
+ */
+export function shouldEncrypt(path: readonly string[], rules: EffectiveRules, comments: readonly string[] = [], isComment = false): boolean {
+  const { unencryptedSuffix: us, encryptedSuffix: es, unencryptedRegex: ur, encryptedRegex: er, unencryptedCommentRegex: ucr, encryptedCommentRegex: ecr } = rules
   if (us !== undefined && us !== '' && path.some((k) => k.endsWith(us))) return false
   if (es !== undefined && es !== '') return path.some((k) => k.endsWith(es))
   if (ur && path.some((k) => ur.test(k))) return false
   if (er) return path.some((k) => er.test(k))
+  if (ucr && comments.some((c) => ucr.test(c))) return false
+  if (ecr) return (isComment ? comments.slice(0, -1) : comments).some((c) => ecr.test(c))
   return true
 }
 
@@ -128,6 +193,11 @@ export class LineIndex {
       else hi = mid - 1
     }
     return lo + 1
+  }
+
+  /** offset of the start of a 1-based line; null past the end */
+  startOfLine(line: number): number | null {
+    return this.starts[line - 1] ?? null
   }
 
   lineStart(offset: number): number {

@@ -1,7 +1,7 @@
 /**
  * Typed values and their canonical plaintext, as sops (Go) spells them. The bytes sops encrypts
  * and hashes into the MAC are Go's renderings of the decoded value, not the source text
- * (spec §1 "Types and canonical plaintext bytes", §2 "sops re-renders typed values before
+ * (docs/sops-format.md §1 "Types and canonical plaintext bytes", §2 "sops re-renders typed values before
  * hashing"), so a writer must produce exactly these strings.
  */
 import { SopsError } from './errors.js'
@@ -14,10 +14,22 @@ export interface Typed {
   readonly text: string
   /**
    * A YAML timestamp's text as written. sops >= 3.10 reads an unquoted timestamp as a time, so
-   * unencrypted it is hashed as `text`; encrypted it is sealed as this string (spec: no `time`
+   * unencrypted it is hashed as `text`; encrypted it is sealed as this string (docs/sops-format.md §1: no `time`
    * type, so sops <= 3.9 reads the file).
    */
   readonly source?: string
+  /**
+   * How sops reads the value where it stays in plaintext, when that differs from `type`/`text`:
+   * an integer beyond int64, kept as a string when encrypted (sops would lose digits), is a
+   * float64 to sops's JSON and YAML stores; the MAC of an unencrypted one hashes that float.
+   */
+  readonly plainAs?: Typed
+  /**
+   * The value cannot stay in plaintext as written: sops cannot load it (a YAML integer in the
+   * uint64 range, a JSON number beyond float64). Where no rule encrypts it, it is written as
+   * the string `text`.
+   */
+  readonly quoteWhenPlain?: boolean
 }
 
 export const str = (text: string): Typed => ({ type: 'str', text })
@@ -45,6 +57,34 @@ export function formatGoFloat(v: number): string {
   if (point <= 0) return `${sign}0.${'0'.repeat(-point)}${digits}`
   if (point >= digits.length) return sign + digits + '0'.repeat(point - digits.length)
   return `${sign}${digits.slice(0, point)}.${digits.slice(point)}`
+}
+
+/** Shortest round-trip digits and decimal exponent of a finite non-zero number (`1.5e3` → `15`, 3). */
+function digitsOf(v: number): { digits: string; exp: number } {
+  const m = /^(\d)(?:\.(\d+))?e([+-]\d+)$/.exec(Math.abs(v).toExponential())
+  return { digits: (m?.[1] ?? '') + (m?.[2] ?? ''), exp: Number(m?.[3] ?? 0) }
+}
+
+/**
+ * Go `strconv.FormatFloat(v, 'g', -1, 64)` (`'G'` when `upper`): the exponent form when the
+ * exponent is below -4 or at least 6 (`1e+06`, `1.5e-05`), else as `'f'`.
+ */
+export function formatGoFloatG(v: number, upper = false): string {
+  if (!Number.isFinite(v) || v === 0) return formatGoFloat(v)
+  const { digits, exp } = digitsOf(v)
+  if (exp >= -4 && exp < 6) return formatGoFloat(v)
+  const mantissa = digits.length > 1 ? `${digits[0]}.${digits.slice(1)}` : digits
+  const e = `${exp < 0 ? '-' : '+'}${String(Math.abs(exp)).padStart(2, '0')}`
+  return `${v < 0 ? '-' : ''}${mantissa}${upper ? 'E' : 'e'}${e}`
+}
+
+/**
+ * A float as Go's encoding/json writes it (what `sops -d` prints for a JSON float): `'f'`
+ * between 1e-6 and 1e21, else the exponent form with at least one exponent digit (`1e-7`,
+ * `1e+21`); an integral float has no fraction (`7`). Which is JavaScript's own spelling.
+ */
+export function formatJsonFloat(v: number): string {
+  return Object.is(v, -0) ? '-0' : String(v)
 }
 
 /**
@@ -149,7 +189,11 @@ export function typedFromPlaintext(type: string, text: string, where: string): T
   }
 }
 
-/** A float's text that reads back as a float in YAML and JSON (`1` → `1.0`), like Go's `ValToString`. */
-export function floatLiteral(canonical: string): string {
-  return /^[+-]?\d+$/.test(canonical) ? `${canonical}.0` : canonical
+/**
+ * Go `stores.ValToString` for a float (what `sops -d` prints in dotenv and INI files): `'G'`,
+ * with `.0` added when that reads like an integer (`7.0`, `1.5`, `1E+21`).
+ */
+export function formatValToStringFloat(canonical: string): string {
+  const g = formatGoFloatG(Number(canonical.replace(/^\+(?=Inf)/, '')), true)
+  return /^[-+]?\d+$/.test(g) ? `${g}.0` : g
 }

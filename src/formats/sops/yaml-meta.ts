@@ -1,7 +1,7 @@
 /**
  * The `sops:` block in YAML, laid out like the user's file (its indentation step and list
  * style) with sops 3.13's content: keys sorted, `lastmodified` double-quoted, each `enc` a
- * literal block (spec §3, §4 "YAML").
+ * literal block (docs/sops-format.md §3, §4 "YAML").
  */
 import type { MetaTree, MetaValue } from './metadata.js'
 import { doubleQuoted, literalBlock, plainSafe } from './yaml-scalar.js'

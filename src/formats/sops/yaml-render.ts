@@ -12,7 +12,13 @@ export type Range = readonly [number, number, number?]
 export const rangeOf = (node: { range?: Range | null }): Range => node.range ?? [0, 0, 0]
 
 /** A scalar in the source: where to write its replacement. */
-export interface ScalarPlace { node: Scalar; flow: boolean; parentCol: number }
+export interface ScalarPlace {
+  node: Scalar
+  flow: boolean
+  parentCol: number
+  /** the `-` of the block sequence item the scalar is */
+  dash?: number
+}
 /** An aliased node as it is expanded at the alias. */
 export type Shape =
   | { kind: 'map'; entries: { key: string; child: Shape }[] }
@@ -33,6 +39,11 @@ export class YamlRenderer {
   scalarEdits(place: ScalarPlace, out: SlotOutput): Edit[] {
     const { node, flow } = place
     const [start, end] = rangeOf(node)
+    if ('plain' in out && out.asComment && place.dash !== undefined) {
+      // a comment sops stored as a sequence item goes back to being a comment line, as `sops -d` prints it
+      const indent = ' '.repeat(place.parentCol)
+      return [{ start: place.dash, end, text: `#${out.plain.text.replace(/\r?\n/g, `${this.nl}${indent}#`)}` }]
+    }
     if (node.type === 'BLOCK_LITERAL' || node.type === 'BLOCK_FOLDED') return this.blockEdits(place, out)
     if ('enc' in out) {
       // the user's quoting rides on the ENC scalar; in flow context (where ENC cannot be plain)

@@ -1,17 +1,19 @@
 /**
  * YAML scalars as sops sees them and as this module writes them back. Typing follows yaml.v3
  * (resolve.go), which sops uses, not the `yaml` package's YAML 1.2 schema: `0755` is octal,
- * `1_000` an int, `True` a bool, `yes` a string (spec §4 "Value typing follows yaml.v3").
+ * `1_000` an int, `True` a bool, `yes` a string (docs/sops-format.md §4 "Value typing follows yaml.v3").
  * Rendering picks the spelling that reads back as the same value, preferring the style the
  * user wrote (which rides on the `ENC[...]` scalar).
  */
 import { SopsError } from './errors.js'
-import { floatLiteral, formatGoFloat, inInt64, inUint64, parseGoFloat, parseGoInteger, parseYamlTimestamp, str, type Typed } from './values.js'
+import { formatGoFloat, formatGoFloatG, inInt64, inUint64, parseGoFloat, parseGoInteger, parseYamlTimestamp, str, type Typed } from './values.js'
 
 export type Resolved =
   | { kind: 'null' }
   | { kind: 'str' }
   | { kind: 'uint' }
+  /** a decimal integer beyond uint64 (or signed, beyond int64): a float to yaml.v3 */
+  | { kind: 'bigint'; float: Typed }
   | { kind: 'timestamp'; text: string }
   | { kind: 'typed'; typed: Typed }
 
@@ -48,7 +50,10 @@ export function resolvePlain(s: string): Resolved {
     if (i !== null && !plain.startsWith('-') && !plain.startsWith('+') && inUint64(i)) return { kind: 'uint' }
     if (YAML_STYLE_FLOAT.test(plain)) {
       const f = Number(plain)
-      if (Number.isFinite(f)) return { kind: 'typed', typed: { type: 'float', text: formatGoFloat(f) } }
+      if (Number.isFinite(f)) {
+        const float: Typed = { type: 'float', text: formatGoFloat(f) }
+        return i !== null ? { kind: 'bigint', float } : { kind: 'typed', typed: float }
+      }
     }
   }
   return { kind: 'str' }
@@ -77,8 +82,13 @@ export function typedFromScalar(value: string, quoted: boolean, tag: string | nu
       return r.typed
     case 'timestamp':
       return { type: 'time', text: r.text, source: value }
+    case 'bigint':
+      // encrypted as a string (a float would lose digits); in plaintext sops reads the float
+      return { ...str(value), plainAs: r.float }
+    case 'uint':
+      // yaml.v3 decodes it as uint64, which sops cannot walk: a string, quoted when left unencrypted
+      return { ...str(value), quoteWhenPlain: true }
     default:
-      // 'uint': yaml.v3 decodes it as uint64, which sops cannot walk; it is kept as a string
       return str(value)
   }
 }
@@ -137,13 +147,17 @@ export function literalBlock(s: string, indent: string, nl: string, digit = ''):
   return { header: `|${digit}${chomp}`, body }
 }
 
-/** A non-string value as YAML reads it back with the same type and canonical bytes. */
+/**
+ * A non-string value as sops's YAML store (yaml.v3) prints it: floats in Go's `'g'` form, so an
+ * integral float reads back as an int (`7`) and large or small ones take an exponent (`1e+06`);
+ * re-encryption keeps the stored float type (engine.ts).
+ */
 export function typedLiteral(t: Typed): string {
   switch (t.type) {
     case 'bool':
       return t.text === 'True' ? 'true' : 'false'
     case 'float':
-      return t.text === 'NaN' ? '.nan' : t.text === '+Inf' ? '.inf' : t.text === '-Inf' ? '-.inf' : floatLiteral(t.text)
+      return t.text === 'NaN' ? '.nan' : t.text === '+Inf' ? '.inf' : t.text === '-Inf' ? '-.inf' : formatGoFloatG(Number(t.text))
     default:
       return t.text
   }
