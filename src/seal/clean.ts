@@ -169,7 +169,8 @@ function authenticate(ctx: SealContext, path: string, input: Uint8Array, kind: '
       // encrypts them with the document's own data key (its ciphertexts must still decrypt).
       return { plaintext: input, why: '' }
     }
-    const plaintext = decryptSops(input, store, dataKey)
+    // The proof: every value and comment sops would encrypt is ENC[...] and opens, and the MAC verifies.
+    const plaintext = verifySopsDocument(input, store, dataKey)
     const recorded = new Set(metadata.age.map((e) => e.recipient))
     const wanted = configuredKeys(rule, 'sops')
     const sameRecipients = recorded.size === wanted.length && wanted.every((k) => recorded.has(k))
