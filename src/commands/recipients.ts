@@ -4,15 +4,13 @@
  * its comments and layout), rewrite .gitattributes, then rekey what changed.
  */
 import { createHash } from 'node:crypto'
-import { readFileSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { CONFIG_FILE, addRecipient, parseConfig, removeRecipient, type Recipient, type SealConfig } from '../config/index.js'
+import { CONFIG_FILE, type Recipient, type SealConfig } from '../config/index.js'
+import { resolveKeyArgument } from '../operations/key-argument.js'
+import { addRecipientChange, changeConfig, removeRecipientChange, type ConfigChange } from '../operations/recipients.js'
 import { SealContext } from '../seal/context.js'
 import { UserError, info, printResult, warning } from '../ui.js'
-import { rekey, report } from './rekey.js'
-import { refreshSopsConfig } from './sops-config.js'
-import { syncAttributes } from './sync.js'
+import { report } from './rekey.js'
 
 /** A short, stable fingerprint of a public key, to tell keys apart in listings. */
 export function fingerprint(key: string): string {
@@ -59,30 +57,16 @@ export function list(args: string[]): number {
   }
 }
 
-async function editAndRekey(edit: (text: string) => string, what: string): Promise<number> {
-  const ctx = SealContext.open()
-  try {
-    const file = join(ctx.root, CONFIG_FILE)
-    const before = readFileSync(file, 'utf8')
-    const after = edit(before)
-    parseConfig(after, CONFIG_FILE) // refuse to write a config that does not validate
-    writeFileSync(file, after)
-    info(`${what} in ${CONFIG_FILE}`)
-    if (syncAttributes(ctx.root)) info('updated .gitattributes')
-    if (refreshSopsConfig(ctx.root, parseConfig(after, CONFIG_FILE))) info('updated .sops.yaml (generated from .gitseal.yaml)')
-    if (ctx.identities().length === 0) {
-      warning('no age identity here, so nothing was re-encrypted', "someone who can decrypt the secrets runs 'git-seal rekey'")
-      return 0
-    }
-    const fresh = new SealContext(ctx.paths, ctx.root)
-    try {
-      return report(await rekey(fresh, []))
-    } finally {
-      fresh.close()
-    }
-  } finally {
-    ctx.close()
+/** Prints what a config change did, then its rekey; the exit status. */
+export function printChange(change: ConfigChange): number {
+  info(`${change.summary} in ${CONFIG_FILE}`)
+  if (change.attributesUpdated) info('updated .gitattributes')
+  if (change.sopsConfigUpdated) info('updated .sops.yaml (generated from .gitseal.yaml)')
+  if (change.outcomes === null) {
+    warning('no age identity here, so nothing was re-encrypted', "someone who can decrypt the secrets runs 'git-seal rekey'")
+    return 0
   }
+  return report(change.outcomes)
 }
 
 export async function add(args: string[]): Promise<number> {
@@ -92,25 +76,20 @@ export async function add(args: string[]): Promise<number> {
     options: { group: { type: 'string', short: 'g' }, admin: { type: 'boolean' }, target: { type: 'boolean' } },
   })
   const [name, ...keyParts] = positionals
-  const key = keyParts.join(' ')
-  if (!name || !key || !values.group || values.admin === values.target) {
-    throw new UserError('usage: git-seal add-recipient NAME KEY --group G (--admin | --target)')
+  if (!name || !values.group || values.admin === values.target) {
+    throw new UserError('usage: git-seal add-recipient NAME [KEY | FILE.pub] --group G (--admin | --target)', 'KEY may be left out for a person already declared in people:')
   }
+  const key = keyParts.length > 0 ? resolveKeyArgument(keyParts.join(' ')) : null
   const role = values.admin ? 'admin' : 'target'
-  return editAndRekey((text) => addRecipient(text, values.group!, role, name, key), `added ${role} ${name} to group ${values.group}`)
+  return printChange(await changeConfig(addRecipientChange(values.group, role, name, key)))
 }
 
 export async function remove(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { group: { type: 'string', short: 'g' } } })
   const [name] = positionals
   if (!name || positionals.length > 1) throw new UserError('usage: git-seal remove-recipient NAME [--group G]')
-  let groups: string[] = []
-  const code = await editAndRekey((text) => {
-    const result = removeRecipient(text, name, values.group)
-    groups = result.removedFrom
-    if (groups.length === 0) throw new UserError(`no recipient named ${name}${values.group ? ` in group ${values.group}` : ''}`)
-    return result.text
-  }, `removed ${name}`)
+  const removed = { groups: [] as string[], person: false }
+  const code = printChange(await changeConfig(removeRecipientChange(name, values.group, removed)))
   warning(`${name} could read these secrets until now: removing them does not revoke history`, `rotate the values they knew (see 'git-seal audit ${name}')`)
   return code
 }

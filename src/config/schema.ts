@@ -20,6 +20,19 @@ export interface Recipient {
   kind: KeyKind
   role: 'admin' | 'target'
   group: string
+  /** true when the group names a person of the top-level `people:` list, false for an inline `{name, key}` */
+  person: boolean
+}
+
+/**
+ * A person (or host) of the top-level `people:` list: declared once, referenced by name from
+ * the groups, so a key change is one line (`git-seal set-key`).
+ */
+export interface Person {
+  name: string
+  key: string
+  kind: KeyKind
+  comment?: string
 }
 
 export interface SopsOptions {
@@ -56,6 +69,8 @@ export interface Group {
 
 export interface SealConfig {
   version: SchemaVersion
+  /** the top-level `people:` list, in file order (empty without one) */
+  people: Person[]
   groups: Group[]
   secrets: SecretRule[]
   source: string
@@ -77,7 +92,10 @@ export const FIRST_READER: Record<SchemaVersion, string> = { 1: '0.1.0', 2: '0.2
  * (which know only `version: 1`) refuse the whole config instead of ignoring the key. A key of
  * a later issue is one more line here.
  */
-const KEYS_SINCE: readonly { where: 'secret' | 'top'; key: string; version: SchemaVersion }[] = [{ where: 'secret', key: 'worktree', version: 2 }]
+const KEYS_SINCE: readonly { where: 'secret' | 'top'; key: string; version: SchemaVersion }[] = [
+  { where: 'secret', key: 'worktree', version: 2 },
+  { where: 'top', key: 'people', version: 2 },
+]
 
 /** The config is invalid; `problems` lists every finding, each with its location. */
 export class ConfigError extends UserError {
@@ -156,19 +174,74 @@ class Validator {
   }
 }
 
-function recipientsOf(v: Validator, node: Node | null, where: string, group: string, role: 'admin' | 'target', names: Set<string>): Recipient[] {
+/**
+ * The top-level `people:` list: `{name, key, comment?}` entries, names and keys unique (a key
+ * under two names would make `set-key` and `audit` ambiguous).
+ */
+function peopleOf(v: Validator, node: Node | null | undefined): Map<string, Person> {
+  const people = new Map<string, Person>()
+  if (node === undefined || node === null) return people
+  if (!isSeq(node)) {
+    v.at(node, 'people', 'expected a list of {name, key, comment}')
+    return people
+  }
+  const keys = new Map<string, string>()
+  node.items.forEach((item, i) => {
+    const at = `people[${i}]`
+    const fields = new Map(v.entries(item, at, ['name', 'key', 'comment']))
+    const name = fields.has('name') ? v.string(fields.get('name') ?? null, `${at}.name`) : (v.at(item as Node, at, "missing 'name'"), null)
+    const key = fields.has('key') ? v.string(fields.get('key') ?? null, `${at}.key`) : (v.at(item as Node, at, "missing 'key'"), null)
+    const comment = fields.has('comment') ? v.string(fields.get('comment') ?? null, `${at}.comment`) : null
+    if (name === null || key === null) return
+    if (people.has(name)) v.at(fields.get('name'), `${at}.name`, `duplicate person '${name}'`)
+    const kind = classifyKey(key)
+    if ('problem' in kind) {
+      v.at(fields.get('key'), `${at}.key`, `${name}: ${kind.problem}`)
+      return
+    }
+    const normal = key.trim().split(/\s+/).slice(0, 2).join(' ')
+    const other = keys.get(normal)
+    if (other !== undefined && other !== name) v.at(fields.get('key'), `${at}.key`, `${name} has the same key as ${other}: one key, one person`)
+    keys.set(normal, name)
+    people.set(name, { name, key: key.trim(), kind: kind.kind, ...(comment !== null ? { comment } : {}) })
+  })
+  return people
+}
+
+/**
+ * A group's admins or targets: each item a person's name (from `people:`) or an inline
+ * `{name, key}` (the schema 1 form, still read).
+ */
+function recipientsOf(v: Validator, node: Node | null, where: string, group: string, role: 'admin' | 'target', names: Set<string>, people: Map<string, Person>): Recipient[] {
   if (node === null) return []
   if (!isSeq(node)) {
-    v.at(node, where, 'expected a list of {name, key}')
+    v.at(node, where, 'expected a list of people\'s names or {name, key}')
     return []
   }
   const out: Recipient[] = []
   node.items.forEach((item, i) => {
     const at = `${where}[${i}]`
+    if (isScalar(item)) {
+      const name = v.string(item as Node, at)
+      if (name === null) return
+      const person = people.get(name)
+      if (!person) {
+        v.at(item as Node, at, people.size > 0 ? `unknown person '${name}' (people: ${[...people.keys()].join(', ')})` : `'${name}' names a person, but the config has no 'people:' list; declare it there or write {name, key}`)
+        return
+      }
+      if (names.has(name)) v.at(item as Node, at, `duplicate recipient name '${name}' in group '${group}'`)
+      names.add(name)
+      out.push({ name, key: person.key, kind: person.kind, role, group, person: true })
+      return
+    }
     const fields = new Map(v.entries(item, at, ['name', 'key']))
     const name = fields.has('name') ? v.string(fields.get('name') ?? null, `${at}.name`) : (v.at(item as Node, at, "missing 'name'"), null)
     const key = fields.has('key') ? v.string(fields.get('key') ?? null, `${at}.key`) : (v.at(item as Node, at, "missing 'key'"), null)
     if (name === null || key === null) return
+    if (people.has(name)) {
+      v.at(fields.get('name'), `${at}.name`, `'${name}' is declared in people: write '- ${name}' here instead of a key of its own`)
+      return
+    }
     if (names.has(name)) v.at(fields.get('name'), `${at}.name`, `duplicate recipient name '${name}' in group '${group}'`)
     names.add(name)
     const kind = classifyKey(key)
@@ -176,7 +249,7 @@ function recipientsOf(v: Validator, node: Node | null, where: string, group: str
       v.at(fields.get('key'), `${at}.key`, `${name}: ${kind.problem}`)
       return
     }
-    out.push({ name, key: key.trim(), kind: kind.kind, role, group })
+    out.push({ name, key: key.trim(), kind: kind.kind, role, group, person: false })
   })
   return out
 }
@@ -212,6 +285,7 @@ export function parseConfig(text: string, source: string = CONFIG_FILE): SealCon
     v.at(node, at, `'${key}' needs 'version: ${since.version}' at the top of the config (git-seal ${FIRST_READER[since.version]} or later reads it; older releases refuse the whole config, so every clone needs 'npx git-seal install' of a newer one)`)
   }
   for (const k of KEYS_SINCE) if (k.where === 'top' && top.has(k.key)) requireVersion('top', k.key, top.get(k.key), k.key)
+  const people = peopleOf(v, top.get('people'))
   const groups: Group[] = []
   const secrets: SecretRule[] = []
   const secretNames = new Map<string, string>()
@@ -220,8 +294,8 @@ export function parseConfig(text: string, source: string = CONFIG_FILE): SealCon
     const g = new Map(v.entries(groupNode, gw, ['recipients', 'secrets']))
     const r = new Map(v.entries(g.get('recipients') ?? null, `${gw}.recipients`, ['admins', 'targets']))
     const names = new Set<string>()
-    const admins = recipientsOf(v, r.get('admins') ?? null, `${gw}.recipients.admins`, groupName, 'admin', names)
-    const targets = recipientsOf(v, r.get('targets') ?? null, `${gw}.recipients.targets`, groupName, 'target', names)
+    const admins = recipientsOf(v, r.get('admins') ?? null, `${gw}.recipients.admins`, groupName, 'admin', names, people)
+    const targets = recipientsOf(v, r.get('targets') ?? null, `${gw}.recipients.targets`, groupName, 'target', names, people)
     groups.push({ name: groupName, admins, targets })
     for (const [secretName, secretNode] of v.entries(g.get('secrets') ?? null, `${gw}.secrets`)) {
       const sw = `${gw}.secrets.${secretName}`
@@ -295,7 +369,7 @@ export function parseConfig(text: string, source: string = CONFIG_FILE): SealCon
     }
   }
   if (v.problems.length) throw new ConfigError(v.problems, source)
-  return { version: version ?? 1, groups, secrets, source }
+  return { version: version ?? 1, people: [...people.values()], groups, secrets, source }
 }
 
 /**
