@@ -12,6 +12,7 @@ import { SshEd25519Identity, SshEd25519Recipient, parseOpenSshPrivateKey, sshToA
 import { PayloadDecryptor, PayloadEncryptor } from './stream.js'
 import type { Identity, Recipient } from './types.js'
 import { X25519Identity, X25519Recipient, generateIdentity, identityToRecipient } from './x25519.js'
+import { isDeclarationText, parseDeclarationText } from './declaration.js'
 
 export { AgeError, type AgeErrorCode } from './errors.js'
 export type { Stanza } from './header.js'
@@ -21,6 +22,7 @@ export { generateIdentity, identityToRecipient, sshToAgeRecipient }
 export { isHybridRecipient } from './hybrid.js'
 export { MAX_STANZAS } from './header.js'
 export { packPrepared, prepareHeader, unpackPrepared, type PreparedHeader } from './prepared.js'
+export { DECLARATION_TYPE, DeclarationRecipient, declarationText, identityRecipient, openingIdentities, readDeclaration, recipientFingerprint, sshStanzaTag } from './declaration.js'
 
 /**
  * A recipient from its text form: `age1…` (X25519) or `ssh-ed25519 AAAA… [comment]`.
@@ -28,6 +30,7 @@ export { packPrepared, prepareHeader, unpackPrepared, type PreparedHeader } from
  */
 export function parseRecipient(text: string): Recipient {
   const t = text.trim()
+  if (isDeclarationText(t)) return parseDeclarationText(t) // git-seal's recipient declaration (declaration.ts)
   if (t.startsWith('age1pq1')) throw new AgeError('unsupported', 'post-quantum age1pq1 recipients can encrypt age-format files only (see encryptHybrid)')
   if (t.startsWith('age1')) return X25519Recipient.parse(t)
   if (t.startsWith('ssh-')) return new SshEd25519Recipient(t)
