@@ -40,6 +40,13 @@ const HINTS: Record<KeptReason, string> = {
  */
 export function reportDecryption(outcome: DecryptOutcome, say: (message: string) => void): void {
   if (outcome.decrypted.length > 0) say(`decrypted ${outcome.decrypted.length} secret file(s)`)
+  // Secrets for other recipients are the usual state of a clone with a target's key (CI, a
+  // server): one line, not a warning each with a hint about where keys live.
+  const notForYou = outcome.kept.filter((k) => k.reason === 'not-for-you').length
+  if (notForYou > 0) {
+    say(`${notForYou} secret${notForYou === 1 ? ' is' : 's are'} not encrypted to you; they stay encrypted ('git-seal recipients PATH' says who reads a file)`)
+    outcome = { ...outcome, kept: outcome.kept.filter((k) => k.reason !== 'not-for-you') }
+  }
   outcome.kept.slice(0, MAX_NAMED).forEach((k) => warning(`${k.path}: left encrypted: ${k.detail}`))
   if (outcome.kept.length > MAX_NAMED) warning(`${outcome.kept.length - MAX_NAMED} more secret file(s) left encrypted`)
   for (const reason of new Set(outcome.kept.map((k) => k.reason))) printHint(HINTS[reason])

@@ -10,6 +10,9 @@ import { resolveKeyArgument } from '../operations/key-argument.js'
 import { addRecipientChange, changeConfig, removeRecipientChange, type ConfigChange } from '../operations/recipients.js'
 import { SealContext } from '../seal/context.js'
 import { UserError, columns, info, printResult, tint, warning } from '../ui.js'
+import { auditHistory } from '../operations/audit.js'
+import { repoPaths } from '../git/repo.js'
+import { exposureLines } from './audit.js'
 import { report } from './rekey.js'
 import { collectStatus, repoRelative, type SecretStatus } from './status.js'
 
@@ -168,7 +171,23 @@ export async function remove(args: string[]): Promise<number> {
   if (!name || positionals.length > 1) throw new UserError('usage: git-seal remove-recipient NAME [--group G]')
   const removed = { groups: [] as string[], person: false }
   const code = printChange(await changeConfig(removeRecipientChange(name, values.group, removed)))
-  warning(`${name} could read these secrets until now: removing them does not revoke history`, `rotate the values they knew (see 'git-seal audit ${name}')`)
+  // The exact list of what they could read, from history: the versions stay theirs.
+  const root = repoPaths().top!
+  const audit = (await auditHistory(root, name, null)).recipients[0]
+  const paths = audit?.paths ?? []
+  warning(`${name} could read ${paths.length} secret file(s) until now: removing them does not revoke history`, `rotate the values they knew; 'git-seal audit ${name}' shows later which were rotated`)
+  if (paths.length > 0) {
+    printResult(
+      [
+        `${name} could read these secrets (and versions):`,
+        ...exposureLines(paths, '  '),
+        '',
+        'what to rotate:',
+        ...paths.map((e) => `  - the values in ${e.path}${e.versions.length > 1 ? ` (all ${e.versions.length} versions they could read)` : ''}`),
+        "  - then commit this change; anything they copied before stays theirs",
+      ].join('\n'),
+    )
+  }
   return code
 }
 
