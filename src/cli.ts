@@ -24,14 +24,14 @@ const commands: Record<string, { summary: string; load: () => Promise<CommandMod
   audit: { summary: 'what NAME|KEY could decrypt across history [--json]', load: () => import('./commands/audit.js') },
   'ssh-to-age': { summary: 'convert an ed25519 SSH key to its age form [--private FILE]', load: () => import('./commands/ssh-to-age.js') },
   'sops-config': { summary: 'write .sops.yaml creation_rules from .gitseal.yaml', load: () => import('./commands/sops-config.js') },
-  rekey: { summary: 'bring encryption in line with the config [PATH...]', load: () => import('./commands/rekey.js') },
+  rekey: { summary: 'bring encryption in line with the config [PATH...] [--force: re-encrypt even what matches]', load: () => import('./commands/rekey.js') },
   edit: { summary: 'open PATH decrypted in the editor git uses, then re-encrypt it', load: () => import('./commands/edit.js') },
   show: { summary: 'print PATH decrypted [--rev REV]', load: () => import('./commands/show.js') },
   exec: { summary: 'run CMD with the values in secrets PATH... in its environment (PATH... -- CMD)', load: () => import('./commands/exec.js') },
   lock: { summary: 'put ciphertext back in the work tree [--force]', load: () => import('./commands/lock.js') },
-  unlock: { summary: 'decrypt the work tree again', load: () => import('./commands/unlock.js') },
+  unlock: { summary: 'decrypt the work tree again [-i KEYFILE]', load: () => import('./commands/unlock.js') },
   guard: { summary: 'refuse plaintext secrets in the index (pre-commit hook)', load: () => import('./commands/guard.js') },
-  verify: { summary: 'check history for plaintext secrets [REV-RANGE] [--all] [--pre-receive]', load: () => import('./commands/verify.js') },
+  verify: { summary: 'check history for plaintext secrets [REV-RANGE] [--all] [--pre-receive] [--json]', load: () => import('./commands/verify.js') },
   // Loaded with the entry: it runs once per file side of every git diff, and its plaintext path
   // needs nothing else (decryption modules are imported only for ciphertext).
   textconv: { summary: 'print a file decrypted (used by git diff)', load: async () => textconv },

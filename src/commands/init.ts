@@ -70,6 +70,10 @@ export async function run(args: string[]): Promise<number> {
   const root = repoPaths().top
   if (!root) throw new UserError('git-seal needs a work tree; this repository is bare')
   const configFile = join(root, CONFIG_FILE)
+  if (existsSync(configFile) && values['from-sops']) {
+    // Importing is a decision about who reads what: never silently skipped for the file already there.
+    throw new UserError(`${CONFIG_FILE} already exists, so --from-sops would not import .sops.yaml`, `to import, move ${CONFIG_FILE} away first (git mv ${CONFIG_FILE} ${CONFIG_FILE}.old) and run 'git-seal init --from-sops' again; to keep it, run 'git-seal init'`)
+  }
   if (existsSync(configFile)) {
     info(`keeping the existing ${CONFIG_FILE}`)
   } else if (values['from-sops']) {

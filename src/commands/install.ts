@@ -98,6 +98,9 @@ export async function install(options: InstallOptions = {}): Promise<IdentitySet
     // to encrypt until it is.
     warning(`${CONFIG_FILE} is invalid: ${(e as Error).message}`, `fix ${CONFIG_FILE}; 'git add' of a secret fails until then`)
   }
+  if (config === null && !existsSync(join(root, CONFIG_FILE))) {
+    warning(`this repository has no ${CONFIG_FILE}: the filter is installed, but no file is a secret yet`, `run 'git-seal init' to write one (or check that you are in the right repository)`)
+  }
   if (config) {
     const attributes = new WorktreeReader(root).read('.gitattributes')?.toString('utf8') ?? ''
     if (!attributesUpToDate(attributes, config)) warning(`.gitattributes does not match ${CONFIG_FILE}`, "run 'git-seal sync' and commit .gitattributes")

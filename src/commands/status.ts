@@ -206,7 +206,9 @@ function table(report: StatusReport): string {
   const lines: string[] = []
   report.secrets.forEach((s, i) => {
     lines.push(aligned[i]!)
-    if (s.index === 'ciphertext') lines.push(`  stored for: ${describeReaders(s.readers)}`)
+    // Said only when it adds to the recipients column: someone only declared, or a different set.
+    const verifiedAsConfigured = s.readers !== null && s.readers.every((r) => r.evidence === 'verified') && s.readers.map((r) => r.name).sort().join() === [...s.recipients].sort().join()
+    if (s.index === 'ciphertext' && !verifiedAsConfigured) lines.push(`  stored for: ${describeReaders(s.readers)}`)
     for (const p of s.problems) lines.push(`  ${tint('bad', 'problem:')} ${p.message}`)
   })
   if (report.secrets.length === 0) lines.push('no secret files')

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { CONFIG_FILE } from '../config/index.js'
 import { parseRefUpdates, verifyAll, verifyHead, verifyPushes, verifyRange, type Finding, type VerifyReport } from '../operations/verify.js'
-import { UserError, error, info, printHint, warning } from '../ui.js'
+import { UserError, error, info, printHint, printResult, warning } from '../ui.js'
 import { plaintextWorktreeHint } from '../seal/check.js'
 
 const ROTATE_HINT = 'a plaintext secret in history is exposed to everyone with the repository: rotate it, then rewrite history (git filter-repo) if you must'
@@ -57,9 +57,23 @@ function historyResult(r: VerifyReport): number {
   return 0
 }
 
+/** `--json`: the findings, each with its kind as a stable code next to the message; exit status as without it. */
+function printJson(scope: string, r: VerifyReport | null): number {
+  const findings = (r?.findings ?? []).map((f) => ({ code: f.kind, message: describe(f), ...f }))
+  const mismatches = (r?.mismatches ?? []).map((m) => ({ code: 'recipients-differ', message: `${m.path} is encrypted to ${m.extra} recipient(s) the config does not name and misses ${m.missing} it does`, ...m }))
+  printResult(JSON.stringify({ scope, ok: findings.length === 0, commits: r?.commits ?? 0, files: r?.files ?? 0, findings, warnings: mismatches }, null, 2))
+  return findings.length > 0 ? 1 : 0
+}
+
 export async function run(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { all: { type: 'boolean' }, 'pre-receive': { type: 'boolean' } } })
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { all: { type: 'boolean' }, 'pre-receive': { type: 'boolean' }, json: { type: 'boolean' } } })
   const cwd = process.cwd()
+  if (values.json && !values['pre-receive']) {
+    if (positionals.length > 1 || (values.all && positionals.length > 0)) throw new UserError('usage: git-seal verify [REV-RANGE] [--all] [--json]')
+    if (values.all) return printJson('all', await verifyAll(cwd))
+    if (positionals[0] !== undefined) return printJson(positionals[0], await verifyRange(cwd, positionals[0]))
+    return printJson('HEAD', await verifyHead(cwd))
+  }
   if (values['pre-receive']) {
     let status = 0
     let commits = 0
