@@ -54,6 +54,8 @@ export interface SecretRule {
   name: string
   group: string
   patterns: string[]
+  /** paths the patterns match that are not this secret (`exclude:`: examples, templates) */
+  excludes: string[]
   format: 'auto' | 'age' | 'sops'
   worktree: WorktreeMode
   /** resolved: the secret's admins, then its targets */
@@ -95,6 +97,7 @@ export const FIRST_READER: Record<SchemaVersion, string> = { 1: '0.1.0', 2: '0.2
 const KEYS_SINCE: readonly { where: 'secret' | 'top'; key: string; version: SchemaVersion }[] = [
   { where: 'secret', key: 'worktree', version: 2 },
   { where: 'top', key: 'people', version: 2 },
+  { where: 'secret', key: 'exclude', version: 2 },
 ]
 
 /** The config is invalid; `problems` lists every finding, each with its location. */
@@ -309,6 +312,16 @@ export function parseConfig(text: string, source: string = CONFIG_FILE): SealCon
         const problem = patternProblem(p) ?? neverSecretProblem(p)
         if (problem) v.at(pathNode, `${sw}.path`, `'${p}': ${problem}`)
       })
+      const excludeNode = s.get('exclude')
+      let excludes: string[] = []
+      if (excludeNode !== undefined) {
+        requireVersion('secret', 'exclude', excludeNode, `${sw}.exclude`)
+        excludes = v.strings(excludeNode, `${sw}.exclude`) ?? []
+        excludes.forEach((p) => {
+          const problem = patternProblem(p)
+          if (problem) v.at(excludeNode, `${sw}.exclude`, `'${p}': ${problem}`)
+        })
+      }
       const pick = (role: 'admin' | 'target', list: Recipient[], node: Node | null | undefined, fallback: 'all' | 'none'): Recipient[] => {
         if (node === undefined) return fallback === 'all' ? list : []
         const wanted = v.strings(node, `${sw}.${role}s`) ?? []
@@ -365,7 +378,7 @@ export function parseConfig(text: string, source: string = CONFIG_FILE): SealCon
       } else if (recipients.length === 0 && admins.length + targets.length > 0) v.at(secretNode, sw, 'ends with no recipient: nobody could decrypt it')
       else if (recipients.length === 0) v.at(secretNode, sw, `ends with no recipient: group '${groupName}' has none`)
       else if (recipients.length > MAX_STANZAS) v.at(secretNode, sw, `has ${recipients.length} recipients, more than the ${MAX_STANZAS} an age header may hold; split the secret`)
-      secrets.push({ name: secretName, group: groupName, patterns, format, worktree, recipients, sops })
+      secrets.push({ name: secretName, group: groupName, patterns, excludes, format, worktree, recipients, sops })
     }
   }
   if (v.problems.length) throw new ConfigError(v.problems, source)
