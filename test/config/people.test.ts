@@ -38,3 +38,24 @@ describe('people', () => {
     expect(problems(text).join('\n')).toContain(message)
   })
 })
+
+describe('exclude', () => {
+  const secret = (version: number, exclude: string) =>
+    `version: ${version}\ngroups:\n  dev:\n    recipients:\n      admins:\n        - name: alice\n          key: ${A}\n    secrets:\n      env:\n        path: [".env", ".env.*"]\n        exclude: ${exclude}\n`
+
+  it('paths an exclude matches are not that secret', async () => {
+    const { findSecret } = await import('../../src/config/index.js')
+    const c = parseConfig(secret(2, '[".env.example", "docs/**"]'))
+    expect(findSecret(c, '.env.production')?.name).toBe('env')
+    expect(findSecret(c, 'app/.env.example')).toBeNull()
+    expect(findSecret(c, '.env')?.name).toBe('env')
+  })
+
+  it.each([
+    ['version 1', secret(1, '.env.example'), "'exclude' needs 'version: 2'"],
+    ['a pattern git-seal cannot say', secret(2, '"{a,b}.env"'), "exclude: '{a,b}.env'"],
+    ['not a string', secret(2, '{a: 1}'), 'expected a string or a list of strings'],
+  ])('refuses %s', (_what, text, message) => {
+    expect(problems(text).join('\n')).toContain(message)
+  })
+})
