@@ -55,7 +55,10 @@ function kindOf(key: string): string {
  * @param candidates keys a declared fingerprint may stand for (every key of the config), as
  *   the blob's format records them.
  */
-export function blobReaders(path: string, oid: string, bytes: Uint8Array, candidates: string[], evidence: ReaderEvidence): BlobReaders {
+export function blobReaders(path: string, oid: string, bytes: Uint8Array, candidates: string[], given: ReaderEvidence): BlobReaders {
+  // Only plain X25519 keys can name the recipient they verify; trying the others would only cost
+  // prompts (a passphrase-protected SSH key, a hardware key's touch) for nothing.
+  const evidence: ReaderEvidence = { records: given.records, identities: given.identities.filter((i) => identityRecipient(i) !== null) }
   if (looksLikeAge(bytes)) return ageReaders(oid, bytes, candidates, evidence)
   const metadata = sopsMetadata(path, bytes)
   if (!metadata) return unknown()
