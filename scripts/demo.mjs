@@ -5,6 +5,8 @@ import { $, chalk, fs, path, os } from 'zx'
 import { fileURLToPath } from 'node:url'
 
 $.verbose = false
+// Each step prints the messages it shows itself, once: zx would otherwise echo every stderr line too.
+$.quiet = true
 const bundle = fileURLToPath(new URL('../dist/git-seal.mjs', import.meta.url))
 const work = await fs.mkdtemp(path.join(os.tmpdir(), 'git-seal-demo-'))
 const home = path.join(work, 'home')

@@ -4,9 +4,7 @@
  */
 import * as textconv from './commands/textconv.js'
 import { UserError, error, printHint, printResult, reportError } from './ui.js'
-
-/** package.json's version, defined by scripts/build.mjs. */
-declare const GIT_SEAL_VERSION: string | undefined
+import { VERSION } from './version.js'
 
 type CommandModule = { run(args: string[]): Promise<number> | number }
 
@@ -17,22 +15,23 @@ const commands: Record<string, { summary: string; load: () => Promise<CommandMod
   status: { summary: 'list secrets and their state [--json]', load: () => import('./commands/status.js') },
   sync: { summary: 'rewrite the .gitattributes block from .gitseal.yaml', load: () => import('./commands/sync.js') },
   keygen: { summary: 'generate an age identity [-o FILE]', load: () => import('./commands/keygen.js') },
-  recipients: { summary: 'who reads which secrets [--json]', load: () => import('./commands/recipients.js') },
-  'add-recipient': { summary: 'add NAME KEY --group G (--admin|--target), then rekey', load: () => import('./commands/add-recipient.js') },
+  recipients: { summary: 'who reads which secrets; with PATH, who can read that file [--json]', load: () => import('./commands/recipients.js') },
+  'add-recipient': { summary: 'add NAME [KEY|FILE.pub] --group G (--admin|--target), then rekey', load: () => import('./commands/add-recipient.js') },
   'remove-recipient': { summary: 'remove NAME [--group G], then rekey', load: () => import('./commands/remove-recipient.js') },
+  'set-key': { summary: "replace NAME's key everywhere (NEWKEY or FILE.pub), then rekey", load: () => import('./commands/set-key.js') },
   audit: { summary: 'what NAME|KEY could decrypt across history [--json]', load: () => import('./commands/audit.js') },
   'ssh-to-age': { summary: 'convert an ed25519 SSH key to its age form [--private FILE]', load: () => import('./commands/ssh-to-age.js') },
   'sops-config': { summary: 'write .sops.yaml creation_rules from .gitseal.yaml', load: () => import('./commands/sops-config.js') },
-  rekey: { summary: 'bring encryption in line with the config [PATH...]', load: () => import('./commands/rekey.js') },
+  rekey: { summary: 'bring encryption in line with the config [PATH...] [--force: re-encrypt even what matches]', load: () => import('./commands/rekey.js') },
   edit: { summary: 'open PATH decrypted in the editor git uses, then re-encrypt it', load: () => import('./commands/edit.js') },
   show: { summary: 'print PATH decrypted [--rev REV]', load: () => import('./commands/show.js') },
   exec: { summary: 'run CMD with the values in secrets PATH... in its environment (PATH... -- CMD)', load: () => import('./commands/exec.js') },
   lock: { summary: 'put ciphertext back in the work tree [--force]', load: () => import('./commands/lock.js') },
-  unlock: { summary: 'decrypt the work tree again', load: () => import('./commands/unlock.js') },
+  unlock: { summary: 'decrypt the work tree again [-i KEYFILE]', load: () => import('./commands/unlock.js') },
   guard: { summary: 'refuse plaintext secrets in the index (pre-commit hook)', load: () => import('./commands/guard.js') },
   'import-git-crypt': { summary: 'move a git-crypt repository to git-seal [KEYFILE...]', load: () => import('./commands/import-git-crypt.js') },
   'scanner-allowlist': { summary: "gitleaks allowlist for git-seal's ciphertext [-o FILE]", load: () => import('./commands/scanner-allowlist.js') },
-  verify: { summary: 'check history for plaintext secrets [REV-RANGE] [--all] [--pre-receive] [--format sarif]', load: () => import('./commands/verify.js') },
+  verify: { summary: 'check history for plaintext secrets [REV-RANGE] [--all] [--pre-receive] [--format sarif] [--json]', load: () => import('./commands/verify.js') },
   // Loaded with the entry: it runs once per file side of every git diff, and its plaintext path
   // needs nothing else (decryption modules are imported only for ciphertext).
   textconv: { summary: 'print a file decrypted (used by git diff)', load: async () => textconv },
@@ -59,7 +58,7 @@ async function main(argv: string[]): Promise<number> {
     return name === undefined ? 2 : 0
   }
   if (name === '--version' || name === '-V') {
-    printResult(typeof GIT_SEAL_VERSION === 'string' ? GIT_SEAL_VERSION : 'unknown (not built)')
+    printResult(VERSION)
     return 0
   }
   const command = commands[name]

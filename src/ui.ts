@@ -65,6 +65,37 @@ export function printResult(text: string): void {
   writeSync(1, text.endsWith('\n') ? text : text + '\n')
 }
 
+/** True when results go to a terminal: only then are they aligned and coloured (never on a pipe). */
+export function resultsOnTerminal(): boolean {
+  return process.stdout.isTTY === true
+}
+
+const resultColor = (): boolean => resultsOnTerminal() && !process.env['NO_COLOR']
+
+/** Colours a piece of a result (stdout) on a terminal, unless NO_COLOR is set; plain text elsewhere. */
+export function tint(style: 'bad' | 'good' | 'warn' | 'dim' | 'bold', text: string): string {
+  if (!resultColor()) return text
+  const code = { bad: '31', good: '32', warn: '33', dim: '2', bold: '1' }[style]
+  return `\x1b[${code}m${text}\x1b[0m`
+}
+
+/** The printed width of a string, without colour codes. */
+function visibleLength(s: string): number {
+  // eslint-disable-next-line no-control-regex
+  return [...s.replace(/\x1b\[[0-9;]*m/g, '')].length
+}
+
+/**
+ * Rows of a result: columns aligned with spaces on a terminal; tab-separated on a pipe, so
+ * scripts split them as before.
+ */
+export function columns(rows: string[][], indent = ''): string[] {
+  if (!resultsOnTerminal()) return rows.map((r) => indent + r.join('\t'))
+  const widths: number[] = []
+  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, visibleLength(cell))))
+  return rows.map((row) => indent + row.map((cell, i) => (i === row.length - 1 ? cell : cell + ' '.repeat(widths[i]! - visibleLength(cell)))).join('  ').trimEnd())
+}
+
 /** A path as one shell word, for a command a hint tells the user to run (quoted only when it must be). */
 export function shellWord(word: string): string {
   return /^[\w@%+=:,./-]+$/.test(word) && !word.startsWith('-') ? word : `'${word.replace(/'/g, `'\\''`)}'`

@@ -14,6 +14,7 @@ import type { Identity, Recipient } from './types.js'
 import { X25519Identity, X25519Recipient, generateIdentity, identityToRecipient } from './x25519.js'
 import { isPluginIdentity, isPluginRecipient, parsePluginIdentity } from './plugin/encoding.js'
 import { PluginIdentity, PluginRecipient, pluginIdentities } from './plugin/keys.js'
+import { isDeclarationText, parseDeclarationText } from './declaration.js'
 
 export { AgeError, PluginError, type AgeErrorCode, type PluginFailure } from './errors.js'
 export type { Stanza } from './header.js'
@@ -27,6 +28,7 @@ export { isPluginIdentity, isPluginRecipient, PluginIdentity, PluginRecipient, p
 export { encodePluginIdentity, encodePluginRecipient, parsePluginIdentity, parsePluginRecipient } from './plugin/encoding.js'
 export { pluginUI, setPluginUI, TerminalPluginUI, type PluginUI } from './plugin/ui.js'
 export type { PluginOptions } from './plugin/keys.js'
+export { DECLARATION_TYPE, DeclarationRecipient, declarationText, identityRecipient, openingIdentities, readDeclaration, recipientFingerprint, sshStanzaTag } from './declaration.js'
 
 /**
  * Stanza types of post-quantum recipients (age >= 1.3: `age1pq1…` and `age1tagpq1…`). age
@@ -34,11 +36,15 @@ export type { PluginOptions } from './plugin/keys.js'
  * classic one undo the post-quantum protection.
  */
 const POST_QUANTUM_STANZAS = new Set(['mlkem768x25519', 'mlkem768p256tag'])
+/** Stanza types of classic recipients: X25519, the SSH keys, the PIV (YubiKey) plugin's. */
+const CLASSIC_STANZAS = new Set(['X25519', 'ssh-ed25519', 'ssh-rsa', 'piv-p256', 'p256tag'])
 
 /** True when a header holds post-quantum stanzas alongside classic ones (age refuses such files). */
 export function mixesPostQuantum(stanzas: Stanza[]): boolean {
-  const pq = stanzas.filter((s) => POST_QUANTUM_STANZAS.has(s.type)).length
-  return pq > 0 && pq < stanzas.length
+  // Only known classic types count against post-quantum ones (as age's inspect does): other
+  // stanzas (git-seal's recipient declaration, grease) wrap no key.
+  const pq = stanzas.some((s) => POST_QUANTUM_STANZAS.has(s.type))
+  return pq && stanzas.some((s) => CLASSIC_STANZAS.has(s.type))
 }
 
 /** {@link mixesPostQuantum} for a stored age file (binary or armored); false for anything else. */
@@ -57,6 +63,7 @@ export function ageFileMixesPostQuantum(bytes: Uint8Array): boolean {
  */
 export function parseRecipient(text: string): Recipient {
   const t = text.trim()
+  if (isDeclarationText(t)) return parseDeclarationText(t) // git-seal's recipient declaration (declaration.ts)
   if (t.startsWith('age1pq1')) throw new AgeError('unsupported', 'post-quantum age1pq1 recipients can encrypt age-format files only (see encryptHybrid)')
   if (isPluginRecipient(t)) return new PluginRecipient(t)
   if (t.startsWith('age1')) return X25519Recipient.parse(t)

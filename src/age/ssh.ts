@@ -66,7 +66,7 @@ export function parseSshPublicKey(line: string): { wire: Buffer; key: Buffer } {
   return { wire, key: ed25519FromWire(wire) }
 }
 
-function tagOf(wire: Buffer): string {
+export function tagOf(wire: Buffer): string {
   return encodeBase64(createHash('sha256').update(wire).digest().subarray(0, 4))
 }
 

@@ -15,7 +15,9 @@ import { existsSync, writeFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { join } from 'node:path'
 import { userInfo } from 'node:os'
-import { CONFIG_FILE, describeKey, detectNix, starterConfig, type SopsImport } from '../config/index.js'
+import { CONFIG_FILE, STARTER_EXCLUDES, STARTER_PATTERNS, compilePattern, describeKey, detectNix, isNeverSecret, starterConfig, type SopsImport } from '../config/index.js'
+import { lsFilesStage } from '../git/plumbing.js'
+import { someNames } from './lock.js'
 import { repoPaths } from '../git/repo.js'
 import { gitMaybe } from '../git/run.js'
 import { defaultKeyFile, loadIdentities } from '../keys/identities.js'
@@ -24,7 +26,7 @@ import { planSopsMigration } from '../operations/migrate-sops.js'
 import { UserError, info, warning } from '../ui.js'
 import { addHuskyLine, hooksLocation } from '../git/hooks.js'
 import { install } from './install.js'
-import { syncAttributes } from './sync.js'
+import { renormalizeCommand, syncAttributes } from './sync.js'
 
 /** A recipient name from the git identity or the login: lowercase letters, digits, '-'. */
 function adminName(root: string): string {
@@ -39,6 +41,22 @@ function safeUser(): string {
   } catch {
     return ''
   }
+}
+
+/**
+ * Tracked files that a starter pattern would make secrets (examples and templates excluded),
+ * with the first pattern matching each: their plaintext is already in history.
+ */
+function trackedStarterMatches(root: string): { path: string; pattern: string }[] {
+  const patterns = STARTER_PATTERNS.map((p) => ({ pattern: p, matches: compilePattern(p) }))
+  const excludes = STARTER_EXCLUDES.map(compilePattern)
+  const out: { path: string; pattern: string }[] = []
+  for (const { path } of lsFilesStage(root)) {
+    if (isNeverSecret(path) || excludes.some((m) => m(path))) continue
+    const hit = patterns.find((p) => p.matches(path))
+    if (hit && !out.some((o) => o.path === path)) out.push({ path, pattern: hit.pattern })
+  }
+  return out
 }
 
 /** The one line saying why the secrets keep ciphertext in the work tree. */
@@ -70,7 +88,12 @@ export async function run(args: string[]): Promise<number> {
   const root = repoPaths().top
   if (!root) throw new UserError('git-seal needs a work tree; this repository is bare')
   const configFile = join(root, CONFIG_FILE)
-  if (existsSync(configFile)) {
+  if (existsSync(configFile) && values['from-sops']) {
+    // Importing is a decision about who reads what: never silently skipped for the file already there.
+    throw new UserError(`${CONFIG_FILE} already exists, so --from-sops would not import .sops.yaml`, `to import, move ${CONFIG_FILE} away first (git mv ${CONFIG_FILE} ${CONFIG_FILE}.old) and run 'git-seal init --from-sops' again; to keep it, run 'git-seal init'`)
+  }
+  const wroteConfig = !existsSync(configFile)
+  if (!wroteConfig) {
     info(`keeping the existing ${CONFIG_FILE}`)
   } else if (values['from-sops']) {
     const migration = await planSopsMigration(root, { dropNonAge: values['drop-non-age'] === true, ciphertextWorktree: true })
@@ -89,8 +112,17 @@ export async function run(args: string[]): Promise<number> {
     }
     const nix = detectNix(root)
     const format = nix.sopsNix ? 'sops' : nix.agenix ? 'age' : undefined
-    writeFileSync(configFile, starterConfig(adminName(root), recipient, { ciphertextWorktree: nix.flake, ...(nix.flake && format ? { format } : {}) }))
+    const tracked = trackedStarterMatches(root)
+    const trackedPatterns = [...new Set(tracked.map((t) => t.pattern))]
+    writeFileSync(configFile, starterConfig(adminName(root), recipient, { ciphertextWorktree: nix.flake, ...(nix.flake && format ? { format } : {}), trackedPatterns }))
     info(`wrote ${CONFIG_FILE} with you as admin (${recipient})`)
+    if (tracked.length > 0) {
+      const files = tracked.map((t) => t.path)
+      warning(
+        `git already tracks ${files.length} file(s) the starter patterns match, in plaintext: ${someNames(files)}; their patterns (${trackedPatterns.join(', ')}) are commented out in ${CONFIG_FILE}`,
+        `to make them secrets: uncomment the patterns, run 'git-seal sync', then '${renormalizeCommand(files)}' and commit; rotate their values (history keeps the old ones)`,
+      )
+    }
     if (nix.flake) info(CIPHERTEXT_WHY.flake + (format === 'sops' ? '; format: sops, as sops-nix reads' : format === 'age' ? '; format: age, as agenix reads' : ''))
   }
   if (syncAttributes(root)) info('wrote the git-seal block in .gitattributes')
@@ -99,6 +131,6 @@ export async function run(args: string[]): Promise<number> {
   const guarded = trackedHooks ? addHuskyLine(trackedHooks) : []
   if (guarded.length > 0) info(`added the git-seal guard to ${guarded.join(', ')}; commit them`)
   await install()
-  info(`next: edit ${CONFIG_FILE}, then 'git add ${CONFIG_FILE} .gitattributes' and commit`)
+  if (wroteConfig) info(`next: edit ${CONFIG_FILE}, then 'git add ${CONFIG_FILE} .gitattributes' and commit`)
   return 0
 }

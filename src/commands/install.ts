@@ -40,6 +40,13 @@ const HINTS: Record<KeptReason, string> = {
  */
 export function reportDecryption(outcome: DecryptOutcome, say: (message: string) => void): void {
   if (outcome.decrypted.length > 0) say(`decrypted ${outcome.decrypted.length} secret file(s)`)
+  // Secrets for other recipients are the usual state of a clone with a target's key (CI, a
+  // server): one line, not a warning each with a hint about where keys live.
+  const notForYou = outcome.kept.filter((k) => k.reason === 'not-for-you').length
+  if (notForYou > 0) {
+    say(`${notForYou} secret${notForYou === 1 ? ' is' : 's are'} not encrypted to you; they stay encrypted ('git-seal recipients PATH' says who reads a file)`)
+    outcome = { ...outcome, kept: outcome.kept.filter((k) => k.reason !== 'not-for-you') }
+  }
   outcome.kept.slice(0, MAX_NAMED).forEach((k) => warning(`${k.path}: left encrypted: ${k.detail}`))
   if (outcome.kept.length > MAX_NAMED) warning(`${outcome.kept.length - MAX_NAMED} more secret file(s) left encrypted`)
   for (const reason of new Set(outcome.kept.map((k) => k.reason))) printHint(HINTS[reason])
@@ -90,6 +97,9 @@ export async function install(options: InstallOptions = {}): Promise<IdentitySet
     // The filter is installed; the config is the repository's to fix, and clean will refuse
     // to encrypt until it is.
     warning(`${CONFIG_FILE} is invalid: ${(e as Error).message}`, `fix ${CONFIG_FILE}; 'git add' of a secret fails until then`)
+  }
+  if (config === null && !existsSync(join(root, CONFIG_FILE))) {
+    warning(`this repository has no ${CONFIG_FILE}: the filter is installed, but no file is a secret yet`, `run 'git-seal init' to write one (or check that you are in the right repository)`)
   }
   if (config) {
     const attributes = new WorktreeReader(root).read('.gitattributes')?.toString('utf8') ?? ''

@@ -1,7 +1,8 @@
 /**
  * `git-seal lock [--force]` puts ciphertext back in the work tree for every secret and marks
  * the clone locked (smudge then keeps ciphertext even with a key at hand); `git-seal unlock`
- * clears the mark and decrypts again. `git status` stays clean across both.
+ * clears the mark and decrypts again (`-i KEYFILE`: with that identity too, for this run only).
+ * `git status` stays clean across both.
  */
 import { rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -9,6 +10,7 @@ import { parseArgs } from 'node:util'
 import { repoPaths, stateDir } from '../git/repo.js'
 import { checkoutAgain, secretEntries, uncommittedSecrets } from '../git/worktree.js'
 import { loadIdentities } from '../keys/identities.js'
+import { identityFileEnv } from '../keys/keyfile.js'
 import { Fingerprints } from '../seal/fingerprints.js'
 import { sweepPrivateDirs } from '../seal/private-tmp.js'
 import { decryptWorktree } from '../seal/worktree-decrypt.js'
@@ -58,7 +60,11 @@ export function lock(args: string[]): number {
  * because the blob is damaged, and when it decrypted nothing at all of what it found encrypted.
  */
 export async function unlock(args: string[]): Promise<number> {
-  if (args.length > 0) throw new UserError('usage: git-seal unlock')
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { identity: { type: 'string', short: 'i' } } })
+  // `-i KEYFILE`, or KEYFILE alone (git-crypt's `unlock KEYFILE` habit): one more identity for this run.
+  const keyFile = values.identity ?? positionals[0]
+  if (positionals.length > (values.identity ? 0 : 1)) throw new UserError('usage: git-seal unlock [-i KEYFILE]')
+  if (keyFile !== undefined) Object.assign(process.env, identityFileEnv(keyFile))
   const { top, state } = root()
   rmSync(join(state, 'locked'), { force: true })
   const identities = loadIdentities()

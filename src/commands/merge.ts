@@ -1,5 +1,5 @@
 /**
- * `git-seal merge %O %A %B %L %P` (merge.git-seal.driver): merges the plaintext of the three
+ * `git-seal merge %O %A %B %L %P %S %X %Y` (merge.git-seal.driver): merges the plaintext of the three
  * versions with `git merge-file` and writes the result to %A re-encrypted: git stores what %A
  * holds as a blob without running clean, so it must be ciphertext even on conflict. On
  * conflict the encrypted text carries the markers; checkout smudges it into a readable file.
@@ -33,10 +33,21 @@ import { equalBytes } from '../seal/input.js'
 import { createPrivateDir, sweepPrivateDirs, writePrivateFile } from '../seal/private-tmp.js'
 import { UserError, error } from '../ui.js'
 
+/**
+ * The names git gives the three sides (`%S`, `%X`, `%Y`: ancestor, ours, theirs), as its own
+ * conflict markers show them (`<<<<<<< HEAD`, `>>>>>>> feature`). git 2.44 and later expand
+ * them; older ones pass the placeholder through unexpanded, and the sides keep their generic names.
+ */
+export function sideLabels(args: readonly string[]): { base: string; ours: string; theirs: string } {
+  const label = (value: string | undefined, fallback: string): string => (value === undefined || value === '' || /^%[SXY]$/.test(value) ? fallback : value)
+  return { base: label(args[0], 'base'), ours: label(args[1], 'ours'), theirs: label(args[2], 'theirs') }
+}
+
 export async function run(args: string[]): Promise<number> {
   const [base, ours, theirs, markerSize = '7', path] = args
+  const labels = sideLabels(args.slice(5))
   if (base === undefined || ours === undefined || theirs === undefined || path === undefined) {
-    throw new UserError('usage: git-seal merge BASE OURS THEIRS MARKER-SIZE PATH')
+    throw new UserError('usage: git-seal merge BASE OURS THEIRS MARKER-SIZE PATH [BASE-NAME OURS-NAME THEIRS-NAME]')
   }
   const ctx = SealContext.open()
   // A cheap place to clear what a SIGKILLed earlier merge left: one readdir of the state dir.
@@ -52,7 +63,7 @@ export async function run(args: string[]): Promise<number> {
         return 1
       }
     }
-    const { merged, conflicts } = mergeText(ctx, plain, Number(markerSize))
+    const { merged, conflicts } = mergeText(ctx, plain, Number(markerSize), labels)
     // Reuse a side's ciphertext when the result equals it: stable blobs, smaller diffs.
     let out: Uint8Array
     if (equalBytes(merged, plain.ours)) out = stored.ours
@@ -87,11 +98,11 @@ function secretMarkerSize(gitMarkerSize: number): number {
   return (Number.isInteger(gitMarkerSize) && gitMarkerSize > 0 ? gitMarkerSize : GIT_MARKER_SIZE) + 1
 }
 
-function mergeText(ctx: SealContext, plain: Record<'base' | 'ours' | 'theirs', Uint8Array>, markerSize: number): { merged: Buffer; conflicts: number } {
+function mergeText(ctx: SealContext, plain: Record<'base' | 'ours' | 'theirs', Uint8Array>, markerSize: number, labels: { base: string; ours: string; theirs: string }): { merged: Buffer; conflicts: number } {
   const dir = createPrivateDir(stateDir(ctx.paths, true), 'merge')
   try {
     const files = (['ours', 'base', 'theirs'] as const).map((side) => writePrivateFile(dir, side, plain[side]))
-    const result = spawnSync('git', ['merge-file', '-p', `--marker-size=${secretMarkerSize(markerSize)}`, '-L', 'ours', '-L', 'base', '-L', 'theirs', ...files], {
+    const result = spawnSync('git', ['merge-file', '-p', `--marker-size=${secretMarkerSize(markerSize)}`, '-L', labels.ours, '-L', labels.base, '-L', labels.theirs, ...files], {
       cwd: ctx.root,
       maxBuffer: 1 << 30,
     })

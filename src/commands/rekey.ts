@@ -5,41 +5,13 @@
  * the work tree is untouched. Idempotent: a second run changes nothing.
  */
 import { parseArgs } from 'node:util'
-import { effectiveFormat, findSecret } from '../config/index.js'
-import { checkoutAgain, filesHoldingStoredBytes, secretEntries } from '../git/worktree.js'
+import { rekey } from '../operations/rekey.js'
 import { SealContext } from '../seal/context.js'
-import { rekeyEntry, stageBlobs, type RekeyOutcome } from '../seal/rekey.js'
-import { configuredKeys } from '../seal/sops.js'
-import { UserError, error, info, progress } from '../ui.js'
+import type { RekeyOutcome } from '../seal/rekey.js'
+import { UserError, error, info } from '../ui.js'
 import { refreshSopsConfig } from './sops-config.js'
 
-export async function rekey(ctx: SealContext, pathspecs: string[], force = false, quiet = false): Promise<RekeyOutcome[]> {
-  const config = ctx.config()
-  let entries = secretEntries(ctx.root)
-  if (pathspecs.length > 0) entries = entries.filter((e) => pathspecs.some((p) => e.path === p || e.path.startsWith(p.replace(/\/?$/, '/'))))
-  const outcomes: RekeyOutcome[] = []
-  const staged: Parameters<typeof stageBlobs>[1] = []
-  let done = 0
-  for (const entry of entries) {
-    const { outcome, blob, fingerprint } = await rekeyEntry(ctx, config, entry, force)
-    outcomes.push(outcome)
-    const rule = findSecret(config, entry.path)
-    if (blob && rule) {
-      const format = effectiveFormat(rule, entry.path)
-      staged.push({ entry, blob, format, recipients: configuredKeys(rule, format), ...(fingerprint ? { fingerprint } : {}) })
-    }
-    if (!quiet) progress('rekey', ++done, entries.length)
-  }
-  // Work-tree files still holding an old blob (a locked or keyless clone) get the new one, so
-  // nothing there can bring the old recipients back.
-  const stale = filesHoldingStoredBytes(ctx.root, staged.map((s) => s.entry))
-  stageBlobs(ctx, staged)
-  checkoutAgain(
-    ctx.root,
-    stale.map((e) => e.path),
-  )
-  return outcomes
-}
+export { rekey } from '../operations/rekey.js'
 
 export function report(outcomes: RekeyOutcome[]): number {
   let failed = 0

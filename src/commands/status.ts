@@ -3,10 +3,11 @@
  * my identities can open it, who it is configured for, and what is wrong.
  * Exit status: 0 when there are no problems, 1 otherwise (so scripts and CI can use it).
  */
-import { join } from 'node:path'
+import { join, relative, resolve, sep } from 'node:path'
 import { parseArgs } from 'node:util'
 import { AgeError, ageFileMixesPostQuantum, hasPluginIdentity, withoutPlugins } from '../age/index.js'
-import { storedRecipients } from '../seal/rekey.js'
+import { nameOfKey, storedReaders } from '../seal/rekey.js'
+import { readerKeys, type Evidence } from '../seal/declared.js'
 import { configuredKeys } from '../seal/sops.js'
 import { NoSopsKeyError, isCiphertext, isWrappedConflict, openStored, storedKind } from '../seal/stored.js'
 import { plaintextWorktreeHint } from '../seal/check.js'
@@ -20,8 +21,23 @@ import { lsFilesTrackedAndUntracked } from '../git/plumbing.js'
 import { configDrift } from '../git/install.js'
 import { SealContext } from '../seal/context.js'
 import { conversionProblem, describeConversions, manglingAttributes } from '../seal/conversions.js'
-import { UserError, printResult } from '../ui.js'
+import { UserError, columns, printResult, tint } from '../ui.js'
 import { worktreeSopsConfigState } from './sops-config.js'
+
+/** A problem as `--json` gives it: a stable code next to the prose. */
+export interface Problem {
+  code: string
+  message: string
+}
+
+/** One recipient of a stored blob, and how this clone knows it (see src/seal/declared.ts). */
+export interface Reader {
+  name: string
+  key: string
+  evidence: Evidence
+  /** why a verified recipient is verified */
+  basis?: string
+}
 
 export interface SecretStatus {
   path: string
@@ -32,31 +48,41 @@ export interface SecretStatus {
   worktree: 'plaintext' | 'ciphertext' | null
   index: 'ciphertext' | 'plaintext' | 'empty' | 'absent'
   decryptable: boolean | null
+  /** who the config says reads it */
   recipients: string[]
-  problems: string[]
+  /** who the stored blob is for, as far as this clone can tell; null when nothing here says */
+  readers: Reader[] | null
+  problems: Problem[]
 }
 
 export interface StatusReport {
   secrets: SecretStatus[]
-  problems: string[]
+  problems: Problem[]
 }
 
-export async function collectStatus(ctx: SealContext, config: SealConfig): Promise<StatusReport> {
+const problem = (code: string, message: string): Problem => ({ code, message })
+
+/** True when `path` is one of `pathspecs` or under one of them (a directory); every path without pathspecs. */
+export function selected(path: string, pathspecs: readonly string[]): boolean {
+  return pathspecs.length === 0 || pathspecs.some((p) => p === '.' || path === p || path.startsWith(p.replace(/\/?$/, '/')))
+}
+
+export async function collectStatus(ctx: SealContext, config: SealConfig, pathspecs: readonly string[] = []): Promise<StatusReport> {
   const root = ctx.root
-  const problems: string[] = []
+  const problems: Problem[] = []
   const attributesFile = join(root, '.gitattributes')
   const attributes = readRepositoryFile(attributesFile, '.gitattributes', MAX_ATTRIBUTES_BYTES) ?? ''
   if (!attributesUpToDate(attributes, config)) {
     // A block that is right but not last is overridden by the lines after it (within one file the later line wins).
     const notLast = attributesBlockProblem(attributes, config) === 'not-last'
-    problems.push(notLast ? `git-seal's block is not last in .gitattributes, so the lines after it override it: run 'git-seal sync' (it moves the block last)` : `.gitattributes does not match ${CONFIG_FILE}: run 'git-seal sync'`)
+    problems.push(notLast ? problem('attributes-not-last', `git-seal's block is not last in .gitattributes, so the lines after it override it: run 'git-seal sync' (it moves the block last)`) : problem('attributes-stale', `.gitattributes does not match ${CONFIG_FILE}: run 'git-seal sync'`))
   }
-  if (worktreeSopsConfigState(root, config) === 'stale') problems.push(`.sops.yaml was generated from another ${CONFIG_FILE} (sops edit would encrypt to other recipients): run 'git-seal sops-config'`)
+  if (worktreeSopsConfigState(root, config) === 'stale') problems.push(problem('sops-config-stale', `.sops.yaml was generated from another ${CONFIG_FILE} (sops edit would encrypt to other recipients): run 'git-seal sops-config'`))
   const drift = configDrift(root)
-  if (drift.missing.length > 0) problems.push(`the filter is not installed in this clone (${drift.missing.join(', ')}): run 'git-seal install'`)
-  else if (drift.outdated.length > 0) problems.push(`git-seal's git config here was written by another version (${drift.outdated.join(', ')}): run 'git-seal install' to update it`)
+  if (drift.missing.length > 0) problems.push(problem('filter-not-installed', `the filter is not installed in this clone (${drift.missing.join(', ')}): run 'git-seal install'`))
+  else if (drift.outdated.length > 0) problems.push(problem('filter-outdated', `git-seal's git config here was written by another version (${drift.outdated.join(', ')}): run 'git-seal install' to update it`))
 
-  const paths = lsFilesTrackedAndUntracked(root)
+  const paths = lsFilesTrackedAndUntracked(root).filter((p) => selected(p, pathspecs))
   const filters = checkAttr(root, 'filter', paths)
   const reader = new WorktreeReader(root)
   const secrets: SecretStatus[] = []
@@ -75,17 +101,18 @@ export async function collectStatus(ctx: SealContext, config: SealConfig): Promi
       index: 'absent',
       decryptable: null,
       recipients: rule ? rule.recipients.map((r) => r.name) : [],
+      readers: null,
       problems: [],
     }
-    if (rules.length > 1) entry.problems.push(`matched by ${rules.length} secrets: ${rules.map((r) => `${r.name} (group ${r.group})`).join(', ')}`)
-    if (rules.length === 0) entry.problems.push(`has filter=git-seal but no secret in ${CONFIG_FILE} matches it`)
-    if (rules.length > 0 && !filtered) entry.problems.push(`not marked filter=git-seal in .gitattributes: it would be committed in plaintext`)
+    if (rules.length > 1) entry.problems.push(problem('ambiguous-rule', `matched by ${rules.length} secrets: ${rules.map((r) => `${r.name} (group ${r.group})`).join(', ')}`))
+    if (rules.length === 0) entry.problems.push(problem('no-rule', `has filter=git-seal but no secret in ${CONFIG_FILE} matches it`))
+    if (rules.length > 0 && !filtered) entry.problems.push(problem('not-filtered', `not marked filter=git-seal in .gitattributes: it would be committed in plaintext`))
     if (rule?.worktree === 'ciphertext' && filtered && driver !== CIPHERTEXT_FILTER) {
-      entry.problems.push(`configured 'worktree: ciphertext' but marked filter=${driver}: clones whose git-seal predates that mode decrypt it on checkout; run 'git-seal sync'`)
+      entry.problems.push(problem('worktree-driver', `configured 'worktree: ciphertext' but marked filter=${driver}: clones whose git-seal predates that mode decrypt it on checkout; run 'git-seal sync'`))
     }
     const blob = await ctx.objects.get(`:${path}`)
     if ((rule?.worktree === 'ciphertext' || driver === CIPHERTEXT_FILTER) && (await holdsPlaintextCopy(ctx, reader, path, blob?.oid ?? null))) {
-      entry.problems.push(`its work tree holds plaintext, but is to hold ciphertext (worktree: ciphertext): tools that copy the work tree (Nix) copy it; ${plaintextWorktreeHint(path)}`)
+      entry.problems.push(problem('plaintext-worktree', `its work tree holds plaintext, but is to hold ciphertext (worktree: ciphertext): tools that copy the work tree (Nix) copy it; ${plaintextWorktreeHint(path)}`))
     }
     if (blob && blob.content.length === 0) {
       entry.index = 'empty' // an empty secret is stored as the empty blob: nothing to hide
@@ -93,7 +120,7 @@ export async function collectStatus(ctx: SealContext, config: SealConfig): Promi
       const kind = storedKind(path, blob.content)
       if (kind === 'plaintext') {
         entry.index = 'plaintext'
-        entry.problems.push(`staged in plaintext: run 'git add -- ${path}' with git-seal installed`)
+        entry.problems.push(problem('staged-plaintext', `staged in plaintext: run 'git add -- ${path}' with git-seal installed`))
       } else {
         entry.index = 'ciphertext'
         try {
@@ -104,23 +131,32 @@ export async function collectStatus(ctx: SealContext, config: SealConfig): Promi
           const notOpened = (e instanceof AgeError && e.code === 'no-identity') || e instanceof NoSopsKeyError
           // Unknown rather than "no" when only a plugin key could tell.
           entry.decryptable = notOpened && hasPluginIdentity(ctx.identities()) ? null : false
-          if (!notOpened) entry.problems.push(`damaged: ${(e as Error).message}`)
+          if (!notOpened) entry.problems.push(problem('damaged', `damaged: ${(e as Error).message}`))
         }
-        if (ctx.records.isFromPlaintextWorktree(blob.oid)) entry.problems.push(`staged from plaintext written into its work tree (worktree: ciphertext); the commit guard refuses it: ${plaintextWorktreeHint(path)}`)
-        if (ctx.records.isConflicted(blob.oid)) entry.problems.push('holds unresolved conflict markers')
-        if (ageFileMixesPostQuantum(blob.content)) entry.problems.push(`encrypted to post-quantum and classic recipients at once, which age refuses to decrypt: make the group all post-quantum or split the secret, then 'git-seal rekey ${path}'`)
-        if (ctx.records.isWrapped(blob.oid)) entry.problems.push(`staged input that looked like ciphertext but was not proven so (encrypted whole, as content): 'git checkout HEAD -- ${path}' puts the committed version back`)
-        else if (kind === 'sops' && isWrappedConflict(path, blob.content)) entry.problems.push('holds unresolved conflict markers')
-        const recorded = storedRecipients(ctx, path, blob.oid, blob.content)
+        if (ctx.records.isFromPlaintextWorktree(blob.oid)) entry.problems.push(problem('from-plaintext-worktree', `staged from plaintext written into its work tree (worktree: ciphertext); the commit guard refuses it: ${plaintextWorktreeHint(path)}`))
+        if (ctx.records.isConflicted(blob.oid)) entry.problems.push(problem('conflict-markers', 'holds unresolved conflict markers'))
+        if (ageFileMixesPostQuantum(blob.content)) entry.problems.push(problem('mixed-post-quantum', `encrypted to post-quantum and classic recipients at once, which age refuses to decrypt: make the group all post-quantum or split the secret, then 'git-seal rekey ${path}'`))
+        if (ctx.records.isWrapped(blob.oid)) entry.problems.push(problem('unproven-input', `staged input that looked like ciphertext but was not proven so (encrypted whole, as content): 'git checkout HEAD -- ${path}' puts the committed version back`))
+        else if (kind === 'sops' && isWrappedConflict(path, blob.content)) entry.problems.push(problem('conflict-markers', 'holds unresolved conflict markers'))
+        const readers = storedReaders(ctx, path, blob.oid, blob.content, true)
+        if (readers.problem) entry.problems.push(problem('declaration-mismatch', `its recipient declaration does not hold (${readers.problem}): anyone can write one, so ask who committed it; 'git-seal rekey --force ${path}' re-encrypts it`))
+        const names = (keys: string[]): string => keys.map((k) => `${nameOfKey(config, rule, k)} (${readers.evidence.get(k) ?? 'declared'})`).join(', ')
+        if (readers.source !== null) {
+          entry.readers = readerKeys(readers)!.map((k) => {
+            const basis = readers.basis.get(k)
+            return { name: nameOfKey(config, rule, k), key: k, evidence: readers.evidence.get(k) ?? 'declared', ...(basis ? { basis } : {}) }
+          })
+        }
+        const recorded = readerKeys(readers)
         if (rule && recorded) {
           const format = kind === 'sops' ? 'sops' : 'age'
           const configured = configuredKeys(rule, format)
           const added = configured.filter((k) => !recorded.includes(k))
           const removed = recorded.filter((k) => !configured.includes(k))
-          if (removed.length) entry.problems.push(`encrypted to ${removed.length} recipient(s) the config does not name: run 'git-seal rekey' (and ask who added them)`)
-          if (added.length) entry.problems.push(`not yet encrypted to ${added.length} configured recipient(s): run 'git-seal rekey'`)
+          if (removed.length) entry.problems.push(problem('extra-recipients', `encrypted to ${removed.length} recipient(s) the config does not name for it: ${names(removed)}; run 'git-seal rekey' (and ask who added them)`))
+          if (added.length) entry.problems.push(problem('missing-recipients', `not yet encrypted to ${added.length} configured recipient(s): ${added.map((k) => nameOfKey(config, rule, k)).join(', ')}; run 'git-seal rekey'`))
         }
-        if (rule && entry.format && kind !== entry.format) entry.problems.push(`stored as ${kind}, configured as ${entry.format}: run 'git-seal rekey'`)
+        if (rule && entry.format && kind !== entry.format) entry.problems.push(problem('wrong-format', `stored as ${kind}, configured as ${entry.format}: run 'git-seal rekey'`))
       }
     }
     secrets.push(entry)
@@ -152,29 +188,58 @@ function flagRewritingAttributes(ctx: SealContext, secrets: SecretStatus[]): voi
     const conversions = mangled.get(entry.path)
     if (!conversions) continue
     const { hint } = conversionProblem(ctx.root, ctx.paths.commonDir, entry.path, conversions, globalFile)
-    entry.problems.push(`git would rewrite its ciphertext (${describeConversions(conversions)}): git add refuses it and checkout leaves it encrypted; ${hint}`)
+    entry.problems.push(problem('rewriting-attributes', `git would rewrite its ciphertext (${describeConversions(conversions)}): git add refuses it and checkout leaves it encrypted; ${hint}`))
   }
+}
+
+/** How a blob's recipients read in the text output: "alice (verified), bob (declared)". */
+export function describeReaders(readers: Reader[] | null): string {
+  if (readers === null) return 'unknown (the blob does not say)'
+  return readers.map((r) => `${r.name} (${r.evidence === 'verified' ? tint('good', 'verified') : 'declared'})`).join(', ') || '-'
 }
 
 function table(report: StatusReport): string {
+  const anyCiphertextWorktree = report.secrets.some((s) => s.worktree === 'ciphertext')
+  const rows = report.secrets.map((s) => {
+    const open = s.decryptable === null ? '-' : s.decryptable ? tint('good', 'yes') : 'no'
+    const index = s.index === 'plaintext' ? tint('bad', s.index) : s.index
+    const worktree = anyCiphertextWorktree ? [s.worktree === 'ciphertext' ? 'worktree: ciphertext' : ''] : []
+    return [s.path, `${s.secret ?? '?'}${s.group ? ` (${s.group})` : ''}`, s.format ?? '?', ...worktree, `index: ${index}`, `decryptable: ${open}`, `recipients: ${s.recipients.join(', ') || '-'}`]
+  })
+  const aligned = columns(rows)
   const lines: string[] = []
-  for (const s of report.secrets) {
-    const open = s.decryptable === null ? '-' : s.decryptable ? 'yes' : 'no'
-    lines.push(`${s.path}\t${s.secret ?? '?'}${s.group ? ` (${s.group})` : ''}\t${s.format ?? '?'}${s.worktree === 'ciphertext' ? '\tworktree: ciphertext' : ''}\tindex: ${s.index}\tdecryptable: ${open}\trecipients: ${s.recipients.join(', ') || '-'}`)
-    for (const p of s.problems) lines.push(`  problem: ${p}`)
-  }
+  report.secrets.forEach((s, i) => {
+    lines.push(aligned[i]!)
+    // Said only when it adds to the recipients column: someone only declared, or a different set.
+    const verifiedAsConfigured = s.readers !== null && s.readers.every((r) => r.evidence === 'verified') && s.readers.map((r) => r.name).sort().join() === [...s.recipients].sort().join()
+    if (s.index === 'ciphertext' && !verifiedAsConfigured) lines.push(`  stored for: ${describeReaders(s.readers)}`)
+    for (const p of s.problems) lines.push(`  ${tint('bad', 'problem:')} ${p.message}`)
+  })
   if (report.secrets.length === 0) lines.push('no secret files')
-  for (const p of report.problems) lines.push(`problem: ${p}`)
+  for (const p of report.problems) lines.push(`${tint('bad', 'problem:')} ${p.message}`)
   return lines.join('\n')
 }
 
+/** Pathspecs given on the command line, relative to the top of the work tree. */
+export function repoRelative(root: string, args: string[], cwd: string = process.cwd()): string[] {
+  return args.map((a) => {
+    const rel = relative(root, resolve(cwd, a)).split(sep).join('/')
+    if (rel.startsWith('..')) throw new UserError(`${a} is outside the repository`)
+    return rel === '' ? '.' : rel
+  })
+}
+
 export async function run(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { json: { type: 'boolean' } } })
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { json: { type: 'boolean' } } })
   const paths = repoPaths()
   if (!paths.top) throw new UserError('git-seal needs a work tree; this repository is bare')
   const ctx = new SealContext(paths, paths.top)
   try {
-    const report = await collectStatus(ctx, ctx.config())
+    const pathspecs = repoRelative(paths.top, positionals)
+    const report = await collectStatus(ctx, ctx.config(), pathspecs)
+    if (pathspecs.length > 0 && report.secrets.length === 0) {
+      throw new UserError(`${positionals.join(', ')}: not a secret (no rule of ${CONFIG_FILE} matches it, and it is not marked filter=git-seal)`, "'git-seal status' lists every secret")
+    }
     printResult(values.json ? JSON.stringify(report, null, 2) : table(report))
     const bad = report.problems.length > 0 || report.secrets.some((s) => s.problems.length > 0)
     return bad ? 1 : 0

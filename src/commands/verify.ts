@@ -15,6 +15,7 @@ import { UserError, error, info, printHint, printResult, warning } from '../ui.j
 import { credentialProblems, describeCredential } from './scan-report.js'
 import { SarifLog } from './sarif.js'
 import { plaintextWorktreeHint } from '../seal/check.js'
+import { VERSION } from '../version.js'
 
 const ROTATE_HINT = 'a plaintext secret in history is exposed to everyone with the repository: rotate it, then rewrite history (git filter-repo) if you must'
 const ATTRIBUTES_HINT =
@@ -73,14 +74,29 @@ function historyResult(r: VerifyReport, scan: ScanResult, sarif: SarifLog | null
   return 0
 }
 
+/** `--json`: the findings, each with its kind as a stable code next to the message; exit status as without it. */
+function printJson(scope: string, r: VerifyReport | null): number {
+  const findings = (r?.findings ?? []).map((f) => ({ code: f.kind, message: describe(f), ...f }))
+  const mismatches = (r?.mismatches ?? []).map((m) => ({ code: 'recipients-differ', message: `${m.path} is encrypted to ${m.extra} recipient(s) the config does not name and misses ${m.missing} it does`, ...m }))
+  printResult(JSON.stringify({ scope, ok: findings.length === 0, commits: r?.commits ?? 0, files: r?.files ?? 0, findings, warnings: mismatches }, null, 2))
+  return findings.length > 0 ? 1 : 0
+}
+
 export async function run(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { all: { type: 'boolean' }, 'pre-receive': { type: 'boolean' }, format: { type: 'string' } } })
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { all: { type: 'boolean' }, 'pre-receive': { type: 'boolean' }, format: { type: 'string' }, json: { type: 'boolean' } } })
+  const cwd = process.cwd()
+  if (values.json && !values['pre-receive']) {
+    if (positionals.length > 1 || (values.all && positionals.length > 0)) throw new UserError('usage: git-seal verify [REV-RANGE] [--all] [--json]')
+    if (values.all) return printJson('all', await verifyAll(cwd))
+    if (positionals[0] !== undefined) return printJson(positionals[0], await verifyRange(cwd, positionals[0]))
+    return printJson('HEAD', await verifyHead(cwd))
+  }
   const format = values.format ?? 'text'
   if (format !== 'text' && format !== 'sarif') throw new UserError(`unknown format '${format}'`, 'use --format text (the default) or --format sarif')
   const sarif = format === 'sarif' ? new SarifLog() : null
   const status = await verify(values, positionals, sarif)
   // The log goes to stdout whatever the verdict: code review shows the findings of a failing run too.
-  if (sarif) printResult(sarif.render(process.env['GIT_SEAL_VERSION'] ?? '0.1.0'))
+  if (sarif) printResult(sarif.render(VERSION))
   return status
 }
 

@@ -52,6 +52,8 @@ export function renderAttributesBlock(config: SealConfig): string {
       seen.add(pattern)
       lines.push(`${quotePattern(pattern)} ${SECRET_ATTRS[secret.worktree]}`)
     }
+    // A secret's excludes (examples, templates) right after its lines: within one file the later line wins.
+    for (const pattern of secret.excludes) lines.push(`${quotePattern(pattern)} !filter !diff !merge`)
   }
   lines.push(...OVERRIDES, BLOCK_END)
   return lines.join('\n') + '\n'

@@ -9,10 +9,11 @@ import { isNeverSecret } from './never-secret.js'
 import { CONFIG_FILE, ConfigError, MAX_CONFIG_BYTES, parseConfig, type SealConfig, type SecretRule } from './schema.js'
 
 export { CONFIG_FILE, ConfigError, MAX_CONFIG_BYTES, parseConfig } from './schema.js'
-export type { Group, Recipient, SealConfig, SecretRule, SopsOptions, WorktreeMode } from './schema.js'
+export type { Group, Person, Recipient, SealConfig, SecretRule, SopsOptions, WorktreeMode } from './schema.js'
 export { SCAN_MODES, type ScanMode } from './schema.js'
 export { attributesBlockProblem, attributesUpToDate, renderAttributesBlock, updateAttributes, quotePattern } from './attributes.js'
-export { addRecipient, removeRecipient } from './edit.js'
+export { addRecipient, hasPeople, removeRecipient, setKey, yamlString } from './edit.js'
+import { yamlString } from './edit.js'
 export { compilePattern, patternProblem } from './match.js'
 export { MAX_ATTRIBUTES_BYTES, readRepositoryFile } from './read-file.js'
 export { isNeverSecret, NEVER_SECRET_PATTERNS } from './never-secret.js'
@@ -20,15 +21,21 @@ export { classifyKey, type KeyKind } from './keys.js'
 export { describeKey, describeRule, importSopsConfig, readSopsRules, type ImportedSecret, type OtherKey, type SopsImport } from './from-sops.js'
 export { detectNix, type NixSetup } from './nix.js'
 
-const matchers = new WeakMap<SecretRule, PathMatcher[]>()
+const matchers = new WeakMap<SecretRule, { patterns: PathMatcher[]; excludes: PathMatcher[] }>()
 
-function matchersOf(rule: SecretRule): PathMatcher[] {
+function matchersOf(rule: SecretRule): { patterns: PathMatcher[]; excludes: PathMatcher[] } {
   let m = matchers.get(rule)
   if (!m) {
-    m = rule.patterns.map(compilePattern)
+    m = { patterns: rule.patterns.map(compilePattern), excludes: rule.excludes.map(compilePattern) }
     matchers.set(rule, m)
   }
   return m
+}
+
+/** True when one of the rule's patterns matches the path and none of its excludes does. */
+export function ruleMatches(rule: SecretRule, path: string): boolean {
+  const m = matchersOf(rule)
+  return m.patterns.some((p) => p(path)) && !m.excludes.some((p) => p(path))
 }
 
 /**
@@ -46,7 +53,7 @@ export function loadConfig(root: string): SealConfig | null {
 export function matchingSecrets(config: SealConfig, path: string): SecretRule[] {
   // Files git, sops or git-seal read in plaintext; the attributes block exempts the same ones.
   if (isNeverSecret(path)) return []
-  return config.secrets.filter((rule) => matchersOf(rule).some((m) => m(path)))
+  return config.secrets.filter((rule) => ruleMatches(rule, path))
 }
 
 /**
@@ -72,10 +79,15 @@ export function effectiveFormat(rule: SecretRule, path: string): 'age' | 'sops' 
 
 /** What `git-seal init` sets for the starter secret beyond the defaults (a Nix flake's needs). */
 export interface StarterOptions {
-  /** `worktree: ciphertext` (and `version: 2`, which declares it) */
+  /** `worktree: ciphertext` */
   ciphertextWorktree?: boolean
   /** an explicit format: `sops` for sops-nix, `age` for agenix */
   format?: 'sops' | 'age'
+  /**
+   * starter patterns that match files git already tracks: written commented out, since making
+   * them secrets takes steps (their plaintext is in history) that init does not take for you
+   */
+  trackedPatterns?: string[]
 }
 
 /**
@@ -84,30 +96,54 @@ export interface StarterOptions {
  */
 export const STARTER_SCAN_LINE = 'scan: warn                  # credentials in files no rule covers: warn | refuse | off'
 
-/** A commented starter config for `git-seal init`. */
+/**
+ * The usual secret files: dotenv files and their variants, private keys, a secrets directory.
+ * Not `*.pem`, which matches public CA bundles and certificates as often as private keys.
+ */
+export const STARTER_PATTERNS = ['.env', '.env.*', '*.key', 'secrets/**'] as const
+/** Variants of `.env.*` that are meant to be read by everyone: examples and templates. */
+export const STARTER_EXCLUDES = ['.env.example', '.env.sample', '.env.template'] as const
+
+/** A commented starter config for `git-seal init`: the admin declared once in `people:`. */
 export function starterConfig(adminName: string, adminKey: string, options: StarterOptions = {}): string {
+  const tracked = new Set(options.trackedPatterns ?? [])
+  const active = STARTER_PATTERNS.filter((p) => !tracked.has(p))
+  const commented = STARTER_PATTERNS.filter((p) => tracked.has(p))
   const extra = [
     ...(options.format ? [`        format: ${options.format}${options.format === 'sops' ? '      # every file a SOPS file (binary store for non-YAML/JSON/dotenv/INI): what sops-nix reads' : '       # age files, what agenix reads'}`] : []),
     ...(options.ciphertextWorktree ? ['        worktree: ciphertext  # the work tree keeps the ciphertext: Nix copies it into the /nix/store'] : []),
   ]
+  const pathLines = [
+    active.length > 0 ? '        path:               # gitattributes patterns' : '        path: []            # gitattributes patterns; see the commented ones below',
+    ...active.map((p) => `          - ${JSON.stringify(p)}`),
+    ...(commented.length > 0
+      ? [
+          '          # These match files git already tracks in plaintext. To make them secrets: uncomment,',
+          "          # run 'git-seal sync', then 'git add --renormalize' those files and commit; then rotate",
+          '          # their values, which stay readable in history.',
+          ...commented.map((p) => `          # - ${JSON.stringify(p)}`),
+        ]
+      : []),
+  ]
   return `# git-seal: which files are secrets, and who can read them.
 # Docs: https://github.com/git-seal/git-seal#configuration
-version: ${options.ciphertextWorktree ? 2 : 1}
+version: 2
 ${STARTER_SCAN_LINE}
+people:                     # everyone who holds a key, declared once
+  - name: ${yamlString(adminName)}
+    key: ${adminKey}
+  # - name: ci              # a server or CI: reads only the secrets that name it
+  #   key: age1...
 groups:
   default:                  # an environment: dev, staging, prod...
     recipients:
-      admins:               # read every secret of the group
-        - name: ${adminName}
-          key: ${adminKey}
-      # targets:            # servers and CI: read only the secrets that name them
-      #   - name: ci
-      #     key: age1...
+      admins: [${yamlString(adminName)}]   # read every secret of the group
+      # targets: [ci]       # servers and CI: read only the secrets that name them
     secrets:
       secrets:
-        path:               # gitattributes patterns
-          - "secrets/**"
-          - "*.secret"
+${pathLines.join('\n')}
+        exclude:            # matched by the patterns above, but meant to be read by everyone
+${STARTER_EXCLUDES.map((p) => `          - ${JSON.stringify(p)}`).join('\n')}
         # targets: [ci]
 ${options.format ? '' : '        # format: auto      # auto = sops for .yaml/.json/.env/.ini, age otherwise\n'}${extra.map((l) => `${l}\n`).join('')}`
 }

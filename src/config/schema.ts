@@ -20,6 +20,19 @@ export interface Recipient {
   kind: KeyKind
   role: 'admin' | 'target'
   group: string
+  /** true when the group names a person of the top-level `people:` list, false for an inline `{name, key}` */
+  person: boolean
+}
+
+/**
+ * A person (or host) of the top-level `people:` list: declared once, referenced by name from
+ * the groups, so a key change is one line (`git-seal set-key`).
+ */
+export interface Person {
+  name: string
+  key: string
+  kind: KeyKind
+  comment?: string
 }
 
 export interface SopsOptions {
@@ -43,6 +56,8 @@ export interface SecretRule {
   name: string
   group: string
   patterns: string[]
+  /** paths the patterns match that are not this secret (`exclude:`: examples, templates) */
+  excludes: string[]
   format: 'auto' | 'age' | 'sops'
   worktree: WorktreeMode
   /** resolved: the secret's admins, then its targets */
@@ -65,6 +80,8 @@ export const SCAN_MODES: readonly ScanMode[] = ['warn', 'refuse', 'off']
 
 export interface SealConfig {
   version: SchemaVersion
+  /** the top-level `people:` list, in file order (empty without one) */
+  people: Person[]
   groups: Group[]
   secrets: SecretRule[]
   source: string
@@ -88,7 +105,11 @@ export const FIRST_READER: Record<SchemaVersion, string> = { 1: '0.1.0', 2: '0.2
  * (which know only `version: 1`) refuse the whole config instead of ignoring the key. A key of
  * a later issue is one more line here.
  */
-const KEYS_SINCE: readonly { where: 'secret' | 'top'; key: string; version: SchemaVersion }[] = [{ where: 'secret', key: 'worktree', version: 2 }]
+const KEYS_SINCE: readonly { where: 'secret' | 'top'; key: string; version: SchemaVersion }[] = [
+  { where: 'secret', key: 'worktree', version: 2 },
+  { where: 'top', key: 'people', version: 2 },
+  { where: 'secret', key: 'exclude', version: 2 },
+]
 
 /** The config is invalid; `problems` lists every finding, each with its location. */
 export class ConfigError extends UserError {
@@ -169,19 +190,74 @@ class Validator {
   }
 }
 
-function recipientsOf(v: Validator, node: Node | null, where: string, group: string, role: 'admin' | 'target', names: Set<string>): Recipient[] {
+/**
+ * The top-level `people:` list: `{name, key, comment?}` entries, names and keys unique (a key
+ * under two names would make `set-key` and `audit` ambiguous).
+ */
+function peopleOf(v: Validator, node: Node | null | undefined): Map<string, Person> {
+  const people = new Map<string, Person>()
+  if (node === undefined || node === null) return people
+  if (!isSeq(node)) {
+    v.at(node, 'people', 'expected a list of {name, key, comment}')
+    return people
+  }
+  const keys = new Map<string, string>()
+  node.items.forEach((item, i) => {
+    const at = `people[${i}]`
+    const fields = new Map(v.entries(item, at, ['name', 'key', 'comment']))
+    const name = fields.has('name') ? v.string(fields.get('name') ?? null, `${at}.name`) : (v.at(item as Node, at, "missing 'name'"), null)
+    const key = fields.has('key') ? v.string(fields.get('key') ?? null, `${at}.key`) : (v.at(item as Node, at, "missing 'key'"), null)
+    const comment = fields.has('comment') ? v.string(fields.get('comment') ?? null, `${at}.comment`) : null
+    if (name === null || key === null) return
+    if (people.has(name)) v.at(fields.get('name'), `${at}.name`, `duplicate person '${name}'`)
+    const kind = classifyKey(key)
+    if ('problem' in kind) {
+      v.at(fields.get('key'), `${at}.key`, `${name}: ${kind.problem}`)
+      return
+    }
+    const normal = key.trim().split(/\s+/).slice(0, 2).join(' ')
+    const other = keys.get(normal)
+    if (other !== undefined && other !== name) v.at(fields.get('key'), `${at}.key`, `${name} has the same key as ${other}: one key, one person`)
+    keys.set(normal, name)
+    people.set(name, { name, key: key.trim(), kind: kind.kind, ...(comment !== null ? { comment } : {}) })
+  })
+  return people
+}
+
+/**
+ * A group's admins or targets: each item a person's name (from `people:`) or an inline
+ * `{name, key}` (the schema 1 form, still read).
+ */
+function recipientsOf(v: Validator, node: Node | null, where: string, group: string, role: 'admin' | 'target', names: Set<string>, people: Map<string, Person>): Recipient[] {
   if (node === null) return []
   if (!isSeq(node)) {
-    v.at(node, where, 'expected a list of {name, key}')
+    v.at(node, where, 'expected a list of people\'s names or {name, key}')
     return []
   }
   const out: Recipient[] = []
   node.items.forEach((item, i) => {
     const at = `${where}[${i}]`
+    if (isScalar(item)) {
+      const name = v.string(item as Node, at)
+      if (name === null) return
+      const person = people.get(name)
+      if (!person) {
+        v.at(item as Node, at, people.size > 0 ? `unknown person '${name}' (people: ${[...people.keys()].join(', ')})` : `'${name}' names a person, but the config has no 'people:' list; declare it there or write {name, key}`)
+        return
+      }
+      if (names.has(name)) v.at(item as Node, at, `duplicate recipient name '${name}' in group '${group}'`)
+      names.add(name)
+      out.push({ name, key: person.key, kind: person.kind, role, group, person: true })
+      return
+    }
     const fields = new Map(v.entries(item, at, ['name', 'key']))
     const name = fields.has('name') ? v.string(fields.get('name') ?? null, `${at}.name`) : (v.at(item as Node, at, "missing 'name'"), null)
     const key = fields.has('key') ? v.string(fields.get('key') ?? null, `${at}.key`) : (v.at(item as Node, at, "missing 'key'"), null)
     if (name === null || key === null) return
+    if (people.has(name)) {
+      v.at(fields.get('name'), `${at}.name`, `'${name}' is declared in people: write '- ${name}' here instead of a key of its own`)
+      return
+    }
     if (names.has(name)) v.at(fields.get('name'), `${at}.name`, `duplicate recipient name '${name}' in group '${group}'`)
     names.add(name)
     const kind = classifyKey(key)
@@ -189,7 +265,7 @@ function recipientsOf(v: Validator, node: Node | null, where: string, group: str
       v.at(fields.get('key'), `${at}.key`, `${name}: ${kind.problem}`)
       return
     }
-    out.push({ name, key: key.trim(), kind: kind.kind, role, group })
+    out.push({ name, key: key.trim(), kind: kind.kind, role, group, person: false })
   })
   return out
 }
@@ -234,6 +310,7 @@ export function parseConfig(text: string, source: string = CONFIG_FILE): SealCon
     if (typeof value === 'string' && (SCAN_MODES as readonly string[]).includes(value)) scan = value as ScanMode
     else v.at(scanNode, 'scan', `must be ${SCAN_MODES.join(', ')}`)
   }
+  const people = peopleOf(v, top.get('people'))
   const groups: Group[] = []
   const secrets: SecretRule[] = []
   const secretNames = new Map<string, string>()
@@ -242,8 +319,8 @@ export function parseConfig(text: string, source: string = CONFIG_FILE): SealCon
     const g = new Map(v.entries(groupNode, gw, ['recipients', 'secrets']))
     const r = new Map(v.entries(g.get('recipients') ?? null, `${gw}.recipients`, ['admins', 'targets']))
     const names = new Set<string>()
-    const admins = recipientsOf(v, r.get('admins') ?? null, `${gw}.recipients.admins`, groupName, 'admin', names)
-    const targets = recipientsOf(v, r.get('targets') ?? null, `${gw}.recipients.targets`, groupName, 'target', names)
+    const admins = recipientsOf(v, r.get('admins') ?? null, `${gw}.recipients.admins`, groupName, 'admin', names, people)
+    const targets = recipientsOf(v, r.get('targets') ?? null, `${gw}.recipients.targets`, groupName, 'target', names, people)
     groups.push({ name: groupName, admins, targets })
     for (const [secretName, secretNode] of v.entries(g.get('secrets') ?? null, `${gw}.secrets`)) {
       const sw = `${gw}.secrets.${secretName}`
@@ -257,6 +334,16 @@ export function parseConfig(text: string, source: string = CONFIG_FILE): SealCon
         const problem = patternProblem(p) ?? neverSecretProblem(p)
         if (problem) v.at(pathNode, `${sw}.path`, `'${p}': ${problem}`)
       })
+      const excludeNode = s.get('exclude')
+      let excludes: string[] = []
+      if (excludeNode !== undefined) {
+        requireVersion('secret', 'exclude', excludeNode, `${sw}.exclude`)
+        excludes = v.strings(excludeNode, `${sw}.exclude`) ?? []
+        excludes.forEach((p) => {
+          const problem = patternProblem(p)
+          if (problem) v.at(excludeNode, `${sw}.exclude`, `'${p}': ${problem}`)
+        })
+      }
       const pick = (role: 'admin' | 'target', list: Recipient[], node: Node | null | undefined, fallback: 'all' | 'none'): Recipient[] => {
         if (node === undefined) return fallback === 'all' ? list : []
         const wanted = v.strings(node, `${sw}.${role}s`) ?? []
@@ -320,11 +407,11 @@ export function parseConfig(text: string, source: string = CONFIG_FILE): SealCon
         const classic = recipients.filter((r) => r.kind !== 'x25519-pq').map((r) => r.name)
         v.at(secretNode, sw, `mixes post-quantum (age1pq1) recipients (${postQuantum.map((r) => r.name).join(', ')}) with classic ones (${classic.join(', ')}), which age refuses; make the group all post-quantum or split the secret`)
       }
-      secrets.push({ name: secretName, group: groupName, patterns, format, worktree, recipients, sops })
+      secrets.push({ name: secretName, group: groupName, patterns, excludes, format, worktree, recipients, sops })
     }
   }
   if (v.problems.length) throw new ConfigError(v.problems, source)
-  return { version: version ?? 1, groups, secrets, source, ...(scan ? { scan } : {}) }
+  return { version: version ?? 1, people: [...people.values()], groups, secrets, source, ...(scan ? { scan } : {}) }
 }
 
 /**

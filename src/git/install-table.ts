@@ -87,7 +87,7 @@ export const CONFIG_TABLE: readonly ConfigRow[] = [
   { key: 'filter.git-seal-ct.required', value: 'true', why: 'a failing clean must fail git add' },
   { key: 'diff.git-seal.textconv', value: TEXTCONV_COMMAND, why: 'readable git diff / git log -p' },
   { key: 'merge.git-seal.name', value: 'git-seal: merge the decrypted text', why: 'shown by git' },
-  { key: 'merge.git-seal.driver', value: `${LAUNCHER} merge %O %A %B %L %P`, why: 'merges as plaintext, stores ciphertext' },
+  { key: 'merge.git-seal.driver', value: `${LAUNCHER} merge %O %A %B %L %P %S %X %Y`, why: 'merges as plaintext, stores ciphertext; %S %X %Y name the sides (git 2.44+)' },
 ]
 
 /** Config sections that exist only because of git-seal, removed whole by uninstall. */

@@ -4,7 +4,7 @@
  * output. Nothing outside src/git/ parses git's text.
  * https://git-scm.com/docs/git-diff-index#_raw_output_format
  */
-import { gitBytes, gitMaybeBytes, type GitOptions } from './run.js'
+import { git, gitBytes, gitMaybeBytes, type GitOptions } from './run.js'
 
 /** A mode git gives submodules (gitlinks): their content is another repository's. */
 export const GITLINK_MODE = '160000'
@@ -332,4 +332,14 @@ export function revParse(root: string, rev: string): ParsedRevs {
 export function stagePaths(root: string, paths: readonly string[]): void {
   if (paths.length === 0) return
   gitBytes(['add', '--pathspec-from-file=-', '--pathspec-file-nul'], { cwd: root, input: paths.map((p) => `:(literal)${p}\0`).join('') })
+}
+
+/** Parses `git rev-parse --is-shallow-repository`. */
+export function parseIsShallow(out: string): boolean {
+  return out.trim() === 'true'
+}
+
+/** True when the repository is a shallow clone: history before its cut is missing. */
+export function isShallowRepository(root: string): boolean {
+  return parseIsShallow(git(['rev-parse', '--is-shallow-repository'], { cwd: root }))
 }

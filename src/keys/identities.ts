@@ -126,6 +126,21 @@ function readKeyFile(set: IdentitySet, file: string, label: string): void {
   addKeys(set, text, `${label} ${file}`)
 }
 
+/** The most of a key command's stderr a message quotes. */
+const MAX_QUOTED_STDERR = 600
+
+/**
+ * Why SOPS_AGE_KEY_CMD failed, with the command's own stderr (its last lines, capped): a
+ * password manager saying "not signed in" is what the user needs to see. stdout, which may
+ * hold part of a key, is never quoted.
+ */
+export function keyCommandFailure(e: { status?: number | null; signal?: string | null; stderr?: Buffer }): string {
+  const how = e.signal ? ` (killed by ${e.signal}${e.signal === 'SIGTERM' ? ': it ran longer than 60 s' : ''})` : typeof e.status === 'number' ? ` (exit ${e.status})` : ''
+  let stderr = (e.stderr?.toString('utf8') ?? '').replace(/\r/g, '').trim()
+  if (stderr.length > MAX_QUOTED_STDERR) stderr = `…${stderr.slice(-MAX_QUOTED_STDERR)}`
+  return `SOPS_AGE_KEY_CMD failed${how}${stderr ? `: ${stderr.split('\n').join(' | ')}` : ''}`
+}
+
 /**
  * Reads every identity source. Never throws: unusable sources are listed in `problems`, so a
  * checkout carries on with whatever keys do work.
@@ -149,8 +164,7 @@ export function loadIdentities(env: NodeJS.ProcessEnv = process.env): IdentitySe
       const out = execFileSync('/bin/sh', ['-c', keyCmd], { env, stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 })
       addKeys(set, out.toString('utf8'), 'SOPS_AGE_KEY_CMD')
     } catch (e) {
-      const status = (e as { status?: number }).status
-      set.problems.push(`SOPS_AGE_KEY_CMD failed${status === undefined ? '' : ` (exit ${status})`}`)
+      set.problems.push(keyCommandFailure(e as { status?: number | null; signal?: string | null; stderr?: Buffer }))
     }
   }
   for (const file of defaultKeyFiles(env)) {

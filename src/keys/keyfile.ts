@@ -1,6 +1,6 @@
 /** Writing new age key files the way age-keygen does, readable by the owner only. */
-import { mkdirSync, writeFileSync } from 'node:fs'
-import { dirname } from 'node:path'
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { dirname, resolve } from 'node:path'
 import { generateIdentity, identityToRecipient } from '../age/index.js'
 import { UserError } from '../ui.js'
 
@@ -31,4 +31,23 @@ export function writeNewKeyFile(file: string): NewKey {
     throw e
   }
   return key
+}
+
+/**
+ * The environment that makes every git-seal process of this run (the filter git starts
+ * included) read one more identity file: an age key file (`SOPS_AGE_KEY_FILE`) or an OpenSSH
+ * ed25519 private key (`SOPS_AGE_SSH_PRIVATE_KEY_FILE`), as `age -i` takes both.
+ * @throws {UserError} when the file cannot be read.
+ */
+export function identityFileEnv(file: string, cwd: string = process.cwd()): Record<string, string> {
+  const path = resolve(cwd, file)
+  let text: string
+  try {
+    if (statSync(path).size > 1 << 20) throw new UserError(`${file} is not a key file (larger than 1 MiB)`)
+    text = readFileSync(path, 'latin1')
+  } catch (e) {
+    if (e instanceof UserError) throw e
+    throw new UserError(`cannot read the identity file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'give an age key file (AGE-SECRET-KEY-1… lines) or an ed25519 SSH private key')
+  }
+  return text.includes('BEGIN OPENSSH PRIVATE KEY') ? { SOPS_AGE_SSH_PRIVATE_KEY_FILE: path } : { SOPS_AGE_KEY_FILE: path }
 }

@@ -56,7 +56,7 @@ import { isSecretPath, isStoredPlaintext } from '../seal/check.js'
 import { sopsRecipient } from '../seal/sops.js'
 import { isCiphertext, sopsMetadata } from '../seal/stored.js'
 import { WorktreeReader } from '../git/worktree.js'
-import { UserError } from '../ui.js'
+import { UserError, progress } from '../ui.js'
 
 /** What verify reads objects through; a CatFileBatch, or a wrapper that counts reads (tests). */
 export interface ObjectReader {
@@ -369,7 +369,10 @@ async function verifyCommits(history: History, revArgs: string[], reference: Val
   await history.resolve([...nodes.map((n) => n.commit), ...nodes.flatMap((n) => n.parents)])
   const changes = new Map(logRaw(history.root, revArgs, { diffFilter: 'ACMRT' }).map((c) => [c.commit, c.changes]))
   const findings: Finding[] = []
+  let walked = 0
   for (const { commit, parents } of nodes) {
+    // A long history shows its progress (on a terminal only; never in hooks or CI logs).
+    if (nodes.length >= 200) progress('verify', ++walked, nodes.length)
     const effective = history.effectiveOf(commit)
     findings.push(...configFinding(history, commit))
     const configs = union(effective.configs, reference)

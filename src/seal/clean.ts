@@ -43,7 +43,7 @@ import { allChunks, concat, equalBytes, readHead, readRest } from './input.js'
 import { configuredKeys, encryptForSops, holdsConflictMarkers } from './sops.js'
 import { plaintextWorktreeHint } from './check.js'
 import { isCiphertext, openStored, sopsMetadata, storedKind, unwrapDataKey, storeOf } from './stored.js'
-import { SopsError, decryptSops, isCompleteSopsDocument } from '../formats/sops/index.js'
+import { SopsError, isCompleteSopsDocument, verifySopsDocument } from '../formats/sops/index.js'
 
 function tryOpen(ctx: SealContext, path: string, blob: Uint8Array, identities: Identity[] = ctx.identities()): Uint8Array | null {
   try {

@@ -4,7 +4,7 @@
  */
 import { existsSync, statSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
-import { isHybridRecipient, parseRecipient, type Identity, type PreparedHeader, type Recipient } from '../age/index.js'
+import { declarationText, isHybridRecipient, parseRecipient, type Identity, type PreparedHeader, type Recipient } from '../age/index.js'
 import { HeaderSupply } from '../age/prewrap.js'
 import { findSecret, loadConfig, matchingSecrets, type SealConfig, type SecretRule } from '../config/index.js'
 import { CatFileBatch, readLooseBlob } from '../git/objects.js'
@@ -132,15 +132,34 @@ export class SealContext {
   /** @throws {AgeError} when a key in the config does not parse (validation should have caught it). */
   recipientsFor(rule: SecretRule): Recipient[] {
     // Hybrid post-quantum keys are wrapped by encryptHybrid, not by a Recipient of ours.
-    return rule.recipients.filter((r) => !isHybridRecipient(r.key)).map((r) => {
-      let recipient = this.recipientCache.get(r.key)
+    return this.headerKeys(rule).map((key) => {
+      let recipient = this.recipientCache.get(key)
       if (!recipient) {
-        recipient = parseRecipient(r.key)
-        this.recipientCache.set(r.key, recipient)
+        recipient = parseRecipient(key)
+        this.recipientCache.set(key, recipient)
       }
       return recipient
     })
   }
+
+  /**
+   * The recipients an age header of this rule is written with, by their text forms: the rule's
+   * X25519 and ssh keys, then the declaration of every recipient of the rule (src/age/declaration.ts),
+   * so any clone can read whom the blob is for.
+   */
+  private headerKeys(rule: SecretRule): string[] {
+    const cached = this.headerKeyCache.get(rule)
+    if (cached) return cached
+    const keys = rule.recipients.filter((r) => !isHybridRecipient(r.key)).map((r) => r.key)
+    const declaration = declarationText(
+      rule.recipients.map((r) => r.key),
+      rule.recipients.length,
+    )
+    const out = declaration ? [...keys, declaration] : keys
+    this.headerKeyCache.set(rule, out)
+    return out
+  }
+  private readonly headerKeyCache = new WeakMap<SecretRule, string[]>()
 
   private deferred: (() => void)[] = []
 
@@ -164,13 +183,12 @@ export class SealContext {
   }
 
   /**
-   * A header for one age file of this rule (its X25519 and ssh recipients; post-quantum ones
-   * go through encryptHybrid).
+   * A header for one age file of this rule (its X25519 and ssh recipients and the declaration;
+   * post-quantum ones go through encryptHybrid).
    * @throws {AgeError} when a key in the config does not parse.
    */
   headerFor(rule: SecretRule): PreparedHeader {
-    const keys = rule.recipients.filter((r) => !isHybridRecipient(r.key)).map((r) => r.key)
-    return this.headers.take(keys, () => this.recipientsFor(rule))
+    return this.headers.take(this.headerKeys(rule), () => this.recipientsFor(rule))
   }
 
   private indexCache: Map<string, string> | null | undefined

@@ -11,8 +11,9 @@ import { writeBlob } from '../git/objects.js'
 import { gitBytes } from '../git/run.js'
 import type { IndexEntry } from '../git/plumbing.js'
 import type { SealContext } from './context.js'
+import { blobReaders, readerKeys, type BlobReaders } from './declared.js'
 import { configuredKeys, encryptForSops, sopsRecipient } from './sops.js'
-import { openStored, sopsMetadata, storedKind } from './stored.js'
+import { openStored, storedKind } from './stored.js'
 import { join } from 'node:path'
 
 export interface RekeyOutcome {
@@ -23,14 +24,33 @@ export interface RekeyOutcome {
   message?: string
 }
 
-/** Recipient keys a stored blob is encrypted to, when known (sops records them; age via our records). */
-export function storedRecipients(ctx: SealContext, path: string, oid: string, bytes: Uint8Array): string[] | null {
-  if (looksLikeAge(bytes)) return ctx.records.get(oid)?.recipients ?? null
-  return sopsMetadata(path, bytes)?.age.map((e) => e.recipient) ?? null
+/** Every key the config names, as a blob of this format records it: what a declared fingerprint may stand for. */
+export function candidateKeys(config: SealConfig, format: 'age' | 'sops'): string[] {
+  const keys = [...config.people.map((p) => p.key), ...config.groups.flatMap((g) => [...g.admins, ...g.targets].map((r) => r.key))]
+  return [...new Set(format === 'sops' ? keys.map(sopsRecipient) : keys)]
 }
 
-function nameOf(rule: SecretRule, key: string): string {
-  return rule.recipients.find((r) => r.key === key || sopsRecipient(r.key) === key)?.name ?? `${key.slice(0, 20)}…`
+/**
+ * Who a stored blob is for and how that is known (src/seal/declared.ts). `verify` tries the
+ * identities here on it (a key exchange per stanza and identity).
+ */
+export function storedReaders(ctx: SealContext, path: string, oid: string, bytes: Uint8Array, verify: boolean): BlobReaders {
+  const format = looksLikeAge(bytes) ? 'age' : 'sops'
+  return blobReaders(path, oid, bytes, candidateKeys(ctx.config(), format), { records: ctx.records, identities: verify ? ctx.identities() : [] })
+}
+
+/**
+ * Recipient keys a stored blob is encrypted to, when known: this clone's records, an age
+ * header's declaration (checked as far as it can be: see declared.ts), a sops file's metadata.
+ */
+export function storedRecipients(ctx: SealContext, path: string, oid: string, bytes: Uint8Array, verify = false): string[] | null {
+  return readerKeys(storedReaders(ctx, path, oid, bytes, verify))
+}
+
+/** A key's name in the config (the rule's recipients first, then anyone the config names), else a short form. */
+export function nameOfKey(config: SealConfig, rule: SecretRule | null, key: string): string {
+  const everyone = [...(rule?.recipients ?? []), ...config.people, ...config.groups.flatMap((g) => [...g.admins, ...g.targets])]
+  return everyone.find((r) => r.key === key || sopsRecipient(r.key) === key)?.name ?? (key.startsWith('fingerprint:') ? key : `${key.slice(0, 20)}…`)
 }
 
 /** Rekeys one index entry; never throws (a failure is an outcome). */
@@ -49,7 +69,8 @@ export async function rekeyEntry(ctx: SealContext, config: SealConfig, entry: In
     if (kind === 'plaintext') return { outcome: { path, action: 'plaintext', added: [], removed: [], message: "staged in plaintext: 'git add' it with git-seal installed" } }
     const format = effectiveFormat(rule, path)
     const wanted = configuredKeys(rule, format)
-    const recorded = storedRecipients(ctx, path, entry.oid, object.content)
+    // A declaration is trusted only to skip a blob; it is verified first with the keys here.
+    const recorded = storedRecipients(ctx, path, entry.oid, object.content, true)
     const added = recorded ? wanted.filter((k) => !recorded.includes(k)) : wanted
     const removed = recorded ? recorded.filter((k) => !wanted.includes(k)) : []
     const sameFormat = kind === format
@@ -65,7 +86,7 @@ export async function rekeyEntry(ctx: SealContext, config: SealConfig, entry: In
     const fingerprint = ctx.keepsCiphertext(path) ? null : ctx.fingerprints.of(plaintext, true)
     plaintext.fill?.(0)
     return {
-      outcome: { path, action: sameFormat ? 'rekeyed' : 'converted', added: added.map((k) => nameOf(rule, k)), removed: removed.map((k) => nameOf(rule, k)) },
+      outcome: { path, action: sameFormat ? 'rekeyed' : 'converted', added: added.map((k) => nameOfKey(config, rule, k)), removed: removed.map((k) => nameOfKey(config, rule, k)) },
       blob,
       ...(fingerprint ? { fingerprint } : {}),
     }

@@ -5,15 +5,15 @@
  * driver, or a rule saying so) always gets its stored bytes, like a locked clone: tools that
  * copy the work tree (Nix into /nix/store, `git archive`) then copy ciphertext.
  */
-import { AgeError, DecryptStream, looksLikeAge } from '../age/index.js'
+import { AgeError, DecryptStream, hasPluginIdentity, looksLikeAge } from '../age/index.js'
 import { SopsError } from '../formats/sops/index.js'
 import { NoSopsKeyError, openStored, storedKind } from './stored.js'
 import { NO_KEY_HINT, type SealContext } from './context.js'
 import { allChunks, concat, readHead, readRest } from './input.js'
 import { blobId, blobIdOfChunks } from '../git/objects.js'
 
-function why(e: unknown): { reason: string; hint?: string } {
-  if ((e instanceof AgeError && e.code === 'no-identity') || e instanceof NoSopsKeyError) return { reason: 'none of your age identities can decrypt it', hint: NO_KEY_HINT }
+function why(e: unknown): { reason: string; hint?: string; notForYou?: true } {
+  if ((e instanceof AgeError && e.code === 'no-identity') || e instanceof NoSopsKeyError) return { reason: 'none of your age identities can decrypt it', notForYou: true }
   if (e instanceof SopsError) return { reason: `damaged sops file (${e.message})`, hint: 'the blob in git is damaged or was tampered with; restore it from another commit' }
   if (e instanceof AgeError) return { reason: `damaged ciphertext (${e.message})`, hint: "the blob in git is damaged; restore it from another commit or re-add the plaintext" }
   return { reason: (e as Error).message }
@@ -51,7 +51,7 @@ export async function smudgeFile(ctx: SealContext, path: string, content: AsyncI
   // nothing is decrypted, so no fingerprint is recorded either.
   if (ctx.keepsCiphertext(path)) return keep()
   if (ctx.identities().length === 0) {
-    ctx.report.keptAsStored(path, 'no age identity found', NO_KEY_HINT)
+    ctx.report.keptWithoutKey(path, NO_KEY_HINT)
     return keep()
   }
   if (head.complete) {
@@ -60,8 +60,11 @@ export async function smudgeFile(ctx: SealContext, path: string, content: AsyncI
       ctx.later(() => ctx.fingerprints.record(blobOid ?? blobId(first, ctx.paths.objectFormat), plaintext))
       return [plaintext]
     } catch (e) {
-      const { reason, hint } = why(e)
-      ctx.report.keptAsStored(path, reason, hint)
+      const { reason, hint, notForYou } = why(e)
+      // With a plugin key here, "no identity opened it" may be a refused PIN or a missing
+      // terminal: name the file instead of counting it as not encrypted to you.
+      if (notForYou && !hasPluginIdentity(ctx.identities())) ctx.report.keptNotForYou(path)
+      else ctx.report.keptAsStored(path, reason, hint)
       return keep()
     }
   }
@@ -90,8 +93,9 @@ export async function smudgeFile(ctx: SealContext, path: string, content: AsyncI
       out.length = 0
     }
   }
-  const { reason, hint } = why(failure)
-  ctx.report.keptAsStored(path, reason, hint)
+  const { reason, hint, notForYou } = why(failure)
+  if (notForYou && !hasPluginIdentity(ctx.identities())) ctx.report.keptNotForYou(path)
+  else ctx.report.keptAsStored(path, reason, hint)
   ctx.records.checkedOut(blobOid ?? blobIdOfChunks(kept!, ctx.paths.objectFormat), path)
   if (kept) return kept
   const original = await ctx.objects.get(blobOid!)

@@ -40,12 +40,41 @@ function names(config: ConfigRecipient[], keys: string[]): string {
 }
 
 /**
+ * A dotenv value written over several lines (`KEY="line one` … `line two"`): sops's dotenv
+ * store reads one `KEY=value` per line. When a continuation line has no `=`, sops cannot read
+ * the file at all, and clean refuses it here with the way out (instead of sops's bare "not
+ * KEY=VALUE"). When every continuation line happens to hold a `=` (base64 padding), the file
+ * still round-trips byte for byte, so it is stored (a failing clean would also break
+ * `git status`), with a warning: tools that read values (`git-seal exec`, `sops exec-env`)
+ * would see the lines as separate keys.
+ * @throws {UserError} naming the key and its lines, with the two ways out.
+ */
+export function checkMultilineDotenv(path: string, input: Uint8Array): void {
+  const lines = Buffer.from(input.buffer, input.byteOffset, input.byteLength).toString('utf8').split('\n').map((l) => l.replace(/\r$/, ''))
+  for (let i = 0; i < lines.length; i++) {
+    const m = /^(?:export\s+)?([^=#\s][^=]*)=\s*(["'`])(.*)$/.exec(lines[i]!)
+    if (!m) continue
+    const [, key, quote, rest] = m as unknown as [string, string, string, string]
+    if (rest.trimEnd().endsWith(quote)) continue // opened and closed on this line
+    const end = lines.findIndex((l, j) => j > i && l.trimEnd().endsWith(quote))
+    if (end < 0) continue
+    const message = `${path}: the value of ${key.trim()} spans lines ${i + 1} to ${end + 1}, which a dotenv file in the SOPS format cannot hold (sops reads one KEY=value per line)`
+    const hint = `write it on one line with \\n for each line break (KEY="line one\\nline two"), or set 'format: age' for this secret in .gitseal.yaml to encrypt the file whole`
+    const unreadable = lines.slice(i + 1, end + 1).some((l) => l !== '' && !l.startsWith('#') && !l.includes('='))
+    if (unreadable) throw new UserError(message, hint)
+    warning(`${message}; stored, but each line after the first reads as a key of its own`, hint)
+    return
+  }
+}
+
+/**
  * Encrypts plaintext for a sops rule, reusing what it can of `previous` (the newest stored
  * sops version of this path).
  * @throws {SopsError} on unparsable input; {UserError} when a partial sops document cannot be completed.
  */
 export function encryptForSops(ctx: SealContext, path: string, input: Uint8Array, rule: SecretRule, previous: Uint8Array | null, options: { store?: SopsStore } = {}): Uint8Array {
   const store = options.store ?? sopsStore(path)
+  if (store === 'dotenv') checkMultilineDotenv(path, input)
   if (store !== 'binary' && holdsConflictMarkers(input)) {
     throw new UserError(`${path}: still holds conflict markers`, `resolve the conflict, then 'git add -- ${path}'`)
   }

@@ -3,7 +3,7 @@
  * textconv, merge, status, guard and verify learn to read a blob.
  */
 import { createHash } from 'node:crypto'
-import { MAX_STANZAS, decrypt, describeStanzas, looksLikeAge, readHeader, type Identity } from '../age/index.js'
+import { DECLARATION_TYPE, MAX_STANZAS, decrypt, describeStanzas, looksLikeAge, readHeader, type Identity } from '../age/index.js'
 import { SopsError, decryptSops, isCompleteSopsDocument, readSopsMetadata, storeForPath, type SopsMetadata, type SopsStore } from '../formats/sops/index.js'
 
 export type StoredKind = 'age' | 'sops' | 'plaintext'
@@ -117,7 +117,8 @@ export function placeholder(path: string, bytes: Uint8Array, reason: string): st
   if (looksLikeAge(bytes)) {
     let recipients = ''
     try {
-      recipients = ` for ${describeStanzas(readHeader(bytes).stanzas).join(', ')}`
+      // git-seal's recipient declaration is no recipient: left out of the list.
+      recipients = ` for ${describeStanzas(readHeader(bytes).stanzas.filter((st) => st.type !== DECLARATION_TYPE)).join(', ')}`
     } catch {}
     what = `age file${recipients}`
   } else {

@@ -116,8 +116,8 @@ describe('attributes that make git rewrite ciphertext', () => {
     // status flags it.
     const before = statusOf(repo)
     expect(before.code).toBe(1)
-    expect(before.report.secrets.find((e) => e.path === 'secrets/a.txt')!.problems.join('\n')).toContain(`'${s.setting}'`)
-    if (s.where.includes('git-seal sync')) expect(before.report.problems.join('\n')).toContain("git-seal's block is not last in .gitattributes")
+    expect(before.report.secrets.find((e) => e.path === 'secrets/a.txt')!.problems.map((p) => p.message).join('\n')).toContain(`'${s.setting}'`)
+    if (s.where.includes('git-seal sync')) expect(before.report.problems.map((p) => p.message).join('\n')).toContain("git-seal's block is not last in .gitattributes")
 
     // git add: refused, naming the path, the attribute and where to change it; the index keeps its blob.
     repo.write('secrets/a.txt', plaintext(EDITED))

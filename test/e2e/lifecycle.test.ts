@@ -326,19 +326,19 @@ describe('install and unlock say what they really did', () => {
     return { repo }
   }
 
-  it('a file not for my key is named as left encrypted, and not counted as decrypted', () => {
+  it('a file not for my key is counted as not encrypted to me (one line), and not counted as decrypted', () => {
     const { repo } = twoGroups()
     expect(repo.seal('lock').status).toBe(0)
     const unlock = repo.seal('unlock')
     expect(unlock.status, unlock.stderr).toBe(0) // dev decrypted; prod is simply not mine
     expect(unlock.stderr).toContain('decrypted 1 secret file(s)')
-    expect(unlock.stderr).toContain('prod/b.txt: left encrypted: not encrypted to any of your identities')
+    expect(unlock.stderr).toContain('1 secret is not encrypted to you; they stay encrypted')
     expect(repo.read('dev/a.txt').toString()).toBe(`${MARKER} dev\n`)
     expect(isAgeFile(repo.read('prod/b.txt'))).toBe(true)
     const install = repo.seal('install')
     expect(install.status).toBe(0)
     expect(install.stderr).not.toContain('decrypted')
-    expect(install.stderr).toContain('prod/b.txt: left encrypted')
+    expect(install.stderr).toContain('1 secret is not encrypted to you')
     // nothing left for my key: unlock decrypted nothing it could, and says so with exit 1
     expect(repo.seal('unlock').status).toBe(1)
     expectNoLeak(repo, MARKER)

@@ -211,11 +211,11 @@ describe('init in a Nix flake', () => {
     }
   })
 
-  it('outside a flake: version 1, no worktree key, format auto', () => {
+  it('outside a flake: no worktree key, format auto (version 2, for people and exclude)', () => {
     const repo = repoWith(newKey(), { 'README.md': '# x\n' })
     expect(repo.seal('init').status).toBe(0)
     const text = readFileSync(join(repo.dir, '.gitseal.yaml'), 'utf8')
-    expect(text).toMatch(/^version: 1$/m)
+    expect(text).toMatch(/^version: 2$/m)
     expect(text).not.toContain('worktree')
     expect(text).toContain('# format: auto')
   })

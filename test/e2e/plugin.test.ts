@@ -111,11 +111,16 @@ describe('a plugin key as admin (the fake plugin on PATH)', () => {
     const p = pluginRepo()
     p.newSessions()
     addSecrets(p)
-    // git add: file keys wrapped ahead, one recipient-v1 session for the four files.
-    expect(p.newSessions()).toEqual([{ machine: 'recipient-v1', recipients: 1, keys: 16 }])
+    // git add: file keys wrapped ahead in batches, not a session per file: one recipient-v1
+    // session for the age files' headers (which carry git-seal's recipient declaration) and one
+    // for the sops file's data key (wrapped alone, as sops does).
+    expect(p.newSessions()).toEqual([
+      { machine: 'recipient-v1', recipients: 1, keys: 16 },
+      { machine: 'recipient-v1', recipients: 1, keys: 16 },
+    ])
     const stored = p.repo.blob('HEAD:secrets/a.txt')
     expect(isAgeFile(stored)).toBe(true)
-    expect(readHeader(stored).stanzas.map((s) => s.type)).toEqual(['fake'])
+    expect(readHeader(stored).stanzas.map((s) => s.type)).toEqual(['fake', 'git-seal-recipients']) // the plugin's stanza, then git-seal's recipient declaration
     const sops = p.repo.blob('HEAD:secrets/app.yaml').toString()
     expect(sops).toContain(`recipient: ${p.recipient}`)
     expect(sops).not.toContain(MARKER)
@@ -175,7 +180,7 @@ describe('a plugin key as admin (the fake plugin on PATH)', () => {
     const merge = p.repo.tryGit('merge', '-q', '--no-edit', 'side')
     expect(merge.status, merge.stderr).toBe(0)
     expect(p.repo.read('secrets/list.txt').toString()).toBe(`one side\ntwo\nthree ${MARKER}\nfour\nfive main\n`)
-    expect(readHeader(p.repo.blob('HEAD:secrets/list.txt')).stanzas.map((s) => s.type)).toEqual(['fake'])
+    expect(readHeader(p.repo.blob('HEAD:secrets/list.txt')).stanzas.map((s) => s.type)).toEqual(['fake', 'git-seal-recipients'])
     // The merge driver opens base, ours and theirs: one session each.
     expect(p.newSessions().filter((s) => s.machine === 'identity-v1' && s.files === 1).length).toBeGreaterThanOrEqual(3)
     expect(p.repo.status()).toBe('')

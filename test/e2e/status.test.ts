@@ -36,12 +36,12 @@ describe('status', () => {
     repo.write('.gitseal.yaml', simpleConfig(['secrets/**', 'more/**'], [{ name: 'alice', key: key.recipient }, { name: 'bob', key: bob.recipient }]))
     const { code, report } = status(repo)
     expect(code).toBe(1)
-    expect(report.problems.join('\n')).toContain('.gitattributes does not match .gitseal.yaml')
+    expect(report.problems.map((p) => p.message).join('\n')).toContain('.gitattributes does not match .gitseal.yaml')
     const byPath = Object.fromEntries(report.secrets.map((s) => [s.path, s]))
     expect(byPath['secrets/leak.txt']!.index).toBe('plaintext')
-    expect(byPath['secrets/leak.txt']!.problems.join()).toContain('staged in plaintext')
+    expect(byPath['secrets/leak.txt']!.problems.map((p) => p.message).join()).toContain('staged in plaintext')
     expect(byPath['secrets/untracked.txt']!.index).toBe('absent')
-    expect(byPath['secrets/b.yaml']!.problems.join()).toContain('not yet encrypted to 1 configured recipient')
+    expect(byPath['secrets/b.yaml']!.problems.map((p) => p.message).join()).toContain('not yet encrypted to 1 configured recipient')
     expect(byPath['secrets/b.yaml']!.recipients).toEqual(['alice', 'bob'])
   })
 
@@ -52,10 +52,10 @@ describe('status', () => {
     repo.git('config', 'diff.git-seal.textconv', '"$(git rev-parse --git-common-dir)/git-seal/git-seal" textconv')
     let { code, report } = status(repo)
     expect(code).toBe(1)
-    expect(report.problems.join('\n')).toContain('written by another version (diff.git-seal.textconv)')
+    expect(report.problems.map((p) => p.message).join('\n')).toContain('written by another version (diff.git-seal.textconv)')
     repo.git('config', '--unset', 'filter.git-seal.process')
     ;({ code, report } = status(repo))
-    expect(report.problems.join('\n')).toContain('not installed in this clone (filter.git-seal.process)')
+    expect(report.problems.map((p) => p.message).join('\n')).toContain('not installed in this clone (filter.git-seal.process)')
     expect(repo.seal('install').status).toBe(0)
     ;({ code, report } = status(repo))
     expect(code).toBe(0)
@@ -79,7 +79,7 @@ describe('recipients and verify report what the config does not say', () => {
     expect(r.status, r.stderr).toBe(0)
     const data = JSON.parse(r.stdout) as { groups: { name: string; recipients: { name: string; role: string; type: string; fingerprint: string; secrets: string[] }[] }[] }
     expect(data.groups).toHaveLength(1)
-    expect(data.groups[0]!.recipients).toEqual([{ name: 'alice', role: 'admin', type: 'x25519', fingerprint: expect.stringMatching(/^[\w-]{10}$/), secrets: ['main'] }])
+    expect(data.groups[0]!.recipients).toEqual([{ name: 'alice', role: 'admin', type: 'x25519', key: expect.stringMatching(/^age1/), fingerprint: expect.stringMatching(/^[\w-]{10}$/), person: false, secrets: ['main'] }])
   })
 
   it('verify reports (and does not reject) a sops file encrypted to a recipient the config does not name', () => {

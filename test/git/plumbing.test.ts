@@ -1,7 +1,7 @@
 // Parsers of git plumbing output, fed canned `-z` output (captured from git 2.39), including
 // paths with spaces, newlines, tabs, U+2028 and carriage returns.
 import { describe, expect, it } from 'vitest'
-import { parseCommitsWithTrees, parseLogRaw, parseLsFilesStage, parseLsTree, parseRawDiff } from '../../src/git/plumbing.js'
+import { parseCommitsWithTrees, parseIsShallow, parseLogRaw, parseLsFilesStage, parseLsTree, parseRawDiff } from '../../src/git/plumbing.js'
 
 const A = '78981922613b2afb6025042ff6bd878ac1994e85'
 const B = '422c2b7ab3b3c668038da977e4e93a5fc623169c'
@@ -133,5 +133,15 @@ describe('parseRevParse', () => {
     expect(parseRevParse(`${C2}\n^${C1}\n`)).toEqual({ positive: [C2], negative: [C1], other: [] })
     expect(parseRevParse(`${C2}\n${C1}\n^${A}\n`)).toEqual({ positive: [C2, C1], negative: [A], other: [] })
     expect(parseRevParse('README\n--all\n')).toEqual({ positive: [], negative: [], other: ['README', '--all'] })
+  })
+})
+
+describe('parseIsShallow (rev-parse --is-shallow-repository)', () => {
+  it.each([
+    ['true\n', true],
+    ['false\n', false],
+    ['', false],
+  ])('%j is %s', (out, shallow) => {
+    expect(parseIsShallow(out)).toBe(shallow)
   })
 })

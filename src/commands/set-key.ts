@@ -1,0 +1,26 @@
+/**
+ * `git-seal set-key NAME NEWKEY`: replaces a person's or host's key everywhere the config holds
+ * it (their `people:` entry, or inline entries of that name in every group), then rekeys what
+ * they can read. NEWKEY may be the path of a .pub file.
+ */
+import { parseArgs } from 'node:util'
+import { resolveKeyArgument } from '../operations/key-argument.js'
+import { changeConfig, setKeyChange } from '../operations/recipients.js'
+import { UserError, warning } from '../ui.js'
+import { printChange } from './recipients.js'
+
+export async function run(args: string[]): Promise<number> {
+  const { positionals } = parseArgs({ args, allowPositionals: true, options: {} })
+  const [name, ...keyParts] = positionals
+  if (!name || keyParts.length === 0) throw new UserError('usage: git-seal set-key NAME NEWKEY', 'NEWKEY: an age1… recipient, an ssh-ed25519 key, or the path of a .pub file')
+  const key = resolveKeyArgument(keyParts.join(' '))
+  const replaced = { places: [] as string[], oldKeys: [] as string[] }
+  const code = printChange(await changeConfig(setKeyChange(name, key, replaced)))
+  const normal = (k: string): string => k.trim().split(/\s+/).slice(0, 2).join(' ')
+  if (replaced.oldKeys.every((k) => normal(k) === normal(key))) return code // the same key again: nothing was exposed
+  warning(
+    `${name}'s old key still opens every version encrypted to it until now`,
+    `if it was lost or stolen, rotate the values it could read: 'git-seal audit ${replaced.oldKeys[0] ?? name}' lists them`,
+  )
+  return code
+}

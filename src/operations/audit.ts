@@ -1,0 +1,296 @@
+/**
+ * What each recipient could read, anywhere in history: every secret path and every version
+ * (blob) of it, from the config at each commit, the recipients sops files record, and age
+ * blobs' recipient declarations. Then, for a recipient who no longer reads a path, whether its
+ * value changed since (rotated) — which takes a key here that opens both versions.
+ * Needs no private key for the list; a shallow clone's answer is incomplete, and says so.
+ */
+import { looksLikeAge, readDeclaration, readHeader, recipientFingerprint, type Identity } from '../age/index.js'
+import { CONFIG_FILE, findSecret, parseConfig, type SealConfig } from '../config/index.js'
+import { CatFileBatch } from '../git/objects.js'
+import { commitsWithTrees, isShallowRepository, lsTree } from '../git/plumbing.js'
+import { sopsRecipient } from '../seal/sops.js'
+import { openStored, sopsMetadata } from '../seal/stored.js'
+import { progress } from '../ui.js'
+
+export type ExposureVia = 'config' | 'sops-recipients' | 'declared'
+
+/** One version of a secret a recipient could read. */
+export interface ExposedVersion {
+  blob: string
+  first: string
+  last: string
+}
+
+/** Whether a value a recipient could read has been replaced since. */
+export type Rotation =
+  /** the recipient still reads the version at HEAD */
+  | 'still readable'
+  /** HEAD's value shares no line with any version they could read */
+  | 'rotated'
+  /** some lines (values) of HEAD are ones they could read */
+  | 'partly rotated'
+  /** HEAD holds a version they could read, or the same content */
+  | 'not rotated'
+  /** the path is gone at HEAD (rotate the value wherever it is still used) */
+  | 'deleted'
+  /** no key here opens the versions to compare */
+  | 'unknown'
+
+export interface Exposure {
+  path: string
+  first: string
+  last: string
+  commits: number
+  via: ExposureVia[]
+  /** every distinct blob they could read, oldest first */
+  versions: ExposedVersion[]
+  rotation?: Rotation
+  /** for 'partly rotated': the names of the values still the same (`KEY` of `KEY=…`, `key` of `key: …`), or a count of lines */
+  unchanged?: string[]
+}
+
+export interface RecipientAudit {
+  /** the name (or key) asked about */
+  recipient: string
+  /** the public keys that name stood for anywhere in history */
+  keys: string[]
+  /** true when HEAD's config still names them */
+  current: boolean
+  paths: Exposure[]
+}
+
+export interface AuditReport {
+  /** the clone is shallow: commits before its cut are missing, so the lists may be incomplete */
+  shallow: boolean
+  recipients: RecipientAudit[]
+}
+
+const normal = (k: string): string => k.trim().split(/\s+/).slice(0, 2).join(' ')
+
+/** Every form a key takes in blobs: as written, and the age form sops files record for ssh keys. */
+function forms(key: string): string[] {
+  const out = [normal(key)]
+  try {
+    out.push(sopsRecipient(normal(key)))
+  } catch {
+    // not an ssh key sops can convert: its written form is all there is
+  }
+  return [...new Set(out)]
+}
+
+interface History {
+  commits: { commit: string; tree: string; config: SealConfig | null }[]
+  configs: SealConfig[]
+  head: SealConfig | null
+}
+
+async function readHistory(root: string, objects: CatFileBatch): Promise<History> {
+  const history = commitsWithTrees(root, ['--all', '--reverse', '--topo-order'])
+  const parsed = new Map<string, SealConfig | null>()
+  const commits: History['commits'] = []
+  for (const { commit, tree } of history) {
+    const blob = await objects.get(`${commit}:${CONFIG_FILE}`)
+    let config: SealConfig | null = null
+    if (blob) {
+      if (!parsed.has(blob.oid)) {
+        try {
+          parsed.set(blob.oid, parseConfig(blob.content.toString('utf8'), `${commit.slice(0, 12)}:${CONFIG_FILE}`))
+        } catch {
+          // an invalid config at that commit names nobody; verify reports it
+          parsed.set(blob.oid, null)
+        }
+      }
+      config = parsed.get(blob.oid) ?? null
+    }
+    commits.push({ commit, tree, config })
+  }
+  const headBlob = await objects.get(`HEAD:${CONFIG_FILE}`)
+  let head: SealConfig | null = null
+  if (headBlob) {
+    try {
+      head = parseConfig(headBlob.content.toString('utf8'))
+    } catch {
+      // invalid at HEAD: nobody counts as current
+    }
+  }
+  return { commits, configs: [...parsed.values()].filter((c): c is SealConfig => c !== null), head }
+}
+
+/** Every recipient name of every config, and the keys each stood for. */
+function namesAndKeys(configs: SealConfig[]): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>()
+  const add = (name: string, key: string): void => {
+    if (!out.has(name)) out.set(name, new Set())
+    out.get(name)!.add(normal(key))
+  }
+  for (const c of configs) {
+    for (const p of c.people) add(p.name, p.key)
+    for (const g of c.groups) for (const r of [...g.admins, ...g.targets]) add(r.name, r.key)
+  }
+  return out
+}
+
+/** Who reads one blob at one commit, as keys in every form: config, sops metadata, declaration. */
+type BlobReaders = Map<string, Set<ExposureVia>>
+
+async function readersOfBlobs(root: string, objects: CatFileBatch, history: History, allKeys: string[], onCommit: (i: number) => void): Promise<{ commit: string; path: string; blob: string; readers: BlobReaders }[]> {
+  const byFingerprint = new Map(allKeys.map((k) => [recipientFingerprint(k), k]))
+  const stored = new Map<string, { via: ExposureVia; key: string }[]>()
+  const trees = new Map<string, { path: string; oid: string }[]>()
+  const out: { commit: string; path: string; blob: string; readers: BlobReaders }[] = []
+  for (let i = 0; i < history.commits.length; i++) {
+    const { commit, tree, config } = history.commits[i]!
+    onCommit(i)
+    if (!trees.has(tree)) trees.set(tree, (lsTree(root, tree) ?? []).filter((e) => e.type === 'blob').map((e) => ({ path: e.path, oid: e.oid })))
+    for (const entry of trees.get(tree)!) {
+      let rule = null
+      try {
+        rule = config ? findSecret(config, entry.path) : null
+      } catch {
+        // two rules match: the config is invalid for this path; the blob still says whom it is for
+      }
+      if (!rule && !/\.(ya?ml|json|env|ini)$/.test(entry.path)) continue
+      const readers: BlobReaders = new Map()
+      const add = (key: string, via: ExposureVia): void => {
+        for (const form of forms(key)) {
+          if (!readers.has(form)) readers.set(form, new Set())
+          readers.get(form)!.add(via)
+        }
+      }
+      for (const r of rule?.recipients ?? []) add(r.key, 'config')
+      let fromBlob = stored.get(entry.oid)
+      if (fromBlob === undefined) {
+        fromBlob = []
+        const object = await objects.get(entry.oid)
+        if (object && looksLikeAge(object.content)) {
+          try {
+            const declared = readDeclaration(readHeader(object.content).stanzas)
+            if (Array.isArray(declared)) for (const f of declared) if (byFingerprint.has(f)) fromBlob.push({ via: 'declared', key: byFingerprint.get(f)! })
+          } catch {
+            // a malformed header declares nothing
+          }
+        } else if (object) {
+          for (const e of sopsMetadata(entry.path, object.content)?.age ?? []) fromBlob.push({ via: 'sops-recipients', key: e.recipient })
+        }
+        stored.set(entry.oid, fromBlob)
+      }
+      for (const { via, key } of fromBlob) add(key, via)
+      if (readers.size > 0) out.push({ commit, path: entry.path, blob: entry.oid, readers })
+    }
+  }
+  return out
+}
+
+/**
+ * The audit of one recipient (a name as written in any config of the history, or a key), or of
+ * every recipient the history names when `who` is null.
+ * @param identities keys to compare versions with, for the rotation verdicts; none: no verdicts.
+ * @throws {UserError} via the caller when `who` names nobody (an empty result is returned).
+ */
+export async function auditHistory(root: string, who: string | null, identities: Identity[] | null): Promise<AuditReport> {
+  const objects = new CatFileBatch(root)
+  try {
+    const history = await readHistory(root, objects)
+    const names = namesAndKeys(history.configs)
+    const targets: { recipient: string; keys: Set<string> }[] = []
+    if (who === null) for (const [name, keys] of names) targets.push({ recipient: name, keys })
+    else {
+      const keys = new Set(names.get(who) ?? [])
+      if (/^(age1|ssh-)/.test(who.trim())) keys.add(normal(who))
+      if (keys.size > 0) targets.push({ recipient: who, keys })
+    }
+    const allKeys = [...new Set([...names.values()].flatMap((k) => [...k]).concat(targets.flatMap((t) => [...t.keys])))]
+    const total = history.commits.length
+    const blobs = await readersOfBlobs(root, objects, history, allKeys, (i) => progress('audit', i + 1, total))
+    const headTree = new Map((lsTree(root, 'HEAD') ?? []).filter((e) => e.type === 'blob').map((e) => [e.path, e.oid]))
+    const headNames = new Set(history.head ? [...namesAndKeys([history.head]).keys()] : [])
+    const recipients: RecipientAudit[] = []
+    for (const target of targets) {
+      const forms = new Set([...target.keys].flatMap((k) => formsOf(k)))
+      const exposures = new Map<string, Exposure>()
+      const counted = new Set<string>()
+      for (const b of blobs) {
+        const via = new Set<ExposureVia>()
+        for (const form of forms) for (const v of b.readers.get(form) ?? []) via.add(v)
+        if (via.size === 0) continue
+        let e = exposures.get(b.path)
+        if (!e) {
+          e = { path: b.path, first: b.commit, last: b.commit, commits: 0, via: [], versions: [] }
+          exposures.set(b.path, e)
+        }
+        e.last = b.commit
+        if (!counted.has(`${b.commit}\0${b.path}`)) {
+          counted.add(`${b.commit}\0${b.path}`)
+          e.commits++
+        }
+        for (const v of via) if (!e.via.includes(v)) e.via.push(v)
+        const version = e.versions.find((x) => x.blob === b.blob)
+        if (version) version.last = b.commit
+        else e.versions.push({ blob: b.blob, first: b.commit, last: b.commit })
+      }
+      const paths = [...exposures.values()].sort((a, b) => a.path.localeCompare(b.path))
+      if (identities !== null) for (const e of paths) Object.assign(e, await rotationOf(objects, e, headTree.get(e.path) ?? null, identities))
+      const isCurrent = headNames.has(target.recipient) || (history.head !== null && [...namesAndKeys([history.head]).values()].some((keys) => [...keys].some((k) => target.keys.has(k))))
+      recipients.push({ recipient: target.recipient, keys: [...target.keys], current: isCurrent, paths })
+    }
+    return { shallow: isShallowRepository(root), recipients }
+  } finally {
+    objects.close()
+  }
+}
+
+const formsOf = forms
+
+/** Names of values in lines that look like `KEY=value` or `key: value`; others are counted. */
+function valueNames(lines: string[]): string[] {
+  const named: string[] = []
+  let others = 0
+  for (const line of lines) {
+    const m = /^\s*(?:export\s+)?([\w.-]+)\s*[=:]/.exec(line)
+    if (m) named.push(m[1]!)
+    else others++
+  }
+  return [...new Set(named), ...(others > 0 ? [`${others} other line(s)`] : [])]
+}
+
+/**
+ * Lines that carry values: not empty, not comments, not structure (a YAML key that opens a
+ * nested mapping, JSON brackets, an INI section, a document marker), which stay the same when
+ * every value changes.
+ */
+function valueLines(text: string): string[] {
+  return text.split(/\r?\n/).filter((l) => {
+    const t = l.trim()
+    return t !== '' && !/^[#;]/.test(t) && !/^["']?[\w.-]+["']?\s*:\s*[{[]?$/.test(t) && !/^[{}[\],]+$/.test(t) && !/^\[[^\]]*\]$/.test(t) && t !== '---' && t !== '-'
+  })
+}
+
+/** Compares HEAD's version of a path with every version the recipient could read. */
+async function rotationOf(objects: CatFileBatch, e: Exposure, head: string | null, identities: Identity[]): Promise<Pick<Exposure, 'rotation' | 'unchanged'>> {
+  if (head === null) return { rotation: 'deleted' }
+  if (e.versions.some((v) => v.blob === head)) return { rotation: 'still readable' }
+  const open = async (blob: string): Promise<string | null> => {
+    const object = await objects.get(blob)
+    if (!object) return null
+    try {
+      return Buffer.from(openStored(e.path, object.content, identities)).toString('utf8')
+    } catch {
+      // not for the keys here, or damaged: nothing to compare
+      return null
+    }
+  }
+  const current = await open(head)
+  if (current === null) return { rotation: 'unknown' }
+  const currentLines = valueLines(current)
+  const seen = new Set<string>()
+  for (const v of e.versions) {
+    const old = await open(v.blob)
+    if (old === null) return { rotation: 'unknown' }
+    if (old === current) return { rotation: 'not rotated' }
+    for (const line of valueLines(old)) seen.add(line.trim())
+  }
+  const same = currentLines.filter((l) => seen.has(l.trim()))
+  if (same.length === 0) return { rotation: 'rotated' }
+  return { rotation: same.length === currentLines.length ? 'not rotated' : 'partly rotated', unchanged: valueNames(same) }
+}

@@ -1,0 +1,86 @@
+/**
+ * Changing who reads what: add-recipient, remove-recipient and set-key edit .gitseal.yaml in
+ * place (keeping its formatting), refuse an edit that would not validate, rewrite
+ * .gitattributes and a generated .sops.yaml, then rekey what the change affects.
+ */
+import { readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { CONFIG_FILE, addRecipient, parseConfig, removeRecipient, setKey } from '../config/index.js'
+import { refreshSopsConfig } from '../commands/sops-config.js'
+import { syncAttributes } from '../commands/sync.js'
+import { SealContext } from '../seal/context.js'
+import type { RekeyOutcome } from '../seal/rekey.js'
+import { UserError } from '../ui.js'
+import { rekey } from './rekey.js'
+
+export interface ConfigChange {
+  /** what changed, for the first message ("added admin bob to group prod") */
+  summary: string
+  /** true when .gitattributes or .sops.yaml had to follow */
+  attributesUpdated: boolean
+  sopsConfigUpdated: boolean
+  /** null when no identity here could rekey */
+  outcomes: RekeyOutcome[] | null
+}
+
+/**
+ * Applies `edit` to the config text, validates and writes it, then rekeys.
+ * @throws {UserError} from the edit; {ConfigError} when the result would not validate (nothing
+ *   is written then).
+ */
+export async function changeConfig(edit: (text: string) => { text: string; summary: string }, cwd: string = process.cwd()): Promise<ConfigChange> {
+  const ctx = SealContext.open(cwd)
+  try {
+    const file = join(ctx.root, CONFIG_FILE)
+    const before = readFileSync(file, 'utf8')
+    const { text: after, summary } = edit(before)
+    const config = parseConfig(after, CONFIG_FILE) // refuse to write a config that does not validate
+    writeFileSync(file, after)
+    const attributesUpdated = syncAttributes(ctx.root)
+    const sopsConfigUpdated = refreshSopsConfig(ctx.root, config)
+    if (ctx.identities().length === 0) return { summary, attributesUpdated, sopsConfigUpdated, outcomes: null }
+    // A fresh context: the first one cached the config as it was before the edit.
+    const fresh = new SealContext(ctx.paths, ctx.root)
+    try {
+      return { summary, attributesUpdated, sopsConfigUpdated, outcomes: await rekey(fresh, []) }
+    } finally {
+      fresh.close()
+    }
+  } finally {
+    ctx.close()
+  }
+}
+
+/** add-recipient: `key` null names a person already declared in `people:`. */
+export function addRecipientChange(group: string, role: 'admin' | 'target', name: string, key: string | null) {
+  return (text: string) => ({ text: addRecipient(text, group, role, name, key), summary: `added ${role} ${name} to group ${group}` })
+}
+
+/**
+ * remove-recipient; `removed` receives where they were removed from.
+ * @throws {UserError} (from the returned edit) when nobody of that name is there.
+ */
+export function removeRecipientChange(name: string, group: string | undefined, removed: { groups: string[]; person: boolean }) {
+  return (text: string) => {
+    const result = removeRecipient(text, name, group)
+    removed.groups = result.removedFrom
+    removed.person = result.removedPerson
+    if (result.removedFrom.length === 0 && !result.removedPerson) {
+      throw new UserError(`no recipient named ${name}${group ? ` in group ${group}` : ''}`, "'git-seal recipients' lists the names")
+    }
+    const where = [...(result.removedPerson ? ['people'] : []), ...result.removedFrom.map((g) => `group ${g}`)]
+    return { text: result.text, summary: `removed ${name} from ${where.join(', ')}` }
+  }
+}
+
+/** set-key; `replaced` receives the places and the old keys. */
+export function setKeyChange(name: string, key: string, replaced: { places: string[]; oldKeys: string[] }) {
+  return (text: string) => {
+    const result = setKey(text, name, key)
+    replaced.places = result.places
+    replaced.oldKeys = result.oldKeys
+    return { text: result.text, summary: `replaced ${name}'s key in ${result.places.join(', ')}` }
+  }
+}
+
+
