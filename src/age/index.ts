@@ -14,7 +14,7 @@ import type { Identity, Recipient } from './types.js'
 import { X25519Identity, X25519Recipient, generateIdentity, identityToRecipient } from './x25519.js'
 import { isPluginIdentity, isPluginRecipient, parsePluginIdentity } from './plugin/encoding.js'
 import { PluginIdentity, PluginRecipient, pluginIdentities } from './plugin/keys.js'
-import { isDeclarationText, parseDeclarationText } from './declaration.js'
+import { DeclarationRecipient, isDeclarationText, parseDeclarationText } from './declaration.js'
 
 export { AgeError, PluginError, type AgeErrorCode, type PluginFailure } from './errors.js'
 export type { Stanza } from './header.js'
@@ -214,7 +214,8 @@ export function describeStanzas(stanzas: Stanza[]): string[] {
  */
 export async function encryptHybrid(plaintext: Uint8Array, hybrid: string[], others: Recipient[]): Promise<Uint8Array> {
   checkStanzaCount(hybrid.length + others.length)
-  if (others.length > 0) throw new AgeError('unsupported', 'post-quantum (age1pq1) recipients cannot be mixed with classic ones in one file: age refuses such files')
+  // git-seal's recipient declaration wraps no key: it is no classic recipient.
+  if (others.some((r) => !(r instanceof DeclarationRecipient))) throw new AgeError('unsupported', 'post-quantum (age1pq1) recipients cannot be mixed with classic ones in one file: age refuses such files')
   return encryptHybridUnchecked(plaintext, hybrid, others)
 }
 

@@ -92,7 +92,13 @@ describe('git-seal scanner-allowlist', () => {
     const header = age.subarray(0, age.indexOf('\n---') + 1 + age.subarray(age.indexOf('\n---') + 1).indexOf('\n')).toString('latin1').split('\n')
     expect(header.some((l) => l.startsWith('-> X25519 '))).toBe(true)
     expect(header.some((l) => l.startsWith('-> ssh-ed25519 '))).toBe(true)
-    for (const line of header) expect(allowlist.some((r) => r.test(line)), line).toBe(true)
+    header.forEach((line, i) => {
+      // The known exception: the body of git-seal's recipient declaration stanza (public-key
+      // fingerprints, 8 bytes each) ends in a short base64 line no line regex can tell from any
+      // other; it holds no secret. Every other header line must be allowlisted.
+      if (header[i - 1]?.startsWith('-> git-seal-recipients ') && /^[A-Za-z0-9+/]{0,63}\r?$/.test(line)) return
+      expect(allowlist.some((r) => r.test(line)), line).toBe(true)
+    })
 
     for (const path of ['secrets/app.yaml', 'secrets/app.json', 'secrets/app.env', 'secrets/app.ini']) {
       const lines = blobs[path]!.toString('utf8').split('\n')
