@@ -3,7 +3,6 @@
  * history, with the first and last commit of that window, from the config at each commit and
  * the recipient lists sops files record. Ends with a rotation checklist. Needs no private key.
  */
-import { parseArgs } from 'node:util'
 import { CONFIG_FILE, findSecret, parseConfig, type SealConfig } from '../config/index.js'
 import { CatFileBatch } from '../git/objects.js'
 import { repoPaths } from '../git/repo.js'
@@ -11,6 +10,7 @@ import { commitsWithTrees, lsTree, type CommitAndTree } from '../git/plumbing.js
 import { sopsRecipient } from '../seal/sops.js'
 import { sopsMetadata } from '../seal/stored.js'
 import { UserError, printResult } from '../ui.js'
+import { bareRepositoryError } from '../errors.js'
 
 export interface Exposure {
   path: string
@@ -109,12 +109,10 @@ export async function audit(root: string, who: string): Promise<Exposure[]> {
   }
 }
 
-export async function run(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { json: { type: 'boolean' } } })
+export async function run({ values, positionals }: { values: { json?: boolean }; positionals: string[] }): Promise<number> {
   const who = positionals.join(' ')
-  if (!who) throw new UserError('usage: git-seal audit NAME|KEY [--json]')
   const root = repoPaths().top
-  if (!root) throw new UserError('git-seal needs a work tree; this repository is bare')
+  if (!root) throw bareRepositoryError()
   const exposures = await audit(root, who)
   const checklist = [
     `removing ${who} from ${CONFIG_FILE} does not revoke history: every version they could read stays readable to them`,

@@ -5,7 +5,6 @@
  */
 import { rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { parseArgs } from 'node:util'
 import { repoPaths, stateDir } from '../git/repo.js'
 import { checkoutAgain, secretEntries, uncommittedSecrets } from '../git/worktree.js'
 import { loadIdentities } from '../keys/identities.js'
@@ -13,11 +12,12 @@ import { Fingerprints } from '../seal/fingerprints.js'
 import { sweepPrivateDirs } from '../seal/private-tmp.js'
 import { decryptWorktree } from '../seal/worktree-decrypt.js'
 import { UserError, error, info, warning } from '../ui.js'
+import { bareRepositoryError } from '../errors.js'
 import { reportDecryption } from './install.js'
 
 function root(): { top: string; state: string } {
   const paths = repoPaths()
-  if (!paths.top) throw new UserError('git-seal needs a work tree; this repository is bare')
+  if (!paths.top) throw bareRepositoryError()
   const state = stateDir(paths, true)
   sweepPrivateDirs(state)
   return { top: paths.top, state }
@@ -28,8 +28,7 @@ export function someNames(paths: string[], max = 5): string {
   return paths.slice(0, max).join(', ') + (paths.length > max ? ', …' : '')
 }
 
-export function lock(args: string[]): number {
-  const { values } = parseArgs({ args, options: { force: { type: 'boolean', short: 'f' } } })
+export function lock({ values }: { values: { force?: boolean } }): number {
   const { top, state } = root()
   const secrets = secretEntries(top)
   const { changed, untracked } = uncommittedSecrets(top)
@@ -57,8 +56,7 @@ export function lock(args: string[]): number {
  * left a file encrypted for want of a usable key (none found, or a key source that failed) or
  * because the blob is damaged, and when it decrypted nothing at all of what it found encrypted.
  */
-export async function unlock(args: string[]): Promise<number> {
-  if (args.length > 0) throw new UserError('usage: git-seal unlock')
+export async function unlock(): Promise<number> {
   const { top, state } = root()
   rmSync(join(state, 'locked'), { force: true })
   const identities = loadIdentities()

@@ -6,10 +6,10 @@
 import { createHash } from 'node:crypto'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { parseArgs } from 'node:util'
 import { CONFIG_FILE, addRecipient, parseConfig, removeRecipient, type Recipient, type SealConfig } from '../config/index.js'
 import { SealContext } from '../seal/context.js'
 import { UserError, info, printResult, warning } from '../ui.js'
+import { UsageError } from '../errors.js'
 import { rekey, report } from './rekey.js'
 import { refreshSopsConfig } from './sops-config.js'
 import { syncAttributes } from './sync.js'
@@ -39,8 +39,7 @@ export function listing(config: SealConfig): Listing {
   }
 }
 
-export function list(args: string[]): number {
-  const { values } = parseArgs({ args, options: { json: { type: 'boolean' } } })
+export function list({ values }: { values: { json?: boolean } }): number {
   const ctx = SealContext.open()
   try {
     const data = listing(ctx.config())
@@ -85,25 +84,19 @@ async function editAndRekey(edit: (text: string) => string, what: string): Promi
   }
 }
 
-export async function add(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: { group: { type: 'string', short: 'g' }, admin: { type: 'boolean' }, target: { type: 'boolean' } },
-  })
+export async function add({ values, positionals }: { values: { group?: string; admin?: boolean; target?: boolean }; positionals: string[] }): Promise<number> {
   const [name, ...keyParts] = positionals
   const key = keyParts.join(' ')
   if (!name || !key || !values.group || values.admin === values.target) {
-    throw new UserError('usage: git-seal add-recipient NAME KEY --group G (--admin | --target)')
+    throw new UsageError(!values.group ? 'missing option --group' : values.admin ? 'give one of --admin and --target, not both' : 'missing option --admin or --target')
   }
   const role = values.admin ? 'admin' : 'target'
   return editAndRekey((text) => addRecipient(text, values.group!, role, name, key), `added ${role} ${name} to group ${values.group}`)
 }
 
-export async function remove(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { group: { type: 'string', short: 'g' } } })
+export async function remove({ values, positionals }: { values: { group?: string }; positionals: string[] }): Promise<number> {
   const [name] = positionals
-  if (!name || positionals.length > 1) throw new UserError('usage: git-seal remove-recipient NAME [--group G]')
+  if (!name) throw new UsageError('missing argument NAME')
   let groups: string[] = []
   const code = await editAndRekey((text) => {
     const result = removeRecipient(text, name, values.group)

@@ -4,7 +4,6 @@
  * Exit status: 0 when there are no problems, 1 otherwise (so scripts and CI can use it).
  */
 import { join } from 'node:path'
-import { parseArgs } from 'node:util'
 import { AgeError } from '../age/index.js'
 import { storedRecipients } from '../seal/rekey.js'
 import { configuredKeys } from '../seal/sops.js'
@@ -20,7 +19,8 @@ import { lsFilesTrackedAndUntracked } from '../git/plumbing.js'
 import { configDrift } from '../git/install.js'
 import { SealContext } from '../seal/context.js'
 import { conversionProblem, describeConversions, manglingAttributes } from '../seal/conversions.js'
-import { UserError, printResult } from '../ui.js'
+import { printResult } from '../ui.js'
+import { bareRepositoryError } from '../errors.js'
 import { worktreeSopsConfigState } from './sops-config.js'
 
 export interface SecretStatus {
@@ -164,10 +164,9 @@ function table(report: StatusReport): string {
   return lines.join('\n')
 }
 
-export async function run(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { json: { type: 'boolean' } } })
+export async function run({ values }: { values: { json?: boolean } }): Promise<number> {
   const paths = repoPaths()
-  if (!paths.top) throw new UserError('git-seal needs a work tree; this repository is bare')
+  if (!paths.top) throw bareRepositoryError()
   const ctx = new SealContext(paths, paths.top)
   try {
     const report = await collectStatus(ctx, ctx.config())
