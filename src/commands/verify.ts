@@ -12,6 +12,7 @@ import { parseRefUpdates, verifyAll, verifyHead, verifyPushes, verifyRange, type
 import { scanAll, scanHead, scanPush, scanRange, type ScanResult } from '../operations/scan.js'
 import { error, info, printHint, printResult, warning } from '../ui.js'
 import { UsageError } from '../errors.js'
+import { gitSealVersion } from '../version.js'
 import { credentialProblems, describeCredential } from './scan-report.js'
 import { SarifLog } from './sarif.js'
 import { plaintextWorktreeHint } from '../seal/check.js'
@@ -78,7 +79,7 @@ export async function run({ values, positionals }: { values: { all?: boolean; 'p
   const sarif = format === 'sarif' ? new SarifLog() : null
   const status = await verify(values, positionals, sarif)
   // The log goes to stdout whatever the verdict: code review shows the findings of a failing run too.
-  if (sarif) printResult(sarif.render(process.env['GIT_SEAL_VERSION'] ?? '0.1.0'))
+  if (sarif) printResult(sarif.render(gitSealVersion()))
   return status
 }
 
