@@ -102,7 +102,7 @@ export const commands: readonly CommandSpec<OptionSpecs>[] = [
     group: 'secrets',
     summary: "run a command with the secrets' values in its environment",
     description: "Nothing is written to disk; exits as the command does (127 when it is not found).",
-    arguments: [{ name: 'PATH', variadic: true, help: 'secret files (dotenv, JSON, YAML, INI) whose top-level values become variables' }],
+    arguments: [{ name: 'PATH', variadic: true, help: 'secret files (dotenv, YAML, JSON) whose top-level values become variables' }],
     passthrough: { name: 'COMMAND [ARGS...]', help: 'the command to run' },
     run: async ({ positionals, rest }) => (await import('../commands/exec.js')).run({ positionals, rest }),
   }),
@@ -186,7 +186,7 @@ export const commands: readonly CommandSpec<OptionSpecs>[] = [
     options: {
       all: { type: 'boolean', help: 'every commit reachable from any ref' },
       'pre-receive': { type: 'boolean', help: "as a pre-receive hook: the ref updates on stdin" },
-      format: { type: 'string', value: 'FORMAT', choices: ['text', 'sarif'], help: 'sarif: the findings as SARIF 2.1.0 on stdout' },
+      format: { type: 'string', value: 'FORMAT', choices: ['text', 'sarif'], help: 'text (the default), or sarif: the findings as SARIF 2.1.0 on stdout' },
     },
     arguments: [{ name: 'REV-RANGE', optional: true, help: 'the commits to check, e.g. origin/main..HEAD' }],
     run: async ({ values, positionals }) => (await import('../commands/verify.js')).run({ values, positionals }),
