@@ -38,7 +38,9 @@ function keysFor(who: string, configs: SealConfig[]): Set<string> {
   for (const k of [...keys]) {
     try {
       keys.add(sopsRecipient(k))
-    } catch {}
+    } catch {
+      // a key with no X25519 form (not ed25519): sops files cannot name it, so nothing to add
+    }
   }
   return keys
 }
@@ -82,7 +84,9 @@ export async function audit(root: string, who: string): Promise<Exposure[]> {
           try {
             const rule = findSecret(config, blob.path)
             if (rule?.recipients.some((r) => keys.has(normal(r.key)))) via.push('config')
-          } catch {}
+          } catch {
+            // two rules of that commit's config match the path: it names no recipients for it
+          }
         }
         if (/\.(ya?ml|json|env|ini)$/.test(blob.path) || config) {
           let readable = sopsReaders.get(blob.oid)

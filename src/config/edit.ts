@@ -5,7 +5,7 @@
  * the library's printer, which keeps comments but may move them.
  */
 import { isMap, isScalar, isSeq, parseDocument, type Document, type Node, type YAMLSeq } from 'yaml'
-import { UserError } from '../ui.js'
+import { UserError } from '../errors.js'
 
 function load(text: string): Document {
   const doc = parseDocument(text)
