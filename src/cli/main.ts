@@ -5,7 +5,7 @@
  */
 import { EXIT, UsageError, exitStatusOf } from '../errors.js'
 import { printResult, printUsageError, reportError } from '../ui.js'
-import { gitSealVersion } from '../version.js'
+import { VERSION } from '../version.js'
 import { columns, commandHelp, parseCommandLine, type CommandSpec, type OptionSpecs } from './define.js'
 import { GROUP_TITLES, commands, findCommand } from './table.js'
 
@@ -59,7 +59,7 @@ async function dispatch(argv: readonly string[], current: { command: CommandSpec
     return EXIT.ok
   }
   if (name === '--version' || name === '-V') {
-    printResult(gitSealVersion())
+    printResult(VERSION)
     return EXIT.ok
   }
   if (name === 'help') {

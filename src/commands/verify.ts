@@ -12,10 +12,10 @@ import { parseRefUpdates, verifyAll, verifyHead, verifyPushes, verifyRange, type
 import { scanAll, scanHead, scanPush, scanRange, type ScanResult } from '../operations/scan.js'
 import { error, info, printHint, printResult, warning } from '../ui.js'
 import { UsageError } from '../errors.js'
-import { gitSealVersion } from '../version.js'
 import { credentialProblems, describeCredential } from './scan-report.js'
 import { SarifLog } from './sarif.js'
 import { plaintextWorktreeHint } from '../seal/check.js'
+import { VERSION } from '../version.js'
 
 const ROTATE_HINT = 'a plaintext secret in history is exposed to everyone with the repository: rotate it, then rewrite history (git filter-repo) if you must'
 const ATTRIBUTES_HINT =
@@ -79,7 +79,7 @@ export async function run({ values, positionals }: { values: { all?: boolean; 'p
   const sarif = format === 'sarif' ? new SarifLog() : null
   const status = await verify(values, positionals, sarif)
   // The log goes to stdout whatever the verdict: code review shows the findings of a failing run too.
-  if (sarif) printResult(sarif.render(gitSealVersion()))
+  if (sarif) printResult(sarif.render(VERSION))
   return status
 }
 
