@@ -6,16 +6,19 @@
  * YAML parser. cachetextconv must never be set: git would store this output under refs/notes.
  */
 import { readFileSync } from 'node:fs'
+import { AGE_MARKER, ARMOR_MARKER, SOPS_MARKER } from '../git/textconv-sh.js'
 import { UserError, writeAllSync } from '../ui.js'
 
 /**
  * Could these bytes be ciphertext: an age file (binary or armored) or a sops document? Cheap,
  * needs no module, and never wrong in the "no" direction (stored.ts makes the real call).
+ * The sh driver in front of it (src/git/textconv-sh.ts) must stay at least as broad: it looks
+ * for the same markers anywhere in the file (test/git/textconv-sh.test.ts).
  */
-function mightBeCiphertext(bytes: Buffer): boolean {
+export function mightBeCiphertext(bytes: Buffer): boolean {
   const head = bytes.subarray(0, 128).toString('latin1')
-  if (head.startsWith('age-encryption.org/') || head.trimStart().startsWith('-----BEGIN AGE ENCRYPTED FILE-----')) return true
-  return bytes.includes('ENC[AES256_GCM,') && bytes.includes('sops')
+  if (head.startsWith(AGE_MARKER) || head.trimStart().startsWith(ARMOR_MARKER)) return true
+  return bytes.includes(SOPS_MARKER) && bytes.includes('sops')
 }
 
 /** Statically imported by cli.ts: plaintext, the usual case, is answered before any other module loads. */

@@ -2,6 +2,7 @@
  * The git config git-seal owns in a clone, as one table: install writes every row (upgrading
  * old values), uninstall removes every row, status compares. Nothing else touches git config.
  */
+import { textconvCommand } from './textconv-sh.js'
 
 /**
  * How git finds the launcher: through the clone's common git dir, evaluated by the shell git
@@ -31,15 +32,8 @@ export const PROCESS_COMMAND =
   `echo "git-seal: error: $l is missing" >&2; echo "git-seal: hint: run 'npx git-seal install'; ${ESCAPE_HATCH_HINT}" >&2; ` +
   NO_FILTER
 
-/**
- * The textconv command, which git starts once per file side: git runs drivers at the top of
- * the work tree, where a main worktree's `.git/git-seal/git-seal` is found without starting
- * `git rev-parse`; linked worktrees and submodules (`.git` is a file there) fall back to it.
- * git appends the file ("$@"), hence the shell function. With no launcher at all (the escape
- * hatch after `.git/git-seal` was deleted) it prints the file as it is, so `git diff` works.
- */
-export const TEXTCONV_COMMAND =
-  'tc() { l=.git/git-seal/git-seal; [ -x "$l" ] || l="$(git rev-parse --git-common-dir)/git-seal/git-seal"; [ -x "$l" ] && exec "$l" textconv "$@"; exec cat -- "$@"; }; tc'
+/** The textconv command (git starts it once per file side): see textconv-sh.ts. */
+export const TEXTCONV_COMMAND = textconvCommand()
 
 export interface ConfigRow {
   key: string
