@@ -34,7 +34,13 @@ export const HOOK_SHIM = `#!/bin/sh
 # One script for pre-commit (git commit), pre-merge-commit (git merge) and pre-applypatch (git am).
 # Installed by 'git-seal install' (which chains to a hook that was already there);
 # 'git-seal uninstall' removes it.
-launcher="$(git rev-parse --git-common-dir)/git-seal/git-seal"
+# git runs hooks at the top of the work tree: a main worktree's launcher is found there without
+# starting git; linked worktrees and submodules (.git is a file) ask git for the common dir.
+# The launcher lets a commit that stages no secret through without starting Node.
+launcher=.git/git-seal/git-seal
+if [ -n "\${GIT_DIR:-}\${GIT_COMMON_DIR:-}" ] || [ ! -x "$launcher" ]; then
+  launcher="$(git rev-parse --git-common-dir)/git-seal/git-seal"
+fi
 if [ -x "$launcher" ]; then
   "$launcher" guard || exit 1
 else

@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process'
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, rmdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { CONFIG_SECTIONS, CONFIG_TABLE, ESCAPE_HATCH_HINT, FORBIDDEN_KEYS, NO_FILTER, PROCESS_COMMAND } from './install-table.js'
+import { GUARD_QUICK_FUNCTION, GUARD_STAMP_NAME } from './guard-precheck.js'
 import { stateDir, type RepoPaths } from './repo.js'
 import { git, gitMaybe } from './run.js'
 
@@ -25,6 +26,9 @@ function shellQuote(s: string): string {
  * it cannot run git-seal, it still answers as a filter that filters nothing ({@link NO_FILTER}),
  * and textconv prints the file as it is, so the escape hatch `-c filter.git-seal.required=false`
  * works for checkout, switch, reset, status and diff.
+ *
+ * `guard` (every commit, merge and am) first runs the sh pre-check (guard-precheck.ts): a commit
+ * that stages no secret and changes no configuration goes on without starting Node.
  */
 export function launcherScript(nodePath: string): string {
   return `#!/bin/sh
@@ -34,6 +38,8 @@ node=${shellQuote(nodePath)}
 # No subshell: textconv starts this once per file side.
 case $0 in */*) dir=\${0%/*} ;; *) dir=. ;; esac
 bundle="$dir/${DIST_DIR}/${BUNDLE_NAME}"
+${GUARD_QUICK_FUNCTION}
+if [ "$1" = guard ] && [ $# -eq 1 ] && guard_quick; then exit 0; fi
 if [ -n "$node" ] && [ -f "$bundle" ]; then exec "$node" "$bundle" "$@"; fi
 if [ -z "$node" ]; then
   echo "git-seal: error: node not found (was ${nodePath.replace(/["$`\\]/g, '')}, and none on PATH)" >&2
@@ -79,6 +85,8 @@ export function installFiles(paths: RepoPaths, distDir: string, nodePath: string
     copyFileSync(join(distDir, name), tmp)
     renameSync(tmp, join(target, name))
   }
+  // A stamp a previous version's guard wrote: this version's guard may check more.
+  rmSync(join(dir, GUARD_STAMP_NAME), { force: true })
   const launcher = join(dir, LAUNCHER_NAME)
   const tmpLauncher = `${launcher}.${process.pid}`
   writeFileSync(tmpLauncher, launcherScript(nodePath), { mode: 0o755 })
@@ -89,7 +97,7 @@ export function installFiles(paths: RepoPaths, distDir: string, nodePath: string
 
 export function removeFiles(paths: RepoPaths): void {
   const dir = stateDir(paths)
-  for (const name of [DIST_DIR, BUNDLE_NAME, LAUNCHER_NAME, 'blobs.jsonl', 'fingerprints', 'fingerprint.key', 'locked']) rmSync(join(dir, name), { force: true, recursive: true })
+  for (const name of [DIST_DIR, BUNDLE_NAME, LAUNCHER_NAME, GUARD_STAMP_NAME, 'blobs.jsonl', 'fingerprints', 'fingerprint.key', 'locked']) rmSync(join(dir, name), { force: true, recursive: true })
   try {
     rmdirSync(dir) // only when empty (rmSync refuses any directory without recursive)
   } catch {
