@@ -17,6 +17,7 @@ export { MAX_ATTRIBUTES_BYTES, readRepositoryFile } from './read-file.js'
 export { isNeverSecret, NEVER_SECRET_PATTERNS } from './never-secret.js'
 export { classifyKey, type KeyKind } from './keys.js'
 export { configFromSops, regexToGlob } from './from-sops.js'
+export { loadConfigCached } from './cache.js'
 
 const matchers = new WeakMap<SecretRule, PathMatcher[]>()
 

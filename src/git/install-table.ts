@@ -26,9 +26,16 @@ export const ESCAPE_HATCH_HINT =
  */
 export const NO_FILTER = "printf '0016git-filter-server\\n000eversion=2\\n00000000'; while IFS= read -r _; do :; done; exit 0"
 
+/**
+ * Sets `$l` to the launcher: git runs drivers at the top of the work tree, where a main
+ * worktree's `.git/git-seal/git-seal` is found without starting `git rev-parse`; linked
+ * worktrees and submodules (`.git` is a file there), or a git dir named by GIT_DIR, ask git.
+ */
+export const FIND_LAUNCHER = `l=.git/git-seal/git-seal; { [ -z "\${GIT_DIR:-}\${GIT_COMMON_DIR:-}" ] && [ -x "$l" ]; } || l=${LAUNCHER}`
+
 /** The long-running filter command: git-seal, or {@link NO_FILTER} with a message when its launcher is gone. */
 export const PROCESS_COMMAND =
-  `l=${LAUNCHER}; [ -x "$l" ] && exec "$l" filter-process; ` +
+  `${FIND_LAUNCHER}; [ -x "$l" ] && exec "$l" filter-process; ` +
   `echo "git-seal: error: $l is missing" >&2; echo "git-seal: hint: run 'npx git-seal install'; ${ESCAPE_HATCH_HINT}" >&2; ` +
   NO_FILTER
 

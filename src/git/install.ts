@@ -11,9 +11,13 @@ import { stateDir, type RepoPaths } from './repo.js'
 import { git, gitMaybe } from './run.js'
 
 export const BUNDLE_NAME = 'git-seal.mjs'
+/** The entry of the commands git starts (src/hot.ts), next to {@link BUNDLE_NAME}. */
+export const HOT_BUNDLE_NAME = 'hot.mjs'
 /** The installed copy of dist/: entry plus content-hashed chunks. */
 export const DIST_DIR = 'dist'
 export const LAUNCHER_NAME = 'git-seal'
+/** Libraries the bundle loads on first use (scripts/build.mjs, src/lazy/). */
+export const VENDOR_DIR = 'vendor'
 
 function shellQuote(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`
@@ -38,6 +42,8 @@ node=${shellQuote(nodePath)}
 # No subshell: textconv starts this once per file side.
 case $0 in */*) dir=\${0%/*} ;; *) dir=. ;; esac
 bundle="$dir/${DIST_DIR}/${BUNDLE_NAME}"
+# What git starts per command has an entry of its own (src/hot.ts), when this copy has one.
+case $1 in filter-process|clean|smudge|textconv) [ -f "$dir/${DIST_DIR}/${HOT_BUNDLE_NAME}" ] && bundle="$dir/${DIST_DIR}/${HOT_BUNDLE_NAME}" ;; esac
 ${GUARD_QUICK_FUNCTION}
 if [ "$1" = guard ] && [ $# -eq 1 ] && guard_quick; then exit 0; fi
 if [ -n "$node" ] && [ -f "$bundle" ]; then exec "$node" "$bundle" "$@"; fi
@@ -78,6 +84,15 @@ export function installFiles(paths: RepoPaths, distDir: string, nodePath: string
   for (const name of readdirSync(join(distDir, 'chunks'))) {
     if (!existsSync(join(target, 'chunks', name))) copyFileSync(join(distDir, 'chunks', name), join(target, 'chunks', name))
   }
+  // Libraries loaded on first use (src/lazy/), replaced by rename: a running filter may load one.
+  if (existsSync(join(distDir, VENDOR_DIR))) {
+    mkdirSync(join(target, VENDOR_DIR), { recursive: true })
+    for (const name of readdirSync(join(distDir, VENDOR_DIR))) {
+      const tmp = join(target, VENDOR_DIR, `.${name}.${process.pid}`)
+      copyFileSync(join(distDir, VENDOR_DIR, name), tmp)
+      renameSync(tmp, join(target, VENDOR_DIR, name))
+    }
+  }
   // Other entries (the header worker) before ours, so the new entry never misses them.
   const entries = readdirSync(distDir).filter((name) => name.endsWith('.mjs') && name !== BUNDLE_NAME)
   for (const name of [...entries, BUNDLE_NAME]) {
@@ -97,7 +112,7 @@ export function installFiles(paths: RepoPaths, distDir: string, nodePath: string
 
 export function removeFiles(paths: RepoPaths): void {
   const dir = stateDir(paths)
-  for (const name of [DIST_DIR, BUNDLE_NAME, LAUNCHER_NAME, GUARD_STAMP_NAME, 'blobs.jsonl', 'fingerprints', 'fingerprint.key', 'locked']) rmSync(join(dir, name), { force: true, recursive: true })
+  for (const name of [DIST_DIR, BUNDLE_NAME, LAUNCHER_NAME, GUARD_STAMP_NAME, 'config-cache.json' /* config/cache.ts */, 'blobs.jsonl', 'fingerprints', 'fingerprint.key', 'locked']) rmSync(join(dir, name), { force: true, recursive: true })
   try {
     rmdirSync(dir) // only when empty (rmSync refuses any directory without recursive)
   } catch {
