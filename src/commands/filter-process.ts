@@ -45,7 +45,10 @@ export function run(): Promise<number> {
           if (request.command === 'clean') error(`${request.pathname}: not staged, so no plaintext reaches git`)
           throw e
         }
-      }, () => ctx.runDeferred())
+      }, () => ctx.runDeferred(), (request, e) => {
+        reportError(e)
+        error(`${request.pathname}: its answer could not be read back; git discards it`)
+      })
     } finally {
       conversions.close()
     }

@@ -4,7 +4,7 @@ import { ConversionCheck, keepAsStored, refuseClean, type Conversion } from '../
 import { smudgeFile } from '../seal/smudge.js'
 import { UserError, warning, writeAllSync } from '../ui.js'
 
-type Filter = (ctx: SealContext, path: string, input: AsyncIterable<Uint8Array>) => Promise<Uint8Array[]>
+type Filter = (ctx: SealContext, path: string, input: AsyncIterable<Uint8Array>) => Promise<Iterable<Uint8Array>>
 
 /**
  * Shared by the one-shot clean and smudge: stdin in, stdout out, PATH names the file. Both

@@ -103,7 +103,7 @@ describe('damaged blobs', () => {
         async function* once() {
           if (variant.length) yield variant
         }
-        const out = Buffer.concat(await smudgeFile(ctx, 'x.secret', once()))
+        const out = Buffer.concat([...(await smudgeFile(ctx, 'x.secret', once()))])
         expect(out.equals(variant)).toBe(true)
       }
       // every variant is named, except the empty truncation: the empty blob of an empty secret
@@ -132,7 +132,7 @@ describe('damaged sops files', () => {
         async function* once() {
           yield damaged
         }
-        const out = Buffer.concat(await smudgeFile(ctx, 'app.yaml', once()))
+        const out = Buffer.concat([...(await smudgeFile(ctx, 'app.yaml', once()))])
         if (out.equals(damaged)) kept++
         else expect(out.toString()).toBe(plaintext)
       }
