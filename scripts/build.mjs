@@ -4,8 +4,9 @@
 // so the registered filter never depends on node_modules or an npx cache.
 //
 // Start-up matters (git starts the filter for every command that touches a secret):
-// - dist/hot.mjs: the filter, one-shot clean/smudge and textconv, built on their own so they
-//   load one file at start, not the twenty chunks the CLI's commands share (src/hot.ts).
+// - dist/hot.mjs (the filter, one-shot clean/smudge) and dist/textconv.mjs (textconv's
+//   ciphertext path), each built on its own so it loads one file at start, not the twenty
+//   chunks the CLI's commands share (src/hot.ts, src/textconv.ts).
 // - `yaml` and `picomatch` are not in the bundle: each is bundled on its own into
 //   dist/vendor/NAME.cjs, and the bundle's imports of them go to shims (src/lazy/) that load it
 //   on first use. Most starts need neither: the config comes from its cache.
@@ -62,6 +63,8 @@ await build({ ...common, entryPoints: { 'git-seal': `${root}src/cli.ts`, 'prewra
 // What git starts per command (src/hot.ts), built alone so that all it loads at start is one
 // file; its on-demand chunks land in chunks/ too (named by content, so never clobbering).
 await build({ ...common, entryPoints: { hot: `${root}src/hot.ts` } })
+// textconv's ciphertext path (src/textconv.ts), the same way.
+await build({ ...common, entryPoints: { textconv: `${root}src/textconv.ts` } })
 for (const name of VENDORED) {
   await build({
     absWorkingDir: root,

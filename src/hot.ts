@@ -1,7 +1,7 @@
 /**
  * The entry git starts for every command that touches a secret (dist/hot.mjs; the launcher picks
- * it for these commands): the long-running filter, the one-shot clean and smudge, and textconv's
- * ciphertext path. Built on its own (scripts/build.mjs) so that everything they load at start
+ * it for these commands): the long-running filter and the one-shot clean and smudge (textconv
+ * has an entry of its own, src/textconv.ts). Built on its own (scripts/build.mjs) so that everything they load at start
  * is one file: each extra module file costs the ESM loader a resolve, a read and a link, and the
  * full CLI's chunks are shared with twenty other commands. What they load on demand (hybrid
  * keys, scrypt, yaml…) stays in chunks of its own.
@@ -11,12 +11,11 @@
 import * as filterProcess from './commands/filter-process.js'
 import * as clean from './commands/clean.js'
 import * as smudge from './commands/smudge.js'
-import * as textconv from './commands/textconv.js'
 import { UserError, error, printHint, reportError } from './ui.js'
 
 type CommandModule = { run(args: string[]): Promise<number> | number }
 
-const HOT: Record<string, CommandModule> = { 'filter-process': filterProcess, clean, smudge, textconv }
+const HOT: Record<string, CommandModule> = { 'filter-process': filterProcess, clean, smudge }
 
 async function main([name, ...rest]: string[]): Promise<number> {
   const command = name === undefined ? undefined : HOT[name]

@@ -21,8 +21,21 @@ export function mightBeCiphertext(bytes: Buffer): boolean {
   return bytes.includes(SOPS_MARKER) && bytes.includes('sops')
 }
 
-/** Statically imported by cli.ts: plaintext, the usual case, is answered before any other module loads. */
-export async function run(args: string[]): Promise<number> {
+/** What the ciphertext path needs (identities, reading stored blobs): loaded only for it. */
+export interface Decryptors {
+  loadIdentities: typeof import('../keys/identities.js').loadIdentities
+  openStored: typeof import('../seal/stored.js').openStored
+  placeholder: typeof import('../seal/stored.js').placeholder
+  storedKind: typeof import('../seal/stored.js').storedKind
+}
+
+/**
+ * Statically imported by cli.ts: plaintext, the usual case, is answered before any other module
+ * loads. `load` gives the ciphertext path its modules: cli.ts imports them on demand
+ * (textconv-decryptors.ts); src/textconv.ts, the entry the launcher starts for textconv, hands
+ * in static ones, so it loads one file. No dynamic import here: it would split that entry.
+ */
+export async function run(args: string[], load: () => Promise<Decryptors>): Promise<number> {
   const file = args[0]
   if (file === undefined || args.length > 1) throw new UserError('usage: git-seal textconv FILE')
   const bytes = readFileSync(file)
@@ -30,7 +43,7 @@ export async function run(args: string[]): Promise<number> {
     writeAllSync(1, bytes)
     return 0
   }
-  const [{ loadIdentities }, { openStored, placeholder, storedKind }] = await Promise.all([import('../keys/identities.js'), import('../seal/stored.js')])
+  const { loadIdentities, openStored, placeholder, storedKind } = await load()
   if (storedKind(file, bytes) === 'plaintext') {
     writeAllSync(1, bytes)
     return 0

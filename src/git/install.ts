@@ -13,6 +13,8 @@ import { git, gitMaybe } from './run.js'
 export const BUNDLE_NAME = 'git-seal.mjs'
 /** The entry of the commands git starts (src/hot.ts), next to {@link BUNDLE_NAME}. */
 export const HOT_BUNDLE_NAME = 'hot.mjs'
+/** The entry of textconv's ciphertext path (src/textconv.ts). */
+export const TEXTCONV_BUNDLE_NAME = 'textconv.mjs'
 /** The installed copy of dist/: entry plus content-hashed chunks. */
 export const DIST_DIR = 'dist'
 export const LAUNCHER_NAME = 'git-seal'
@@ -42,8 +44,11 @@ node=${shellQuote(nodePath)}
 # No subshell: textconv starts this once per file side.
 case $0 in */*) dir=\${0%/*} ;; *) dir=. ;; esac
 bundle="$dir/${DIST_DIR}/${BUNDLE_NAME}"
-# What git starts per command has an entry of its own (src/hot.ts), when this copy has one.
-case $1 in filter-process|clean|smudge|textconv) [ -f "$dir/${DIST_DIR}/${HOT_BUNDLE_NAME}" ] && bundle="$dir/${DIST_DIR}/${HOT_BUNDLE_NAME}" ;; esac
+# What git starts per command has an entry of its own (src/hot.ts, src/textconv.ts), when this copy has one.
+case $1 in
+  filter-process|clean|smudge) [ -f "$dir/${DIST_DIR}/${HOT_BUNDLE_NAME}" ] && bundle="$dir/${DIST_DIR}/${HOT_BUNDLE_NAME}" ;;
+  textconv) [ -f "$dir/${DIST_DIR}/${TEXTCONV_BUNDLE_NAME}" ] && bundle="$dir/${DIST_DIR}/${TEXTCONV_BUNDLE_NAME}" ;;
+esac
 ${GUARD_QUICK_FUNCTION}
 if [ "$1" = guard ] && [ $# -eq 1 ] && guard_quick; then exit 0; fi
 if [ -n "$node" ] && [ -f "$bundle" ]; then exec "$node" "$bundle" "$@"; fi

@@ -84,6 +84,19 @@ describe('textconv in sh', () => {
     expectNoLeak(repo, MARKER)
   })
 
+  it("the ciphertext path runs from textconv's own entry (dist/textconv.mjs), without the CLI's", () => {
+    const { repo } = sealedRepo()
+    repo.write('secrets/a.txt', `${MARKER} entry\n`)
+    repo.git('add', '.')
+    repo.git('commit', '-qm', 'a')
+    expect(repo.seal('lock').status).toBe(0)
+    const dist = join(repo.dir, '.git', 'git-seal', 'dist')
+    renameSync(join(dist, 'git-seal.mjs'), join(dist, 'git-seal.mjs.away'))
+    expect(repo.git('log', '-p', '-1')).toContain(`+${MARKER} entry`)
+    renameSync(join(dist, 'git-seal.mjs.away'), join(dist, 'git-seal.mjs'))
+    expectNoLeak(repo, MARKER)
+  })
+
   it('finds the launcher through the common dir in a linked worktree and a submodule (ciphertext sides)', () => {
     const { repo: sub } = sealedRepo()
     sub.write('secrets/a.txt', 'v1\n')
