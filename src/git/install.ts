@@ -50,7 +50,8 @@ case $1 in
   textconv) [ -f "$dir/${DIST_DIR}/${TEXTCONV_BUNDLE_NAME}" ] && bundle="$dir/${DIST_DIR}/${TEXTCONV_BUNDLE_NAME}" ;;
 esac
 ${GUARD_QUICK_FUNCTION}
-if [ "$1" = guard ] && [ $# -eq 1 ] && guard_quick; then exit 0; fi
+# The hook shim ran the same pre-check already (GIT_SEAL_PRECHECKED): not twice.
+if [ "$1" = guard ] && [ $# -eq 1 ] && [ -z "\${GIT_SEAL_PRECHECKED:-}" ] && guard_quick; then exit 0; fi
 if [ -n "$node" ] && [ -f "$bundle" ]; then exec "$node" "$bundle" "$@"; fi
 if [ -z "$node" ]; then
   echo "git-seal: error: node not found (was ${nodePath.replace(/["$`\\]/g, '')}, and none on PATH)" >&2
