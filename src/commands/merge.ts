@@ -20,7 +20,7 @@
  * its markers, and re-encrypts the resolution. The blob of a conflicted result is recorded as
  * such, so the guard refuses to commit it unresolved (clean keeps ciphertext it checked out).
  */
-import { spawnSync } from 'node:child_process'
+import { mergeFile } from '../git/merge-file.js'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { encryptAge } from '../seal/clean.js'
 import { stateDir } from '../git/repo.js'
@@ -101,13 +101,8 @@ function secretMarkerSize(gitMarkerSize: number): number {
 function mergeText(ctx: SealContext, plain: Record<'base' | 'ours' | 'theirs', Uint8Array>, markerSize: number, labels: { base: string; ours: string; theirs: string }): { merged: Buffer; conflicts: number } {
   const dir = createPrivateDir(stateDir(ctx.paths, true), 'merge')
   try {
-    const files = (['ours', 'base', 'theirs'] as const).map((side) => writePrivateFile(dir, side, plain[side]))
-    const result = spawnSync('git', ['merge-file', '-p', `--marker-size=${secretMarkerSize(markerSize)}`, '-L', labels.ours, '-L', labels.base, '-L', labels.theirs, ...files], {
-      cwd: ctx.root,
-      maxBuffer: 1 << 30,
-    })
-    if (result.status === null || result.status > 127) throw new Error(`git merge-file failed: ${result.stderr?.toString() ?? ''}`)
-    return { merged: result.stdout, conflicts: result.status }
+    const [ours, base, theirs] = (['ours', 'base', 'theirs'] as const).map((side) => writePrivateFile(dir, side, plain[side])) as [string, string, string]
+    return mergeFile(ctx.root, { ours, base, theirs }, labels, secretMarkerSize(markerSize))
   } finally {
     dir.remove()
   }
