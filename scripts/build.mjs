@@ -2,16 +2,46 @@
 // command loads only what it uses (textconv runs once per file side in `git diff`). Nothing
 // outside dist/ is needed at run time: `install` copies dist/ into the clone's git directory,
 // so the registered filter never depends on node_modules or an npx cache.
+//
+// Start-up matters (git starts the filter for every command that touches a secret):
+// - dist/hot.mjs (the filter, one-shot clean/smudge) and dist/textconv.mjs (textconv's
+//   ciphertext path), each built on its own so it loads one file at start, not the twenty
+//   chunks the CLI's commands share (src/hot.ts, src/textconv.ts).
+// - `yaml` and `picomatch` are not in the bundle: each is bundled on its own into
+//   dist/vendor/NAME.cjs, and the bundle's imports of them go to shims (src/lazy/) that load it
+//   on first use. Most starts need neither: the config comes from its cache.
+// - GIT_SEAL_BUILD_ID, a hash of what the bundle is built from, keys that cache
+//   (src/config/cache.ts): a cache another build wrote is never read as a config.
 import { build } from 'esbuild'
-import { chmodSync, readFileSync, rmSync } from 'node:fs'
+import { createHash } from 'node:crypto'
+import { chmodSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const { version } = JSON.parse(readFileSync(`${root}package.json`, 'utf8'))
+
+/** Every file under src/, plus the lock file, hashed in a fixed order. */
+function buildId() {
+  const hash = createHash('sha256')
+  const walk = (dir) => {
+    for (const name of readdirSync(dir).sort()) {
+      const p = join(dir, name)
+      if (statSync(p).isDirectory()) walk(p)
+      else hash.update(`${p.slice(root.length)}\0`).update(readFileSync(p)).update('\0')
+    }
+  }
+  walk(join(root, 'src'))
+  hash.update(readFileSync(join(root, 'package-lock.json')))
+  return hash.digest('hex').slice(0, 32)
+}
+
+/** Libraries loaded on first use, each bundled alone (CommonJS, so the shim can require it). */
+const VENDORED = ['yaml', 'picomatch']
+
 rmSync(`${root}dist`, { recursive: true, force: true })
-await build({
-  // The worker that makes age headers ahead is an entry of its own, found next to git-seal.mjs.
-  entryPoints: { 'git-seal': `${root}src/cli.ts`, 'prewrap-worker': `${root}src/age/prewrap-worker.ts` },
+const common = {
+  absWorkingDir: root,
   outdir: `${root}dist`,
   outExtension: { '.js': '.mjs' },
   chunkNames: 'chunks/[name]-[hash]',
@@ -20,12 +50,35 @@ await build({
   platform: 'node',
   format: 'esm',
   target: 'node20',
+  alias: Object.fromEntries(VENDORED.map((name) => [name, `./src/lazy/${name}.ts`])),
+  // `git-seal --version` prints package.json's version, fixed at build time.
+  define: { GIT_SEAL_VERSION: JSON.stringify(version), GIT_SEAL_BUILD_ID: JSON.stringify(buildId()) },
   banner: {
     js: "#!/usr/bin/env node\nimport { createRequire as __gitSealRequire } from 'node:module'; const require = __gitSealRequire(import.meta.url);",
   },
-  // `git-seal --version` prints package.json's version, fixed at build time.
-  define: { GIT_SEAL_VERSION: JSON.stringify(version) },
   legalComments: 'none',
   logLevel: 'warning',
-})
+}
+// The CLI. The worker that makes age headers ahead is an entry of its own, found next to the
+// entry that starts it.
+await build({ ...common, entryPoints: { 'git-seal': `${root}src/cli.ts`, 'prewrap-worker': `${root}src/age/prewrap-worker.ts` } })
+// What git starts per command (src/hot.ts), built alone so that all it loads at start is one
+// file; its on-demand chunks land in chunks/ too (named by content, so never clobbering).
+await build({ ...common, entryPoints: { hot: `${root}src/hot.ts` } })
+// textconv's ciphertext path (src/textconv.ts), the same way.
+await build({ ...common, entryPoints: { textconv: `${root}src/textconv.ts` } })
+for (const name of VENDORED) {
+  await build({
+    absWorkingDir: root,
+    stdin: { contents: `module.exports = require(${JSON.stringify(name)})`, resolveDir: root, sourcefile: `vendor-${name}.cjs` },
+    outfile: `${root}dist/vendor/${name}.cjs`,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    minify: true,
+    legalComments: 'none',
+    logLevel: 'warning',
+  })
+}
 chmodSync(`${root}dist/git-seal.mjs`, 0o755)

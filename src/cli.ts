@@ -3,6 +3,7 @@
  * (filter-process, textconv) load only what they need; textconv's plaintext path is in the entry.
  */
 import * as textconv from './commands/textconv.js'
+import { loadDecryptors } from './commands/textconv-decryptors.js'
 import { UserError, error, printHint, printResult, reportError } from './ui.js'
 import { VERSION } from './version.js'
 
@@ -34,7 +35,7 @@ const commands: Record<string, { summary: string; load: () => Promise<CommandMod
   verify: { summary: 'check history for plaintext secrets [REV-RANGE] [--all] [--pre-receive] [--format sarif] [--json]', load: () => import('./commands/verify.js') },
   // Loaded with the entry: it runs once per file side of every git diff, and its plaintext path
   // needs nothing else (decryption modules are imported only for ciphertext).
-  textconv: { summary: 'print a file decrypted (used by git diff)', load: async () => textconv },
+  textconv: { summary: 'print a file decrypted (used by git diff)', load: async () => ({ run: (args) => textconv.run(args, loadDecryptors) }) },
   merge: { summary: 'merge encrypted files (used by git)', load: () => import('./commands/merge.js') },
   'filter-process': { summary: 'long-running filter (used by git)', load: () => import('./commands/filter-process.js') },
   clean: { summary: 'encrypt stdin for PATH (used by git)', load: () => import('./commands/clean.js') },

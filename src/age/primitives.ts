@@ -5,11 +5,13 @@
 import { createCipheriv, createDecipheriv, createHmac, createPrivateKey, createPublicKey, diffieHellman, hkdfSync, randomFillSync, type KeyObject } from 'node:crypto'
 import { AgeError } from './errors.js'
 
-// DER prefixes turning 32 raw bytes into keys node:crypto accepts (RFC 8410).
-const X25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b656e04220420', 'hex')
-
+/**
+ * An identity's scalar as a key node:crypto uses. JWK, like {@link ephemeralKeyPair}: a PKCS#8
+ * import costs ten times more, and the first one in a process also sets up OpenSSL's decoders
+ * (up to 10 ms), which every filter start that opens a file paid.
+ */
 export function x25519PrivateKey(scalar: Uint8Array): KeyObject {
-  return createPrivateKey({ key: Buffer.concat([X25519_PKCS8_PREFIX, scalar]), format: 'der', type: 'pkcs8' })
+  return createPrivateKey({ key: { kty: 'OKP', crv: 'X25519', d: Buffer.from(scalar).toString('base64url'), x: DUMMY_X }, format: 'jwk' })
 }
 
 // Public keys go through JWK: node imports and exports it about ten times faster than DER,

@@ -50,7 +50,10 @@ export function run(args: string[] = []): Promise<number> {
           if (request.command === 'clean') error(`${request.pathname}: not staged, so no plaintext reaches git`)
           throw e
         }
-      }, () => ctx.runDeferred(), () => delayed.available())
+      }, () => ctx.runDeferred(), () => delayed.available(), (request, e) => {
+        reportError(e)
+        error(`${request.pathname}: its answer could not be read back; git discards it`)
+      })
     } finally {
       conversions.close()
     }

@@ -10,6 +10,8 @@ import { checkAttr, globalAttributesFile } from '../git/attributes.js'
 import { CatFileBatch } from '../git/objects.js'
 import { repoPaths, stateDir } from '../git/repo.js'
 import { GITLINK_MODE, SYMLINK_MODE, diffIndexCached, lsFilesStage } from '../git/plumbing.js'
+import { guardStampInput } from '../git/guard-precheck.js'
+import { writeGuardStamp } from '../seal/guard-stamp.js'
 import { gitBlobText, gitMaybe } from '../git/run.js'
 import type { Identity } from '../age/index.js'
 import { loadIdentities } from '../keys/identities.js'
@@ -105,6 +107,8 @@ export async function run(args: string[]): Promise<number> {
   const root = paths.top
   if (!root) return 0
   const problems: { message: string; hint?: string }[] = []
+  // What this run's verdict rests on, for the stamp that lets the hook skip Node next time (guard-stamp.ts).
+  const stampInput = guardStampInput(root, stateDir(paths))
 
   const configText = gitBlobText(`:${CONFIG_FILE}`, { cwd: root })
   let config: SealConfig | null = null
@@ -146,7 +150,10 @@ export async function run(args: string[]): Promise<number> {
   } finally {
     objects.close()
   }
-  if (problems.length === 0) return 0
+  if (problems.length === 0) {
+    if (config && stampInput) writeGuardStamp(stateDir(paths), config, stampInput)
+    return 0
+  }
   const hints = new Set<string>()
   for (const p of problems) {
     error(p.message)

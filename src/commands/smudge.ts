@@ -16,7 +16,7 @@ export function parseDriverArgs(args: string[], name: string): boolean {
   throw new UserError(`usage: git-seal ${name} [${CIPHERTEXT_ARG}]`)
 }
 
-type Filter = (ctx: SealContext, path: string, input: AsyncIterable<Uint8Array>) => Promise<Uint8Array[]>
+type Filter = (ctx: SealContext, path: string, input: AsyncIterable<Uint8Array>) => Promise<Iterable<Uint8Array>>
 
 /**
  * Shared by the one-shot clean and smudge: stdin in, stdout out, PATH names the file. Both

@@ -8,20 +8,36 @@
  * YAML parser. cachetextconv must never be set: git would store this output under refs/notes.
  */
 import { readFileSync } from 'node:fs'
+import { AGE_MARKER, ARMOR_MARKER, SOPS_MARKER } from '../git/textconv-sh.js'
 import { UserError, writeAllSync } from '../ui.js'
 
 /**
  * Could these bytes be ciphertext: an age file (binary or armored) or a sops document? Cheap,
  * needs no module, and never wrong in the "no" direction (stored.ts makes the real call).
+ * The sh driver in front of it (src/git/textconv-sh.ts) must stay at least as broad: it looks
+ * for the same markers anywhere in the file (test/git/textconv-sh.test.ts).
  */
-function mightBeCiphertext(bytes: Buffer): boolean {
+export function mightBeCiphertext(bytes: Buffer): boolean {
   const head = bytes.subarray(0, 128).toString('latin1')
-  if (head.startsWith('age-encryption.org/') || head.trimStart().startsWith('-----BEGIN AGE ENCRYPTED FILE-----')) return true
-  return bytes.includes('ENC[AES256_GCM,') && bytes.includes('sops')
+  if (head.startsWith(AGE_MARKER) || head.trimStart().startsWith(ARMOR_MARKER)) return true
+  return bytes.includes(SOPS_MARKER) && bytes.includes('sops')
 }
 
-/** Statically imported by cli.ts: plaintext, the usual case, is answered before any other module loads. */
-export async function run(args: string[]): Promise<number> {
+/** What the ciphertext path needs (identities, reading stored blobs): loaded only for it. */
+export interface Decryptors {
+  loadIdentities: typeof import('../keys/identities.js').loadIdentities
+  openStored: typeof import('../seal/stored.js').openStored
+  placeholder: typeof import('../seal/stored.js').placeholder
+  storedKind: typeof import('../seal/stored.js').storedKind
+}
+
+/**
+ * Statically imported by cli.ts: plaintext, the usual case, is answered before any other module
+ * loads. `load` gives the ciphertext path its modules: cli.ts imports them on demand
+ * (textconv-decryptors.ts); src/textconv.ts, the entry the launcher starts for textconv, hands
+ * in static ones, so it loads one file. No dynamic import here: it would split that entry.
+ */
+export async function run(args: string[], load: () => Promise<Decryptors>): Promise<number> {
   const file = args[0]
   if (file === undefined || args.length > 1) throw new UserError('usage: git-seal textconv FILE')
   const bytes = readFileSync(file)
@@ -29,7 +45,7 @@ export async function run(args: string[]): Promise<number> {
     writeAllSync(1, bytes)
     return 0
   }
-  const [{ loadIdentities }, { openStored, placeholder, storedKind }] = await Promise.all([import('../keys/identities.js'), import('../seal/stored.js')])
+  const { loadIdentities, openStored, placeholder, storedKind } = await load()
   if (storedKind(file, bytes) === 'plaintext') {
     writeAllSync(1, bytes)
     return 0

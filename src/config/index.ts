@@ -20,6 +20,7 @@ export { isNeverSecret, NEVER_SECRET_PATTERNS } from './never-secret.js'
 export { classifyKey, type KeyKind } from './keys.js'
 export { describeKey, describeRule, importSopsConfig, readSopsRules, type ImportedSecret, type OtherKey, type SopsImport } from './from-sops.js'
 export { detectNix, type NixSetup } from './nix.js'
+export { loadConfigCached } from './cache.js'
 
 const matchers = new WeakMap<SecretRule, { patterns: PathMatcher[]; excludes: PathMatcher[] }>()
 

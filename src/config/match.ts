@@ -51,10 +51,24 @@ function bytewise(text: string): string {
   return ASCII.test(text) ? text : Buffer.from(text, 'utf8').toString('latin1')
 }
 
-/** Compiles one gitattributes pattern. */
-export function compilePattern(pattern: string): PathMatcher {
+/** Regexes compiled by an earlier process (the config cache, cache.ts), by pattern. */
+const precompiled = new Map<string, RegExp>()
+
+/** Takes the regexes of {@link compiledPattern} from the config cache, so picomatch need not load. */
+export function seedCompiledPatterns(entries: readonly { pattern: string; source: string; flags: string }[]): void {
+  for (const e of entries) precompiled.set(e.pattern, new RegExp(e.source, e.flags))
+}
+
+/** The regex a pattern compiles to (applied to the path, or to its last component when not anchored). */
+export function compiledPattern(pattern: string): { source: string; flags: string } {
+  const re = regexOf(pattern)
+  return { source: re.source, flags: re.flags }
+}
+
+function regexOf(pattern: string): RegExp {
+  const seeded = precompiled.get(pattern)
+  if (seeded) return seeded
   const body = bytewise(pattern.replace(/\/$/, ''))
-  const anchored = body.includes('/')
   const glob = toPicomatch(body.replace(/^\//, ''))
   // The compiled regex, not picomatch's matcher: the matcher also accepts a path equal to the
   // pattern text ('[abc].txt' matching itself), which git does not.
@@ -63,7 +77,13 @@ export function compilePattern(pattern: string): PathMatcher {
   // (a path may hold \n, \r, U+2028, U+2029, and git applies filter=git-seal to it). picomatch
   // spells "any character" as '.', which in JavaScript stops at line terminators unless the
   // regex has the dotAll flag.
-  const re = new RegExp(loose.source, loose.flags.includes('s') ? loose.flags : loose.flags + 's')
+  return new RegExp(loose.source, loose.flags.includes('s') ? loose.flags : loose.flags + 's')
+}
+
+/** Compiles one gitattributes pattern. */
+export function compilePattern(pattern: string): PathMatcher {
+  const anchored = bytewise(pattern.replace(/\/$/, '')).includes('/')
+  const re = regexOf(pattern)
   if (anchored) return (path) => re.test(bytewise(path))
   return (path) => re.test(bytewise(path.slice(path.lastIndexOf('/') + 1)))
 }

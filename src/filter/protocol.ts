@@ -27,10 +27,12 @@ export interface FilterRequest {
 
 /**
  * Filters one file. `content` yields the file as git sends it; the handler returns the result
- * as chunks. Throwing makes the answer `status=error` (git then fails the clean, or reports
- * the smudge), and the protocol carries on with the next file.
+ * as chunks, in memory or read back as they are sent (a large file's answer comes from a spill
+ * file, seal/spill.ts). Throwing makes the answer `status=error` (git then fails the clean, or
+ * reports the smudge), and the protocol carries on with the next file; so does an answer that
+ * fails while it is being read: git discards what it got (`status=error` after the content).
  */
-export type FilterHandler = (request: FilterRequest, content: AsyncIterable<Uint8Array>) => Promise<Uint8Array[] | typeof DELAYED>
+export type FilterHandler = (request: FilterRequest, content: AsyncIterable<Uint8Array>) => Promise<Iterable<Uint8Array> | typeof DELAYED>
 
 /** A handler's answer to a request with `can-delay=1`: the file comes later (see the top of this file). */
 export const DELAYED: unique symbol = Symbol('delayed')
@@ -137,10 +139,11 @@ class RequestContent implements AsyncIterable<Uint8Array> {
 
 /**
  * Serves requests until git closes the stream; `afterAnswer` runs after each answer is written,
- * before the next request is read; `available` answers `list_available_blobs` (with `delay`).
+ * before the next request is read; `available` answers `list_available_blobs` (with `delay`);
+ * `onAnswerError` hears of an answer that failed while it was being read back.
  * @throws {PktLineError} when git breaks the protocol; the caller exits, and git reports the filter as failed.
  */
-export async function serve(reader: PktLineReader, writer: PktLineWriter, capabilities: Set<string>, handler: FilterHandler, afterAnswer?: () => void, available?: AvailableBlobs): Promise<void> {
+export async function serve(reader: PktLineReader, writer: PktLineWriter, capabilities: Set<string>, handler: FilterHandler, afterAnswer?: () => void, available?: AvailableBlobs, onAnswerError?: (request: FilterRequest, error: unknown) => void): Promise<void> {
   for (;;) {
     const keys = await readKeyValues(reader, 'request')
     if (keys === null) return
@@ -168,10 +171,11 @@ export async function serve(reader: PktLineReader, writer: PktLineWriter, capabi
       throw new PktLineError(`expected command= and pathname= in the request, got ${[...keys.keys()].join(', ') || 'neither'}`)
     }
     const content = new RequestContent(reader)
-    let output: Uint8Array[] | typeof DELAYED | null = null
+    let output: Iterable<Uint8Array> | typeof DELAYED | null = null
+    const request = { command, pathname, keys }
     if (capabilities.has(command)) {
       try {
-        output = await handler({ command, pathname, keys }, content)
+        output = await handler(request, content)
       } catch {
         // The handler has told the user what went wrong; git only needs the status.
         output = null
@@ -190,12 +194,48 @@ export async function serve(reader: PktLineReader, writer: PktLineWriter, capabi
     } else {
       writer.text('status=success')
       writer.flush()
-      for (const chunk of output) writer.content(chunk)
+      const failure = writeContent(writer, output)
       writer.flush()
-      writer.flush() // an empty list: the status stays "success"
+      if (failure === null) {
+        writer.flush() // an empty list: the status stays "success"
+      } else {
+        // The answer could not be read back: git discards the content it got, and says so.
+        onAnswerError?.(request, failure.error)
+        writer.text('status=error')
+        writer.flush()
+      }
     }
     writer.send()
     // git is busy with the answer now: work that can wait fits in here without delaying it.
     afterAnswer?.()
+  }
+}
+
+/**
+ * Writes an answer's content as it is read (the writer sends every MiB, so a large answer read
+ * from a file never sits whole in memory).
+ * @returns null when all of it was written, else what failed while reading it.
+ * @throws what writing to git throws (git is gone): nothing more can be said to it.
+ */
+function writeContent(writer: PktLineWriter, output: Iterable<Uint8Array>): { error: unknown } | null {
+  const chunks = output[Symbol.iterator]()
+  let done = false
+  try {
+    for (;;) {
+      let next: IteratorResult<Uint8Array>
+      try {
+        next = chunks.next()
+      } catch (error) {
+        done = true // a generator that threw is finished
+        return { error }
+      }
+      if (next.done) {
+        done = true
+        return null
+      }
+      writer.content(next.value)
+    }
+  } finally {
+    if (!done) chunks.return?.()
   }
 }

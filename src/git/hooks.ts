@@ -17,6 +17,7 @@
 import { chmodSync, closeSync, constants, existsSync, fstatSync, mkdirSync, openSync, readSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { isAbsolute, join, relative, resolve, sep } from 'node:path'
 import { git, gitMaybe } from './run.js'
+import { GUARD_QUICK_FUNCTION } from './guard-precheck.js'
 
 /** The hooks git runs before a command makes a commit, in the order of the commands' popularity. */
 export const GUARDED_HOOKS = ['pre-commit', 'pre-merge-commit', 'pre-applypatch'] as const
@@ -34,9 +35,18 @@ export const HOOK_SHIM = `#!/bin/sh
 # One script for pre-commit (git commit), pre-merge-commit (git merge) and pre-applypatch (git am).
 # Installed by 'git-seal install' (which chains to a hook that was already there);
 # 'git-seal uninstall' removes it.
-launcher="$(git rev-parse --git-common-dir)/git-seal/git-seal"
+# git runs hooks at the top of the work tree: a main worktree's launcher is found there without
+# starting git; linked worktrees and submodules (.git is a file) ask git for the common dir.
+# A commit that stages no secret goes on without starting Node: the pre-check below, the same
+# as the launcher's (src/git/guard-precheck.ts); anything else runs the full guard.
+launcher=.git/git-seal/git-seal
+if [ -n "\${GIT_DIR:-}\${GIT_COMMON_DIR:-}" ] || [ ! -x "$launcher" ]; then
+  launcher="$(git rev-parse --git-common-dir)/git-seal/git-seal"
+fi
 if [ -x "$launcher" ]; then
-  "$launcher" guard || exit 1
+  dir=\${launcher%/*}
+${GUARD_QUICK_FUNCTION}
+  guard_quick || GIT_SEAL_PRECHECKED=1 "$launcher" guard || exit 1
 else
   echo "git-seal: error: git-seal is not installed in this clone, so secrets would be committed in plaintext" >&2
   echo "git-seal: hint: run 'npx git-seal install' (or add --no-verify if this commit holds no secret)" >&2

@@ -2,6 +2,7 @@
  * The git config git-seal owns in a clone, as one table: install writes every row (upgrading
  * old values), uninstall removes every row, status compares. Nothing else touches git config.
  */
+import { textconvCommand } from './textconv-sh.js'
 
 /** The filter driver of secrets whose work tree holds plaintext (the default). */
 export const PLAINTEXT_FILTER = 'git-seal'
@@ -41,6 +42,13 @@ export const ESCAPE_HATCH_HINT =
  */
 export const NO_FILTER = "printf '0016git-filter-server\\n000eversion=2\\n00000000'; while IFS= read -r _; do :; done; exit 0"
 
+/**
+ * Sets `$l` to the launcher: git runs drivers at the top of the work tree, where a main
+ * worktree's `.git/git-seal/git-seal` is found without starting `git rev-parse`; linked
+ * worktrees and submodules (`.git` is a file there), or a git dir named by GIT_DIR, ask git.
+ */
+export const FIND_LAUNCHER = `l=.git/git-seal/git-seal; { [ -z "\${GIT_DIR:-}\${GIT_COMMON_DIR:-}" ] && [ -x "$l" ]; } || l=${LAUNCHER}`
+
 /** The escape hatch for one driver (the ct driver's names its own `required`). */
 function escapeHatchHint(driver: string): string {
   return ESCAPE_HATCH_HINT.replace(`filter.${PLAINTEXT_FILTER}.required`, `filter.${driver}.required`)
@@ -49,7 +57,7 @@ function escapeHatchHint(driver: string): string {
 /** The long-running filter command of a driver: git-seal, or {@link NO_FILTER} with a message when its launcher is gone. */
 function processCommand(driver: string, args: string): string {
   return (
-    `l=${LAUNCHER}; [ -x "$l" ] && exec "$l" filter-process${args}; ` +
+    `${FIND_LAUNCHER}; [ -x "$l" ] && exec "$l" filter-process${args}; ` +
     `echo "git-seal: error: $l is missing" >&2; echo "git-seal: hint: run 'npx git-seal install'; ${escapeHatchHint(driver)}" >&2; ` +
     NO_FILTER
   )
@@ -58,15 +66,8 @@ function processCommand(driver: string, args: string): string {
 export const PROCESS_COMMAND = processCommand(PLAINTEXT_FILTER, '')
 export const CIPHERTEXT_PROCESS_COMMAND = processCommand(CIPHERTEXT_FILTER, ` ${CIPHERTEXT_ARG}`)
 
-/**
- * The textconv command, which git starts once per file side: git runs drivers at the top of
- * the work tree, where a main worktree's `.git/git-seal/git-seal` is found without starting
- * `git rev-parse`; linked worktrees and submodules (`.git` is a file there) fall back to it.
- * git appends the file ("$@"), hence the shell function. With no launcher at all (the escape
- * hatch after `.git/git-seal` was deleted) it prints the file as it is, so `git diff` works.
- */
-export const TEXTCONV_COMMAND =
-  'tc() { l=.git/git-seal/git-seal; [ -x "$l" ] || l="$(git rev-parse --git-common-dir)/git-seal/git-seal"; [ -x "$l" ] && exec "$l" textconv "$@"; exec cat -- "$@"; }; tc'
+/** The textconv command (git starts it once per file side): see textconv-sh.ts. */
+export const TEXTCONV_COMMAND = textconvCommand()
 
 export interface ConfigRow {
   key: string

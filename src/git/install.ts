@@ -6,13 +6,20 @@ import { spawnSync } from 'node:child_process'
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, rmdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { CIPHERTEXT_ARG, CIPHERTEXT_PROCESS_COMMAND, CONFIG_SECTIONS, CONFIG_TABLE, ESCAPE_HATCH_HINT, FORBIDDEN_KEYS, NO_FILTER, PROCESS_COMMAND } from './install-table.js'
+import { GUARD_QUICK_FUNCTION, GUARD_STAMP_NAME } from './guard-precheck.js'
 import { stateDir, type RepoPaths } from './repo.js'
 import { git, gitMaybe } from './run.js'
 
 export const BUNDLE_NAME = 'git-seal.mjs'
+/** The entry of the commands git starts (src/hot.ts), next to {@link BUNDLE_NAME}. */
+export const HOT_BUNDLE_NAME = 'hot.mjs'
+/** The entry of textconv's ciphertext path (src/textconv.ts). */
+export const TEXTCONV_BUNDLE_NAME = 'textconv.mjs'
 /** The installed copy of dist/: entry plus content-hashed chunks. */
 export const DIST_DIR = 'dist'
 export const LAUNCHER_NAME = 'git-seal'
+/** Libraries the bundle loads on first use (scripts/build.mjs, src/lazy/). */
+export const VENDOR_DIR = 'vendor'
 
 function shellQuote(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`
@@ -25,6 +32,9 @@ function shellQuote(s: string): string {
  * it cannot run git-seal, it still answers as a filter that filters nothing ({@link NO_FILTER}),
  * and textconv prints the file as it is, so the escape hatch `-c filter.git-seal.required=false`
  * works for checkout, switch, reset, status and diff.
+ *
+ * `guard` (every commit, merge and am) first runs the sh pre-check (guard-precheck.ts): a commit
+ * that stages no secret and changes no configuration goes on without starting Node.
  */
 export function launcherScript(nodePath: string): string {
   return `#!/bin/sh
@@ -34,6 +44,14 @@ node=${shellQuote(nodePath)}
 # No subshell: textconv starts this once per file side.
 case $0 in */*) dir=\${0%/*} ;; *) dir=. ;; esac
 bundle="$dir/${DIST_DIR}/${BUNDLE_NAME}"
+# What git starts per command has an entry of its own (src/hot.ts, src/textconv.ts), when this copy has one.
+case $1 in
+  filter-process|clean|smudge) [ -f "$dir/${DIST_DIR}/${HOT_BUNDLE_NAME}" ] && bundle="$dir/${DIST_DIR}/${HOT_BUNDLE_NAME}" ;;
+  textconv) [ -f "$dir/${DIST_DIR}/${TEXTCONV_BUNDLE_NAME}" ] && bundle="$dir/${DIST_DIR}/${TEXTCONV_BUNDLE_NAME}" ;;
+esac
+${GUARD_QUICK_FUNCTION}
+# The hook shim ran the same pre-check already (GIT_SEAL_PRECHECKED): not twice.
+if [ "$1" = guard ] && [ $# -eq 1 ] && [ -z "\${GIT_SEAL_PRECHECKED:-}" ] && guard_quick; then exit 0; fi
 if [ -n "$node" ] && [ -f "$bundle" ]; then exec "$node" "$bundle" "$@"; fi
 if [ -z "$node" ]; then
   echo "git-seal: error: node not found (was ${nodePath.replace(/["$`\\]/g, '')}, and none on PATH)" >&2
@@ -73,6 +91,15 @@ export function installFiles(paths: RepoPaths, distDir: string, nodePath: string
   for (const name of readdirSync(join(distDir, 'chunks'))) {
     if (!existsSync(join(target, 'chunks', name))) copyFileSync(join(distDir, 'chunks', name), join(target, 'chunks', name))
   }
+  // Libraries loaded on first use (src/lazy/), replaced by rename: a running filter may load one.
+  if (existsSync(join(distDir, VENDOR_DIR))) {
+    mkdirSync(join(target, VENDOR_DIR), { recursive: true })
+    for (const name of readdirSync(join(distDir, VENDOR_DIR))) {
+      const tmp = join(target, VENDOR_DIR, `.${name}.${process.pid}`)
+      copyFileSync(join(distDir, VENDOR_DIR, name), tmp)
+      renameSync(tmp, join(target, VENDOR_DIR, name))
+    }
+  }
   // Other entries (the header worker) before ours, so the new entry never misses them.
   const entries = readdirSync(distDir).filter((name) => name.endsWith('.mjs') && name !== BUNDLE_NAME)
   for (const name of [...entries, BUNDLE_NAME]) {
@@ -80,6 +107,8 @@ export function installFiles(paths: RepoPaths, distDir: string, nodePath: string
     copyFileSync(join(distDir, name), tmp)
     renameSync(tmp, join(target, name))
   }
+  // A stamp a previous version's guard wrote: this version's guard may check more.
+  rmSync(join(dir, GUARD_STAMP_NAME), { force: true })
   const launcher = join(dir, LAUNCHER_NAME)
   const tmpLauncher = `${launcher}.${process.pid}`
   writeFileSync(tmpLauncher, launcherScript(nodePath), { mode: 0o755 })
@@ -90,7 +119,7 @@ export function installFiles(paths: RepoPaths, distDir: string, nodePath: string
 
 export function removeFiles(paths: RepoPaths): void {
   const dir = stateDir(paths)
-  for (const name of [DIST_DIR, BUNDLE_NAME, LAUNCHER_NAME, 'blobs.jsonl', 'fingerprints', 'fingerprint.key', 'locked']) rmSync(join(dir, name), { force: true, recursive: true })
+  for (const name of [DIST_DIR, BUNDLE_NAME, LAUNCHER_NAME, GUARD_STAMP_NAME, 'config-cache.json' /* config/cache.ts */, 'blobs.jsonl', 'fingerprints', 'fingerprint.key', 'locked']) rmSync(join(dir, name), { force: true, recursive: true })
   try {
     rmdirSync(dir) // only when empty (rmSync refuses any directory without recursive)
   } catch {

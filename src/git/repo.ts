@@ -1,5 +1,5 @@
 /** Where things are in the current repository: work tree, git dir, common dir, git-seal's state. */
-import { mkdirSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { UserError } from '../ui.js'
 import { GitError, git, gitMaybe } from './run.js'
@@ -20,6 +20,8 @@ export interface RepoPaths {
  * @throws {UserError} when cwd is not inside a git repository.
  */
 export function repoPaths(cwd: string = process.cwd()): RepoPaths {
+  const known = pathsGitStartedUsAt(cwd)
+  if (known) return known
   let out: string
   let top: string | null
   try {
@@ -40,6 +42,31 @@ export function repoPaths(cwd: string = process.cwd()): RepoPaths {
   const [gitDir = '', commonDir = '', bare = '', format = 'sha1'] = out.split('\n')
   if (bare === 'true') top = null
   return { top, gitDir: resolve(cwd, gitDir), commonDir: resolve(cwd, commonDir), objectFormat: format === 'sha256' ? 'sha256' : 'sha1' }
+}
+
+/**
+ * The paths without starting `git rev-parse` (a process per filter start) in the one case
+ * where they are certain: git started us (GIT_EXEC_PATH, which git sets for its filters and
+ * hooks) at the top of a main worktree, the only place git runs them: `cwd/.git` is a git
+ * directory, no GIT_DIR, GIT_WORK_TREE or GIT_COMMON_DIR says otherwise, and its config sets no
+ * core.worktree and no extension (objectFormat, worktreeConfig…) and is not bare. Anything else,
+ * or any doubt, asks git.
+ */
+function pathsGitStartedUsAt(cwd: string): RepoPaths | null {
+  const env = process.env
+  if (!env['GIT_EXEC_PATH'] || env['GIT_DIR'] || env['GIT_WORK_TREE'] || env['GIT_COMMON_DIR']) return null
+  const gitDir = join(cwd, '.git')
+  let config: string
+  try {
+    if (!statSync(gitDir).isDirectory() || !statSync(join(gitDir, 'HEAD')).isFile()) return null
+    config = readFileSync(join(gitDir, 'config'), 'utf8')
+  } catch {
+    return null // no such directory, or unreadable: ask git
+  }
+  // Keys are case-insensitive; a value may mention these words (`--worktree=ciphertext`), a key line starts with them.
+  if (/^\s*\[\s*extensions\b/im.test(config) || /^\s*(worktree|bare\s*=\s*true)\b/im.test(config) || existsSync(join(gitDir, 'commondir'))) return null
+  const top = resolve(cwd)
+  return { top, gitDir: join(top, '.git'), commonDir: join(top, '.git'), objectFormat: 'sha1' }
 }
 
 /** git-seal's per-clone state directory (shared by linked worktrees), created 0700 on demand. */

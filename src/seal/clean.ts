@@ -39,6 +39,8 @@ import { UserError, warning } from '../ui.js'
 import { effectiveFormat, type SecretRule } from '../config/index.js'
 import { blobId, blobIdOfChunks, streamBlob } from '../git/objects.js'
 import type { SealContext } from './context.js'
+import { stateDir } from '../git/repo.js'
+import { Spill } from './spill.js'
 import { allChunks, concat, equalBytes, readHead, readRest } from './input.js'
 import { configuredKeys, encryptForSops, holdsConflictMarkers } from './sops.js'
 import { plaintextWorktreeHint } from './check.js'
@@ -63,7 +65,7 @@ function unprovenHint(path: string): string {
  * Encrypts one file for the index.
  * @throws {UserError|ConfigError|AgeError|SopsError} when the file cannot be encrypted; git then fails the add.
  */
-export async function cleanFile(ctx: SealContext, path: string, content: AsyncIterable<Uint8Array>): Promise<Uint8Array[]> {
+export async function cleanFile(ctx: SealContext, path: string, content: AsyncIterable<Uint8Array>): Promise<Iterable<Uint8Array>> {
   const head = await readHead(content)
   const first = concat(head.chunks, head.size)
   if (head.complete && first.length === 0) return [first]
@@ -266,7 +268,7 @@ export async function encryptAge(ctx: SealContext, rule: SecretRule, plaintext: 
  * clone decrypts it (rule 3), else encrypted whole as content (rule 4). Rare (a locked clone's
  * large secret, or an age file put there by hand), so it holds input and output in memory.
  */
-async function cleanLargeAgeInput(ctx: SealContext, path: string, chunks: Uint8Array[]): Promise<Uint8Array[]> {
+async function cleanLargeAgeInput(ctx: SealContext, path: string, chunks: Uint8Array[]): Promise<Iterable<Uint8Array>> {
   const oid = blobIdOfChunks(chunks, ctx.paths.objectFormat)
   // A well-formed header is all the structure an age file has: looksLikeAge held for the head.
   if ((await ctx.indexOrHeadOid(path)) === oid || ctx.records.isProvenAt(oid, path)) return chunks
@@ -300,43 +302,49 @@ function plaintextDigest(ctx: SealContext, fingerprints = true): { update(piece:
 }
 
 /**
- * Large plaintext for an age rule: encrypted as it arrives, so memory holds the ciphertext and
- * not both copies. `wrapped`: the plaintext is not-proven ciphertext kept as content (rule 4);
- * `fromPlaintextWorktree`: it was written into a `worktree: ciphertext` secret's work tree.
+ * Large plaintext for an age rule: encrypted as it arrives into a {@link Spill}, which holds
+ * the ciphertext in memory up to a threshold and in a file beyond it, so memory stays bounded
+ * whatever the size; the answer is read back from it as it is sent. `wrapped`: the plaintext is
+ * not-proven ciphertext kept as content (rule 4); `fromPlaintextWorktree`: it was written into a
+ * `worktree: ciphertext` secret's work tree.
  */
-async function cleanLarge(ctx: SealContext, path: string, plaintext: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, rule: SecretRule, options: { wrapped?: boolean; fromPlaintextWorktree?: boolean } = {}): Promise<Uint8Array[]> {
+async function cleanLarge(ctx: SealContext, path: string, plaintext: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, rule: SecretRule, options: { wrapped?: boolean; fromPlaintextWorktree?: boolean } = {}): Promise<Iterable<Uint8Array>> {
   if (options.fromPlaintextWorktree) warning(plaintextWorktreeWarning(path), plaintextWorktreeHint(path))
   const stream = new EncryptStream(ctx.headerFor(rule))
   const fingerprints = !ctx.keepsCiphertext(path)
   const digest = plaintextDigest(ctx, fingerprints)
-  const out: Uint8Array[] = []
-  for await (const chunk of plaintext) {
-    digest.update(chunk)
-    out.push(...stream.updateParts(chunk))
-  }
-  out.push(...stream.finalParts())
-  const digested = digest.digest()
-  const fingerprint = digest.fingerprint ? { fingerprint: digested } : null
-  for (const oid of await ctx.storedVersionOids(path)) {
-    if (ctx.records.isWrapped(oid) !== (options.wrapped === true)) continue
-    const unchanged = (fingerprint && ctx.fingerprints.matches(oid, fingerprint)) || (!options.wrapped && ctx.identities().length > 0 && (await streamedPlaintextDigest(ctx, oid, fingerprints)) === digested)
-    if (!unchanged) continue
-    // Unchanged: the old blob goes back instead. Drop our ciphertext before reading it, so
-    // the two are never in memory together.
-    out.length = 0
-    const pieces: Uint8Array[] = []
-    if (await streamBlob(ctx.root, ctx.env, oid, (data) => pieces.push(data))) {
-      if (fingerprint) ctx.fingerprints.record(oid, fingerprint)
-      return pieces
+  let out = new Spill(stateDir(ctx.paths, true))
+  try {
+    for await (const chunk of plaintext) {
+      digest.update(chunk)
+      for (const part of stream.updateParts(chunk)) out.write(part)
     }
-    throw new Error(`${path}: cannot read blob ${oid} back`)
+    for (const part of stream.finalParts()) out.write(part)
+    const digested = digest.digest()
+    const fingerprint = digest.fingerprint ? { fingerprint: digested } : null
+    for (const oid of await ctx.storedVersionOids(path)) {
+      if (ctx.records.isWrapped(oid) !== (options.wrapped === true)) continue
+      const unchanged = (fingerprint && ctx.fingerprints.matches(oid, fingerprint)) || (!options.wrapped && ctx.identities().length > 0 && (await streamedPlaintextDigest(ctx, oid, fingerprints)) === digested)
+      if (!unchanged) continue
+      // Unchanged: the old blob goes back instead, held the same way. Drop our ciphertext first.
+      out.dispose()
+      out = new Spill(stateDir(ctx.paths, true))
+      const old = out
+      if (await streamBlob(ctx.root, ctx.env, oid, (data) => old.write(data))) {
+        if (fingerprint) ctx.fingerprints.record(oid, fingerprint)
+        return out.answer()
+      }
+      throw new Error(`${path}: cannot read blob ${oid} back`)
+    }
+    const blob = out.blobId(ctx.paths.objectFormat)
+    const flags = { ...(options.wrapped ? { wrapped: true } : {}), ...(options.fromPlaintextWorktree ? { plaintextWorktree: true } : {}) }
+    ctx.records.add({ blob, format: 'age', recipients: configuredKeys(rule, 'age'), path, ...flags }, Object.keys(flags).length > 0)
+    if (fingerprint) ctx.fingerprints.record(blob, fingerprint)
+    return out.answer()
+  } catch (e) {
+    out.dispose()
+    throw e
   }
-  // The chunks go out as they are: joining them would hold a second copy of a large file.
-  const blob = blobIdOfChunks(out, ctx.paths.objectFormat)
-  const flags = { ...(options.wrapped ? { wrapped: true } : {}), ...(options.fromPlaintextWorktree ? { plaintextWorktree: true } : {}) }
-  ctx.records.add({ blob, format: 'age', recipients: configuredKeys(rule, 'age'), path, ...flags }, Object.keys(flags).length > 0)
-  if (fingerprint) ctx.fingerprints.record(blob, fingerprint)
-  return out
 }
 
 /**

@@ -6,7 +6,7 @@ import { existsSync, statSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { declarationText, isHybridRecipient, parseRecipient, type Identity, type PreparedHeader, type Recipient } from '../age/index.js'
 import { HeaderSupply } from '../age/prewrap.js'
-import { findSecret, loadConfig, matchingSecrets, type SealConfig, type SecretRule } from '../config/index.js'
+import { findSecret, loadConfigCached, matchingSecrets, type SealConfig, type SecretRule } from '../config/index.js'
 import { CatFileBatch, readLooseBlob } from '../git/objects.js'
 import { readIndexFile } from '../git/index-file.js'
 import { lsTree } from '../git/plumbing.js'
@@ -73,7 +73,7 @@ export class SealContext {
     if (this.configUnreadable) return false
     let config: SealConfig | null
     try {
-      config = this.configCache === undefined ? (this.configCache = loadConfig(this.root)) : this.configCache
+      config = this.configCache === undefined ? (this.configCache = loadConfigCached(this.root, stateDir(this.paths))) : this.configCache
     } catch {
       // Missing or invalid: no rule to say so, the driver decides (asked once per process).
       this.configUnreadable = true
@@ -98,7 +98,8 @@ export class SealContext {
    * @throws {ConfigError} when it is invalid; {@link UserError} when there is none.
    */
   config(): SealConfig {
-    if (this.configCache === undefined) this.configCache = loadConfig(this.root)
+    // Cached by content under the state directory (config/cache.ts): most starts skip the parse.
+    if (this.configCache === undefined) this.configCache = loadConfigCached(this.root, stateDir(this.paths))
     if (this.configCache === null) {
       throw new UserError('no .gitseal.yaml at the top of the work tree', "run 'git-seal init' to create one, or remove the git-seal lines from .gitattributes")
     }

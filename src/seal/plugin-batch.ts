@@ -63,7 +63,7 @@ export class DelayedSmudge {
    * and git allows delaying.
    * Never throws for bad content (as smudgeFile); throws only when git's stream fails.
    */
-  async smudge(request: FilterRequest, content: AsyncIterable<Uint8Array>): Promise<Uint8Array[] | typeof DELAYED> {
+  async smudge(request: FilterRequest, content: AsyncIterable<Uint8Array>): Promise<Iterable<Uint8Array> | typeof DELAYED> {
     const path = request.pathname
     const blob = request.keys.get('blob')
     const held = this.held.get(path)

@@ -9,8 +9,10 @@ import { AgeError, DecryptStream, hasPluginIdentity, looksLikeAge } from '../age
 import { SopsError } from '../formats/sops/index.js'
 import { NoSopsKeyError, openStored, storedKind } from './stored.js'
 import { NO_KEY_HINT, type SealContext } from './context.js'
-import { allChunks, concat, readHead, readRest } from './input.js'
+import { allChunks, concat, readHead, readRest, type FileHead } from './input.js'
 import { blobId, blobIdOfChunks } from '../git/objects.js'
+import { stateDir } from '../git/repo.js'
+import { Spill } from './spill.js'
 
 function why(e: unknown): { reason: string; hint?: string; notForYou?: true } {
   if ((e instanceof AgeError && e.code === 'no-identity') || e instanceof NoSopsKeyError) return { reason: 'none of your age identities can decrypt it', notForYou: true }
@@ -21,11 +23,10 @@ function why(e: unknown): { reason: string; hint?: string; notForYou?: true } {
 
 /**
  * Decrypts one stored blob for the work tree.
- * @param blobOid the blob's id when git sent it: a large file that fails to decrypt midway is
- *   read again from the object store rather than kept twice in memory.
+ * @param blobOid the blob's id when git sent it (else it is computed when needed).
  * Never throws for bad content; throws only when git's stream itself fails.
  */
-export async function smudgeFile(ctx: SealContext, path: string, content: AsyncIterable<Uint8Array>, blobOid?: string): Promise<Uint8Array[]> {
+export async function smudgeFile(ctx: SealContext, path: string, content: AsyncIterable<Uint8Array>, blobOid?: string): Promise<Iterable<Uint8Array>> {
   const head = await readHead(content)
   let first = concat(head.chunks, head.size)
   const isAge = looksLikeAge(first)
@@ -36,10 +37,10 @@ export async function smudgeFile(ctx: SealContext, path: string, content: AsyncI
     head.complete = true
   }
   /** Kept as stored: the work tree holds this blob's bytes, which clean may then keep as proven. */
-  const keep = async (): Promise<Uint8Array[]> => {
-    const all = head.complete ? [first] : [first, ...(await readRest(head))]
-    ctx.records.checkedOut(blobOid ?? blobIdOfChunks(all, ctx.paths.objectFormat), path)
-    return all
+  const keep = async (): Promise<Iterable<Uint8Array>> => {
+    if (!head.complete) return keepLarge(ctx, path, head, blobOid)
+    ctx.records.checkedOut(blobOid ?? blobIdOfChunks([first], ctx.paths.objectFormat), path)
+    return [first]
   }
   if (ctx.locked) return keep()
   if (!isAge && storedKind(path, first) === 'plaintext') {
@@ -68,37 +69,75 @@ export async function smudgeFile(ctx: SealContext, path: string, content: AsyncI
       return keep()
     }
   }
-  // Large file: decrypt as it arrives; only verified chunks are released by DecryptStream.
-  const stream = new DecryptStream(ctx.identities())
-  const out: Uint8Array[] = []
-  const kept: Uint8Array[] | null = blobOid ? null : []
-  let failure: unknown = null
-  for await (const chunk of allChunks(head)) {
-    kept?.push(chunk)
-    if (failure) continue
-    try {
-      out.push(...stream.updateParts(chunk))
-    } catch (e) {
-      failure = e
-      out.length = 0
+  return smudgeLarge(ctx, path, head, blobOid)
+}
+
+/**
+ * A large age file: the ciphertext is held as it arrives (a {@link Spill}: memory up to a
+ * threshold, a file beyond it) while every chunk is authenticated; only then is plaintext sent,
+ * decrypted again as it goes out when the ciphertext was spilled (plaintext is never written to
+ * disk). Once plaintext is sent, a damaged later chunk could only fail the checkout; found first,
+ * the work tree gets the ciphertext, like any blob that does not decrypt.
+ */
+async function smudgeLarge(ctx: SealContext, path: string, head: FileHead, blobOid: string | undefined): Promise<Iterable<Uint8Array>> {
+  const held = new Spill(stateDir(ctx.paths, true))
+  try {
+    const check = new DecryptStream(ctx.identities())
+    const fingerprint = blobOid ? ctx.fingerprints.hasher(true) : null
+    // The plaintext too while the ciphertext fits in memory: it then needs no second decryption.
+    let plain: Uint8Array[] | null = []
+    let failure: unknown = null
+    const take = (pieces: Uint8Array[]): void => {
+      for (const piece of pieces) {
+        fingerprint?.update(piece)
+        plain?.push(piece)
+      }
     }
-  }
-  if (!failure) {
-    try {
-      out.push(stream.final())
-      if (blobOid) ctx.fingerprints.record(blobOid, out)
-      return out
-    } catch (e) {
-      failure = e
-      out.length = 0
+    for await (const chunk of allChunks(head)) {
+      held.write(chunk)
+      if (held.spilled) plain = null
+      if (failure) continue
+      try {
+        take(check.updateParts(chunk))
+      } catch (e) {
+        failure = e
+      }
     }
+    if (!failure) {
+      try {
+        take([check.final()])
+      } catch (e) {
+        failure = e
+      }
+    }
+    if (failure) {
+      const { reason, hint, notForYou } = why(failure)
+      if (notForYou && !hasPluginIdentity(ctx.identities())) ctx.report.keptNotForYou(path)
+      else ctx.report.keptAsStored(path, reason, hint)
+      ctx.records.checkedOut(blobOid ?? held.blobId(ctx.paths.objectFormat), path)
+      return held.answer()
+    }
+    if (blobOid && fingerprint) ctx.fingerprints.record(blobOid, { fingerprint: fingerprint.digest() })
+    if (plain) {
+      held.dispose()
+      return plain
+    }
+    return held.decryptedAnswer(ctx.identities())
+  } catch (e) {
+    held.dispose()
+    throw e
   }
-  const { reason, hint, notForYou } = why(failure)
-  if (notForYou && !hasPluginIdentity(ctx.identities())) ctx.report.keptNotForYou(path)
-  else ctx.report.keptAsStored(path, reason, hint)
-  ctx.records.checkedOut(blobOid ?? blobIdOfChunks(kept!, ctx.paths.objectFormat), path)
-  if (kept) return kept
-  const original = await ctx.objects.get(blobOid!)
-  if (!original) throw new Error(`${path}: cannot read blob ${blobOid} back after a failed decryption`)
-  return [original.content]
+}
+
+/** A large blob kept as stored, held like {@link smudgeLarge}'s (never whole in memory). */
+async function keepLarge(ctx: SealContext, path: string, head: FileHead, blobOid: string | undefined): Promise<Iterable<Uint8Array>> {
+  const held = new Spill(stateDir(ctx.paths, true))
+  try {
+    for await (const chunk of allChunks(head)) held.write(chunk)
+    ctx.records.checkedOut(blobOid ?? held.blobId(ctx.paths.objectFormat), path)
+    return held.answer()
+  } catch (e) {
+    held.dispose()
+    throw e
+  }
 }

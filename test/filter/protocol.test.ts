@@ -169,3 +169,41 @@ describe('filter protocol', () => {
     )
   })
 })
+
+describe('answers read as they are sent', () => {
+  it('an answer that fails while it is read back: the content so far, then status=error; the next file is served', async () => {
+    const input = HANDSHAKE + request('smudge', 'big', 'x') + request('smudge', 'next', 'y')
+    const errors: string[] = []
+    const out: Buffer[] = []
+    const reader = new PktLineReader(from(input))
+    const writer = new PktLineWriter((parts) => out.push(...parts.map((p) => Buffer.from(p))))
+    const caps = await handshake(reader, writer)
+    let disposed = false
+    await serve(
+      reader,
+      writer,
+      caps,
+      async (req, content) => {
+        for await (const _ of content) void _
+        if (req.pathname === 'next') return [Buffer.from('fine')]
+        return {
+          *[Symbol.iterator]() {
+            try {
+              yield Buffer.from('part one')
+              throw new Error('spill file gone')
+            } finally {
+              disposed = true
+            }
+          },
+        }
+      },
+      undefined,
+      undefined,
+      (req, e) => errors.push(`${req.pathname}: ${(e as Error).message}`),
+    )
+    const expected = REPLY + line('status=success') + '0000' + pkt('part one') + '0000' + line('status=error') + '0000' + line('status=success') + '0000' + pkt('fine') + '0000' + '0000'
+    expect(Buffer.concat(out).toString('utf8')).toBe(expected)
+    expect(errors).toEqual(['big: spill file gone'])
+    expect(disposed).toBe(true)
+  })
+})

@@ -54,7 +54,7 @@ describe('clean', () => {
     const { ctx, indexBlob } = setup(withKey, index, input)
     try {
       const bytes = inputs[input]
-      const out = Buffer.concat(await cleanFile(ctx, PATH, once(bytes)))
+      const out = Buffer.concat([...(await cleanFile(ctx, PATH, once(bytes)))])
       const wrapped = ctx.records.isWrapped(blobId(out))
       if (input === 'empty') {
         // an empty secret is stored as the empty blob: nothing to hide, and git would see a
@@ -92,7 +92,7 @@ describe('smudge', () => {
     const { ctx } = setup(withKey, index, input)
     try {
       const bytes = inputs[input]
-      const out = Buffer.concat(await smudgeFile(ctx, PATH, once(bytes)))
+      const out = Buffer.concat([...(await smudgeFile(ctx, PATH, once(bytes)))])
       const kept = ctx.report.kept.map((k) => `${k.path}: ${k.why}`)
       if (input === 'ciphertext' && withKey) {
         expect(out.equals(plaintext)).toBe(true)
@@ -142,10 +142,10 @@ describe('a wrong key', () => {
     repo.write('.gitseal.yaml', simpleConfig(['*.secret'], [{ name: 'alice', key: key.recipient }]))
     const ctx = SealContext.open(repo.dir, home.env)
     try {
-      const out = Buffer.concat(await smudgeFile(ctx, PATH, once(cipher)))
+      const out = Buffer.concat([...(await smudgeFile(ctx, PATH, once(cipher)))])
       expect(out.equals(cipher)).toBe(true)
       expect(ctx.report.kept.map((k) => k.why)).toEqual(['not encrypted to you'])
-      const cleaned = Buffer.concat(await cleanFile(ctx, PATH, once(plaintext)))
+      const cleaned = Buffer.concat([...(await cleanFile(ctx, PATH, once(plaintext)))])
       expect(opens(cleaned).equals(plaintext)).toBe(true)
     } finally {
       ctx.close()

@@ -1,0 +1,7 @@
+/** textconv's ciphertext path, imported on demand by cli.ts (see commands/textconv.ts). */
+import type { Decryptors } from './textconv.js'
+
+export async function loadDecryptors(): Promise<Decryptors> {
+  const [identities, stored] = await Promise.all([import('../keys/identities.js'), import('../seal/stored.js')])
+  return { loadIdentities: identities.loadIdentities, openStored: stored.openStored, placeholder: stored.placeholder, storedKind: stored.storedKind }
+}
