@@ -389,7 +389,7 @@ if (full) {
   const lines = [
     '# Benchmarks',
     '',
-    `Measured by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}, repositories in ${benchBase}: ${os.cpus().length} x ${os.cpus()[0]?.model ?? '?'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}, ${sh(work, 'git --version').trim()}${haveGitCrypt ? ', ' + sh(work, 'git-crypt --version 2>&1').trim() : ''}${haveAge ? ', age ' + sh(work, 'age --version').trim() : ''}. Medians of ${RUNS} run(s). Load average before the run ${loadBefore.map((l) => l.toFixed(2)).join(' ')}, after ${loadAfter.map((l) => l.toFixed(2)).join(' ')}.`,
+    `Measured by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)} (commit ${sh(root, 'git rev-parse --short HEAD').trim()}), repositories in ${benchBase}: ${os.cpus().length} x ${os.cpus()[0]?.model ?? '?'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}, ${sh(work, 'git --version').trim()}${haveGitCrypt ? ', ' + sh(work, 'git-crypt --version 2>&1').trim() : ''}${haveAge ? ', age ' + sh(work, 'age --version').trim() : ''}. Medians of ${RUNS} run(s). Load average before the run ${loadBefore.map((l) => l.toFixed(2)).join(' ')}, after ${loadAfter.map((l) => l.toFixed(2)).join(' ')}.`,
     '',
     '## Targets (issue 16)',
     '',
