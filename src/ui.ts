@@ -11,18 +11,12 @@
  * - `debug:` lines only when GIT_SEAL_DEBUG names their topic (comma-separated).
  */
 import { writeSync, writevSync } from 'node:fs'
+import { UserError, isExpectedFailure } from './errors.js'
+
+// The error types live in errors.ts (a leaf every layer may import); commands import them from here too.
+export { UsageError, UserError } from './errors.js'
 
 const waitCell = new Int32Array(new SharedArrayBuffer(4))
-
-/** An error whose message is meant for the user; `hint` says what to do about it. */
-export class UserError extends Error {
-  readonly hint: string | undefined
-  constructor(message: string, hint?: string) {
-    super(message)
-    this.name = 'UserError'
-    this.hint = hint
-  }
-}
 
 const useColor = process.stderr.isTTY === true && !process.env['NO_COLOR']
 const paint = (code: string, s: string): string => (useColor ? `\x1b[${code}m${s}\x1b[0m` : s)
@@ -96,18 +90,28 @@ export function columns(rows: string[][], indent = ''): string[] {
   return rows.map((row) => indent + row.map((cell, i) => (i === row.length - 1 ? cell : cell + ' '.repeat(widths[i]! - visibleLength(cell)))).join('  ').trimEnd())
 }
 
+/** The list of commands when none was given: on stderr, as a usage error's text (stdout stays empty). */
+export function printUsageError(text: string): void {
+  line(text)
+}
+
 /** A path as one shell word, for a command a hint tells the user to run (quoted only when it must be). */
 export function shellWord(word: string): string {
   return /^[\w@%+=:,./-]+$/.test(word) && !word.startsWith('-') ? word : `'${word.replace(/'/g, `'\\''`)}'`
 }
 
-/** Reports any thrown value the same way: user errors with their hint, bugs with a stack hint. */
+/** What a bug's report says to do (errors.ts: exit 70). */
+export const BUG_HINT = 'this is a bug in git-seal: please report it, with the output of the same command run with GIT_SEAL_DEBUG=1'
+
+/**
+ * Reports any thrown value the same way: user errors and failures of the world with their hint,
+ * anything else as the bug it is (with its stack when GIT_SEAL_DEBUG is set).
+ */
 export function reportError(e: unknown): void {
   if (e instanceof UserError) error(e.message, e.hint)
-  // Lower layers that cannot depend on this file (src/age: PluginError) carry a `hint` too.
-  else if (e instanceof Error && 'hint' in e && typeof e.hint === 'string') error(e.message, e.hint)
-  else if (e instanceof Error) error(e.message, process.env['GIT_SEAL_DEBUG'] ? e.stack : undefined)
-  else error(String(e))
+  else if (isExpectedFailure(e)) error((e as Error).message, (e as { hint?: string }).hint)
+  else if (e instanceof Error) error(e.message, process.env['GIT_SEAL_DEBUG'] ? `${BUG_HINT}\n${e.stack ?? ''}` : BUG_HINT)
+  else error(String(e), BUG_HINT)
 }
 
 /** A progress line redrawn in place, on a TTY only. */
@@ -118,7 +122,9 @@ export function progress(label: string, done: number, total: number): void {
   const bar = '#'.repeat(filled) + '-'.repeat(width - filled)
   try {
     writeSync(2, `\rgit-seal: ${label} [${bar}] ${done}/${total}${done === total ? '\n' : ''}`)
-  } catch {}
+  } catch {
+    // stderr closed: progress is a courtesy, never a reason to fail.
+  }
 }
 
 /**

@@ -4,12 +4,12 @@
  * value was rotated since, and a rotation checklist. Listing needs no private key; the
  * rotation verdicts need a key here that opens the versions compared.
  */
-import { parseArgs } from 'node:util'
 import { CONFIG_FILE } from '../config/index.js'
 import { loadIdentities } from '../keys/identities.js'
 import { auditHistory, type Exposure, type RecipientAudit } from '../operations/audit.js'
 import { repoPaths } from '../git/repo.js'
 import { UserError, columns, printResult, tint, warning } from '../ui.js'
+import { bareRepositoryError } from '../errors.js'
 
 /** What to do about one recipient's exposures: the lines of the checklist. */
 export function checklist(audit: RecipientAudit): string[] {
@@ -41,11 +41,10 @@ export function exposureLines(paths: Exposure[], indent = ''): string[] {
   )
 }
 
-export async function run(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { json: { type: 'boolean' } } })
+export async function run({ values, positionals }: { values: { json?: boolean }; positionals: string[] }): Promise<number> {
   const who = positionals.length > 0 ? positionals.join(' ') : null
   const root = repoPaths().top
-  if (!root) throw new UserError('git-seal needs a work tree; this repository is bare')
+  if (!root) throw bareRepositoryError()
   const identities = loadIdentities()
   const report = await auditHistory(root, who, identities.identities.length > 0 ? identities.identities : null)
   if (who !== null && report.recipients.length === 0) throw new UserError(`no recipient named ${who} in any ${CONFIG_FILE} of this history`, 'give the name as written in the config, or the public key')

@@ -4,13 +4,13 @@
  * `sops edit`. See operations/edit.ts.
  */
 import { createInterface } from 'node:readline'
-import { parseArgs } from 'node:util'
 import { gitEditor, launchEditor } from '../git/editor.js'
 import { repoPaths } from '../git/repo.js'
 import { editSecret } from '../operations/edit.js'
 import { repoPath } from '../operations/show.js'
 import { SealContext } from '../seal/context.js'
 import { UserError, error, info, shellWord } from '../ui.js'
+import { bareRepositoryError } from '../errors.js'
 
 /** Waits for Enter on standard input (Ctrl-C ends the process: the temporary file goes with it). */
 function waitForEnter(prompt: string): Promise<boolean> {
@@ -26,11 +26,9 @@ function waitForEnter(prompt: string): Promise<boolean> {
   })
 }
 
-export async function run(args: string[]): Promise<number> {
-  const { positionals } = parseArgs({ args, allowPositionals: true, options: {} })
-  if (positionals.length !== 1) throw new UserError('usage: git-seal edit PATH')
+export async function run({ positionals }: { positionals: string[] }): Promise<number> {
   const paths = repoPaths()
-  if (!paths.top) throw new UserError('git-seal needs a work tree; this repository is bare')
+  if (!paths.top) throw bareRepositoryError()
   const ctx = new SealContext(paths, paths.top)
   try {
     const path = repoPath(ctx.root, process.cwd(), positionals[0]!)

@@ -7,20 +7,17 @@ import { repoPaths } from '../git/repo.js'
 import { runWithEnvironment, secretEnvironment } from '../operations/exec.js'
 import { repoPath } from '../operations/show.js'
 import { SealContext } from '../seal/context.js'
-import { UserError, error, warning } from '../ui.js'
+import { error, warning } from '../ui.js'
+import { bareRepositoryError } from '../errors.js'
 
-const USAGE = 'usage: git-seal exec PATH... -- COMMAND [ARGS...]'
-
-export async function run(args: string[]): Promise<number> {
-  const split = args.indexOf('--')
-  if (split < 1 || split === args.length - 1) throw new UserError(USAGE, "name the secret files, then '--', then the command: git-seal exec secrets/app.env -- npm start")
-  const [command, ...commandArgs] = args.slice(split + 1)
+export async function run({ positionals, rest }: { positionals: string[]; rest: string[] }): Promise<number> {
+  const [command, ...commandArgs] = rest
   const paths = repoPaths()
-  if (!paths.top) throw new UserError('git-seal needs a work tree; this repository is bare')
+  if (!paths.top) throw bareRepositoryError()
   const ctx = new SealContext(paths, paths.top)
   let environment
   try {
-    const files = args.slice(0, split).map((given) => repoPath(ctx.root, process.cwd(), given))
+    const files = positionals.map((given) => repoPath(ctx.root, process.cwd(), given))
     environment = secretEnvironment(ctx, files)
   } finally {
     // Before the command runs: it may run for days.

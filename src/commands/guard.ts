@@ -22,7 +22,7 @@ import { conversionProblem, manglingAttributes } from '../seal/conversions.js'
 import { renormalizeCommand } from './sync.js'
 import { sopsConfigState } from './sops-config.js'
 import { guardScan } from './scan-report.js'
-import { UserError, error, printHint } from '../ui.js'
+import { error, printHint } from '../ui.js'
 
 /** Staged additions and modifications of files (not symlinks or submodules): [path, blob oid]. */
 function stagedBlobs(root: string, objectFormat: 'sha1' | 'sha256'): { path: string; oid: string }[] {
@@ -101,8 +101,7 @@ async function attributeProblems(root: string, config: SealConfig | null, staged
   return problems
 }
 
-export async function run(args: string[]): Promise<number> {
-  if (args.length > 0) throw new UserError('usage: git-seal guard')
+export async function run(): Promise<number> {
   const paths = repoPaths()
   const root = paths.top
   if (!root) return 0

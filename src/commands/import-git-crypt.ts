@@ -3,16 +3,13 @@
  * case is src/operations/import-git-crypt.ts; this parses arguments and says what happened,
  * including what the import cannot change: history keeps git-crypt's ciphertext.
  */
-import { parseArgs } from 'node:util'
 import { importGitCrypt } from '../operations/import-git-crypt.js'
 import { SealContext } from '../seal/context.js'
-import { UserError, info, printHint, warning } from '../ui.js'
+import { info, printHint, warning } from '../ui.js'
 
 const MAX_LISTED = 20
 
-export async function run(args: string[]): Promise<number> {
-  const { positionals, values } = parseArgs({ args, allowPositionals: true, options: { help: { type: 'boolean', short: 'h' } } })
-  if (values.help) throw new UserError('usage: git-seal import-git-crypt [KEYFILE...]', "KEYFILE: a key from 'git-crypt export-key'; without one, the key of an unlocked repository is used")
+export async function run({ positionals }: { positionals: string[] }): Promise<number> {
   const ctx = SealContext.open()
   try {
     const report = await importGitCrypt(ctx, positionals)

@@ -12,7 +12,6 @@
  * depends on what the repository holds.
  */
 import { existsSync, writeFileSync } from 'node:fs'
-import { parseArgs } from 'node:util'
 import { join } from 'node:path'
 import { userInfo } from 'node:os'
 import { CONFIG_FILE, STARTER_EXCLUDES, STARTER_PATTERNS, compilePattern, describeKey, detectNix, isNeverSecret, starterConfig, type SopsImport } from '../config/index.js'
@@ -23,7 +22,8 @@ import { gitMaybe } from '../git/run.js'
 import { defaultKeyFile, loadIdentities } from '../keys/identities.js'
 import { writeNewKeyFile } from '../keys/keyfile.js'
 import { planSopsMigration } from '../operations/migrate-sops.js'
-import { UserError, info, warning } from '../ui.js'
+import { info, warning } from '../ui.js'
+import { UsageError, UserError, bareRepositoryError } from '../errors.js'
 import { addHuskyLine, hooksLocation } from '../git/hooks.js'
 import { install } from './install.js'
 import { renormalizeCommand, syncAttributes } from './sync.js'
@@ -82,11 +82,10 @@ function reportImport(migration: SopsImport): void {
   }
 }
 
-export async function run(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { 'from-sops': { type: 'boolean' }, 'drop-non-age': { type: 'boolean' } } })
-  if (values['drop-non-age'] && !values['from-sops']) throw new UserError('--drop-non-age goes with --from-sops')
+export async function run({ values }: { values: { 'from-sops'?: boolean; 'drop-non-age'?: boolean } }): Promise<number> {
+  if (values['drop-non-age'] && !values['from-sops']) throw new UsageError('--drop-non-age goes with --from-sops')
   const root = repoPaths().top
-  if (!root) throw new UserError('git-seal needs a work tree; this repository is bare')
+  if (!root) throw bareRepositoryError()
   const configFile = join(root, CONFIG_FILE)
   if (existsSync(configFile) && values['from-sops']) {
     // Importing is a decision about who reads what: never silently skipped for the file already there.

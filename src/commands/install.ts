@@ -7,7 +7,6 @@
 import { existsSync, realpathSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { parseArgs } from 'node:util'
 import { CONFIG_FILE, attributesUpToDate, loadConfig } from '../config/index.js'
 import { installFiles, verifyHandshake, writeConfig } from '../git/install.js'
 import { ESCAPE_HATCH_HINT } from '../git/install-table.js'
@@ -19,6 +18,7 @@ import { NO_KEY_HINT } from '../seal/context.js'
 import { sweepPrivateDirs } from '../seal/private-tmp.js'
 import { decryptWorktree, type DecryptOutcome, type KeptReason } from '../seal/worktree-decrypt.js'
 import { UserError, info, printHint, warning } from '../ui.js'
+import { bareRepositoryError } from '../errors.js'
 
 export interface InstallOptions {
   quiet?: boolean
@@ -77,7 +77,7 @@ export async function install(options: InstallOptions = {}): Promise<IdentitySet
   const say = options.quiet ? () => {} : info
   const paths = repoPaths()
   const root = paths.top
-  if (!root) throw new UserError('git-seal needs a work tree; this repository is bare')
+  if (!root) throw bareRepositoryError()
   // The entry script node was started with: dist/git-seal.mjs, or an installed copy of it.
   const distDir = dirname(realpathSync(process.argv[1] ?? fileURLToPath(import.meta.url)))
   installFiles(paths, distDir, process.execPath)
@@ -122,8 +122,7 @@ export async function install(options: InstallOptions = {}): Promise<IdentitySet
   return identities
 }
 
-export async function run(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { quiet: { type: 'boolean', short: 'q' } }, allowPositionals: false })
+export async function run({ values }: { values: { quiet?: boolean } }): Promise<number> {
   await install({ quiet: values.quiet })
   return 0
 }

@@ -6,7 +6,6 @@
  */
 import { rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { parseArgs } from 'node:util'
 import { repoPaths, stateDir } from '../git/repo.js'
 import { checkoutAgain, secretEntries, uncommittedSecrets } from '../git/worktree.js'
 import { loadIdentities } from '../keys/identities.js'
@@ -15,11 +14,12 @@ import { Fingerprints } from '../seal/fingerprints.js'
 import { sweepPrivateDirs } from '../seal/private-tmp.js'
 import { decryptWorktree } from '../seal/worktree-decrypt.js'
 import { UserError, error, info, warning } from '../ui.js'
+import { UsageError, bareRepositoryError } from '../errors.js'
 import { reportDecryption } from './install.js'
 
 function root(): { top: string; state: string } {
   const paths = repoPaths()
-  if (!paths.top) throw new UserError('git-seal needs a work tree; this repository is bare')
+  if (!paths.top) throw bareRepositoryError()
   const state = stateDir(paths, true)
   sweepPrivateDirs(state)
   return { top: paths.top, state }
@@ -30,8 +30,7 @@ export function someNames(paths: string[], max = 5): string {
   return paths.slice(0, max).join(', ') + (paths.length > max ? ', …' : '')
 }
 
-export function lock(args: string[]): number {
-  const { values } = parseArgs({ args, options: { force: { type: 'boolean', short: 'f' } } })
+export function lock({ values }: { values: { force?: boolean } }): number {
   const { top, state } = root()
   const secrets = secretEntries(top)
   const { changed, untracked } = uncommittedSecrets(top)
@@ -59,11 +58,10 @@ export function lock(args: string[]): number {
  * left a file encrypted for want of a usable key (none found, or a key source that failed) or
  * because the blob is damaged, and when it decrypted nothing at all of what it found encrypted.
  */
-export async function unlock(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { identity: { type: 'string', short: 'i' } } })
+export async function unlock({ values, positionals }: { values: { identity?: string }; positionals: string[] }): Promise<number> {
   // `-i KEYFILE`, or KEYFILE alone (git-crypt's `unlock KEYFILE` habit): one more identity for this run.
   const keyFile = values.identity ?? positionals[0]
-  if (positionals.length > (values.identity ? 0 : 1)) throw new UserError('usage: git-seal unlock [-i KEYFILE]')
+  if (values.identity !== undefined && positionals.length > 0) throw new UsageError('give the key file once: -i KEYFILE or KEYFILE')
   if (keyFile !== undefined) Object.assign(process.env, identityFileEnv(keyFile))
   const { top, state } = root()
   rmSync(join(state, 'locked'), { force: true })

@@ -4,12 +4,12 @@
  * its comments and layout), rewrite .gitattributes, then rekey what changed.
  */
 import { createHash } from 'node:crypto'
-import { parseArgs } from 'node:util'
 import { CONFIG_FILE, classifyKey, type Recipient, type SealConfig } from '../config/index.js'
 import { resolveKeyArgument } from '../operations/key-argument.js'
 import { addRecipientChange, changeConfig, removeRecipientChange, type ConfigChange } from '../operations/recipients.js'
 import { SealContext } from '../seal/context.js'
 import { UserError, columns, info, printResult, tint, warning } from '../ui.js'
+import { UsageError } from '../errors.js'
 import { auditHistory } from '../operations/audit.js'
 import { repoPaths } from '../git/repo.js'
 import { exposureLines } from './audit.js'
@@ -117,8 +117,7 @@ async function whoReads(ctx: SealContext, pathspecs: string[], json: boolean): P
   return 0
 }
 
-export async function list(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { json: { type: 'boolean' } } })
+export async function list({ values, positionals }: { values: { json?: boolean }; positionals: string[] }): Promise<number> {
   const ctx = SealContext.open()
   try {
     if (positionals.length > 0) return await whoReads(ctx, positionals, values.json === true)
@@ -150,25 +149,19 @@ export function printChange(change: ConfigChange): number {
   return report(change.outcomes)
 }
 
-export async function add(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: { group: { type: 'string', short: 'g' }, admin: { type: 'boolean' }, target: { type: 'boolean' } },
-  })
+export async function add({ values, positionals }: { values: { group?: string; admin?: boolean; target?: boolean }; positionals: string[] }): Promise<number> {
   const [name, ...keyParts] = positionals
   if (!name || !values.group || values.admin === values.target) {
-    throw new UserError('usage: git-seal add-recipient NAME [KEY | FILE.pub] --group G (--admin | --target)', 'KEY may be left out for a person already declared in people:')
+    throw new UsageError(!values.group ? 'missing option --group' : values.admin ? 'give one of --admin and --target, not both' : 'missing option --admin or --target')
   }
   const key = keyParts.length > 0 ? resolveKeyArgument(keyParts.join(' ')) : null
   const role = values.admin ? 'admin' : 'target'
   return printChange(await changeConfig(addRecipientChange(values.group, role, name, key)))
 }
 
-export async function remove(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { group: { type: 'string', short: 'g' } } })
+export async function remove({ values, positionals }: { values: { group?: string }; positionals: string[] }): Promise<number> {
   const [name] = positionals
-  if (!name || positionals.length > 1) throw new UserError('usage: git-seal remove-recipient NAME [--group G]')
+  if (!name) throw new UsageError('missing argument NAME')
   const removed = { groups: [] as string[], person: false }
   const code = printChange(await changeConfig(removeRecipientChange(name, values.group, removed)))
   // The exact list of what they could read, from history: the versions stay theirs.

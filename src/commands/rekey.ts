@@ -4,7 +4,6 @@
  * one makes a new data key. Age files are re-encrypted. New blobs are staged, ready to commit;
  * the work tree is untouched. Idempotent: a second run changes nothing.
  */
-import { parseArgs } from 'node:util'
 import { rekey } from '../operations/rekey.js'
 import { SealContext } from '../seal/context.js'
 import type { RekeyOutcome } from '../seal/rekey.js'
@@ -30,8 +29,7 @@ export function report(outcomes: RekeyOutcome[]): number {
   return failed ? 1 : 0
 }
 
-export async function run(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { force: { type: 'boolean' } } })
+export async function run({ values, positionals }: { values: { force?: boolean }; positionals: string[] }): Promise<number> {
   const ctx = SealContext.open()
   try {
     if (ctx.identities().length === 0) throw new UserError('rekey needs to decrypt the secrets, and no age identity was found', 'set SOPS_AGE_KEY or put your key in ~/.config/sops/age/keys.txt')

@@ -5,21 +5,18 @@
  * holds the block from an earlier run gets it replaced; any other file is left alone.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
-import { parseArgs } from 'node:util'
 import { gitleaksBlock, gitleaksConfig, replaceGitleaksBlock } from '../operations/scanner-allowlist.js'
 import { UserError, info, printResult } from '../ui.js'
+import { UsageError } from '../errors.js'
 
-const USAGE = 'usage: git-seal scanner-allowlist [--format gitleaks] [-o FILE]'
 
-export async function run(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { format: { type: 'string' }, output: { type: 'string', short: 'o' } } })
-  if (positionals.length > 0) throw new UserError(USAGE)
+export async function run({ values }: { values: { format?: string; output?: string } }): Promise<number> {
   const format = values.format ?? 'gitleaks'
   if (format === 'trufflehog') {
     // trufflehog (v3) allowlists paths only (--exclude-paths): exactly what must not be done here.
     throw new UserError('trufflehog has no allowlist by content, only by path, and a path allowlist would hide plaintext committed at a secret path', "run trufflehog with '--results=verified': git-seal's ciphertext never verifies as a live credential")
   }
-  if (format !== 'gitleaks') throw new UserError(`unknown format '${format}'`, USAGE)
+  if (format !== 'gitleaks') throw new UsageError(`unknown format '${format}' for '--format'`, 'use --format gitleaks (the default)')
   const file = values.output
   if (file === undefined) {
     printResult(gitleaksConfig())

@@ -3,16 +3,15 @@
  * it (their `people:` entry, or inline entries of that name in every group), then rekeys what
  * they can read. NEWKEY may be the path of a .pub file.
  */
-import { parseArgs } from 'node:util'
 import { resolveKeyArgument } from '../operations/key-argument.js'
 import { changeConfig, setKeyChange } from '../operations/recipients.js'
-import { UserError, warning } from '../ui.js'
+import { warning } from '../ui.js'
+import { UsageError } from '../errors.js'
 import { printChange } from './recipients.js'
 
-export async function run(args: string[]): Promise<number> {
-  const { positionals } = parseArgs({ args, allowPositionals: true, options: {} })
+export async function run({ positionals }: { positionals: string[] }): Promise<number> {
   const [name, ...keyParts] = positionals
-  if (!name || keyParts.length === 0) throw new UserError('usage: git-seal set-key NAME NEWKEY', 'NEWKEY: an age1… recipient, an ssh-ed25519 key, or the path of a .pub file')
+  if (!name || keyParts.length === 0) throw new UsageError('missing argument NEWKEY', 'NEWKEY: an age1… recipient, an ssh-ed25519 key, or the path of a .pub file')
   const key = resolveKeyArgument(keyParts.join(' '))
   const replaced = { places: [] as string[], oldKeys: [] as string[] }
   const code = printChange(await changeConfig(setKeyChange(name, key, replaced)))

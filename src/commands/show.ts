@@ -1,15 +1,13 @@
 /** `git-seal show [--rev REV] PATH`: print a secret's plaintext to stdout (`sops -d`). See operations/show.ts. */
-import { parseArgs } from 'node:util'
 import { repoPaths } from '../git/repo.js'
 import { repoPath, showSecret } from '../operations/show.js'
 import { SealContext } from '../seal/context.js'
-import { UserError, warning, writeAllSync } from '../ui.js'
+import { warning, writeAllSync } from '../ui.js'
+import { bareRepositoryError } from '../errors.js'
 
-export function run(args: string[]): number {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { rev: { type: 'string', short: 'r' } } })
-  if (positionals.length !== 1) throw new UserError('usage: git-seal show [--rev REV] PATH')
+export function run({ values, positionals }: { values: { rev?: string }; positionals: string[] }): number {
   const paths = repoPaths()
-  if (!paths.top) throw new UserError('git-seal needs a work tree; this repository is bare')
+  if (!paths.top) throw bareRepositoryError()
   const ctx = new SealContext(paths, paths.top)
   try {
     const path = repoPath(ctx.root, process.cwd(), positionals[0]!)

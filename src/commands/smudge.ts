@@ -2,18 +2,19 @@
 import { SealContext } from '../seal/context.js'
 import { ConversionCheck, keepAsStored, refuseClean, type Conversion } from '../seal/conversions.js'
 import { smudgeFile } from '../seal/smudge.js'
-import { UserError, warning, writeAllSync } from '../ui.js'
+import { warning, writeAllSync } from '../ui.js'
+import { UsageError } from '../errors.js'
 import { CIPHERTEXT_ARG } from '../git/install-table.js'
 
 /**
  * The arguments of a filter entry point git runs: none for the git-seal driver, `--worktree=ciphertext` for git-seal-ct.
  * @returns true for the ct driver.
- * @throws {UserError} on anything else.
+ * @throws {UsageError} on anything else.
  */
 export function parseDriverArgs(args: string[], name: string): boolean {
   if (args.length === 0) return false
   if (args.length === 1 && args[0] === CIPHERTEXT_ARG) return true
-  throw new UserError(`usage: git-seal ${name} [${CIPHERTEXT_ARG}]`)
+  throw new UsageError(`unexpected argument '${args[0]}'`, `git starts it as 'git-seal ${name}' or 'git-seal ${name} ${CIPHERTEXT_ARG}'`)
 }
 
 type Filter = (ctx: SealContext, path: string, input: AsyncIterable<Uint8Array>) => Promise<Iterable<Uint8Array>>
@@ -26,7 +27,7 @@ type Filter = (ctx: SealContext, path: string, input: AsyncIterable<Uint8Array>)
 export async function runOneShot(args: string[], name: 'clean' | 'smudge', filter: Filter): Promise<number> {
   const ciphertextDriver = args[0] === CIPHERTEXT_ARG
   const path = ciphertextDriver ? args[1] : args[0]
-  if (path === undefined || args.length > (ciphertextDriver ? 2 : 1)) throw new UserError(`usage: git-seal ${name} [${CIPHERTEXT_ARG}] PATH`)
+  if (path === undefined || args.length > (ciphertextDriver ? 2 : 1)) throw new UsageError(`unexpected argument '${args[args.length - 1]}'`, `git starts it as 'git-seal ${name} [${CIPHERTEXT_ARG}] PATH'`)
   return SealContext.serve(async (ctx) => {
     ctx.ciphertextDriver = ciphertextDriver
     const check = new ConversionCheck(ctx.root, ctx.paths.commonDir, ctx.env)

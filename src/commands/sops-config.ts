@@ -11,7 +11,6 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { parseArgs } from 'node:util'
 import { stringify } from 'yaml'
 import { type SealConfig } from '../config/index.js'
 import { SealContext } from '../seal/context.js'
@@ -112,9 +111,7 @@ export function worktreeSopsConfigState(root: string, config: SealConfig): SopsC
   return sopsConfigState(readSopsYaml(root), config)
 }
 
-export function run(args: string[]): number {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { force: { type: 'boolean', short: 'f' } } })
-  if (positionals.length > 0) throw new UserError('usage: git-seal sops-config [--force]')
+export function run({ values }: { values: { force?: boolean } }): number {
   const ctx = SealContext.open()
   try {
     const config = ctx.config()

@@ -3,18 +3,15 @@
  * ed25519 SSH key converts to, exactly as ssh-to-age and sops-nix compute it.
  */
 import { readFileSync } from 'node:fs'
-import { parseArgs } from 'node:util'
 import { sshToAgeIdentity, sshToAgeRecipient } from '../age/index.js'
 import { askPassphrase } from '../keys/passphrase.js'
 import { UserError, printResult } from '../ui.js'
 
-export function run(args: string[]): number {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { private: { type: 'string' } } })
+export function run({ values, positionals }: { values: { private?: string }; positionals: string[] }): number {
   if (values.private) {
     printResult(sshToAgeIdentity(readFileSync(values.private, 'utf8'), () => askPassphrase(`passphrase for ${values.private}`)))
     return 0
   }
-  if (positionals.length > 1) throw new UserError('usage: git-seal ssh-to-age [KEY.pub | -] [--private KEY]')
   const source = positionals[0] ?? '-'
   const text = readFileSync(source === '-' ? 0 : source, 'utf8')
   const lines = text.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'))

@@ -4,7 +4,6 @@
  * Exit status: 0 when there are no problems, 1 otherwise (so scripts and CI can use it).
  */
 import { join, relative, resolve, sep } from 'node:path'
-import { parseArgs } from 'node:util'
 import { AgeError, ageFileMixesPostQuantum, hasPluginIdentity, withoutPlugins } from '../age/index.js'
 import { nameOfKey, storedReaders } from '../seal/rekey.js'
 import { readerKeys, type Evidence } from '../seal/declared.js'
@@ -22,6 +21,7 @@ import { configDrift } from '../git/install.js'
 import { SealContext } from '../seal/context.js'
 import { conversionProblem, describeConversions, manglingAttributes } from '../seal/conversions.js'
 import { UserError, columns, printResult, tint } from '../ui.js'
+import { bareRepositoryError } from '../errors.js'
 import { worktreeSopsConfigState } from './sops-config.js'
 
 /** A problem as `--json` gives it: a stable code next to the prose. */
@@ -229,10 +229,9 @@ export function repoRelative(root: string, args: string[], cwd: string = process
   })
 }
 
-export async function run(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { json: { type: 'boolean' } } })
+export async function run({ values, positionals }: { values: { json?: boolean }; positionals: string[] }): Promise<number> {
   const paths = repoPaths()
-  if (!paths.top) throw new UserError('git-seal needs a work tree; this repository is bare')
+  if (!paths.top) throw bareRepositoryError()
   const ctx = new SealContext(paths, paths.top)
   try {
     const pathspecs = repoRelative(paths.top, positionals)

@@ -14,6 +14,7 @@ import { repoPaths } from '../git/repo.js'
 import { GitError, gitBytes } from '../git/run.js'
 import { isStoredPlaintext } from '../seal/check.js'
 import { UserError, info, shellWord, warning } from '../ui.js'
+import { bareRepositoryError } from '../errors.js'
 
 /** Rewrites the block; returns true when .gitattributes changed. */
 export function syncAttributes(root: string): boolean {
@@ -103,10 +104,9 @@ export async function renormalizeSecrets(root: string, config: SealConfig): Prom
   }
 }
 
-export async function run(args: string[]): Promise<number> {
-  if (args.length > 0) throw new UserError('usage: git-seal sync')
+export async function run(): Promise<number> {
   const root = repoPaths().top
-  if (!root) throw new UserError('git-seal needs a work tree; this repository is bare')
+  if (!root) throw bareRepositoryError()
   info(syncAttributes(root) ? 'updated .gitattributes; commit it with .gitseal.yaml' : '.gitattributes is up to date')
   const config = loadConfig(root)!
   const { encrypted, modified, failed } = await renormalizeSecrets(root, config)

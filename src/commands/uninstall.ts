@@ -11,7 +11,6 @@
  */
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { parseArgs } from 'node:util'
 import { removeConfig, removeFiles, runningFilterConfig } from '../git/install.js'
 import { removeHooks } from '../git/hooks.js'
 import { repoPaths, stateDir } from '../git/repo.js'
@@ -19,13 +18,13 @@ import { WorktreeReader, checkoutAgain, filesHoldingStoredBytes, secretEntries, 
 import { Fingerprints } from '../seal/fingerprints.js'
 import { sweepPrivateDirs } from '../seal/private-tmp.js'
 import { UserError, info, warning } from '../ui.js'
+import { bareRepositoryError } from '../errors.js'
 import { someNames } from './lock.js'
 
-export function run(args: string[]): number {
-  const { values } = parseArgs({ args, options: { 'keep-plaintext': { type: 'boolean' } } })
+export function run({ values }: { values: { 'keep-plaintext'?: boolean } }): number {
   const paths = repoPaths()
   const top = paths.top
-  if (!top) throw new UserError('git-seal needs a work tree; this repository is bare')
+  if (!top) throw bareRepositoryError()
   const state = stateDir(paths, true)
   sweepPrivateDirs(state)
   const secrets = secretEntries(top)

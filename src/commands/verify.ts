@@ -7,11 +7,11 @@
  * (src/operations/scan.ts). `--format sarif` prints the findings as SARIF 2.1.0 on stdout.
  */
 import { readFileSync } from 'node:fs'
-import { parseArgs } from 'node:util'
 import { CONFIG_FILE } from '../config/index.js'
 import { parseRefUpdates, verifyAll, verifyHead, verifyPushes, verifyRange, type Finding, type VerifyReport } from '../operations/verify.js'
 import { scanAll, scanHead, scanPush, scanRange, type ScanResult } from '../operations/scan.js'
-import { UserError, error, info, printHint, printResult, warning } from '../ui.js'
+import { error, info, printHint, printResult, warning } from '../ui.js'
+import { UsageError } from '../errors.js'
 import { credentialProblems, describeCredential } from './scan-report.js'
 import { SarifLog } from './sarif.js'
 import { plaintextWorktreeHint } from '../seal/check.js'
@@ -82,17 +82,15 @@ function printJson(scope: string, r: VerifyReport | null): number {
   return findings.length > 0 ? 1 : 0
 }
 
-export async function run(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { all: { type: 'boolean' }, 'pre-receive': { type: 'boolean' }, format: { type: 'string' }, json: { type: 'boolean' } } })
+export async function run({ values, positionals }: { values: { all?: boolean; 'pre-receive'?: boolean; format?: string; json?: boolean }; positionals: string[] }): Promise<number> {
   const cwd = process.cwd()
   if (values.json && !values['pre-receive']) {
-    if (positionals.length > 1 || (values.all && positionals.length > 0)) throw new UserError('usage: git-seal verify [REV-RANGE] [--all] [--json]')
+    if (positionals.length > 1 || (values.all && positionals.length > 0)) throw new UsageError(values.all ? '--all checks every commit: give it no REV-RANGE' : 'give at most one REV-RANGE')
     if (values.all) return printJson('all', await verifyAll(cwd))
     if (positionals[0] !== undefined) return printJson(positionals[0], await verifyRange(cwd, positionals[0]))
     return printJson('HEAD', await verifyHead(cwd))
   }
   const format = values.format ?? 'text'
-  if (format !== 'text' && format !== 'sarif') throw new UserError(`unknown format '${format}'`, 'use --format text (the default) or --format sarif')
   const sarif = format === 'sarif' ? new SarifLog() : null
   const status = await verify(values, positionals, sarif)
   // The log goes to stdout whatever the verdict: code review shows the findings of a failing run too.
@@ -120,7 +118,7 @@ async function verify(values: { all?: boolean | undefined; 'pre-receive'?: boole
     if (status === 0) info(`verified ${commits} commit(s): no secret stored in plaintext`)
     return status
   }
-  if (positionals.length > 1 || (values.all && positionals.length > 0)) throw new UserError('usage: git-seal verify [REV-RANGE] [--all] [--format text|sarif]')
+  if (values.all && positionals.length > 0) throw new UsageError('--all checks every commit: give it no REV-RANGE')
   if (values.all) return historyResult(await verifyAll(cwd), await scanAll(cwd), sarif)
   if (positionals[0] !== undefined) return historyResult(await verifyRange(cwd, positionals[0]), await scanRange(cwd, positionals[0]), sarif)
   // Default: every secret path in HEAD as it stands.

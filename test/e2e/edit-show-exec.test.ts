@@ -306,7 +306,7 @@ describe('git-seal exec', () => {
     expect([missing.status, missing.stderr]).toEqual([127, expect.stringContaining('no-such-command-xyz: command not found')])
     const txt = repo.seal('exec', 'secrets/key.txt', '--', 'true')
     expect([txt.status, txt.stderr]).toEqual([1, expect.stringContaining('exec reads dotenv (.env), YAML and JSON files')])
-    expect(repo.seal('exec', 'secrets/app.env').status).toBe(1) // no '--'
+    expect(repo.seal('exec', 'secrets/app.env').status).toBe(2) // no '--': a usage error
   })
 
   it('writes nothing to disk: in a locked clone the marker is found nowhere but in the command output', () => {

@@ -121,7 +121,7 @@ describe('verify --format sarif', () => {
       expect(log.runs[0]!.results).toEqual([])
     }
     const bad = repo.seal('verify', '--format', 'xml')
-    expect(bad.status).toBe(1)
+    expect(bad.status).toBe(2) // a usage error
     expect(bad.stderr).toContain("unknown format 'xml'")
   })
 })
