@@ -5,16 +5,9 @@
  */
 import { EXIT, UsageError, exitStatusOf } from '../errors.js'
 import { printResult, printUsageError, reportError } from '../ui.js'
+import { VERSION } from '../version.js'
 import { columns, commandHelp, parseCommandLine, type CommandSpec, type OptionSpecs } from './define.js'
 import { GROUP_TITLES, commands, findCommand } from './table.js'
-
-/** package.json's version, defined by scripts/build.mjs. */
-declare const GIT_SEAL_VERSION: string | undefined
-
-/** The version this build was made from. */
-export function version(): string {
-  return typeof GIT_SEAL_VERSION === 'string' ? GIT_SEAL_VERSION : 'unknown (not built)'
-}
 
 /** `git-seal --help`: every command by group, then where to read more. */
 export function usage(): string {
@@ -66,7 +59,7 @@ async function dispatch(argv: readonly string[], current: { command: CommandSpec
     return EXIT.ok
   }
   if (name === '--version' || name === '-V') {
-    printResult(version())
+    printResult(VERSION)
     return EXIT.ok
   }
   if (name === 'help') {
