@@ -15,7 +15,7 @@ export interface OptionSpec {
   short?: string
   /** the value's placeholder in help text: `FILE`, `REV` */
   value?: string
-  /** the values a string option accepts; anything else is a usage error */
+  /** the values a string option accepts (its help names them); anything else is a usage error */
   choices?: readonly string[]
   help: string
 }
@@ -201,8 +201,7 @@ export function commandHelp(spec: CommandSpec<OptionSpecs>): string {
   if (args.length > 0) out.push('', 'arguments:', ...columns(args))
   const options: [string, string][] = Object.entries(spec.options ?? {}).map(([name, o]) => {
     const long = `--${name}${o.type === 'string' ? ` ${o.value ?? 'VALUE'}` : ''}`
-    const help = o.choices ? `${o.help}\n(${o.choices.join(', ')})` : o.help
-    return [o.short ? `-${o.short}, ${long}` : `    ${long}`, help]
+    return [o.short ? `-${o.short}, ${long}` : `    ${long}`, o.help]
   })
   options.push(['-h, --help', 'show this help'])
   out.push('', 'options:', ...columns(options))

@@ -119,6 +119,7 @@ describe('the command table', () => {
       for (const [name, o] of Object.entries(c.options ?? {})) {
         expect(help).toContain(`--${name}`)
         if (o.short) expect(help).toContain(`-${o.short}, --${name}`)
+        for (const choice of o.choices ?? []) expect(o.help).toContain(choice)
       }
       for (const a of c.arguments ?? []) expect(help).toContain(a.name)
       // only the last argument may take the rest
