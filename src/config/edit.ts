@@ -7,7 +7,7 @@
  * comments).
  */
 import { isMap, isScalar, isSeq, parseDocument, type Document, type Node, type Pair, type YAMLMap, type YAMLSeq } from 'yaml'
-import { UserError } from '../ui.js'
+import { UserError } from '../errors.js'
 
 function load(text: string): Document {
   const doc = parseDocument(text)

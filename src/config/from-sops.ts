@@ -24,7 +24,7 @@
  * Pure: reads no file. operations/migrate-sops.ts checks the result against the repository.
  */
 import { isAlias, isMap, isScalar, isSeq, parseDocument, visit, type Document, type Node } from 'yaml'
-import { UserError } from '../ui.js'
+import { UserError } from '../errors.js'
 import { classifyKey } from './keys.js'
 import { UntranslatableRegex, overlapWitness, translatePathRegex, type TranslatedRegex } from './sops-regex.js'
 

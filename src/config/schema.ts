@@ -5,7 +5,7 @@
  */
 import { LineCounter, isMap, isScalar, isSeq, parseDocument, visit, type Node } from 'yaml'
 import { MAX_STANZAS } from '../age/index.js'
-import { UserError } from '../ui.js'
+import { UserError } from '../errors.js'
 import { classifyKey, type KeyKind } from './keys.js'
 import { patternProblem } from './match.js'
 import { neverSecretProblem } from './never-secret.js'
@@ -115,7 +115,7 @@ const KEYS_SINCE: readonly { where: 'secret' | 'top'; key: string; version: Sche
 export class ConfigError extends UserError {
   readonly problems: string[]
   constructor(problems: string[], source: string, hint = `fix ${source}; 'git-seal status' shows the secrets it describes`) {
-    super(problems.length === 1 ? problems[0]! : `${source} has ${problems.length} problems:\n  ${problems.join('\n  ')}`, hint)
+    super(problems.length === 1 ? problems[0]! : `${source} has ${problems.length} problems:\n  ${problems.join('\n  ')}`, hint, 'config')
     this.problems = problems
   }
 }

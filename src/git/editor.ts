@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process'
 import { GitError, gitBytes, gitMaybeBytes } from './run.js'
-import { UserError } from '../ui.js'
+import { UserError } from '../errors.js'
 
 /** The value `git var` printed: one line, its newline removed. */
 export function parseGitVar(out: string): string {

@@ -16,6 +16,7 @@
  */
 import { chmodSync, closeSync, constants, existsSync, fstatSync, mkdirSync, openSync, readSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { isAbsolute, join, relative, resolve, sep } from 'node:path'
+import { UserError } from '../errors.js'
 import { git, gitMaybe } from './run.js'
 import { GUARD_QUICK_FUNCTION } from './guard-precheck.js'
 
@@ -151,7 +152,7 @@ export function hookStatus(root: string): Record<GuardedHook, HookResult> {
 /**
  * Installs the shim as each guarded hook of this clone, chaining to a hook that was there; only
  * checks hooks that are the repository's or shared with other repositories.
- * @throws {Error} when both a foreign hook and its chained copy exist (they must be merged by hand).
+ * @throws {UserError} when both a foreign hook and its chained copy exist (they must be merged by hand).
  */
 export function installHooks(root: string): Record<GuardedHook, HookResult> {
   const where = hooksLocation(root)
@@ -173,7 +174,9 @@ function installHook(dir: string, hook: GuardedHook): HookResult {
       return 'present'
     }
     const chained = join(dir, chainedName(hook))
-    if (existsSync(chained)) throw new Error(`both ${file} and ${chainedName(hook)} exist; merge them by hand`)
+    if (existsSync(chained)) {
+      throw new UserError(`both ${file} and ${chainedName(hook)} exist; merge them by hand`, `keep one hook that runs both, remove ${chainedName(hook)}, then run 'git-seal install' again`)
+    }
     renameSync(file, chained)
     result = 'chained'
   }

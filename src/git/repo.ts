@@ -1,7 +1,7 @@
 /** Where things are in the current repository: work tree, git dir, common dir, git-seal's state. */
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import { UserError } from '../ui.js'
+import { UserError } from '../errors.js'
 import { GitError, git, gitMaybe } from './run.js'
 
 export interface RepoPaths {
@@ -36,7 +36,7 @@ export function repoPaths(cwd: string = process.cwd()): RepoPaths {
       top = null
     }
   } catch (e) {
-    if (e instanceof GitError) throw new UserError('not inside a git repository', "run this in a clone, or 'git init' first")
+    if (e instanceof GitError) throw new UserError('not inside a git repository', "run this in a clone, or 'git init' first", 'not-a-repository')
     throw e
   }
   const [gitDir = '', commonDir = '', bare = '', format = 'sha1'] = out.split('\n')

@@ -21,7 +21,7 @@ import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { decrypt, isPluginIdentity, looksLikeAge, parseIdentity, parseIdentityFile, parseSshIdentity, pluginIdentities, identityToRecipient, scryptIdentity, sshToAgeIdentity, type Identity, type Stanza } from '../age/index.js'
 import { askPassphrase } from './passphrase.js'
-import { UserError } from '../ui.js'
+import { UserError } from '../errors.js'
 
 export interface IdentitySet {
   identities: Identity[]

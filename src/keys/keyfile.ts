@@ -2,7 +2,7 @@
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import { generateIdentity, identityToRecipient } from '../age/index.js'
-import { UserError } from '../ui.js'
+import { UserError } from '../errors.js'
 
 export interface NewKey {
   identity: string

@@ -4,7 +4,7 @@
  */
 import { closeSync, openSync, readSync, writeSync } from 'node:fs'
 import { spawnSync } from 'node:child_process'
-import { UserError } from '../ui.js'
+import { UserError } from '../errors.js'
 
 const answers = new Map<string, string>()
 

@@ -26,6 +26,8 @@ export class BatchedAppender {
     this.pending = []
     try {
       appendFileSync(this.file, lines, { mode: 0o600 })
-    } catch {}
+    } catch {
+      // best effort (see above): a read-only git dir must not fail git
+    }
   }
 }

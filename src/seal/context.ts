@@ -179,7 +179,9 @@ export class SealContext {
     for (const task of tasks) {
       try {
         task()
-      } catch {}
+      } catch {
+        // bookkeeping only (see later()): a failed task costs the shortcut it would have recorded
+      }
     }
   }
 
@@ -209,7 +211,9 @@ export class SealContext {
     try {
       const st = statSync(file, { bigint: true })
       stamp = `${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`
-    } catch {}
+    } catch {
+      // no index yet (a fresh repository): 'missing' is its stamp
+    }
     if (this.indexCache === undefined || stamp !== this.indexStamp) {
       this.indexStamp = stamp
       this.indexCache = readIndexFile(file, this.paths.objectFormat === 'sha256' ? 32 : 20)

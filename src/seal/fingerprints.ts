@@ -42,7 +42,9 @@ export class Fingerprints {
       const key = readFileSync(path)
       this.key = key.length === 32 ? key : null
       return this.key
-    } catch {}
+    } catch {
+      // no key yet (or unreadable): made below when asked to, else no fingerprints
+    }
     if (!create) {
       this.key = null
       return null
@@ -69,7 +71,9 @@ export class Fingerprints {
     let text = ''
     try {
       text = readFileSync(join(this.dir, FILE), 'latin1')
-    } catch {}
+    } catch {
+      // no fingerprints recorded yet: an empty table
+    }
     let lines = 0
     for (const line of text.split('\n')) {
       const space = line.indexOf(' ')
@@ -87,7 +91,9 @@ export class Fingerprints {
     try {
       writeFileSync(`${path}.tmp`, lines, { mode: 0o600 })
       renameSync(`${path}.tmp`, path)
-    } catch {}
+    } catch {
+      // the file stays as it was, longer but as valid; compaction is tried again next load
+    }
   }
 
   /** An incremental fingerprint (large files), or null when this clone has no key (and `create` is false). */

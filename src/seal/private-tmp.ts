@@ -20,6 +20,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, lstatSync, writeFileSync } from 'node:fs'
 import { hostname, tmpdir } from 'node:os'
 import { isAbsolute, join } from 'node:path'
+import { UserError } from '../errors.js'
 
 /** Every private directory starts with this, so a sweep never touches anything else. */
 const PREFIX = 'private-'
@@ -207,7 +208,7 @@ export function sweepPrivateDirs(parent: string, now: number = Date.now()): stri
  * under the system temp dir. Created 0700 when missing. /tmp is shared, so an existing one is
  * used only when it is a real directory (not a link), owned by this user and closed to others:
  * someone else could have made it first to read what goes in.
- * @throws {Error} when it cannot be created, or exists and fails those checks.
+ * @throws {UserError} when it exists and fails those checks; a system error when it cannot be created.
  */
 export function userPrivateParent(env: NodeJS.ProcessEnv = process.env): string {
   const runtime = env['XDG_RUNTIME_DIR']
@@ -219,8 +220,9 @@ export function userPrivateParent(env: NodeJS.ProcessEnv = process.env): string 
     if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e
   }
   const st = lstatSync(dir)
-  if (!st.isDirectory()) throw new Error(`${dir} is not a directory (a link, or a file): not a safe place for plaintext`)
-  if (uid !== null && st.uid !== uid) throw new Error(`${dir} belongs to another user: not a safe place for plaintext`)
-  if ((st.mode & 0o077) !== 0) throw new Error(`${dir} is open to other users (mode ${(st.mode & 0o777).toString(8)}): not a safe place for plaintext`)
+  const hint = `remove ${dir} if you made it (git-seal makes it again, yours and 0700), or set XDG_RUNTIME_DIR to a directory only you can read`
+  if (!st.isDirectory()) throw new UserError(`${dir} is not a directory (a link, or a file): not a safe place for plaintext`, hint)
+  if (uid !== null && st.uid !== uid) throw new UserError(`${dir} belongs to another user: not a safe place for plaintext`, hint)
+  if ((st.mode & 0o077) !== 0) throw new UserError(`${dir} is open to other users (mode ${(st.mode & 0o777).toString(8)}): not a safe place for plaintext`, hint)
   return dir
 }

@@ -24,7 +24,9 @@ export function storeOf(path: string, bytes: Uint8Array): SopsStore {
   try {
     const keys = Object.keys(JSON.parse(Buffer.from(bytes).toString('utf8')) as object)
     if (keys.length === 2 && keys.includes('data') && keys.includes('sops')) return 'binary'
-  } catch {}
+  } catch {
+    // not JSON: the store its path says
+  }
   return store
 }
 
@@ -119,7 +121,9 @@ export function placeholder(path: string, bytes: Uint8Array, reason: string): st
     try {
       // git-seal's recipient declaration is no recipient: left out of the list.
       recipients = ` for ${describeStanzas(readHeader(bytes).stanzas.filter((st) => st.type !== DECLARATION_TYPE)).join(', ')}`
-    } catch {}
+    } catch {
+      // a damaged header: the placeholder says what it can without the recipients
+    }
     what = `age file${recipients}`
   } else {
     const metadata = sopsMetadata(path, bytes)

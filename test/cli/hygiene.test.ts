@@ -1,0 +1,30 @@
+/**
+ * Rules of the code base that a reader should not have to check by hand: the lower layers throw
+ * errors.ts's errors without depending on the printing module, and an empty catch block always
+ * says why it may be empty.
+ */
+import { spawnSync } from 'node:child_process'
+import { readFileSync, readdirSync } from 'node:fs'
+import { join, relative } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { ROOT } from '../helpers/repo.js'
+
+function sources(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []))
+}
+
+describe('code hygiene', () => {
+  it('config/, git/ and keys/ never import ui.ts (they throw errors.ts errors; commands print them)', () => {
+    const offenders = ['config', 'git', 'keys']
+      .flatMap((layer) => sources(join(ROOT, 'src', layer)))
+      .filter((file) => /from '\.\.\/ui\.js'/.test(readFileSync(file, 'utf8')))
+      .map((file) => relative(ROOT, file))
+    expect(offenders).toEqual([])
+  })
+
+  it('every empty catch block in src/ says why (scripts/check-empty-catch.mjs)', () => {
+    const r = spawnSync(process.execPath, [join(ROOT, 'scripts', 'check-empty-catch.mjs')], { cwd: ROOT })
+    expect(r.stdout.toString()).toBe('')
+    expect(r.status).toBe(0)
+  })
+})
