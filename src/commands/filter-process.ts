@@ -10,6 +10,7 @@ import { ConversionCheck, keepAsStored, refuseClean, type Conversion } from '../
 import { DelayedSmudge } from '../seal/plugin-batch.js'
 import { error, reportError, warning, writeAllvSync } from '../ui.js'
 import { parseDriverArgs } from './smudge.js'
+import { testHooks } from '../test-hooks.js'
 
 export function run(args: string[] = []): Promise<number> {
   const ciphertextDriver = parseDriverArgs(args, 'filter-process')
@@ -24,10 +25,10 @@ export function run(args: string[] = []): Promise<number> {
     const conversions = new ConversionCheck(ctx.root, ctx.paths.commonDir, ctx.env)
     let attributesUnknown = false
     // Fault injection for the test suite's fault matrix: die like a SIGKILL mid-request.
-    const fault = process.env['GIT_SEAL_TEST_FAULT']
+    const killIn = testHooks().killIn
     try {
       await serve(reader, writer, capabilities, async (request: FilterRequest, content) => {
-        if (fault === `kill-in-${request.command}`) process.kill(process.pid, 'SIGKILL')
+        if (killIn === request.command) process.kill(process.pid, 'SIGKILL')
         try {
           if (request.command === 'clean') {
             // Unknown attributes fail the clean: storing under them could corrupt the blob.

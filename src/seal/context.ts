@@ -16,6 +16,7 @@ import { UserError, debug, reportError, warning } from '../ui.js'
 import { Fingerprints } from './fingerprints.js'
 import { BlobRecords } from './records.js'
 import { SmudgeReport } from './report.js'
+import { testHooks, type TestHooks } from '../test-hooks.js'
 
 export const NO_KEY_HINT =
   "put your age key in ~/.config/sops/age/keys.txt (or set SOPS_AGE_KEY / SOPS_AGE_KEY_FILE), then run 'git-seal install' to decrypt"
@@ -35,13 +36,14 @@ export class SealContext {
     readonly paths: RepoPaths,
     readonly root: string,
     readonly env: NodeJS.ProcessEnv = process.env,
+    hooks: Pick<TestHooks, 'prewrap'> = testHooks(env),
   ) {
     this.records = new BlobRecords(stateDir(paths))
     this.fingerprints = new Fingerprints(stateDir(paths))
     // The worker's bundle sits next to ours (dist/); run from sources (tests), there is none.
-    // GIT_SEAL_TEST_PREWRAP=wait (tests): start at once and take every header from the worker.
+    // prewrap 'wait' (tests): start at once and take every header from the worker.
     const entry = process.argv[1]
-    const testMode = env['GIT_SEAL_TEST_PREWRAP']
+    const testMode = hooks.prewrap
     this.headers = new HeaderSupply({
       workerFile: entry && testMode !== 'off' ? join(dirname(entry), 'prewrap-worker.mjs') : null,
       startAfter: testMode === 'wait' ? 0 : 8,

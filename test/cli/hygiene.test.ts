@@ -1,12 +1,13 @@
 /**
  * Rules of the code base that a reader should not have to check by hand: the lower layers throw
- * errors.ts's errors without depending on the printing module, and an empty catch block always
- * says why it may be empty.
+ * errors.ts's errors without depending on the printing module, an empty catch block always
+ * says why it may be empty, and the test suite's hooks are read in one module.
  */
 import { spawnSync } from 'node:child_process'
 import { readFileSync, readdirSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { testHooks } from '../../src/test-hooks.js'
 import { ROOT } from '../helpers/repo.js'
 
 function sources(dir: string): string[] {
@@ -26,5 +27,21 @@ describe('code hygiene', () => {
     const r = spawnSync(process.execPath, [join(ROOT, 'scripts', 'check-empty-catch.mjs')], { cwd: ROOT })
     expect(r.stdout.toString()).toBe('')
     expect(r.status).toBe(0)
+  })
+
+  it('reads GIT_SEAL_TEST_* only in src/test-hooks.ts', () => {
+    const readers = sources(join(ROOT, 'src'))
+      .filter((file) => readFileSync(file, 'utf8').includes('GIT_SEAL_TEST_'))
+      .map((file) => relative(ROOT, file))
+    expect(readers).toEqual(['src/test-hooks.ts'])
+  })
+
+  it.each([
+    [{}, { prewrap: null, killIn: null }],
+    [{ GIT_SEAL_TEST_PREWRAP: 'wait', GIT_SEAL_TEST_FAULT: 'kill-in-clean' }, { prewrap: 'wait', killIn: 'clean' }],
+    [{ GIT_SEAL_TEST_PREWRAP: 'off', GIT_SEAL_TEST_FAULT: 'kill-in-smudge' }, { prewrap: 'off', killIn: 'smudge' }],
+    [{ GIT_SEAL_TEST_PREWRAP: 'yes', GIT_SEAL_TEST_FAULT: 'kill-in-merge' }, { prewrap: null, killIn: null }],
+  ])('test hooks from %j', (env, hooks) => {
+    expect(testHooks(env)).toEqual(hooks)
   })
 })
