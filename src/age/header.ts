@@ -2,6 +2,7 @@
  * The age header: version line, recipient stanzas, MAC.
  * https://github.com/C2SP/C2SP/blob/main/age.md#header
  */
+import { timingSafeEqual } from 'node:crypto'
 import { AgeError } from './errors.js'
 import { decodeBase64, encodeBase64, hkdf, hmac } from './primitives.js'
 
@@ -127,5 +128,7 @@ export function writeHeader(stanzas: Stanza[], fileKey: Uint8Array): Buffer {
 /** Checks the header MAC with a candidate file key. */
 export function verifyHeaderMac(header: ParsedHeader, fileKey: Uint8Array): boolean {
   const expected = hmac(headerMacKey(fileKey), header.macInput)
-  return expected.length === header.mac.length && Buffer.compare(expected, header.mac) === 0
+  // In constant time, as age and typage compare it: how long a comparison takes must not say
+  // how many bytes of a forged MAC were right. (Lengths are public: parseHeader requires 32.)
+  return expected.length === header.mac.length && timingSafeEqual(expected, header.mac)
 }

@@ -1,7 +1,8 @@
 /**
  * The primitives age is built from, on node:crypto: X25519, HKDF-SHA-256, HMAC-SHA-256,
- * ChaCha20-Poly1305, and strict unpadded base64. https://github.com/C2SP/C2SP/blob/main/age.md
+ * ChaCha20-Poly1305; strict unpadded base64 from @scure/base. https://github.com/C2SP/C2SP/blob/main/age.md
  */
+import { base64nopad } from '@scure/base'
 import { createCipheriv, createDecipheriv, createHmac, createPrivateKey, createPublicKey, diffieHellman, hkdfSync, randomFillSync, type KeyObject } from 'node:crypto'
 import { AgeError } from './errors.js'
 
@@ -168,16 +169,21 @@ export function open(key: Uint8Array, sealed: Uint8Array, nonce: Uint8Array = ZE
   return pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces)
 }
 
-const B64 = /^[A-Za-z0-9+/]*$/
-
-/** Canonical unpadded base64 (age's encoding): refuses padding and non-zero trailing bits. */
+/**
+ * Canonical unpadded base64 (age's encoding): @scure/base's decoder refuses padding, other
+ * alphabets, whitespace and non-zero trailing bits, so each value has exactly one spelling.
+ * @throws {AgeError} bad-header for any other text.
+ */
 export function decodeBase64(text: string, what: string): Buffer {
-  if (!B64.test(text) || text.length % 4 === 1) throw new AgeError('bad-header', `${what} is not canonical base64`)
-  const bytes = Buffer.from(text, 'base64')
-  if (encodeBase64(bytes) !== text) throw new AgeError('bad-header', `${what} is not canonical base64`)
-  return bytes
+  let bytes: Uint8Array
+  try {
+    bytes = base64nopad.decode(text)
+  } catch {
+    throw new AgeError('bad-header', `${what} is not canonical base64`)
+  }
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
 }
 
 export function encodeBase64(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64').replace(/=+$/, '')
+  return base64nopad.encode(bytes)
 }
