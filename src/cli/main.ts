@@ -64,7 +64,7 @@ async function dispatch(argv: readonly string[], current: { command: CommandSpec
   }
   if (name === 'help') {
     const [topic, ...extra] = rest
-    if (topic === undefined || topic === '--help' || topic === '-h') {
+    if (topic === undefined || topic === '--help' || topic === '-h' || topic === 'help') {
       printResult(usage())
       return EXIT.ok
     }
