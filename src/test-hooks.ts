@@ -16,9 +16,10 @@ export interface TestHooks {
   prewrap: PrewrapTestMode
   /**
    * GIT_SEAL_TEST_FAULT=kill-in-clean or kill-in-smudge: the filter process kills itself with
-   * SIGKILL in the middle of that request (the suite's fault matrix, test/e2e/faults.test.ts).
+   * SIGKILL in the middle of that request (the suite's fault matrix, test/e2e/faults.test.ts);
+   * kill-after-spill: it does so right after a spill file was first written (src/seal/spill.ts).
    */
-  killIn: 'clean' | 'smudge' | null
+  killIn: 'clean' | 'smudge' | 'spill' | null
 }
 
 /** Reads the hooks from an environment; unknown values mean no hook. */
@@ -27,6 +28,6 @@ export function testHooks(env: NodeJS.ProcessEnv = process.env): TestHooks {
   const fault = env['GIT_SEAL_TEST_FAULT']
   return {
     prewrap: prewrap === 'wait' || prewrap === 'off' ? prewrap : null,
-    killIn: fault === 'kill-in-clean' ? 'clean' : fault === 'kill-in-smudge' ? 'smudge' : null,
+    killIn: fault === 'kill-in-clean' ? 'clean' : fault === 'kill-in-smudge' ? 'smudge' : fault === 'kill-after-spill' ? 'spill' : null,
   }
 }

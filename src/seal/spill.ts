@@ -16,6 +16,7 @@ import { join } from 'node:path'
 import { createHash } from 'node:crypto'
 import { DecryptStream, type Identity } from '../age/index.js'
 import { createPrivateDir, sweepPrivateDirs, type PrivateDir } from './private-tmp.js'
+import { testHooks } from '../test-hooks.js'
 
 /** Bytes held in memory before the rest goes to a file (GIT_SEAL_SPILL_THRESHOLD: tests). */
 export const SPILL_THRESHOLD = 8 << 20
@@ -69,7 +70,7 @@ export class Spill implements Iterable<Uint8Array> {
     for (const part of this.parts) writeAll(this.fd, part)
     this.parts = []
     // Fault injection for the test suite: die like a SIGKILL with a spill on disk.
-    if (process.env['GIT_SEAL_TEST_FAULT'] === 'kill-after-spill') process.kill(process.pid, 'SIGKILL')
+    if (testHooks().killIn === 'spill') process.kill(process.pid, 'SIGKILL')
   }
 
   /** The content, in order, read back from memory or from the file. */
