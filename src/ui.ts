@@ -100,6 +100,16 @@ export function shellWord(word: string): string {
   return /^[\w@%+=:,./-]+$/.test(word) && !word.startsWith('-') ? word : `'${word.replace(/'/g, `'\\''`)}'`
 }
 
+/** The command that re-stages `paths` through the clean filter, even when git thinks them unchanged. */
+export function renormalizeCommand(paths: readonly string[]): string {
+  return `git add --renormalize -- ${paths.map(shellWord).join(' ')}`
+}
+
+/** "a, b, c, …" for messages naming files. */
+export function someNames(paths: string[], max = 5): string {
+  return paths.slice(0, max).join(', ') + (paths.length > max ? ', …' : '')
+}
+
 /** What a bug's report says to do (errors.ts: exit 70). */
 export const BUG_HINT = 'this is a bug in git-seal: please report it, with the output of the same command run with GIT_SEAL_DEBUG=1'
 

@@ -113,7 +113,7 @@ export const commands: readonly CommandSpec<OptionSpecs>[] = [
     group: 'secrets',
     summary: 'put ciphertext back in the work tree',
     options: { force: { type: 'boolean', short: 'f', help: 'discard unstaged changes to secrets' } },
-    run: async ({ values }) => (await import('../commands/lock.js')).lock({ values }),
+    run: async ({ values }) => (await import('../commands/lock.js')).run({ values }),
   }),
   defineCommand({
     name: 'unlock',
@@ -121,7 +121,7 @@ export const commands: readonly CommandSpec<OptionSpecs>[] = [
     summary: 'decrypt the work tree again',
     options: { identity: { type: 'string', short: 'i', value: 'KEYFILE', help: 'one more age identity file for this run' } },
     arguments: [{ name: 'KEYFILE', optional: true, help: 'the same as -i KEYFILE' }],
-    run: async ({ values, positionals }) => (await import('../commands/lock.js')).unlock({ values, positionals }),
+    run: async ({ values, positionals }) => (await import('../commands/unlock.js')).run({ values, positionals }),
   }),
   defineCommand({
     name: 'rekey',

@@ -8,7 +8,7 @@ import { rekey } from '../operations/rekey.js'
 import { SealContext } from '../seal/context.js'
 import type { RekeyOutcome } from '../seal/rekey.js'
 import { UserError, error, info } from '../ui.js'
-import { refreshSopsConfig } from './sops-config.js'
+import { refreshSopsConfig } from '../operations/sops-config.js'
 
 export { rekey } from '../operations/rekey.js'
 

@@ -1,132 +1,13 @@
 /**
  * `git-seal sops-config [--force]`: writes `.sops.yaml` creation_rules generated from
- * .gitseal.yaml (one rule per secret: path_regex from its globs, its age recipients), so `sops
- * edit` in the same repository encrypts to the same people.
- * https://github.com/getsops/sops#using-sops-yaml-conf-to-select-kms-pgp-and-age-for-new-files
- *
- * A generated file starts with {@link GENERATED_HEADER}: git-seal rewrites it whenever it edits
- * .gitseal.yaml (add-recipient, remove-recipient) and on rekey, and `status` and the guard flag
- * one that no longer matches (a stale one sends `sops edit` to old recipients). A .sops.yaml
- * without the header was written by hand and is never overwritten without `--force`.
+ * .gitseal.yaml (src/operations/sops-config.ts), so `sops edit` in the same repository encrypts
+ * to the same recipients. A hand-written .sops.yaml is replaced only with `--force`.
  */
-import { readFileSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
-import { stringify } from 'yaml'
-import { type SealConfig } from '../config/index.js'
-import { SealContext } from '../seal/context.js'
-import { sopsRecipient } from '../seal/sops.js'
-import { UserError, info } from '../ui.js'
-
-/** A gitattributes pattern as an (RE2-compatible) regex over repo-relative paths. */
-export function globToRegex(pattern: string): string {
-  let p = pattern.replace(/\/$/, '')
-  const anchored = p.includes('/')
-  p = p.replace(/^\//, '')
-  let out = ''
-  for (let i = 0; i < p.length; i++) {
-    const c = p[i]!
-    if (c === '*' && p[i + 1] === '*') {
-      const atStart = i === 0 || p[i - 1] === '/'
-      const atEnd = i + 2 === p.length || p[i + 2] === '/'
-      if (atStart && atEnd) {
-        if (i + 2 === p.length) out += '.*'
-        else {
-          out += '(?:.*/)?'
-          i++ // the slash is part of the group
-        }
-        i++
-        continue
-      }
-      out += '[^/]*'
-      i++
-    } else if (c === '*') out += '[^/]*'
-    else if (c === '?') out += '[^/]'
-    else if (c === '[') {
-      const end = p.indexOf(']', i + 2)
-      if (end < 0) out += '\\['
-      else {
-        let cls = p.slice(i + 1, end)
-        if (cls.startsWith('!')) cls = '^' + cls.slice(1)
-        out += `[${cls.replace(/\\/g, '\\\\')}]`
-        i = end
-      }
-    } else if (c === '\\' && i + 1 < p.length) {
-      out += p[++i]!.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')
-    } else out += c.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
-  }
-  return `${anchored ? '^' : '(?:^|/)'}${out}$`
-}
-
-export function creationRules(config: SealConfig): string {
-  const rules = config.secrets.map((s) => ({
-    path_regex: s.patterns.length === 1 ? globToRegex(s.patterns[0]!) : `(?:${s.patterns.map(globToRegex).join('|')})`,
-    age: [...new Set(s.recipients.map((r) => sopsRecipient(r.key)))].join(','),
-    ...(s.sops.unencryptedSuffix ? { unencrypted_suffix: s.sops.unencryptedSuffix } : {}),
-    ...(s.sops.encryptedSuffix ? { encrypted_suffix: s.sops.encryptedSuffix } : {}),
-    ...(s.sops.unencryptedRegex ? { unencrypted_regex: s.sops.unencryptedRegex } : {}),
-    ...(s.sops.encryptedRegex ? { encrypted_regex: s.sops.encryptedRegex } : {}),
-    ...(s.sops.unencryptedCommentRegex ? { unencrypted_comment_regex: s.sops.unencryptedCommentRegex } : {}),
-    ...(s.sops.encryptedCommentRegex ? { encrypted_comment_regex: s.sops.encryptedCommentRegex } : {}),
-    ...(s.sops.macOnlyEncrypted ? { mac_only_encrypted: true } : {}),
-  }))
-  return GENERATED_HEADER + stringify({ creation_rules: rules }, { lineWidth: 0 })
-}
-
-export const SOPS_YAML = '.sops.yaml'
-/** The first line of a generated .sops.yaml: what tells it from a hand-written one. */
-export const GENERATED_HEADER = '# Generated from .gitseal.yaml by `git-seal sops-config`; edit .gitseal.yaml instead.\n'
-
-/** absent; written by hand (no header); generated and matching the config; generated from another config. */
-export type SopsConfigState = 'absent' | 'hand-written' | 'current' | 'stale'
-
-/** What a .sops.yaml's text (null: none) is, against a config. */
-export function sopsConfigState(text: string | null, config: SealConfig): SopsConfigState {
-  if (text === null) return 'absent'
-  if (!text.startsWith(GENERATED_HEADER.trimEnd())) return 'hand-written'
-  return text === creationRules(config) ? 'current' : 'stale'
-}
-
-function readSopsYaml(root: string): string | null {
-  try {
-    return readFileSync(join(root, SOPS_YAML), 'utf8')
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null
-    throw e
-  }
-}
-
-/**
- * Rewrites the work tree's .sops.yaml from `config` when it is a generated one that no longer
- * matches; a hand-written one (or none) is left alone.
- * @returns true when it was rewritten.
- */
-export function refreshSopsConfig(root: string, config: SealConfig): boolean {
-  if (sopsConfigState(readSopsYaml(root), config) !== 'stale') return false
-  writeFileSync(join(root, SOPS_YAML), creationRules(config))
-  return true
-}
-
-/** The work tree's .sops.yaml against the config, for `status`. */
-export function worktreeSopsConfigState(root: string, config: SealConfig): SopsConfigState {
-  return sopsConfigState(readSopsYaml(root), config)
-}
+import { SOPS_YAML, writeSopsConfig } from '../operations/sops-config.js'
+import { info } from '../ui.js'
 
 export function run({ values }: { values: { force?: boolean } }): number {
-  const ctx = SealContext.open()
-  try {
-    const config = ctx.config()
-    const state = sopsConfigState(readSopsYaml(ctx.root), config)
-    if (state === 'hand-written' && !values.force) {
-      throw new UserError(`${SOPS_YAML} was written by hand (it lacks git-seal's header); not overwritten`, `'git-seal sops-config --force' replaces it with one generated from .gitseal.yaml (git keeps the old one in history)`)
-    }
-    if (state === 'current') {
-      info(`${SOPS_YAML} is up to date`)
-      return 0
-    }
-    writeFileSync(join(ctx.root, SOPS_YAML), creationRules(config))
-    info(`wrote ${SOPS_YAML}; commit it so \`sops edit\` encrypts to the same recipients (git-seal keeps it in step with .gitseal.yaml from now on)`)
-    return 0
-  } finally {
-    ctx.close()
-  }
+  if (writeSopsConfig(values.force === true) === 'up-to-date') info(`${SOPS_YAML} is up to date`)
+  else info(`wrote ${SOPS_YAML}; commit it so \`sops edit\` encrypts to the same recipients (git-seal keeps it in step with .gitseal.yaml from now on)`)
+  return 0
 }

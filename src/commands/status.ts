@@ -22,7 +22,7 @@ import { SealContext } from '../seal/context.js'
 import { conversionProblem, describeConversions, manglingAttributes } from '../seal/conversions.js'
 import { UserError, columns, printResult, tint } from '../ui.js'
 import { bareRepositoryError } from '../errors.js'
-import { worktreeSopsConfigState } from './sops-config.js'
+import { worktreeSopsConfigState } from '../operations/sops-config.js'
 
 /** A problem as `--json` gives it: a stable code next to the prose. */
 export interface Problem {

@@ -1,122 +1,20 @@
 /**
- * `git-seal sync`: rewrite the .gitattributes block from .gitseal.yaml (the single source of
- * truth), last in the file, then encrypt in the index the tracked files the config makes
- * secrets while their staged blob is still plaintext (a rule added for a file already tracked
- * or staged): `git add --renormalize`, which plain `git add` is not (git skips a file it thinks
- * unchanged, so it would stay plaintext in the index).
+ * `git-seal sync`: rewrite the .gitattributes block from .gitseal.yaml, then encrypt in the
+ * index the tracked secrets still staged in plaintext (src/operations/sync.ts); says what it
+ * could not re-stage, and exits 1 then.
  */
-import { closeSync, constants, fstatSync, openSync, readFileSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
-import { CONFIG_FILE, MAX_ATTRIBUTES_BYTES, loadConfig, matchingSecrets, readRepositoryFile, updateAttributes, type SealConfig } from '../config/index.js'
-import { CatFileBatch } from '../git/objects.js'
-import { GITLINK_MODE, SYMLINK_MODE, lsFilesStage, lsTree } from '../git/plumbing.js'
-import { repoPaths } from '../git/repo.js'
-import { GitError, gitBytes } from '../git/run.js'
-import { isStoredPlaintext } from '../seal/check.js'
-import { UserError, info, shellWord, warning } from '../ui.js'
-import { bareRepositoryError } from '../errors.js'
-
-/** Rewrites the block; returns true when .gitattributes changed. */
-export function syncAttributes(root: string): boolean {
-  const config = loadConfig(root)
-  if (!config) throw new UserError(`no ${CONFIG_FILE} at ${root}`, "run 'git-seal init' first")
-  const file = join(root, '.gitattributes')
-  const before = readRepositoryFile(file, '.gitattributes', MAX_ATTRIBUTES_BYTES) ?? ''
-  const after = updateAttributes(before, config)
-  if (after === before) return false
-  writeFileSync(file, after)
-  return true
-}
-
-/** The command that re-stages `paths` through the clean filter, even when git thinks them unchanged. */
-export function renormalizeCommand(paths: readonly string[]): string {
-  return `git add --renormalize -- ${paths.map(shellWord).join(' ')}`
-}
-
-/** The bytes of a work tree file, or null when it is missing or not a regular file (a symlink is never followed). */
-function readWorkTreeFile(root: string, path: string): Buffer | null {
-  let fd: number
-  try {
-    fd = openSync(join(root, path), constants.O_RDONLY | constants.O_NOFOLLOW)
-  } catch {
-    return null // missing, a symlink (ELOOP) or unreadable: not ours to re-stage
-  }
-  try {
-    return fstatSync(fd).isFile() ? readFileSync(fd) : null
-  } finally {
-    closeSync(fd)
-  }
-}
-
-export interface Renormalized {
-  /** re-staged and now ciphertext in the index; `plaintextOid` is the blob it replaced */
-  encrypted: { path: string; plaintextOid: string }[]
-  /** left alone: the work tree copy differs from the index (re-staging would stage those edits) or is missing */
-  modified: string[]
-  /** re-staged, or tried, and still plaintext in the index (the filter is not installed, or clean refused) */
-  failed: { path: string; why: string }[]
-}
-
-/**
- * Encrypts in the index every tracked file the config makes a secret whose index blob is not
- * ciphertext, when its work tree copy holds the same bytes: one `git add --renormalize` for all
- * of them, then each checked again. Needs the .gitattributes block in place and the filter
- * installed; reports what it could not do rather than failing.
- * @throws {GitError} when git cannot list the index.
- */
-export async function renormalizeSecrets(root: string, config: SealConfig): Promise<Renormalized> {
-  const result: Renormalized = { encrypted: [], modified: [], failed: [] }
-  const entries = lsFilesStage(root).filter((e) => e.stage === 0 && e.mode !== GITLINK_MODE && e.mode !== SYMLINK_MODE && matchingSecrets(config, e.path).length > 0)
-  if (entries.length === 0) return result
-  const objects = new CatFileBatch(root)
-  try {
-    const blobs = await Promise.all(entries.map(async (e) => ({ path: e.path, object: await objects.get(e.oid) })))
-    const toAdd: string[] = []
-    const before = new Map<string, string>()
-    for (const { path, object } of blobs) {
-      if (!isStoredPlaintext(path, object)) continue
-      const current = readWorkTreeFile(root, path)
-      if (current !== null && current.equals(object!.content)) {
-        toAdd.push(path)
-        before.set(path, object!.oid)
-      } else result.modified.push(path)
-    }
-    if (toAdd.length === 0) return result
-    let why = 'still plaintext after git add --renormalize'
-    try {
-      // Paths on stdin: any number of them, any bytes but NUL.
-      gitBytes(['add', '--renormalize', '--pathspec-from-file=-', '--pathspec-file-nul'], { cwd: root, input: toAdd.map((p) => `:(literal)${p}\0`).join('') })
-    } catch (e) {
-      if (!(e instanceof GitError)) throw e
-      // git add stops at the first clean that fails and stages none of them; what it said is in the message.
-      why = e.stderr.trim().split('\n').filter((l) => l.startsWith('git-seal: error:')).map((l) => l.slice('git-seal: error: '.length))[0] ?? e.message
-    }
-    const after = new Map(lsFilesStage(root).filter((e) => e.stage === 0).map((e) => [e.path, e.oid]))
-    for (const path of toAdd) {
-      const oid = after.get(path)
-      const object = oid ? await objects.get(oid) : null
-      if (object && !isStoredPlaintext(path, object)) result.encrypted.push({ path, plaintextOid: before.get(path)! })
-      else result.failed.push({ path, why })
-    }
-    return result
-  } finally {
-    objects.close()
-  }
-}
+import { CONFIG_FILE } from '../config/index.js'
+import { syncRepository } from '../operations/sync.js'
+import { info, renormalizeCommand, warning } from '../ui.js'
 
 export async function run(): Promise<number> {
-  const root = repoPaths().top
-  if (!root) throw bareRepositoryError()
-  info(syncAttributes(root) ? 'updated .gitattributes; commit it with .gitseal.yaml' : '.gitattributes is up to date')
-  const config = loadConfig(root)!
-  const { encrypted, modified, failed } = await renormalizeSecrets(root, config)
+  const { attributesUpdated, renormalized, committedInPlaintext, stagedInPlaintext } = await syncRepository()
+  info(attributesUpdated ? 'updated .gitattributes; commit it with .gitseal.yaml' : '.gitattributes is up to date')
+  const { encrypted, modified, failed } = renormalized
   if (encrypted.length > 0) {
     info(`encrypted in the index ${encrypted.length} tracked file(s) that ${CONFIG_FILE} makes secrets (git add --renormalize): ${encrypted.map((e) => e.path).join(', ')}; commit them`)
-    const head = new Map((lsTree(root, 'HEAD') ?? []).map((e) => [e.path, e.oid]))
-    const committed = encrypted.filter((e) => head.get(e.path) === e.plaintextOid).map((e) => e.path)
-    const stagedOnly = encrypted.filter((e) => head.get(e.path) !== e.plaintextOid).map((e) => e.path)
-    if (committed.length > 0) warning(`committed in plaintext before, so readable in history: ${committed.join(', ')}`, 'rotate what they hold if that history was ever pushed')
-    if (stagedOnly.length > 0) warning(`the plaintext staged earlier stays in .git/objects as an unreferenced blob: ${stagedOnly.join(', ')}`, "'git gc --prune=now' removes it once nothing refers to it")
+    if (committedInPlaintext.length > 0) warning(`committed in plaintext before, so readable in history: ${committedInPlaintext.join(', ')}`, 'rotate what they hold if that history was ever pushed')
+    if (stagedInPlaintext.length > 0) warning(`the plaintext staged earlier stays in .git/objects as an unreferenced blob: ${stagedInPlaintext.join(', ')}`, "'git gc --prune=now' removes it once nothing refers to it")
   }
   for (const path of modified) {
     warning(`${path} is a secret still in plaintext in the index; not re-staged: its work tree copy differs from the index (or is missing), and re-staging it would stage that copy`, `stage it encrypted yourself: ${renormalizeCommand([path])}`)

@@ -8,12 +8,12 @@
  */
 import { readFileSync } from 'node:fs'
 import { CONFIG_FILE } from '../config/index.js'
-import { parseRefUpdates, verifyAll, verifyHead, verifyPushes, verifyRange, type Finding, type VerifyReport } from '../operations/verify.js'
-import { scanAll, scanHead, scanPush, scanRange, type ScanResult } from '../operations/scan.js'
+import { parseRefUpdates, verifyAll, verifyHead, verifyRange, verifyWithScan, type Finding, type VerifyReport } from '../operations/verify.js'
+import type { ScanResult } from '../operations/scan.js'
 import { error, info, printHint, printResult, warning } from '../ui.js'
 import { UsageError } from '../errors.js'
-import { credentialProblems, describeCredential } from './scan-report.js'
-import { SarifLog } from './sarif.js'
+import { credentialProblems, describeCredential, describeHits } from './output/scan-report.js'
+import { SarifLog } from './output/sarif.js'
 import { plaintextWorktreeHint } from '../seal/check.js'
 import { VERSION } from '../version.js'
 
@@ -60,7 +60,7 @@ function report(findings: Finding[], sarif: SarifLog | null): boolean {
 
 /** Prints (and adds to the SARIF log) what the credential scan found; true when it fails the command (`scan: refuse`). */
 function reportScan(scan: ScanResult, sarif: SarifLog | null): boolean {
-  sarif?.credentials(scan, describeCredential)
+  sarif?.credentials(scan, describeCredential, describeHits)
   const problems = credentialProblems(scan)
   for (const p of problems) error(p.message)
   for (const hint of new Set(problems.flatMap((p) => (p.hint ? [p.hint] : [])))) printHint(hint)
@@ -101,15 +101,13 @@ export async function run({ values, positionals }: { values: { all?: boolean; 'p
 async function verify(values: { all?: boolean | undefined; 'pre-receive'?: boolean | undefined }, positionals: string[], sarif: SarifLog | null): Promise<number> {
   const cwd = process.cwd()
   if (values['pre-receive']) {
+    const outcome = await verifyWithScan(cwd, { kind: 'pre-receive', updates: parseRefUpdates(readFileSync(0, 'utf8')) })
     let status = 0
     let commits = 0
-    const updates = parseRefUpdates(readFileSync(0, 'utf8'))
-    const pushes = await verifyPushes(cwd, updates)
-    for (const push of pushes) {
+    for (const { push, scan } of outcome.pushes) {
       commits += push.commits
       const failed = report(push.findings, sarif)
-      const update = updates.find((u) => u.ref === push.ref)
-      const refused = update ? reportScan(await scanPush(cwd, update), sarif) : false
+      const refused = scan ? reportScan(scan, sarif) : false
       if (failed || refused) {
         error(`push to ${push.ref} rejected`)
         status = 1
@@ -119,20 +117,20 @@ async function verify(values: { all?: boolean | undefined; 'pre-receive'?: boole
     return status
   }
   if (values.all && positionals.length > 0) throw new UsageError('--all checks every commit: give it no REV-RANGE')
-  if (values.all) return historyResult(await verifyAll(cwd), await scanAll(cwd), sarif)
-  if (positionals[0] !== undefined) return historyResult(await verifyRange(cwd, positionals[0]), await scanRange(cwd, positionals[0]), sarif)
+  const outcome = await verifyWithScan(cwd, values.all ? { kind: 'all' } : positionals[0] !== undefined ? { kind: 'range', range: positionals[0] } : { kind: 'head' })
+  if (outcome.kind === 'history') return historyResult(outcome.report, outcome.scan, sarif)
   // Default: every secret path in HEAD as it stands.
-  const head = await verifyHead(cwd)
-  if (!head) {
+  if (outcome.report === null) {
     info('no commits yet: nothing to verify')
     return 0
   }
+  const head = outcome.report
   for (const m of head.mismatches) {
     // Reported, not rejected: a sops file encrypted to recipients the config does not name.
     sarif?.mismatch(m, `HEAD: ${m.path} is encrypted to ${m.extra} recipient(s) the config does not name and misses ${m.missing} it does`)
     warning(`HEAD: ${shown(m.path)} is encrypted to ${m.extra} recipient(s) the config does not name and misses ${m.missing} it does`, "run 'git-seal rekey' (and ask who added the extra ones)")
   }
-  const credentialsRefused = reportScan(await scanHead(cwd), sarif)
+  const credentialsRefused = reportScan(outcome.scan, sarif)
   if (head.findings.length > 0) {
     for (const f of head.findings) sarif?.finding(f, f.kind === 'plaintext' ? `HEAD: ${f.path} holds a secret in plaintext` : describe(f))
     for (const f of head.findings) error(f.kind === 'plaintext' ? `HEAD: ${shown(f.path)} holds a secret in plaintext` : describe(f))

@@ -25,7 +25,7 @@ import { configDrift } from '../git/install.js'
 import { GITLINK_MODE, SYMLINK_MODE, lsFilesStage, stagePaths, type IndexEntry } from '../git/plumbing.js'
 import { filesHoldingStoredBytes, checkoutAgain } from '../git/worktree.js'
 import { sealPlaintext } from '../seal/clean.js'
-import type { SealContext } from '../seal/context.js'
+import { SealContext } from '../seal/context.js'
 import { concat } from '../seal/input.js'
 import { stageBlobs } from '../seal/rekey.js'
 import { configuredKeys } from '../seal/sops.js'
@@ -406,4 +406,17 @@ function rewriteAttributes(root: string, entries: IndexEntry[], config: SealConf
     changed.push(file)
   }
   return changed
+}
+
+/**
+ * {@link importGitCrypt} in the repository at `cwd`, with a context of its own.
+ * @throws the same as {@link importGitCrypt}.
+ */
+export async function importGitCryptHere(keyFiles: readonly string[], cwd: string = process.cwd()): Promise<ImportReport> {
+  const ctx = SealContext.open(cwd)
+  try {
+    return await importGitCrypt(ctx, keyFiles)
+  } finally {
+    ctx.close()
+  }
 }

@@ -63,6 +63,14 @@ export interface ScanResult {
   unavailable?: string
 }
 
+/**
+ * True when a scan fails the check that ran it (`scan: refuse`): it found credentials, or the
+ * detector could not run. With `warn` its findings are warnings only.
+ */
+export function scanRefuses(result: ScanResult): boolean {
+  return result.mode === 'refuse' && (result.unavailable !== undefined || result.findings.length > 0)
+}
+
 let detector: Promise<Detector> | null = null
 
 /**

@@ -57,6 +57,7 @@ import { sopsRecipient } from '../seal/sops.js'
 import { isCiphertext, sopsMetadata } from '../seal/stored.js'
 import { WorktreeReader } from '../git/worktree.js'
 import { UserError, progress } from '../ui.js'
+import { scanAll, scanHead, scanPush, scanRange, type ScanResult } from './scan.js'
 
 /** What verify reads objects through; a CatFileBatch, or a wrapper that counts reads (tests). */
 export interface ObjectReader {
@@ -596,4 +597,43 @@ export async function verifyPushes(cwd: string, updates: RefUpdate[], options: V
     }
     return reports
   })
+}
+
+/** What `verify` checks: HEAD as it stands, a revision range, every commit, or the ref updates a pre-receive hook was given. */
+export type HistoryScope = { kind: 'head' } | { kind: 'range'; range: string } | { kind: 'all' }
+export type PreReceiveScope = { kind: 'pre-receive'; updates: RefUpdate[] }
+
+/** `report` null: no commits yet (then nothing is scanned either). */
+export type HeadOutcome = { kind: 'head'; report: VerifyReport; scan: ScanResult } | { kind: 'head'; report: null; scan: null }
+export type HistoryOutcome = { kind: 'history'; report: VerifyReport; scan: ScanResult }
+/** One entry per updated ref verified, in the order of the input; `scan` null for a ref not among the updates. */
+export type PreReceiveOutcome = { kind: 'pre-receive'; pushes: { push: PushReport; scan: ScanResult | null }[] }
+
+/**
+ * `verify`: the policy over a scope, then the credential scan of what no rule covers there
+ * (src/operations/scan.ts).
+ * @throws {UserError} when a revision or a pushed object is missing, or outside a git
+ *   repository; {GitError} when git cannot read the history.
+ */
+export async function verifyWithScan(cwd: string, scope: PreReceiveScope): Promise<PreReceiveOutcome>
+export async function verifyWithScan(cwd: string, scope: HistoryScope): Promise<HeadOutcome | HistoryOutcome>
+export async function verifyWithScan(cwd: string, scope: HistoryScope | PreReceiveScope): Promise<HeadOutcome | HistoryOutcome | PreReceiveOutcome> {
+  switch (scope.kind) {
+    case 'pre-receive': {
+      const pushes: PreReceiveOutcome['pushes'] = []
+      for (const push of await verifyPushes(cwd, scope.updates)) {
+        const update = scope.updates.find((u) => u.ref === push.ref)
+        pushes.push({ push, scan: update ? await scanPush(cwd, update) : null })
+      }
+      return { kind: 'pre-receive', pushes }
+    }
+    case 'all':
+      return { kind: 'history', report: await verifyAll(cwd), scan: await scanAll(cwd) }
+    case 'range':
+      return { kind: 'history', report: await verifyRange(cwd, scope.range), scan: await scanRange(cwd, scope.range) }
+    case 'head': {
+      const report = await verifyHead(cwd)
+      return report ? { kind: 'head', report, scan: await scanHead(cwd) } : { kind: 'head', report: null, scan: null }
+    }
+  }
 }

@@ -2,7 +2,7 @@
 // The other way (init --from-sops) is test/config/from-sops.test.ts.
 import { describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
-import { creationRules, globToRegex } from '../../src/commands/sops-config.js'
+import { creationRules, globToRegex } from '../../src/operations/sops-config.js'
 import { compilePattern, parseConfig } from '../../src/config/index.js'
 import { newKey } from '../helpers/repo.js'
 

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
-import { creationRules } from '../../src/commands/sops-config.js'
+import { creationRules } from '../../src/operations/sops-config.js'
 import { importSopsConfig, parseConfig } from '../../src/config/index.js'
 import { readSopsMetadata } from '../../src/formats/sops/index.js'
 import { expectNoLeak, newHome, newKey, Repo, simpleConfig } from '../helpers/repo.js'

@@ -3,9 +3,9 @@
  * src/operations/scan.ts): with `scan: warn` a warning and the rule to add, with `refuse` the
  * same as an error that fails the command. Shared by both commands; not a command itself.
  */
-import { CONFIG_FILE, type SealConfig } from '../config/index.js'
-import { scanStaged, type CredentialFinding, type ScanResult } from '../operations/scan.js'
-import { debug, printHint, warning } from '../ui.js'
+import { CONFIG_FILE } from '../../config/index.js'
+import type { CredentialFinding, ScanResult } from '../../operations/scan.js'
+import { debug, printHint, warning } from '../../ui.js'
 
 const FALSE_POSITIVE_HINT = `a false positive: put a 'secretlint-disable-line' comment on that line, or set 'scan: off' in ${CONFIG_FILE}`
 
@@ -51,13 +51,4 @@ export function credentialProblems(result: ScanResult): { message: string; hint?
   for (const f of result.findings) warning(describeCredential(f), credentialHint(f))
   printHint(FALSE_POSITIVE_HINT)
   return []
-}
-
-/**
- * The guard's scan of staged files no rule covers. A detector that cannot load is a problem
- * with `scan: refuse` (the check the config asks for did not run) and a warning otherwise.
- * @throws {GitError} when git cannot read the staged blobs.
- */
-export async function guardScan(root: string, config: SealConfig | null, files: readonly { path: string; oid: string }[]): Promise<{ message: string; hint?: string }[]> {
-  return credentialProblems(await scanStaged(root, config, files))
 }

@@ -5,9 +5,8 @@
  * one. Messages are the same as the text output: paths, commits and kinds, never values.
  * https://docs.oasis-open.org/sarif/sarif/v2.1.0/sarif-v2.1.0.html
  */
-import type { Finding, RecipientMismatch } from '../operations/verify.js'
-import type { CredentialFinding, ScanResult } from '../operations/scan.js'
-import { describeHits } from './scan-report.js'
+import type { Finding, RecipientMismatch } from '../../operations/verify.js'
+import type { CredentialFinding, ScanResult } from '../../operations/scan.js'
 
 export const SARIF_SCHEMA = 'https://json.schemastore.org/sarif-2.1.0.json'
 
@@ -78,13 +77,16 @@ export class SarifLog {
     this.add('recipient-mismatch', 'warning', text, located(m.path))
   }
 
-  /** Credentials: errors with `scan: refuse`, warnings with `warn`. */
-  credentials(scan: ScanResult, text: (f: CredentialFinding) => string): void {
+  /**
+   * Credentials: errors with `scan: refuse`, warnings with `warn`; `text` is the line the
+   * terminal shows for a finding, `detector` what found it (scan-report.ts).
+   */
+  credentials(scan: ScanResult, text: (f: CredentialFinding) => string, detector: (f: CredentialFinding) => string): void {
     for (const f of scan.findings) {
       this.add('credential-outside-rules', scan.mode === 'refuse' ? 'error' : 'warning', `${text(f)}`, {
         ...located(f.path, f.hits[0]?.line),
         partialFingerprints: { 'gitSealBlob/v1': f.oid },
-        properties: { detector: describeHits(f), ...(f.commit ? { commit: f.commit } : {}) },
+        properties: { detector: detector(f), ...(f.commit ? { commit: f.commit } : {}) },
       })
     }
   }
