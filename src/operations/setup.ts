@@ -141,6 +141,7 @@ function safeUser(): string {
   try {
     return userInfo().username
   } catch {
+    // No passwd entry for this uid (a container): the name falls back to 'admin'.
     return ''
   }
 }
