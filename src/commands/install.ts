@@ -7,9 +7,12 @@
 import { install } from '../operations/setup.js'
 import { info } from '../ui.js'
 import { reportDecryption } from './output/decryption.js'
+import { reportInstall } from './output/install.js'
 
 export async function run({ values }: { values: { quiet?: boolean } }): Promise<number> {
-  const { decryption } = await install({ quiet: values.quiet })
-  reportDecryption(decryption, values.quiet ? () => {} : info)
+  const result = await install()
+  const say = values.quiet ? () => {} : info
+  reportInstall(result, say)
+  reportDecryption(result.decryption, say)
   return 0
 }

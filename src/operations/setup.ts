@@ -4,8 +4,8 @@
  *
  * install registers the filter (and diff/merge drivers, guard hooks), checks the registered
  * command starts, then decrypts the secrets already checked out. Idempotent. Without an
- * identity it warns and succeeds (it also runs as npm's `prepare`): files stay ciphertext, and
- * it says so.
+ * identity it succeeds (it also runs as npm's `prepare`): files stay ciphertext, and its
+ * result says so.
  *
  * init keeps an existing .gitseal.yaml or writes a starter one with you as admin (generating a
  * key at sops's default path if you have none), or one translated from .sops.yaml (`fromSops`,
@@ -32,14 +32,13 @@ import { fileURLToPath } from 'node:url'
 import { CONFIG_FILE, STARTER_EXCLUDES, STARTER_PATTERNS, attributesUpToDate, compilePattern, describeKey, detectNix, isNeverSecret, loadConfig, starterConfig, type SopsImport } from '../config/index.js'
 import { installFiles, removeConfig, removeFiles, runningFilterConfig, verifyHandshake, writeConfig } from '../git/install.js'
 import { ESCAPE_HATCH_HINT } from '../git/install-table.js'
-import { GUARDED_HOOKS, HUSKY_LINE, addHuskyLine, hooksLocation, installHooks, removeHooks, type GuardedHook, type HookResult } from '../git/hooks.js'
+import { addHuskyLine, hooksLocation, installHooks, removeHooks, type GuardedHook, type HookResult } from '../git/hooks.js'
 import { lsFilesStage } from '../git/plumbing.js'
 import { repoPaths, stateDir } from '../git/repo.js'
 import { gitMaybe } from '../git/run.js'
 import { WorktreeReader, checkoutAgain, filesHoldingStoredBytes, secretEntries, uncommittedSecrets } from '../git/worktree.js'
 import { defaultKeyFile, loadIdentities, type IdentitySet } from '../keys/identities.js'
 import { writeNewKeyFile } from '../keys/keyfile.js'
-import { NO_KEY_HINT } from '../seal/context.js'
 import { Fingerprints } from '../seal/fingerprints.js'
 import { sweepPrivateDirs } from '../seal/private-tmp.js'
 import { decryptWorktree, type DecryptOutcome } from '../seal/worktree-decrypt.js'
@@ -48,42 +47,31 @@ import { bareRepositoryError } from '../errors.js'
 import { planSopsMigration } from './migrate-sops.js'
 import { syncAttributes } from './sync.js'
 
-export interface InstallOptions {
-  quiet?: boolean
-}
-
-/** What {@link install} leaves to report: the identities it found and what the decryption did. */
+/** What {@link install} did and found, in the order it is told. */
 export interface InstallResult {
+  /** the git config file the filter was registered in; null when it was registered already */
+  registeredIn: string | null
+  hooks: Record<GuardedHook, HookResult>
+  /** why .gitseal.yaml is invalid; null when it is valid or absent */
+  invalidConfig: string | null
+  /** true when the repository has no .gitseal.yaml */
+  noConfig: boolean
+  /** true when .gitattributes does not match a valid config */
+  attributesStale: boolean
   identities: IdentitySet
+  /** secret files left encrypted because no identity was found at all (not in `decryption.kept`) */
+  keptWithoutIdentity: number
+  /** secret files left encrypted because the clone is locked, when that is all that was kept (not in `decryption.kept`) */
+  keptLocked: number
   decryption: DecryptOutcome
 }
 
-/** Reports hooks that are not ours to edit and do not run the guard. */
-function reportHooks(hooks: Record<GuardedHook, HookResult>, say: (message: string) => void): void {
-  const named = (result: HookResult): GuardedHook[] => GUARDED_HOOKS.filter((h) => hooks[h] === result)
-  const installed = [...named('installed'), ...named('chained')]
-  if (installed.length > 0) say(`installed the git-seal guard as the ${installed.join(', ')} hook(s)`)
-  const chained = named('chained')
-  if (chained.length > 0) say(`your existing ${chained.join(', ')} hook(s) run after the guard`)
-  const missing = (result: HookResult, where: string): void => {
-    const hooksWithout = named(result)
-    if (hooksWithout.length === 0) return
-    const subject = hooksWithout.length === 1 ? `its ${hooksWithout[0]} hook does` : `its ${hooksWithout.join(', ')} hooks do`
-    warning(`${where}, and ${subject} not run the git-seal guard`, `add this line to each of them (and commit it if it is tracked): ${HUSKY_LINE}`)
-  }
-  missing('husky-missing', 'husky manages hooks here (.husky/)')
-  missing('tracked-missing', 'core.hooksPath keeps hooks in the repository')
-  missing('shared-missing', 'core.hooksPath points outside this repository, to hooks other repositories share')
-}
-
 /**
- * `install`: registers the filter in this clone, checks it starts, then decrypts the secrets
- * checked out. Says what it set up as it goes (unless `quiet`); the decryption is returned for
- * the caller to report.
+ * `install`: registers the filter in this clone, checks it starts, installs the guard hooks,
+ * then decrypts the secrets checked out.
  * @throws {UserError} when the repository is bare or the installed filter does not start.
  */
-export async function install(options: InstallOptions = {}): Promise<InstallResult> {
-  const say = options.quiet ? () => {} : info
+export async function install(): Promise<InstallResult> {
   const paths = repoPaths()
   const root = paths.top
   if (!root) throw bareRepositoryError()
@@ -96,38 +84,39 @@ export async function install(options: InstallOptions = {}): Promise<InstallResu
   if (failure) {
     throw new UserError(`the installed filter does not start: ${failure}`, `fix the problem above and run 'git-seal install' again; ${ESCAPE_HATCH_HINT}`)
   }
-  if (changed.length > 0) say(`registered the filter in ${join(paths.commonDir, 'config')}`)
-  reportHooks(installHooks(root), say)
+  const registeredIn = changed.length > 0 ? join(paths.commonDir, 'config') : null
+  const hooks = installHooks(root)
 
   let config = null
+  let invalidConfig: string | null = null
   try {
     config = loadConfig(root)
   } catch (e) {
     // The filter is installed; the config is the repository's to fix, and clean will refuse
     // to encrypt until it is.
-    warning(`${CONFIG_FILE} is invalid: ${(e as Error).message}`, `fix ${CONFIG_FILE}; 'git add' of a secret fails until then`)
+    invalidConfig = (e as Error).message
   }
-  if (config === null && !existsSync(join(root, CONFIG_FILE))) {
-    warning(`this repository has no ${CONFIG_FILE}: the filter is installed, but no file is a secret yet`, `run 'git-seal init' to write one (or check that you are in the right repository)`)
-  }
+  const noConfig = config === null && !existsSync(join(root, CONFIG_FILE))
+  let attributesStale = false
   if (config) {
     const attributes = new WorktreeReader(root).read('.gitattributes')?.toString('utf8') ?? ''
-    if (!attributesUpToDate(attributes, config)) warning(`.gitattributes does not match ${CONFIG_FILE}`, "run 'git-seal sync' and commit .gitattributes")
+    attributesStale = !attributesUpToDate(attributes, config)
   }
 
   const identities = loadIdentities()
-  for (const problem of identities.problems) warning(problem)
   const outcome = await decryptWorktree(root, identities, existsSync(join(stateDir(paths), 'locked')))
+  let keptWithoutIdentity = 0
+  let keptLocked = 0
   if (identities.identities.length === 0 && outcome.kept.length > 0) {
     // One line rather than one per file: the usual state of a fresh clone in CI or npm install.
-    warning(`no age identity found; ${outcome.kept.length} secret file(s) stay encrypted`, NO_KEY_HINT)
+    keptWithoutIdentity = outcome.kept.length
     outcome.kept = []
   }
   if (outcome.kept.length > 0 && outcome.kept.every((k) => k.reason === 'locked')) {
-    say(`this clone is locked: ${outcome.kept.length} secret file(s) stay encrypted; 'git-seal unlock' decrypts them`)
+    keptLocked = outcome.kept.length
     outcome.kept = []
   }
-  return { identities, decryption: outcome }
+  return { registeredIn, hooks, invalidConfig, noConfig, attributesStale, identities, keptWithoutIdentity, keptLocked, decryption: outcome }
 }
 
 /** A recipient name from the git identity or the login: lowercase letters, digits, '-'. */
