@@ -343,3 +343,54 @@ export function parseIsShallow(out: string): boolean {
 export function isShallowRepository(root: string): boolean {
   return parseIsShallow(git(['rev-parse', '--is-shallow-repository'], { cwd: root }))
 }
+
+/**
+ * `git add --renormalize` of literal paths: stages them again through the filters git now
+ * applies to them (a tracked file that a new rule makes a secret). Nothing to parse.
+ * @throws {GitError} when git fails.
+ */
+export function renormalizePaths(root: string, paths: readonly string[]): void {
+  if (paths.length === 0) return
+  gitBytes(['add', '--renormalize', '--pathspec-from-file=-', '--pathspec-file-nul'], { cwd: root, input: paths.map((p) => `:(literal)${p}\0`).join('') })
+}
+
+/**
+ * `git cat-file blob SPEC` as UTF-8 text (`:path` for the index, `REV:path`), or null when
+ * there is no such blob.
+ */
+export function blobText(root: string, spec: string): string | null {
+  return gitMaybeBytes(['cat-file', 'blob', spec], { cwd: root })?.toString('utf8') ?? null
+}
+
+/** One record of `git update-index --index-info`: an index entry to write (stage 0). */
+export interface IndexInfoRecord {
+  mode: string
+  oid: string
+  path: string
+}
+
+/** The `-z` input of `git update-index -z --index-info`: `mode SP oid TAB path NUL` per record. */
+export function formatIndexInfo(records: readonly IndexInfoRecord[]): string {
+  return records.map((r) => `${r.mode} ${r.oid}\t${r.path}\0`).join('')
+}
+
+/**
+ * `git update-index -z --index-info`: points index entries at blobs already written, in one
+ * process and without touching the work tree.
+ * @throws {GitError} when git refuses (an unknown object, a path outside the repository).
+ */
+export function updateIndexInfo(root: string, records: readonly IndexInfoRecord[]): void {
+  if (records.length === 0) return
+  gitBytes(['update-index', '-z', '--index-info'], { cwd: root, input: formatIndexInfo(records) })
+}
+
+/** `git rev-parse --verify -q HEAD`: the commit HEAD names, or null on an unborn branch. */
+export function headCommit(root: string): string | null {
+  return gitMaybeBytes(['rev-parse', '--verify', '-q', 'HEAD'], { cwd: root })?.toString('utf8').trim() || null
+}
+
+/** `git config KEY`: its value, or null when it is not set. */
+export function configValue(root: string, key: string): string | null {
+  const out = gitMaybeBytes(['config', key], { cwd: root })?.toString('utf8')
+  return out === undefined ? null : out.replace(/\n$/, '')
+}

@@ -13,8 +13,7 @@
  */
 import { CONFIG_FILE, isNeverSecret, matchingSecrets, parseConfig, type ScanMode, type SealConfig } from '../config/index.js'
 import { CatFileBatch } from '../git/objects.js'
-import { GITLINK_MODE, SYMLINK_MODE, logRaw, lsTree, revParse } from '../git/plumbing.js'
-import { gitBlobText } from '../git/run.js'
+import { GITLINK_MODE, SYMLINK_MODE, blobText, logRaw, lsTree, revParse } from '../git/plumbing.js'
 import { isSecretPath } from '../seal/check.js'
 import { storedKind } from '../seal/stored.js'
 import type { ObjectReader } from './verify.js'
@@ -196,7 +195,7 @@ export async function scanStaged(root: string, config: SealConfig | null, files:
 
 /** The valid config at a revision, or null (none, or invalid: verify reports that itself). */
 export function configAt(root: string, rev: string): SealConfig | null {
-  const text = gitBlobText(`${rev}:${CONFIG_FILE}`, { cwd: root })
+  const text = blobText(root, `${rev}:${CONFIG_FILE}`)
   if (text === null) return null
   try {
     return parseConfig(text, `${rev}:${CONFIG_FILE}`)

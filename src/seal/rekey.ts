@@ -8,8 +8,7 @@ import { looksLikeAge } from '../age/index.js'
 import { encryptAge } from './clean.js'
 import { effectiveFormat, findSecret, type SealConfig, type SecretRule } from '../config/index.js'
 import { writeBlob } from '../git/objects.js'
-import { gitBytes } from '../git/run.js'
-import type { IndexEntry } from '../git/plumbing.js'
+import { updateIndexInfo, type IndexEntry, type IndexInfoRecord } from '../git/plumbing.js'
 import type { SealContext } from './context.js'
 import { blobReaders, readerKeys, type BlobReaders } from './declared.js'
 import { configuredKeys, encryptForSops, sopsRecipient } from './sops.js'
@@ -103,16 +102,16 @@ export async function rekeyEntry(ctx: SealContext, config: SealConfig, entry: In
 export function stageBlobs(ctx: SealContext, staged: { entry: IndexEntry; blob: Uint8Array; format: 'age' | 'sops'; recipients: string[]; fingerprint?: string }[]): void {
   if (staged.length === 0) return
   const objectsDir = join(ctx.paths.commonDir, 'objects')
-  const lines: string[] = []
+  const records: IndexInfoRecord[] = []
   for (const s of staged) {
     const oid = writeBlob(objectsDir, s.blob, ctx.paths.objectFormat)
     ctx.records.add({ blob: oid, format: s.format, recipients: s.recipients, path: s.entry.path })
     ctx.records.replaced(s.entry.oid, s.entry.path)
     if (s.fingerprint) ctx.fingerprints.record(oid, { fingerprint: s.fingerprint })
-    lines.push(`${s.entry.mode} ${oid}\t${s.entry.path}`)
+    records.push({ mode: s.entry.mode, oid, path: s.entry.path })
   }
   ctx.records.flush()
   ctx.fingerprints.flush()
-  gitBytes(['update-index', '-z', '--index-info'], { cwd: ctx.root, input: lines.join('\0') + '\0' })
+  updateIndexInfo(ctx.root, records)
 }
 

@@ -145,3 +145,33 @@ describe('parseIsShallow (rev-parse --is-shallow-repository)', () => {
     expect(parseIsShallow(out)).toBe(shallow)
   })
 })
+
+import { execFileSync } from 'node:child_process'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { blobText, configValue, formatIndexInfo, headCommit, lsFilesStage, updateIndexInfo } from '../../src/git/plumbing.js'
+
+describe('formatIndexInfo (update-index -z --index-info)', () => {
+  it('writes mode SP oid TAB path NUL per record, paths byte for byte', () => {
+    const oid = 'e69de29bb2d1d6434b8b29ae775ad8c2e48c5391'
+    expect(formatIndexInfo([{ mode: '100644', oid, path: 'a b\tc\nd' }, { mode: '100755', oid, path: 'x' }])).toBe(`100644 ${oid}\ta b\tc\nd\x00100755 ${oid}\tx\x00`)
+    expect(formatIndexInfo([])).toBe('')
+  })
+
+  it('git takes it: the entries point at the blobs given, odd paths included; blobText, headCommit, configValue read them back', () => {
+    const root = mkdtempSync(join(tmpdir(), 'git-seal-plumbing-'))
+    const env = { ...process.env, GIT_CONFIG_NOSYSTEM: '1', HOME: root }
+    execFileSync('git', ['init', '-q'], { cwd: root, env })
+    writeFileSync(join(root, 'f'), 'hello\n')
+    const oid = execFileSync('git', ['hash-object', '-w', 'f'], { cwd: root, env }).toString().trim()
+    expect(headCommit(root)).toBeNull()
+    updateIndexInfo(root, [{ mode: '100644', oid, path: 'new\nline' }, { mode: '100644', oid, path: 'plain' }])
+    expect(lsFilesStage(root).map((e) => [e.path, e.oid])).toEqual([['new\nline', oid], ['plain', oid]])
+    expect(blobText(root, ':plain')).toBe('hello\n')
+    expect(blobText(root, ':missing')).toBeNull()
+    expect(configValue(root, 'seal.test')).toBeNull()
+    execFileSync('git', ['config', 'seal.test', 'a value'], { cwd: root, env })
+    expect(configValue(root, 'seal.test')).toBe('a value')
+  })
+})
