@@ -9,10 +9,9 @@ import { parseConfig, CONFIG_FILE, attributesUpToDate, matchingSecrets, type Sea
 import { checkAttr, globalAttributesFile } from '../git/attributes.js'
 import { CatFileBatch } from '../git/objects.js'
 import { repoPaths, stateDir } from '../git/repo.js'
-import { GITLINK_MODE, SYMLINK_MODE, diffIndexCached, lsFilesStage } from '../git/plumbing.js'
+import { GITLINK_MODE, SYMLINK_MODE, blobText, diffIndexCached, headCommit, lsFilesStage } from '../git/plumbing.js'
 import { guardStampInput } from '../git/guard-precheck.js'
 import { writeGuardStamp } from '../seal/guard-stamp.js'
-import { gitBlobText, gitMaybe } from '../git/run.js'
 import type { Identity } from '../age/index.js'
 import { loadIdentities } from '../keys/identities.js'
 import { isSecretPath, isStoredPlaintext, judgeStagedSecret, plaintextWorktreeHint, type StagedEvidence, type StagedVerdict } from '../seal/check.js'
@@ -41,7 +40,7 @@ export interface GuardVerdict {
 
 /** Staged additions and modifications of files (not symlinks or submodules): [path, blob oid]. */
 function stagedBlobs(root: string, objectFormat: 'sha1' | 'sha256'): { path: string; oid: string }[] {
-  const head = gitMaybe(['rev-parse', '--verify', '-q', 'HEAD'], { cwd: root })
+  const head = headCommit(root)
   return diffIndexCached(root, head, { objectFormat })
     .filter((c) => 'ACMT'.includes(c.status) && c.dstMode !== GITLINK_MODE && c.dstMode !== SYMLINK_MODE)
     .map((c) => ({ path: c.path, oid: c.dstOid }))
@@ -90,8 +89,8 @@ async function attributeProblems(root: string, config: SealConfig | null, staged
     const globalFile = globalAttributesFile(root)
     for (const [path, conversions] of mangled) problems.push(conversionProblem(root, commonDir, path, conversions, globalFile))
   }
-  const headText = gitBlobText(`HEAD:${CONFIG_FILE}`, { cwd: root })
-  if (!config || headText === gitBlobText(`:${CONFIG_FILE}`, { cwd: root })) return problems
+  const headText = blobText(root, `HEAD:${CONFIG_FILE}`)
+  if (!config || headText === blobText(root, `:${CONFIG_FILE}`)) return problems
   let head: SealConfig | null = null
   try {
     head = headText === null ? null : parseConfig(headText, `HEAD:${CONFIG_FILE}`)
@@ -130,7 +129,7 @@ export async function guardIndex(): Promise<GuardVerdict | null> {
   // What this run's verdict rests on, for the stamp that lets the hook skip Node next time (guard-stamp.ts).
   const stampInput = guardStampInput(root, stateDir(paths))
 
-  const configText = gitBlobText(`:${CONFIG_FILE}`, { cwd: root })
+  const configText = blobText(root, `:${CONFIG_FILE}`)
   let config: SealConfig | null = null
   if (configText !== null) {
     try {
@@ -138,11 +137,11 @@ export async function guardIndex(): Promise<GuardVerdict | null> {
     } catch (e) {
       problems.push({ message: `the staged ${CONFIG_FILE} is invalid: ${(e as Error).message}`, hint: `fix ${CONFIG_FILE} and 'git add' it again` })
     }
-    const attributes = gitBlobText(':.gitattributes', { cwd: root }) ?? ''
+    const attributes = blobText(root, ':.gitattributes') ?? ''
     if (config && !attributesUpToDate(attributes, config)) {
       problems.push({ message: `the staged .gitattributes does not match ${CONFIG_FILE}`, hint: "run 'git-seal sync' and 'git add .gitattributes'" })
     }
-    if (config && sopsConfigState(gitBlobText(':.sops.yaml', { cwd: root }), config) === 'stale') {
+    if (config && sopsConfigState(blobText(root, ':.sops.yaml'), config) === 'stale') {
       problems.push({ message: `the staged .sops.yaml was generated from another ${CONFIG_FILE} (sops edit would encrypt to other recipients)`, hint: "run 'git-seal sops-config' and 'git add .sops.yaml'" })
     }
   }

@@ -33,9 +33,8 @@ import { CONFIG_FILE, STARTER_EXCLUDES, STARTER_PATTERNS, attributesUpToDate, co
 import { installFiles, removeConfig, removeFiles, runningFilterConfig, verifyHandshake, writeConfig } from '../git/install.js'
 import { ESCAPE_HATCH_HINT } from '../git/install-table.js'
 import { addHuskyLine, hooksLocation, installHooks, removeHooks, type GuardedHook, type HookResult } from '../git/hooks.js'
-import { lsFilesStage } from '../git/plumbing.js'
+import { configValue, lsFilesStage } from '../git/plumbing.js'
 import { repoPaths, stateDir } from '../git/repo.js'
-import { gitMaybe } from '../git/run.js'
 import { WorktreeReader, checkoutAgain, filesHoldingStoredBytes, secretEntries, uncommittedSecrets } from '../git/worktree.js'
 import { defaultKeyFile, loadIdentities, type IdentitySet } from '../keys/identities.js'
 import { writeNewKeyFile } from '../keys/keyfile.js'
@@ -121,7 +120,7 @@ export async function install(): Promise<InstallResult> {
 
 /** A recipient name from the git identity or the login: lowercase letters, digits, '-'. */
 function adminName(root: string): string {
-  const raw = gitMaybe(['config', 'user.name'], { cwd: root }) || safeUser() || 'admin'
+  const raw = configValue(root, 'user.name') || safeUser() || 'admin'
   const name = raw.toLowerCase().normalize('NFKD').replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '')
   return name || 'admin'
 }

@@ -9,9 +9,9 @@ import { closeSync, constants, fstatSync, openSync, readFileSync, writeFileSync 
 import { join } from 'node:path'
 import { CONFIG_FILE, MAX_ATTRIBUTES_BYTES, loadConfig, matchingSecrets, readRepositoryFile, updateAttributes, type SealConfig } from '../config/index.js'
 import { CatFileBatch } from '../git/objects.js'
-import { GITLINK_MODE, SYMLINK_MODE, lsFilesStage, lsTree } from '../git/plumbing.js'
+import { GITLINK_MODE, SYMLINK_MODE, lsFilesStage, lsTree, renormalizePaths } from '../git/plumbing.js'
 import { repoPaths } from '../git/repo.js'
-import { GitError, gitBytes } from '../git/run.js'
+import { GitError } from '../git/run.js'
 import { isStoredPlaintext } from '../seal/check.js'
 import { UserError } from '../ui.js'
 import { bareRepositoryError } from '../errors.js'
@@ -80,7 +80,7 @@ export async function renormalizeSecrets(root: string, config: SealConfig): Prom
     let why = 'still plaintext after git add --renormalize'
     try {
       // Paths on stdin: any number of them, any bytes but NUL.
-      gitBytes(['add', '--renormalize', '--pathspec-from-file=-', '--pathspec-file-nul'], { cwd: root, input: toAdd.map((p) => `:(literal)${p}\0`).join('') })
+      renormalizePaths(root, toAdd)
     } catch (e) {
       if (!(e instanceof GitError)) throw e
       // git add stops at the first clean that fails and stages none of them; what it said is in the message.
