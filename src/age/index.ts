@@ -28,6 +28,10 @@ export { isPluginIdentity, isPluginRecipient, PluginIdentity, PluginRecipient, p
 export { encodePluginIdentity, encodePluginRecipient, parsePluginIdentity, parsePluginRecipient } from './plugin/encoding.js'
 export { pluginUI, setPluginUI, TerminalPluginUI, type PluginUI } from './plugin/ui.js'
 export type { PluginOptions } from './plugin/keys.js'
+// For git-seal's filter: headers made ahead on a worker thread (prewrap.ts), and random bytes
+// from the same source age's own keys come from (the plaintext MAC key, src/seal/plaintext-macs.ts).
+export { HeaderSupply, type HeaderSupplyOptions } from './prewrap.js'
+export { randomBytes } from './primitives.js'
 export { DECLARATION_TYPE, DeclarationRecipient, declarationText, identityRecipient, openingIdentities, readDeclaration, recipientFingerprint, sshStanzaTag } from './declaration.js'
 
 /**

@@ -12,6 +12,7 @@ import { installFiles, verifyHandshake, writeConfig } from '../git/install.js'
 import { ESCAPE_HATCH_HINT } from '../git/install-table.js'
 import { GUARDED_HOOKS, HUSKY_LINE, installHooks, type GuardedHook, type HookResult } from '../git/hooks.js'
 import { repoPaths, stateDir } from '../git/repo.js'
+import { stateFile } from '../git/state-dir.js'
 import { WorktreeReader } from '../git/worktree.js'
 import { loadIdentities, type IdentitySet } from '../keys/identities.js'
 import { NO_KEY_HINT } from '../seal/context.js'
@@ -108,7 +109,7 @@ export async function install(options: InstallOptions = {}): Promise<IdentitySet
 
   const identities = loadIdentities()
   for (const problem of identities.problems) warning(problem)
-  const outcome = await decryptWorktree(root, identities, existsSync(join(stateDir(paths), 'locked')))
+  const outcome = await decryptWorktree(root, identities, existsSync(stateFile(stateDir(paths), 'locked')))
   if (identities.identities.length === 0 && outcome.kept.length > 0) {
     // One line rather than one per file: the usual state of a fresh clone in CI or npm install.
     warning(`no age identity found; ${outcome.kept.length} secret file(s) stay encrypted`, NO_KEY_HINT)

@@ -5,8 +5,8 @@
  * `git status` stays clean across both.
  */
 import { rmSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
 import { repoPaths, stateDir } from '../git/repo.js'
+import { stateFile } from '../git/state-dir.js'
 import { checkoutAgain, secretEntries, uncommittedSecrets } from '../git/worktree.js'
 import { loadIdentities } from '../keys/identities.js'
 import { identityFileEnv } from '../keys/keyfile.js'
@@ -37,7 +37,7 @@ export function lock({ values }: { values: { force?: boolean } }): number {
   if (!values.force && changed.length > 0) {
     throw new UserError(`${changed.length} secret file(s) have changes not staged: ${someNames(changed)}`, "stage or commit them first ('git add'), or 'git-seal lock --force' to discard those edits")
   }
-  writeFileSync(join(state, 'locked'), 'locked by git-seal lock\n')
+  writeFileSync(stateFile(state, 'locked'), 'locked by git-seal lock\n')
   // With no plaintext left in the work tree, fingerprints would only help someone test guesses.
   Fingerprints.erase(state)
   const locked = checkoutAgain(
@@ -64,7 +64,7 @@ export async function unlock({ values, positionals }: { values: { identity?: str
   if (values.identity !== undefined && positionals.length > 0) throw new UsageError('give the key file once: -i KEYFILE or KEYFILE')
   if (keyFile !== undefined) Object.assign(process.env, identityFileEnv(keyFile))
   const { top, state } = root()
-  rmSync(join(state, 'locked'), { force: true })
+  rmSync(stateFile(state, 'locked'), { force: true })
   const identities = loadIdentities()
   for (const problem of identities.problems) warning(problem)
   const outcome = await decryptWorktree(top, identities, false)

@@ -10,10 +10,10 @@
  * what that means.
  */
 import { writeFileSync } from 'node:fs'
-import { join } from 'node:path'
 import { removeConfig, removeFiles, runningFilterConfig } from '../git/install.js'
 import { removeHooks } from '../git/hooks.js'
 import { repoPaths, stateDir } from '../git/repo.js'
+import { stateFile } from '../git/state-dir.js'
 import { WorktreeReader, checkoutAgain, filesHoldingStoredBytes, secretEntries, uncommittedSecrets } from '../git/worktree.js'
 import { Fingerprints } from '../seal/fingerprints.js'
 import { sweepPrivateDirs } from '../seal/private-tmp.js'
@@ -41,7 +41,7 @@ export function run({ values }: { values: { 'keep-plaintext'?: boolean } }): num
       )
     }
     // Locked: the filter keeps ciphertext on checkout even with a key at hand.
-    writeFileSync(join(state, 'locked'), 'locked by git-seal uninstall\n')
+    writeFileSync(stateFile(state, 'locked'), 'locked by git-seal uninstall\n')
     Fingerprints.erase(state)
     checkoutAgain(
       top,

@@ -113,7 +113,7 @@ export async function keepAsStored(ctx: SealContext, path: string, conversions: 
   )
   const chunks: Uint8Array[] = []
   for await (const chunk of content) chunks.push(chunk)
-  const stored = blobOid ? await ctx.blob(blobOid) : null
+  const stored = blobOid ? await ctx.stored.blob(blobOid) : null
   return stored ? [stored] : chunks
 }
 

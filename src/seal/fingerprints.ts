@@ -18,11 +18,12 @@
 import { createHmac } from 'node:crypto'
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { randomBytes } from '../age/primitives.js'
+import { randomBytes } from '../age/index.js'
+import { STATE_FILES } from '../git/state-dir.js'
 import { BatchedAppender } from './appender.js'
 
-const KEY_FILE = 'fingerprint.key'
-const FILE = 'fingerprints'
+const KEY_FILE = STATE_FILES.plaintextMacKey
+const FILE = STATE_FILES.plaintextMacs
 
 export class Fingerprints {
   private key: Buffer | null | undefined
