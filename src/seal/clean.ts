@@ -30,7 +30,7 @@
  * as *from a plaintext work tree*, which the guard refuses to commit (`git-seal edit` is the way
  * to change such a secret: it puts ciphertext back in the work tree) and `status` flags. Clean
  * does not fail on it, not even on conflict markers or a document sops cannot parse: those are
- * encrypted whole, as content. No plaintext fingerprint is kept for these paths: the work tree
+ * encrypted whole, as content. No plaintext MAC is kept for these paths: the work tree
  * offers nothing to compare with, and a locked-like clone should offer no way to test guesses.
  */
 import { createHash } from 'node:crypto'
@@ -188,15 +188,15 @@ function authenticate(ctx: SealContext, path: string, input: Uint8Array, kind: '
 
 /** Rule 4: encrypt not-proven input whole, as content; warn; record it as wrapped. */
 async function wrapUnproven(ctx: SealContext, path: string, input: Uint8Array, rule: SecretRule, format: 'age' | 'sops', why: string): Promise<Uint8Array[]> {
-  // The same bytes added again keep the wrapped blob they got (fingerprints hold it).
+  // The same bytes added again keep the wrapped blob they got (plaintext MACs hold it).
   for (const { oid, content } of await ctx.stored.storedVersions(path)) {
-    if (oid && ctx.stored.fingerprints.matches(oid, input)) return [content]
+    if (oid && ctx.stored.plaintextMacs.matches(oid, input)) return [content]
   }
   warning(`${path}: looks like ciphertext but is not the ciphertext git stores for it (${why}); encrypted whole as content, and the commit guard will refuse it`, unprovenHint(path))
   const out = format === 'sops' ? encryptForSops(ctx.keys, path, input, rule, null, { store: 'binary' }) : await encryptAge(ctx.keys, rule, input)
   const blob = blobId(out, ctx.paths.objectFormat)
   ctx.stored.records.add({ blob, format, recipients: configuredKeys(rule, format), path, wrapped: true }, true)
-  if (!ctx.keepsCiphertext(path)) ctx.later(() => ctx.stored.fingerprints.record(blob, input))
+  if (!ctx.keepsCiphertext(path)) ctx.later(() => ctx.stored.plaintextMacs.record(blob, input))
   return [out]
 }
 
@@ -208,25 +208,25 @@ async function wrapUnproven(ctx: SealContext, path: string, input: Uint8Array, r
  */
 export async function sealPlaintext(ctx: SealContext, path: string, rule: SecretRule, input: Uint8Array, options: { sopsSource?: Uint8Array | undefined; fromPlaintextWorktree?: boolean } = {}): Promise<Uint8Array[]> {
   const format = effectiveFormat(rule, path)
-  const fingerprints = !ctx.keepsCiphertext(path)
-  // Index first, then HEAD: after a rekey the index blob is the one to keep. A fingerprint
+  const keepMacs = !ctx.keepsCiphertext(path)
+  // Index first, then HEAD: after a rekey the index blob is the one to keep. A plaintext MAC
   // answers without a key, so even a file this clone cannot decrypt (a secret for targets only)
   // stays unmodified after a touch once it was encrypted here. Only blobs that are ciphertext
-  // ever get a fingerprint (git-seal wrote them, or decrypted them), so a match never hands git
+  // ever get a MAC (git-seal wrote them, or decrypted them), so a match never hands git
   // a plaintext blob.
   const previous: { content: Uint8Array; kind: 'age' | 'sops' }[] = []
   for (const { oid, content } of await ctx.stored.storedVersions(path)) {
-    if (oid && ctx.stored.fingerprints.matches(oid, input)) return [content]
+    if (oid && ctx.stored.plaintextMacs.matches(oid, input)) return [content]
     const kind = storedKind(path, content)
     if (kind === 'plaintext') continue
     previous.push({ content, kind })
     if (ctx.keys.identities().length === 0 || (oid && ctx.stored.records.isWrapped(oid))) continue
-    // A recorded fingerprint that did not match says the plaintext changed. Software keys still
-    // check (a damaged fingerprint must not make a file look modified); a plugin key is not
+    // A recorded MAC that did not match says the plaintext changed. Software keys still
+    // check (a damaged MAC must not make a file look modified); a plugin key is not
     // asked (a touch on every `git status` of an edited secret).
-    const opened = tryOpen(ctx, path, content, oid && ctx.stored.fingerprints.knows(oid) ? withoutPlugins(ctx.keys.identities()) : ctx.keys.identities())
+    const opened = tryOpen(ctx, path, content, oid && ctx.stored.plaintextMacs.knows(oid) ? withoutPlugins(ctx.keys.identities()) : ctx.keys.identities())
     if (opened && equalBytes(opened, input)) {
-      if (oid && fingerprints) ctx.later(() => ctx.stored.fingerprints.record(oid, input))
+      if (oid && keepMacs) ctx.later(() => ctx.stored.plaintextMacs.record(oid, input))
       return [content]
     }
   }
@@ -246,7 +246,7 @@ export async function sealPlaintext(ctx: SealContext, path: string, rule: Secret
   if (guardAsks) ctx.stored.records.add(record, true)
   ctx.later(() => {
     if (!guardAsks) ctx.stored.records.add(record)
-    if (fingerprints) ctx.stored.fingerprints.record(blob, input)
+    if (keepMacs) ctx.stored.plaintextMacs.record(blob, input)
   })
   return [out]
 }
@@ -291,14 +291,14 @@ async function cleanLargeAgeInput(ctx: SealContext, path: string, chunks: Uint8A
 }
 
 /**
- * A digest of plaintext for comparing a large file with a stored one: its fingerprint when this
- * clone can keep them (then it also answers for blobs fingerprinted earlier), else SHA-256.
+ * A digest of plaintext for comparing a large file with a stored one: its MAC when this
+ * clone can keep them (then it also answers for blobs given a MAC earlier), else SHA-256.
  */
-function plaintextDigest(ctx: SealContext, fingerprints = true): { update(piece: Uint8Array): void; digest(): string; fingerprint: boolean } {
-  const hasher = fingerprints ? ctx.stored.fingerprints.hasher(true) : null
-  if (hasher) return { ...hasher, fingerprint: true }
+function plaintextDigest(ctx: SealContext, keepMacs = true): { update(piece: Uint8Array): void; digest(): string; isMac: boolean } {
+  const hasher = keepMacs ? ctx.stored.plaintextMacs.hasher(true) : null
+  if (hasher) return { ...hasher, isMac: true }
   const sha = createHash('sha256')
-  return { update: (piece) => void sha.update(piece), digest: () => sha.digest('base64'), fingerprint: false }
+  return { update: (piece) => void sha.update(piece), digest: () => sha.digest('base64'), isMac: false }
 }
 
 /**
@@ -311,8 +311,8 @@ function plaintextDigest(ctx: SealContext, fingerprints = true): { update(piece:
 async function cleanLarge(ctx: SealContext, path: string, plaintext: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, rule: SecretRule, options: { wrapped?: boolean; fromPlaintextWorktree?: boolean } = {}): Promise<Iterable<Uint8Array>> {
   if (options.fromPlaintextWorktree) warning(plaintextWorktreeWarning(path), plaintextWorktreeHint(path))
   const stream = new EncryptStream(ctx.keys.headerFor(rule))
-  const fingerprints = !ctx.keepsCiphertext(path)
-  const digest = plaintextDigest(ctx, fingerprints)
+  const keepMacs = !ctx.keepsCiphertext(path)
+  const digest = plaintextDigest(ctx, keepMacs)
   let out = new Spill(ctx.state.create())
   try {
     for await (const chunk of plaintext) {
@@ -321,17 +321,17 @@ async function cleanLarge(ctx: SealContext, path: string, plaintext: AsyncIterab
     }
     for (const part of stream.finalParts()) out.write(part)
     const digested = digest.digest()
-    const fingerprint = digest.fingerprint ? { fingerprint: digested } : null
+    const mac = digest.isMac ? { mac: digested } : null
     for (const oid of await ctx.stored.storedVersionOids(path)) {
       if (ctx.stored.records.isWrapped(oid) !== (options.wrapped === true)) continue
-      const unchanged = (fingerprint && ctx.stored.fingerprints.matches(oid, fingerprint)) || (!options.wrapped && ctx.keys.identities().length > 0 && (await streamedPlaintextDigest(ctx, oid, fingerprints)) === digested)
+      const unchanged = (mac && ctx.stored.plaintextMacs.matches(oid, mac)) || (!options.wrapped && ctx.keys.identities().length > 0 && (await streamedPlaintextDigest(ctx, oid, keepMacs)) === digested)
       if (!unchanged) continue
       // Unchanged: the old blob goes back instead, held the same way. Drop our ciphertext first.
       out.dispose()
       out = new Spill(ctx.state.create())
       const old = out
       if (await streamBlob(ctx.root, ctx.env, oid, (data) => old.write(data))) {
-        if (fingerprint) ctx.stored.fingerprints.record(oid, fingerprint)
+        if (mac) ctx.stored.plaintextMacs.record(oid, mac)
         return out.answer()
       }
       throw new Error(`${path}: cannot read blob ${oid} back`)
@@ -339,7 +339,7 @@ async function cleanLarge(ctx: SealContext, path: string, plaintext: AsyncIterab
     const blob = out.blobId(ctx.paths.objectFormat)
     const flags = { ...(options.wrapped ? { wrapped: true } : {}), ...(options.fromPlaintextWorktree ? { plaintextWorktree: true } : {}) }
     ctx.stored.records.add({ blob, format: 'age', recipients: configuredKeys(rule, 'age'), path, ...flags }, Object.keys(flags).length > 0)
-    if (fingerprint) ctx.stored.fingerprints.record(blob, fingerprint)
+    if (mac) ctx.stored.plaintextMacs.record(blob, mac)
     return out.answer()
   } catch (e) {
     out.dispose()
@@ -351,9 +351,9 @@ async function cleanLarge(ctx: SealContext, path: string, plaintext: AsyncIterab
  * The {@link plaintextDigest} of what a stored age blob decrypts to, streamed chunk by chunk (a
  * large blob is never held whole); null when it is not an age file we can open.
  */
-async function streamedPlaintextDigest(ctx: SealContext, oid: string, fingerprints: boolean): Promise<string | null> {
+async function streamedPlaintextDigest(ctx: SealContext, oid: string, keepMacs: boolean): Promise<string | null> {
   const stream = new DecryptStream(ctx.keys.identities())
-  const digest = plaintextDigest(ctx, fingerprints)
+  const digest = plaintextDigest(ctx, keepMacs)
   if (!(await streamBlob(ctx.root, ctx.env, oid, (data) => stream.updateParts(data).forEach((piece) => digest.update(piece))))) return null
   try {
     digest.update(stream.final())

@@ -21,7 +21,7 @@ import { repoPaths, type RepoPaths } from '../git/repo.js'
 import { StateDirectory } from '../git/state-dir.js'
 import type { IdentitySet } from '../keys/identities.js'
 import { reportError } from '../ui.js'
-import type { Fingerprints } from './fingerprints.js'
+import type { PlaintextMacs } from './plaintext-macs.js'
 import { KeyRing } from './keyring.js'
 import type { BlobRecords } from './records.js'
 import { SmudgeReport } from './report.js'
@@ -138,9 +138,9 @@ export class SealContext {
     return this.stored.records
   }
 
-  /** @deprecated use ctx.stored.fingerprints */
-  get fingerprints(): Fingerprints {
-    return this.stored.fingerprints
+  /** @deprecated use ctx.stored.plaintextMacs */
+  get fingerprints(): PlaintextMacs {
+    return this.stored.plaintextMacs
   }
 
   /** @deprecated use ctx.stored.objects */

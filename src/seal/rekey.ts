@@ -81,9 +81,9 @@ export async function rekeyEntry(ctx: SealContext, config: SealConfig, entry: In
     let blob: Uint8Array
     if (format === 'sops') blob = encryptForSops(ctx.keys, path, plaintext, rule, kind === 'sops' ? object.content : null)
     else blob = await encryptAge(ctx.keys, rule, plaintext)
-    // Fingerprinted now, recorded by stageBlobs once the blob has its id: the plaintext is wiped here.
+    // Its plaintext MAC made now (the `fingerprint` field, named so in src/operations), recorded by stageBlobs once the blob has its id: the plaintext is wiped here.
     // None for `worktree: ciphertext` secrets: their work tree offers nothing to compare with.
-    const fingerprint = ctx.keepsCiphertext(path) ? null : ctx.stored.fingerprints.of(plaintext, true)
+    const fingerprint = ctx.keepsCiphertext(path) ? null : ctx.stored.plaintextMacs.of(plaintext, true)
     plaintext.fill?.(0)
     return {
       outcome: { path, action: sameFormat ? 'rekeyed' : 'converted', added: added.map((k) => nameOfKey(config, rule, k)), removed: removed.map((k) => nameOfKey(config, rule, k)) },
@@ -108,11 +108,11 @@ export function stageBlobs(ctx: SealContext, staged: { entry: IndexEntry; blob: 
     const oid = writeBlob(objectsDir, s.blob, ctx.paths.objectFormat)
     ctx.stored.records.add({ blob: oid, format: s.format, recipients: s.recipients, path: s.entry.path })
     ctx.stored.records.replaced(s.entry.oid, s.entry.path)
-    if (s.fingerprint) ctx.stored.fingerprints.record(oid, { fingerprint: s.fingerprint })
+    if (s.fingerprint) ctx.stored.plaintextMacs.record(oid, { mac: s.fingerprint })
     lines.push(`${s.entry.mode} ${oid}\t${s.entry.path}`)
   }
   ctx.stored.records.flush()
-  ctx.stored.fingerprints.flush()
+  ctx.stored.plaintextMacs.flush()
   gitBytes(['update-index', '-z', '--index-info'], { cwd: ctx.root, input: lines.join('\0') + '\0' })
 }
 

@@ -11,7 +11,7 @@ import { readIndexFile } from '../git/index-file.js'
 import { lsTree } from '../git/plumbing.js'
 import type { RepoPaths } from '../git/repo.js'
 import type { StateDirectory } from '../git/state-dir.js'
-import { Fingerprints } from './fingerprints.js'
+import { PlaintextMacs } from './plaintext-macs.js'
 import { BlobRecords } from './records.js'
 
 /** A stored version of a path: its blob id (null when git did not say) and bytes. */
@@ -23,7 +23,8 @@ export interface StoredVersion {
 export class StoredBefore {
   /** what this clone knows about blobs it handled */
   readonly records: BlobRecords
-  readonly fingerprints: Fingerprints
+  /** MACs of the plaintext of blobs this clone encrypted or decrypted: equal plaintext without decrypting */
+  readonly plaintextMacs: PlaintextMacs
   readonly objects: CatFileBatch
   private indexCache: Map<string, string> | null | undefined
   private headCache: Map<string, string> | undefined
@@ -37,7 +38,7 @@ export class StoredBefore {
     private readonly env: NodeJS.ProcessEnv = process.env,
   ) {
     this.records = new BlobRecords(state.path)
-    this.fingerprints = new Fingerprints(state.path)
+    this.plaintextMacs = new PlaintextMacs(state.path)
     this.objects = new CatFileBatch(root, env)
   }
 
@@ -132,10 +133,10 @@ export class StoredBefore {
     return out
   }
 
-  /** Writes what is still batched (records, fingerprints). */
+  /** Writes what is still batched (records, plaintext MACs). */
   flush(): void {
     this.records.flush()
-    this.fingerprints.flush()
+    this.plaintextMacs.flush()
   }
 
   /** Flushes, and ends the cat-file process. */

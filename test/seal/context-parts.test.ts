@@ -31,7 +31,7 @@ describe('SealContext parts', () => {
       expect(ctx.state).toBeInstanceOf(StateDirectory)
       expect(ctx.state.path).toBe(join(ctx.root, '.git', 'git-seal'))
       expect(ctx.records).toBe(ctx.stored.records)
-      expect(ctx.fingerprints).toBe(ctx.stored.fingerprints)
+      expect(ctx.fingerprints).toBe(ctx.stored.plaintextMacs)
       expect(ctx.objects).toBe(ctx.stored.objects)
       expect(ctx.headers).toBe(ctx.keys.headers)
       expect(ctx.config()).toBe(ctx.worktreeConfig.get())
