@@ -21,7 +21,9 @@ export type { Stanza } from './header.js'
 export type { Identity, Recipient } from './types.js'
 export { armor, dearmor } from './armor.js'
 export { generateIdentity, identityToRecipient, sshToAgeRecipient }
-export { isHybridRecipient } from './hybrid.js'
+export { isHybridRecipient, isWellFormedHybridRecipient } from './hybrid.js'
+export { x25519RecipientFault, type KeyFault } from './x25519.js'
+export { isSshEd25519PublicKey } from './ssh.js'
 export { MAX_STANZAS } from './header.js'
 export { packPrepared, prepareHeader, unpackPrepared, type PreparedHeader } from './prepared.js'
 export { isPluginIdentity, isPluginRecipient, PluginIdentity, PluginRecipient, pluginIdentities }
