@@ -10,6 +10,14 @@ export function isHybridRecipient(key: string): boolean {
   return key.trim().startsWith('age1pq1')
 }
 
+/**
+ * True when a hybrid recipient holds only bech32 characters after `age1pq1`. Its checksum and
+ * length are checked by age-encryption when a file is encrypted to it (loaded on first use).
+ */
+export function isWellFormedHybridRecipient(key: string): boolean {
+  return /^age1pq1[02-9ac-hj-np-z]+$/.test(key.trim())
+}
+
 /** Encrypts to hybrid recipient strings plus any of our own recipient objects. */
 export async function encryptHybrid(plaintext: Uint8Array, hybrid: string[], others: Recipient[]): Promise<Uint8Array> {
   const { Encrypter, Stanza } = await import('age-encryption')

@@ -21,13 +21,19 @@ export type { Stanza } from './header.js'
 export type { Identity, Recipient } from './types.js'
 export { armor, dearmor } from './armor.js'
 export { generateIdentity, identityToRecipient, sshToAgeRecipient }
-export { isHybridRecipient } from './hybrid.js'
+export { isHybridRecipient, isWellFormedHybridRecipient } from './hybrid.js'
+export { x25519RecipientFault, type KeyFault } from './x25519.js'
+export { isSshEd25519PublicKey } from './ssh.js'
 export { MAX_STANZAS } from './header.js'
 export { packPrepared, prepareHeader, unpackPrepared, type PreparedHeader } from './prepared.js'
 export { isPluginIdentity, isPluginRecipient, PluginIdentity, PluginRecipient, pluginIdentities }
 export { encodePluginIdentity, encodePluginRecipient, parsePluginIdentity, parsePluginRecipient } from './plugin/encoding.js'
 export { pluginUI, setPluginUI, TerminalPluginUI, type PluginUI } from './plugin/ui.js'
 export type { PluginOptions } from './plugin/keys.js'
+// For git-seal's filter: headers made ahead on a worker thread (prewrap.ts), and random bytes
+// from the same source age's own keys come from (the plaintext MAC key, src/seal/plaintext-macs.ts).
+export { HeaderSupply, type HeaderSupplyOptions } from './prewrap.js'
+export { randomBytes } from './primitives.js'
 export { DECLARATION_TYPE, DeclarationRecipient, declarationText, identityRecipient, openingIdentities, readDeclaration, recipientFingerprint, sshStanzaTag } from './declaration.js'
 
 /**

@@ -66,6 +66,16 @@ export function parseSshPublicKey(line: string): { wire: Buffer; key: Buffer } {
   return { wire, key: ed25519FromWire(wire) }
 }
 
+/** True when `line` is a well-formed `ssh-ed25519 AAAA… [comment]` public key. */
+export function isSshEd25519PublicKey(line: string): boolean {
+  try {
+    parseSshPublicKey(line)
+    return true
+  } catch {
+    return false // malformed, truncated or another key type: the caller words the problem
+  }
+}
+
 export function tagOf(wire: Buffer): string {
   return encodeBase64(createHash('sha256').update(wire).digest().subarray(0, 4))
 }

@@ -11,18 +11,35 @@ import type { Identity, Recipient } from './types.js'
 
 const LABEL = 'age-encryption.org/v1/X25519'
 
-function decodeBech32(text: string, hrp: string, what: string): Uint8Array {
-  if (text !== text.toLowerCase() && text !== text.toUpperCase()) throw new AgeError('bad-key', `${what} mixes upper and lower case`)
-  let decoded: { prefix: string; words: number[] }
+/** Why a bech32 key is not one of this type: mixed case, no valid bech32, or another type or length. */
+export type KeyFault = 'mixed-case' | 'bad-bech32' | 'not-this-type'
+
+/** The 32 bytes of a bech32 key with this human-readable part, or why it is not one. */
+function decodeKey(text: string, hrp: string): Uint8Array | KeyFault {
+  if (text !== text.toLowerCase() && text !== text.toUpperCase()) return 'mixed-case'
+  let prefix: string
+  let bytes: Uint8Array
   try {
-    decoded = bech32.decode(text.toLowerCase() as `${string}1${string}`, 1023)
+    const decoded = bech32.decode(text.toLowerCase() as `${string}1${string}`, 1023)
+    prefix = decoded.prefix
+    bytes = bech32.fromWords(decoded.words) // throws on non-zero padding bits
   } catch {
-    throw new AgeError('bad-key', `malformed ${what}`)
+    return 'bad-bech32'
   }
-  if (decoded.prefix !== hrp) throw new AgeError('bad-key', `malformed ${what}`)
-  const bytes = bech32.fromWords(decoded.words)
-  if (bytes.length !== 32) throw new AgeError('bad-key', `malformed ${what}`)
-  return bytes
+  return prefix === hrp && bytes.length === 32 ? bytes : 'not-this-type'
+}
+
+function decodeBech32(text: string, hrp: string, what: string): Uint8Array {
+  const key = decodeKey(text, hrp)
+  if (key === 'mixed-case') throw new AgeError('bad-key', `${what} mixes upper and lower case`)
+  if (typeof key === 'string') throw new AgeError('bad-key', `malformed ${what}`)
+  return key
+}
+
+/** Why `text` is no age X25519 recipient (bech32, "age", 32 bytes), or null when it is one. */
+export function x25519RecipientFault(text: string): KeyFault | null {
+  const key = decodeKey(text, 'age')
+  return typeof key === 'string' ? key : null
 }
 
 export function encodeRecipient(publicKey: Uint8Array): string {

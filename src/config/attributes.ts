@@ -4,6 +4,7 @@
  * https://git-scm.com/docs/gitattributes
  */
 import { CIPHERTEXT_FILTER, PLAINTEXT_FILTER } from '../git/install-table.js'
+import { quotePattern } from './gitattributes-pattern.js'
 import { NEVER_SECRET_PATTERNS } from './never-secret.js'
 import type { SealConfig, WorktreeMode } from './schema.js'
 
@@ -31,17 +32,7 @@ const SECRET_ATTRS: Record<WorktreeMode, string> = {
 /** Files git, sops and git-seal read in plaintext are never encrypted, whatever a `**` rule says. */
 const OVERRIDES = NEVER_SECRET_PATTERNS.map((p) => `${p} !filter !diff !merge`)
 
-/** Writes a pattern so git reads it back unchanged: C-style quotes when it holds blanks or quotes. */
-export function quotePattern(pattern: string): string {
-  if (!/[\s"\\]/.test(pattern) || !/[\s"]/.test(pattern)) return pattern
-  let out = '"'
-  for (const ch of pattern) {
-    if (ch === '"' || ch === '\\') out += '\\' + ch
-    else if (ch === '\t') out += '\\t'
-    else out += ch
-  }
-  return out + '"'
-}
+export { quotePattern }
 
 export function renderAttributesBlock(config: SealConfig): string {
   const seen = new Set<string>()

@@ -14,12 +14,13 @@
 import { createHash } from 'node:crypto'
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { STATE_FILES } from '../git/state-dir.js'
 import { compiledPattern, seedCompiledPatterns } from './match.js'
 import { readRepositoryFile } from './read-file.js'
 import { CONFIG_FILE, MAX_CONFIG_BYTES, parseConfig, type SealConfig } from './schema.js'
 
 /** The cache's file name in git-seal's state directory. */
-export const CONFIG_CACHE_FILE = 'config-cache.json'
+export const CONFIG_CACHE_FILE = STATE_FILES.configCache
 
 /** Set by scripts/build.mjs: a hash of the sources and dependencies the bundle was built from. */
 declare const GIT_SEAL_BUILD_ID: string | undefined

@@ -15,6 +15,7 @@ export { attributesBlockProblem, attributesUpToDate, renderAttributesBlock, upda
 export { addRecipient, hasPeople, removeRecipient, setKey, yamlString } from './edit.js'
 import { yamlString } from './edit.js'
 export { compilePattern, patternProblem } from './match.js'
+export { patternToRegex } from './gitattributes-pattern.js'
 export { MAX_ATTRIBUTES_BYTES, readRepositoryFile } from './read-file.js'
 export { isNeverSecret, NEVER_SECRET_PATTERNS } from './never-secret.js'
 export { classifyKey, type KeyKind } from './keys.js'

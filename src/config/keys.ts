@@ -1,6 +1,12 @@
-/** Recognising recipient keys in the config without parsing them for encryption. */
-import { bech32 } from '@scure/base'
-import { isPluginRecipient, parsePluginRecipient } from '../age/index.js'
+/**
+ * Recognising recipient keys in the config without parsing them for encryption. What a key of
+ * each kind is (bech32, the OpenSSH wire form, plugin encodings) is src/age's knowledge; this
+ * module words the problems for a config's author.
+ */
+import { isPluginIdentity, isPluginRecipient, isSshEd25519PublicKey, isWellFormedHybridRecipient, parsePluginRecipient, x25519RecipientFault } from '../age/index.js'
+
+/** The longest `age1…` text read as bech32 at all. */
+const MAX_AGE_KEY_LENGTH = 120
 
 export type KeyKind = 'x25519' | 'ssh-ed25519' | 'x25519-pq' | 'plugin'
 
@@ -13,7 +19,7 @@ export type KeyKind = 'x25519' | 'ssh-ed25519' | 'x25519-pq' | 'plugin'
 export function classifyKey(key: string): { kind: KeyKind } | { problem: string } {
   const k = key.trim()
   if (k.startsWith('age1pq1')) {
-    return /^age1pq1[02-9ac-hj-np-z]+$/.test(k) ? { kind: 'x25519-pq' } : { problem: 'not a valid age1pq1 recipient' }
+    return isWellFormedHybridRecipient(k) ? { kind: 'x25519-pq' } : { problem: 'not a valid age1pq1 recipient' }
   }
   if (isPluginRecipient(k)) {
     try {
@@ -24,25 +30,18 @@ export function classifyKey(key: string): { kind: KeyKind } | { problem: string 
     }
   }
   if (k.startsWith('age1')) {
-    try {
-      if (k !== k.toLowerCase()) return { problem: 'age recipients are lowercase' }
-      const { prefix, words } = bech32.decode(k as `${string}1${string}`, 120)
-      if (prefix !== 'age' || bech32.fromWords(words).length !== 32) return { problem: 'not a valid age X25519 recipient' }
-      return { kind: 'x25519' }
-    } catch {
-      return { problem: 'not a valid age recipient (bad bech32)' }
-    }
+    // age reads an all-uppercase key too; a config holds the form age writes.
+    if (k !== k.toLowerCase()) return { problem: 'age recipients are lowercase' }
+    // An X25519 recipient is 62 characters; a longer text was always refused as bad bech32.
+    if (k.length > MAX_AGE_KEY_LENGTH) return { problem: 'not a valid age recipient (bad bech32)' }
+    const fault = x25519RecipientFault(k)
+    if (fault === 'bad-bech32') return { problem: 'not a valid age recipient (bad bech32)' }
+    if (fault !== null) return { problem: 'not a valid age X25519 recipient' }
+    return { kind: 'x25519' }
   }
   if (k.startsWith('ssh-rsa ')) return { problem: 'ssh-rsa keys are not supported; use an ed25519 SSH key or an age key' }
-  if (k.startsWith('ssh-ed25519 ')) {
-    const blob = Buffer.from(k.split(/\s+/)[1] ?? '', 'base64')
-    const typeLength = blob.length >= 4 ? blob.readUInt32BE(0) : -1
-    const type = blob.subarray(4, 4 + Math.max(typeLength, 0)).toString('latin1')
-    const keyLength = blob.length >= 8 + typeLength ? blob.readUInt32BE(4 + typeLength) : -1
-    if (type !== 'ssh-ed25519' || keyLength !== 32 || blob.length !== 8 + typeLength + 32) return { problem: 'not a valid ssh-ed25519 public key' }
-    return { kind: 'ssh-ed25519' }
-  }
+  if (k.startsWith('ssh-ed25519 ')) return isSshEd25519PublicKey(k) ? { kind: 'ssh-ed25519' } : { problem: 'not a valid ssh-ed25519 public key' }
   if (k.startsWith('AGE-SECRET-KEY-')) return { problem: 'this is a private key: put the public recipient (age1…) here, and keep the private key secret' }
-  if (k.startsWith('AGE-PLUGIN-')) return { problem: 'this is a plugin identity: put the plugin recipient (age1NAME1…) here; the identity belongs in your key file' }
+  if (isPluginIdentity(k)) return { problem: 'this is a plugin identity: put the plugin recipient (age1NAME1…) here; the identity belongs in your key file' }
   return { problem: 'not a recognised public key (expected age1…, age1pq1…, a plugin recipient age1NAME1… or ssh-ed25519 …)' }
 }

@@ -10,6 +10,7 @@
  *   like git, matching is by UTF-8 byte (`?` is one byte, not one character).
  */
 import picomatch from 'picomatch'
+import { bracketAt, patternAnchor } from './gitattributes-pattern.js'
 
 export type PathMatcher = (path: string) => boolean
 
@@ -21,15 +22,13 @@ function toPicomatch(pattern: string): string {
     if (c === '\\' && i + 1 < pattern.length) {
       out += c + pattern[++i]!
     } else if (c === '[') {
-      const close = pattern.indexOf(']', i + (pattern[i + 1] === '!' || pattern[i + 1] === '^' ? 3 : 2))
-      if (close < 0) {
+      const bracket = bracketAt(pattern, i)
+      if (!bracket) {
         out += '\\['
         continue
       }
-      let cls = pattern.slice(i + 1, close)
-      if (cls.startsWith('!')) cls = '^' + cls.slice(1)
-      out += `[${cls}]`
-      i = close
+      out += `[${bracket.set}]`
+      i = bracket.close
     } else if ('()|+@!{}'.includes(c)) {
       out += '\\' + c
     } else {
@@ -68,8 +67,7 @@ export function compiledPattern(pattern: string): { source: string; flags: strin
 function regexOf(pattern: string): RegExp {
   const seeded = precompiled.get(pattern)
   if (seeded) return seeded
-  const body = bytewise(pattern.replace(/\/$/, ''))
-  const glob = toPicomatch(body.replace(/^\//, ''))
+  const glob = toPicomatch(bytewise(patternAnchor(pattern).body))
   // The compiled regex, not picomatch's matcher: the matcher also accepts a path equal to the
   // pattern text ('[abc].txt' matching itself), which git does not.
   const loose = picomatch.makeRe(glob, { dot: true, nobrace: true, noextglob: true, nonegate: true, strictSlashes: true, literalBrackets: false })
@@ -82,7 +80,8 @@ function regexOf(pattern: string): RegExp {
 
 /** Compiles one gitattributes pattern. */
 export function compilePattern(pattern: string): PathMatcher {
-  const anchored = bytewise(pattern.replace(/\/$/, '')).includes('/')
+  // '/' is one byte in UTF-8: anchored or not, bytewise or not.
+  const { anchored } = patternAnchor(pattern)
   const re = regexOf(pattern)
   if (anchored) return (path) => re.test(bytewise(path))
   return (path) => re.test(bytewise(path.slice(path.lastIndexOf('/') + 1)))

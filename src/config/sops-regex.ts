@@ -17,6 +17,7 @@
  * one (a product of the two automata): sops takes the first rule that matches, git-seal refuses
  * a path two secrets match.
  */
+import { anchoredPattern, escapeGlobChar } from './gitattributes-pattern.js'
 
 /** One character out of a set: the listed ones, or (negated) all but them. */
 export interface CharSet {
@@ -325,11 +326,6 @@ function checkByteCounts(tokens: Token[], regex: string): void {
   check()
 }
 
-const GLOB_SPECIAL = new Set(['*', '?', '[', '\\'])
-
-function globChar(c: string): string {
-  return GLOB_SPECIAL.has(c) ? `\\${c}` : c
-}
 
 /** A set as a glob bracket expression (or '?'). @throws {UntranslatableRegex} for characters brackets cannot hold. */
 function globSet(set: CharSet): string {
@@ -340,7 +336,7 @@ function globSet(set: CharSet): string {
   }
   // '-' last, where it is itself.
   const body = chars.filter((c) => c !== '-').join('') + (chars.includes('-') ? '-' : '')
-  if (!set.negated && chars.length === 1) return globChar(chars[0]!)
+  if (!set.negated && chars.length === 1) return escapeGlobChar(chars[0]!)
   return set.negated ? `[!${body}]` : `[${body}]`
 }
 
@@ -360,7 +356,7 @@ function globsOf(tokens: Token[]): string[] {
     const next = tokens[i + 1]
     const atComponentStart = i === 0 || (tokens[i - 1]!.t === 'lit' && (tokens[i - 1] as { c: string }).c === '/')
     const nextIsSlash = next?.t === 'lit' && next.c === '/'
-    if (tok.t === 'lit') add([tok.c === '/' ? '/' : globChar(tok.c)])
+    if (tok.t === 'lit') add([tok.c === '/' ? '/' : escapeGlobChar(tok.c)])
     else if (tok.t === 'set') add([globSet(tok.set)])
     else if (tok.t === 'star') add(['*'])
     else if (atComponentStart) {
@@ -397,17 +393,6 @@ function simplify(globs: string[]): string[] {
   return [...new Set(merged)]
 }
 
-/** Writes a glob as a gitattributes pattern meaning the same from the top of the repository. */
-function asPattern(glob: string): string {
-  let g = glob
-  // '**/NAME' with no other '/' is NAME at any depth, which git spells NAME.
-  if (g.startsWith('**/') && !g.slice(3).includes('/') && g !== '**/') g = g.slice(3)
-  // A name with no '/' would match at any depth: anchor it at the top.
-  else if (!g.includes('/') && g !== '**') g = `/${g}`
-  if (g.startsWith('!') || g.startsWith('#')) g = `\\${g}`
-  return g
-}
-
 /** A translated regex: its patterns and the token sequences they were made from. */
 export interface TranslatedRegex {
   patterns: string[]
@@ -433,7 +418,7 @@ export function translatePathRegex(regex: string): TranslatedRegex {
   }
   const patterns: string[] = []
   for (const glob of simplify(globs)) {
-    const pattern = asPattern(glob)
+    const pattern = anchoredPattern(glob)
     if (!patterns.includes(pattern)) patterns.push(pattern)
   }
   if (patterns.length > MAX_ALTERNATIVES) throw new UntranslatableRegex(`more than ${MAX_ALTERNATIVES} patterns`)

@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
+import { STATE_FILES } from './state-dir.js'
 
 /**
  * The guard's pre-check in POSIX sh: most commits stage no secret, and starting Node for them
@@ -31,7 +32,7 @@ import { existsSync } from 'node:fs'
  */
 
 /** The stamp's file name in git-seal's state directory (the common git dir's `git-seal/`). */
-export const GUARD_STAMP_NAME = 'guard-stamp'
+export const GUARD_STAMP_NAME = STATE_FILES.guardStamp
 
 /** The attribute the stamp's rules set on paths a secret rule matches, and its value. */
 export const RULE_ATTRIBUTE = 'gitseal-secret'

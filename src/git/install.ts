@@ -7,7 +7,8 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, renameSync
 import { join } from 'node:path'
 import { CIPHERTEXT_ARG, CIPHERTEXT_PROCESS_COMMAND, CONFIG_SECTIONS, CONFIG_TABLE, ESCAPE_HATCH_HINT, FORBIDDEN_KEYS, NO_FILTER, PROCESS_COMMAND } from './install-table.js'
 import { GUARD_QUICK_FUNCTION, GUARD_STAMP_NAME } from './guard-precheck.js'
-import { stateDir, type RepoPaths } from './repo.js'
+import { type RepoPaths } from './repo.js'
+import { ALL_STATE_FILES, STATE_FILES, stateDir } from './state-dir.js'
 import { git, gitMaybe } from './run.js'
 
 export const BUNDLE_NAME = 'git-seal.mjs'
@@ -16,8 +17,8 @@ export const HOT_BUNDLE_NAME = 'hot.mjs'
 /** The entry of textconv's ciphertext path (src/textconv.ts). */
 export const TEXTCONV_BUNDLE_NAME = 'textconv.mjs'
 /** The installed copy of dist/: entry plus content-hashed chunks. */
-export const DIST_DIR = 'dist'
-export const LAUNCHER_NAME = 'git-seal'
+export const DIST_DIR = STATE_FILES.dist
+export const LAUNCHER_NAME = STATE_FILES.launcher
 /** Libraries the bundle loads on first use (scripts/build.mjs, src/lazy/). */
 export const VENDOR_DIR = 'vendor'
 
@@ -119,7 +120,7 @@ export function installFiles(paths: RepoPaths, distDir: string, nodePath: string
 
 export function removeFiles(paths: RepoPaths): void {
   const dir = stateDir(paths)
-  for (const name of [DIST_DIR, BUNDLE_NAME, LAUNCHER_NAME, GUARD_STAMP_NAME, 'config-cache.json' /* config/cache.ts */, 'blobs.jsonl', 'fingerprints', 'fingerprint.key', 'locked']) rmSync(join(dir, name), { force: true, recursive: true })
+  for (const name of ALL_STATE_FILES) rmSync(join(dir, name), { force: true, recursive: true })
   try {
     rmdirSync(dir) // only when empty (rmSync refuses any directory without recursive)
   } catch {

@@ -1,5 +1,5 @@
 /** Where things are in the current repository: work tree, git dir, common dir, git-seal's state. */
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs'
+import { existsSync, readFileSync, statSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { UserError } from '../errors.js'
 import { GitError, git, gitMaybe } from './run.js'
@@ -69,9 +69,5 @@ function pathsGitStartedUsAt(cwd: string): RepoPaths | null {
   return { top, gitDir: join(top, '.git'), commonDir: join(top, '.git'), objectFormat: 'sha1' }
 }
 
-/** git-seal's per-clone state directory (shared by linked worktrees), created 0700 on demand. */
-export function stateDir(paths: RepoPaths, create = false): string {
-  const dir = join(paths.commonDir, 'git-seal')
-  if (create) mkdirSync(dir, { recursive: true, mode: 0o700 })
-  return dir
-}
+/** git-seal's per-clone state directory: named, with everything in it, by state-dir.ts. */
+export { stateDir } from './state-dir.js'

@@ -6,6 +6,7 @@
 import { rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { repoPaths, stateDir } from '../git/repo.js'
+import { stateFile } from '../git/state-dir.js'
 import { checkoutAgain, secretEntries, uncommittedSecrets } from '../git/worktree.js'
 import { loadIdentities } from '../keys/identities.js'
 import { identityFileEnv } from '../keys/keyfile.js'
@@ -44,7 +45,7 @@ export function lock(options: { force?: boolean } = {}): LockResult {
   if (!options.force && changed.length > 0) {
     throw new UserError(`${changed.length} secret file(s) have changes not staged: ${someNames(changed)}`, "stage or commit them first ('git add'), or 'git-seal lock --force' to discard those edits")
   }
-  writeFileSync(join(state, 'locked'), 'locked by git-seal lock\n')
+  writeFileSync(stateFile(state, 'locked'), 'locked by git-seal lock\n')
   // With no plaintext left in the work tree, fingerprints would only help someone test guesses.
   Fingerprints.erase(state)
   const locked = checkoutAgain(
@@ -73,7 +74,7 @@ export interface UnlockResult {
 export async function unlock(options: { keyFile?: string } = {}): Promise<UnlockResult> {
   if (options.keyFile !== undefined) Object.assign(process.env, identityFileEnv(options.keyFile))
   const { top, state } = root()
-  rmSync(join(state, 'locked'), { force: true })
+  rmSync(stateFile(state, 'locked'), { force: true })
   const identities = loadIdentities()
   for (const problem of identities.problems) warning(problem)
   const outcome = await decryptWorktree(top, identities, false)

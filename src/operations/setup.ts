@@ -35,6 +35,7 @@ import { ESCAPE_HATCH_HINT } from '../git/install-table.js'
 import { addHuskyLine, hooksLocation, installHooks, removeHooks, type GuardedHook, type HookResult } from '../git/hooks.js'
 import { configValue, lsFilesStage } from '../git/plumbing.js'
 import { repoPaths, stateDir } from '../git/repo.js'
+import { stateFile } from '../git/state-dir.js'
 import { WorktreeReader, checkoutAgain, filesHoldingStoredBytes, secretEntries, uncommittedSecrets } from '../git/worktree.js'
 import { defaultKeyFile, loadIdentities, type IdentitySet } from '../keys/identities.js'
 import { writeNewKeyFile } from '../keys/keyfile.js'
@@ -103,7 +104,7 @@ export async function install(): Promise<InstallResult> {
   }
 
   const identities = loadIdentities()
-  const outcome = await decryptWorktree(root, identities, existsSync(join(stateDir(paths), 'locked')))
+  const outcome = await decryptWorktree(root, identities, existsSync(stateFile(stateDir(paths), 'locked')))
   let keptWithoutIdentity = 0
   let keptLocked = 0
   if (identities.identities.length === 0 && outcome.kept.length > 0) {
@@ -277,7 +278,7 @@ export function uninstall(options: UninstallOptions = {}): UninstallResult {
       )
     }
     // Locked: the filter keeps ciphertext on checkout even with a key at hand.
-    writeFileSync(join(state, 'locked'), 'locked by git-seal uninstall\n')
+    writeFileSync(stateFile(state, 'locked'), 'locked by git-seal uninstall\n')
     Fingerprints.erase(state)
     checkoutAgain(
       top,

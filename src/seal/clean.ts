@@ -30,7 +30,7 @@
  * as *from a plaintext work tree*, which the guard refuses to commit (`git-seal edit` is the way
  * to change such a secret: it puts ciphertext back in the work tree) and `status` flags. Clean
  * does not fail on it, not even on conflict markers or a document sops cannot parse: those are
- * encrypted whole, as content. No plaintext fingerprint is kept for these paths: the work tree
+ * encrypted whole, as content. No plaintext MAC is kept for these paths: the work tree
  * offers nothing to compare with, and a locked-like clone should offer no way to test guesses.
  */
 import { createHash } from 'node:crypto'
@@ -39,7 +39,7 @@ import { UserError, warning } from '../ui.js'
 import { effectiveFormat, type SecretRule } from '../config/index.js'
 import { blobId, blobIdOfChunks, streamBlob } from '../git/objects.js'
 import type { SealContext } from './context.js'
-import { stateDir } from '../git/repo.js'
+import type { KeyRing } from './keyring.js'
 import { Spill } from './spill.js'
 import { allChunks, concat, equalBytes, readHead, readRest } from './input.js'
 import { configuredKeys, encryptForSops, holdsConflictMarkers } from './sops.js'
@@ -47,7 +47,7 @@ import { plaintextWorktreeHint } from './check.js'
 import { isCiphertext, openStored, sopsMetadata, storedKind, unwrapDataKey, storeOf } from './stored.js'
 import { SopsError, isCompleteSopsDocument, verifySopsDocument } from '../formats/sops/index.js'
 
-function tryOpen(ctx: SealContext, path: string, blob: Uint8Array, identities: Identity[] = ctx.identities()): Uint8Array | null {
+function tryOpen(ctx: SealContext, path: string, blob: Uint8Array, identities: Identity[] = ctx.keys.identities()): Uint8Array | null {
   try {
     return openStored(path, blob, identities)
   } catch {
@@ -72,7 +72,7 @@ export async function cleanFile(ctx: SealContext, path: string, content: AsyncIt
   const ageLike = looksLikeAge(first)
   if (!head.complete && ageLike) return cleanLargeAgeInput(ctx, path, [first, ...(await readRest(head))])
 
-  const rule = ctx.secretFor(path)
+  const rule = ctx.worktreeConfig.secretFor(path)
   const format = effectiveFormat(rule, path)
   const ciphertextWorktree = ctx.ciphertextDriver || rule.worktree === 'ciphertext'
   if (hasHybrid(rule) && format === 'sops') {
@@ -116,7 +116,7 @@ async function sealPlaintextWorktree(ctx: SealContext, path: string, rule: Secre
   // The very plaintext git stores at this path (committed before its rule, or by a clone
   // without git-seal): encrypting it is the fix, not a change written by hand.
   const oid = blobId(input, ctx.paths.objectFormat)
-  if ((await ctx.storedVersionOids(path)).includes(oid)) return sealPlaintext(ctx, path, rule, input)
+  if ((await ctx.stored.storedVersionOids(path)).includes(oid)) return sealPlaintext(ctx, path, rule, input)
   warning(plaintextWorktreeWarning(path), plaintextWorktreeHint(path))
   if (!holdsConflictMarkers(input)) {
     try {
@@ -127,15 +127,15 @@ async function sealPlaintextWorktree(ctx: SealContext, path: string, rule: Secre
       if (!(e instanceof SopsError)) throw e
     }
   }
-  const out = format === 'sops' ? encryptForSops(ctx, path, input, rule, null, { store: 'binary' }) : await encryptAge(ctx, rule, input)
-  ctx.records.add({ blob: blobId(out, ctx.paths.objectFormat), format, recipients: configuredKeys(rule, format), path, plaintextWorktree: true }, true)
+  const out = format === 'sops' ? encryptForSops(ctx.keys, path, input, rule, null, { store: 'binary' }) : await encryptAge(ctx.keys, rule, input)
+  ctx.stored.records.add({ blob: blobId(out, ctx.paths.objectFormat), format, recipients: configuredKeys(rule, format), path, plaintextWorktree: true }, true)
   return [out]
 }
 
 /** Rule 2: complete ciphertext byte-identical to the index blob (else HEAD's), or proven by this clone's records. */
 async function isProven(ctx: SealContext, path: string, input: Uint8Array): Promise<boolean> {
   const oid = blobId(input, ctx.paths.objectFormat)
-  const identical = (await ctx.indexOrHeadOid(path)) === oid || ctx.records.isProvenAt(oid, path)
+  const identical = (await ctx.stored.indexOrHeadOid(path)) === oid || ctx.stored.records.isProvenAt(oid, path)
   return identical && isCiphertext(path, input)
 }
 
@@ -152,7 +152,7 @@ interface Authenticated {
 
 /** Rule 3: what this clone's identities can prove about ciphertext-looking input. */
 function authenticate(ctx: SealContext, path: string, input: Uint8Array, kind: 'age' | 'sops', rule: SecretRule, format: 'age' | 'sops'): Authenticated {
-  const identities = ctx.identities()
+  const identities = ctx.keys.identities()
   if (identities.length === 0) return { why: 'no age identity here to authenticate it' }
   if (kind === 'age') {
     try {
@@ -177,7 +177,7 @@ function authenticate(ctx: SealContext, path: string, input: Uint8Array, kind: '
     const wanted = configuredKeys(rule, 'sops')
     const sameRecipients = recorded.size === wanted.length && wanted.every((k) => recorded.has(k))
     const oid = blobId(input, ctx.paths.objectFormat)
-    if (format === 'sops' && sameRecipients && !ctx.records.isReplacedAt(oid, path)) return { keep: true, why: '' }
+    if (format === 'sops' && sameRecipients && !ctx.stored.records.isReplacedAt(oid, path)) return { keep: true, why: '' }
     return { plaintext, sopsSource: input, why: '' }
   } catch (e) {
     return { why: `it does not verify (${(e as Error).message})` }
@@ -188,15 +188,15 @@ function authenticate(ctx: SealContext, path: string, input: Uint8Array, kind: '
 
 /** Rule 4: encrypt not-proven input whole, as content; warn; record it as wrapped. */
 async function wrapUnproven(ctx: SealContext, path: string, input: Uint8Array, rule: SecretRule, format: 'age' | 'sops', why: string): Promise<Uint8Array[]> {
-  // The same bytes added again keep the wrapped blob they got (fingerprints hold it).
-  for (const { oid, content } of await ctx.storedVersions(path)) {
-    if (oid && ctx.fingerprints.matches(oid, input)) return [content]
+  // The same bytes added again keep the wrapped blob they got (plaintext MACs hold it).
+  for (const { oid, content } of await ctx.stored.storedVersions(path)) {
+    if (oid && ctx.stored.plaintextMacs.matches(oid, input)) return [content]
   }
   warning(`${path}: looks like ciphertext but is not the ciphertext git stores for it (${why}); encrypted whole as content, and the commit guard will refuse it`, unprovenHint(path))
-  const out = format === 'sops' ? encryptForSops(ctx, path, input, rule, null, { store: 'binary' }) : await encryptAge(ctx, rule, input)
+  const out = format === 'sops' ? encryptForSops(ctx.keys, path, input, rule, null, { store: 'binary' }) : await encryptAge(ctx.keys, rule, input)
   const blob = blobId(out, ctx.paths.objectFormat)
-  ctx.records.add({ blob, format, recipients: configuredKeys(rule, format), path, wrapped: true }, true)
-  if (!ctx.keepsCiphertext(path)) ctx.later(() => ctx.fingerprints.record(blob, input))
+  ctx.stored.records.add({ blob, format, recipients: configuredKeys(rule, format), path, wrapped: true }, true)
+  if (!ctx.keepsCiphertext(path)) ctx.later(() => ctx.stored.plaintextMacs.record(blob, input))
   return [out]
 }
 
@@ -208,34 +208,34 @@ async function wrapUnproven(ctx: SealContext, path: string, input: Uint8Array, r
  */
 export async function sealPlaintext(ctx: SealContext, path: string, rule: SecretRule, input: Uint8Array, options: { sopsSource?: Uint8Array | undefined; fromPlaintextWorktree?: boolean } = {}): Promise<Uint8Array[]> {
   const format = effectiveFormat(rule, path)
-  const fingerprints = !ctx.keepsCiphertext(path)
-  // Index first, then HEAD: after a rekey the index blob is the one to keep. A fingerprint
+  const keepMacs = !ctx.keepsCiphertext(path)
+  // Index first, then HEAD: after a rekey the index blob is the one to keep. A plaintext MAC
   // answers without a key, so even a file this clone cannot decrypt (a secret for targets only)
   // stays unmodified after a touch once it was encrypted here. Only blobs that are ciphertext
-  // ever get a fingerprint (git-seal wrote them, or decrypted them), so a match never hands git
+  // ever get a MAC (git-seal wrote them, or decrypted them), so a match never hands git
   // a plaintext blob.
   const previous: { content: Uint8Array; kind: 'age' | 'sops' }[] = []
-  for (const { oid, content } of await ctx.storedVersions(path)) {
-    if (oid && ctx.fingerprints.matches(oid, input)) return [content]
+  for (const { oid, content } of await ctx.stored.storedVersions(path)) {
+    if (oid && ctx.stored.plaintextMacs.matches(oid, input)) return [content]
     const kind = storedKind(path, content)
     if (kind === 'plaintext') continue
     previous.push({ content, kind })
-    if (ctx.identities().length === 0 || (oid && ctx.records.isWrapped(oid))) continue
-    // A recorded fingerprint that did not match says the plaintext changed. Software keys still
-    // check (a damaged fingerprint must not make a file look modified); a plugin key is not
+    if (ctx.keys.identities().length === 0 || (oid && ctx.stored.records.isWrapped(oid))) continue
+    // A recorded MAC that did not match says the plaintext changed. Software keys still
+    // check (a damaged MAC must not make a file look modified); a plugin key is not
     // asked (a touch on every `git status` of an edited secret).
-    const opened = tryOpen(ctx, path, content, oid && ctx.fingerprints.knows(oid) ? withoutPlugins(ctx.identities()) : ctx.identities())
+    const opened = tryOpen(ctx, path, content, oid && ctx.stored.plaintextMacs.knows(oid) ? withoutPlugins(ctx.keys.identities()) : ctx.keys.identities())
     if (opened && equalBytes(opened, input)) {
-      if (oid && fingerprints) ctx.later(() => ctx.fingerprints.record(oid, input))
+      if (oid && keepMacs) ctx.later(() => ctx.stored.plaintextMacs.record(oid, input))
       return [content]
     }
   }
   let out: Uint8Array
   if (format === 'sops') {
     const lastSops = options.sopsSource ?? previous.find((b) => b.kind === 'sops')?.content ?? null
-    out = encryptForSops(ctx, path, input, rule, lastSops)
+    out = encryptForSops(ctx.keys, path, input, rule, lastSops)
   } else {
-    out = await encryptAge(ctx, rule, input)
+    out = await encryptAge(ctx.keys, rule, input)
   }
   const blob = blobId(out, ctx.paths.objectFormat)
   const record = { blob, format, recipients: configuredKeys(rule, format), path, ...(options.fromPlaintextWorktree ? { plaintextWorktree: true } : {}) }
@@ -243,10 +243,10 @@ export async function sealPlaintext(ctx: SealContext, path: string, rule: Secret
   // verifies) and blobs from a plaintext work tree, possibly while this filter still runs
   // (`commit -a`): record those before answering.
   const guardAsks = format === 'sops' || options.fromPlaintextWorktree === true
-  if (guardAsks) ctx.records.add(record, true)
+  if (guardAsks) ctx.stored.records.add(record, true)
   ctx.later(() => {
-    if (!guardAsks) ctx.records.add(record)
-    if (fingerprints) ctx.fingerprints.record(blob, input)
+    if (!guardAsks) ctx.stored.records.add(record)
+    if (keepMacs) ctx.stored.plaintextMacs.record(blob, input)
   })
   return [out]
 }
@@ -257,10 +257,10 @@ function hasHybrid(rule: SecretRule): boolean {
 }
 
 /** An age file for a rule's recipients, post-quantum hybrid ones included. */
-export async function encryptAge(ctx: SealContext, rule: SecretRule, plaintext: Uint8Array): Promise<Uint8Array> {
+export async function encryptAge(keys: Pick<KeyRing, 'headerFor' | 'recipientsFor'>, rule: SecretRule, plaintext: Uint8Array): Promise<Uint8Array> {
   const hybrid = rule.recipients.filter((r) => isHybridRecipient(r.key)).map((r) => r.key)
-  if (hybrid.length > 0) return encryptHybrid(plaintext, hybrid, ctx.recipientsFor(rule))
-  return encrypt(plaintext, ctx.headerFor(rule))
+  if (hybrid.length > 0) return encryptHybrid(plaintext, hybrid, keys.recipientsFor(rule))
+  return encrypt(plaintext, keys.headerFor(rule))
 }
 
 /**
@@ -271,13 +271,13 @@ export async function encryptAge(ctx: SealContext, rule: SecretRule, plaintext: 
 async function cleanLargeAgeInput(ctx: SealContext, path: string, chunks: Uint8Array[]): Promise<Iterable<Uint8Array>> {
   const oid = blobIdOfChunks(chunks, ctx.paths.objectFormat)
   // A well-formed header is all the structure an age file has: looksLikeAge held for the head.
-  if ((await ctx.indexOrHeadOid(path)) === oid || ctx.records.isProvenAt(oid, path)) return chunks
-  const rule = ctx.secretFor(path)
+  if ((await ctx.stored.indexOrHeadOid(path)) === oid || ctx.stored.records.isProvenAt(oid, path)) return chunks
+  const rule = ctx.worktreeConfig.secretFor(path)
   const format = effectiveFormat(rule, path)
   let why = 'no age identity here to authenticate it'
-  if (ctx.identities().length > 0) {
+  if (ctx.keys.identities().length > 0) {
     try {
-      const plaintext = decrypt(concat(chunks), ctx.identities())
+      const plaintext = decrypt(concat(chunks), ctx.keys.identities())
       chunks.length = 0
       if (format === 'age' && !hasHybrid(rule)) return await cleanLarge(ctx, path, [plaintext], rule)
       return await sealPlaintext(ctx, path, rule, plaintext)
@@ -291,14 +291,14 @@ async function cleanLargeAgeInput(ctx: SealContext, path: string, chunks: Uint8A
 }
 
 /**
- * A digest of plaintext for comparing a large file with a stored one: its fingerprint when this
- * clone can keep them (then it also answers for blobs fingerprinted earlier), else SHA-256.
+ * A digest of plaintext for comparing a large file with a stored one: its MAC when this
+ * clone can keep them (then it also answers for blobs given a MAC earlier), else SHA-256.
  */
-function plaintextDigest(ctx: SealContext, fingerprints = true): { update(piece: Uint8Array): void; digest(): string; fingerprint: boolean } {
-  const hasher = fingerprints ? ctx.fingerprints.hasher(true) : null
-  if (hasher) return { ...hasher, fingerprint: true }
+function plaintextDigest(ctx: SealContext, keepMacs = true): { update(piece: Uint8Array): void; digest(): string; isMac: boolean } {
+  const hasher = keepMacs ? ctx.stored.plaintextMacs.hasher(true) : null
+  if (hasher) return { ...hasher, isMac: true }
   const sha = createHash('sha256')
-  return { update: (piece) => void sha.update(piece), digest: () => sha.digest('base64'), fingerprint: false }
+  return { update: (piece) => void sha.update(piece), digest: () => sha.digest('base64'), isMac: false }
 }
 
 /**
@@ -310,10 +310,10 @@ function plaintextDigest(ctx: SealContext, fingerprints = true): { update(piece:
  */
 async function cleanLarge(ctx: SealContext, path: string, plaintext: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, rule: SecretRule, options: { wrapped?: boolean; fromPlaintextWorktree?: boolean } = {}): Promise<Iterable<Uint8Array>> {
   if (options.fromPlaintextWorktree) warning(plaintextWorktreeWarning(path), plaintextWorktreeHint(path))
-  const stream = new EncryptStream(ctx.headerFor(rule))
-  const fingerprints = !ctx.keepsCiphertext(path)
-  const digest = plaintextDigest(ctx, fingerprints)
-  let out = new Spill(stateDir(ctx.paths, true))
+  const stream = new EncryptStream(ctx.keys.headerFor(rule))
+  const keepMacs = !ctx.keepsCiphertext(path)
+  const digest = plaintextDigest(ctx, keepMacs)
+  let out = new Spill(ctx.state.create())
   try {
     for await (const chunk of plaintext) {
       digest.update(chunk)
@@ -321,25 +321,25 @@ async function cleanLarge(ctx: SealContext, path: string, plaintext: AsyncIterab
     }
     for (const part of stream.finalParts()) out.write(part)
     const digested = digest.digest()
-    const fingerprint = digest.fingerprint ? { fingerprint: digested } : null
-    for (const oid of await ctx.storedVersionOids(path)) {
-      if (ctx.records.isWrapped(oid) !== (options.wrapped === true)) continue
-      const unchanged = (fingerprint && ctx.fingerprints.matches(oid, fingerprint)) || (!options.wrapped && ctx.identities().length > 0 && (await streamedPlaintextDigest(ctx, oid, fingerprints)) === digested)
+    const mac = digest.isMac ? { mac: digested } : null
+    for (const oid of await ctx.stored.storedVersionOids(path)) {
+      if (ctx.stored.records.isWrapped(oid) !== (options.wrapped === true)) continue
+      const unchanged = (mac && ctx.stored.plaintextMacs.matches(oid, mac)) || (!options.wrapped && ctx.keys.identities().length > 0 && (await streamedPlaintextDigest(ctx, oid, keepMacs)) === digested)
       if (!unchanged) continue
       // Unchanged: the old blob goes back instead, held the same way. Drop our ciphertext first.
       out.dispose()
-      out = new Spill(stateDir(ctx.paths, true))
+      out = new Spill(ctx.state.create())
       const old = out
       if (await streamBlob(ctx.root, ctx.env, oid, (data) => old.write(data))) {
-        if (fingerprint) ctx.fingerprints.record(oid, fingerprint)
+        if (mac) ctx.stored.plaintextMacs.record(oid, mac)
         return out.answer()
       }
       throw new Error(`${path}: cannot read blob ${oid} back`)
     }
     const blob = out.blobId(ctx.paths.objectFormat)
     const flags = { ...(options.wrapped ? { wrapped: true } : {}), ...(options.fromPlaintextWorktree ? { plaintextWorktree: true } : {}) }
-    ctx.records.add({ blob, format: 'age', recipients: configuredKeys(rule, 'age'), path, ...flags }, Object.keys(flags).length > 0)
-    if (fingerprint) ctx.fingerprints.record(blob, fingerprint)
+    ctx.stored.records.add({ blob, format: 'age', recipients: configuredKeys(rule, 'age'), path, ...flags }, Object.keys(flags).length > 0)
+    if (mac) ctx.stored.plaintextMacs.record(blob, mac)
     return out.answer()
   } catch (e) {
     out.dispose()
@@ -351,9 +351,9 @@ async function cleanLarge(ctx: SealContext, path: string, plaintext: AsyncIterab
  * The {@link plaintextDigest} of what a stored age blob decrypts to, streamed chunk by chunk (a
  * large blob is never held whole); null when it is not an age file we can open.
  */
-async function streamedPlaintextDigest(ctx: SealContext, oid: string, fingerprints: boolean): Promise<string | null> {
-  const stream = new DecryptStream(ctx.identities())
-  const digest = plaintextDigest(ctx, fingerprints)
+async function streamedPlaintextDigest(ctx: SealContext, oid: string, keepMacs: boolean): Promise<string | null> {
+  const stream = new DecryptStream(ctx.keys.identities())
+  const digest = plaintextDigest(ctx, keepMacs)
   if (!(await streamBlob(ctx.root, ctx.env, oid, (data) => stream.updateParts(data).forEach((piece) => digest.update(piece))))) return null
   try {
     digest.update(stream.final())

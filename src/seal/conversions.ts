@@ -105,7 +105,7 @@ export function refuseClean(root: string, commonDir: string, path: string, conve
  * sent, so decrypting could only fail or mislead), and the file named. When git says which blob
  * it is, the stored bytes themselves, so the work tree holds ciphertext that `age -d` opens.
  */
-export async function keepAsStored(ctx: SealContext, path: string, conversions: readonly Conversion[], content: AsyncIterable<Uint8Array>, blobOid?: string): Promise<Uint8Array[]> {
+export async function keepAsStored(ctx: Pick<SealContext, 'report' | 'stored'>, path: string, conversions: readonly Conversion[], content: AsyncIterable<Uint8Array>, blobOid?: string): Promise<Uint8Array[]> {
   ctx.report.keptAsStored(
     path,
     `git rewrites it before decryption (${describeConversions(conversions)})`,
@@ -113,7 +113,7 @@ export async function keepAsStored(ctx: SealContext, path: string, conversions: 
   )
   const chunks: Uint8Array[] = []
   for await (const chunk of content) chunks.push(chunk)
-  const stored = blobOid ? await ctx.blob(blobOid) : null
+  const stored = blobOid ? await ctx.stored.blob(blobOid) : null
   return stored ? [stored] : chunks
 }
 

@@ -9,7 +9,8 @@
 import { renameSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { NEVER_SECRET_PATTERNS, quotePattern, type SealConfig } from '../config/index.js'
-import { GUARD_STAMP_NAME, RULE_ATTRIBUTE, RULE_VALUE, stampHeader, type GuardStampInput } from '../git/guard-precheck.js'
+import { stateFile } from '../git/state-dir.js'
+import { RULE_ATTRIBUTE, RULE_VALUE, stampHeader, type GuardStampInput } from '../git/guard-precheck.js'
 
 /**
  * The stamp's text, an attributes file the pre-check gives check-attr as core.attributesFile:
@@ -46,7 +47,7 @@ function checksEveryCommit(config: SealConfig): boolean {
  * full guard again). Removes it when the config needs the full guard on every commit.
  */
 export function writeGuardStamp(stateDir: string, config: SealConfig, input: GuardStampInput): void {
-  const file = join(stateDir, GUARD_STAMP_NAME)
+  const file = stateFile(stateDir, 'guardStamp')
   const tmp = `${file}.${process.pid}`
   try {
     if (checksEveryCommit(config)) {

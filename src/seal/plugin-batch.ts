@@ -72,7 +72,7 @@ export class DelayedSmudge {
       this.held.delete(path)
       return smudgeFile(this.ctx, path, fromChunks(held.chunks), blob)
     }
-    if (request.keys.get('can-delay') !== '1' || this.ctx.locked || !hasPluginIdentity(this.ctx.identities())) return smudgeFile(this.ctx, path, content, blob)
+    if (request.keys.get('can-delay') !== '1' || this.ctx.locked || !hasPluginIdentity(this.ctx.keys.identities())) return smudgeFile(this.ctx, path, content, blob)
     const head = await readHead(content)
     const sets = this.pluginSets(path, concat(head.chunks, head.size))
     if (!sets) return smudgeFile(this.ctx, path, allChunks(head), blob)
@@ -87,7 +87,7 @@ export class DelayedSmudge {
    */
   private pluginSets(path: string, bytes: Uint8Array): Stanza[][] | null {
     const sets = storedStanzaSets(path, bytes)
-    const identities = this.ctx.identities()
+    const identities = this.ctx.keys.identities()
     if (sets.length === 0 || opensWithoutPlugin(sets, identities) || pluginKnowsAll(identities, sets)) return null
     return sets
   }
@@ -101,7 +101,7 @@ export class DelayedSmudge {
     const paths = [...this.held.keys()].filter((p) => !this.listed.has(p))
     if (paths.length === 0) return []
     prefetchPluginKeys(
-      this.ctx.identities(),
+      this.ctx.keys.identities(),
       paths.flatMap((p) => this.held.get(p)!.sets),
     )
     for (const p of paths) this.listed.add(p)

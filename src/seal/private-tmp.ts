@@ -21,11 +21,12 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync
 import { hostname, tmpdir } from 'node:os'
 import { isAbsolute, join } from 'node:path'
 import { UserError } from '../errors.js'
+import { LEGACY_PRIVATE_DIR, PRIVATE_DIR_PREFIX } from '../git/state-dir.js'
 
 /** Every private directory starts with this, so a sweep never touches anything else. */
-const PREFIX = 'private-'
+const PREFIX = PRIVATE_DIR_PREFIX
 /** Directories of git-seal versions before owner records (`merge-XXXXXX`). */
-const LEGACY = /^merge-[A-Za-z0-9]{6}$/
+const LEGACY = LEGACY_PRIVATE_DIR
 const OWNER_FILE = 'owner'
 /** A directory without a readable owner record is left alone this long (its creator may be writing it). */
 const UNOWNED_GRACE_MS = 10 * 60_000

@@ -25,6 +25,7 @@
  */
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { STATE_FILES } from '../git/state-dir.js'
 import { BatchedAppender } from './appender.js'
 
 export interface BlobRecord {
@@ -50,7 +51,7 @@ interface EventLine {
   path: string
 }
 
-const FILE = 'blobs.jsonl'
+const FILE = STATE_FILES.blobRecords
 
 /** One key for a (blob, path) pair; NUL never occurs in a path git stores. */
 const at = (blob: string, path: string): string => `${blob}\0${path}`

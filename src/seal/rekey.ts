@@ -35,7 +35,7 @@ export function candidateKeys(config: SealConfig, format: 'age' | 'sops'): strin
  */
 export function storedReaders(ctx: SealContext, path: string, oid: string, bytes: Uint8Array, verify: boolean): BlobReaders {
   const format = looksLikeAge(bytes) ? 'age' : 'sops'
-  return blobReaders(path, oid, bytes, candidateKeys(ctx.config(), format), { records: ctx.records, identities: verify ? ctx.identities() : [] })
+  return blobReaders(path, oid, bytes, candidateKeys(ctx.worktreeConfig.get(), format), { records: ctx.stored.records, identities: verify ? ctx.keys.identities() : [] })
 }
 
 /**
@@ -58,10 +58,10 @@ export async function rekeyEntry(ctx: SealContext, config: SealConfig, entry: In
   try {
     const rule = findSecret(config, path)
     if (!rule) return { outcome: { path, action: 'unchanged', added: [], removed: [], message: 'no secret rule matches it' } }
-    const object = await ctx.objects.get(entry.oid)
+    const object = await ctx.stored.objects.get(entry.oid)
     if (!object) return { outcome: { path, action: 'failed', added: [], removed: [], message: 'blob missing' } }
     if (object.content.length === 0) return { outcome: { path, action: 'unchanged', added: [], removed: [] } } // an empty secret holds nothing
-    if (ctx.records.isWrapped(entry.oid)) {
+    if (ctx.stored.records.isWrapped(entry.oid)) {
       return { outcome: { path, action: 'failed', added: [], removed: [], message: `staged input that was not proven ciphertext: 'git checkout HEAD -- ${path}' first` } }
     }
     const kind = storedKind(path, object.content)
@@ -76,13 +76,13 @@ export async function rekeyEntry(ctx: SealContext, config: SealConfig, entry: In
     if (sameFormat && recorded && added.length === 0 && removed.length === 0 && !force) {
       return { outcome: { path, action: 'unchanged', added: [], removed: [] } }
     }
-    const plaintext = openStored(path, object.content, ctx.identities())
+    const plaintext = openStored(path, object.content, ctx.keys.identities())
     let blob: Uint8Array
-    if (format === 'sops') blob = encryptForSops(ctx, path, plaintext, rule, kind === 'sops' ? object.content : null)
-    else blob = await encryptAge(ctx, rule, plaintext)
-    // Fingerprinted now, recorded by stageBlobs once the blob has its id: the plaintext is wiped here.
+    if (format === 'sops') blob = encryptForSops(ctx.keys, path, plaintext, rule, kind === 'sops' ? object.content : null)
+    else blob = await encryptAge(ctx.keys, rule, plaintext)
+    // Its plaintext MAC made now (the `fingerprint` field, named so in src/operations), recorded by stageBlobs once the blob has its id: the plaintext is wiped here.
     // None for `worktree: ciphertext` secrets: their work tree offers nothing to compare with.
-    const fingerprint = ctx.keepsCiphertext(path) ? null : ctx.fingerprints.of(plaintext, true)
+    const fingerprint = ctx.keepsCiphertext(path) ? null : ctx.stored.plaintextMacs.of(plaintext, true)
     plaintext.fill?.(0)
     return {
       outcome: { path, action: sameFormat ? 'rekeyed' : 'converted', added: added.map((k) => nameOfKey(config, rule, k)), removed: removed.map((k) => nameOfKey(config, rule, k)) },
@@ -105,13 +105,13 @@ export function stageBlobs(ctx: SealContext, staged: { entry: IndexEntry; blob: 
   const records: IndexInfoRecord[] = []
   for (const s of staged) {
     const oid = writeBlob(objectsDir, s.blob, ctx.paths.objectFormat)
-    ctx.records.add({ blob: oid, format: s.format, recipients: s.recipients, path: s.entry.path })
-    ctx.records.replaced(s.entry.oid, s.entry.path)
-    if (s.fingerprint) ctx.fingerprints.record(oid, { fingerprint: s.fingerprint })
+    ctx.stored.records.add({ blob: oid, format: s.format, recipients: s.recipients, path: s.entry.path })
+    ctx.stored.records.replaced(s.entry.oid, s.entry.path)
+    if (s.fingerprint) ctx.stored.plaintextMacs.record(oid, { mac: s.fingerprint })
     records.push({ mode: s.entry.mode, oid, path: s.entry.path })
   }
-  ctx.records.flush()
-  ctx.fingerprints.flush()
+  ctx.stored.records.flush()
+  ctx.stored.plaintextMacs.flush()
   updateIndexInfo(ctx.root, records)
 }
 

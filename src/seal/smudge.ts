@@ -117,7 +117,7 @@ async function smudgeLarge(ctx: SealContext, path: string, head: FileHead, blobO
       ctx.records.checkedOut(blobOid ?? held.blobId(ctx.paths.objectFormat), path)
       return held.answer()
     }
-    if (blobOid && fingerprint) ctx.fingerprints.record(blobOid, { fingerprint: fingerprint.digest() })
+    if (blobOid && fingerprint) ctx.fingerprints.record(blobOid, { mac: fingerprint.digest() })
     if (plain) {
       held.dispose()
       return plain

@@ -10,7 +10,10 @@ import type { Recipient as ConfigRecipient, SecretRule } from '../config/index.j
 import { completeSopsDocument, encryptSops, type SopsAgeEntry, type SopsMetadata, type SopsStore } from '../formats/sops/index.js'
 import { UserError, warning } from '../ui.js'
 import { sopsMetadata, sopsStore, unwrapDataKey } from './stored.js'
-import type { SealContext } from './context.js'
+import type { KeyRing } from './keyring.js'
+
+/** What encrypting a sops document needs of the keys: identities to open the previous data key, headers to wrap it. */
+type SopsKeys = Pick<KeyRing, 'headers' | 'identities'>
 
 /** The recipient string a sops file records for a configured key (ssh-ed25519 as sops-nix converts it). */
 export function sopsRecipient(key: string): string {
@@ -30,9 +33,9 @@ export function configuredKeys(rule: SecretRule, format: 'age' | 'sops'): string
   return [...new Set(rule.recipients.map((r) => (format === 'sops' ? sopsRecipient(r.key) : r.key)))]
 }
 
-function wrap(ctx: SealContext, dataKey: Uint8Array, recipient: string): SopsAgeEntry {
+function wrap(keys: SopsKeys, dataKey: Uint8Array, recipient: string): SopsAgeEntry {
   // sops wraps the data key to each recipient separately: one-recipient headers.
-  return { recipient, enc: armor(encrypt(dataKey, ctx.headers.take([recipient], () => [parseRecipient(recipient)]))) }
+  return { recipient, enc: armor(encrypt(dataKey, keys.headers.take([recipient], () => [parseRecipient(recipient)]))) }
 }
 
 function names(config: ConfigRecipient[], keys: string[]): string {
@@ -72,7 +75,7 @@ export function checkMultilineDotenv(path: string, input: Uint8Array): void {
  * sops version of this path).
  * @throws {SopsError} on unparsable input; {UserError} when a partial sops document cannot be completed.
  */
-export function encryptForSops(ctx: SealContext, path: string, input: Uint8Array, rule: SecretRule, previous: Uint8Array | null, options: { store?: SopsStore } = {}): Uint8Array {
+export function encryptForSops(keys: SopsKeys, path: string, input: Uint8Array, rule: SecretRule, previous: Uint8Array | null, options: { store?: SopsStore } = {}): Uint8Array {
   const store = options.store ?? sopsStore(path)
   if (store === 'dotenv') checkMultilineDotenv(path, input)
   if (store !== 'binary' && holdsConflictMarkers(input)) {
@@ -83,7 +86,7 @@ export function encryptForSops(ctx: SealContext, path: string, input: Uint8Array
   const own = options.store ? null : sopsMetadata(path, input)
   if (own) {
     // A sops document with values added by hand: encrypt them with the file's own data key.
-    const dataKey = unwrapDataKey(own, ctx.identities())
+    const dataKey = unwrapDataKey(own, keys.identities())
     if (!dataKey) {
       throw new UserError(`${path}: has values in plaintext to encrypt, but none of your age identities opens its data key`, 'ask someone who can decrypt it to add the values, or get your key added to it')
     }
@@ -94,7 +97,7 @@ export function encryptForSops(ctx: SealContext, path: string, input: Uint8Array
   let entries: SopsAgeEntry[] = []
   let reuse: { bytes: Uint8Array; dataKey: Uint8Array } | undefined
   const before: SopsMetadata | null = previous ? sopsMetadata(path, previous) : null
-  const previousKey = before ? unwrapDataKey(before, ctx.identities()) : null
+  const previousKey = before ? unwrapDataKey(before, keys.identities()) : null
   if (before && previousKey) {
     const recorded = before.age.map((e) => e.recipient)
     const added = configured.filter((k) => !recorded.includes(k))
@@ -102,7 +105,7 @@ export function encryptForSops(ctx: SealContext, path: string, input: Uint8Array
     if (removed.length === 0) {
       // Same or more readers: keep the data key and its existing `enc` blobs (like sops updatekeys).
       dataKey = previousKey
-      entries = [...before.age.filter((e) => configured.includes(e.recipient)), ...added.map((k) => wrap(ctx, previousKey, k))]
+      entries = [...before.age.filter((e) => configured.includes(e.recipient)), ...added.map((k) => wrap(keys, previousKey, k))]
       reuse = { bytes: previous!, dataKey: previousKey }
     }
     if (added.length) warning(`${path}: now also encrypted to ${names(rule.recipients, added)} (as .gitseal.yaml says)`)
@@ -110,7 +113,7 @@ export function encryptForSops(ctx: SealContext, path: string, input: Uint8Array
   }
   if (!dataKey) {
     dataKey = randomBytes(32)
-    entries = configured.map((k) => wrap(ctx, dataKey!, k))
+    entries = configured.map((k) => wrap(keys, dataKey!, k))
   }
   return encryptSops(input, store, {
     dataKey,

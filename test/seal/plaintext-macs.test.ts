@@ -1,17 +1,17 @@
-// Plaintext fingerprints (src/seal/fingerprints.ts): a shortcut that must never claim a match it cannot prove.
+// Plaintext MACs (src/seal/plaintext-macs.ts; `fingerprints` on disk): a shortcut that must never claim a match it cannot prove.
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { Fingerprints } from '../../src/seal/fingerprints.js'
+import { PlaintextMacs } from '../../src/seal/plaintext-macs.js'
 import { tempDir } from '../helpers/repo.js'
 
 const text = (s: string): Buffer => Buffer.from(s)
 
-describe('Fingerprints', () => {
+describe('PlaintextMacs', () => {
   it('has no key until the first record, then creates it 0600 and persists entries for the next process', () => {
     const dir = tempDir()
-    const first = new Fingerprints(dir)
+    const first = new PlaintextMacs(dir)
     expect(first.of(text('x'))).toBeNull()
     expect(first.matches('b1', text('x'))).toBe(false)
     first.record('b1', text('secret one'))
@@ -19,7 +19,7 @@ describe('Fingerprints', () => {
     expect(statSync(join(dir, 'fingerprint.key')).mode & 0o777).toBe(0o600)
     expect(statSync(join(dir, 'fingerprints')).mode & 0o777).toBe(0o600)
     expect(readFileSync(join(dir, 'fingerprints'), 'latin1')).not.toContain('secret one')
-    const next = new Fingerprints(dir)
+    const next = new PlaintextMacs(dir)
     expect(next.matches('b1', text('secret one'))).toBe(true)
     expect(next.matches('b1', [text('secret'), text(' one')])).toBe(true)
     expect(next.matches('b1', text('secret two'))).toBe(false)
@@ -28,7 +28,7 @@ describe('Fingerprints', () => {
 
   it('matches exactly the recorded plaintext (property)', () => {
     const dir = tempDir()
-    const store = new Fingerprints(dir)
+    const store = new PlaintextMacs(dir)
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 300 }), fc.uint8Array({ maxLength: 300 }), (a, b) => {
         store.record('blob', a)
@@ -42,39 +42,39 @@ describe('Fingerprints', () => {
   it('a key under another clone, or a wrong entry, never matches', () => {
     const a = tempDir()
     const b = tempDir()
-    new Fingerprints(a).record('seed', text('s'))
-    new Fingerprints(b).record('seed', text('s'))
+    new PlaintextMacs(a).record('seed', text('s'))
+    new PlaintextMacs(b).record('seed', text('s'))
     expect(readFileSync(join(a, 'fingerprint.key')).equals(readFileSync(join(b, 'fingerprint.key')))).toBe(false)
-    const storeA = new Fingerprints(a)
-    const fingerprintInB = new Fingerprints(b).of(text('value'))!
+    const storeA = new PlaintextMacs(a)
+    const fingerprintInB = new PlaintextMacs(b).of(text('value'))!
     writeFileSync(join(a, 'fingerprints'), `blob ${fingerprintInB}\nbroken-line\n`)
-    expect(new Fingerprints(a).matches('blob', text('value'))).toBe(false)
+    expect(new PlaintextMacs(a).matches('blob', text('value'))).toBe(false)
     expect(storeA.matches('broken-line', text(''))).toBe(false)
   })
 
   it('two processes starting at once share one key', () => {
     const dir = tempDir()
-    const one = new Fingerprints(dir)
-    const two = new Fingerprints(dir)
+    const one = new PlaintextMacs(dir)
+    const two = new PlaintextMacs(dir)
     two.of(text('')) // looked before the key existed
     one.record('b', text('v'))
     one.flush()
     two.record('c', text('v'))
     two.flush()
-    const third = new Fingerprints(dir)
+    const third = new PlaintextMacs(dir)
     expect(third.matches('b', text('v')) && third.matches('c', text('v'))).toBe(true)
   })
 
   it('rewrites the file without duplicates once they pile up', () => {
     const dir = tempDir()
-    const store = new Fingerprints(dir)
+    const store = new PlaintextMacs(dir)
     for (let i = 0; i < 3000; i++) {
       store.record('same-blob', text(`v${i % 2}`))
       store.record(`blob-${i % 5}`, text(`w${i}`))
     }
     store.flush()
     expect(readFileSync(join(dir, 'fingerprints'), 'latin1').split('\n').length).toBeGreaterThan(5000)
-    const reloaded = new Fingerprints(dir)
+    const reloaded = new PlaintextMacs(dir)
     expect(reloaded.matches('same-blob', text('v1'))).toBe(true)
     expect(readFileSync(join(dir, 'fingerprints'), 'latin1').trim().split('\n')).toHaveLength(6)
     expect(reloaded.matches('blob-4', text('w2999'))).toBe(true)
@@ -83,7 +83,7 @@ describe('Fingerprints', () => {
   it('a read-only state dir only turns the shortcut off', () => {
     if (process.getuid?.() === 0) {
       // root writes anyway: a missing dir stands in for a read-only one
-      const store = new Fingerprints(join(tempDir(), 'missing'))
+      const store = new PlaintextMacs(join(tempDir(), 'missing'))
       expect(() => store.record('b', text('v'))).not.toThrow()
       expect(() => store.flush()).not.toThrow()
       expect(store.matches('b', text('v'))).toBe(false)
@@ -91,7 +91,7 @@ describe('Fingerprints', () => {
     }
     const dir = tempDir()
     chmodSync(dir, 0o500)
-    const store = new Fingerprints(dir)
+    const store = new PlaintextMacs(dir)
     expect(() => store.record('b', text('v'))).not.toThrow()
     expect(() => store.flush()).not.toThrow()
     expect(store.matches('b', text('v'))).toBe(false)
@@ -100,11 +100,11 @@ describe('Fingerprints', () => {
   it('erase forgets the key and every fingerprint', () => {
     const dir = tempDir()
     mkdirSync(dir, { recursive: true })
-    const store = new Fingerprints(dir)
+    const store = new PlaintextMacs(dir)
     store.record('b', text('v'))
     store.flush()
-    Fingerprints.erase(dir)
+    PlaintextMacs.erase(dir)
     expect(existsSync(join(dir, 'fingerprints')) || existsSync(join(dir, 'fingerprint.key'))).toBe(false)
-    expect(new Fingerprints(dir).matches('b', text('v'))).toBe(false)
+    expect(new PlaintextMacs(dir).matches('b', text('v'))).toBe(false)
   })
 })

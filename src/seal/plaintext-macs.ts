@@ -1,0 +1,155 @@
+/**
+ * Plaintext MACs: HMAC-SHA-256, under a key that never leaves this clone, of what a blob
+ * decrypts to. After a touch (an editor save, a branch switch, `git stash`), git asks clean
+ * whether each file still matches its stored blob; a MAC answers with one HMAC instead of an
+ * X25519 unwrap and a decryption, which is most of what `git status` costs.
+ *
+ * Called "fingerprints" before issue 15, a word `recipients` uses for the short fingerprint of
+ * a public key: the code says MAC now, but the files keep their names on disk (`fingerprints`,
+ * `fingerprint.key`, src/git/state-dir.ts) so existing clones keep their MACs and `lock` still
+ * erases them.
+ *
+ * - The key (32 random bytes) and the MACs live in the per-clone state dir, 0600 in a
+ *   0700 dir, next to the plaintext work tree they describe: they reveal nothing a reader of the
+ *   work tree does not already see. `git-seal lock` deletes both, so a locked clone offers no
+ *   way to test guesses. Nothing here is ever pushed.
+ * - A MAC is only a shortcut: no entry, an unreadable file or a missing key fall back
+ *   to decrypting. Entries are written only for a blob whose plaintext git-seal has just seen
+ *   (encrypted it, or decrypted it); a match means the plaintext is equal, so the blob it names
+ *   is the right one to hand back.
+ * - Appended in batches like the blob records; the file is rewritten without duplicates when
+ *   they outnumber the distinct entries.
+ */
+import { createHmac } from 'node:crypto'
+import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { randomBytes } from '../age/index.js'
+import { STATE_FILES } from '../git/state-dir.js'
+import { BatchedAppender } from './appender.js'
+
+const KEY_FILE = STATE_FILES.plaintextMacKey
+const FILE = STATE_FILES.plaintextMacs
+
+export class PlaintextMacs {
+  private key: Buffer | null | undefined
+  private entries: Map<string, string> | null = null
+  private readonly appender: BatchedAppender
+
+  constructor(private readonly dir: string) {
+    this.appender = new BatchedAppender(join(dir, FILE))
+  }
+
+  /** Loads the key, creating it when `create`; null when there is none (or the dir is read-only). */
+  private loadKey(create: boolean): Buffer | null {
+    if (this.key) return this.key
+    if (this.key === null && !create) return null
+    const path = join(this.dir, KEY_FILE)
+    try {
+      const key = readFileSync(path)
+      this.key = key.length === 32 ? key : null
+      return this.key
+    } catch {
+      // no key yet (or unreadable): made below when asked to, else no MACs
+    }
+    if (!create) {
+      this.key = null
+      return null
+    }
+    try {
+      const key = randomBytes(32)
+      // 'wx': two filters starting at once must not each write a key of their own.
+      writeFileSync(path, key, { mode: 0o600, flag: 'wx' })
+      this.key = key
+    } catch {
+      try {
+        const key = readFileSync(path)
+        this.key = key.length === 32 ? key : null
+      } catch {
+        this.key = null
+      }
+    }
+    return this.key
+  }
+
+  private load(): Map<string, string> {
+    if (this.entries) return this.entries
+    this.entries = new Map()
+    let text = ''
+    try {
+      text = readFileSync(join(this.dir, FILE), 'latin1')
+    } catch {
+      // no MACs recorded yet: an empty table
+    }
+    let lines = 0
+    for (const line of text.split('\n')) {
+      const space = line.indexOf(' ')
+      if (space <= 0) continue
+      lines++
+      this.entries.set(line.slice(0, space), line.slice(space + 1))
+    }
+    if (lines > 2 * this.entries.size + 1000) this.compact()
+    return this.entries
+  }
+
+  private compact(): void {
+    const path = join(this.dir, FILE)
+    const lines = [...this.entries!].map(([blob, mac]) => `${blob} ${mac}\n`).join('')
+    try {
+      writeFileSync(`${path}.tmp`, lines, { mode: 0o600 })
+      renameSync(`${path}.tmp`, path)
+    } catch {
+      // the file stays as it was, longer but as valid; compaction is tried again next load
+    }
+  }
+
+  /** An incremental MAC (large files), or null when this clone has no key (and `create` is false). */
+  hasher(create = false): { update(piece: Uint8Array): void; digest(): string } | null {
+    const key = this.loadKey(create)
+    if (!key) return null
+    const mac = createHmac('sha256', key)
+    return { update: (piece) => void mac.update(piece), digest: () => mac.digest('base64') }
+  }
+
+  /** The MAC of a plaintext, or null when this clone has no key (and `create` is false). */
+  of(plaintext: Uint8Array | Uint8Array[], create = false): string | null {
+    const hasher = this.hasher(create)
+    if (!hasher) return null
+    for (const piece of Array.isArray(plaintext) ? plaintext : [plaintext]) hasher.update(piece)
+    return hasher.digest()
+  }
+
+  /** True when `blob` is known to decrypt to exactly `plaintext` (or to the plaintext of that MAC). */
+  matches(blob: string, plaintext: Uint8Array | Uint8Array[] | { mac: string }): boolean {
+    const known = this.load().get(blob)
+    if (known === undefined) return false
+    return known === ('mac' in plaintext ? plaintext.mac : this.of(plaintext))
+  }
+
+  /**
+   * True when a MAC of `blob`'s plaintext is recorded here and its key is at hand: then
+   * {@link matches} returning false proves the plaintext differs, without decrypting the blob.
+   */
+  knows(blob: string): boolean {
+    return this.load().has(blob) && this.loadKey(false) !== null
+  }
+
+  /** Remembers that `blob` decrypts to `plaintext` (or to the plaintext whose MAC is given). */
+  record(blob: string, plaintext: Uint8Array | Uint8Array[] | { mac: string }): void {
+    const mac = 'mac' in plaintext ? plaintext.mac : this.of(plaintext, true)
+    if (!mac) return
+    const entries = this.load()
+    if (entries.get(blob) === mac) return
+    entries.set(blob, mac)
+    this.appender.push(`${blob} ${mac}\n`)
+  }
+
+  flush(): void {
+    this.appender.flush()
+  }
+
+  /** Forgets the key and every MAC (`git-seal lock`). */
+  static erase(dir: string): void {
+    rmSync(join(dir, FILE), { force: true })
+    rmSync(join(dir, KEY_FILE), { force: true })
+  }
+}

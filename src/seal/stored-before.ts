@@ -1,0 +1,147 @@
+/**
+ * What was stored before: the index's and HEAD's blobs of a path, the objects themselves, and
+ * what this clone remembers about blobs it handled (src/seal/records.ts) and about their
+ * plaintext (src/seal/plaintext-macs.ts). Clean asks it whether input is what is already
+ * stored; read in-process where that is safe, through `git cat-file` otherwise.
+ */
+import { statSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { CatFileBatch, readLooseBlob } from '../git/objects.js'
+import { readIndexFile } from '../git/index-file.js'
+import { lsTree } from '../git/plumbing.js'
+import type { RepoPaths } from '../git/repo.js'
+import type { StateDirectory } from '../git/state-dir.js'
+import { PlaintextMacs } from './plaintext-macs.js'
+import { BlobRecords } from './records.js'
+
+/** A stored version of a path: its blob id (null when git did not say) and bytes. */
+export interface StoredVersion {
+  oid: string | null
+  content: Uint8Array
+}
+
+export class StoredBefore {
+  /** what this clone knows about blobs it handled */
+  readonly records: BlobRecords
+  /** MACs of the plaintext of blobs this clone encrypted or decrypted: equal plaintext without decrypting */
+  readonly plaintextMacs: PlaintextMacs
+  readonly objects: CatFileBatch
+  private indexCache: Map<string, string> | null | undefined
+  private headCache: Map<string, string> | undefined
+  /** the index file's stat when {@link indexCache} was read */
+  private indexStamp = ''
+
+  constructor(
+    private readonly paths: RepoPaths,
+    private readonly root: string,
+    state: StateDirectory,
+    private readonly env: NodeJS.ProcessEnv = process.env,
+  ) {
+    this.records = new BlobRecords(state.path)
+    this.plaintextMacs = new PlaintextMacs(state.path)
+    this.objects = new CatFileBatch(root, env)
+  }
+
+  /**
+   * Stage-0 index entries read in-process; null when git must be asked instead.
+   *
+   * One git command (rebase, merge) can rewrite the index and move HEAD many times while this
+   * process serves it: the cache is checked against the index file's stat on every use, and
+   * HEAD's listing is dropped with it.
+   */
+  private indexEntries(): Map<string, string> | null {
+    const file = this.env['GIT_INDEX_FILE'] ? resolve(this.root, this.env['GIT_INDEX_FILE']) : join(this.paths.gitDir, 'index')
+    let stamp = 'missing'
+    try {
+      const st = statSync(file, { bigint: true })
+      stamp = `${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`
+    } catch {
+      // no index yet (a fresh repository): 'missing' is its stamp
+    }
+    if (this.indexCache === undefined || stamp !== this.indexStamp) {
+      this.indexStamp = stamp
+      this.indexCache = readIndexFile(file, this.paths.objectFormat === 'sha256' ? 32 : 20)
+      this.headCache = undefined
+    }
+    return this.indexCache
+  }
+
+  private headEntries(): Map<string, string> {
+    if (!this.headCache) {
+      this.headCache = new Map()
+      for (const entry of lsTree(this.root, 'HEAD', { env: this.env }) ?? []) {
+        if (entry.type === 'blob') this.headCache.set(entry.path, entry.oid)
+      }
+    }
+    return this.headCache
+  }
+
+  /** A blob's bytes: straight from a loose object when it is one, else from cat-file. */
+  async blob(oid: string): Promise<Uint8Array | null> {
+    if (!this.env['GIT_OBJECT_DIRECTORY']) {
+      const loose = readLooseBlob(join(this.paths.commonDir, 'objects'), oid)
+      if (loose) return loose
+    }
+    const object = await this.objects.get(oid)
+    return object && object.type === 'blob' ? object.content : null
+  }
+
+  /**
+   * The blob input at `path` must equal to be proven ciphertext by identity: the index entry's,
+   * HEAD's only when the index has none (a new file, or one with unmerged stages).
+   */
+  async indexOrHeadOid(path: string): Promise<string | null> {
+    const index = this.indexEntries()
+    if (index === null) {
+      const staged = await this.objects.get(`:${path}`)
+      if (staged?.type === 'blob') return staged.oid
+      const head = await this.objects.get(`HEAD:${path}`)
+      return head?.type === 'blob' ? head.oid : null
+    }
+    return index.get(path) ?? this.headEntries().get(path) ?? null
+  }
+
+  /** The ids of the stored versions of a path (index, then HEAD), without reading them when the index is readable in-process. */
+  async storedVersionOids(path: string): Promise<string[]> {
+    const index = this.indexEntries()
+    if (index === null) return (await this.storedVersions(path)).flatMap((v) => (v.oid ? [v.oid] : []))
+    return this.distinctOids(index, path)
+  }
+
+  /** The index's blob of a path, then HEAD's, each once. */
+  private distinctOids(index: Map<string, string>, path: string): string[] {
+    return [index.get(path), this.headEntries().get(path)].filter((o, i, all): o is string => o !== undefined && all.indexOf(o) === i)
+  }
+
+  /**
+   * The stored versions of a path that may hold its previous content: the index's, then HEAD's
+   * (distinct ones only). Without a process round trip when the index can be read in-process.
+   */
+  async storedVersions(path: string): Promise<StoredVersion[]> {
+    const index = this.indexEntries()
+    if (index === null) {
+      const objects = await Promise.all([this.objects.get(`:${path}`), this.objects.get(`HEAD:${path}`)])
+      const seen = new Set<string>()
+      return objects.filter((o) => o !== null && o.type === 'blob' && !seen.has(o.oid) && seen.add(o.oid)).map((o) => ({ oid: o!.oid, content: o!.content }))
+    }
+    const oids = this.distinctOids(index, path)
+    const out: StoredVersion[] = []
+    for (const oid of oids) {
+      const content = await this.blob(oid)
+      if (content) out.push({ oid, content })
+    }
+    return out
+  }
+
+  /** Writes what is still batched (records, plaintext MACs). */
+  flush(): void {
+    this.records.flush()
+    this.plaintextMacs.flush()
+  }
+
+  /** Flushes, and ends the cat-file process. */
+  close(): void {
+    this.flush()
+    this.objects.close()
+  }
+}
