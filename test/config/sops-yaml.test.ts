@@ -2,7 +2,8 @@
 // The other way (init --from-sops) is test/config/from-sops.test.ts.
 import { describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
-import { creationRules, globToRegex } from '../../src/operations/sops-config.js'
+import { patternToRegex as globToRegex } from '../../src/config/index.js'
+import { creationRules } from '../../src/operations/sops-config.js'
 import { compilePattern, parseConfig } from '../../src/config/index.js'
 import { newKey } from '../helpers/repo.js'
 
