@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { decrypt, parseIdentity } from '../../src/age/index.js'
 import { sideLabels } from '../../src/commands/merge.js'
-import type { StatusReport } from '../../src/commands/status.js'
+import type { StatusReport } from '../../src/operations/status.js'
 import { BUNDLE, Repo, expectNoLeak, newHome, newKey, sealedRepo, simpleConfig, tempDir } from '../helpers/repo.js'
 
 const MARKER = 'trust-marker-2b7'
