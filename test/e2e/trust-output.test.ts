@@ -7,7 +7,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { decrypt, parseIdentity } from '../../src/age/index.js'
-import { sideLabels } from '../../src/commands/merge.js'
+import { sideLabels } from '../../src/operations/merge.js'
 import type { StatusReport } from '../../src/operations/status.js'
 import { BUNDLE, Repo, expectNoLeak, newHome, newKey, sealedRepo, simpleConfig, tempDir } from '../helpers/repo.js'
 
