@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto'
 import { CONFIG_FILE, type Recipient, type SealConfig } from '../config/index.js'
 import { SealContext } from '../seal/context.js'
+import { recipientChange } from '../seal/recipient-change.js'
 import { UserError } from '../ui.js'
 import { collectStatus, repoRelative, type SecretStatus } from './status.js'
 
@@ -66,7 +67,8 @@ function fileReaders(config: SealConfig, s: SecretStatus): FileReaders {
     readers = configured.map((r) => ({ name: r.name, role: r.role, key: r.key, evidence: s.index === 'ciphertext' ? 'configured (the blob does not say)' : 'configured' }))
   } else {
     readers = s.readers.map((r) => ({ name: r.name, role: roleOf(r.name), key: r.key, evidence: r.evidence, ...(r.basis ? { basis: r.basis } : {}) }))
-    for (const r of configured) if (!s.readers.some((x) => x.name === r.name)) readers.push({ name: r.name, role: r.role, key: r.key, evidence: "missing: not encrypted to them yet ('git-seal rekey')" })
+    const { added: notYetReaders } = recipientChange(configured.map((r) => r.name), s.readers.map((r) => r.name))
+    for (const r of configured) if (notYetReaders.includes(r.name)) readers.push({ name: r.name, role: r.role, key: r.key, evidence: "missing: not encrypted to them yet ('git-seal rekey')" })
   }
   return {
     path: s.path,

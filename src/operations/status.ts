@@ -8,6 +8,7 @@ import { AgeError, ageFileMixesPostQuantum, hasPluginIdentity, withoutPlugins } 
 import { nameOfKey, storedReaders } from '../seal/rekey.js'
 import { readerKeys, type Evidence } from '../seal/declared.js'
 import { configuredKeys } from '../seal/sops.js'
+import { recipientChange } from '../seal/recipient-change.js'
 import { NoSopsKeyError, isCiphertext, isWrappedConflict, openStored, storedKind } from '../seal/stored.js'
 import { plaintextWorktreeHint } from '../seal/check.js'
 import { CIPHERTEXT_FILTER, isSealFilter } from '../git/install-table.js'
@@ -151,8 +152,7 @@ export async function collectStatus(ctx: SealContext, config: SealConfig, pathsp
         if (rule && recorded) {
           const format = kind === 'sops' ? 'sops' : 'age'
           const configured = configuredKeys(rule, format)
-          const added = configured.filter((k) => !recorded.includes(k))
-          const removed = recorded.filter((k) => !configured.includes(k))
+          const { added, removed } = recipientChange(configured, recorded)
           if (removed.length) entry.problems.push(problem('extra-recipients', `encrypted to ${removed.length} recipient(s) the config does not name for it: ${names(removed)}; run 'git-seal rekey' (and ask who added them)`))
           if (added.length) entry.problems.push(problem('missing-recipients', `not yet encrypted to ${added.length} configured recipient(s): ${added.map((k) => nameOfKey(config, rule, k)).join(', ')}; run 'git-seal rekey'`))
         }

@@ -10,6 +10,7 @@ import type { Recipient as ConfigRecipient, SecretRule } from '../config/index.j
 import { completeSopsDocument, encryptSops, type SopsAgeEntry, type SopsMetadata, type SopsStore } from '../formats/sops/index.js'
 import { UserError, warning } from '../ui.js'
 import { sopsMetadata, sopsStore, unwrapDataKey } from './stored.js'
+import { recipientChange } from './recipient-change.js'
 import type { SealContext } from './context.js'
 
 /** The recipient string a sops file records for a configured key (ssh-ed25519 as sops-nix converts it). */
@@ -97,8 +98,7 @@ export function encryptForSops(ctx: SealContext, path: string, input: Uint8Array
   const previousKey = before ? unwrapDataKey(before, ctx.identities()) : null
   if (before && previousKey) {
     const recorded = before.age.map((e) => e.recipient)
-    const added = configured.filter((k) => !recorded.includes(k))
-    const removed = recorded.filter((k) => !configured.includes(k))
+    const { added, removed } = recipientChange(configured, recorded)
     if (removed.length === 0) {
       // Same or more readers: keep the data key and its existing `enc` blobs (like sops updatekeys).
       dataKey = previousKey
