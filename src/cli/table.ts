@@ -155,7 +155,7 @@ export const commands: readonly CommandSpec<OptionSpecs>[] = [
       admin: { type: 'boolean', help: 'reads every secret of the group' },
       target: { type: 'boolean', help: 'reads only the secrets that name it' },
     },
-    run: async ({ values, positionals }) => (await import('../commands/recipients.js')).add({ values, positionals }),
+    run: async ({ values, positionals }) => (await import('../commands/add-recipient.js')).run({ values, positionals }),
   }),
   defineCommand({
     name: 'remove-recipient',
@@ -164,7 +164,7 @@ export const commands: readonly CommandSpec<OptionSpecs>[] = [
     description: 'History is not revoked: what they could read stays readable to them (see audit).',
     options: { group: { type: 'string', short: 'g', value: 'G', help: 'only from this group' } },
     arguments: [{ name: 'NAME', help: 'the recipient' }],
-    run: async ({ values, positionals }) => (await import('../commands/recipients.js')).remove({ values, positionals }),
+    run: async ({ values, positionals }) => (await import('../commands/remove-recipient.js')).run({ values, positionals }),
   }),
   defineCommand({
     name: 'set-key',

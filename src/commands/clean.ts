@@ -1,5 +1,5 @@
 /** `git-seal clean PATH`: one-shot clean (filter.git-seal.clean), for git without the process filter. */
-import { runOneShot } from './smudge.js'
+import { runOneShot } from '../seal/driver.js'
 import { cleanFile } from '../seal/clean.js'
 
 export function run(args: string[]): Promise<number> {

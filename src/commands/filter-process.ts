@@ -9,7 +9,7 @@ import { cleanFile } from '../seal/clean.js'
 import { ConversionCheck, keepAsStored, refuseClean, type Conversion } from '../seal/conversions.js'
 import { DelayedSmudge } from '../seal/plugin-batch.js'
 import { error, reportError, warning, writeAllvSync } from '../ui.js'
-import { parseDriverArgs } from './smudge.js'
+import { parseDriverArgs } from '../seal/driver.js'
 import { testHooks } from '../test-hooks.js'
 
 export function run(args: string[] = []): Promise<number> {

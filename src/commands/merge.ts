@@ -1,47 +1,10 @@
 /**
- * `git-seal merge %O %A %B %L %P %S %X %Y` (merge.git-seal.driver): merges the plaintext of the three
- * versions with `git merge-file` and writes the result to %A re-encrypted: git stores what %A
- * holds as a blob without running clean, so it must be ciphertext even on conflict. On
- * conflict the encrypted text carries the markers; checkout smudges it into a readable file.
+ * `git-seal merge %O %A %B %L %P %S %X %Y` (merge.git-seal.driver): merges the plaintext of the
+ * three versions and writes the result to %A re-encrypted (src/operations/merge.ts).
  * https://git-scm.com/docs/gitattributes#_defining_a_custom_merge_driver
- *
- * The three plaintexts exist on disk only inside a private directory (src/seal/private-tmp.ts:
- * 0700 under the git dir, removed before this process exits, on SIGINT/SIGTERM, and by a later
- * run after a SIGKILL). Rebase, cherry-pick, revert, `am -3` and stash pop come through here too.
- *
- * Conflict markers are one character longer than git's `conflict-marker-size` (8 by default):
- * rerere (`rerere.enabled`) finds conflicts by markers of exactly that size in the work-tree
- * file, which for a secret is plaintext, and would keep both sides and the resolution in
- * .git/rr-cache for good. With longer markers it sees no conflict in a secret and records
- * nothing, while it keeps working for every other file.
- *
- * A `worktree: ciphertext` secret merges the same way, and its conflicted result stays
- * ciphertext in the work tree (the ct driver never decrypts): `git-seal edit PATH` opens it with
- * its markers, and re-encrypts the resolution. The blob of a conflicted result is recorded as
- * such, so the guard refuses to commit it unresolved (clean keeps ciphertext it checked out).
  */
-import { mergeFile } from '../git/merge-file.js'
-import { readFileSync, writeFileSync } from 'node:fs'
-import { encryptAge } from '../seal/clean.js'
-import { stateDir } from '../git/repo.js'
-import { SealContext } from '../seal/context.js'
-import { openStored, storedKind } from '../seal/stored.js'
-import { configuredKeys, encryptForSops } from '../seal/sops.js'
-import { blobId } from '../git/objects.js'
-import { effectiveFormat } from '../config/index.js'
-import { equalBytes } from '../seal/input.js'
-import { createPrivateDir, sweepPrivateDirs, writePrivateFile } from '../seal/private-tmp.js'
+import { mergeSecret, sideLabels } from '../operations/merge.js'
 import { UserError, error } from '../ui.js'
-
-/**
- * The names git gives the three sides (`%S`, `%X`, `%Y`: ancestor, ours, theirs), as its own
- * conflict markers show them (`<<<<<<< HEAD`, `>>>>>>> feature`). git 2.44 and later expand
- * them; older ones pass the placeholder through unexpanded, and the sides keep their generic names.
- */
-export function sideLabels(args: readonly string[]): { base: string; ours: string; theirs: string } {
-  const label = (value: string | undefined, fallback: string): string => (value === undefined || value === '' || /^%[SXY]$/.test(value) ? fallback : value)
-  return { base: label(args[0], 'base'), ours: label(args[1], 'ours'), theirs: label(args[2], 'theirs') }
-}
 
 export async function run(args: string[]): Promise<number> {
   const [base, ours, theirs, markerSize = '7', path] = args
@@ -49,61 +12,10 @@ export async function run(args: string[]): Promise<number> {
   if (base === undefined || ours === undefined || theirs === undefined || path === undefined) {
     throw new UserError('usage: git-seal merge BASE OURS THEIRS MARKER-SIZE PATH [BASE-NAME OURS-NAME THEIRS-NAME]')
   }
-  const ctx = SealContext.open()
-  // A cheap place to clear what a SIGKILLed earlier merge left: one readdir of the state dir.
-  sweepPrivateDirs(stateDir(ctx.paths))
-  const stored = { base: readFileSync(base), ours: readFileSync(ours), theirs: readFileSync(theirs) }
-  const plain: Record<keyof typeof stored, Uint8Array> = { base: new Uint8Array(), ours: new Uint8Array(), theirs: new Uint8Array() }
-  try {
-    for (const side of ['base', 'ours', 'theirs'] as const) {
-      try {
-        plain[side] = openStored(path, stored[side], ctx.identities())
-      } catch (e) {
-        error(`${path}: cannot decrypt the ${side} version to merge it (${(e as Error).message})`, "git keeps our version and reports a conflict; get the key, then 'git checkout --merge -- " + path + "'")
-        return 1
-      }
-    }
-    const { merged, conflicts } = mergeText(ctx, plain, Number(markerSize), labels)
-    // Reuse a side's ciphertext when the result equals it: stable blobs, smaller diffs.
-    let out: Uint8Array
-    if (equalBytes(merged, plain.ours)) out = stored.ours
-    else if (equalBytes(merged, plain.theirs) && conflicts === 0) out = stored.theirs
-    else {
-      const rule = ctx.secretFor(path)
-      if (effectiveFormat(rule, path) === 'sops') {
-        // Marked-up text is no YAML/JSON document: store it whole in sops's binary store.
-        const previous = storedKind(path, stored.ours) === 'sops' ? stored.ours : null
-        out = conflicts > 0 ? encryptForSops(ctx, path, merged, rule, null, { store: 'binary' }) : encryptForSops(ctx, path, merged, rule, previous)
-      } else out = await encryptAge(ctx, rule, merged)
-      if (conflicts > 0) {
-        // A `worktree: ciphertext` checkout keeps this ciphertext, and clean keeps what it
-        // checked out as proven: only this record lets the guard refuse the unresolved text.
-        const format = storedKind(path, out) === 'sops' ? 'sops' : 'age'
-        ctx.records.add({ blob: blobId(out, ctx.paths.objectFormat), format, recipients: configuredKeys(rule, format), path, conflicted: true }, true)
-      }
-    }
-    writeFileSync(ours, out)
-    return conflicts === 0 ? 0 : 1
-  } finally {
-    for (const side of Object.values(plain)) if (side.length) side.fill?.(0)
-    ctx.close()
+  const outcome = await mergeSecret({ base, ours, theirs, markerSize: Number(markerSize), path, labels })
+  if (!outcome.merged) {
+    error(`${path}: cannot decrypt the ${outcome.side} version to merge it (${outcome.reason})`, "git keeps our version and reports a conflict; get the key, then 'git checkout --merge -- " + path + "'")
+    return 1
   }
-}
-
-/** git's default conflict-marker-size, for a %L that is missing or not a number. */
-const GIT_MARKER_SIZE = 7
-
-/** The marker size for a secret: one more than git's, so rerere never records it (see the top of this file). */
-function secretMarkerSize(gitMarkerSize: number): number {
-  return (Number.isInteger(gitMarkerSize) && gitMarkerSize > 0 ? gitMarkerSize : GIT_MARKER_SIZE) + 1
-}
-
-function mergeText(ctx: SealContext, plain: Record<'base' | 'ours' | 'theirs', Uint8Array>, markerSize: number, labels: { base: string; ours: string; theirs: string }): { merged: Buffer; conflicts: number } {
-  const dir = createPrivateDir(stateDir(ctx.paths, true), 'merge')
-  try {
-    const [ours, base, theirs] = (['ours', 'base', 'theirs'] as const).map((side) => writePrivateFile(dir, side, plain[side])) as [string, string, string]
-    return mergeFile(ctx.root, { ours, base, theirs }, labels, secretMarkerSize(markerSize))
-  } finally {
-    dir.remove()
-  }
+  return outcome.conflicts === 0 ? 0 : 1
 }

@@ -4,22 +4,21 @@
  * they can read. NEWKEY may be the path of a .pub file.
  */
 import { resolveKeyArgument } from '../operations/key-argument.js'
-import { changeConfig, setKeyChange } from '../operations/recipients.js'
+import { replaceKey } from '../operations/recipients.js'
 import { warning } from '../ui.js'
 import { UsageError } from '../errors.js'
-import { printChange } from './recipients.js'
+import { printConfigChange } from './output/rekey.js'
 
 export async function run({ positionals }: { positionals: string[] }): Promise<number> {
   const [name, ...keyParts] = positionals
   if (!name || keyParts.length === 0) throw new UsageError('missing argument NEWKEY', 'NEWKEY: an age1… recipient, an ssh-ed25519 key, or the path of a .pub file')
   const key = resolveKeyArgument(keyParts.join(' '))
-  const replaced = { places: [] as string[], oldKeys: [] as string[] }
-  const code = printChange(await changeConfig(setKeyChange(name, key, replaced)))
-  const normal = (k: string): string => k.trim().split(/\s+/).slice(0, 2).join(' ')
-  if (replaced.oldKeys.every((k) => normal(k) === normal(key))) return code // the same key again: nothing was exposed
+  const { change, oldKeys, keyChanged } = await replaceKey(name, key)
+  const code = printConfigChange(change)
+  if (!keyChanged) return code // the same key again: nothing was exposed
   warning(
     `${name}'s old key still opens every version encrypted to it until now`,
-    `if it was lost or stolen, rotate the values it could read: 'git-seal audit ${replaced.oldKeys[0] ?? name}' lists them`,
+    `if it was lost or stolen, rotate the values it could read: 'git-seal audit ${oldKeys[0] ?? name}' lists them`,
   )
   return code
 }

@@ -1,5 +1,5 @@
 /** textconv's ciphertext path, imported on demand by cli.ts (see commands/textconv.ts). */
-import type { Decryptors } from './textconv.js'
+import type { Decryptors } from '../seal/decryptors.js'
 
 export async function loadDecryptors(): Promise<Decryptors> {
   const [identities, stored] = await Promise.all([import('../keys/identities.js'), import('../seal/stored.js')])

@@ -9,6 +9,7 @@
  */
 import { readFileSync } from 'node:fs'
 import { AGE_MARKER, ARMOR_MARKER, SOPS_MARKER } from '../git/textconv-sh.js'
+import type { Decryptors } from '../seal/decryptors.js'
 import { UserError, writeAllSync } from '../ui.js'
 
 /**
@@ -21,14 +22,6 @@ export function mightBeCiphertext(bytes: Buffer): boolean {
   const head = bytes.subarray(0, 128).toString('latin1')
   if (head.startsWith(AGE_MARKER) || head.trimStart().startsWith(ARMOR_MARKER)) return true
   return bytes.includes(SOPS_MARKER) && bytes.includes('sops')
-}
-
-/** What the ciphertext path needs (identities, reading stored blobs): loaded only for it. */
-export interface Decryptors {
-  loadIdentities: typeof import('../keys/identities.js').loadIdentities
-  openStored: typeof import('../seal/stored.js').openStored
-  placeholder: typeof import('../seal/stored.js').placeholder
-  storedKind: typeof import('../seal/stored.js').storedKind
 }
 
 /**

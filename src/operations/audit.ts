@@ -11,7 +11,10 @@ import { CatFileBatch } from '../git/objects.js'
 import { commitsWithTrees, isShallowRepository, lsTree } from '../git/plumbing.js'
 import { sopsRecipient } from '../seal/sops.js'
 import { openStored, sopsMetadata } from '../seal/stored.js'
-import { progress } from '../ui.js'
+import { loadIdentities } from '../keys/identities.js'
+import { repoPaths } from '../git/repo.js'
+import { UserError, progress } from '../ui.js'
+import { bareRepositoryError } from '../errors.js'
 
 export type ExposureVia = 'config' | 'sops-recipients' | 'declared'
 
@@ -293,4 +296,38 @@ async function rotationOf(objects: CatFileBatch, e: Exposure, head: string | nul
   const same = currentLines.filter((l) => seen.has(l.trim()))
   if (same.length === 0) return { rotation: 'rotated' }
   return { rotation: same.length === currentLines.length ? 'not rotated' : 'partly rotated', unchanged: valueNames(same) }
+}
+
+/** What to do about one recipient's exposures: the lines of the checklist. */
+export function checklist(audit: RecipientAudit): string[] {
+  const who = audit.recipient
+  const toRotate = audit.paths.filter((e) => e.rotation !== 'rotated')
+  return [
+    audit.current
+      ? `${who} is still a recipient: 'git-seal remove-recipient ${who}' (or 'git-seal set-key ${who} NEWKEY' for a lost key), then commit`
+      : `removing ${who} from ${CONFIG_FILE} does not revoke history: every version they could read stays readable to them`,
+    ...toRotate.map((e) => `rotate the values in ${e.path} (readable from ${e.first.slice(0, 12)} to ${e.last.slice(0, 12)}${e.rotation === 'partly rotated' ? `; unchanged since: ${e.unchanged!.join(', ')}` : e.rotation === 'deleted' ? '; deleted here, but rotate it wherever it is still used' : ''})`),
+    "then 'git-seal rekey' and commit, so new versions are encrypted without them",
+  ]
+}
+
+/** `audit [NAME|KEY]`: the report, and whether it could say what was rotated (a key here opens the versions). */
+export interface RepositoryAudit {
+  report: AuditReport
+  /** no age identity here: versions are listed, rotation verdicts are not known */
+  keyless: boolean
+}
+
+/**
+ * `git-seal audit [NAME|KEY]`: the audit of the repository at `cwd`, with the identities here
+ * for the rotation verdicts.
+ * @throws {UserError} when the repository is bare, or `who` names no recipient of any config in the history.
+ */
+export async function auditRepository(who: string | null, cwd: string = process.cwd()): Promise<RepositoryAudit> {
+  const root = repoPaths(cwd).top
+  if (!root) throw bareRepositoryError()
+  const identities = loadIdentities()
+  const report = await auditHistory(root, who, identities.identities.length > 0 ? identities.identities : null)
+  if (who !== null && report.recipients.length === 0) throw new UserError(`no recipient named ${who} in any ${CONFIG_FILE} of this history`, 'give the name as written in the config, or the public key')
+  return { report, keyless: identities.identities.length === 0 }
 }

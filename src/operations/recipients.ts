@@ -12,6 +12,8 @@ import { SealContext } from '../seal/context.js'
 import type { RekeyOutcome } from '../seal/rekey.js'
 import { UserError } from '../ui.js'
 import { rekey } from './rekey.js'
+import { repoPaths } from '../git/repo.js'
+import { auditHistory, type Exposure } from './audit.js'
 
 export interface ConfigChange {
   /** what changed, for the first message ("added admin bob to group prod") */
@@ -83,4 +85,44 @@ export function setKeyChange(name: string, key: string, replaced: { places: stri
   }
 }
 
+/** `add-recipient`: adds them to the group, then rekeys. `key` null names a person already declared in `people:`. */
+export function addRecipientToGroup(group: string, role: 'admin' | 'target', name: string, key: string | null, cwd: string = process.cwd()): Promise<ConfigChange> {
+  return changeConfig(addRecipientChange(group, role, name, key), cwd)
+}
 
+export interface RecipientRemoval {
+  change: ConfigChange
+  /** every secret path (and version) they could read until now, from history: those stay theirs */
+  exposures: Exposure[]
+}
+
+/**
+ * `remove-recipient`: removes them (from `group`, or everywhere), rekeys, then lists what they could read.
+ * @throws {UserError} when nobody of that name is there; {ConfigError} when the result would not validate.
+ */
+export async function removeRecipientEverywhere(name: string, group: string | undefined, cwd: string = process.cwd()): Promise<RecipientRemoval> {
+  const change = await changeConfig(removeRecipientChange(name, group, { groups: [], person: false }), cwd)
+  // The exact list of what they could read, from history: the versions stay theirs.
+  const root = repoPaths(cwd).top!
+  const audit = (await auditHistory(root, name, null)).recipients[0]
+  return { change, exposures: audit?.paths ?? [] }
+}
+
+export interface KeyReplacement {
+  change: ConfigChange
+  /** the keys the config held for them before */
+  oldKeys: string[]
+  /** false when the new key is the one they had (nothing was exposed) */
+  keyChanged: boolean
+}
+
+/**
+ * `set-key`: replaces their key everywhere the config holds it, then rekeys.
+ * @throws {UserError} from the edit when nobody of that name is there; {ConfigError} when the result would not validate.
+ */
+export async function replaceKey(name: string, key: string, cwd: string = process.cwd()): Promise<KeyReplacement> {
+  const replaced = { places: [] as string[], oldKeys: [] as string[] }
+  const change = await changeConfig(setKeyChange(name, key, replaced), cwd)
+  const normal = (k: string): string => k.trim().split(/\s+/).slice(0, 2).join(' ')
+  return { change, oldKeys: replaced.oldKeys, keyChanged: !replaced.oldKeys.every((k) => normal(k) === normal(key)) }
+}

@@ -5,10 +5,11 @@
  */
 import { effectiveFormat, findSecret } from '../config/index.js'
 import { checkoutAgain, filesHoldingStoredBytes, secretEntries } from '../git/worktree.js'
-import type { SealContext } from '../seal/context.js'
+import { SealContext } from '../seal/context.js'
 import { rekeyEntry, stageBlobs, type RekeyOutcome } from '../seal/rekey.js'
 import { configuredKeys } from '../seal/sops.js'
-import { progress } from '../ui.js'
+import { UserError, info, progress } from '../ui.js'
+import { refreshSopsConfig } from './sops-config.js'
 
 export async function rekey(ctx: SealContext, pathspecs: string[], force = false, quiet = false): Promise<RekeyOutcome[]> {
   const config = ctx.config()
@@ -38,3 +39,19 @@ export async function rekey(ctx: SealContext, pathspecs: string[], force = false
   return outcomes
 }
 
+/**
+ * `git-seal rekey [PATH...] [--force]`: refreshes a generated .sops.yaml, then rekeys the
+ * secrets under `pathspecs` (every secret without them) in the repository at `cwd`.
+ * @throws {UserError} when no age identity is here (rekey has to decrypt).
+ */
+export async function rekeyRepository(pathspecs: string[], force: boolean, cwd: string = process.cwd()): Promise<RekeyOutcome[]> {
+  const ctx = SealContext.open(cwd)
+  try {
+    if (ctx.identities().length === 0) throw new UserError('rekey needs to decrypt the secrets, and no age identity was found', 'set SOPS_AGE_KEY or put your key in ~/.config/sops/age/keys.txt')
+    // Said now, not with the result: the rekey's own warnings (a sops file's new readers) follow it.
+    if (refreshSopsConfig(ctx.root, ctx.config())) info('updated .sops.yaml (generated from .gitseal.yaml)')
+    return await rekey(ctx, pathspecs, force)
+  } finally {
+    ctx.close()
+  }
+}

@@ -54,6 +54,7 @@ import { repoPaths } from '../git/repo.js'
 import { GitError } from '../git/run.js'
 import { isSecretPath, isStoredPlaintext } from '../seal/check.js'
 import { sopsRecipient } from '../seal/sops.js'
+import { recipientChange } from '../seal/recipient-change.js'
 import { isCiphertext, sopsMetadata } from '../seal/stored.js'
 import { WorktreeReader } from '../git/worktree.js'
 import { UserError, progress } from '../ui.js'
@@ -534,8 +535,9 @@ export async function verifyHead(cwd: string, options: VerifyOptions = {}): Prom
       const recorded = rule && object ? sopsMetadata(e.path, object.content)?.age.map((a) => a.recipient) : undefined
       if (!rule || !recorded) continue
       const configured = new Set(rule.recipients.map((r) => sopsRecipient(r.key)))
-      const extra = recorded.filter((k) => !configured.has(k)).length
-      const missing = [...configured].filter((k) => !recorded.includes(k)).length
+      const change = recipientChange([...configured], recorded)
+      const extra = change.removed.length
+      const missing = change.added.length
       if (extra || missing) mismatches.push({ path: e.path, extra, missing })
     }
     findings.push(...history.attributeFindings(head, secrets.map((e) => e.path)))

@@ -13,6 +13,7 @@ import type { SealContext } from './context.js'
 import { blobReaders, readerKeys, type BlobReaders } from './declared.js'
 import { configuredKeys, encryptForSops, sopsRecipient } from './sops.js'
 import { openStored, storedKind } from './stored.js'
+import { recipientChange } from './recipient-change.js'
 import { join } from 'node:path'
 
 export interface RekeyOutcome {
@@ -70,8 +71,7 @@ export async function rekeyEntry(ctx: SealContext, config: SealConfig, entry: In
     const wanted = configuredKeys(rule, format)
     // A declaration is trusted only to skip a blob; it is verified first with the keys here.
     const recorded = storedRecipients(ctx, path, entry.oid, object.content, true)
-    const added = recorded ? wanted.filter((k) => !recorded.includes(k)) : wanted
-    const removed = recorded ? recorded.filter((k) => !wanted.includes(k)) : []
+    const { added, removed } = recorded ? recipientChange(wanted, recorded) : { added: wanted, removed: [] }
     const sameFormat = kind === format
     if (sameFormat && recorded && added.length === 0 && removed.length === 0 && !force) {
       return { outcome: { path, action: 'unchanged', added: [], removed: [] } }

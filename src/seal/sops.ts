@@ -14,6 +14,7 @@ import type { KeyRing } from './keyring.js'
 
 /** What encrypting a sops document needs of the keys: identities to open the previous data key, headers to wrap it. */
 type SopsKeys = Pick<KeyRing, 'headers' | 'identities'>
+import { recipientChange } from './recipient-change.js'
 
 /** The recipient string a sops file records for a configured key (ssh-ed25519 as sops-nix converts it). */
 export function sopsRecipient(key: string): string {
@@ -100,8 +101,7 @@ export function encryptForSops(keys: SopsKeys, path: string, input: Uint8Array, 
   const previousKey = before ? unwrapDataKey(before, keys.identities()) : null
   if (before && previousKey) {
     const recorded = before.age.map((e) => e.recipient)
-    const added = configured.filter((k) => !recorded.includes(k))
-    const removed = recorded.filter((k) => !configured.includes(k))
+    const { added, removed } = recipientChange(configured, recorded)
     if (removed.length === 0) {
       // Same or more readers: keep the data key and its existing `enc` blobs (like sops updatekeys).
       dataKey = previousKey

@@ -6,7 +6,7 @@
 import { rmSync, utimesSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import type { StatusReport } from '../../src/commands/status.js'
+import type { StatusReport } from '../../src/operations/status.js'
 import * as rage from '../helpers/rage.js'
 import { expectNoLeak, isAgeFile, sealedRepo, type Repo } from '../helpers/repo.js'
 

@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { DeclarationRecipient, decrypt, encrypt, parseIdentity, parseRecipient } from '../../src/age/index.js'
-import type { StatusReport } from '../../src/commands/status.js'
+import type { StatusReport } from '../../src/operations/status.js'
 import { Repo, expectNoLeak, newHome, newKey, tempDir, type Key } from '../helpers/repo.js'
 
 const MARKER = 'declared-marker-51c'

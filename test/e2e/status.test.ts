@@ -1,6 +1,6 @@
 // `git-seal status --json`: the state of every secret path, and the problems to fix.
 import { describe, expect, it } from 'vitest'
-import type { StatusReport } from '../../src/commands/status.js'
+import type { StatusReport } from '../../src/operations/status.js'
 import { newKey, sealedRepo, simpleConfig } from '../helpers/repo.js'
 
 function status(repo: ReturnType<typeof sealedRepo>['repo']): { code: number | null; report: StatusReport } {
