@@ -120,7 +120,7 @@ export function writeWorktreeFile(root: string, path: string, bytes: Uint8Array)
  *   {ConfigError} when two secrets match it or the config is invalid.
  */
 export async function editSecret(ctx: SealContext, path: string, session: EditSession): Promise<EditResult> {
-  const rule = findSecret(ctx.config(), path)
+  const rule = findSecret(ctx.worktreeConfig.get(), path)
   if (!rule) {
     throw new UserError(`${path}: no secret in .gitseal.yaml covers this path`, "add a path pattern for it to a secret in .gitseal.yaml, or name a file one covers ('git-seal status' lists them)")
   }

@@ -267,7 +267,7 @@ function ruleSuggestion(config: SealConfig, patterns: string[]): string {
 export async function importGitCrypt(ctx: SealContext, keyFiles: readonly string[]): Promise<ImportReport> {
   const root = ctx.root
   if (!ctx.paths.top) throw new UserError('import-git-crypt needs a work tree; this repository is bare')
-  const config = ctx.config()
+  const config = ctx.worktreeConfig.get()
   if (configDrift(root).missing.length > 0) {
     throw new UserError('git-seal is not installed in this clone', "run 'git-seal install' first: without the filter, the imported files would be re-added in plaintext")
   }
@@ -287,7 +287,7 @@ export async function importGitCrypt(ctx: SealContext, keyFiles: readonly string
   const report: ImportReport = { imported: [], wasPlaintext: [], alreadySealed: [], attributesFiles: [], checkedOut: [], keySources: keys.map((k) => k.source) }
   const toImport: { entry: IndexEntry; plaintext: Uint8Array | null; content: Buffer }[] = []
   // All blobs asked at once: one cat-file, pipelined.
-  const objects = await Promise.all(candidates.map((e) => ctx.objects.get(e.oid)))
+  const objects = await Promise.all(candidates.map((e) => ctx.stored.objects.get(e.oid)))
   candidates.forEach((entry, i) => {
     const object = objects[i]
     if (!object) throw new UserError(`${entry.path}: blob ${entry.oid} is missing`, "run 'git fsck'")
@@ -338,10 +338,10 @@ export async function importGitCrypt(ctx: SealContext, keyFiles: readonly string
   // through git-seal once the index points at the new blobs.
   const locked = filesHoldingStoredBytes(root, staged.map((s) => s.entry)).map((e) => e.path)
   stageBlobs(ctx, staged)
-  // Fingerprints of the plaintext, so `git status` in an unlocked clone sees the new blobs as unchanged.
+  // Plaintext MACs, so `git status` in an unlocked clone sees the new blobs as unchanged.
   ctx.runDeferred()
-  ctx.records.flush()
-  ctx.fingerprints.flush()
+  ctx.stored.records.flush()
+  ctx.stored.plaintextMacs.flush()
 
   report.attributesFiles = rewriteAttributes(root, entries, config)
   stagePaths(root, [...new Set(['.gitattributes', ...report.attributesFiles]), CONFIG_FILE])

@@ -10,7 +10,7 @@ import { stateFile } from '../git/state-dir.js'
 import { checkoutAgain, secretEntries, uncommittedSecrets } from '../git/worktree.js'
 import { loadIdentities } from '../keys/identities.js'
 import { identityFileEnv } from '../keys/keyfile.js'
-import { Fingerprints } from '../seal/fingerprints.js'
+import { PlaintextMacs } from '../seal/plaintext-macs.js'
 import { sweepPrivateDirs } from '../seal/private-tmp.js'
 import { decryptWorktree, type DecryptOutcome } from '../seal/worktree-decrypt.js'
 import { UserError, someNames, warning } from '../ui.js'
@@ -47,7 +47,7 @@ export function lock(options: { force?: boolean } = {}): LockResult {
   }
   writeFileSync(stateFile(state, 'locked'), 'locked by git-seal lock\n')
   // With no plaintext left in the work tree, fingerprints would only help someone test guesses.
-  Fingerprints.erase(state)
+  PlaintextMacs.erase(state)
   const locked = checkoutAgain(
     top,
     secrets.map((s) => s.path),

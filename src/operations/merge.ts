@@ -69,7 +69,7 @@ export async function mergeSecret(request: MergeRequest): Promise<MergeOutcome> 
   try {
     for (const side of ['base', 'ours', 'theirs'] as const) {
       try {
-        plain[side] = openStored(path, stored[side], ctx.identities())
+        plain[side] = openStored(path, stored[side], ctx.keys.identities())
       } catch (e) {
         return { merged: false, side, reason: (e as Error).message }
       }
@@ -80,7 +80,7 @@ export async function mergeSecret(request: MergeRequest): Promise<MergeOutcome> 
     if (equalBytes(merged, plain.ours)) out = stored.ours
     else if (equalBytes(merged, plain.theirs) && conflicts === 0) out = stored.theirs
     else {
-      const rule = ctx.secretFor(path)
+      const rule = ctx.worktreeConfig.secretFor(path)
       if (effectiveFormat(rule, path) === 'sops') {
         // Marked-up text is no YAML/JSON document: store it whole in sops's binary store.
         const previous = storedKind(path, stored.ours) === 'sops' ? stored.ours : null
@@ -90,7 +90,7 @@ export async function mergeSecret(request: MergeRequest): Promise<MergeOutcome> 
         // A `worktree: ciphertext` checkout keeps this ciphertext, and clean keeps what it
         // checked out as proven: only this record lets the guard refuse the unresolved text.
         const format = storedKind(path, out) === 'sops' ? 'sops' : 'age'
-        ctx.records.add({ blob: blobId(out, ctx.paths.objectFormat), format, recipients: configuredKeys(rule, format), path, conflicted: true }, true)
+        ctx.stored.records.add({ blob: blobId(out, ctx.paths.objectFormat), format, recipients: configuredKeys(rule, format), path, conflicted: true }, true)
       }
     }
     writeFileSync(ours, out)

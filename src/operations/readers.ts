@@ -86,7 +86,7 @@ function fileReaders(config: SealConfig, s: SecretStatus): FileReaders {
 export function recipientListing(cwd: string = process.cwd()): Listing {
   const ctx = SealContext.open(cwd)
   try {
-    return listing(ctx.config())
+    return listing(ctx.worktreeConfig.get())
   } finally {
     ctx.close()
   }
@@ -99,7 +99,7 @@ export function recipientListing(cwd: string = process.cwd()): Listing {
 export async function whoReads(pathspecs: string[], cwd: string = process.cwd()): Promise<FileReaders[]> {
   const ctx = SealContext.open(cwd)
   try {
-    const config = ctx.config()
+    const config = ctx.worktreeConfig.get()
     const report = await collectStatus(ctx, config, repoRelative(ctx.root, pathspecs, cwd))
     if (report.secrets.length === 0) throw new UserError(`${pathspecs.join(', ')}: not a secret (no rule of ${CONFIG_FILE} matches it)`, "'git-seal status' lists every secret")
     return report.secrets.map((s) => fileReaders(config, s))

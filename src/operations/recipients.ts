@@ -40,7 +40,7 @@ export async function changeConfig(edit: (text: string) => { text: string; summa
     writeFileSync(file, after)
     const attributesUpdated = syncAttributes(ctx.root)
     const sopsConfigUpdated = refreshSopsConfig(ctx.root, config)
-    if (ctx.identities().length === 0) return { summary, attributesUpdated, sopsConfigUpdated, outcomes: null }
+    if (ctx.keys.identities().length === 0) return { summary, attributesUpdated, sopsConfigUpdated, outcomes: null }
     // A fresh context: the first one cached the config as it was before the edit.
     const fresh = new SealContext(ctx.paths, ctx.root)
     try {

@@ -12,19 +12,19 @@ import { UserError, info, progress } from '../ui.js'
 import { refreshSopsConfig } from './sops-config.js'
 
 export async function rekey(ctx: SealContext, pathspecs: string[], force = false, quiet = false): Promise<RekeyOutcome[]> {
-  const config = ctx.config()
+  const config = ctx.worktreeConfig.get()
   let entries = secretEntries(ctx.root)
   if (pathspecs.length > 0) entries = entries.filter((e) => pathspecs.some((p) => e.path === p || e.path.startsWith(p.replace(/\/?$/, '/'))))
   const outcomes: RekeyOutcome[] = []
   const staged: Parameters<typeof stageBlobs>[1] = []
   let done = 0
   for (const entry of entries) {
-    const { outcome, blob, fingerprint } = await rekeyEntry(ctx, config, entry, force)
+    const { outcome, blob, mac } = await rekeyEntry(ctx, config, entry, force)
     outcomes.push(outcome)
     const rule = findSecret(config, entry.path)
     if (blob && rule) {
       const format = effectiveFormat(rule, entry.path)
-      staged.push({ entry, blob, format, recipients: configuredKeys(rule, format), ...(fingerprint ? { fingerprint } : {}) })
+      staged.push({ entry, blob, format, recipients: configuredKeys(rule, format), ...(mac ? { mac } : {}) })
     }
     if (!quiet) progress('rekey', ++done, entries.length)
   }
@@ -47,9 +47,9 @@ export async function rekey(ctx: SealContext, pathspecs: string[], force = false
 export async function rekeyRepository(pathspecs: string[], force: boolean, cwd: string = process.cwd()): Promise<RekeyOutcome[]> {
   const ctx = SealContext.open(cwd)
   try {
-    if (ctx.identities().length === 0) throw new UserError('rekey needs to decrypt the secrets, and no age identity was found', 'set SOPS_AGE_KEY or put your key in ~/.config/sops/age/keys.txt')
+    if (ctx.keys.identities().length === 0) throw new UserError('rekey needs to decrypt the secrets, and no age identity was found', 'set SOPS_AGE_KEY or put your key in ~/.config/sops/age/keys.txt')
     // Said now, not with the result: the rekey's own warnings (a sops file's new readers) follow it.
-    if (refreshSopsConfig(ctx.root, ctx.config())) info('updated .sops.yaml (generated from .gitseal.yaml)')
+    if (refreshSopsConfig(ctx.root, ctx.worktreeConfig.get())) info('updated .sops.yaml (generated from .gitseal.yaml)')
     return await rekey(ctx, pathspecs, force)
   } finally {
     ctx.close()

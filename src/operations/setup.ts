@@ -39,7 +39,7 @@ import { stateFile } from '../git/state-dir.js'
 import { WorktreeReader, checkoutAgain, filesHoldingStoredBytes, secretEntries, uncommittedSecrets } from '../git/worktree.js'
 import { defaultKeyFile, loadIdentities, type IdentitySet } from '../keys/identities.js'
 import { writeNewKeyFile } from '../keys/keyfile.js'
-import { Fingerprints } from '../seal/fingerprints.js'
+import { PlaintextMacs } from '../seal/plaintext-macs.js'
 import { sweepPrivateDirs } from '../seal/private-tmp.js'
 import { decryptWorktree, type DecryptOutcome } from '../seal/worktree-decrypt.js'
 import { UserError, info, renormalizeCommand, someNames, warning } from '../ui.js'
@@ -279,7 +279,7 @@ export function uninstall(options: UninstallOptions = {}): UninstallResult {
     }
     // Locked: the filter keeps ciphertext on checkout even with a key at hand.
     writeFileSync(stateFile(state, 'locked'), 'locked by git-seal uninstall\n')
-    Fingerprints.erase(state)
+    PlaintextMacs.erase(state)
     checkoutAgain(
       top,
       secrets.map((s) => s.path),

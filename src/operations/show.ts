@@ -94,7 +94,7 @@ export function openBytes(ctx: SealContext, path: string, bytes: Uint8Array, whe
   const kind = storedKind(path, bytes)
   if (kind === 'plaintext') return { plaintext: bytes, kind }
   try {
-    return { plaintext: openStored(path, bytes, ctx.identities()), kind }
+    return { plaintext: openStored(path, bytes, ctx.keys.identities()), kind }
   } catch (e) {
     throw cannotOpen(path, where, e)
   }

@@ -82,7 +82,7 @@ export type SopsConfigWrite = 'up-to-date' | 'written'
 export function writeSopsConfig(force: boolean, cwd: string = process.cwd()): SopsConfigWrite {
   const ctx = SealContext.open(cwd)
   try {
-    const config = ctx.config()
+    const config = ctx.worktreeConfig.get()
     const state = sopsConfigState(readSopsYaml(ctx.root), config)
     if (state === 'hand-written' && !force) {
       throw new UserError(`${SOPS_YAML} was written by hand (it lacks git-seal's header); not overwritten`, `'git-seal sops-config --force' replaces it with one generated from .gitseal.yaml (git keeps the old one in history)`)

@@ -111,7 +111,7 @@ export async function collectStatus(ctx: SealContext, config: SealConfig, pathsp
     if (rule?.worktree === 'ciphertext' && filtered && driver !== CIPHERTEXT_FILTER) {
       entry.problems.push(problem('worktree-driver', `configured 'worktree: ciphertext' but marked filter=${driver}: clones whose git-seal predates that mode decrypt it on checkout; run 'git-seal sync'`))
     }
-    const blob = await ctx.objects.get(`:${path}`)
+    const blob = await ctx.stored.objects.get(`:${path}`)
     if ((rule?.worktree === 'ciphertext' || driver === CIPHERTEXT_FILTER) && (await holdsPlaintextCopy(ctx, reader, path, blob?.oid ?? null))) {
       entry.problems.push(problem('plaintext-worktree', `its work tree holds plaintext, but is to hold ciphertext (worktree: ciphertext): tools that copy the work tree (Nix) copy it; ${plaintextWorktreeHint(path)}`))
     }
@@ -126,18 +126,18 @@ export async function collectStatus(ctx: SealContext, config: SealConfig, pathsp
         entry.index = 'ciphertext'
         try {
           // Plugin keys are not asked: a hardware key would want a touch for every secret.
-          openStored(path, blob.content, withoutPlugins(ctx.identities()))
+          openStored(path, blob.content, withoutPlugins(ctx.keys.identities()))
           entry.decryptable = true
         } catch (e) {
           const notOpened = (e instanceof AgeError && e.code === 'no-identity') || e instanceof NoSopsKeyError
           // Unknown rather than "no" when only a plugin key could tell.
-          entry.decryptable = notOpened && hasPluginIdentity(ctx.identities()) ? null : false
+          entry.decryptable = notOpened && hasPluginIdentity(ctx.keys.identities()) ? null : false
           if (!notOpened) entry.problems.push(problem('damaged', `damaged: ${(e as Error).message}`))
         }
-        if (ctx.records.isFromPlaintextWorktree(blob.oid)) entry.problems.push(problem('from-plaintext-worktree', `staged from plaintext written into its work tree (worktree: ciphertext); the commit guard refuses it: ${plaintextWorktreeHint(path)}`))
-        if (ctx.records.isConflicted(blob.oid)) entry.problems.push(problem('conflict-markers', 'holds unresolved conflict markers'))
+        if (ctx.stored.records.isFromPlaintextWorktree(blob.oid)) entry.problems.push(problem('from-plaintext-worktree', `staged from plaintext written into its work tree (worktree: ciphertext); the commit guard refuses it: ${plaintextWorktreeHint(path)}`))
+        if (ctx.stored.records.isConflicted(blob.oid)) entry.problems.push(problem('conflict-markers', 'holds unresolved conflict markers'))
         if (ageFileMixesPostQuantum(blob.content)) entry.problems.push(problem('mixed-post-quantum', `encrypted to post-quantum and classic recipients at once, which age refuses to decrypt: make the group all post-quantum or split the secret, then 'git-seal rekey ${path}'`))
-        if (ctx.records.isWrapped(blob.oid)) entry.problems.push(problem('unproven-input', `staged input that looked like ciphertext but was not proven so (encrypted whole, as content): 'git checkout HEAD -- ${path}' puts the committed version back`))
+        if (ctx.stored.records.isWrapped(blob.oid)) entry.problems.push(problem('unproven-input', `staged input that looked like ciphertext but was not proven so (encrypted whole, as content): 'git checkout HEAD -- ${path}' puts the committed version back`))
         else if (kind === 'sops' && isWrappedConflict(path, blob.content)) entry.problems.push(problem('conflict-markers', 'holds unresolved conflict markers'))
         const readers = storedReaders(ctx, path, blob.oid, blob.content, true)
         if (readers.problem) entry.problems.push(problem('declaration-mismatch', `its recipient declaration does not hold (${readers.problem}): anyone can write one, so ask who committed it; 'git-seal rekey --force ${path}' re-encrypts it`))
@@ -175,7 +175,7 @@ async function holdsPlaintextCopy(ctx: SealContext, reader: WorktreeReader, path
   const bytes = reader.read(path)
   if (bytes === null || bytes.length === 0) return false
   const oid = blobId(bytes, ctx.paths.objectFormat)
-  if (oid === indexOid || ctx.records.isProvenAt(oid, path)) return false
+  if (oid === indexOid || ctx.stored.records.isProvenAt(oid, path)) return false
   return !isCiphertext(path, bytes)
 }
 
@@ -212,7 +212,7 @@ export async function repositoryStatus(args: string[], cwd: string = process.cwd
   const ctx = new SealContext(paths, paths.top)
   try {
     const pathspecs = repoRelative(paths.top, args, cwd)
-    const report = await collectStatus(ctx, ctx.config(), pathspecs)
+    const report = await collectStatus(ctx, ctx.worktreeConfig.get(), pathspecs)
     if (pathspecs.length > 0 && report.secrets.length === 0) {
       throw new UserError(`${args.join(', ')}: not a secret (no rule of ${CONFIG_FILE} matches it, and it is not marked filter=git-seal)`, "'git-seal status' lists every secret")
     }

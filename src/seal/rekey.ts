@@ -54,7 +54,7 @@ export function nameOfKey(config: SealConfig, rule: SecretRule | null, key: stri
 }
 
 /** Rekeys one index entry; never throws (a failure is an outcome). */
-export async function rekeyEntry(ctx: SealContext, config: SealConfig, entry: IndexEntry, force: boolean): Promise<{ outcome: RekeyOutcome; blob?: Uint8Array; fingerprint?: string }> {
+export async function rekeyEntry(ctx: SealContext, config: SealConfig, entry: IndexEntry, force: boolean): Promise<{ outcome: RekeyOutcome; blob?: Uint8Array; mac?: string }> {
   const path = entry.path
   try {
     const rule = findSecret(config, path)
@@ -80,14 +80,14 @@ export async function rekeyEntry(ctx: SealContext, config: SealConfig, entry: In
     let blob: Uint8Array
     if (format === 'sops') blob = encryptForSops(ctx.keys, path, plaintext, rule, kind === 'sops' ? object.content : null)
     else blob = await encryptAge(ctx.keys, rule, plaintext)
-    // Its plaintext MAC made now (the `fingerprint` field, named so in src/operations), recorded by stageBlobs once the blob has its id: the plaintext is wiped here.
+    // Its plaintext MAC made now, recorded by stageBlobs once the blob has its id: the plaintext is wiped here.
     // None for `worktree: ciphertext` secrets: their work tree offers nothing to compare with.
-    const fingerprint = ctx.keepsCiphertext(path) ? null : ctx.stored.plaintextMacs.of(plaintext, true)
+    const mac = ctx.keepsCiphertext(path) ? null : ctx.stored.plaintextMacs.of(plaintext, true)
     plaintext.fill?.(0)
     return {
       outcome: { path, action: sameFormat ? 'rekeyed' : 'converted', added: added.map((k) => nameOfKey(config, rule, k)), removed: removed.map((k) => nameOfKey(config, rule, k)) },
       blob,
-      ...(fingerprint ? { fingerprint } : {}),
+      ...(mac ? { mac } : {}),
     }
   } catch (e) {
     return { outcome: { path, action: 'failed', added: [], removed: [], message: (e as Error).message } }
@@ -99,7 +99,7 @@ export async function rekeyEntry(ctx: SealContext, config: SealConfig, entry: In
  * recorded as such at its path, so clean never brings its old recipients back from a work tree
  * that still holds it.
  */
-export function stageBlobs(ctx: SealContext, staged: { entry: IndexEntry; blob: Uint8Array; format: 'age' | 'sops'; recipients: string[]; fingerprint?: string }[]): void {
+export function stageBlobs(ctx: SealContext, staged: { entry: IndexEntry; blob: Uint8Array; format: 'age' | 'sops'; recipients: string[]; mac?: string }[]): void {
   if (staged.length === 0) return
   const objectsDir = join(ctx.paths.commonDir, 'objects')
   const records: IndexInfoRecord[] = []
@@ -107,7 +107,7 @@ export function stageBlobs(ctx: SealContext, staged: { entry: IndexEntry; blob: 
     const oid = writeBlob(objectsDir, s.blob, ctx.paths.objectFormat)
     ctx.stored.records.add({ blob: oid, format: s.format, recipients: s.recipients, path: s.entry.path })
     ctx.stored.records.replaced(s.entry.oid, s.entry.path)
-    if (s.fingerprint) ctx.stored.plaintextMacs.record(oid, { mac: s.fingerprint })
+    if (s.mac) ctx.stored.plaintextMacs.record(oid, { mac: s.mac })
     records.push({ mode: s.entry.mode, oid, path: s.entry.path })
   }
   ctx.stored.records.flush()
