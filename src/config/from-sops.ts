@@ -27,6 +27,7 @@ import { isAlias, isMap, isScalar, isSeq, parseDocument, visit, type Document, t
 import { UserError } from '../errors.js'
 import { classifyKey } from './keys.js'
 import { UntranslatableRegex, overlapWitness, translatePathRegex, type TranslatedRegex } from './sops-regex.js'
+import { SOPS_RULE_KEYS } from '../formats/sops/rule-names.js'
 
 /** Key types sops accepts besides age, by the field that names them. */
 export type OtherKeyKind = 'pgp' | 'kms' | 'gcp_kms' | 'azure_keyvault' | 'hc_vault' | 'hckms'
@@ -41,7 +42,7 @@ export interface OtherKey {
 }
 
 /** The encryption options of a creation rule that carry over to a secret. */
-const RULE_OPTIONS = ['unencrypted_suffix', 'encrypted_suffix', 'unencrypted_regex', 'encrypted_regex', 'unencrypted_comment_regex', 'encrypted_comment_regex', 'mac_only_encrypted'] as const
+const RULE_OPTIONS = SOPS_RULE_KEYS
 
 /** One creation rule as read. */
 export interface SopsRule {

@@ -9,6 +9,7 @@ import { UserError } from '../errors.js'
 import { classifyKey, type KeyKind } from './keys.js'
 import { patternProblem } from './match.js'
 import { neverSecretProblem } from './never-secret.js'
+import { SOPS_RULE_NAMES } from '../formats/sops/rule-names.js'
 
 export const CONFIG_FILE = '.gitseal.yaml'
 /** Larger configs are refused: nobody writes one by hand, and a parser should not be a DoS target. */
@@ -120,15 +121,7 @@ export class ConfigError extends UserError {
   }
 }
 
-const SOPS_KEYS: Record<string, keyof SopsOptions> = {
-  unencrypted_suffix: 'unencryptedSuffix',
-  encrypted_suffix: 'encryptedSuffix',
-  unencrypted_regex: 'unencryptedRegex',
-  encrypted_regex: 'encryptedRegex',
-  unencrypted_comment_regex: 'unencryptedCommentRegex',
-  encrypted_comment_regex: 'encryptedCommentRegex',
-  mac_only_encrypted: 'macOnlyEncrypted',
-}
+const SOPS_KEYS: Record<string, keyof SopsOptions> = SOPS_RULE_NAMES
 
 class Validator {
   readonly problems: string[] = []

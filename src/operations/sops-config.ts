@@ -15,19 +15,14 @@ import { patternToRegex, type SealConfig } from '../config/index.js'
 import { SealContext } from '../seal/context.js'
 import { sopsRecipient } from '../seal/sops.js'
 import { UserError } from '../ui.js'
+import { SOPS_RULE_NAMES } from '../formats/sops/rule-names.js'
 
 
 export function creationRules(config: SealConfig): string {
   const rules = config.secrets.map((s) => ({
     path_regex: s.patterns.length === 1 ? patternToRegex(s.patterns[0]!) : `(?:${s.patterns.map(patternToRegex).join('|')})`,
     age: [...new Set(s.recipients.map((r) => sopsRecipient(r.key)))].join(','),
-    ...(s.sops.unencryptedSuffix ? { unencrypted_suffix: s.sops.unencryptedSuffix } : {}),
-    ...(s.sops.encryptedSuffix ? { encrypted_suffix: s.sops.encryptedSuffix } : {}),
-    ...(s.sops.unencryptedRegex ? { unencrypted_regex: s.sops.unencryptedRegex } : {}),
-    ...(s.sops.encryptedRegex ? { encrypted_regex: s.sops.encryptedRegex } : {}),
-    ...(s.sops.unencryptedCommentRegex ? { unencrypted_comment_regex: s.sops.unencryptedCommentRegex } : {}),
-    ...(s.sops.encryptedCommentRegex ? { encrypted_comment_regex: s.sops.encryptedCommentRegex } : {}),
-    ...(s.sops.macOnlyEncrypted ? { mac_only_encrypted: true } : {}),
+    ...Object.fromEntries(Object.entries(SOPS_RULE_NAMES).filter(([, ours]) => s.sops[ours]).map(([name, ours]) => [name, s.sops[ours]])),
   }))
   return GENERATED_HEADER + stringify({ creation_rules: rules }, { lineWidth: 0 })
 }

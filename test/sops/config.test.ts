@@ -55,3 +55,29 @@ describe('encrypted_comment_regex and unencrypted_comment_regex as rule options'
     expectNoLeak(repo, 'MARKER-hunter2')
   })
 })
+
+import { SOPS_RULE_NAMES } from '../../src/formats/sops/rule-names.js'
+
+describe('one table of sops rule names (src/formats/sops/rule-names.ts) for config, import and export', () => {
+  const value = (name: string): string | boolean => (name === 'mac_only_encrypted' ? true : name.endsWith('regex') ? '^x' : '_s')
+  it.each(Object.entries(SOPS_RULE_NAMES))('%s: read from .gitseal.yaml, written to .sops.yaml, read back from it', (name, ours) => {
+    const parsed = parseConfig(config(`        ${name}: ${JSON.stringify(value(name))}`))
+    expect(parsed.secrets[0]!.sops).toEqual({ [ours]: value(name) })
+    const rules = (parse(creationRules(parsed)) as { creation_rules: Record<string, unknown>[] }).creation_rules
+    expect(rules[0]![name]).toEqual(value(name))
+    const imported = parseConfig(importSopsConfig(`creation_rules:\n  - path_regex: secrets/.*\n    age: ${a}\n    ${name}: ${JSON.stringify(value(name))}\n`).config)
+    expect(imported.secrets[0]!.sops).toEqual({ [ours]: value(name) })
+  })
+
+  it('a config names every rule when it lists what a secret may hold', () => {
+    const message = (() => {
+      try {
+        parseConfig(config('        colour: red'))
+      } catch (e) {
+        return (e as Error).message
+      }
+      return ''
+    })()
+    for (const name of Object.keys(SOPS_RULE_NAMES)) expect(message).toContain(name)
+  })
+})

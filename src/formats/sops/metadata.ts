@@ -7,6 +7,7 @@
 import { SopsError } from './errors.js'
 import { compileRe2, setOwn, type EffectiveRules } from './tree.js'
 import { parseGoBool } from './values.js'
+import { SOPS_SELECTION_RULES } from './rule-names.js'
 
 export interface SopsAgeEntry {
   recipient: string
@@ -45,14 +46,7 @@ export type MetaTree = { [key: string]: MetaValue }
 export const SOPS_VERSION = '3.13.2'
 export const DEFAULT_UNENCRYPTED_SUFFIX = '_unencrypted'
 
-const RULE_FIELDS = [
-  ['unencrypted_suffix', 'unencryptedSuffix'],
-  ['encrypted_suffix', 'encryptedSuffix'],
-  ['unencrypted_regex', 'unencryptedRegex'],
-  ['encrypted_regex', 'encryptedRegex'],
-  ['unencrypted_comment_regex', 'unencryptedCommentRegex'],
-  ['encrypted_comment_regex', 'encryptedCommentRegex'],
-] as const
+const RULE_FIELDS = SOPS_SELECTION_RULES
 const OTHER_KEYS = ['azure_kv', 'gcp_kms', 'hc_vault', 'hckms', 'key_groups', 'kms', 'pgp', 'shamir_threshold']
 
 const isMap = (v: unknown): v is MetaTree => typeof v === 'object' && v !== null && !Array.isArray(v)
