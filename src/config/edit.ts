@@ -8,6 +8,7 @@
  */
 import { isMap, isScalar, isSeq, parseDocument, type Document, type Node, type Pair, type YAMLMap, type YAMLSeq } from 'yaml'
 import { UserError } from '../errors.js'
+import { keyWithoutComment } from './keys.js'
 
 function load(text: string): Document {
   const doc = parseDocument(text)
@@ -179,7 +180,7 @@ export function hasPeople(text: string): boolean {
   return pairOf(load(text).contents, 'people') !== null
 }
 
-const normalKey = (k: string): string => k.trim().split(/\s+/).slice(0, 2).join(' ')
+const normalKey = keyWithoutComment
 
 /**
  * Adds a recipient to an existing group (creating its admins or targets list when missing).

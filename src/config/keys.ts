@@ -45,3 +45,12 @@ export function classifyKey(key: string): { kind: KeyKind } | { problem: string 
   if (isPluginIdentity(k)) return { problem: 'this is a plugin identity: put the plugin recipient (age1NAME1…) here; the identity belongs in your key file' }
   return { problem: 'not a recognised public key (expected age1…, age1pq1…, a plugin recipient age1NAME1… or ssh-ed25519 …)' }
 }
+
+/**
+ * A public key without what follows it: the type and the key for an ssh key (its comment, the
+ * third word of a .pub line, is not part of it), the whole trimmed text otherwise. Two keys are
+ * the same recipient when these are equal.
+ */
+export function keyWithoutComment(key: string): string {
+  return key.trim().split(/\s+/).slice(0, 2).join(' ')
+}

@@ -6,7 +6,7 @@
 import { LineCounter, isMap, isScalar, isSeq, parseDocument, visit, type Node } from 'yaml'
 import { MAX_STANZAS } from '../age/index.js'
 import { UserError } from '../errors.js'
-import { classifyKey, type KeyKind } from './keys.js'
+import { classifyKey, keyWithoutComment, type KeyKind } from './keys.js'
 import { patternProblem } from './match.js'
 import { neverSecretProblem } from './never-secret.js'
 import { SOPS_RULE_NAMES } from '../formats/sops/rule-names.js'
@@ -208,7 +208,7 @@ function peopleOf(v: Validator, node: Node | null | undefined): Map<string, Pers
       v.at(fields.get('key'), `${at}.key`, `${name}: ${kind.problem}`)
       return
     }
-    const normal = key.trim().split(/\s+/).slice(0, 2).join(' ')
+    const normal = keyWithoutComment(key)
     const other = keys.get(normal)
     if (other !== undefined && other !== name) v.at(fields.get('key'), `${at}.key`, `${name} has the same key as ${other}: one key, one person`)
     keys.set(normal, name)

@@ -5,7 +5,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { CONFIG_FILE, addRecipient, parseConfig, removeRecipient, setKey } from '../config/index.js'
+import { CONFIG_FILE, addRecipient, parseConfig, removeRecipient, keyWithoutComment, setKey } from '../config/index.js'
 import { refreshSopsConfig } from './sops-config.js'
 import { syncAttributes } from './sync.js'
 import { SealContext } from '../seal/context.js'
@@ -123,6 +123,5 @@ export interface KeyReplacement {
 export async function replaceKey(name: string, key: string, cwd: string = process.cwd()): Promise<KeyReplacement> {
   const replaced = { places: [] as string[], oldKeys: [] as string[] }
   const change = await changeConfig(setKeyChange(name, key, replaced), cwd)
-  const normal = (k: string): string => k.trim().split(/\s+/).slice(0, 2).join(' ')
-  return { change, oldKeys: replaced.oldKeys, keyChanged: !replaced.oldKeys.every((k) => normal(k) === normal(key)) }
+  return { change, oldKeys: replaced.oldKeys, keyChanged: !replaced.oldKeys.every((k) => keyWithoutComment(k) === keyWithoutComment(key)) }
 }

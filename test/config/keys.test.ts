@@ -46,3 +46,16 @@ describe('classifyKey', () => {
     it(what, () => expect(classifyKey(key)).toEqual(expected))
   }
 })
+
+import { keyWithoutComment } from '../../src/config/index.js'
+
+describe('keyWithoutComment', () => {
+  it.each([
+    ['ssh-ed25519 AAAAC3Nz alice@laptop', 'ssh-ed25519 AAAAC3Nz'],
+    ['  ssh-ed25519   AAAAC3Nz  ', 'ssh-ed25519 AAAAC3Nz'],
+    ['age1qyqszqgpqyqszqgpqyqszqgpqyqszqgp', 'age1qyqszqgpqyqszqgpqyqszqgpqyqszqgp'],
+    [' age1abc\n', 'age1abc'],
+  ])('%j -> %j', (key, expected) => {
+    expect(keyWithoutComment(key)).toBe(expected)
+  })
+})
