@@ -4,13 +4,13 @@
  * https://git-scm.com/docs/gitattributes#_defining_a_custom_merge_driver
  */
 import { mergeSecret, sideLabels } from '../operations/merge.js'
-import { UserError, error } from '../ui.js'
+import { UsageError, error } from '../ui.js'
 
 export async function run(args: string[]): Promise<number> {
   const [base, ours, theirs, markerSize = '7', path] = args
   const labels = sideLabels(args.slice(5))
   if (base === undefined || ours === undefined || theirs === undefined || path === undefined) {
-    throw new UserError('usage: git-seal merge BASE OURS THEIRS MARKER-SIZE PATH [BASE-NAME OURS-NAME THEIRS-NAME]')
+    throw new UsageError('merge takes BASE OURS THEIRS MARKER-SIZE PATH [BASE-NAME OURS-NAME THEIRS-NAME]', "git runs it as merge.git-seal.driver; 'git-seal install' sets that up")
   }
   const outcome = await mergeSecret({ base, ours, theirs, markerSize: Number(markerSize), path, labels })
   if (!outcome.merged) {

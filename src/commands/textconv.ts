@@ -10,7 +10,7 @@
 import { readFileSync } from 'node:fs'
 import { AGE_MARKER, ARMOR_MARKER, SOPS_MARKER } from '../git/textconv-sh.js'
 import type { Decryptors } from '../seal/decryptors.js'
-import { UserError, writeAllSync } from '../ui.js'
+import { UsageError, writeAllSync } from '../ui.js'
 
 /**
  * Could these bytes be ciphertext: an age file (binary or armored) or a sops document? Cheap,
@@ -32,7 +32,7 @@ export function mightBeCiphertext(bytes: Buffer): boolean {
  */
 export async function run(args: string[], load: () => Promise<Decryptors>): Promise<number> {
   const file = args[0]
-  if (file === undefined || args.length > 1) throw new UserError('usage: git-seal textconv FILE')
+  if (file === undefined || args.length > 1) throw new UsageError('textconv takes one FILE', "git runs it as diff.git-seal.textconv; 'git-seal install' sets that up")
   const bytes = readFileSync(file)
   if (!mightBeCiphertext(bytes)) {
     writeAllSync(1, bytes)

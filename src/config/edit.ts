@@ -12,7 +12,7 @@ import { keyWithoutComment } from './keys.js'
 
 function load(text: string): Document {
   const doc = parseDocument(text)
-  if (doc.errors.length) throw new UserError(`.gitseal.yaml does not parse: ${doc.errors[0]!.message.split('\n')[0]}`)
+  if (doc.errors.length) throw new UserError(`.gitseal.yaml does not parse: ${doc.errors[0]!.message.split('\n')[0]}`, 'fix .gitseal.yaml by hand first (git-seal edits it in place and keeps everything else as written)')
   return doc
 }
 
@@ -207,7 +207,7 @@ export function addRecipient(text: string, group: string, role: 'admin' | 'targe
   const recipients = recipientsPair?.value ?? null
   for (const list of ['admins', 'targets']) {
     const seq = pairOf(recipients, list)?.value
-    if (isSeq(seq) && seq.items.some((item) => itemName(item) === name)) throw new UserError(`group ${group} already has a recipient named ${name}`)
+    if (isSeq(seq) && seq.items.some((item) => itemName(item) === name)) throw new UserError(`group ${group} already has a recipient named ${name}`, `choose another name, or 'git-seal set-key ${name} NEWKEY' to change their key`)
   }
   const edits = new Edits(text)
   const people = peopleEntries(doc)

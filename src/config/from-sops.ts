@@ -154,7 +154,7 @@ class SopsYaml {
       const anchor = isAlias(item) ? item.source : isScalar(item) && item.anchor ? item.anchor : null
       const resolved = this.resolve(item)
       if (resolved === null || resolved === undefined || (isScalar(resolved) && (resolved.value === null || resolved.value === ''))) return
-      if (!isScalar(resolved) || typeof resolved.value !== 'string') throw new UserError(`.sops.yaml: ${where}: expected a string or a list of strings`)
+      if (!isScalar(resolved) || typeof resolved.value !== 'string') throw new UserError(`.sops.yaml: ${where}: expected a string or a list of strings`, 'fix .sops.yaml (sops reads the same file), then run the command again')
       const parts = resolved.value.split(',').map((k) => k.trim()).filter(Boolean)
       for (const part of parts) out.push([part, parts.length === 1 ? anchor : null])
     }
@@ -183,7 +183,7 @@ class SopsYaml {
  */
 export function readSopsRules(text: string): { rules: SopsRule[]; names: { anchors: Map<string, string>; comments: Map<string, string> }; notes: string[] } {
   const doc = parseDocument(text)
-  if (doc.errors.length) throw new UserError(`.sops.yaml does not parse: ${doc.errors[0]!.message.split('\n')[0]}`)
+  if (doc.errors.length) throw new UserError(`.sops.yaml does not parse: ${doc.errors[0]!.message.split('\n')[0]}`, 'fix .sops.yaml (sops reads the same file), then run the command again')
   const y = new SopsYaml(doc)
   const top = y.resolve(doc.contents)
   const rulesNode = isMap(top) ? y.resolve(top.get('creation_rules', true)) : null
@@ -192,7 +192,7 @@ export function readSopsRules(text: string): { rules: SopsRule[]; names: { ancho
   const rules = rulesNode.items.map((item, i): SopsRule => {
     const number = i + 1
     const map = y.resolve(item)
-    if (!isMap(map)) throw new UserError(`.sops.yaml: creation rule ${number} is not a mapping`)
+    if (!isMap(map)) throw new UserError(`.sops.yaml: creation rule ${number} is not a mapping`, 'fix .sops.yaml (sops reads the same file), then run the command again')
     const field = (name: string): Node | null => (map.get(name, true) as Node | undefined) ?? null
     const regexNode = y.resolve(field('path_regex'))
     const pathRegex = isScalar(regexNode) && regexNode.value !== null && String(regexNode.value) !== '' ? String(regexNode.value) : null
@@ -208,7 +208,7 @@ export function readSopsRules(text: string): { rules: SopsRule[]; names: { ancho
       rule.keyGroups = groups.items.length
       const readGroup = (node: unknown, where: string): void => {
         const g = y.resolve(node)
-        if (!isMap(g)) throw new UserError(`.sops.yaml: ${where} is not a mapping`)
+        if (!isMap(g)) throw new UserError(`.sops.yaml: ${where} is not a mapping`, 'fix .sops.yaml (sops reads the same file), then run the command again')
         addAge(y.strings(g.get('age', true), `${where}.age`))
         for (const [name, kind] of OTHER_GROUP_FIELDS) addOthers(kind, y.ids(g.get(name, true), name, `${where}.${name}`))
         const merged = y.resolve(g.get('merge', true))

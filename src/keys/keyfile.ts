@@ -43,7 +43,7 @@ export function identityFileEnv(file: string, cwd: string = process.cwd()): Reco
   const path = resolve(cwd, file)
   let text: string
   try {
-    if (statSync(path).size > 1 << 20) throw new UserError(`${file} is not a key file (larger than 1 MiB)`)
+    if (statSync(path).size > 1 << 20) throw new UserError(`${file} is not a key file (larger than 1 MiB)`, 'give an age identity file (AGE-SECRET-KEY-1...) or an ssh private key')
     text = readFileSync(path, 'latin1')
   } catch (e) {
     if (e instanceof UserError) throw e

@@ -56,14 +56,14 @@ export function topLevelValues(path: string, plaintext: Uint8Array): { values: [
   for (const slot of parsed.slots) {
     if (slot.kind !== 'value') continue
     const top = slot.display[0]
-    if (typeof top !== 'string') throw new UserError(`${path}: the document is a list; exec needs a mapping of names to values`)
+    if (typeof top !== 'string') throw new UserError(`${path}: the document is a list; exec needs a mapping of names to values`, `use 'git-seal show ${path}' to read it instead`)
     if (slot.display.length > 1) {
       if (!skipped.includes(top)) skipped.push(top)
       continue
     }
     if (top === '' || top.includes('=') || top.includes('\0')) throw new UserError(`${path}: the key ${JSON.stringify(top)} cannot be an environment variable name`, 'rename it (no "=", not empty)')
     const value = flatValue(slot.value)
-    if (value.includes('\0')) throw new UserError(`${path}: the value of ${top} holds a NUL byte, which no environment variable can`)
+    if (value.includes('\0')) throw new UserError(`${path}: the value of ${top} holds a NUL byte, which no environment variable can`, `use 'git-seal show ${path}' to read it instead`)
     values.push([top, value])
   }
   return { values, skipped }

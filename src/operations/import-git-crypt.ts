@@ -31,6 +31,7 @@ import { stageBlobs } from '../seal/rekey.js'
 import { configuredKeys } from '../seal/sops.js'
 import { storedKind } from '../seal/stored.js'
 import { UserError } from '../ui.js'
+import { bareRepositoryError } from '../errors.js'
 
 const KEY_MAGIC = Buffer.from('\0GITCRYPTKEY', 'latin1')
 const KEY_FORMAT_VERSION = 2
@@ -266,7 +267,7 @@ function ruleSuggestion(config: SealConfig, patterns: string[]): string {
  */
 export async function importGitCrypt(ctx: SealContext, keyFiles: readonly string[]): Promise<ImportReport> {
   const root = ctx.root
-  if (!ctx.paths.top) throw new UserError('import-git-crypt needs a work tree; this repository is bare')
+  if (!ctx.paths.top) throw bareRepositoryError()
   const config = ctx.worktreeConfig.get()
   if (configDrift(root).missing.length > 0) {
     throw new UserError('git-seal is not installed in this clone', "run 'git-seal install' first: without the filter, the imported files would be re-added in plaintext")

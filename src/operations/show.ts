@@ -75,7 +75,7 @@ function cannotOpen(path: string, where: string, e: unknown): UserError {
   if (e instanceof SopsError || e instanceof AgeError) {
     return new UserError(`${path}: ${where} is damaged (${e.message})`, `restore it from another commit ('git-seal show --rev HEAD~1 -- ${shellWord(path)}' shows an older version)`)
   }
-  return new UserError(`${path}: cannot decrypt ${where} (${(e as Error).message})`)
+  return new UserError(`${path}: cannot decrypt ${where} (${(e as Error).message})`, `'git-seal recipients ${path}' shows whom it is encrypted to`)
 }
 
 /** Plaintext of bytes read at `path`, and what they were. */

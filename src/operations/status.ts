@@ -196,7 +196,7 @@ function flagRewritingAttributes(ctx: SealContext, secrets: SecretStatus[]): voi
 export function repoRelative(root: string, args: string[], cwd: string = process.cwd()): string[] {
   return args.map((a) => {
     const rel = relative(root, resolve(cwd, a)).split(sep).join('/')
-    if (rel.startsWith('..')) throw new UserError(`${a} is outside the repository`)
+    if (rel.startsWith('..')) throw new UserError(`${a} is outside the repository`, 'give paths inside this work tree')
     return rel === '' ? '.' : rel
   })
 }

@@ -198,7 +198,7 @@ export class TreeConversions {
   at(treeish: string, paths: readonly string[]): Map<string, Conversion[]> {
     if (paths.length === 0) return new Map()
     const entries = lsTree(this.root, treeish, { env: this.env })
-    if (entries === null) throw new UserError(`${treeish} names no tree`)
+    if (entries === null) throw new UserError(`${treeish} names no tree`, 'give a commit or tree that exists here')
     return mangled(this.trees.check(entries, CONVERSION_ATTRIBUTES, paths), () => 'false')
   }
 

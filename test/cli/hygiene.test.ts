@@ -29,6 +29,24 @@ describe('code hygiene', () => {
     expect(r.status).toBe(0)
   })
 
+  it('every UserError in src/ gives a hint (scripts/check-hints.mjs)', () => {
+    const r = spawnSync(process.execPath, [join(ROOT, 'scripts', 'check-hints.mjs')], { cwd: ROOT })
+    expect(r.stdout.toString()).toBe('')
+    expect(r.status).toBe(0)
+  })
+
+  it.each([
+    ["'a', 'b'", 2],
+    ['`${a}, ${b(c, d)}`', 1],
+    ["`x`, `y ${z}`,\n", 2],
+    ["f(a, b)", 1],
+    ["'it, is', { x: 1, y: 2 }", 2],
+    ['', 0],
+  ])('check-hints counts the arguments of %j as %i', async (text, count) => {
+    const { argumentCount } = (await import(join(ROOT, 'scripts', 'check-hints.mjs'))) as { argumentCount: (t: string) => number }
+    expect(argumentCount(text)).toBe(count)
+  })
+
   it('reads GIT_SEAL_TEST_* only in src/test-hooks.ts', () => {
     const readers = sources(join(ROOT, 'src'))
       .filter((file) => readFileSync(file, 'utf8').includes('GIT_SEAL_TEST_'))
