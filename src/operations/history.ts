@@ -31,7 +31,9 @@ export interface ObjectReader {
 }
 
 /** A config blob, parsed, or why it is not a config (the first line of the parser's message). */
-export type ConfigState = { kind: 'valid'; oid: string; config: SealConfig } | { kind: 'invalid'; oid: string; reason: string }
+export type ConfigState =
+  | { kind: 'valid'; oid: string; config: SealConfig }
+  | { kind: 'invalid'; oid: string; reason: string }
 
 export type ValidConfig = Extract<ConfigState, { kind: 'valid' }>
 
@@ -123,8 +125,11 @@ export class RepositoryHistory {
   async loadOwnConfigs(commits: readonly string[]): Promise<void> {
     const unknown = [...new Set(commits)].filter((c) => !this.ownEntries.has(c))
     if (unknown.length === 0) return
-    const infos = catFileBatchCheck(this.root, unknown.map((c) => `${c}:${CONFIG_FILE}`))
-    unknown.forEach((c, i) => this.ownEntries.set(c, infos[i] ?? null))
+    const infos = catFileBatchCheck(
+      this.root,
+      unknown.map((c) => `${c}:${CONFIG_FILE}`),
+    )
+    for (const [i, c] of unknown.entries()) this.ownEntries.set(c, infos[i] ?? null)
     const blobs = new Set(infos.filter((i): i is ObjectInfo => i?.type === 'blob').map((i) => i.oid))
     await Promise.all([...blobs].map((oid) => this.configBlob(oid)))
   }
@@ -173,7 +178,7 @@ export class RepositoryHistory {
 
   private async readConfig(oid: string): Promise<ConfigState> {
     const object = await this.objects.get(oid)
-    if (!object || object.type !== 'blob') return { kind: 'invalid', oid, reason: 'its blob is missing' }
+    if (object?.type !== 'blob') return { kind: 'invalid', oid, reason: 'its blob is missing' }
     try {
       return { kind: 'valid', oid, config: this.parse(object.content.toString('utf8'), CONFIG_FILE) }
     } catch (e) {

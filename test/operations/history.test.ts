@@ -24,7 +24,11 @@ class CountingReader implements ObjectReader {
 }
 
 /** The real parser, counting what it is given by text. */
-function countingParser(): { parse: (text: string, source: string) => SealConfig; parses: Map<string, number>; total: () => number } {
+function countingParser(): {
+  parse: (text: string, source: string) => SealConfig
+  parses: Map<string, number>
+  total: () => number
+} {
   const parses = new Map<string, number>()
   return {
     parses,
@@ -89,7 +93,12 @@ describe('RepositoryHistory', () => {
       expect(history.parentsOf(c('c3'))).toEqual([c('c2')])
       // c2 is excluded from the range: its parents are not known yet
       expect(history.parentsOf(c('c2'))).toBeUndefined()
-      expect(history.commits(['--all']).map((n) => n.commit).sort()).toEqual(Object.values(commits).sort())
+      expect(
+        history
+          .commits(['--all'])
+          .map((n) => n.commit)
+          .sort(),
+      ).toEqual(Object.values(commits).sort())
       expect(history.parentsOf(c('c1'))).toEqual([])
     } finally {
       history.close()
@@ -101,7 +110,9 @@ describe('RepositoryHistory', () => {
     try {
       const walked = history.commitsWithTrees(['main', '--reverse'])
       expect(walked.map((w) => w.commit)).toEqual(['c1', 'c2', 'c3', 'c4', 'c5', 'c6'].map(c))
-      expect(walked.map((w) => w.tree)).toEqual(['c1', 'c2', 'c3', 'c4', 'c5', 'c6'].map((n) => repo.git('rev-parse', `${c(n)}^{tree}`).trim()))
+      expect(walked.map((w) => w.tree)).toEqual(
+        ['c1', 'c2', 'c3', 'c4', 'c5', 'c6'].map((n) => repo.git('rev-parse', `${c(n)}^{tree}`).trim()),
+      )
       const tree = walked[4]!.tree
       const blobs = history.treeBlobs(tree)
       // blobs only: the gitlink vendor/lib is not one
@@ -161,13 +172,21 @@ describe('RepositoryHistory', () => {
     const history = new RepositoryHistory(repo.dir, reader, { parseConfig: parser.parse })
     try {
       const oid = repo.git('rev-parse', `${c('c4')}:.gitseal.yaml`).trim()
-      const [first, second, third] = await Promise.all([history.configBlob(oid), history.configBlob(oid), history.configAt(c('c5'))])
+      const [first, second, third] = await Promise.all([
+        history.configBlob(oid),
+        history.configBlob(oid),
+        history.configAt(c('c5')),
+      ])
       expect(first).toBe(second)
       expect(third).toBe(first)
       expect(parser.total()).toBe(1)
       expect(reader.reads.get(oid)).toBe(1)
       const missing = '0'.repeat(40)
-      expect(await history.configBlob(missing)).toEqual({ kind: 'invalid', oid: missing, reason: 'its blob is missing' })
+      expect(await history.configBlob(missing)).toEqual({
+        kind: 'invalid',
+        oid: missing,
+        reason: 'its blob is missing',
+      })
     } finally {
       history.close()
     }
