@@ -6,13 +6,13 @@
  * Needs no private key for the list; a shallow clone's answer is incomplete, and says so.
  */
 import { looksLikeAge, readDeclaration, readHeader, recipientFingerprint, type Identity } from '../age/index.js'
-import { findSecret, type SealConfig } from '../config/index.js'
+import { CONFIG_FILE, findSecret, type SealConfig } from '../config/index.js'
 import { CatFileBatch } from '../git/objects.js'
+import { RepositoryHistory } from './history.js'
 import { isShallowRepository, lsTree } from '../git/plumbing.js'
 import { sopsRecipient } from '../seal/sops.js'
 import { openStored, sopsMetadata } from '../seal/stored.js'
 import { progress } from '../ui.js'
-import { RepositoryHistory } from './history.js'
 
 export type ExposureVia = 'config' | 'sops-recipients' | 'declared'
 
