@@ -6,9 +6,10 @@
  * Needs no private key for the list; a shallow clone's answer is incomplete, and says so.
  */
 import { looksLikeAge, readDeclaration, readHeader, recipientFingerprint, type Identity } from '../age/index.js'
-import { CONFIG_FILE, findSecret, parseConfig, type SealConfig } from '../config/index.js'
+import { CONFIG_FILE, findSecret, type SealConfig } from '../config/index.js'
 import { CatFileBatch } from '../git/objects.js'
-import { commitsWithTrees, isShallowRepository, lsTree } from '../git/plumbing.js'
+import { RepositoryHistory } from './history.js'
+import { isShallowRepository, lsTree } from '../git/plumbing.js'
 import { sopsRecipient } from '../seal/sops.js'
 import { openStored, sopsMetadata } from '../seal/stored.js'
 import { loadIdentities } from '../keys/identities.js'
@@ -88,36 +89,24 @@ interface History {
   head: SealConfig | null
 }
 
-async function readHistory(root: string, objects: CatFileBatch): Promise<History> {
-  const history = commitsWithTrees(root, ['--all', '--reverse', '--topo-order'])
-  const parsed = new Map<string, SealConfig | null>()
-  const commits: History['commits'] = []
-  for (const { commit, tree } of history) {
-    const blob = await objects.get(`${commit}:${CONFIG_FILE}`)
-    let config: SealConfig | null = null
-    if (blob) {
-      if (!parsed.has(blob.oid)) {
-        try {
-          parsed.set(blob.oid, parseConfig(blob.content.toString('utf8'), `${commit.slice(0, 12)}:${CONFIG_FILE}`))
-        } catch {
-          // an invalid config at that commit names nobody; verify reports it
-          parsed.set(blob.oid, null)
-        }
-      }
-      config = parsed.get(blob.oid) ?? null
-    }
-    commits.push({ commit, tree, config })
-  }
-  const headBlob = await objects.get(`HEAD:${CONFIG_FILE}`)
-  let head: SealConfig | null = null
-  if (headBlob) {
-    try {
-      head = parseConfig(headBlob.content.toString('utf8'))
-    } catch {
-      // invalid at HEAD: nobody counts as current
-    }
-  }
-  return { commits, configs: [...parsed.values()].filter((c): c is SealConfig => c !== null), head }
+/**
+ * Every commit any ref reaches, oldest first, with its tree and its own config (an invalid one
+ * names nobody; verify reports it), read through the shared history walker: configs looked up
+ * in one batch-check and parsed once per blob id.
+ */
+async function readHistory(walk: RepositoryHistory): Promise<History> {
+  const walked = walk.commitsWithTrees(['--all', '--reverse', '--topo-order'])
+  await walk.loadOwnConfigs(walked.map((c) => c.commit))
+  const valid = new Map<string, SealConfig>()
+  const commits: History['commits'] = walked.map(({ commit, tree }) => {
+    const own = walk.ownConfig(commit)
+    if (own?.kind !== 'valid') return { commit, tree, config: null }
+    if (!valid.has(own.oid)) valid.set(own.oid, own.config)
+    return { commit, tree, config: own.config }
+  })
+  const head = await walk.configAt('HEAD')
+  // invalid at HEAD: nobody counts as current
+  return { commits, configs: [...valid.values()], head: head?.kind === 'valid' ? head.config : null }
 }
 
 /** Every recipient name of every config, and the keys each stood for. */
@@ -137,16 +126,14 @@ function namesAndKeys(configs: SealConfig[]): Map<string, Set<string>> {
 /** Who reads one blob at one commit, as keys in every form: config, sops metadata, declaration. */
 type BlobReaders = Map<string, Set<ExposureVia>>
 
-async function readersOfBlobs(root: string, objects: CatFileBatch, history: History, allKeys: string[], onCommit: (i: number) => void): Promise<{ commit: string; path: string; blob: string; readers: BlobReaders }[]> {
+async function readersOfBlobs(walk: RepositoryHistory, history: History, allKeys: string[], onCommit: (i: number) => void): Promise<{ commit: string; path: string; blob: string; readers: BlobReaders }[]> {
   const byFingerprint = new Map(allKeys.map((k) => [recipientFingerprint(k), k]))
   const stored = new Map<string, { via: ExposureVia; key: string }[]>()
-  const trees = new Map<string, { path: string; oid: string }[]>()
   const out: { commit: string; path: string; blob: string; readers: BlobReaders }[] = []
   for (let i = 0; i < history.commits.length; i++) {
     const { commit, tree, config } = history.commits[i]!
     onCommit(i)
-    if (!trees.has(tree)) trees.set(tree, (lsTree(root, tree) ?? []).filter((e) => e.type === 'blob').map((e) => ({ path: e.path, oid: e.oid })))
-    for (const entry of trees.get(tree)!) {
+    for (const entry of walk.treeBlobs(tree)) {
       let rule = null
       try {
         rule = config ? findSecret(config, entry.path) : null
@@ -165,7 +152,7 @@ async function readersOfBlobs(root: string, objects: CatFileBatch, history: Hist
       let fromBlob = stored.get(entry.oid)
       if (fromBlob === undefined) {
         fromBlob = []
-        const object = await objects.get(entry.oid)
+        const object = await walk.read(entry.oid)
         if (object && looksLikeAge(object.content)) {
           try {
             const declared = readDeclaration(readHeader(object.content).stanzas)
@@ -193,8 +180,9 @@ async function readersOfBlobs(root: string, objects: CatFileBatch, history: Hist
  */
 export async function auditHistory(root: string, who: string | null, identities: Identity[] | null): Promise<AuditReport> {
   const objects = new CatFileBatch(root)
+  const walk = new RepositoryHistory(root, objects)
   try {
-    const history = await readHistory(root, objects)
+    const history = await readHistory(walk)
     const names = namesAndKeys(history.configs)
     const targets: { recipient: string; keys: Set<string> }[] = []
     if (who === null) for (const [name, keys] of names) targets.push({ recipient: name, keys })
@@ -205,7 +193,7 @@ export async function auditHistory(root: string, who: string | null, identities:
     }
     const allKeys = [...new Set([...names.values()].flatMap((k) => [...k]).concat(targets.flatMap((t) => [...t.keys])))]
     const total = history.commits.length
-    const blobs = await readersOfBlobs(root, objects, history, allKeys, (i) => progress('audit', i + 1, total))
+    const blobs = await readersOfBlobs(walk, history, allKeys, (i) => progress('audit', i + 1, total))
     const headTree = new Map((lsTree(root, 'HEAD') ?? []).filter((e) => e.type === 'blob').map((e) => [e.path, e.oid]))
     const headNames = new Set(history.head ? [...namesAndKeys([history.head]).keys()] : [])
     const recipients: RecipientAudit[] = []

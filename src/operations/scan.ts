@@ -13,10 +13,10 @@
  */
 import { CONFIG_FILE, isNeverSecret, matchingSecrets, parseConfig, type ScanMode, type SealConfig } from '../config/index.js'
 import { CatFileBatch } from '../git/objects.js'
-import { GITLINK_MODE, SYMLINK_MODE, blobText, logRaw, lsTree, revParse } from '../git/plumbing.js'
+import { GITLINK_MODE, SYMLINK_MODE, blobText, lsTree, revParse } from '../git/plumbing.js'
 import { isSecretPath } from '../seal/check.js'
 import { storedKind } from '../seal/stored.js'
-import type { ObjectReader } from './verify.js'
+import { RepositoryHistory, type ObjectReader } from './history.js'
 
 /** Files larger than this are not scanned (the detector's regular expressions run over all of it). */
 export const MAX_SCAN_BYTES = 1 << 20
@@ -166,19 +166,23 @@ export async function scanBlobs(objects: ObjectReader, files: readonly { path: s
   return { findings, scanned, loadMs: found.loadMs }
 }
 
-/** Scans `files` with a fresh object reader; a detector that cannot load is reported in the result, not thrown. */
-async function scanWith(root: string, mode: ScanMode, config: SealConfig | null, files: readonly { path: string; oid: string; commit?: string }[]): Promise<ScanResult> {
+/**
+ * Scans `files`, read through `objects` (left open) or a fresh object reader; a detector that
+ * cannot load is reported in the result, not thrown.
+ */
+async function scanWith(root: string, mode: ScanMode, config: SealConfig | null, files: readonly { path: string; oid: string; commit?: string }[], objects?: ObjectReader): Promise<ScanResult> {
   try {
     await loadDetector()
   } catch (e) {
     detector = null
     return { mode, findings: [], scanned: 0, unavailable: (e as Error).message }
   }
-  const objects = new CatFileBatch(root)
+  if (objects) return { mode, ...(await scanBlobs(objects, files, config)) }
+  const own = new CatFileBatch(root)
   try {
-    return { mode, ...(await scanBlobs(objects, files, config)) }
+    return { mode, ...(await scanBlobs(own, files, config)) }
   } finally {
-    objects.close()
+    own.close()
   }
 }
 
@@ -229,17 +233,25 @@ export async function scanHead(root: string): Promise<ScanResult> {
  * @throws {GitError} when a revision is unknown; {@link Error} when the detector cannot be loaded.
  */
 export async function scanHistory(root: string, revArgs: readonly string[], configRevs: readonly string[]): Promise<ScanResult> {
-  const { mode, valid } = historyPolicy(configRevs.map((rev) => configAt(root, rev)))
-  if (mode === 'off') return { mode, findings: [], scanned: 0 }
-  const files: { path: string; oid: string; commit: string }[] = []
-  for (const { commit, changes } of logRaw(root, [...revArgs], { diffFilter: 'AM' })) {
-    for (const c of changes) {
-      if (c.dstMode === GITLINK_MODE || c.dstMode === SYMLINK_MODE) continue
-      if (valid.some((config) => matchingSecrets(config, c.path).length > 0)) continue
-      files.push({ path: c.path, oid: c.dstOid, commit })
+  const objects = new CatFileBatch(root)
+  const history = new RepositoryHistory(root, objects)
+  try {
+    // Each rev's own config (an invalid one decides nothing here; verify's own findings name it).
+    const configs = await Promise.all(configRevs.map((rev) => history.configAt(rev)))
+    const { mode, valid } = historyPolicy(configs.map((c) => (c?.kind === 'valid' ? c.config : null)))
+    if (mode === 'off') return { mode, findings: [], scanned: 0 }
+    const files: { path: string; oid: string; commit: string }[] = []
+    for (const { commit, changes } of history.changes(revArgs, 'AM')) {
+      for (const c of changes) {
+        if (c.dstMode === GITLINK_MODE || c.dstMode === SYMLINK_MODE) continue
+        if (valid.some((config) => matchingSecrets(config, c.path).length > 0)) continue
+        files.push({ path: c.path, oid: c.dstOid, commit })
+      }
     }
+    return await scanWith(root, mode, valid[0] ?? null, files, objects)
+  } finally {
+    history.close()
   }
-  return scanWith(root, mode, valid[0] ?? null, files)
 }
 
 /**

@@ -35,19 +35,15 @@
  * selects), shared by every ref of a push.
  */
 import { TreeConversions, describeConversions } from '../seal/conversions.js'
-import { CONFIG_FILE, findSecret, matchingSecrets, parseConfig, type SealConfig, type SecretRule } from '../config/index.js'
+import { CONFIG_FILE, findSecret, matchingSecrets, type SealConfig, type SecretRule } from '../config/index.js'
 import { CatFileBatch, type GitObject } from '../git/objects.js'
 import {
   GITLINK_MODE,
   SYMLINK_MODE,
   catFileBatchCheck,
   forEachRef,
-  logRaw,
-  lsTree,
-  revListParents,
   revParse,
   symbolicRef,
-  type ObjectInfo,
   type TreeEntry,
 } from '../git/plumbing.js'
 import { repoPaths } from '../git/repo.js'
@@ -58,13 +54,10 @@ import { recipientChange } from '../seal/recipient-change.js'
 import { isCiphertext, sopsMetadata } from '../seal/stored.js'
 import { WorktreeReader } from '../git/worktree.js'
 import { UserError, progress } from '../ui.js'
+import { RepositoryHistory, type ConfigState, type ObjectReader, type ValidConfig } from './history.js'
 import { scanAll, scanHead, scanPush, scanRange, type ScanResult } from './scan.js'
 
-/** What verify reads objects through; a CatFileBatch, or a wrapper that counts reads (tests). */
-export interface ObjectReader {
-  get(spec: string): Promise<GitObject | null>
-  close(): void
-}
+export type { ObjectReader } from './history.js'
 
 /** Something that breaks the policy, named by where it is. */
 export type Finding =
@@ -122,12 +115,6 @@ export const TEXTCONV_NOTES_REF = 'refs/notes/textconv/git-seal'
 
 const ZERO_OID = /^0+$/
 
-/** A parsed config, or why it is not one; cached by blob id. */
-type ConfigState = { kind: 'valid'; oid: string; config: SealConfig } | { kind: 'invalid'; oid: string; reason: string }
-
-/** A commit's own config entry: absent, or an object (a blob, or a tree or a gitlink by mistake). */
-type OwnConfig = ObjectInfo | null
-
 interface Effective {
   /** valid configs that decide what is a secret here, distinct by blob id */
   configs: ValidConfig[]
@@ -136,8 +123,6 @@ interface Effective {
   /** true when its own is missing or invalid while an ancestor's was valid */
   inherited: boolean
 }
-
-type ValidConfig = Extract<ConfigState, { kind: 'valid' }>
 
 /** Reads the hook input (`old new ref` lines). Lines that are not three fields are skipped. */
 export function parseRefUpdates(input: string): RefUpdate[] {
@@ -173,23 +158,22 @@ function union(...lists: ValidConfig[][]): ValidConfig[] {
 const PATHLESS_NAMES = ['blob', 'blob.yaml', 'blob.json', 'blob.env', 'blob.ini']
 
 /**
- * The history of one repository as verify sees it: parents, configs and verdicts, each learnt
- * once and shared by every walk (every ref of a push).
+ * The history of one repository as verify sees it: effective configs and verdicts, learnt once
+ * and shared by every walk (every ref of a push), over the commits, trees and own configs the
+ * shared {@link RepositoryHistory} reads.
  */
 class History {
-  private readonly parents = new Map<string, string[]>()
-  private readonly ownConfig = new Map<string, OwnConfig>()
-  private readonly configs = new Map<string, ConfigState>()
   private readonly effective = new Map<string, Effective>()
   private readonly verdicts = new Map<string, Promise<boolean>>()
 
   /** the tree's .gitattributes asked through one temporary index per distinct set (conversions.ts) */
   private conversions: TreeConversions | null = null
 
-  constructor(
-    readonly root: string,
-    private readonly objects: ObjectReader,
-  ) {}
+  readonly root: string
+
+  constructor(readonly walk: RepositoryHistory) {
+    this.root = walk.root
+  }
 
   /**
    * Secrets among `paths` whose ciphertext git would rewrite under the attributes of `commit`'s
@@ -202,57 +186,14 @@ class History {
     return [...this.conversions.at(commit, paths)].map(([path, found]) => ({ kind: 'attributes', commit, path, conversions: describeConversions(found) }))
   }
 
+  /** Ends the attribute checks and the object reader. */
   close(): void {
     this.conversions?.close()
-  }
-
-  /**
-   * Learns the commits `revArgs` select and their parents.
-   * @returns the commits, newest first.
-   * @throws {GitError} when a revision is unknown.
-   */
-  learn(revArgs: string[]): { commit: string; parents: string[] }[] {
-    const nodes = revListParents(this.root, revArgs)
-    for (const n of nodes) this.parents.set(n.commit, n.parents)
-    return nodes
-  }
-
-  private ownState(commit: string): ConfigState | null {
-    const own = this.ownConfig.get(commit)
-    if (!own) return null
-    return this.configs.get(own.oid) ?? { kind: 'invalid', oid: own.oid, reason: `a ${own.type}, not a file` }
+    this.walk.close()
   }
 
   private ownIsValid(commit: string): boolean {
-    return this.ownState(commit)?.kind === 'valid'
-  }
-
-  /** Reads and parses a config blob, once per blob id. */
-  private async parseConfigBlob(oid: string): Promise<ConfigState> {
-    const known = this.configs.get(oid)
-    if (known) return known
-    const object = await this.objects.get(oid)
-    let state: ConfigState
-    if (!object || object.type !== 'blob') {
-      state = { kind: 'invalid', oid, reason: 'its blob is missing' }
-    } else {
-      try {
-        state = { kind: 'valid', oid, config: parseConfig(object.content.toString('utf8'), CONFIG_FILE) }
-      } catch (e) {
-        state = { kind: 'invalid', oid, reason: (e as Error).message.split('\n')[0] ?? 'invalid' }
-      }
-    }
-    this.configs.set(oid, state)
-    return state
-  }
-
-  /** Looks up (one batch-check) and parses (once per blob id) the own config of each commit. */
-  private async loadOwnConfigs(commits: string[]): Promise<void> {
-    const unknown = commits.filter((c) => !this.ownConfig.has(c))
-    const infos = catFileBatchCheck(this.root, unknown.map((c) => `${c}:${CONFIG_FILE}`))
-    unknown.forEach((c, i) => this.ownConfig.set(c, infos[i] ?? null))
-    const blobs = new Set(infos.filter((i): i is ObjectInfo => i?.type === 'blob').map((i) => i.oid))
-    await Promise.all([...blobs].map((oid) => this.parseConfigBlob(oid)))
+    return this.walk.ownConfig(commit)?.kind === 'valid'
   }
 
   /** Commits not resolved yet that `commits` need: themselves, and ancestors while configs are not valid. */
@@ -264,8 +205,8 @@ class History {
       if (seen.has(c) || this.effective.has(c)) continue
       seen.add(c)
       // A valid own config ends the search up this line; an unknown one may not.
-      if (this.ownConfig.has(c) && this.ownIsValid(c)) continue
-      for (const p of this.parents.get(c) ?? []) stack.push(p)
+      if (this.walk.knowsOwnConfig(c) && this.ownIsValid(c)) continue
+      for (const p of this.walk.parentsOf(c) ?? []) stack.push(p)
     }
     return [...seen]
   }
@@ -277,10 +218,10 @@ class History {
   async resolve(commits: string[]): Promise<void> {
     for (;;) {
       const closure = this.unresolvedClosure(commits)
-      await this.loadOwnConfigs(closure)
-      const needAncestry = closure.filter((c) => !this.ownIsValid(c) && !this.parents.has(c))
+      await this.walk.loadOwnConfigs(closure)
+      const needAncestry = closure.filter((c) => !this.ownIsValid(c) && this.walk.parentsOf(c) === undefined)
       if (needAncestry.length === 0) break
-      this.learn(needAncestry)
+      this.walk.commits(needAncestry)
     }
     // Parents before children, without recursion (histories are deep).
     for (const start of commits) {
@@ -291,13 +232,13 @@ class History {
           stack.pop()
           continue
         }
-        const own = this.ownState(c)
+        const own = this.walk.ownConfig(c)
         if (own?.kind === 'valid') {
           this.effective.set(c, { configs: [own], own, inherited: false })
           stack.pop()
           continue
         }
-        const parents = this.parents.get(c) ?? []
+        const parents = this.walk.parentsOf(c) ?? []
         const pending = parents.filter((p) => !this.effective.has(p))
         if (pending.length > 0) {
           stack.push(...pending)
@@ -319,7 +260,7 @@ class History {
 
   /** The blob id of a commit's own config, when it has a valid one. */
   validOwnOid(commit: string): string | null {
-    const own = this.ownState(commit)
+    const own = this.walk.ownConfig(commit)
     return own?.kind === 'valid' ? own.oid : null
   }
 
@@ -328,7 +269,7 @@ class History {
     const key = verdictKey(oid, path)
     let verdict = this.verdicts.get(key)
     if (!verdict) {
-      verdict = this.objects.get(oid).then((object) => isStoredPlaintext(path, object))
+      verdict = this.walk.read(oid).then((object) => isStoredPlaintext(path, object))
       this.verdicts.set(key, verdict)
     }
     return verdict
@@ -336,14 +277,14 @@ class History {
 
   /** An object, read (not cached: use {@link isPlaintext} for verdicts). */
   read(oid: string): Promise<GitObject | null> {
-    return this.objects.get(oid)
+    return this.walk.read(oid)
   }
 
   /** The config a tree holds at its top, when it is a valid one. */
   async treeConfig(entries: TreeEntry[]): Promise<ValidConfig[]> {
     const entry = entries.find((e) => e.path === CONFIG_FILE && e.type === 'blob' && e.mode !== SYMLINK_MODE)
     if (!entry) return []
-    const state = await this.parseConfigBlob(entry.oid)
+    const state = await this.walk.configBlob(entry.oid)
     return state.kind === 'valid' ? [state] : []
   }
 }
@@ -366,10 +307,10 @@ async function referenceConfigs(history: History, tips: string[]): Promise<Valid
  * path once.
  */
 async function verifyCommits(history: History, revArgs: string[], reference: ValidConfig[]): Promise<{ findings: Finding[]; commits: number }> {
-  const nodes = history.learn(revArgs)
+  const nodes = history.walk.commits(revArgs)
   if (nodes.length === 0) return { findings: [], commits: 0 }
   await history.resolve([...nodes.map((n) => n.commit), ...nodes.flatMap((n) => n.parents)])
-  const changes = new Map(logRaw(history.root, revArgs, { diffFilter: 'ACMRT' }).map((c) => [c.commit, c.changes]))
+  const changes = new Map(history.walk.changes(revArgs, 'ACMRT').map((c) => [c.commit, c.changes]))
   const findings: Finding[] = []
   let walked = 0
   for (const { commit, parents } of nodes) {
@@ -387,8 +328,8 @@ async function verifyCommits(history: History, revArgs: string[], reference: Val
     const ownOid = history.validOwnOid(commit)
     if (ownOid && parents.every((p) => history.validOwnOid(p) !== ownOid)) {
       const before = union(...parents.map((p) => history.effectiveOf(p).configs))
-      for (const e of lsTree(history.root, commit) ?? []) {
-        if (e.type !== 'blob' || e.mode === SYMLINK_MODE || candidates.has(e.path)) continue
+      for (const e of history.walk.treeBlobs(commit)) {
+        if (e.mode === SYMLINK_MODE || candidates.has(e.path)) continue
         if (marks(effective.configs, e.path) && !marks(before, e.path)) candidates.set(e.path, e.oid)
       }
     }
@@ -401,9 +342,9 @@ async function verifyCommits(history: History, revArgs: string[], reference: Val
 
 /** Judges a tree a ref points at: every blob at a path the reference configs or its own config mark. */
 async function verifyTree(history: History, ref: string, tree: string, reference: ValidConfig[]): Promise<Finding[]> {
-  const entries = lsTree(history.root, tree) ?? []
+  const entries = history.walk.treeBlobs(tree)
   const configs = union(reference, await history.treeConfig(entries))
-  const secrets = entries.filter((e) => e.type === 'blob' && e.mode !== SYMLINK_MODE && marks(configs, e.path))
+  const secrets = entries.filter((e) => e.mode !== SYMLINK_MODE && marks(configs, e.path))
   const judged = await Promise.all(secrets.map(async (e) => ({ e, plain: await history.isPlaintext(e.path, e.oid) })))
   return judged.filter((j) => j.plain).map(({ e }) => ({ kind: 'plaintext-in-tree', ref, tree, path: e.path, oid: e.oid }))
 }
@@ -441,13 +382,11 @@ function ignoreReplaceRefs(): void {
 async function withHistory<T>(cwd: string, options: VerifyOptions, body: (history: History) => Promise<T>): Promise<T> {
   ignoreReplaceRefs()
   const root = rootOf(cwd)
-  const objects = options.objects ?? new CatFileBatch(root)
-  const history = new History(root, objects)
+  const history = new History(new RepositoryHistory(root, options.objects ?? new CatFileBatch(root)))
   try {
     return await body(history)
   } finally {
     history.close()
-    objects.close()
   }
 }
 
@@ -522,7 +461,7 @@ export async function verifyHead(cwd: string, options: VerifyOptions = {}): Prom
     await history.resolve([head])
     const findings = configFinding(history, head)
     const configs = history.effectiveOf(head).configs
-    const secrets = (lsTree(history.root, head) ?? []).filter((e) => e.type === 'blob' && e.mode !== SYMLINK_MODE && marks(configs, e.path))
+    const secrets = history.walk.treeBlobs(head).filter((e) => e.mode !== SYMLINK_MODE && marks(configs, e.path))
     const mismatches: RecipientMismatch[] = []
     // Each secret read once for both questions, all reads pipelined.
     const read = await Promise.all(secrets.map(async (e) => ({ e, object: await history.read(e.oid) })))
