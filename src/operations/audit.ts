@@ -6,7 +6,7 @@
  * Needs no private key for the list; a shallow clone's answer is incomplete, and says so.
  */
 import { looksLikeAge, readDeclaration, readHeader, recipientFingerprint, type Identity } from '../age/index.js'
-import { CONFIG_FILE, findSecret, type SealConfig } from '../config/index.js'
+import { CONFIG_FILE, findSecret, keyWithoutComment, type SealConfig } from '../config/index.js'
 import { CatFileBatch } from '../git/objects.js'
 import { RepositoryHistory } from './history.js'
 import { isShallowRepository, lsTree } from '../git/plumbing.js'
@@ -70,7 +70,7 @@ export interface AuditReport {
   recipients: RecipientAudit[]
 }
 
-const normal = (k: string): string => k.trim().split(/\s+/).slice(0, 2).join(' ')
+const normal = keyWithoutComment
 
 /** Every form a key takes in blobs: as written, and the age form sops files record for ssh keys. */
 function forms(key: string): string[] {

@@ -522,7 +522,7 @@ export async function verifyPushes(cwd: string, updates: RefUpdate[], options: V
       const oldCommit = old?.type === 'commit' ? old.oid : null
       const reference = await referenceConfigs(history, [...new Set([...(oldCommit ? [oldCommit] : []), ...(tip ? [tip] : [])])])
       const report: PushReport = { ref: u.ref, findings: [], commits: 0 }
-      if (!target) throw new UserError(`${u.ref}: the pushed object ${u.newOid.slice(0, 12)} is missing`)
+      if (!target) throw new UserError(`${u.ref}: the pushed object ${u.newOid.slice(0, 12)} is missing`, 'run verify --pre-receive from the pre-receive hook, where git has received the objects of the push')
       if (target.type === 'commit') {
         const base = oldCommit ?? tip
         const walked = await verifyCommits(history, [target.oid, ...(base ? [`^${base}`] : [])], reference)
