@@ -86,7 +86,11 @@ function visibleLength(s: string): number {
 export function columns(rows: string[][], indent = ''): string[] {
   if (!resultsOnTerminal()) return rows.map((r) => indent + r.join('\t'))
   const widths: number[] = []
-  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, visibleLength(cell))))
+  for (const row of rows) {
+    row.forEach((cell, i) => {
+      widths[i] = Math.max(widths[i] ?? 0, visibleLength(cell))
+    })
+  }
   return rows.map((row) => indent + row.map((cell, i) => (i === row.length - 1 ? cell : cell + ' '.repeat(widths[i]! - visibleLength(cell)))).join('  ').trimEnd())
 }
 
@@ -147,7 +151,7 @@ export function writeAllSync(fd: number, bytes: Uint8Array): void {
 
 /** Writes all pieces to a file descriptor with as few system calls as possible (writev). */
 export function writeAllvSync(fd: number, parts: Uint8Array[]): void {
-  let pending = parts.filter((p) => p.length > 0)
+  const pending = parts.filter((p) => p.length > 0)
   while (pending.length > 0) {
     let written: number
     try {

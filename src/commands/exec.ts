@@ -15,7 +15,7 @@ export async function run({ positionals, rest }: { positionals: string[]; rest: 
   const paths = repoPaths()
   if (!paths.top) throw bareRepositoryError()
   const ctx = new SealContext(paths, paths.top)
-  let environment
+  let environment: ReturnType<typeof secretEnvironment>
   try {
     const files = positionals.map((given) => repoPath(ctx.root, process.cwd(), given))
     environment = secretEnvironment(ctx, files)

@@ -25,7 +25,7 @@ function table(report: StatusReport): string {
   report.secrets.forEach((s, i) => {
     lines.push(aligned[i]!)
     // Said only when it adds to the recipients column: someone only declared, or a different set.
-    const verifiedAsConfigured = s.readers !== null && s.readers.every((r) => r.evidence === 'verified') && s.readers.map((r) => r.name).sort().join() === [...s.recipients].sort().join()
+    const verifiedAsConfigured = s.readers?.every((r) => r.evidence === 'verified') && s.readers.map((r) => r.name).sort().join() === [...s.recipients].sort().join()
     if (s.index === 'ciphertext' && !verifiedAsConfigured) lines.push(`  stored for: ${describeReaders(s.readers)}`)
     for (const p of s.problems) lines.push(`  ${tint('bad', 'problem:')} ${p.message}`)
   })

@@ -212,9 +212,15 @@ export function readSopsRules(text: string): { rules: SopsRule[]; names: { ancho
         addAge(y.strings(g.get('age', true), `${where}.age`))
         for (const [name, kind] of OTHER_GROUP_FIELDS) addOthers(kind, y.ids(g.get(name, true), name, `${where}.${name}`))
         const merged = y.resolve(g.get('merge', true))
-        if (isSeq(merged)) merged.items.forEach((m, k) => readGroup(m, `${where}.merge[${k}]`))
+        if (isSeq(merged)) {
+          merged.items.forEach((m, k) => {
+            readGroup(m, `${where}.merge[${k}]`)
+          })
+        }
       }
-      groups.items.forEach((g, k) => readGroup(g, `creation rule ${number}: key_groups[${k}]`))
+      groups.items.forEach((g, k) => {
+        readGroup(g, `creation rule ${number}: key_groups[${k}]`)
+      })
       const ignored = ['age', ...OTHER_RULE_FIELDS.map(([f]) => f)].filter((f) => field(f) !== null)
       if (ignored.length > 0) notes.push(`${describeRule(rule)}: its own ${ignored.join(', ')} are ignored, as sops ignores them beside key_groups`)
     } else {

@@ -181,6 +181,15 @@ class Validator {
     this.at(node, where, 'expected a string or a list of strings')
     return null
   }
+
+  /** The non-empty string under `key` in `fields`; reports it at the mapping `node` when the key is missing. */
+  requiredString(fields: Map<string, Node | null>, key: string, node: Node, where: string): string | null {
+    if (!fields.has(key)) {
+      this.at(node, where, `missing '${key}'`)
+      return null
+    }
+    return this.string(fields.get(key) ?? null, `${where}.${key}`)
+  }
 }
 
 /**
@@ -198,8 +207,8 @@ function peopleOf(v: Validator, node: Node | null | undefined): Map<string, Pers
   node.items.forEach((item, i) => {
     const at = `people[${i}]`
     const fields = new Map(v.entries(item, at, ['name', 'key', 'comment']))
-    const name = fields.has('name') ? v.string(fields.get('name') ?? null, `${at}.name`) : (v.at(item as Node, at, "missing 'name'"), null)
-    const key = fields.has('key') ? v.string(fields.get('key') ?? null, `${at}.key`) : (v.at(item as Node, at, "missing 'key'"), null)
+    const name = v.requiredString(fields, 'name', item as Node, at)
+    const key = v.requiredString(fields, 'key', item as Node, at)
     const comment = fields.has('comment') ? v.string(fields.get('comment') ?? null, `${at}.comment`) : null
     if (name === null || key === null) return
     if (people.has(name)) v.at(fields.get('name'), `${at}.name`, `duplicate person '${name}'`)
@@ -244,8 +253,8 @@ function recipientsOf(v: Validator, node: Node | null, where: string, group: str
       return
     }
     const fields = new Map(v.entries(item, at, ['name', 'key']))
-    const name = fields.has('name') ? v.string(fields.get('name') ?? null, `${at}.name`) : (v.at(item as Node, at, "missing 'name'"), null)
-    const key = fields.has('key') ? v.string(fields.get('key') ?? null, `${at}.key`) : (v.at(item as Node, at, "missing 'key'"), null)
+    const name = v.requiredString(fields, 'name', item as Node, at)
+    const key = v.requiredString(fields, 'key', item as Node, at)
     if (name === null || key === null) return
     if (people.has(name)) {
       v.at(fields.get('name'), `${at}.name`, `'${name}' is declared in people: write '- ${name}' here instead of a key of its own`)
@@ -322,7 +331,9 @@ export function parseConfig(text: string, source: string = CONFIG_FILE): SealCon
       const secretKeys = ['path', 'targets', 'admins', 'format', ...KEYS_SINCE.filter((k) => k.where === 'secret').map((k) => k.key), ...Object.keys(SOPS_KEYS)]
       const s = new Map(v.entries(secretNode, sw, secretKeys))
       const pathNode = s.get('path')
-      const patterns = pathNode === undefined ? (v.at(secretNode, sw, "missing 'path'"), []) : (v.strings(pathNode, `${sw}.path`) ?? [])
+      let patterns: string[] = []
+      if (pathNode === undefined) v.at(secretNode, sw, "missing 'path'")
+      else patterns = v.strings(pathNode, `${sw}.path`) ?? []
       patterns.forEach((p) => {
         const problem = patternProblem(p) ?? neverSecretProblem(p)
         if (problem) v.at(pathNode, `${sw}.path`, `'${p}': ${problem}`)

@@ -107,10 +107,19 @@ class Parser {
         const q = this.peek()
         let min: number
         let max: number
-        if (q === '*') (min = 0), (max = Infinity), this.i++
-        else if (q === '+') (min = 1), (max = Infinity), this.i++
-        else if (q === '?') (min = 0), (max = 1), this.i++
-        else if (q === '{' && /^\{\d+(,\d*)?\}/.test(this.chars.slice(this.i).join(''))) {
+        if (q === '*') {
+          min = 0
+          max = Infinity
+          this.i++
+        } else if (q === '+') {
+          min = 1
+          max = Infinity
+          this.i++
+        } else if (q === '?') {
+          min = 0
+          max = 1
+          this.i++
+        } else if (q === '{' && /^\{\d+(,\d*)?\}/.test(this.chars.slice(this.i).join(''))) {
           const m = /^\{(\d+)(,(\d*))?\}/.exec(this.chars.slice(this.i).join(''))!
           min = Number(m[1])
           max = m[2] === undefined ? min : m[3] === '' ? Infinity : Number(m[3])
@@ -157,7 +166,10 @@ class Parser {
   private charClass(): Node {
     const start = this.i - 1
     let negated = false
-    if (this.peek() === '^') (negated = true), this.i++
+    if (this.peek() === '^') {
+      negated = true
+      this.i++
+    }
     const chars = new Set<string>()
     let first = true
     const one = (): string => {

@@ -123,7 +123,11 @@ export function readHook(file: string): string | null {
     if (!fstatSync(fd).isFile()) return null
     const buf = Buffer.alloc(HOOK_READ_LIMIT)
     let size = 0
-    for (let n; size < buf.length && (n = readSync(fd, buf, size, buf.length - size, null)) > 0; ) size += n
+    while (size < buf.length) {
+      const n = readSync(fd, buf, size, buf.length - size, null)
+      if (n <= 0) break
+      size += n
+    }
     return buf.subarray(0, size).toString('utf8')
   } finally {
     closeSync(fd)
@@ -133,7 +137,7 @@ export function readHook(file: string): string | null {
 /** Whether a tracked hook file runs the guard. */
 function runsGuard(file: string, husky: boolean): boolean {
   const text = readHook(file)
-  return text !== null && text.includes(husky ? HUSKY_LINE : 'git-seal/git-seal')
+  return text?.includes(husky ? HUSKY_LINE : 'git-seal/git-seal') === true
 }
 
 /** The state of each guarded hook, without changing anything (install's check, and status's). */

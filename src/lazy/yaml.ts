@@ -19,9 +19,11 @@ export const parseAllDocuments = ((...args: Parameters<typeof Yaml.parseAllDocum
 export const stringify = ((...args: Parameters<typeof Yaml.stringify>) => yaml().stringify(...args)) as typeof Yaml.stringify
 export const visit = ((...args: Parameters<typeof Yaml.visit>) => yaml().visit(...args)) as typeof Yaml.visit
 // Classes: `new Parser()` calls this function, whose returned object is the instance.
+// biome-ignore lint/complexity/useArrowFunction: called with `new`, and an arrow function cannot be a constructor
 export const Parser = function (...args: ConstructorParameters<typeof Yaml.Parser>) {
   return new (yaml().Parser)(...args)
 } as unknown as typeof Yaml.Parser
+// biome-ignore lint/complexity/useArrowFunction: called with `new`, and an arrow function cannot be a constructor
 export const LineCounter = function () {
   return new (yaml().LineCounter)()
 } as unknown as typeof Yaml.LineCounter

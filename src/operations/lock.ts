@@ -4,7 +4,6 @@
  * again (with one more key file for this run, if given). `git status` stays clean across both.
  */
 import { rmSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
 import { repoPaths, stateDir } from '../git/repo.js'
 import { stateFile } from '../git/state-dir.js'
 import { checkoutAgain, secretEntries, uncommittedSecrets } from '../git/worktree.js'

@@ -71,7 +71,7 @@ export async function renormalizeSecrets(root: string, config: SealConfig): Prom
     for (const { path, object } of blobs) {
       if (!isStoredPlaintext(path, object)) continue
       const current = readWorkTreeFile(root, path)
-      if (current !== null && current.equals(object!.content)) {
+      if (current?.equals(object!.content)) {
         toAdd.push(path)
         before.set(path, object!.oid)
       } else result.modified.push(path)

@@ -354,7 +354,10 @@ async function cleanLarge(ctx: SealContext, path: string, plaintext: AsyncIterab
 async function streamedPlaintextDigest(ctx: SealContext, oid: string, keepMacs: boolean): Promise<string | null> {
   const stream = new DecryptStream(ctx.keys.identities())
   const digest = plaintextDigest(ctx, keepMacs)
-  if (!(await streamBlob(ctx.root, ctx.env, oid, (data) => stream.updateParts(data).forEach((piece) => digest.update(piece))))) return null
+  const onData = (data: Buffer): void => {
+    for (const piece of stream.updateParts(data)) digest.update(piece)
+  }
+  if (!(await streamBlob(ctx.root, ctx.env, oid, onData))) return null
   try {
     digest.update(stream.final())
     return digest.digest()

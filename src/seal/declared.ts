@@ -12,7 +12,7 @@
  * `rekey` trusts a declaration only to skip a blob that already matches the config; `status`
  * and `recipients PATH` print which recipients are verified and which only declared.
  */
-import { DECLARATION_TYPE, identityRecipient, looksLikeAge, openingIdentities, readDeclaration, readHeader, recipientFingerprint, sshStanzaTag, type Identity } from '../age/index.js'
+import { DECLARATION_TYPE, identityRecipient, looksLikeAge, openingIdentities, readDeclaration, readHeader, recipientFingerprint, sshStanzaTag, type Identity, type Stanza } from '../age/index.js'
 import type { BlobRecords } from './records.js'
 import { sopsMetadata } from './stored.js'
 
@@ -90,7 +90,7 @@ function ageReaders(oid: string, bytes: Uint8Array, candidates: string[], eviden
       unknownFingerprints: [],
     }
   }
-  let stanzas
+  let stanzas: Stanza[]
   try {
     stanzas = readHeader(bytes).stanzas
   } catch {

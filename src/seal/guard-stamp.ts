@@ -7,7 +7,6 @@
  * the same config, even with guards running in two linked worktrees at once.
  */
 import { renameSync, rmSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
 import { NEVER_SECRET_PATTERNS, quotePattern, type SealConfig } from '../config/index.js'
 import { stateFile } from '../git/state-dir.js'
 import { RULE_ATTRIBUTE, RULE_VALUE, stampHeader, type GuardStampInput } from '../git/guard-precheck.js'

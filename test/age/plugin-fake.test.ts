@@ -44,9 +44,18 @@ interface Recorded {
 function recordingUI(answers: { value?: string | null; confirm?: boolean | null } = {}): PluginUI & Recorded {
   const ui: Recorded = { messages: [], questions: [], warnings: [] }
   const full: PluginUI & Recorded = Object.assign(ui, {
-    message: (_p: string, text: string) => (ui.messages.push(text), true),
-    confirm: (_p: string, text: string) => (ui.questions.push(text), answers.confirm ?? null),
-    requestValue: (_p: string, text: string) => (ui.questions.push(text), answers.value ?? null),
+    message: (_p: string, text: string) => {
+      ui.messages.push(text)
+      return true
+    },
+    confirm: (_p: string, text: string) => {
+      ui.questions.push(text)
+      return answers.confirm ?? null
+    },
+    requestValue: (_p: string, text: string) => {
+      ui.questions.push(text)
+      return answers.value ?? null
+    },
     warn: (message: string, hint?: string) => void ui.warnings.push(hint ? `${message} | ${hint}` : message),
   })
   setPluginUI(full)
@@ -126,7 +135,10 @@ describe('with the fake plugin on PATH', () => {
     useFake({ FAKE_PLUGIN_PIN: '1234', FAKE_PLUGIN_PUBLIC: '1', FAKE_PLUGIN_CONFIRM: '1', FAKE_PLUGIN_TOUCH: '1', FAKE_PLUGIN_GREASE: '1' })
     const ui = recordingUI({ value: '1234', confirm: true })
     // request-public must answer "fake-serial": give each prompt its own answer.
-    ui.requestValue = (_p, prompt) => (ui.questions.push(prompt), prompt.startsWith('Serial') ? 'fake-serial' : '1234')
+    ui.requestValue = (_p, prompt) => {
+      ui.questions.push(prompt)
+      return prompt.startsWith('Serial') ? 'fake-serial' : '1234'
+    }
     const key = fake.generate()
     const files = ['a', 'b'].map((t) => encrypt(Buffer.from(t), [parseRecipient(key.recipient)]))
     const identities = pluginIdentities([key.identity])

@@ -68,7 +68,12 @@ describe('IPC framing', () => {
     const wire = Buffer.concat(stanzas.map((s) => encodeStanza(s.type, s.args, s.body)))
     for (const size of [1, 7, wire.length]) {
       let at = 0
-      const reader = new StanzaReader('test', () => (at >= wire.length ? null : wire.subarray(at, (at += size))))
+      const reader = new StanzaReader('test', () => {
+        if (at >= wire.length) return null
+        const start = at
+        at += size
+        return wire.subarray(start, at)
+      })
       const read = []
       for (let s = reader.read(); s; s = reader.read()) read.push({ ...s, body: Buffer.from(s.body) })
       expect(read).toEqual(stanzas.map((s) => ({ ...s, body: Buffer.from(s.body) })))
@@ -123,9 +128,18 @@ function scriptedUI(answers: { value?: string | null; confirm?: boolean | null }
   const asked: Asked = { messages: [], questions: [], warnings: [] }
   return {
     asked,
-    message: (_p, text) => (asked.messages.push(text), true),
-    confirm: (_p, text, yes, no) => (asked.questions.push(`${text} [${yes}/${no}]`), answers.confirm ?? null),
-    requestValue: (_p, text, secret) => (asked.questions.push(`${secret ? 'secret' : 'public'}: ${text}`), answers.value ?? null),
+    message: (_p, text) => {
+      asked.messages.push(text)
+      return true
+    },
+    confirm: (_p, text, yes, no) => {
+      asked.questions.push(`${text} [${yes}/${no}]`)
+      return answers.confirm ?? null
+    },
+    requestValue: (_p, text, secret) => {
+      asked.questions.push(`${secret ? 'secret' : 'public'}: ${text}`)
+      return answers.value ?? null
+    },
     warn: (message) => void asked.warnings.push(message),
   }
 }

@@ -72,7 +72,9 @@ describe('HeaderSupply', () => {
     }
     expect(supply.counts.ahead).toBeGreaterThanOrEqual(100)
     expect(new Set(files.map((f) => Buffer.from(f.subarray(0, 120)).toString('hex'))).size).toBe(files.length)
-    files.forEach((file, i) => expect(Buffer.from(decrypt(file, [parseIdentity(identity)])).toString()).toBe(`file ${i}`))
+    files.forEach((file, i) => {
+      expect(Buffer.from(decrypt(file, [parseIdentity(identity)])).toString()).toBe(`file ${i}`)
+    })
   })
 
   it('makes every header inline before the threshold, without a worker file, or when the worker cannot parse the keys', () => {

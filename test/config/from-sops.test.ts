@@ -6,7 +6,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { compilePattern, importSopsConfig, parseConfig } from '../../src/config/index.js'
 import { fewestCoveringKeys } from '../../src/config/from-sops.js'
-import { overlapWitness, translatePathRegex } from '../../src/config/sops-regex.js'
+import { overlapWitness, translatePathRegex, type TranslatedRegex } from '../../src/config/sops-regex.js'
 import { ROOT, newKey } from '../helpers/repo.js'
 
 const FIXTURES = join(ROOT, 'test', 'fixtures', 'sops-yaml')
@@ -101,7 +101,8 @@ describe('overlapWitness on random regexes', () => {
   it('finds a path both match exactly when one exists among random paths', () => {
     fc.assert(
       fc.property(regex, regex, fc.array(path, { minLength: 30, maxLength: 30 }), (a, b, paths) => {
-        let ta, tb
+        let ta: TranslatedRegex
+        let tb: TranslatedRegex
         try {
           ta = translatePathRegex(a)
           tb = translatePathRegex(b)

@@ -1,6 +1,6 @@
 // The top-level people list: declared once, referenced by name; needs version 2.
 import { describe, expect, it } from 'vitest'
-import { ConfigError, parseConfig } from '../../src/config/index.js'
+import { type ConfigError, parseConfig } from '../../src/config/index.js'
 import { newKey } from '../helpers/repo.js'
 
 const A = newKey().recipient

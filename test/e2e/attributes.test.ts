@@ -68,7 +68,7 @@ const scenarios: Scenario[] = [
     undo: (repo) => {
       const sync = repo.seal('sync')
       expect(sync.status, sync.stderr).toBe(0)
-      expect(repo.read('.gitattributes').toString()).toMatch(/\* text eol=lf\n# BEGIN git-seal[^]*# END git-seal\n$/)
+      expect(repo.read('.gitattributes').toString()).toMatch(/\* text eol=lf\n# BEGIN git-seal[\s\S]*# END git-seal\n$/)
       repo.git('add', '.gitattributes')
     },
   },

@@ -290,6 +290,7 @@ describe('git-seal exec', () => {
     commit(repo, 'secrets/app.env', ENV)
     commit(repo, 'secrets/app.json', JSON_DOC)
     commit(repo, 'secrets/app.yaml', YAML)
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: ${nested-unset} is sh parameter expansion, not a template
     const r = repo.seal('exec', 'secrets/app.env', 'secrets/app.json', 'secrets/app.yaml', '--', 'sh', '-c', 'printf "%s|%s|%s|%s|%s|%s|%s|%s\\n" "$API_KEY" "$SHARED" "$URL" "$PORT" "$port" "$DEBUG" "$token" "${nested-unset}"')
     expect(r.status, r.stderr).toBe(0)
     expect(r.stdout).toBe(`${MARKER}|from-json|https://x.example/?a=b|8080|5432|true|keep-me|unset\n`)

@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { CatFileBatch, type GitObject } from '../../src/git/objects.js'
 import { verifyAll, verifyPushes, verifyRange, type ObjectReader } from '../../src/operations/verify.js'
-import { Repo, sealedRepo, tempDir } from '../helpers/repo.js'
+import { type Repo, sealedRepo, tempDir } from '../helpers/repo.js'
 
 class CountingReader implements ObjectReader {
   readonly reads = new Map<string, number>()

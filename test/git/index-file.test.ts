@@ -7,7 +7,9 @@ import { Repo, newHome } from '../helpers/repo.js'
 
 function populate(repo: Repo): void {
   const names = ['a.txt', 'dir/b.txt', 'dir/sub/c.txt', 'dir with space/d.txt', 'ünïcode/名前.txt', ['x', 'y', 'z'].map((c) => c.repeat(200)).join('/') + '.txt', 'z/z/z/z.txt']
-  names.forEach((n, i) => repo.write(n, `content ${i}\n`))
+  names.forEach((n, i) => {
+    repo.write(n, `content ${i}\n`)
+  })
   repo.git('add', '-A')
   repo.write('intent.txt', 'later\n')
   repo.git('add', '-N', 'intent.txt') // an extended-flags entry (index v3)

@@ -117,7 +117,9 @@ describe('sh textconv command', () => {
 
   it('hands anything carrying a marker to the launcher', () => {
     const { dir, calls } = fakeInstall()
-    CIPHERTEXT_MARKERS.forEach((m, i) => writeFileSync(join(dir, `c${i}`), `x\n${m}\n`))
+    CIPHERTEXT_MARKERS.forEach((m, i) => {
+      writeFileSync(join(dir, `c${i}`), `x\n${m}\n`)
+    })
     for (let i = 0; i < CIPHERTEXT_MARKERS.length; i++) expect(run(dir, `c${i}`).stdout.toString()).toBe('[from node]\n')
     expect(calls()).toEqual(CIPHERTEXT_MARKERS.map((_, i) => `textconv c${i}`))
   })

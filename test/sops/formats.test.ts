@@ -124,7 +124,7 @@ describe('INI', () => {
 
   it('reads values as go-ini does: trimmed, unquoted, # or ; starts a comment', () => {
     const encrypted = enc('ini', 'k0 = top\n[s]\na = "x y"\nb = p#q\nc =  spaced  \n')
-    expect(masked(encrypted)).toMatch(/^k0 = ENC\[str\]\n\[s\]\na = "ENC\[str\]"\nb = ENC\[str\]#ENC\[comment\]\nc =  ENC\[str\] {2}\n\n\[sops\]\n/)
+    expect(masked(encrypted)).toMatch(/^k0 = ENC\[str\]\n\[s\]\na = "ENC\[str\]"\nb = ENC\[str\]#ENC\[comment\]\nc = {2}ENC\[str\] {2}\n\n\[sops\]\n/)
     const values = [...encrypted.matchAll(/^(k0|a|b|c) =\s+"?(ENC\[[^\]]+type:str\])/gm)].map((m) => [m[1], openEnc(m[2]!, dataKey, m[1] === 'k0' ? 'DEFAULT:k0:' : `s:${m[1]}:`).plaintext])
     expect(values).toEqual([['k0', 'top'], ['a', 'x y'], ['b', 'p'], ['c', 'spaced']])
   })

@@ -61,7 +61,7 @@ describe('byte-exact round trips', () => {
 
   it('values are encrypted and keys, layout and comments positions kept', () => {
     const encrypted = enc('db: # the database\n  user: admin\n  password: "s3cr3t"\n')
-    expect(encrypted).toMatch(/^db: #ENC\[AES256_GCM,[^\]]+type:comment\]\n  user: ENC\[AES256_GCM,[^\]]+type:str\]\n  password: "ENC\[AES256_GCM,[^\]]+\]"\nsops:\n  age:\n    - enc: \|\n/)
+    expect(encrypted).toMatch(/^db: #ENC\[AES256_GCM,[^\]]+type:comment\]\n {2}user: ENC\[AES256_GCM,[^\]]+type:str\]\n {2}password: "ENC\[AES256_GCM,[^\]]+\]"\nsops:\n {2}age:\n {4}- enc: \|\n/)
     expect(encrypted).not.toMatch(/admin|s3cr3t|the database/)
   })
 

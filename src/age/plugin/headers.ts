@@ -79,7 +79,9 @@ export class PluginHeaderSupply {
           plugins.filter((p) => p.plugin === name),
           fileKeys,
         )
-        wrapped.forEach((list, i) => stanzas[i]!.set(name, list))
+        wrapped.forEach((list, i) => {
+          stanzas[i]!.set(name, list)
+        })
       }
     } catch (e) {
       for (const key of fileKeys) key.fill(0)

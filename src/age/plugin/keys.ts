@@ -94,7 +94,9 @@ export class PluginIdentity implements Identity {
     if (ask.length === 0) return
     try {
       const { fileKeys, errors } = unwrapFileKeys(this.plugin, this.launch(this.plugin, 'identity-v1'), this.identities, ask, this.ui)
-      fileKeys.forEach((key, i) => this.known.set(askIds[i]!, key))
+      fileKeys.forEach((key, i) => {
+        this.known.set(askIds[i]!, key)
+      })
       for (const e of errors) this.warnOnce(`age-plugin-${this.plugin}: ${e}`)
     } catch (e) {
       if (!(e instanceof PluginError)) throw e
@@ -167,7 +169,9 @@ export function wrapWithPlugins(recipients: PluginRecipient[], fileKeys: Uint8Ar
     const ui = options.ui ?? pluginUI()
     const texts = [...new Set(group.map((r) => r.text))]
     const wrapped = wrapFileKeys(name, launcher(options, ui)(name, 'recipient-v1'), texts, fileKeys, ui)
-    wrapped.forEach((stanzas, i) => out[i]!.push(...stanzas))
+    wrapped.forEach((stanzas, i) => {
+      out[i]!.push(...stanzas)
+    })
   }
   return out
 }

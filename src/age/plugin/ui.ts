@@ -106,7 +106,7 @@ export class TerminalPluginUI implements PluginUI {
       if (secret) writeSync(fd, '\n')
       // Ctrl-D before any answer: the user declined, which the plugin hears as `fail`.
       if (ended && answer === '') return null
-      return answer.replace(/\r?\n[^]*$/, '')
+      return answer.replace(/\r?\n[\s\S]*$/, '')
     } catch {
       return null
     } finally {

@@ -29,7 +29,7 @@ export function reportDecryption(outcome: DecryptOutcome, say: (message: string)
     say(`${notForYou} secret${notForYou === 1 ? ' is' : 's are'} not encrypted to you; they stay encrypted ('git-seal recipients PATH' says who reads a file)`)
     outcome = { ...outcome, kept: outcome.kept.filter((k) => k.reason !== 'not-for-you') }
   }
-  outcome.kept.slice(0, MAX_NAMED).forEach((k) => warning(`${k.path}: left encrypted: ${k.detail}`))
+  for (const k of outcome.kept.slice(0, MAX_NAMED)) warning(`${k.path}: left encrypted: ${k.detail}`)
   if (outcome.kept.length > MAX_NAMED) warning(`${outcome.kept.length - MAX_NAMED} more secret file(s) left encrypted`)
   for (const reason of new Set(outcome.kept.map((k) => k.reason))) printHint(HINTS[reason])
   if (outcome.unencrypted.length > 0) {

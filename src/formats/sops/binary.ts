@@ -33,7 +33,7 @@ function envelope(bytes: Uint8Array): Envelope {
   const parsed = parseBinary(bytes)
   const meta = requireReadableMetadata(parsed)
   const slot = parsed.slots.find((s): s is ValueSlot => s.kind === 'value' && s.path.length === 1 && s.path[0] === 'data')
-  if (!slot || slot.value.type !== 'str') throw new SopsError('bad-value', 'binary sops file without a "data" string')
+  if (slot?.value.type !== 'str') throw new SopsError('bad-value', 'binary sops file without a "data" string')
   return { data: slot.value.text, meta }
 }
 
@@ -54,7 +54,7 @@ function macOf(data: Uint8Array, macOnly: boolean): string {
 }
 
 function write(data: Uint8Array, key: Uint8Array, opts: { age: readonly SopsAgeEntry[]; otherKeys?: Record<string, MetaValue>; now?: Date; reuse?: { data: Buffer; enc: string; meta: Envelope['meta'] } }): Uint8Array {
-  const same = opts.reuse && opts.reuse.data.equals(Buffer.from(data))
+  const same = opts.reuse?.data.equals(Buffer.from(data))
   const enc = data.length === 0 ? '' : same ? opts.reuse!.enc : sealValue(data, 'str', key, AD)
   const macHex = macOf(data, false)
   const previous = same ? { macHex, meta: opts.reuse!.meta, rules: effectiveRules(NO_RULES), outputs: new Map(), reuse: new Map() } : undefined

@@ -281,14 +281,14 @@ class IniDocument implements ParsedStore {
     const lineStart = this.text.lastIndexOf('\n', first.char - 1) + 1
     const indent = /^[ \t]*/.exec(this.text.slice(lineStart))?.[0] ?? ''
     if ('enc' in out) {
-      return parts.map((p, i) => {
+      return parts.flatMap((p, i) => {
         // where go-ini would not read it (see `movesTo`), the ciphertext goes on a line of its own (a normalisation)
         if (p.movesTo === undefined) return [{ start: p.start, end: p.end, text: i === 0 ? out.enc : char(p) }]
         const cut = { start: this.text.slice(0, p.char).trimEnd().length, end: p.end, text: '' }
         if (i > 0) return [cut]
         const lead = /^[ \t]*/.exec(this.text.slice(p.movesTo))?.[0] ?? ''
         return [{ start: p.movesTo, end: p.movesTo, text: `${lead}${char(p)} ${out.enc}${this.nl}` }, cut]
-      }).flat()
+      })
     }
     const lines = out.plain.split('\n')
     if (lines.length === parts.length) return parts.map((p, i) => ({ start: p.start, end: p.end, text: i === 0 ? (lines[0] ?? '') : asComment(lines[i] ?? '') }))

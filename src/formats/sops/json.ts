@@ -188,8 +188,11 @@ class JsonDocument implements ParsedStore {
 
   private walk(node: JsonNode, path: string[], display: (string | number)[]): void {
     if (node.kind === 'object') for (const m of node.members) this.walk(m.value, [...path, m.key], [...display, m.key])
-    else if (node.kind === 'array') node.items.forEach((item, i) => this.walk(item, path, [...display, i]))
-    else if (!(node.kind === 'literal' && node.value === null)) {
+    else if (node.kind === 'array') {
+      node.items.forEach((item, i) => {
+        this.walk(item, path, [...display, i])
+      })
+    } else if (!(node.kind === 'literal' && node.value === null)) {
       const value = node.kind === 'string' ? str(node.value) : node.kind === 'number' ? typedNumber(node.raw) : { type: 'bool' as const, text: node.value ? 'True' : 'False' }
       const slot: ValueSlot = { kind: 'value', path, display, value, where: this.lines.where(node.start) }
       this.slots.push(slot)

@@ -59,7 +59,7 @@ const isEmpty = (v: MetaValue | undefined): boolean => v === undefined || v === 
 export function metadataFromTree(tree: unknown): SopsMetadata | null {
   if (!isMap(tree)) return null
   // only own keys count: a key named like an Object.prototype member must not be inherited
-  const own = (k: string): MetaValue | undefined => (Object.prototype.hasOwnProperty.call(tree, k) ? tree[k] : undefined)
+  const own = (k: string): MetaValue | undefined => (Object.hasOwn(tree, k) ? tree[k] : undefined)
   const lastmodified = own('lastmodified')
   const version = own('version')
   if (typeof lastmodified !== 'string' || typeof version !== 'string') return null
@@ -179,8 +179,11 @@ const LIST_SEP = '__list_'
 export function flattenMetadata(tree: MetaTree, prefix: string): [string, string][] {
   const out: [string, string][] = []
   const descend = (v: MetaValue, key: string): void => {
-    if (Array.isArray(v)) v.forEach((item, i) => descend(item, `${key}${LIST_SEP}${i}`))
-    else if (isMap(v)) for (const [k, child] of Object.entries(v)) descend(child, `${key}${MAP_SEP}${k}`)
+    if (Array.isArray(v)) {
+      v.forEach((item, i) => {
+        descend(item, `${key}${LIST_SEP}${i}`)
+      })
+    } else if (isMap(v)) for (const [k, child] of Object.entries(v)) descend(child, `${key}${MAP_SEP}${k}`)
     else out.push([key, v === null ? '' : String(v)])
   }
   for (const [k, v] of Object.entries(tree)) descend(v, prefix + k)
@@ -205,7 +208,7 @@ export function unflattenMetadata(entries: readonly (readonly [string, string])[
       const name = parts[i + 1] ?? ''
       const next: string | number = list ? Number(name) : name
       if (list && !/^\d+$/.test(name)) fail(key)
-      const own = Object.prototype.hasOwnProperty.call(container, slot)
+      const own = Object.hasOwn(container, slot)
       const existing: MetaValue | undefined = own ? (container as Record<string | number, MetaValue>)[slot] : undefined
       const child: MetaValue = existing ?? (list ? [] : {})
       if (list !== Array.isArray(child) || (!list && !isMap(child))) fail(key)

@@ -153,7 +153,7 @@ export function placeComments(text: string, lines: LineIndex, sorted: readonly A
   const ownerOfIndentless = (a: Anchor): Anchor | undefined => {
     const c = a.item?.container
     const owner = c?.owner
-    return c && c.list && !c.flow && owner && owner.col === a.col ? anchorOf.get(owner) : undefined
+    return c?.list && !c.flow && owner && owner.col === a.col ? anchorOf.get(owner) : undefined
   }
   const own = offsets.filter((o) => text.slice(lines.lineStart(o), o).trim() === '')
   for (const o of offsets) {

@@ -294,7 +294,7 @@ function lineComment(item: YItem): CommentSlot[] {
   if (!container.flow) return item.before
   while (container.owner?.container.flow) container = container.owner.container
   const owner = container.owner
-  return owner && owner.container.list ? owner.before : container.start
+  return owner?.container.list ? owner.before : container.start
 }
 
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/
