@@ -157,7 +157,7 @@ export async function scanBlobs(objects: ObjectReader, files: readonly { path: s
   let scanned = 0
   for (const [i, file] of unique.entries()) {
     const object = blobs[i]
-    if (!object || object.type !== 'blob' || object.content.length > MAX_SCAN_BYTES || looksBinary(object.content)) continue
+    if (object?.type !== 'blob' || object.content.length > MAX_SCAN_BYTES || looksBinary(object.content)) continue
     if (storedKind(file.path, object.content) !== 'plaintext') continue // ciphertext outside any rule holds nothing readable
     scanned++
     const hits = await found.check(file.path, object.content.toString('utf8'))

@@ -405,7 +405,7 @@ function configFinding(history: History, commit: string): Finding[] {
 export async function verifyRange(cwd: string, range: string, options: VerifyOptions = {}): Promise<VerifyReport> {
   if (range.startsWith('-')) throw new UserError(`not a revision range: ${range}`, 'give a range such as origin/main..HEAD')
   return withHistory(cwd, options, async (history) => {
-    let revs
+    let revs: ReturnType<typeof revParse>
     try {
       revs = revParse(history.root, range)
     } catch (e) {

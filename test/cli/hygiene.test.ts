@@ -37,7 +37,9 @@ describe('code hygiene', () => {
 
   it.each([
     ["'a', 'b'", 2],
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the text of a template literal, on purpose
     ['`${a}, ${b(c, d)}`', 1],
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the text of a template literal, on purpose
     ["`x`, `y ${z}`,\n", 2],
     ["f(a, b)", 1],
     ["'it, is', { x: 1, y: 2 }", 2],
