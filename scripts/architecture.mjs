@@ -22,7 +22,19 @@ import { fileURLToPath } from 'node:url'
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 
 /** Higher imports lower; the same rank imports the same rank. */
-export const RANK = { cli: 7, commands: 6, operations: 5, filter: 4, seal: 4, config: 3, keys: 3, git: 3, formats: 2, age: 2, lazy: 1 }
+export const RANK = {
+  cli: 7,
+  commands: 6,
+  operations: 5,
+  filter: 4,
+  seal: 4,
+  config: 3,
+  keys: 3,
+  git: 3,
+  formats: 2,
+  age: 2,
+  lazy: 1,
+}
 const ENTRIES = new Set(['cli', 'hot', 'textconv'])
 const LEAVES = new Set(['errors', 'version', 'test-hooks'])
 const UI_MIN_RANK = RANK.seal
@@ -59,7 +71,12 @@ function imports(text) {
       const spec = i === 0 ? m[3] : m[1]
       const typeOnly = i === 0 && m[1] !== undefined
       const names = i === 0 ? m[2] : ''
-      found.push({ spec, typeOnly, names, line: text.slice(0, m.index).split('\n').length + (m[0].startsWith('\n') ? 1 : 0) })
+      found.push({
+        spec,
+        typeOnly,
+        names,
+        line: text.slice(0, m.index).split('\n').length + (m[0].startsWith('\n') ? 1 : 0),
+      })
     }
   }
   return found
@@ -74,7 +91,11 @@ export function layeringViolations(src = join(ROOT, 'src')) {
     const text = readFileSync(file, 'utf8')
     if (from !== 'git') {
       for (const m of text.matchAll(/\b(?:spawn|spawnSync|execFile|execFileSync|exec|execSync)\(\s*['"`]git\b/g)) {
-        violations.push({ rule: 'git run outside src/git', where: at(file, text.slice(0, m.index).split('\n').length), what: m[0] })
+        violations.push({
+          rule: 'git run outside src/git',
+          where: at(file, text.slice(0, m.index).split('\n').length),
+          what: m[0],
+        })
       }
     }
     for (const { spec, typeOnly, names, line } of imports(text)) {
@@ -85,15 +106,35 @@ export function layeringViolations(src = join(ROOT, 'src')) {
       const where = at(file, line)
       const what = `${relative(dirname(src), file)} -> ${relative(dirname(src), target)}${typeOnly ? ' (type only)' : ''}`
       if (from !== 'git' && to === 'git' && relative(join(src, 'git'), target) === 'run.ts') {
-        const imported = names.replace(/[{}]/g, '').split(',').map((n) => n.trim().replace(/^type\s+/, '').split(/\s+as\s+/)[0]).filter(Boolean)
+        const imported = names
+          .replace(/[{}]/g, '')
+          .split(',')
+          .map(
+            (n) =>
+              n
+                .trim()
+                .replace(/^type\s+/, '')
+                .split(/\s+as\s+/)[0],
+          )
+          .filter(Boolean)
         const runners = imported.filter((n) => !GIT_RUNNERS_ALLOWED_OUTSIDE.has(n))
-        if (runners.length > 0 || imported.length === 0) violations.push({ rule: 'git run outside src/git (a runner of src/git/run.ts imported)', where, what: `${what} (${runners.join(', ') || names})` })
+        if (runners.length > 0 || imported.length === 0)
+          violations.push({
+            rule: 'git run outside src/git (a runner of src/git/run.ts imported)',
+            where,
+            what: `${what} (${runners.join(', ') || names})`,
+          })
       }
       if (to === from) {
         if (from === 'commands') {
           const fromOutput = relative(join(src, 'commands'), file).startsWith('output' + sep)
           const toOutput = relative(join(src, 'commands'), target).startsWith('output' + sep)
-          if (!toOutput) violations.push({ rule: fromOutput ? 'commands/output imports a command' : 'a command imports another command', where, what })
+          if (!toOutput)
+            violations.push({
+              rule: fromOutput ? 'commands/output imports a command' : 'a command imports another command',
+              where,
+              what,
+            })
         }
         continue
       }

@@ -15,7 +15,8 @@ await fs.mkdirp(home)
 await fs.mkdirp(repoDir)
 
 const env = { ...process.env, HOME: home, XDG_CONFIG_HOME: path.join(home, '.config'), GIT_CONFIG_NOSYSTEM: '1' }
-for (const k of Object.keys(env)) if (k.startsWith('SOPS_') || k.startsWith('GIT_DIR') || k === 'GIT_INDEX_FILE') delete env[k]
+for (const k of Object.keys(env))
+  if (k.startsWith('SOPS_') || k.startsWith('GIT_DIR') || k === 'GIT_INDEX_FILE') delete env[k]
 const sh = $({ cwd: repoDir, env })
 const seal = (...args) => sh`${process.execPath} ${bundle} ${args}`
 const step = (s) => console.log('\n' + chalk.bold.cyan('▶ ' + s))
@@ -42,7 +43,8 @@ try {
   step('what git stores (git cat-file -p HEAD:secrets/api-key.txt): an age file')
   const stored = (await sh`git cat-file -p HEAD:secrets/api-key.txt`).stdout
   show(stored.split('\n').slice(0, 3).join('\n') + '\n  … (binary ciphertext)')
-  if (!stored.startsWith('age-encryption.org/v1\n') || stored.includes('sk_live_DEMO')) throw new Error('the stored blob is not ciphertext')
+  if (!stored.startsWith('age-encryption.org/v1\n') || stored.includes('sk_live_DEMO'))
+    throw new Error('the stored blob is not ciphertext')
 
   step('the work tree holds the plaintext, and git status is clean')
   show(await fs.readFile(path.join(repoDir, 'secrets', 'api-key.txt'), 'utf8'))
@@ -64,7 +66,9 @@ try {
 
   step('a clone without the key sees only ciphertext')
   const cloneDir = path.join(work, 'clone')
-  await $({ env: { ...env, HOME: path.join(work, 'nokey'), XDG_CONFIG_HOME: path.join(work, 'nokey', '.config') } })`git clone -q ${repoDir} ${cloneDir}`
+  await $({
+    env: { ...env, HOME: path.join(work, 'nokey'), XDG_CONFIG_HOME: path.join(work, 'nokey', '.config') },
+  })`git clone -q ${repoDir} ${cloneDir}`
   const cloned = await fs.readFile(path.join(cloneDir, 'secrets', 'api-key.txt'))
   show(cloned.subarray(0, 22).toString('latin1') + ' … (' + cloned.length + ' bytes of ciphertext)')
 

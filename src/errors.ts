@@ -55,7 +55,11 @@ export class UsageError extends UserError {
 
 /** The one way to say that a command needs a work tree. */
 export function bareRepositoryError(): UserError {
-  return new UserError('git-seal needs a work tree; this repository is bare', 'run it in a clone with a work tree (a bare repository has only history: use verify there)', 'bare-repository')
+  return new UserError(
+    'git-seal needs a work tree; this repository is bare',
+    'run it in a clone with a work tree (a bare repository has only history: use verify there)',
+    'bare-repository',
+  )
 }
 
 /**
@@ -64,7 +68,13 @@ export function bareRepositoryError(): UserError {
  * by the peer (PktLineError). Known by name, so that deciding an exit status loads none of
  * their modules; src/age and src/formats stay free of imports from here.
  */
-const FAILURE_NAMES: ReadonlySet<string> = new Set(['AgeError', 'SopsError', 'NoSopsKeyError', 'GitError', 'PktLineError'])
+const FAILURE_NAMES: ReadonlySet<string> = new Set([
+  'AgeError',
+  'SopsError',
+  'NoSopsKeyError',
+  'GitError',
+  'PktLineError',
+])
 
 /**
  * Node's errors about the system (a missing file, a refused permission, a full disk) carry an

@@ -28,6 +28,13 @@ export function testHooks(env: NodeJS.ProcessEnv = process.env): TestHooks {
   const fault = env['GIT_SEAL_TEST_FAULT']
   return {
     prewrap: prewrap === 'wait' || prewrap === 'off' ? prewrap : null,
-    killIn: fault === 'kill-in-clean' ? 'clean' : fault === 'kill-in-smudge' ? 'smudge' : fault === 'kill-after-spill' ? 'spill' : null,
+    killIn:
+      fault === 'kill-in-clean'
+        ? 'clean'
+        : fault === 'kill-in-smudge'
+          ? 'smudge'
+          : fault === 'kill-after-spill'
+            ? 'spill'
+            : null,
   }
 }

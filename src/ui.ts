@@ -91,7 +91,14 @@ export function columns(rows: string[][], indent = ''): string[] {
       widths[i] = Math.max(widths[i] ?? 0, visibleLength(cell))
     })
   }
-  return rows.map((row) => indent + row.map((cell, i) => (i === row.length - 1 ? cell : cell + ' '.repeat(widths[i]! - visibleLength(cell)))).join('  ').trimEnd())
+  return rows.map(
+    (row) =>
+      indent +
+      row
+        .map((cell, i) => (i === row.length - 1 ? cell : cell + ' '.repeat(widths[i]! - visibleLength(cell))))
+        .join('  ')
+        .trimEnd(),
+  )
 }
 
 /** The list of commands when none was given: on stderr, as a usage error's text (stdout stays empty). */
@@ -115,7 +122,8 @@ export function someNames(paths: string[], max = 5): string {
 }
 
 /** What a bug's report says to do (errors.ts: exit 70). */
-export const BUG_HINT = 'this is a bug in git-seal: please report it, with the output of the same command run with GIT_SEAL_DEBUG=1'
+export const BUG_HINT =
+  'this is a bug in git-seal: please report it, with the output of the same command run with GIT_SEAL_DEBUG=1'
 
 /**
  * Reports any thrown value the same way: user errors and failures of the world with their hint,
@@ -124,7 +132,8 @@ export const BUG_HINT = 'this is a bug in git-seal: please report it, with the o
 export function reportError(e: unknown): void {
   if (e instanceof UserError) error(e.message, e.hint)
   else if (isExpectedFailure(e)) error((e as Error).message, (e as { hint?: string }).hint)
-  else if (e instanceof Error) error(e.message, process.env['GIT_SEAL_DEBUG'] ? `${BUG_HINT}\n${e.stack ?? ''}` : BUG_HINT)
+  else if (e instanceof Error)
+    error(e.message, process.env['GIT_SEAL_DEBUG'] ? `${BUG_HINT}\n${e.stack ?? ''}` : BUG_HINT)
   else error(String(e), BUG_HINT)
 }
 

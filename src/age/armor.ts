@@ -16,7 +16,9 @@ export function armor(bytes: Uint8Array): string {
 }
 
 export function isArmored(bytes: Uint8Array): boolean {
-  const head = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.byteLength, 64 + BEGIN.length)).toString('latin1')
+  const head = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.byteLength, 64 + BEGIN.length)).toString(
+    'latin1',
+  )
   return head.trimStart().startsWith(BEGIN)
 }
 
@@ -28,7 +30,12 @@ export function dearmor(text: string): Uint8Array {
   for (let i = 0; i < body.length; i++) {
     const line = body[i]!
     const last = i === body.length - 1
-    if (!/^[A-Za-z0-9+/=]+$/.test(line) || line.length > 64 || (!last && line.length !== 64) || (last && line.length % 4 !== 0)) {
+    if (
+      !/^[A-Za-z0-9+/=]+$/.test(line) ||
+      line.length > 64 ||
+      (!last && line.length !== 64) ||
+      (last && line.length % 4 !== 0)
+    ) {
       throw new AgeError('bad-header', 'malformed armor')
     }
   }

@@ -43,7 +43,11 @@ function canonical(key: string): string {
 
 /** The fingerprint a declaration lists for a public key (hex, 16 characters). */
 export function recipientFingerprint(key: string): string {
-  return createHash('sha256').update(`git-seal recipient v1\n${canonical(key)}`).digest().subarray(0, FINGERPRINT_BYTES).toString('hex')
+  return createHash('sha256')
+    .update(`git-seal recipient v1\n${canonical(key)}`)
+    .digest()
+    .subarray(0, FINGERPRINT_BYTES)
+    .toString('hex')
 }
 
 /** The stanza itself. */
@@ -94,9 +98,17 @@ export function readDeclaration(stanzas: Stanza[]): string[] | null | 'malformed
   const found = stanzas.filter((s) => s.type === DECLARATION_TYPE)
   if (found.length === 0) return null
   const s = found[0]!
-  if (found.length > 1 || s.args.length !== 1 || s.args[0] !== VERSION || s.body.length === 0 || s.body.length % FINGERPRINT_BYTES !== 0) return 'malformed'
+  if (
+    found.length > 1 ||
+    s.args.length !== 1 ||
+    s.args[0] !== VERSION ||
+    s.body.length === 0 ||
+    s.body.length % FINGERPRINT_BYTES !== 0
+  )
+    return 'malformed'
   const out: string[] = []
-  for (let i = 0; i < s.body.length; i += FINGERPRINT_BYTES) out.push(Buffer.from(s.body.subarray(i, i + FINGERPRINT_BYTES)).toString('hex'))
+  for (let i = 0; i < s.body.length; i += FINGERPRINT_BYTES)
+    out.push(Buffer.from(s.body.subarray(i, i + FINGERPRINT_BYTES)).toString('hex'))
   return out
 }
 

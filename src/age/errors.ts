@@ -1,6 +1,14 @@
 /** Errors of the age layer; `code` is what callers branch on. */
 
-export type AgeErrorCode = 'no-identity' | 'bad-header' | 'bad-mac' | 'bad-payload' | 'truncated' | 'bad-key' | 'unsupported' | 'plugin'
+export type AgeErrorCode =
+  | 'no-identity'
+  | 'bad-header'
+  | 'bad-mac'
+  | 'bad-payload'
+  | 'truncated'
+  | 'bad-key'
+  | 'unsupported'
+  | 'plugin'
 
 export class AgeError extends Error {
   override name = 'AgeError'

@@ -45,7 +45,11 @@ export const MAX_STANZAS = 256
  * @throws {AgeError} 'unsupported' when a header would hold more than {@link MAX_STANZAS} stanzas.
  */
 export function checkStanzaCount(count: number): void {
-  if (count > MAX_STANZAS) throw new AgeError('unsupported', `header has ${count} recipient stanzas, more than the ${MAX_STANZAS} git-seal opens or writes`)
+  if (count > MAX_STANZAS)
+    throw new AgeError(
+      'unsupported',
+      `header has ${count} recipient stanzas, more than the ${MAX_STANZAS} git-seal opens or writes`,
+    )
 }
 
 /** Where the header ends (index after its final newline), or -1 when not all of it is here. */
@@ -90,7 +94,8 @@ export function parseHeader(bytes: Uint8Array): ParsedHeader {
   }
   if (stanzas.length === 0) throw new AgeError('bad-header', 'header has no recipient stanza')
   const macLine = lines[i]
-  if (macLine === undefined || !macLine.startsWith('--- ') || i !== lines.length - 1) throw new AgeError('bad-header', 'malformed header')
+  if (macLine === undefined || !macLine.startsWith('--- ') || i !== lines.length - 1)
+    throw new AgeError('bad-header', 'malformed header')
   const macText = macLine.slice(4)
   const mac = decodeBase64(macText, 'header MAC')
   if (mac.length !== 32) throw new AgeError('bad-header', 'header MAC has the wrong length')

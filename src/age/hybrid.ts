@@ -24,7 +24,9 @@ export async function encryptHybrid(plaintext: Uint8Array, hybrid: string[], oth
   const encrypter = new Encrypter()
   for (const key of hybrid) encrypter.addRecipient(key.trim())
   for (const r of others) {
-    encrypter.addRecipient({ wrapFileKey: (fileKey) => r.wrapFileKey(fileKey).map((s) => new Stanza([s.type, ...s.args], s.body)) })
+    encrypter.addRecipient({
+      wrapFileKey: (fileKey) => r.wrapFileKey(fileKey).map((s) => new Stanza([s.type, ...s.args], s.body)),
+    })
   }
   return encrypter.encrypt(plaintext)
 }

@@ -4,11 +4,25 @@
  */
 import { dearmor, isArmored } from './armor.js'
 import { AgeError } from './errors.js'
-import { MAGIC, MAX_STANZAS as MAX_STANZAS_BOUND, checkStanzaCount, headerEnd, parseHeader, verifyHeaderMac, type Stanza } from './header.js'
+import {
+  MAGIC,
+  MAX_STANZAS as MAX_STANZAS_BOUND,
+  checkStanzaCount,
+  headerEnd,
+  parseHeader,
+  verifyHeaderMac,
+  type Stanza,
+} from './header.js'
 import { encryptHybrid as encryptHybridUnchecked } from './hybrid.js'
 import { prepareHeader, type PreparedHeader } from './prepared.js'
 import { ScryptIdentity, ScryptRecipient } from './scrypt.js'
-import { SshEd25519Identity, SshEd25519Recipient, parseOpenSshPrivateKey, sshToAgeIdentity as sshPrivateToAge, sshToAgeRecipient } from './ssh.js'
+import {
+  SshEd25519Identity,
+  SshEd25519Recipient,
+  parseOpenSshPrivateKey,
+  sshToAgeIdentity as sshPrivateToAge,
+  sshToAgeRecipient,
+} from './ssh.js'
 import { PayloadDecryptor, PayloadEncryptor } from './stream.js'
 import type { Identity, Recipient } from './types.js'
 import { X25519Identity, X25519Recipient, generateIdentity, identityToRecipient } from './x25519.js'
@@ -27,14 +41,28 @@ export { isSshEd25519PublicKey } from './ssh.js'
 export { MAX_STANZAS } from './header.js'
 export { packPrepared, prepareHeader, unpackPrepared, type PreparedHeader } from './prepared.js'
 export { isPluginIdentity, isPluginRecipient, PluginIdentity, PluginRecipient, pluginIdentities }
-export { encodePluginIdentity, encodePluginRecipient, parsePluginIdentity, parsePluginRecipient } from './plugin/encoding.js'
+export {
+  encodePluginIdentity,
+  encodePluginRecipient,
+  parsePluginIdentity,
+  parsePluginRecipient,
+} from './plugin/encoding.js'
 export { pluginUI, setPluginUI, TerminalPluginUI, type PluginUI } from './plugin/ui.js'
 export type { PluginOptions } from './plugin/keys.js'
 // For git-seal's filter: headers made ahead on a worker thread (prewrap.ts), and random bytes
 // from the same source age's own keys come from (the plaintext MAC key, src/seal/plaintext-macs.ts).
 export { HeaderSupply, type HeaderSupplyOptions } from './prewrap.js'
 export { randomBytes } from './primitives.js'
-export { DECLARATION_TYPE, DeclarationRecipient, declarationText, identityRecipient, openingIdentities, readDeclaration, recipientFingerprint, sshStanzaTag } from './declaration.js'
+export {
+  DECLARATION_TYPE,
+  DeclarationRecipient,
+  declarationText,
+  identityRecipient,
+  openingIdentities,
+  readDeclaration,
+  recipientFingerprint,
+  sshStanzaTag,
+} from './declaration.js'
 
 /**
  * Stanza types of post-quantum recipients (age >= 1.3: `age1pq1…` and `age1tagpq1…`). age
@@ -70,7 +98,11 @@ export function ageFileMixesPostQuantum(bytes: Uint8Array): boolean {
 export function parseRecipient(text: string): Recipient {
   const t = text.trim()
   if (isDeclarationText(t)) return parseDeclarationText(t) // git-seal's recipient declaration (declaration.ts)
-  if (t.startsWith('age1pq1')) throw new AgeError('unsupported', 'post-quantum age1pq1 recipients can encrypt age-format files only (see encryptHybrid)')
+  if (t.startsWith('age1pq1'))
+    throw new AgeError(
+      'unsupported',
+      'post-quantum age1pq1 recipients can encrypt age-format files only (see encryptHybrid)',
+    )
   if (isPluginRecipient(t)) return new PluginRecipient(t)
   if (t.startsWith('age1')) return X25519Recipient.parse(t)
   if (t.startsWith('ssh-')) return new SshEd25519Recipient(t)
@@ -108,7 +140,8 @@ export function parseIdentityFile(text: string): string[] {
       out.push(line)
       return
     }
-    if (!line.toUpperCase().startsWith('AGE-SECRET-KEY-1')) throw new AgeError('bad-key', `line ${i + 1} is not an AGE-SECRET-KEY-1 identity (nor an AGE-PLUGIN-… one)`)
+    if (!line.toUpperCase().startsWith('AGE-SECRET-KEY-1'))
+      throw new AgeError('bad-key', `line ${i + 1} is not an AGE-SECRET-KEY-1 identity (nor an AGE-PLUGIN-… one)`)
     try {
       X25519Identity.parse(line)
     } catch {
@@ -221,7 +254,11 @@ export function describeStanzas(stanzas: Stanza[]): string[] {
 export async function encryptHybrid(plaintext: Uint8Array, hybrid: string[], others: Recipient[]): Promise<Uint8Array> {
   checkStanzaCount(hybrid.length + others.length)
   // git-seal's recipient declaration wraps no key: it is no classic recipient.
-  if (others.some((r) => !(r instanceof DeclarationRecipient))) throw new AgeError('unsupported', 'post-quantum (age1pq1) recipients cannot be mixed with classic ones in one file: age refuses such files')
+  if (others.some((r) => !(r instanceof DeclarationRecipient)))
+    throw new AgeError(
+      'unsupported',
+      'post-quantum (age1pq1) recipients cannot be mixed with classic ones in one file: age refuses such files',
+    )
   return encryptHybridUnchecked(plaintext, hybrid, others)
 }
 
@@ -349,7 +386,8 @@ export class DecryptStream {
     this.headerSize += chunk.length
     const buf = Buffer.concat(this.headerBytes, this.headerSize)
     this.headerBytes = [buf]
-    if (buf.length >= MAGIC_BYTES.length && !buf.subarray(0, MAGIC_BYTES.length).equals(MAGIC_BYTES)) throw new AgeError('bad-header', 'not an age file')
+    if (buf.length >= MAGIC_BYTES.length && !buf.subarray(0, MAGIC_BYTES.length).equals(MAGIC_BYTES))
+      throw new AgeError('bad-header', 'not an age file')
     const end = headerEnd(buf)
     if (end < 0) {
       if (this.headerSize > 1 << 20) throw new AgeError('bad-header', 'header is larger than 1 MiB')

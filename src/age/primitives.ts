@@ -3,7 +3,17 @@
  * ChaCha20-Poly1305; strict unpadded base64 from @scure/base. https://github.com/C2SP/C2SP/blob/main/age.md
  */
 import { base64nopad } from '@scure/base'
-import { createCipheriv, createDecipheriv, createHmac, createPrivateKey, createPublicKey, diffieHellman, hkdfSync, randomFillSync, type KeyObject } from 'node:crypto'
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHmac,
+  createPrivateKey,
+  createPublicKey,
+  diffieHellman,
+  hkdfSync,
+  randomFillSync,
+  type KeyObject,
+} from 'node:crypto'
 import { AgeError } from './errors.js'
 
 /**
@@ -12,14 +22,20 @@ import { AgeError } from './errors.js'
  * (up to 10 ms), which every filter start that opens a file paid.
  */
 export function x25519PrivateKey(scalar: Uint8Array): KeyObject {
-  return createPrivateKey({ key: { kty: 'OKP', crv: 'X25519', d: Buffer.from(scalar).toString('base64url'), x: DUMMY_X }, format: 'jwk' })
+  return createPrivateKey({
+    key: { kty: 'OKP', crv: 'X25519', d: Buffer.from(scalar).toString('base64url'), x: DUMMY_X },
+    format: 'jwk',
+  })
 }
 
 // Public keys go through JWK: node imports and exports it about ten times faster than DER,
 // and the filter does one of each per file.
 export function x25519PublicKey(point: Uint8Array): KeyObject {
   if (point.length !== 32) throw new AgeError('bad-header', 'X25519 point has the wrong length')
-  return createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: Buffer.from(point).toString('base64url') }, format: 'jwk' })
+  return createPublicKey({
+    key: { kty: 'OKP', crv: 'X25519', x: Buffer.from(point).toString('base64url') },
+    format: 'jwk',
+  })
 }
 
 // Recipients' public keys, imported once: a filter wraps a thousand files for the same few.
@@ -100,7 +116,9 @@ export function randomBytes(n: number): Buffer {
  */
 export function hkdf(ikm: Uint8Array, salt: Uint8Array, info: string, length = 32): Buffer {
   if (length > 32) return Buffer.from(hkdfSync('sha256', ikm, salt, info, length))
-  const prk = createHmac('sha256', salt.length ? salt : ZERO_SALT).update(ikm).digest()
+  const prk = createHmac('sha256', salt.length ? salt : ZERO_SALT)
+    .update(ikm)
+    .digest()
   const okm = createHmac('sha256', prk).update(info, 'latin1').update(ONE).digest()
   prk.fill(0)
   return length === 32 ? okm : okm.subarray(0, length)
@@ -124,10 +142,15 @@ export function seal(key: Uint8Array, plaintext: Uint8Array, nonce: Uint8Array =
  * {@link seal} of a plaintext given in pieces, returned as pieces ending with the tag: a 64 KiB
  * chunk that arrived in two packets is never joined or copied.
  */
-export function sealParts(key: Uint8Array, plaintext: Uint8Array | Uint8Array[], nonce: Uint8Array = ZERO_NONCE): Buffer[] {
+export function sealParts(
+  key: Uint8Array,
+  plaintext: Uint8Array | Uint8Array[],
+  nonce: Uint8Array = ZERO_NONCE,
+): Buffer[] {
   const cipher = createCipheriv('chacha20-poly1305', key, nonce, { authTagLength: 16 })
   const out: Buffer[] = []
-  for (const piece of Array.isArray(plaintext) ? plaintext : [plaintext]) if (piece.length) out.push(cipher.update(piece))
+  for (const piece of Array.isArray(plaintext) ? plaintext : [plaintext])
+    if (piece.length) out.push(cipher.update(piece))
   const rest = cipher.final() // empty for a stream cipher
   if (rest.length) out.push(rest)
   out.push(cipher.getAuthTag())
@@ -148,7 +171,11 @@ export function openParts(key: Uint8Array, sealed: Uint8Array[], nonce: Uint8Arr
   for (const piece of sealed) {
     const bodyEnd = Math.max(0, Math.min(piece.length, total - 16 - at))
     if (bodyEnd > 0) out.push(decipher.update(piece.subarray(0, bodyEnd)))
-    if (bodyEnd < piece.length) Buffer.from(piece.buffer, piece.byteOffset + bodyEnd, piece.length - bodyEnd).copy(tag, at + bodyEnd - (total - 16))
+    if (bodyEnd < piece.length)
+      Buffer.from(piece.buffer, piece.byteOffset + bodyEnd, piece.length - bodyEnd).copy(
+        tag,
+        at + bodyEnd - (total - 16),
+      )
     at += piece.length
   }
   decipher.setAuthTag(tag)

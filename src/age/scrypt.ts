@@ -13,7 +13,12 @@ const LABEL = 'age-encryption.org/v1/scrypt'
 const MAX_LOG_N = 22
 
 function wrapKey(passphrase: string, salt: Uint8Array, logN: number): Buffer {
-  return scryptSync(Buffer.from(passphrase, 'utf8'), Buffer.concat([Buffer.from(LABEL), salt]), 32, { N: 2 ** logN, r: 8, p: 1, maxmem: 2 ** logN * 8 * 128 * 2 })
+  return scryptSync(Buffer.from(passphrase, 'utf8'), Buffer.concat([Buffer.from(LABEL), salt]), 32, {
+    N: 2 ** logN,
+    r: 8,
+    p: 1,
+    maxmem: 2 ** logN * 8 * 128 * 2,
+  })
 }
 
 export class ScryptRecipient implements Recipient {
@@ -23,7 +28,13 @@ export class ScryptRecipient implements Recipient {
   ) {}
   wrapFileKey(fileKey: Uint8Array): Stanza[] {
     const salt = randomBytes(16)
-    return [{ type: 'scrypt', args: [encodeBase64(salt), String(this.logN)], body: seal(wrapKey(this.passphrase, salt, this.logN), fileKey) }]
+    return [
+      {
+        type: 'scrypt',
+        args: [encodeBase64(salt), String(this.logN)],
+        body: seal(wrapKey(this.passphrase, salt, this.logN), fileKey),
+      },
+    ]
   }
 }
 

@@ -51,7 +51,11 @@ function readString(buf: Buffer, offset: number): [Buffer, number] {
 /** The 32-byte ed25519 key of an OpenSSH wire-format public key. */
 function ed25519FromWire(wire: Buffer): Buffer {
   const [type, next] = readString(wire, 0)
-  if (type.toString('latin1') !== 'ssh-ed25519') throw new AgeError('unsupported', `${type.toString('latin1') || 'this'} SSH keys are not supported; use an ed25519 key`)
+  if (type.toString('latin1') !== 'ssh-ed25519')
+    throw new AgeError(
+      'unsupported',
+      `${type.toString('latin1') || 'this'} SSH keys are not supported; use an ed25519 key`,
+    )
   const [key, end] = readString(wire, next)
   if (key.length !== 32 || end !== wire.length) throw new AgeError('bad-key', 'invalid ssh-ed25519 public key')
   return key
@@ -122,14 +126,18 @@ export function parseOpenSshPrivateKey(pem: string): Ed25519Private {
   const [, o3] = readString(buf, o2)
   offset = o3
   if (cipher.toString() !== 'none' || kdf.toString() !== 'none') {
-    throw new AgeError('unsupported', 'passphrase-protected OpenSSH keys are not supported yet; convert it once with `git-seal ssh-to-age --private` after `ssh-keygen -p -N ""` on a copy, or use SOPS_AGE_KEY_CMD')
+    throw new AgeError(
+      'unsupported',
+      'passphrase-protected OpenSSH keys are not supported yet; convert it once with `git-seal ssh-to-age --private` after `ssh-keygen -p -N ""` on a copy, or use SOPS_AGE_KEY_CMD',
+    )
   }
   if (buf.readUInt32BE(offset) !== 1) throw new AgeError('bad-key', 'SSH key files with several keys are not supported')
   const [wire, o4] = readString(buf, offset + 4)
   const [priv] = readString(buf, o4)
   if (priv.readUInt32BE(0) !== priv.readUInt32BE(4)) throw new AgeError('bad-key', 'SSH private key check bytes differ')
   const [type, p1] = readString(priv, 8)
-  if (type.toString() !== 'ssh-ed25519') throw new AgeError('unsupported', `${type.toString()} SSH keys are not supported; use an ed25519 key`)
+  if (type.toString() !== 'ssh-ed25519')
+    throw new AgeError('unsupported', `${type.toString()} SSH keys are not supported; use an ed25519 key`)
   const [publicKey, p2] = readString(priv, p1)
   const [secret] = readString(priv, p2)
   if (publicKey.length !== 32 || secret.length !== 64) throw new AgeError('bad-key', 'invalid ssh-ed25519 private key')

@@ -72,7 +72,8 @@ export class PayloadEncryptor {
     this.pending.push(data)
     const out: Buffer[] = []
     // Keep at least one byte back: a full chunk may turn out to be the last.
-    while (this.pending.length > CHUNK) out.push(...sealParts(this.key, this.pending.take(CHUNK), chunkNonce(this.counter++, false)))
+    while (this.pending.length > CHUNK)
+      out.push(...sealParts(this.key, this.pending.take(CHUNK), chunkNonce(this.counter++, false)))
     return out
   }
 
@@ -120,7 +121,10 @@ export class PayloadDecryptor {
     const plain = openParts(this.key, last, chunkNonce(this.counter, true))
     if (!plain) {
       // Maybe a full non-final chunk with the real final chunk cut off.
-      throw new AgeError(openParts(this.key, last, chunkNonce(this.counter, false)) ? 'truncated' : 'bad-payload', 'payload is truncated or damaged')
+      throw new AgeError(
+        openParts(this.key, last, chunkNonce(this.counter, false)) ? 'truncated' : 'bad-payload',
+        'payload is truncated or damaged',
+      )
     }
     const joined = plain.length === 1 ? plain[0]! : Buffer.concat(plain)
     if (joined.length === 0 && this.counter > 0) throw new AgeError('bad-payload', 'final chunk is empty')

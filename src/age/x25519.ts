@@ -5,7 +5,18 @@
 import { bech32 } from '@scure/base'
 import { AgeError } from './errors.js'
 import type { Stanza } from './header.js'
-import { decodeBase64, encodeBase64, ephemeralKeyPair, hkdf, open, randomBytes, rawPublicKey, seal, x25519, x25519PrivateKey } from './primitives.js'
+import {
+  decodeBase64,
+  encodeBase64,
+  ephemeralKeyPair,
+  hkdf,
+  open,
+  randomBytes,
+  rawPublicKey,
+  seal,
+  x25519,
+  x25519PrivateKey,
+} from './primitives.js'
 import { createPublicKey, type KeyObject } from 'node:crypto'
 import type { Identity, Recipient } from './types.js'
 
@@ -51,7 +62,12 @@ export function encodeIdentity(scalar: Uint8Array): string {
 }
 
 /** Wraps a file key for an X25519 public key (used by the ssh-ed25519 type with a tweak too). */
-export function wrapX25519(fileKey: Uint8Array, publicKey: Uint8Array, label = LABEL, tweak?: (shared: Buffer) => Buffer): { share: string; body: Buffer } {
+export function wrapX25519(
+  fileKey: Uint8Array,
+  publicKey: Uint8Array,
+  label = LABEL,
+  tweak?: (shared: Buffer) => Buffer,
+): { share: string; body: Buffer } {
   const { privateKey, share } = ephemeralKeyPair()
   let shared = x25519(privateKey, publicKey, true)
   if (tweak) shared = tweak(shared)
@@ -60,7 +76,14 @@ export function wrapX25519(fileKey: Uint8Array, publicKey: Uint8Array, label = L
 }
 
 /** Opens one X25519-style stanza body; null when the key does not fit. */
-export function unwrapX25519(stanza: Stanza, shareArg: string, privateKey: KeyObject, publicKey: Uint8Array, label = LABEL, tweak?: (shared: Buffer) => Buffer): Uint8Array | null {
+export function unwrapX25519(
+  stanza: Stanza,
+  shareArg: string,
+  privateKey: KeyObject,
+  publicKey: Uint8Array,
+  label = LABEL,
+  tweak?: (shared: Buffer) => Buffer,
+): Uint8Array | null {
   const share = decodeBase64(shareArg, 'X25519 share')
   if (share.length !== 32) throw new AgeError('bad-header', 'X25519 share has the wrong length')
   if (stanza.body.length !== 32) throw new AgeError('bad-header', 'X25519 stanza body has the wrong length')
@@ -112,4 +135,3 @@ export function generateIdentity(): string {
 export function identityToRecipient(identity: string): string {
   return encodeRecipient(X25519Identity.parse(identity).publicKey)
 }
-

@@ -102,7 +102,9 @@ export function parseCommandLine<O extends OptionSpecs>(spec: CommandSpec<O>, ar
     allowPositionals: true,
     strict: false,
     tokens: true,
-    options: Object.fromEntries(Object.entries(declared).map(([name, o]) => [name, { type: o.type, ...(o.short ? { short: o.short } : {}) }])),
+    options: Object.fromEntries(
+      Object.entries(declared).map(([name, o]) => [name, { type: o.type, ...(o.short ? { short: o.short } : {}) }]),
+    ),
   })
   const values: Record<string, string | boolean> = {}
   const positionals: string[] = []
@@ -133,7 +135,10 @@ export function parseCommandLine<O extends OptionSpecs>(spec: CommandSpec<O>, ar
     } else if (option.type === 'string' && (token.value === undefined || valueLooksLikeOption)) {
       problem = new UsageError(`option '${token.rawName}' needs a value (${option.value ?? 'VALUE'})`)
     } else if (option.type === 'string' && option.choices && !option.choices.includes(token.value!)) {
-      problem = new UsageError(`unknown ${token.name} '${token.value}' for '--${token.name}'`, `use one of: ${option.choices.join(', ')}`)
+      problem = new UsageError(
+        `unknown ${token.name} '${token.value}' for '--${token.name}'`,
+        `use one of: ${option.choices.join(', ')}`,
+      )
     } else {
       values[token.name] = option.type === 'boolean' ? true : token.value!
     }
@@ -161,7 +166,11 @@ function checkPositionals(spec: CommandSpec<OptionSpecs>, positionals: readonly 
   const last = declared[declared.length - 1]
   if (!last?.variadic && positionals.length > declared.length) {
     const extra = positionals[declared.length]!
-    throw new UsageError(declared.length === 0 ? `unexpected argument '${extra}'` : `unexpected argument '${extra}' after ${declared.map((a) => a.name).join(' ')}`)
+    throw new UsageError(
+      declared.length === 0
+        ? `unexpected argument '${extra}'`
+        : `unexpected argument '${extra}' after ${declared.map((a) => a.name).join(' ')}`,
+    )
   }
 }
 

@@ -11,10 +11,22 @@ import { GROUP_TITLES, commands, findCommand } from './table.js'
 
 /** `git-seal --help`: every command by group, then where to read more. */
 export function usage(): string {
-  const out = ['usage: git-seal <command> [options] [arguments]', '       git-seal help <command>', '       git-seal --version']
+  const out = [
+    'usage: git-seal <command> [options] [arguments]',
+    '       git-seal help <command>',
+    '       git-seal --version',
+  ]
   const width = Math.max(...commands.map((c) => c.name.length))
   for (const [group, title] of Object.entries(GROUP_TITLES)) {
-    out.push('', `${title}:`, ...columns(commands.filter((c) => c.group === group).map((c) => [c.name, c.summary]), '  ', width))
+    out.push(
+      '',
+      `${title}:`,
+      ...columns(
+        commands.filter((c) => c.group === group).map((c) => [c.name, c.summary]),
+        '  ',
+        width,
+      ),
+    )
   }
   out.push(
     '',
@@ -34,20 +46,28 @@ function distance(a: string, b: string): number {
   let previous = Array.from({ length: b.length + 1 }, (_, i) => i)
   for (let i = 1; i <= a.length; i++) {
     const current = [i]
-    for (let j = 1; j <= b.length; j++) current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1))
+    for (let j = 1; j <= b.length; j++)
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1))
     previous = current
   }
   return previous[b.length]!
 }
 
 function unknownCommand(name: string): UsageError {
-  const close = commands.map((c) => c.name).filter((c) => distance(name, c) <= 2 || (name.length >= 3 && c.startsWith(name)))
-  const hint = [close.length > 0 ? `did you mean ${close.map((c) => `'${c}'`).join(' or ')}?` : null, helpHint(null)].filter(Boolean).join('\n')
+  const close = commands
+    .map((c) => c.name)
+    .filter((c) => distance(name, c) <= 2 || (name.length >= 3 && c.startsWith(name)))
+  const hint = [close.length > 0 ? `did you mean ${close.map((c) => `'${c}'`).join(' or ')}?` : null, helpHint(null)]
+    .filter(Boolean)
+    .join('\n')
   return new UsageError(`unknown command '${name}'`, hint)
 }
 
 /** Resolves argv to a command and runs it; throws what the command throws. */
-async function dispatch(argv: readonly string[], current: { command: CommandSpec<OptionSpecs> | null }): Promise<number> {
+async function dispatch(
+  argv: readonly string[],
+  current: { command: CommandSpec<OptionSpecs> | null },
+): Promise<number> {
   const [name, ...rest] = argv
   if (name === undefined) {
     // No command: a usage error, so the list goes to stderr and stdout stays empty for scripts.
@@ -70,7 +90,8 @@ async function dispatch(argv: readonly string[], current: { command: CommandSpec
     }
     const command = findCommand(topic)
     if (!command) throw unknownCommand(topic)
-    if (extra.length > 0) throw new UsageError(`unexpected argument '${extra[0]}' after 'help ${topic}'`, "run 'git-seal help <command>'")
+    if (extra.length > 0)
+      throw new UsageError(`unexpected argument '${extra[0]}' after 'help ${topic}'`, "run 'git-seal help <command>'")
     printResult(commandHelp(command))
     return EXIT.ok
   }
@@ -95,7 +116,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   try {
     return await dispatch(argv, current)
   } catch (e) {
-    if (e instanceof UsageError && e.hint === undefined) reportError(new UsageError(e.message, helpHint(current.command)))
+    if (e instanceof UsageError && e.hint === undefined)
+      reportError(new UsageError(e.message, helpHint(current.command)))
     else reportError(e)
     return exitStatusOf(e)
   }

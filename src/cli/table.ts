@@ -8,7 +8,11 @@ import { loadDecryptors } from '../commands/textconv-decryptors.js'
 import { defineCommand, type CommandGroup, type CommandSpec, type OptionSpecs } from './define.js'
 
 /** The worktree: ciphertext driver's argument (git/install-table.ts CIPHERTEXT_ARG). */
-const CIPHERTEXT_ARGUMENT = { name: '--worktree=ciphertext', optional: true, help: 'set by install for the worktree: ciphertext driver (filter=git-seal-ct)' } as const
+const CIPHERTEXT_ARGUMENT = {
+  name: '--worktree=ciphertext',
+  optional: true,
+  help: 'set by install for the worktree: ciphertext driver (filter=git-seal-ct)',
+} as const
 
 const json = { type: 'boolean', help: 'print JSON instead of a table' } as const
 
@@ -27,7 +31,7 @@ export const commands: readonly CommandSpec<OptionSpecs>[] = [
     group: 'setup',
     summary: 'set up git-seal in this repository',
     description:
-      "Keeps an existing .gitseal.yaml or writes a starter one with you as admin (generating an age key\nat ~/.config/sops/age/keys.txt if you have none), writes the git-seal block in .gitattributes,\nthen installs in this clone. Commit .gitseal.yaml and .gitattributes afterwards.",
+      'Keeps an existing .gitseal.yaml or writes a starter one with you as admin (generating an age key\nat ~/.config/sops/age/keys.txt if you have none), writes the git-seal block in .gitattributes,\nthen installs in this clone. Commit .gitseal.yaml and .gitattributes afterwards.',
     options: {
       'from-sops': { type: 'boolean', help: "translate .sops.yaml's creation_rules into .gitseal.yaml" },
       'drop-non-age': { type: 'boolean', help: 'with --from-sops: leave out keys other than age (PGP, KMS)' },
@@ -39,7 +43,7 @@ export const commands: readonly CommandSpec<OptionSpecs>[] = [
     group: 'setup',
     summary: 'register the filter in this clone and decrypt',
     description:
-      "Registers the filter, diff and merge drivers and the commit guards in .git/config, copies a\nself-contained git-seal into .git/git-seal/, then decrypts the secrets already checked out.\nWithout a key it warns and leaves them encrypted.",
+      'Registers the filter, diff and merge drivers and the commit guards in .git/config, copies a\nself-contained git-seal into .git/git-seal/, then decrypts the secrets already checked out.\nWithout a key it warns and leaves them encrypted.',
     options: { quiet: { type: 'boolean', short: 'q', help: 'say nothing unless something is wrong' } },
     run: async ({ values }) => (await import('../commands/install.js')).run({ values }),
   }),
@@ -47,7 +51,8 @@ export const commands: readonly CommandSpec<OptionSpecs>[] = [
     name: 'uninstall',
     group: 'setup',
     summary: 'remove what install added',
-    description: 'Puts ciphertext back in the work tree first; refuses while a secret has changes git does not have yet.',
+    description:
+      'Puts ciphertext back in the work tree first; refuses while a secret has changes git does not have yet.',
     options: { 'keep-plaintext': { type: 'boolean', help: 'leave the decrypted files in the work tree' } },
     run: async ({ values }) => (await import('../commands/uninstall.js')).run({ values }),
   }),
@@ -55,7 +60,8 @@ export const commands: readonly CommandSpec<OptionSpecs>[] = [
     name: 'sync',
     group: 'setup',
     summary: 'rewrite the .gitattributes block from .gitseal.yaml',
-    description: 'Also encrypts in the index tracked files that the config makes secrets while they are staged in plaintext.',
+    description:
+      'Also encrypts in the index tracked files that the config makes secrets while they are staged in plaintext.',
     run: async () => (await import('../commands/sync.js')).run(),
   }),
   defineCommand({
@@ -70,15 +76,24 @@ export const commands: readonly CommandSpec<OptionSpecs>[] = [
     name: 'import-git-crypt',
     group: 'setup',
     summary: 'move a git-crypt repository to git-seal',
-    description: 'Re-encrypts every git-crypt file in the index to the recipients in .gitseal.yaml and stages it; history keeps git-crypt\'s ciphertext.',
-    arguments: [{ name: 'KEYFILE', optional: true, variadic: true, help: "a key from 'git-crypt export-key'; without one, the key of an unlocked repository" }],
+    description:
+      "Re-encrypts every git-crypt file in the index to the recipients in .gitseal.yaml and stages it; history keeps git-crypt's ciphertext.",
+    arguments: [
+      {
+        name: 'KEYFILE',
+        optional: true,
+        variadic: true,
+        help: "a key from 'git-crypt export-key'; without one, the key of an unlocked repository",
+      },
+    ],
     run: async ({ positionals }) => (await import('../commands/import-git-crypt.js')).run({ positionals }),
   }),
   defineCommand({
     name: 'status',
     group: 'secrets',
     summary: 'list secrets and their state',
-    description: 'Every secret path: ciphertext in the index? decryptable by me? recipients, problems.\nExit status 1 when there is a problem.',
+    description:
+      'Every secret path: ciphertext in the index? decryptable by me? recipients, problems.\nExit status 1 when there is a problem.',
     options: { json },
     arguments: [{ name: 'PATH', optional: true, variadic: true, help: 'only these files or directories' }],
     run: async ({ values, positionals }) => (await import('../commands/status.js')).run({ values, positionals }),
@@ -87,7 +102,8 @@ export const commands: readonly CommandSpec<OptionSpecs>[] = [
     name: 'edit',
     group: 'secrets',
     summary: 'open a secret decrypted in the editor git uses, then write it back',
-    description: 'Writes plaintext back to a decrypted work tree, ciphertext to a `worktree: ciphertext` one. Not staged.',
+    description:
+      'Writes plaintext back to a decrypted work tree, ciphertext to a `worktree: ciphertext` one. Not staged.',
     arguments: [{ name: 'PATH', help: 'the secret file (a new one is created)' }],
     run: async ({ positionals }) => (await import('../commands/edit.js')).run({ positionals }),
   }),
@@ -95,7 +111,9 @@ export const commands: readonly CommandSpec<OptionSpecs>[] = [
     name: 'show',
     group: 'secrets',
     summary: 'print a secret decrypted',
-    options: { rev: { type: 'string', short: 'r', value: 'REV', help: 'the version in this commit (default: the work tree)' } },
+    options: {
+      rev: { type: 'string', short: 'r', value: 'REV', help: 'the version in this commit (default: the work tree)' },
+    },
     arguments: [{ name: 'PATH', help: 'the secret file' }],
     run: async ({ values, positionals }) => (await import('../commands/show.js')).run({ values, positionals }),
   }),
@@ -103,8 +121,14 @@ export const commands: readonly CommandSpec<OptionSpecs>[] = [
     name: 'exec',
     group: 'secrets',
     summary: "run a command with the secrets' values in its environment",
-    description: "Nothing is written to disk; exits as the command does (127 when it is not found).",
-    arguments: [{ name: 'PATH', variadic: true, help: 'secret files (dotenv, YAML, JSON) whose top-level values become variables' }],
+    description: 'Nothing is written to disk; exits as the command does (127 when it is not found).',
+    arguments: [
+      {
+        name: 'PATH',
+        variadic: true,
+        help: 'secret files (dotenv, YAML, JSON) whose top-level values become variables',
+      },
+    ],
     passthrough: { name: 'COMMAND [ARGS...]', help: 'the command to run' },
     run: async ({ positionals, rest }) => (await import('../commands/exec.js')).run({ positionals, rest }),
   }),
@@ -119,7 +143,9 @@ export const commands: readonly CommandSpec<OptionSpecs>[] = [
     name: 'unlock',
     group: 'secrets',
     summary: 'decrypt the work tree again',
-    options: { identity: { type: 'string', short: 'i', value: 'KEYFILE', help: 'one more age identity file for this run' } },
+    options: {
+      identity: { type: 'string', short: 'i', value: 'KEYFILE', help: 'one more age identity file for this run' },
+    },
     arguments: [{ name: 'KEYFILE', optional: true, help: 'the same as -i KEYFILE' }],
     run: async ({ values, positionals }) => (await import('../commands/unlock.js')).run({ values, positionals }),
   }),
@@ -127,7 +153,8 @@ export const commands: readonly CommandSpec<OptionSpecs>[] = [
     name: 'rekey',
     group: 'secrets',
     summary: 'bring encryption in line with the config',
-    description: 'Re-encrypts what no longer matches .gitseal.yaml and stages the new blobs; the work tree is untouched.',
+    description:
+      'Re-encrypts what no longer matches .gitseal.yaml and stages the new blobs; the work tree is untouched.',
     options: { force: { type: 'boolean', help: 're-encrypt even what already matches' } },
     arguments: [{ name: 'PATH', optional: true, variadic: true, help: 'only these secrets (or directories)' }],
     run: async ({ values, positionals }) => (await import('../commands/rekey.js')).run({ values, positionals }),
@@ -136,7 +163,8 @@ export const commands: readonly CommandSpec<OptionSpecs>[] = [
     name: 'recipients',
     group: 'recipients',
     summary: 'who reads which secrets',
-    description: 'Per group: name, role, key type, fingerprint and the secrets each recipient reads.\nWith PATH: who can read that file, as the config says and as its stored blob shows.',
+    description:
+      'Per group: name, role, key type, fingerprint and the secrets each recipient reads.\nWith PATH: who can read that file, as the config says and as its stored blob shows.',
     options: { json },
     arguments: [{ name: 'PATH', optional: true, variadic: true, help: 'secret files or directories' }],
     run: async ({ values, positionals }) => (await import('../commands/recipients.js')).list({ values, positionals }),
@@ -148,7 +176,12 @@ export const commands: readonly CommandSpec<OptionSpecs>[] = [
     synopsis: 'NAME [KEY | FILE.pub] --group G (--admin | --target)',
     arguments: [
       { name: 'NAME', help: 'a name for the recipient' },
-      { name: 'KEY', optional: true, variadic: true, help: 'an age1... recipient, an ssh-ed25519 public key or a .pub file;\nleft out for a person declared in people:' },
+      {
+        name: 'KEY',
+        optional: true,
+        variadic: true,
+        help: 'an age1... recipient, an ssh-ed25519 public key or a .pub file;\nleft out for a person declared in people:',
+      },
     ],
     options: {
       group: { type: 'string', short: 'g', value: 'G', help: 'the group (required)' },
@@ -164,13 +197,15 @@ export const commands: readonly CommandSpec<OptionSpecs>[] = [
     description: 'History is not revoked: what they could read stays readable to them (see audit).',
     options: { group: { type: 'string', short: 'g', value: 'G', help: 'only from this group' } },
     arguments: [{ name: 'NAME', help: 'the recipient' }],
-    run: async ({ values, positionals }) => (await import('../commands/remove-recipient.js')).run({ values, positionals }),
+    run: async ({ values, positionals }) =>
+      (await import('../commands/remove-recipient.js')).run({ values, positionals }),
   }),
   defineCommand({
     name: 'set-key',
     group: 'recipients',
     summary: "replace a recipient's key everywhere, then rekey",
-    description: "In their people: entry or in every group that names them. The old key still opens what was\nencrypted to it: rotate if it was lost (see audit).",
+    description:
+      'In their people: entry or in every group that names them. The old key still opens what was\nencrypted to it: rotate if it was lost (see audit).',
     arguments: [
       { name: 'NAME', help: 'the person or host' },
       { name: 'NEWKEY', variadic: true, help: 'an age1... recipient, an ssh-ed25519 public key or a .pub file' },
@@ -181,7 +216,8 @@ export const commands: readonly CommandSpec<OptionSpecs>[] = [
     name: 'audit',
     group: 'recipients',
     summary: 'what a recipient could decrypt across history',
-    description: 'Every secret path NAME or KEY could read, from which commit to which, and a rotation checklist.\nWithout NAME|KEY: every recipient in history. Needs no key; with one, says which values were rotated since.',
+    description:
+      'Every secret path NAME or KEY could read, from which commit to which, and a rotation checklist.\nWithout NAME|KEY: every recipient in history. Needs no key; with one, says which values were rotated since.',
     options: { json },
     arguments: [{ name: 'NAME|KEY', optional: true, variadic: true, help: "a recipient's name, or a public key" }],
     run: async ({ values, positionals }) => (await import('../commands/audit.js')).run({ values, positionals }),
@@ -198,11 +234,17 @@ export const commands: readonly CommandSpec<OptionSpecs>[] = [
     name: 'verify',
     group: 'checks',
     summary: 'check history for plaintext secrets',
-    description: 'For CI and servers; needs no key. Without REV-RANGE or --all, checks HEAD. Exit status 1 on a finding.',
+    description:
+      'For CI and servers; needs no key. Without REV-RANGE or --all, checks HEAD. Exit status 1 on a finding.',
     options: {
       all: { type: 'boolean', help: 'every commit reachable from any ref' },
-      'pre-receive': { type: 'boolean', help: "as a pre-receive hook: the ref updates on stdin" },
-      format: { type: 'string', value: 'FORMAT', choices: ['text', 'sarif'], help: 'text (the default), or sarif: the findings as SARIF 2.1.0 on stdout' },
+      'pre-receive': { type: 'boolean', help: 'as a pre-receive hook: the ref updates on stdin' },
+      format: {
+        type: 'string',
+        value: 'FORMAT',
+        choices: ['text', 'sarif'],
+        help: 'text (the default), or sarif: the findings as SARIF 2.1.0 on stdout',
+      },
       json: { type: 'boolean', help: 'print the findings as JSON (code, message, details) instead of text' },
     },
     arguments: [{ name: 'REV-RANGE', optional: true, help: 'the commits to check, e.g. origin/main..HEAD' }],
@@ -212,7 +254,8 @@ export const commands: readonly CommandSpec<OptionSpecs>[] = [
     name: 'scanner-allowlist',
     group: 'checks',
     summary: "a gitleaks allowlist for git-seal's ciphertext",
-    description: 'By content, never by path. Printed, or written to FILE (a file from an earlier run gets its block replaced).',
+    description:
+      'By content, never by path. Printed, or written to FILE (a file from an earlier run gets its block replaced).',
     options: {
       format: { type: 'string', value: 'FORMAT', help: 'gitleaks (the default)' },
       output: { type: 'string', short: 'o', value: 'FILE', help: 'write FILE instead of printing' },

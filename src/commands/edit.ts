@@ -38,7 +38,10 @@ export async function run({ positionals }: { positionals: string[] }): Promise<n
         const exit = await launchEditor(editor, file, { cwd: process.cwd(), env: ctx.env })
         if (exit.code === 0) return
         const how = exit.code === null ? `was killed by ${exit.signal}` : `exited with status ${exit.code}`
-        throw new UserError(`the editor (${editor}) ${how}; nothing was written`, 'fix the editor setting (GIT_EDITOR, core.editor, VISUAL, EDITOR) and try again')
+        throw new UserError(
+          `the editor (${editor}) ${how}; nothing was written`,
+          'fix the editor setting (GIT_EDITOR, core.editor, VISUAL, EDITOR) and try again',
+        )
       },
       async retry(problem) {
         // Asking needs a person at a terminal; a script gets the error instead.
@@ -51,9 +54,13 @@ export async function run({ positionals }: { positionals: string[] }): Promise<n
     if (result.action === 'unchanged') info(`${path}: unchanged, nothing written`)
     else if (result.action === 'not-created') info(`${path}: left empty, so no secret was created`)
     else if (result.worktree === 'ciphertext') {
-      info(`${path}: ${result.created ? 'created' : 'updated'}; the work tree holds its ${result.format === 'sops' ? 'SOPS' : 'age'} ciphertext. Not staged: 'git add ${where}' when ready`)
+      info(
+        `${path}: ${result.created ? 'created' : 'updated'}; the work tree holds its ${result.format === 'sops' ? 'SOPS' : 'age'} ciphertext. Not staged: 'git add ${where}' when ready`,
+      )
     } else {
-      info(`${path}: ${result.created ? 'created' : 'updated'}; the work tree holds its plaintext, encrypted when you 'git add ${where}'`)
+      info(
+        `${path}: ${result.created ? 'created' : 'updated'}; the work tree holds its plaintext, encrypted when you 'git add ${where}'`,
+      )
     }
     return 0
   } finally {

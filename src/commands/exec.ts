@@ -25,8 +25,14 @@ export async function run({ positionals, rest }: { positionals: string[]; rest: 
   }
   const byFile = new Map<string, string[]>()
   for (const { path, key } of environment.skipped) byFile.set(path, [...(byFile.get(path) ?? []), key])
-  for (const [path, keys] of byFile) warning(`${path}: not passed to the command, being a map or a list: ${keys.join(', ')}`, 'an environment holds strings only; move those values to the top level')
-  const exit = await runWithEnvironment(command!, commandArgs, environment.values, { stdinIsTerminal: process.stdin.isTTY === true })
+  for (const [path, keys] of byFile)
+    warning(
+      `${path}: not passed to the command, being a map or a list: ${keys.join(', ')}`,
+      'an environment holds strings only; move those values to the top level',
+    )
+  const exit = await runWithEnvironment(command!, commandArgs, environment.values, {
+    stdinIsTerminal: process.stdin.isTTY === true,
+  })
   environment.values.clear()
   if ('notRun' in exit) {
     error(exit.notRun === 'not-found' ? `${command}: command not found` : `${command}: cannot run it (${exit.message})`)

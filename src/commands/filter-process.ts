@@ -27,34 +27,46 @@ export function run(args: string[] = []): Promise<number> {
     // Fault injection for the test suite's fault matrix: die like a SIGKILL mid-request.
     const killIn = testHooks().killIn
     try {
-      await serve(reader, writer, capabilities, async (request: FilterRequest, content) => {
-        if (killIn === request.command) process.kill(process.pid, 'SIGKILL')
-        try {
-          if (request.command === 'clean') {
-            // Unknown attributes fail the clean: storing under them could corrupt the blob.
-            const found = await conversions.of(request.pathname)
-            if (found.length > 0) refuseClean(ctx.root, ctx.paths.commonDir, request.pathname, found, ctx.env)
-            return await cleanFile(ctx, request.pathname, content)
-          }
-          let found: Conversion[] = []
+      await serve(
+        reader,
+        writer,
+        capabilities,
+        async (request: FilterRequest, content) => {
+          if (killIn === request.command) process.kill(process.pid, 'SIGKILL')
           try {
-            found = await conversions.of(request.pathname)
+            if (request.command === 'clean') {
+              // Unknown attributes fail the clean: storing under them could corrupt the blob.
+              const found = await conversions.of(request.pathname)
+              if (found.length > 0) refuseClean(ctx.root, ctx.paths.commonDir, request.pathname, found, ctx.env)
+              return await cleanFile(ctx, request.pathname, content)
+            }
+            let found: Conversion[] = []
+            try {
+              found = await conversions.of(request.pathname)
+            } catch (e) {
+              // Never break a checkout over it: a blob git rewrote fails to decrypt and is kept anyway.
+              if (!attributesUnknown)
+                warning(
+                  `cannot read the attributes of ${request.pathname} (${(e as Error).message}); decrypting without that check`,
+                )
+              attributesUnknown = true
+            }
+            if (found.length > 0)
+              return await keepAsStored(ctx, request.pathname, found, content, request.keys.get('blob'))
+            return await delayed.smudge(request, content)
           } catch (e) {
-            // Never break a checkout over it: a blob git rewrote fails to decrypt and is kept anyway.
-            if (!attributesUnknown) warning(`cannot read the attributes of ${request.pathname} (${(e as Error).message}); decrypting without that check`)
-            attributesUnknown = true
+            reportError(e)
+            if (request.command === 'clean') error(`${request.pathname}: not staged, so no plaintext reaches git`)
+            throw e
           }
-          if (found.length > 0) return await keepAsStored(ctx, request.pathname, found, content, request.keys.get('blob'))
-          return await delayed.smudge(request, content)
-        } catch (e) {
+        },
+        () => ctx.runDeferred(),
+        () => delayed.available(),
+        (request, e) => {
           reportError(e)
-          if (request.command === 'clean') error(`${request.pathname}: not staged, so no plaintext reaches git`)
-          throw e
-        }
-      }, () => ctx.runDeferred(), () => delayed.available(), (request, e) => {
-        reportError(e)
-        error(`${request.pathname}: its answer could not be read back; git discards it`)
-      })
+          error(`${request.pathname}: its answer could not be read back; git discards it`)
+        },
+      )
     } finally {
       conversions.close()
     }

@@ -10,7 +10,11 @@ import { UsageError } from '../errors.js'
 import { reportDecryption } from './output/decryption.js'
 import { reportInstall } from './output/install.js'
 
-export async function run({ values }: { values: { 'from-sops'?: boolean; 'drop-non-age'?: boolean } }): Promise<number> {
+export async function run({
+  values,
+}: {
+  values: { 'from-sops'?: boolean; 'drop-non-age'?: boolean }
+}): Promise<number> {
   if (values['drop-non-age'] && !values['from-sops']) throw new UsageError('--drop-non-age goes with --from-sops')
   const result = await init({ fromSops: values['from-sops'] === true, dropNonAge: values['drop-non-age'] === true })
   reportInstall(result.install, info)

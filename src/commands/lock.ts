@@ -10,7 +10,10 @@ export function run({ values }: { values: { force?: boolean } }): number {
   info(`locked: ${locked.length} secret file(s) hold ciphertext; 'git-seal unlock' decrypts them`)
   if (skipped > 0) warning(`${skipped} secret path(s) lie under a symbolic link and were left alone`)
   if (untracked.length > 0) {
-    warning(`${untracked.length} secret file(s) not in git stay plaintext: ${someNames(untracked)}`, "'git add' them to store them encrypted, or move them out of the work tree")
+    warning(
+      `${untracked.length} secret file(s) not in git stay plaintext: ${someNames(untracked)}`,
+      "'git add' them to store them encrypted, or move them out of the work tree",
+    )
   }
   return 0
 }

@@ -10,11 +10,17 @@ export async function run(args: string[]): Promise<number> {
   const [base, ours, theirs, markerSize = '7', path] = args
   const labels = sideLabels(args.slice(5))
   if (base === undefined || ours === undefined || theirs === undefined || path === undefined) {
-    throw new UsageError('merge takes BASE OURS THEIRS MARKER-SIZE PATH [BASE-NAME OURS-NAME THEIRS-NAME]', "git runs it as merge.git-seal.driver; 'git-seal install' sets that up")
+    throw new UsageError(
+      'merge takes BASE OURS THEIRS MARKER-SIZE PATH [BASE-NAME OURS-NAME THEIRS-NAME]',
+      "git runs it as merge.git-seal.driver; 'git-seal install' sets that up",
+    )
   }
   const outcome = await mergeSecret({ base, ours, theirs, markerSize: Number(markerSize), path, labels })
   if (!outcome.merged) {
-    error(`${path}: cannot decrypt the ${outcome.side} version to merge it (${outcome.reason})`, "git keeps our version and reports a conflict; get the key, then 'git checkout --merge -- " + path + "'")
+    error(
+      `${path}: cannot decrypt the ${outcome.side} version to merge it (${outcome.reason})`,
+      "git keeps our version and reports a conflict; get the key, then 'git checkout --merge -- " + path + "'",
+    )
     return 1
   }
   return outcome.conflicts === 0 ? 0 : 1

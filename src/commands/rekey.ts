@@ -7,6 +7,12 @@
 import { rekeyRepository } from '../operations/rekey.js'
 import { printRekeyOutcomes } from './output/rekey.js'
 
-export async function run({ values, positionals }: { values: { force?: boolean }; positionals: string[] }): Promise<number> {
+export async function run({
+  values,
+  positionals,
+}: {
+  values: { force?: boolean }
+  positionals: string[]
+}): Promise<number> {
   return printRekeyOutcomes(await rekeyRepository(positionals, values.force === true))
 }

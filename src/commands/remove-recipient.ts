@@ -8,12 +8,21 @@ import { UsageError } from '../errors.js'
 import { exposureLines } from './output/audit.js'
 import { printConfigChange } from './output/rekey.js'
 
-export async function run({ values, positionals }: { values: { group?: string }; positionals: string[] }): Promise<number> {
+export async function run({
+  values,
+  positionals,
+}: {
+  values: { group?: string }
+  positionals: string[]
+}): Promise<number> {
   const [name] = positionals
   if (!name) throw new UsageError('missing argument NAME')
   const { change, exposures: paths } = await removeRecipientEverywhere(name, values.group)
   const code = printConfigChange(change)
-  warning(`${name} could read ${paths.length} secret file(s) until now: removing them does not revoke history`, `rotate the values they knew; 'git-seal audit ${name}' shows later which were rotated`)
+  warning(
+    `${name} could read ${paths.length} secret file(s) until now: removing them does not revoke history`,
+    `rotate the values they knew; 'git-seal audit ${name}' shows later which were rotated`,
+  )
   if (paths.length > 0) {
     printResult(
       [
@@ -21,8 +30,11 @@ export async function run({ values, positionals }: { values: { group?: string };
         ...exposureLines(paths, '  '),
         '',
         'what to rotate:',
-        ...paths.map((e) => `  - the values in ${e.path}${e.versions.length > 1 ? ` (all ${e.versions.length} versions they could read)` : ''}`),
-        "  - then commit this change; anything they copied before stays theirs",
+        ...paths.map(
+          (e) =>
+            `  - the values in ${e.path}${e.versions.length > 1 ? ` (all ${e.versions.length} versions they could read)` : ''}`,
+        ),
+        '  - then commit this change; anything they copied before stays theirs',
       ].join('\n'),
     )
   }

@@ -9,14 +9,17 @@ import { gitleaksBlock, gitleaksConfig, replaceGitleaksBlock } from '../operatio
 import { UserError, info, printResult } from '../ui.js'
 import { UsageError } from '../errors.js'
 
-
 export async function run({ values }: { values: { format?: string; output?: string } }): Promise<number> {
   const format = values.format ?? 'gitleaks'
   if (format === 'trufflehog') {
     // trufflehog (v3) allowlists paths only (--exclude-paths): exactly what must not be done here.
-    throw new UserError('trufflehog has no allowlist by content, only by path, and a path allowlist would hide plaintext committed at a secret path', "run trufflehog with '--results=verified': git-seal's ciphertext never verifies as a live credential")
+    throw new UserError(
+      'trufflehog has no allowlist by content, only by path, and a path allowlist would hide plaintext committed at a secret path',
+      "run trufflehog with '--results=verified': git-seal's ciphertext never verifies as a live credential",
+    )
   }
-  if (format !== 'gitleaks') throw new UsageError(`unknown format '${format}' for '--format'`, 'use --format gitleaks (the default)')
+  if (format !== 'gitleaks')
+    throw new UsageError(`unknown format '${format}' for '--format'`, 'use --format gitleaks (the default)')
   const file = values.output
   if (file === undefined) {
     printResult(gitleaksConfig())
@@ -30,7 +33,10 @@ export async function run({ values }: { values: { format?: string; output?: stri
   const existing = readFileSync(file, 'utf8')
   const replaced = replaceGitleaksBlock(existing)
   if (replaced === null) {
-    throw new UserError(`${file} exists and holds no git-seal allowlist block`, `add this block to it by hand (it needs gitleaks >= 8.25 and no old-style [allowlist] table):\n${gitleaksBlock().trimEnd()}`)
+    throw new UserError(
+      `${file} exists and holds no git-seal allowlist block`,
+      `add this block to it by hand (it needs gitleaks >= 8.25 and no old-style [allowlist] table):\n${gitleaksBlock().trimEnd()}`,
+    )
   }
   if (replaced === existing) info(`${file} is up to date`)
   else {

@@ -11,7 +11,11 @@ import { printConfigChange } from './output/rekey.js'
 
 export async function run({ positionals }: { positionals: string[] }): Promise<number> {
   const [name, ...keyParts] = positionals
-  if (!name || keyParts.length === 0) throw new UsageError('missing argument NEWKEY', 'NEWKEY: an age1… recipient, an ssh-ed25519 key, or the path of a .pub file')
+  if (!name || keyParts.length === 0)
+    throw new UsageError(
+      'missing argument NEWKEY',
+      'NEWKEY: an age1… recipient, an ssh-ed25519 key, or the path of a .pub file',
+    )
   const key = resolveKeyArgument(keyParts.join(' '))
   const { change, oldKeys, keyChanged } = await replaceKey(name, key)
   const code = printConfigChange(change)

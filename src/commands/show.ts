@@ -12,7 +12,11 @@ export function run({ values, positionals }: { values: { rev?: string }; positio
   try {
     const path = repoPath(ctx.root, process.cwd(), positionals[0]!)
     const shown = showSecret(ctx, path, values.rev)
-    if (shown.storedInPlaintext) warning(`${path} is stored in ${values.rev} without encryption`, 'anyone with the repository can read that version: rotate what it holds')
+    if (shown.storedInPlaintext)
+      warning(
+        `${path} is stored in ${values.rev} without encryption`,
+        'anyone with the repository can read that version: rotate what it holds',
+      )
     writeAllSync(1, shown.plaintext)
     return 0
   } finally {

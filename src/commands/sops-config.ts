@@ -8,6 +8,9 @@ import { info } from '../ui.js'
 
 export function run({ values }: { values: { force?: boolean } }): number {
   if (writeSopsConfig(values.force === true) === 'up-to-date') info(`${SOPS_YAML} is up to date`)
-  else info(`wrote ${SOPS_YAML}; commit it so \`sops edit\` encrypts to the same recipients (git-seal keeps it in step with .gitseal.yaml from now on)`)
+  else
+    info(
+      `wrote ${SOPS_YAML}; commit it so \`sops edit\` encrypts to the same recipients (git-seal keeps it in step with .gitseal.yaml from now on)`,
+    )
   return 0
 }

@@ -9,7 +9,10 @@ import { columns, printResult, tint } from '../ui.js'
 /** How a blob's recipients read in the text output: "alice (verified), bob (declared)". */
 export function describeReaders(readers: Reader[] | null): string {
   if (readers === null) return 'unknown (the blob does not say)'
-  return readers.map((r) => `${r.name} (${r.evidence === 'verified' ? tint('good', 'verified') : 'declared'})`).join(', ') || '-'
+  return (
+    readers.map((r) => `${r.name} (${r.evidence === 'verified' ? tint('good', 'verified') : 'declared'})`).join(', ') ||
+    '-'
+  )
 }
 
 function table(report: StatusReport): string {
@@ -18,14 +21,27 @@ function table(report: StatusReport): string {
     const open = s.decryptable === null ? '-' : s.decryptable ? tint('good', 'yes') : 'no'
     const index = s.index === 'plaintext' ? tint('bad', s.index) : s.index
     const worktree = anyCiphertextWorktree ? [s.worktree === 'ciphertext' ? 'worktree: ciphertext' : ''] : []
-    return [s.path, `${s.secret ?? '?'}${s.group ? ` (${s.group})` : ''}`, s.format ?? '?', ...worktree, `index: ${index}`, `decryptable: ${open}`, `recipients: ${s.recipients.join(', ') || '-'}`]
+    return [
+      s.path,
+      `${s.secret ?? '?'}${s.group ? ` (${s.group})` : ''}`,
+      s.format ?? '?',
+      ...worktree,
+      `index: ${index}`,
+      `decryptable: ${open}`,
+      `recipients: ${s.recipients.join(', ') || '-'}`,
+    ]
   })
   const aligned = columns(rows)
   const lines: string[] = []
   report.secrets.forEach((s, i) => {
     lines.push(aligned[i]!)
     // Said only when it adds to the recipients column: someone only declared, or a different set.
-    const verifiedAsConfigured = s.readers?.every((r) => r.evidence === 'verified') && s.readers.map((r) => r.name).sort().join() === [...s.recipients].sort().join()
+    const verifiedAsConfigured =
+      s.readers?.every((r) => r.evidence === 'verified') &&
+      s.readers
+        .map((r) => r.name)
+        .sort()
+        .join() === [...s.recipients].sort().join()
     if (s.index === 'ciphertext' && !verifiedAsConfigured) lines.push(`  stored for: ${describeReaders(s.readers)}`)
     for (const p of s.problems) lines.push(`  ${tint('bad', 'problem:')} ${p.message}`)
   })
@@ -34,7 +50,13 @@ function table(report: StatusReport): string {
   return lines.join('\n')
 }
 
-export async function run({ values, positionals }: { values: { json?: boolean }; positionals: string[] }): Promise<number> {
+export async function run({
+  values,
+  positionals,
+}: {
+  values: { json?: boolean }
+  positionals: string[]
+}): Promise<number> {
   const report = await repositoryStatus(positionals)
   printResult(values.json ? JSON.stringify(report, null, 2) : table(report))
   const bad = report.problems.length > 0 || report.secrets.some((s) => s.problems.length > 0)

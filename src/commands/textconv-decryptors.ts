@@ -3,5 +3,10 @@ import type { Decryptors } from '../seal/decryptors.js'
 
 export async function loadDecryptors(): Promise<Decryptors> {
   const [identities, stored] = await Promise.all([import('../keys/identities.js'), import('../seal/stored.js')])
-  return { loadIdentities: identities.loadIdentities, openStored: stored.openStored, placeholder: stored.placeholder, storedKind: stored.storedKind }
+  return {
+    loadIdentities: identities.loadIdentities,
+    openStored: stored.openStored,
+    placeholder: stored.placeholder,
+    storedKind: stored.storedKind,
+  }
 }

@@ -32,7 +32,11 @@ export function mightBeCiphertext(bytes: Buffer): boolean {
  */
 export async function run(args: string[], load: () => Promise<Decryptors>): Promise<number> {
   const file = args[0]
-  if (file === undefined || args.length > 1) throw new UsageError('textconv takes one FILE', "git runs it as diff.git-seal.textconv; 'git-seal install' sets that up")
+  if (file === undefined || args.length > 1)
+    throw new UsageError(
+      'textconv takes one FILE',
+      "git runs it as diff.git-seal.textconv; 'git-seal install' sets that up",
+    )
   const bytes = readFileSync(file)
   if (!mightBeCiphertext(bytes)) {
     writeAllSync(1, bytes)

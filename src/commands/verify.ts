@@ -8,7 +8,15 @@
  */
 import { readFileSync } from 'node:fs'
 import { CONFIG_FILE } from '../config/index.js'
-import { parseRefUpdates, verifyAll, verifyHead, verifyRange, verifyWithScan, type Finding, type VerifyReport } from '../operations/verify.js'
+import {
+  parseRefUpdates,
+  verifyAll,
+  verifyHead,
+  verifyRange,
+  verifyWithScan,
+  type Finding,
+  type VerifyReport,
+} from '../operations/verify.js'
 import type { ScanResult } from '../operations/scan.js'
 import { error, info, printHint, printResult, warning } from '../ui.js'
 import { UsageError } from '../errors.js'
@@ -17,7 +25,8 @@ import { SarifLog } from './output/sarif.js'
 import { plaintextWorktreeHint } from '../seal/check.js'
 import { VERSION } from '../version.js'
 
-const ROTATE_HINT = 'a plaintext secret in history is exposed to everyone with the repository: rotate it, then rewrite history (git filter-repo) if you must'
+const ROTATE_HINT =
+  'a plaintext secret in history is exposed to everyone with the repository: rotate it, then rewrite history (git filter-repo) if you must'
 const ATTRIBUTES_HINT =
   "remove those attributes for secret paths (a line after git-seal's block, a nested .gitattributes, or .git/info/attributes); 'git-seal sync' keeps the block last in .gitattributes"
 const CONFIG_HINT = `restore a valid ${CONFIG_FILE} in a new commit; until then each such commit is checked with its nearest valid ancestor's config`
@@ -77,15 +86,41 @@ function historyResult(r: VerifyReport, scan: ScanResult, sarif: SarifLog | null
 /** `--json`: the findings, each with its kind as a stable code next to the message; exit status as without it. */
 function printJson(scope: string, r: VerifyReport | null): number {
   const findings = (r?.findings ?? []).map((f) => ({ code: f.kind, message: describe(f), ...f }))
-  const mismatches = (r?.mismatches ?? []).map((m) => ({ code: 'recipients-differ', message: `${m.path} is encrypted to ${m.extra} recipient(s) the config does not name and misses ${m.missing} it does`, ...m }))
-  printResult(JSON.stringify({ scope, ok: findings.length === 0, commits: r?.commits ?? 0, files: r?.files ?? 0, findings, warnings: mismatches }, null, 2))
+  const mismatches = (r?.mismatches ?? []).map((m) => ({
+    code: 'recipients-differ',
+    message: `${m.path} is encrypted to ${m.extra} recipient(s) the config does not name and misses ${m.missing} it does`,
+    ...m,
+  }))
+  printResult(
+    JSON.stringify(
+      {
+        scope,
+        ok: findings.length === 0,
+        commits: r?.commits ?? 0,
+        files: r?.files ?? 0,
+        findings,
+        warnings: mismatches,
+      },
+      null,
+      2,
+    ),
+  )
   return findings.length > 0 ? 1 : 0
 }
 
-export async function run({ values, positionals }: { values: { all?: boolean; 'pre-receive'?: boolean; format?: string; json?: boolean }; positionals: string[] }): Promise<number> {
+export async function run({
+  values,
+  positionals,
+}: {
+  values: { all?: boolean; 'pre-receive'?: boolean; format?: string; json?: boolean }
+  positionals: string[]
+}): Promise<number> {
   const cwd = process.cwd()
   if (values.json && !values['pre-receive']) {
-    if (positionals.length > 1 || (values.all && positionals.length > 0)) throw new UsageError(values.all ? '--all checks every commit: give it no REV-RANGE' : 'give at most one REV-RANGE')
+    if (positionals.length > 1 || (values.all && positionals.length > 0))
+      throw new UsageError(
+        values.all ? '--all checks every commit: give it no REV-RANGE' : 'give at most one REV-RANGE',
+      )
     if (values.all) return printJson('all', await verifyAll(cwd))
     if (positionals[0] !== undefined) return printJson(positionals[0], await verifyRange(cwd, positionals[0]))
     return printJson('HEAD', await verifyHead(cwd))
@@ -98,10 +133,17 @@ export async function run({ values, positionals }: { values: { all?: boolean; 'p
   return status
 }
 
-async function verify(values: { all?: boolean | undefined; 'pre-receive'?: boolean | undefined }, positionals: string[], sarif: SarifLog | null): Promise<number> {
+async function verify(
+  values: { all?: boolean | undefined; 'pre-receive'?: boolean | undefined },
+  positionals: string[],
+  sarif: SarifLog | null,
+): Promise<number> {
   const cwd = process.cwd()
   if (values['pre-receive']) {
-    const outcome = await verifyWithScan(cwd, { kind: 'pre-receive', updates: parseRefUpdates(readFileSync(0, 'utf8')) })
+    const outcome = await verifyWithScan(cwd, {
+      kind: 'pre-receive',
+      updates: parseRefUpdates(readFileSync(0, 'utf8')),
+    })
     let status = 0
     let commits = 0
     for (const { push, scan } of outcome.pushes) {
@@ -117,7 +159,14 @@ async function verify(values: { all?: boolean | undefined; 'pre-receive'?: boole
     return status
   }
   if (values.all && positionals.length > 0) throw new UsageError('--all checks every commit: give it no REV-RANGE')
-  const outcome = await verifyWithScan(cwd, values.all ? { kind: 'all' } : positionals[0] !== undefined ? { kind: 'range', range: positionals[0] } : { kind: 'head' })
+  const outcome = await verifyWithScan(
+    cwd,
+    values.all
+      ? { kind: 'all' }
+      : positionals[0] !== undefined
+        ? { kind: 'range', range: positionals[0] }
+        : { kind: 'head' },
+  )
   if (outcome.kind === 'history') return historyResult(outcome.report, outcome.scan, sarif)
   // Default: every secret path in HEAD as it stands.
   if (outcome.report === null) {
@@ -127,17 +176,27 @@ async function verify(values: { all?: boolean | undefined; 'pre-receive'?: boole
   const head = outcome.report
   for (const m of head.mismatches) {
     // Reported, not rejected: a sops file encrypted to recipients the config does not name.
-    sarif?.mismatch(m, `HEAD: ${m.path} is encrypted to ${m.extra} recipient(s) the config does not name and misses ${m.missing} it does`)
-    warning(`HEAD: ${shown(m.path)} is encrypted to ${m.extra} recipient(s) the config does not name and misses ${m.missing} it does`, "run 'git-seal rekey' (and ask who added the extra ones)")
+    sarif?.mismatch(
+      m,
+      `HEAD: ${m.path} is encrypted to ${m.extra} recipient(s) the config does not name and misses ${m.missing} it does`,
+    )
+    warning(
+      `HEAD: ${shown(m.path)} is encrypted to ${m.extra} recipient(s) the config does not name and misses ${m.missing} it does`,
+      "run 'git-seal rekey' (and ask who added the extra ones)",
+    )
   }
   const credentialsRefused = reportScan(outcome.scan, sarif)
   if (head.findings.length > 0) {
-    for (const f of head.findings) sarif?.finding(f, f.kind === 'plaintext' ? `HEAD: ${f.path} holds a secret in plaintext` : describe(f))
-    for (const f of head.findings) error(f.kind === 'plaintext' ? `HEAD: ${shown(f.path)} holds a secret in plaintext` : describe(f))
+    for (const f of head.findings)
+      sarif?.finding(f, f.kind === 'plaintext' ? `HEAD: ${f.path} holds a secret in plaintext` : describe(f))
+    for (const f of head.findings)
+      error(f.kind === 'plaintext' ? `HEAD: ${shown(f.path)} holds a secret in plaintext` : describe(f))
     const copies = head.findings.filter((f) => f.kind === 'plaintext-worktree')
     if (copies.length > 0) printHint(plaintextWorktreeHint(copies[0]!.path))
     if (head.findings.some((f) => f.kind === 'plaintext')) {
-      printHint("run 'git-seal install' and 'git add' them again, then commit; rotate them: the plaintext stays in history ('git-seal verify --all' lists where)")
+      printHint(
+        "run 'git-seal install' and 'git add' them again, then commit; rotate them: the plaintext stays in history ('git-seal verify --all' lists where)",
+      )
     }
     if (head.findings.some((f) => f.kind === 'config')) printHint(CONFIG_HINT)
     return 1

@@ -48,14 +48,25 @@ function readCache(file: string, key: string): CacheFile | null {
     return null // missing or malformed: a miss
   }
   const c = parsed as Partial<CacheFile> | null
-  if (!c || c.key !== key || !c.config || !Array.isArray(c.config.secrets) || !Array.isArray(c.config.groups) || !Array.isArray(c.patterns)) return null
+  if (
+    !c ||
+    c.key !== key ||
+    !c.config ||
+    !Array.isArray(c.config.secrets) ||
+    !Array.isArray(c.config.groups) ||
+    !Array.isArray(c.patterns)
+  )
+    return null
   return c as CacheFile
 }
 
 function writeCache(file: string, key: string, config: SealConfig): void {
   const tmp = `${file}.${process.pid}`
   try {
-    const patterns = [...new Set(config.secrets.flatMap((s) => s.patterns))].map((pattern) => ({ pattern, ...compiledPattern(pattern) }))
+    const patterns = [...new Set(config.secrets.flatMap((s) => s.patterns))].map((pattern) => ({
+      pattern,
+      ...compiledPattern(pattern),
+    }))
     writeFileSync(tmp, JSON.stringify({ key, config, patterns } satisfies CacheFile), { mode: 0o600 })
     renameSync(tmp, file)
   } catch {
@@ -71,7 +82,11 @@ function writeCache(file: string, key: string, config: SealConfig): void {
  * @returns null when there is no config file.
  * @throws {ConfigError} when it is invalid, or is a link, not a regular file, or too large.
  */
-export function loadConfigCached(root: string, stateDir: string | null, build: string | null = runningBuildId()): SealConfig | null {
+export function loadConfigCached(
+  root: string,
+  stateDir: string | null,
+  build: string | null = runningBuildId(),
+): SealConfig | null {
   const text = readRepositoryFile(join(root, CONFIG_FILE), CONFIG_FILE, MAX_CONFIG_BYTES)
   if (text === null) return null
   if (stateDir === null || build === null) return parseConfig(text, CONFIG_FILE)

@@ -6,13 +6,27 @@
  * changed lines differ. The library's printer is never used (it re-flows flow lists and moves
  * comments).
  */
-import { isMap, isScalar, isSeq, parseDocument, type Document, type Node, type Pair, type YAMLMap, type YAMLSeq } from 'yaml'
+import {
+  isMap,
+  isScalar,
+  isSeq,
+  parseDocument,
+  type Document,
+  type Node,
+  type Pair,
+  type YAMLMap,
+  type YAMLSeq,
+} from 'yaml'
 import { UserError } from '../errors.js'
 import { keyWithoutComment } from './keys.js'
 
 function load(text: string): Document {
   const doc = parseDocument(text)
-  if (doc.errors.length) throw new UserError(`.gitseal.yaml does not parse: ${doc.errors[0]!.message.split('\n')[0]}`, 'fix .gitseal.yaml by hand first (git-seal edits it in place and keeps everything else as written)')
+  if (doc.errors.length)
+    throw new UserError(
+      `.gitseal.yaml does not parse: ${doc.errors[0]!.message.split('\n')[0]}`,
+      'fix .gitseal.yaml by hand first (git-seal edits it in place and keeps everything else as written)',
+    )
   return doc
 }
 
@@ -27,7 +41,11 @@ function lineEnd(text: string, offset: number): number {
 
 /** A scalar as YAML: plain when it reads back as the same string, else double-quoted. */
 export function yamlString(s: string): string {
-  return /^[\w.@+-][\w .@+/=:-]*$/.test(s) && !/[:]\s|\s$|^(true|false|null|yes|no|on|off|~)$/i.test(s) && !/^[-+]?[\d.]/.test(s) ? s : JSON.stringify(s)
+  return /^[\w.@+-][\w .@+/=:-]*$/.test(s) &&
+    !/[:]\s|\s$|^(true|false|null|yes|no|on|off|~)$/i.test(s) &&
+    !/^[-+]?[\d.]/.test(s)
+    ? s
+    : JSON.stringify(s)
 }
 
 /** Text replacements collected against the original text, applied from the end. */
@@ -95,7 +113,15 @@ function appendToSeq(text: string, edits: Edits, seq: YAMLSeq, block: string[], 
  * empty value (`recipients:` with nothing after it) the key goes on the next line, indented
  * two more than `parentColumn`.
  */
-function addListToMap(text: string, edits: Edits, map: YAMLMap | null, holder: { pair: Pair; parentColumn: number } | null, key: string, block: string[], flow: string): void {
+function addListToMap(
+  text: string,
+  edits: Edits,
+  map: YAMLMap | null,
+  holder: { pair: Pair; parentColumn: number } | null,
+  key: string,
+  block: string[],
+  flow: string,
+): void {
   const nl = newline(text)
   if (map?.flow) {
     const last = map.items.at(-1)
@@ -127,7 +153,14 @@ function addListToMap(text: string, edits: Edits, map: YAMLMap | null, holder: {
  * Removes one item of a sequence. A flow item takes its comma with it; a block item its lines.
  * A sequence left empty is written `[]`, so the key still holds a list.
  */
-function removeFromSeq(text: string, edits: Edits, pair: Pair | null, seq: YAMLSeq, index: number, remaining: number): void {
+function removeFromSeq(
+  text: string,
+  edits: Edits,
+  pair: Pair | null,
+  seq: YAMLSeq,
+  index: number,
+  remaining: number,
+): void {
   const item = seq.items[index] as Node
   if (seq.flow) {
     const next = seq.items[index + 1] as Node | undefined
@@ -144,7 +177,9 @@ function removeFromSeq(text: string, edits: Edits, pair: Pair | null, seq: YAMLS
 
 function groupNames(doc: Document): string[] {
   const groups = doc.get('groups', true)
-  return isMap(groups) ? groups.items.map((pair) => (isScalar(pair.key) ? String(pair.key.value) : String(pair.key))) : []
+  return isMap(groups)
+    ? groups.items.map((pair) => (isScalar(pair.key) ? String(pair.key.value) : String(pair.key)))
+    : []
 }
 
 function pairOf(map: unknown, key: string): Pair | null {
@@ -163,14 +198,20 @@ function itemName(item: unknown): string | null {
 }
 
 /** The `people:` list's entries: name, key, and the key's scalar node. */
-function peopleEntries(doc: Document): { seq: YAMLSeq | null; pair: Pair | null; entries: { name: string; key: string; keyNode: Node | null }[] } {
+function peopleEntries(doc: Document): {
+  seq: YAMLSeq | null
+  pair: Pair | null
+  entries: { name: string; key: string; keyNode: Node | null }[]
+} {
   const pair = pairOf(doc.contents, 'people')
   const seq = pair && isSeq(pair.value) ? (pair.value as YAMLSeq) : null
   const entries = (seq?.items ?? []).flatMap((item) => {
     if (!isMap(item)) return []
     const name = item.get('name')
     const keyNode = item.get('key', true) as Node | undefined
-    return typeof name === 'string' ? [{ name, key: isScalar(keyNode) ? String(keyNode.value) : '', keyNode: keyNode ?? null }] : []
+    return typeof name === 'string'
+      ? [{ name, key: isScalar(keyNode) ? String(keyNode.value) : '', keyNode: keyNode ?? null }]
+      : []
   })
   return { seq, pair, entries }
 }
@@ -193,13 +234,21 @@ const normalKey = keyWithoutComment
  *   used in that group, a person of that name has another key, or `key` is null and no person
  *   of that name is declared.
  */
-export function addRecipient(text: string, group: string, role: 'admin' | 'target', name: string, key: string | null): string {
+export function addRecipient(
+  text: string,
+  group: string,
+  role: 'admin' | 'target',
+  name: string,
+  key: string | null,
+): string {
   const doc = load(text)
   const groups = groupNames(doc)
   if (!groups.includes(group)) {
     throw new UserError(
       `.gitseal.yaml has no group named ${JSON.stringify(group)}`,
-      groups.length > 0 ? `pick one of its groups (${groups.join(', ')}), or add the group with its secrets to .gitseal.yaml first` : 'add a group with its secrets to .gitseal.yaml first',
+      groups.length > 0
+        ? `pick one of its groups (${groups.join(', ')}), or add the group with its secrets to .gitseal.yaml first`
+        : 'add a group with its secrets to .gitseal.yaml first',
     )
   }
   const groupPair = pairOf(doc.get('groups', true), group)!
@@ -207,7 +256,11 @@ export function addRecipient(text: string, group: string, role: 'admin' | 'targe
   const recipients = recipientsPair?.value ?? null
   for (const list of ['admins', 'targets']) {
     const seq = pairOf(recipients, list)?.value
-    if (isSeq(seq) && seq.items.some((item) => itemName(item) === name)) throw new UserError(`group ${group} already has a recipient named ${name}`, `choose another name, or 'git-seal set-key ${name} NEWKEY' to change their key`)
+    if (isSeq(seq) && seq.items.some((item) => itemName(item) === name))
+      throw new UserError(
+        `group ${group} already has a recipient named ${name}`,
+        `choose another name, or 'git-seal set-key ${name} NEWKEY' to change their key`,
+      )
   }
   const edits = new Edits(text)
   const people = peopleEntries(doc)
@@ -216,16 +269,27 @@ export function addRecipient(text: string, group: string, role: 'admin' | 'targe
   if (people.pair) {
     const person = people.entries.find((p) => p.name === name)
     if (person && key !== null && normalKey(person.key) !== normalKey(key)) {
-      throw new UserError(`${name} is declared in people with another key`, `'git-seal set-key ${name} KEY' replaces their key everywhere; or pick another name`)
+      throw new UserError(
+        `${name} is declared in people with another key`,
+        `'git-seal set-key ${name} KEY' replaces their key everywhere; or pick another name`,
+      )
     }
     if (!person) {
-      if (key === null) throw new UserError(`no person named ${name} in people`, `give the key: 'git-seal add-recipient ${name} KEY --group ${group} --${role}'`)
+      if (key === null)
+        throw new UserError(
+          `no person named ${name} in people`,
+          `give the key: 'git-seal add-recipient ${name} KEY --group ${group} --${role}'`,
+        )
       addPerson(text, edits, doc, name, key)
     }
     block = [yamlString(name)]
     flow = yamlString(name)
   } else {
-    if (key === null) throw new UserError(`no person named ${name}: this config has no people list`, `give the key: 'git-seal add-recipient ${name} KEY --group ${group} --${role}'`)
+    if (key === null)
+      throw new UserError(
+        `no person named ${name}: this config has no people list`,
+        `give the key: 'git-seal add-recipient ${name} KEY --group ${group} --${role}'`,
+      )
     block = [`name: ${yamlString(name)}`, `key: ${yamlString(key)}`]
     flow = `{name: ${yamlString(name)}, key: ${yamlString(key)}}`
   }
@@ -238,9 +302,26 @@ export function addRecipient(text: string, group: string, role: 'admin' | 'targe
     const nl = newline(text)
     const at = lineEnd(text, afterColon(text, listPair))
     edits.insert(at, block.map((l, i) => `${' '.repeat(keyColumn + 2)}${i === 0 ? '- ' : '  '}${l}`).join(nl) + nl)
-  } else if (listPair) throw new UserError(`.gitseal.yaml: groups.${group}.recipients.${role}s is not a list`, 'fix it by hand, then run the command again')
-  else if (recipientsPair) addListToMap(text, edits, isMap(recipients) ? recipients : null, { pair: recipientsPair, parentColumn: column(text, (recipientsPair.key as Node).range![0]) }, `${role}s`, block, flow)
-  else throw new UserError(`.gitseal.yaml: group ${group} has no recipients mapping`, `add 'recipients:' under groups.${group} by hand, then run the command again`)
+  } else if (listPair)
+    throw new UserError(
+      `.gitseal.yaml: groups.${group}.recipients.${role}s is not a list`,
+      'fix it by hand, then run the command again',
+    )
+  else if (recipientsPair)
+    addListToMap(
+      text,
+      edits,
+      isMap(recipients) ? recipients : null,
+      { pair: recipientsPair, parentColumn: column(text, (recipientsPair.key as Node).range![0]) },
+      `${role}s`,
+      block,
+      flow,
+    )
+  else
+    throw new UserError(
+      `.gitseal.yaml: group ${group} has no recipients mapping`,
+      `add 'recipients:' under groups.${group} by hand, then run the command again`,
+    )
   return edits.apply()
 }
 
@@ -250,7 +331,11 @@ function addPerson(text: string, edits: Edits, doc: Document, name: string, key:
   const block = [`name: ${yamlString(name)}`, `key: ${yamlString(key)}`]
   const flow = `{name: ${yamlString(name)}, key: ${yamlString(key)}}`
   if (people.seq && (people.seq.flow || people.seq.items.length > 0)) appendToSeq(text, edits, people.seq, block, flow)
-  else if (people.pair && !isSeq(people.pair.value) && (people.pair.value === null || (isScalar(people.pair.value) && people.pair.value.value === null))) {
+  else if (
+    people.pair &&
+    !isSeq(people.pair.value) &&
+    (people.pair.value === null || (isScalar(people.pair.value) && people.pair.value.value === null))
+  ) {
     // `people:` with nothing after it: the list starts on the next line.
     const nl = newline(text)
     const indent = ' '.repeat(column(text, (people.pair.key as Node).range![0]) + 2)
@@ -264,7 +349,11 @@ function addPerson(text: string, edits: Edits, doc: Document, name: string, key:
  * secrets' admins/targets lists. Without a group, a person is also removed from `people:`.
  * @returns the new text, the groups it was removed from, and whether a person entry went.
  */
-export function removeRecipient(text: string, name: string, group?: string): { text: string; removedFrom: string[]; removedPerson: boolean } {
+export function removeRecipient(
+  text: string,
+  name: string,
+  group?: string,
+): { text: string; removedFrom: string[]; removedPerson: boolean } {
   const doc = load(text)
   const groups = doc.get('groups', true)
   const removedFrom: string[] = []
@@ -331,7 +420,8 @@ export function setKey(text: string, name: string, key: string): { text: string;
   const places: string[] = []
   const oldKeys = new Set<string>()
   const replaceKey = (node: Node | null | undefined, where: string): void => {
-    if (!isScalar(node) || !node.range) throw new UserError(`.gitseal.yaml: ${where}: ${name}'s key is not a plain value`, 'change it by hand')
+    if (!isScalar(node) || !node.range)
+      throw new UserError(`.gitseal.yaml: ${where}: ${name}'s key is not a plain value`, 'change it by hand')
     oldKeys.add(String(node.value).trim())
     edits.replace(node.range[0], node.range[1], yamlString(key))
     places.push(where)
@@ -345,10 +435,15 @@ export function setKey(text: string, name: string, key: string): { text: string;
       for (const list of ['admins', 'targets']) {
         const seq = pairOf(recipients, list)?.value
         if (!isSeq(seq)) continue
-        for (const item of seq.items) if (isMap(item) && item.get('name') === name) replaceKey(item.get('key', true) as Node, `group ${groupName}`)
+        for (const item of seq.items)
+          if (isMap(item) && item.get('name') === name) replaceKey(item.get('key', true) as Node, `group ${groupName}`)
       }
     }
   }
-  if (places.length === 0) throw new UserError(`no person or recipient named ${name} in .gitseal.yaml`, "'git-seal recipients' lists the names")
+  if (places.length === 0)
+    throw new UserError(
+      `no person or recipient named ${name} in .gitseal.yaml`,
+      "'git-seal recipients' lists the names",
+    )
   return { text: edits.apply(), places, oldKeys: [...oldKeys] }
 }

@@ -153,9 +153,21 @@ class SopsYaml {
     const one = (item: unknown): void => {
       const anchor = isAlias(item) ? item.source : isScalar(item) && item.anchor ? item.anchor : null
       const resolved = this.resolve(item)
-      if (resolved === null || resolved === undefined || (isScalar(resolved) && (resolved.value === null || resolved.value === ''))) return
-      if (!isScalar(resolved) || typeof resolved.value !== 'string') throw new UserError(`.sops.yaml: ${where}: expected a string or a list of strings`, 'fix .sops.yaml (sops reads the same file), then run the command again')
-      const parts = resolved.value.split(',').map((k) => k.trim()).filter(Boolean)
+      if (
+        resolved === null ||
+        resolved === undefined ||
+        (isScalar(resolved) && (resolved.value === null || resolved.value === ''))
+      )
+        return
+      if (!isScalar(resolved) || typeof resolved.value !== 'string')
+        throw new UserError(
+          `.sops.yaml: ${where}: expected a string or a list of strings`,
+          'fix .sops.yaml (sops reads the same file), then run the command again',
+        )
+      const parts = resolved.value
+        .split(',')
+        .map((k) => k.trim())
+        .filter(Boolean)
       for (const part of parts) out.push([part, parts.length === 1 ? anchor : null])
     }
     const resolved = this.resolve(node)
@@ -167,7 +179,12 @@ class SopsYaml {
   /** Key ids in a list of mappings (`kms: [{arn: ...}]`), or plain strings. */
   ids(node: unknown, field: string, where: string): [string, string | null][] {
     const resolved = this.resolve(node)
-    const idField: Record<string, string[]> = { kms: ['arn'], gcp_kms: ['resource_id'], azure_keyvault: ['vaultUrl', 'key'], hckms: ['key_id'] }
+    const idField: Record<string, string[]> = {
+      kms: ['arn'],
+      gcp_kms: ['resource_id'],
+      azure_keyvault: ['vaultUrl', 'key'],
+      hckms: ['key_id'],
+    }
     if (!isSeq(resolved) || !idField[field]) return this.strings(node, where)
     return resolved.items.map((item) => {
       const map = this.resolve(item)
@@ -181,36 +198,60 @@ class SopsYaml {
  * Reads the creation rules of a .sops.yaml.
  * @throws {UserError} when it does not parse or has no creation_rules.
  */
-export function readSopsRules(text: string): { rules: SopsRule[]; names: { anchors: Map<string, string>; comments: Map<string, string> }; notes: string[] } {
+export function readSopsRules(text: string): {
+  rules: SopsRule[]
+  names: { anchors: Map<string, string>; comments: Map<string, string> }
+  notes: string[]
+} {
   const doc = parseDocument(text)
-  if (doc.errors.length) throw new UserError(`.sops.yaml does not parse: ${doc.errors[0]!.message.split('\n')[0]}`, 'fix .sops.yaml (sops reads the same file), then run the command again')
+  if (doc.errors.length)
+    throw new UserError(
+      `.sops.yaml does not parse: ${doc.errors[0]!.message.split('\n')[0]}`,
+      'fix .sops.yaml (sops reads the same file), then run the command again',
+    )
   const y = new SopsYaml(doc)
   const top = y.resolve(doc.contents)
   const rulesNode = isMap(top) ? y.resolve(top.get('creation_rules', true)) : null
-  if (!isSeq(rulesNode) || rulesNode.items.length === 0) throw new UserError('.sops.yaml has no creation_rules', 'git-seal translates creation_rules; there is nothing to import')
+  if (!isSeq(rulesNode) || rulesNode.items.length === 0)
+    throw new UserError(
+      '.sops.yaml has no creation_rules',
+      'git-seal translates creation_rules; there is nothing to import',
+    )
   const notes: string[] = []
   const rules = rulesNode.items.map((item, i): SopsRule => {
     const number = i + 1
     const map = y.resolve(item)
-    if (!isMap(map)) throw new UserError(`.sops.yaml: creation rule ${number} is not a mapping`, 'fix .sops.yaml (sops reads the same file), then run the command again')
+    if (!isMap(map))
+      throw new UserError(
+        `.sops.yaml: creation rule ${number} is not a mapping`,
+        'fix .sops.yaml (sops reads the same file), then run the command again',
+      )
     const field = (name: string): Node | null => (map.get(name, true) as Node | undefined) ?? null
     const regexNode = y.resolve(field('path_regex'))
-    const pathRegex = isScalar(regexNode) && regexNode.value !== null && String(regexNode.value) !== '' ? String(regexNode.value) : null
+    const pathRegex =
+      isScalar(regexNode) && regexNode.value !== null && String(regexNode.value) !== '' ? String(regexNode.value) : null
     const rule: SopsRule = { number, pathRegex, age: [], others: [], keyGroups: 0, shamirThreshold: null, options: {} }
     const addAge = (pairs: [string, string | null][]): void => {
       for (const [key] of pairs) if (!rule.age.includes(key)) rule.age.push(key)
     }
     const addOthers = (kind: OtherKeyKind, pairs: [string, string | null][]): void => {
-      for (const [id, anchor] of pairs) if (!rule.others.some((o) => o.kind === kind && o.id === id)) rule.others.push({ kind, id, name: anchor ?? y.anchors.get(id) ?? null })
+      for (const [id, anchor] of pairs)
+        if (!rule.others.some((o) => o.kind === kind && o.id === id))
+          rule.others.push({ kind, id, name: anchor ?? y.anchors.get(id) ?? null })
     }
     const groups = y.resolve(field('key_groups'))
     if (isSeq(groups) && groups.items.length > 0) {
       rule.keyGroups = groups.items.length
       const readGroup = (node: unknown, where: string): void => {
         const g = y.resolve(node)
-        if (!isMap(g)) throw new UserError(`.sops.yaml: ${where} is not a mapping`, 'fix .sops.yaml (sops reads the same file), then run the command again')
+        if (!isMap(g))
+          throw new UserError(
+            `.sops.yaml: ${where} is not a mapping`,
+            'fix .sops.yaml (sops reads the same file), then run the command again',
+          )
         addAge(y.strings(g.get('age', true), `${where}.age`))
-        for (const [name, kind] of OTHER_GROUP_FIELDS) addOthers(kind, y.ids(g.get(name, true), name, `${where}.${name}`))
+        for (const [name, kind] of OTHER_GROUP_FIELDS)
+          addOthers(kind, y.ids(g.get(name, true), name, `${where}.${name}`))
         const merged = y.resolve(g.get('merge', true))
         if (isSeq(merged)) {
           merged.items.forEach((m, k) => {
@@ -222,17 +263,22 @@ export function readSopsRules(text: string): { rules: SopsRule[]; names: { ancho
         readGroup(g, `creation rule ${number}: key_groups[${k}]`)
       })
       const ignored = ['age', ...OTHER_RULE_FIELDS.map(([f]) => f)].filter((f) => field(f) !== null)
-      if (ignored.length > 0) notes.push(`${describeRule(rule)}: its own ${ignored.join(', ')} are ignored, as sops ignores them beside key_groups`)
+      if (ignored.length > 0)
+        notes.push(
+          `${describeRule(rule)}: its own ${ignored.join(', ')} are ignored, as sops ignores them beside key_groups`,
+        )
     } else {
       addAge(y.strings(field('age'), `creation rule ${number}: age`))
-      for (const [name, kind] of OTHER_RULE_FIELDS) addOthers(kind, y.ids(field(name), name, `creation rule ${number}: ${name}`))
+      for (const [name, kind] of OTHER_RULE_FIELDS)
+        addOthers(kind, y.ids(field(name), name, `creation rule ${number}: ${name}`))
     }
     const shamir = y.resolve(field('shamir_threshold'))
     if (isScalar(shamir) && shamir.value !== null) rule.shamirThreshold = Number(shamir.value)
     for (const option of RULE_OPTIONS) {
       const v = y.resolve(field(option))
       if (!isScalar(v) || v.value === null || v.value === '' || v.value === false) continue
-      rule.options[option] = option === 'mac_only_encrypted' ? v.value === true || String(v.value) === 'true' : String(v.value)
+      rule.options[option] =
+        option === 'mac_only_encrypted' ? v.value === true || String(v.value) === 'true' : String(v.value)
     }
     return rule
   })
@@ -245,11 +291,20 @@ function cleanName(raw: string): string {
 }
 
 /** Names for keys: anchor, else comment, else the key's start; unique. */
-function nameKeys(keys: string[], names: { anchors: Map<string, string>; comments: Map<string, string> }): Map<string, string> {
+function nameKeys(
+  keys: string[],
+  names: { anchors: Map<string, string>; comments: Map<string, string> },
+): Map<string, string> {
   const out = new Map<string, string>()
   const used = new Set<string>()
   for (const key of keys) {
-    const base = cleanName(names.anchors.get(key) ?? names.comments.get(key) ?? (key.startsWith('ssh-') ? (key.split(/\s+/)[2] ?? `ssh-${key.split(/\s+/)[1]?.slice(-8) ?? 'key'}`) : key.slice(0, 12)))
+    const base = cleanName(
+      names.anchors.get(key) ??
+        names.comments.get(key) ??
+        (key.startsWith('ssh-')
+          ? (key.split(/\s+/)[2] ?? `ssh-${key.split(/\s+/)[1]?.slice(-8) ?? 'key'}`)
+          : key.slice(0, 12)),
+    )
     let name = base
     for (let n = 2; used.has(name); n++) name = `${base}-${n}`
     used.add(name)
@@ -279,7 +334,8 @@ function secretName(rule: SopsRule, used: Set<string>): string {
 export function fewestCoveringKeys(sets: string[][]): string[] {
   const frequency = new Map<string, number>()
   for (const set of sets) for (const k of new Set(set)) frequency.set(k, (frequency.get(k) ?? 0) + 1)
-  const byFrequency = (set: string[]): string[] => [...new Set(set)].sort((a, b) => frequency.get(b)! - frequency.get(a)!)
+  const byFrequency = (set: string[]): string[] =>
+    [...new Set(set)].sort((a, b) => frequency.get(b)! - frequency.get(a)!)
   let budget = 200_000
   const search = (chosen: string[], limit: number): string[] | null => {
     const open = sets.find((set) => !set.some((k) => chosen.includes(k)))
@@ -309,7 +365,9 @@ export function fewestCoveringKeys(sets: string[][]): string[] {
 
 /** YAML for a name in the config: plain when it can be, quoted otherwise. */
 function yamlName(name: string): string {
-  return /^[A-Za-z_][\w.@+-]*$/.test(name) && !/^(true|false|null|yes|no|on|off|y|n)$/i.test(name) ? name : JSON.stringify(name)
+  return /^[A-Za-z_][\w.@+-]*$/.test(name) && !/^(true|false|null|yes|no|on|off|y|n)$/i.test(name)
+    ? name
+    : JSON.stringify(name)
 }
 
 const sameOptions = (a: SopsRule, b: SopsRule): boolean => JSON.stringify(a.options) === JSON.stringify(b.options)
@@ -330,13 +388,21 @@ export function importSopsConfig(text: string, options: ImportOptions = {}): Sop
     const what = describeRule(rule)
     if (rule.keyGroups > 1 || (rule.shamirThreshold ?? 0) > 1) {
       const keys = [...rule.age.map((k) => `age ${names.anchors.get(k) ?? k}`), ...rule.others.map(describeKey)]
-      problems.push(`${what}: ${rule.keyGroups > 1 ? `${rule.keyGroups} key groups` : ''}${rule.keyGroups > 1 && rule.shamirThreshold ? ', ' : ''}${rule.shamirThreshold ? `shamir_threshold ${rule.shamirThreshold}` : ''}: a file needs keys from several groups to open (${keys.join(', ')}); git-seal encrypts to one set of age keys, any of which opens it`)
-      hints.add('put the age keys of such a rule in one key group (anyone of them can then decrypt), or keep that rule with sops')
+      problems.push(
+        `${what}: ${rule.keyGroups > 1 ? `${rule.keyGroups} key groups` : ''}${rule.keyGroups > 1 && rule.shamirThreshold ? ', ' : ''}${rule.shamirThreshold ? `shamir_threshold ${rule.shamirThreshold}` : ''}: a file needs keys from several groups to open (${keys.join(', ')}); git-seal encrypts to one set of age keys, any of which opens it`,
+      )
+      hints.add(
+        'put the age keys of such a rule in one key group (anyone of them can then decrypt), or keep that rule with sops',
+      )
       continue
     }
     if (rule.age.length === 0) {
-      problems.push(`${what}: names no age key${rule.others.length ? ` (only ${rule.others.map(describeKey).join(', ')})` : ''}`)
-      hints.add('add age keys to such rules first (ssh-to-age turns a host or user SSH key into one), then import again')
+      problems.push(
+        `${what}: names no age key${rule.others.length ? ` (only ${rule.others.map(describeKey).join(', ')})` : ''}`,
+      )
+      hints.add(
+        'add age keys to such rules first (ssh-to-age turns a host or user SSH key into one), then import again',
+      )
       continue
     }
     for (const key of rule.age) {
@@ -347,26 +413,36 @@ export function importSopsConfig(text: string, options: ImportOptions = {}): Sop
       if (options.dropNonAge) dropped.push({ rule, keys: rule.others })
       else {
         problems.push(`${what}: names keys git-seal cannot encrypt to: ${rule.others.map(describeKey).join(', ')}`)
-        hints.add("git-seal encrypts to age keys only: replace those keys with age keys in .sops.yaml, or pass --drop-non-age to import the age keys alone (the others lose access at the next re-encryption)")
+        hints.add(
+          'git-seal encrypts to age keys only: replace those keys with age keys in .sops.yaml, or pass --drop-non-age to import the age keys alone (the others lose access at the next re-encryption)',
+        )
       }
     }
     if (rule.pathRegex === null) {
-      problems.push(`${what}: matches every path; sops applies it to the files you name, but git-seal would encrypt every file of the repository`)
-      hints.add('give such a rule a path_regex naming the secret files (sops then uses it the same way), and import again')
+      problems.push(
+        `${what}: matches every path; sops applies it to the files you name, but git-seal would encrypt every file of the repository`,
+      )
+      hints.add(
+        'give such a rule a path_regex naming the secret files (sops then uses it the same way), and import again',
+      )
       continue
     }
     try {
       const t = translatePathRegex(rule.pathRegex)
       if (t.patterns.includes('**')) {
         problems.push(`${what}: matches every path; git-seal would encrypt every file of the repository`)
-        hints.add('give such a rule a path_regex naming the secret files (sops then uses it the same way), and import again')
+        hints.add(
+          'give such a rule a path_regex naming the secret files (sops then uses it the same way), and import again',
+        )
         continue
       }
       translated.set(rule.number, t)
     } catch (e) {
       if (!(e instanceof UntranslatableRegex)) throw e
       problems.push(`${what}: cannot be written as gitattributes patterns: ${e.message}`)
-      hints.add('rewrite such a path_regex with literal text, [^/]+ or [^/]* for part of a name, .* across directories, (a|b) and \\. (sops reads the new one the same way), and import again')
+      hints.add(
+        'rewrite such a path_regex with literal text, [^/]+ or [^/]* for part of a name, .* across directories, (a|b) and \\. (sops reads the new one the same way), and import again',
+      )
     }
   }
   if (problems.length > 0) throw importError(problems, hints)
@@ -375,10 +451,11 @@ export function importSopsConfig(text: string, options: ImportOptions = {}): Sop
   type Draft = { rules: SopsRule[]; translated: TranslatedRegex[] }
   const drafts: Draft[] = rules.map((rule) => ({ rules: [rule], translated: [translated.get(rule.number)!] }))
   const overlap = (a: Draft, b: Draft): string | null => {
-    for (const x of a.translated) for (const y of b.translated) {
-      const w = overlapWitness(x, y)
-      if (w !== null) return w
-    }
+    for (const x of a.translated)
+      for (const y of b.translated) {
+        const w = overlapWitness(x, y)
+        if (w !== null) return w
+      }
     return null
   }
   for (let i = 0; i < drafts.length; i++) {
@@ -395,8 +472,12 @@ export function importSopsConfig(text: string, options: ImportOptions = {}): Sop
         j = i // compare the joined secret with every later one again
         continue
       }
-      problems.push(`rules ${ra.number} and ${rb.number} both match ${witness} (and more like it): sops takes rule ${ra.number}, the first; git-seal refuses a path two secrets match`)
-      hints.add("make the path_regex of such rules disjoint in .sops.yaml (for example '^secrets/common/' and '^secrets/hosts/' rather than '^secrets/'), and import again")
+      problems.push(
+        `rules ${ra.number} and ${rb.number} both match ${witness} (and more like it): sops takes rule ${ra.number}, the first; git-seal refuses a path two secrets match`,
+      )
+      hints.add(
+        "make the path_regex of such rules disjoint in .sops.yaml (for example '^secrets/common/' and '^secrets/hosts/' rather than '^secrets/'), and import again",
+      )
     }
   }
   if (problems.length > 0) throw importError(problems, hints)
@@ -425,17 +506,25 @@ export function importSopsConfig(text: string, options: ImportOptions = {}): Sop
     'groups:',
   ]
   for (const [by, groupDrafts] of members) {
-    const admins = order(groupDrafts.map((d) => d.rules[0]!.age).reduce((acc, keys) => acc.filter((k) => keys.includes(k))))
+    const admins = order(
+      groupDrafts.map((d) => d.rules[0]!.age).reduce((acc, keys) => acc.filter((k) => keys.includes(k))),
+    )
     const targets = order(new Set(groupDrafts.flatMap((d) => d.rules[0]!.age).filter((k) => !admins.includes(k))))
     let groupName = members.size === 1 ? 'default' : keyNames.get(by)!
     for (let n = 2; usedGroupNames.has(groupName); n++) groupName = `${keyNames.get(by)!}-${n}`
     usedGroupNames.add(groupName)
-    groups.push({ name: groupName, admins: admins.map((k) => keyNames.get(k)!), targets: targets.map((k) => keyNames.get(k)!) })
+    groups.push({
+      name: groupName,
+      admins: admins.map((k) => keyNames.get(k)!),
+      targets: targets.map((k) => keyNames.get(k)!),
+    })
     lines.push(`  ${yamlName(groupName)}:`, '    recipients:', '      admins:')
-    for (const k of admins) lines.push(`        - name: ${yamlName(keyNames.get(k)!)}`, `          key: ${JSON.stringify(k)}`)
+    for (const k of admins)
+      lines.push(`        - name: ${yamlName(keyNames.get(k)!)}`, `          key: ${JSON.stringify(k)}`)
     if (targets.length > 0) {
       lines.push('      targets:')
-      for (const k of targets) lines.push(`        - name: ${yamlName(keyNames.get(k)!)}`, `          key: ${JSON.stringify(k)}`)
+      for (const k of targets)
+        lines.push(`        - name: ${yamlName(keyNames.get(k)!)}`, `          key: ${JSON.stringify(k)}`)
     }
     lines.push('    secrets:')
     for (const d of groupDrafts) {
@@ -455,7 +544,8 @@ export function importSopsConfig(text: string, options: ImportOptions = {}): Sop
       }
       secrets.push(secret)
       lines.push(`      ${yamlName(name)}:`)
-      for (const r of d.rules) lines.push(`        # .sops.yaml rule ${r.number}: path_regex ${shownRegex(r.pathRegex ?? '')}`)
+      for (const r of d.rules)
+        lines.push(`        # .sops.yaml rule ${r.number}: path_regex ${shownRegex(r.pathRegex ?? '')}`)
       lines.push('        path:', ...patterns.map((p) => `          - ${JSON.stringify(p)}`))
       if (own.length > 0) lines.push(`        targets: [${own.map((k) => yamlName(keyNames.get(k)!)).join(', ')}]`)
       // sops wrote these files, whatever their type (its binary store for the others).
@@ -479,6 +569,9 @@ export function importSopsConfig(text: string, options: ImportOptions = {}): Sop
 }
 
 function importError(problems: string[], hints: Set<string>): UserError {
-  const message = problems.length === 1 ? `cannot import .sops.yaml: ${problems[0]}` : `cannot import .sops.yaml (${problems.length} problems):\n  ${problems.join('\n  ')}`
+  const message =
+    problems.length === 1
+      ? `cannot import .sops.yaml: ${problems[0]}`
+      : `cannot import .sops.yaml (${problems.length} problems):\n  ${problems.join('\n  ')}`
   return new UserError(message, [...hints].join('\n'))
 }

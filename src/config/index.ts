@@ -11,7 +11,13 @@ import { CONFIG_FILE, ConfigError, MAX_CONFIG_BYTES, parseConfig, type SealConfi
 export { CONFIG_FILE, ConfigError, MAX_CONFIG_BYTES, parseConfig } from './schema.js'
 export type { Group, Person, Recipient, SealConfig, SecretRule, SopsOptions, WorktreeMode } from './schema.js'
 export { SCAN_MODES, type ScanMode } from './schema.js'
-export { attributesBlockProblem, attributesUpToDate, renderAttributesBlock, updateAttributes, quotePattern } from './attributes.js'
+export {
+  attributesBlockProblem,
+  attributesUpToDate,
+  renderAttributesBlock,
+  updateAttributes,
+  quotePattern,
+} from './attributes.js'
 export { addRecipient, hasPeople, removeRecipient, setKey, yamlString } from './edit.js'
 import { yamlString } from './edit.js'
 export { compilePattern, patternProblem } from './match.js'
@@ -19,7 +25,15 @@ export { patternToRegex } from './gitattributes-pattern.js'
 export { MAX_ATTRIBUTES_BYTES, readRepositoryFile } from './read-file.js'
 export { isNeverSecret, NEVER_SECRET_PATTERNS } from './never-secret.js'
 export { classifyKey, keyWithoutComment, type KeyKind } from './keys.js'
-export { describeKey, describeRule, importSopsConfig, readSopsRules, type ImportedSecret, type OtherKey, type SopsImport } from './from-sops.js'
+export {
+  describeKey,
+  describeRule,
+  importSopsConfig,
+  readSopsRules,
+  type ImportedSecret,
+  type OtherKey,
+  type SopsImport,
+} from './from-sops.js'
 export { detectNix, type NixSetup } from './nix.js'
 export { loadConfigCached } from './cache.js'
 
@@ -50,7 +64,6 @@ export function loadConfig(root: string): SealConfig | null {
   return text === null ? null : parseConfig(text, CONFIG_FILE)
 }
 
-
 /** Every secret rule whose patterns match a repo-relative path ('/' separated). */
 export function matchingSecrets(config: SealConfig, path: string): SecretRule[] {
   // Files git, sops or git-seal read in plaintext; the attributes block exempts the same ones.
@@ -65,7 +78,12 @@ export function matchingSecrets(config: SealConfig, path: string): SecretRule[] 
 export function findSecret(config: SealConfig, path: string): SecretRule | null {
   const rules = matchingSecrets(config, path)
   if (rules.length > 1) {
-    throw new ConfigError([`${config.source}: ${path} is matched by two secrets: ${rules.map((r) => `${r.name} (group ${r.group})`).join(' and ')}`], config.source)
+    throw new ConfigError(
+      [
+        `${config.source}: ${path} is matched by two secrets: ${rules.map((r) => `${r.name} (group ${r.group})`).join(' and ')}`,
+      ],
+      config.source,
+    )
   }
   return rules[0] ?? null
 }
@@ -96,7 +114,8 @@ export interface StarterOptions {
  * The `scan:` line a new config starts with: the guard warns about credentials in files no rule
  * covers. (A config without the key does not scan, so older repositories keep their behaviour.)
  */
-export const STARTER_SCAN_LINE = 'scan: warn                  # credentials in files no rule covers: warn | refuse | off'
+export const STARTER_SCAN_LINE =
+  'scan: warn                  # credentials in files no rule covers: warn | refuse | off'
 
 /**
  * The usual secret files: dotenv files and their variants, private keys, a secrets directory.
@@ -112,11 +131,19 @@ export function starterConfig(adminName: string, adminKey: string, options: Star
   const active = STARTER_PATTERNS.filter((p) => !tracked.has(p))
   const commented = STARTER_PATTERNS.filter((p) => tracked.has(p))
   const extra = [
-    ...(options.format ? [`        format: ${options.format}${options.format === 'sops' ? '      # every file a SOPS file (binary store for non-YAML/JSON/dotenv/INI): what sops-nix reads' : '       # age files, what agenix reads'}`] : []),
-    ...(options.ciphertextWorktree ? ['        worktree: ciphertext  # the work tree keeps the ciphertext: Nix copies it into the /nix/store'] : []),
+    ...(options.format
+      ? [
+          `        format: ${options.format}${options.format === 'sops' ? '      # every file a SOPS file (binary store for non-YAML/JSON/dotenv/INI): what sops-nix reads' : '       # age files, what agenix reads'}`,
+        ]
+      : []),
+    ...(options.ciphertextWorktree
+      ? ['        worktree: ciphertext  # the work tree keeps the ciphertext: Nix copies it into the /nix/store']
+      : []),
   ]
   const pathLines = [
-    active.length > 0 ? '        path:               # gitattributes patterns' : '        path: []            # gitattributes patterns; see the commented ones below',
+    active.length > 0
+      ? '        path:               # gitattributes patterns'
+      : '        path: []            # gitattributes patterns; see the commented ones below',
     ...active.map((p) => `          - ${JSON.stringify(p)}`),
     ...(commented.length > 0
       ? [

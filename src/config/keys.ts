@@ -3,7 +3,14 @@
  * each kind is (bech32, the OpenSSH wire form, plugin encodings) is src/age's knowledge; this
  * module words the problems for a config's author.
  */
-import { isPluginIdentity, isPluginRecipient, isSshEd25519PublicKey, isWellFormedHybridRecipient, parsePluginRecipient, x25519RecipientFault } from '../age/index.js'
+import {
+  isPluginIdentity,
+  isPluginRecipient,
+  isSshEd25519PublicKey,
+  isWellFormedHybridRecipient,
+  parsePluginRecipient,
+  x25519RecipientFault,
+} from '../age/index.js'
 
 /** The longest `age1…` text read as bech32 at all. */
 const MAX_AGE_KEY_LENGTH = 120
@@ -39,11 +46,20 @@ export function classifyKey(key: string): { kind: KeyKind } | { problem: string 
     if (fault !== null) return { problem: 'not a valid age X25519 recipient' }
     return { kind: 'x25519' }
   }
-  if (k.startsWith('ssh-rsa ')) return { problem: 'ssh-rsa keys are not supported; use an ed25519 SSH key or an age key' }
-  if (k.startsWith('ssh-ed25519 ')) return isSshEd25519PublicKey(k) ? { kind: 'ssh-ed25519' } : { problem: 'not a valid ssh-ed25519 public key' }
-  if (k.startsWith('AGE-SECRET-KEY-')) return { problem: 'this is a private key: put the public recipient (age1…) here, and keep the private key secret' }
-  if (isPluginIdentity(k)) return { problem: 'this is a plugin identity: put the plugin recipient (age1NAME1…) here; the identity belongs in your key file' }
-  return { problem: 'not a recognised public key (expected age1…, age1pq1…, a plugin recipient age1NAME1… or ssh-ed25519 …)' }
+  if (k.startsWith('ssh-rsa '))
+    return { problem: 'ssh-rsa keys are not supported; use an ed25519 SSH key or an age key' }
+  if (k.startsWith('ssh-ed25519 '))
+    return isSshEd25519PublicKey(k) ? { kind: 'ssh-ed25519' } : { problem: 'not a valid ssh-ed25519 public key' }
+  if (k.startsWith('AGE-SECRET-KEY-'))
+    return { problem: 'this is a private key: put the public recipient (age1…) here, and keep the private key secret' }
+  if (isPluginIdentity(k))
+    return {
+      problem:
+        'this is a plugin identity: put the plugin recipient (age1NAME1…) here; the identity belongs in your key file',
+    }
+  return {
+    problem: 'not a recognised public key (expected age1…, age1pq1…, a plugin recipient age1NAME1… or ssh-ed25519 …)',
+  }
 }
 
 /**

@@ -70,7 +70,14 @@ function regexOf(pattern: string): RegExp {
   const glob = toPicomatch(bytewise(patternAnchor(pattern).body))
   // The compiled regex, not picomatch's matcher: the matcher also accepts a path equal to the
   // pattern text ('[abc].txt' matching itself), which git does not.
-  const loose = picomatch.makeRe(glob, { dot: true, nobrace: true, noextglob: true, nonegate: true, strictSlashes: true, literalBrackets: false })
+  const loose = picomatch.makeRe(glob, {
+    dot: true,
+    nobrace: true,
+    noextglob: true,
+    nonegate: true,
+    strictSlashes: true,
+    literalBrackets: false,
+  })
   // git's wildmatch lets '*', '?' and '**' match every byte but '/', line terminators included
   // (a path may hold \n, \r, U+2028, U+2029, and git applies filter=git-seal to it). picomatch
   // spells "any character" as '.', which in JavaScript stops at line terminators unless the

@@ -34,8 +34,10 @@ export const NEVER_SECRET_PATTERNS: readonly string[] = [...AT_TOP.map((name) =>
  */
 export function neverSecretProblem(pattern: string): string | null {
   const name = pattern.slice(pattern.lastIndexOf('/') + 1)
-  if ((AT_ANY_DEPTH as readonly string[]).includes(name)) return `${name} is never encrypted, in any directory (git or sops reads it in plaintext); remove this pattern`
+  if ((AT_ANY_DEPTH as readonly string[]).includes(name))
+    return `${name} is never encrypted, in any directory (git or sops reads it in plaintext); remove this pattern`
   const top = pattern.replace(/^(\*\*\/|\/)/, '')
-  if ((AT_TOP as readonly string[]).includes(top)) return `${name} at the top of the repository is never encrypted (git or git-seal reads it in plaintext); remove this pattern`
+  if ((AT_TOP as readonly string[]).includes(top))
+    return `${name} at the top of the repository is never encrypted (git or git-seal reads it in plaintext); remove this pattern`
   return null
 }

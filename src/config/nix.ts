@@ -76,14 +76,22 @@ function mentions(text: string, names: string[]): boolean {
 /** Input names and fetched repositories of a flake.lock, as one list of words. */
 function lockWords(text: string): string[] {
   try {
-    const lock = JSON.parse(text) as { nodes?: Record<string, { original?: Record<string, unknown>; locked?: Record<string, unknown> }> }
+    const lock = JSON.parse(text) as {
+      nodes?: Record<string, { original?: Record<string, unknown>; locked?: Record<string, unknown> }>
+    }
     const words: string[] = []
     for (const [name, node] of Object.entries(lock.nodes ?? {})) {
       words.push(name.replace(/_\d+$/, '')) // a second node of one name is "name_2"
       for (const ref of [node.original, node.locked]) {
         for (const field of ['repo', 'url', 'path']) {
           const value = ref?.[field]
-          if (typeof value === 'string') words.push(value.replace(/\.git$/, '').split(/[/:]/).pop() ?? '')
+          if (typeof value === 'string')
+            words.push(
+              value
+                .replace(/\.git$/, '')
+                .split(/[/:]/)
+                .pop() ?? '',
+            )
         }
       }
     }

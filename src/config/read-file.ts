@@ -21,7 +21,8 @@ export function readRepositoryFile(file: string, name: string, maxBytes: number)
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code
     if (code === 'ENOENT' || code === 'ENOTDIR') return null
-    if (code === 'ELOOP') throw new ConfigError([`${name}: is a symbolic link; git-seal reads only a regular file there`], name)
+    if (code === 'ELOOP')
+      throw new ConfigError([`${name}: is a symbolic link; git-seal reads only a regular file there`], name)
     throw e
   }
   try {

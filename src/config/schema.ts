@@ -115,8 +115,16 @@ const KEYS_SINCE: readonly { where: 'secret' | 'top'; key: string; version: Sche
 /** The config is invalid; `problems` lists every finding, each with its location. */
 export class ConfigError extends UserError {
   readonly problems: string[]
-  constructor(problems: string[], source: string, hint = `fix ${source}; 'git-seal status' shows the secrets it describes`) {
-    super(problems.length === 1 ? problems[0]! : `${source} has ${problems.length} problems:\n  ${problems.join('\n  ')}`, hint, 'config')
+  constructor(
+    problems: string[],
+    source: string,
+    hint = `fix ${source}; 'git-seal status' shows the secrets it describes`,
+  ) {
+    super(
+      problems.length === 1 ? problems[0]! : `${source} has ${problems.length} problems:\n  ${problems.join('\n  ')}`,
+      hint,
+      'config',
+    )
     this.problems = problems
   }
 }
@@ -219,7 +227,8 @@ function peopleOf(v: Validator, node: Node | null | undefined): Map<string, Pers
     }
     const normal = keyWithoutComment(key)
     const other = keys.get(normal)
-    if (other !== undefined && other !== name) v.at(fields.get('key'), `${at}.key`, `${name} has the same key as ${other}: one key, one person`)
+    if (other !== undefined && other !== name)
+      v.at(fields.get('key'), `${at}.key`, `${name} has the same key as ${other}: one key, one person`)
     keys.set(normal, name)
     people.set(name, { name, key: key.trim(), kind: kind.kind, ...(comment !== null ? { comment } : {}) })
   })
@@ -230,10 +239,18 @@ function peopleOf(v: Validator, node: Node | null | undefined): Map<string, Pers
  * A group's admins or targets: each item a person's name (from `people:`) or an inline
  * `{name, key}` (the schema 1 form, still read).
  */
-function recipientsOf(v: Validator, node: Node | null, where: string, group: string, role: 'admin' | 'target', names: Set<string>, people: Map<string, Person>): Recipient[] {
+function recipientsOf(
+  v: Validator,
+  node: Node | null,
+  where: string,
+  group: string,
+  role: 'admin' | 'target',
+  names: Set<string>,
+  people: Map<string, Person>,
+): Recipient[] {
   if (node === null) return []
   if (!isSeq(node)) {
-    v.at(node, where, 'expected a list of people\'s names or {name, key}')
+    v.at(node, where, "expected a list of people's names or {name, key}")
     return []
   }
   const out: Recipient[] = []
@@ -244,7 +261,13 @@ function recipientsOf(v: Validator, node: Node | null, where: string, group: str
       if (name === null) return
       const person = people.get(name)
       if (!person) {
-        v.at(item as Node, at, people.size > 0 ? `unknown person '${name}' (people: ${[...people.keys()].join(', ')})` : `'${name}' names a person, but the config has no 'people:' list; declare it there or write {name, key}`)
+        v.at(
+          item as Node,
+          at,
+          people.size > 0
+            ? `unknown person '${name}' (people: ${[...people.keys()].join(', ')})`
+            : `'${name}' names a person, but the config has no 'people:' list; declare it there or write {name, key}`,
+        )
         return
       }
       if (names.has(name)) v.at(item as Node, at, `duplicate recipient name '${name}' in group '${group}'`)
@@ -257,10 +280,15 @@ function recipientsOf(v: Validator, node: Node | null, where: string, group: str
     const key = v.requiredString(fields, 'key', item as Node, at)
     if (name === null || key === null) return
     if (people.has(name)) {
-      v.at(fields.get('name'), `${at}.name`, `'${name}' is declared in people: write '- ${name}' here instead of a key of its own`)
+      v.at(
+        fields.get('name'),
+        `${at}.name`,
+        `'${name}' is declared in people: write '- ${name}' here instead of a key of its own`,
+      )
       return
     }
-    if (names.has(name)) v.at(fields.get('name'), `${at}.name`, `duplicate recipient name '${name}' in group '${group}'`)
+    if (names.has(name))
+      v.at(fields.get('name'), `${at}.name`, `duplicate recipient name '${name}' in group '${group}'`)
     names.add(name)
     const kind = classifyKey(key)
     if ('problem' in kind) {
@@ -277,11 +305,15 @@ function recipientsOf(v: Validator, node: Node | null, where: string, group: str
  * @throws {ConfigError} listing every problem found, each with file:line:col and its YAML path.
  */
 export function parseConfig(text: string, source: string = CONFIG_FILE): SealConfig {
-  if (text.length > MAX_CONFIG_BYTES) throw new ConfigError([`${source}: larger than ${MAX_CONFIG_BYTES} bytes`], source)
+  if (text.length > MAX_CONFIG_BYTES)
+    throw new ConfigError([`${source}: larger than ${MAX_CONFIG_BYTES} bytes`], source)
   const lines = new LineCounter()
   const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false })
   const v = new Validator(source, lines)
-  for (const e of doc.errors) v.problems.push(`${source}:${e.linePos?.[0]?.line ?? '?'}:${e.linePos?.[0]?.col ?? '?'}: ${e.message.split('\n')[0]}`)
+  for (const e of doc.errors)
+    v.problems.push(
+      `${source}:${e.linePos?.[0]?.line ?? '?'}:${e.linePos?.[0]?.col ?? '?'}: ${e.message.split('\n')[0]}`,
+    )
   if (v.problems.length) throw new ConfigError(v.problems, source)
   // Nodes are walked, never expanded, so alias bombs cost nothing; refuse aliases anyway: a
   // config is read by people, and aliases hide who can read what.
@@ -296,14 +328,24 @@ export function parseConfig(text: string, source: string = CONFIG_FILE): SealCon
   const top = new Map(v.entries(doc.contents, '(top)', topKeys))
   const versionNode = top.get('version')
   const version = schemaVersion(v, versionNode, doc.contents as Node)
-  if (version === 'newer') throw new ConfigError(v.problems, source, `update git-seal in this repository ('npm install --save-dev git-seal@latest'), then run 'npx git-seal install' in each clone`)
+  if (version === 'newer')
+    throw new ConfigError(
+      v.problems,
+      source,
+      `update git-seal in this repository ('npm install --save-dev git-seal@latest'), then run 'npx git-seal install' in each clone`,
+    )
   /** Reports a key introduced by a later schema than the config declares. */
   const requireVersion = (where: 'secret' | 'top', key: string, node: Node | null | undefined, at: string): void => {
     const since = KEYS_SINCE.find((k) => k.where === where && k.key === key)
     if (!since || version === null || version >= since.version) return
-    v.at(node, at, `'${key}' needs 'version: ${since.version}' at the top of the config (git-seal ${FIRST_READER[since.version]} or later reads it; older releases refuse the whole config, so every clone needs 'npx git-seal install' of a newer one)`)
+    v.at(
+      node,
+      at,
+      `'${key}' needs 'version: ${since.version}' at the top of the config (git-seal ${FIRST_READER[since.version]} or later reads it; older releases refuse the whole config, so every clone needs 'npx git-seal install' of a newer one)`,
+    )
   }
-  for (const k of KEYS_SINCE) if (k.where === 'top' && top.has(k.key)) requireVersion('top', k.key, top.get(k.key), k.key)
+  for (const k of KEYS_SINCE)
+    if (k.where === 'top' && top.has(k.key)) requireVersion('top', k.key, top.get(k.key), k.key)
   const scanNode = top.get('scan')
   let scan: ScanMode | undefined
   if (scanNode !== undefined) {
@@ -321,14 +363,38 @@ export function parseConfig(text: string, source: string = CONFIG_FILE): SealCon
     const g = new Map(v.entries(groupNode, gw, ['recipients', 'secrets']))
     const r = new Map(v.entries(g.get('recipients') ?? null, `${gw}.recipients`, ['admins', 'targets']))
     const names = new Set<string>()
-    const admins = recipientsOf(v, r.get('admins') ?? null, `${gw}.recipients.admins`, groupName, 'admin', names, people)
-    const targets = recipientsOf(v, r.get('targets') ?? null, `${gw}.recipients.targets`, groupName, 'target', names, people)
+    const admins = recipientsOf(
+      v,
+      r.get('admins') ?? null,
+      `${gw}.recipients.admins`,
+      groupName,
+      'admin',
+      names,
+      people,
+    )
+    const targets = recipientsOf(
+      v,
+      r.get('targets') ?? null,
+      `${gw}.recipients.targets`,
+      groupName,
+      'target',
+      names,
+      people,
+    )
     groups.push({ name: groupName, admins, targets })
     for (const [secretName, secretNode] of v.entries(g.get('secrets') ?? null, `${gw}.secrets`)) {
       const sw = `${gw}.secrets.${secretName}`
-      if (secretNames.has(secretName)) v.at(secretNode, sw, `duplicate secret name '${secretName}' (also in group '${secretNames.get(secretName)}')`)
+      if (secretNames.has(secretName))
+        v.at(secretNode, sw, `duplicate secret name '${secretName}' (also in group '${secretNames.get(secretName)}')`)
       secretNames.set(secretName, groupName)
-      const secretKeys = ['path', 'targets', 'admins', 'format', ...KEYS_SINCE.filter((k) => k.where === 'secret').map((k) => k.key), ...Object.keys(SOPS_KEYS)]
+      const secretKeys = [
+        'path',
+        'targets',
+        'admins',
+        'format',
+        ...KEYS_SINCE.filter((k) => k.where === 'secret').map((k) => k.key),
+        ...Object.keys(SOPS_KEYS),
+      ]
       const s = new Map(v.entries(secretNode, sw, secretKeys))
       const pathNode = s.get('path')
       let patterns: string[] = []
@@ -348,7 +414,12 @@ export function parseConfig(text: string, source: string = CONFIG_FILE): SealCon
           if (problem) v.at(excludeNode, `${sw}.exclude`, `'${p}': ${problem}`)
         })
       }
-      const pick = (role: 'admin' | 'target', list: Recipient[], node: Node | null | undefined, fallback: 'all' | 'none'): Recipient[] => {
+      const pick = (
+        role: 'admin' | 'target',
+        list: Recipient[],
+        node: Node | null | undefined,
+        fallback: 'all' | 'none',
+      ): Recipient[] => {
         if (node === undefined) return fallback === 'all' ? list : []
         const wanted = v.strings(node, `${sw}.${role}s`) ?? []
         if (wanted.length === 1 && wanted[0] === '*') return list
@@ -359,7 +430,10 @@ export function parseConfig(text: string, source: string = CONFIG_FILE): SealCon
         })
       }
       const before = v.problems.length
-      const recipients = [...pick('admin', admins, s.get('admins'), 'all'), ...pick('target', targets, s.get('targets'), 'none')]
+      const recipients = [
+        ...pick('admin', admins, s.get('admins'), 'all'),
+        ...pick('target', targets, s.get('targets'), 'none'),
+      ]
       const namesUnknown = v.problems.length > before
       const formatNode = s.get('format')
       let format: SecretRule['format'] = 'auto'
@@ -398,18 +472,33 @@ export function parseConfig(text: string, source: string = CONFIG_FILE): SealCon
         }
         sops[field] = value as never
       }
-      if (sopsRules > 1) v.at(secretNode, sw, 'at most one of unencrypted_suffix, encrypted_suffix, unencrypted_regex, encrypted_regex, unencrypted_comment_regex, encrypted_comment_regex (as in sops)')
+      if (sopsRules > 1)
+        v.at(
+          secretNode,
+          sw,
+          'at most one of unencrypted_suffix, encrypted_suffix, unencrypted_regex, encrypted_regex, unencrypted_comment_regex, encrypted_comment_regex (as in sops)',
+        )
       if (namesUnknown) {
         // already reported: an unknown name, not an empty secret
-      } else if (recipients.length === 0 && admins.length + targets.length > 0) v.at(secretNode, sw, 'ends with no recipient: nobody could decrypt it')
+      } else if (recipients.length === 0 && admins.length + targets.length > 0)
+        v.at(secretNode, sw, 'ends with no recipient: nobody could decrypt it')
       else if (recipients.length === 0) v.at(secretNode, sw, `ends with no recipient: group '${groupName}' has none`)
-      else if (recipients.length > MAX_STANZAS) v.at(secretNode, sw, `has ${recipients.length} recipients, more than the ${MAX_STANZAS} an age header may hold; split the secret`)
+      else if (recipients.length > MAX_STANZAS)
+        v.at(
+          secretNode,
+          sw,
+          `has ${recipients.length} recipients, more than the ${MAX_STANZAS} an age header may hold; split the secret`,
+        )
       const postQuantum = recipients.filter((r) => r.kind === 'x25519-pq')
       if (postQuantum.length > 0 && postQuantum.length < recipients.length) {
         // age (>= 1.3) refuses to encrypt, or decrypt, a file whose recipients mix the two: the
         // classic ones would undo the post-quantum protection.
         const classic = recipients.filter((r) => r.kind !== 'x25519-pq').map((r) => r.name)
-        v.at(secretNode, sw, `mixes post-quantum (age1pq1) recipients (${postQuantum.map((r) => r.name).join(', ')}) with classic ones (${classic.join(', ')}), which age refuses; make the group all post-quantum or split the secret`)
+        v.at(
+          secretNode,
+          sw,
+          `mixes post-quantum (age1pq1) recipients (${postQuantum.map((r) => r.name).join(', ')}) with classic ones (${classic.join(', ')}), which age refuses; make the group all post-quantum or split the secret`,
+        )
       }
       secrets.push({ name: secretName, group: groupName, patterns, excludes, format, worktree, recipients, sops })
     }
@@ -426,7 +515,11 @@ function schemaVersion(v: Validator, node: Node | null | undefined, top: Node): 
   const value = isScalar(node) ? node.value : undefined
   if (value === 1 || value === 2) return value
   if (typeof value === 'number' && Number.isInteger(value) && value > SCHEMA_VERSION) {
-    v.at(node, 'version', `version ${value} needs a newer git-seal: this one reads versions 1 to ${SCHEMA_VERSION} (version ${SCHEMA_VERSION} is read by git-seal ${FIRST_READER[SCHEMA_VERSION]} and later)`)
+    v.at(
+      node,
+      'version',
+      `version ${value} needs a newer git-seal: this one reads versions 1 to ${SCHEMA_VERSION} (version ${SCHEMA_VERSION} is read by git-seal ${FIRST_READER[SCHEMA_VERSION]} and later)`,
+    )
     return 'newer'
   }
   v.at(node ?? top, 'version', `must be 1 or ${SCHEMA_VERSION}`)

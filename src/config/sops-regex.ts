@@ -52,7 +52,10 @@ type Node =
   | { k: 'anchor'; at: 'start' | 'end' }
 
 const setHas = (set: CharSet, c: string): boolean => set.chars.has(c) !== set.negated
-const withoutSlash = (set: CharSet): CharSet => (set.negated ? { negated: true, chars: new Set([...set.chars, '/']) } : { negated: false, chars: new Set([...set.chars].filter((c) => c !== '/')) })
+const withoutSlash = (set: CharSet): CharSet =>
+  set.negated
+    ? { negated: true, chars: new Set([...set.chars, '/']) }
+    : { negated: false, chars: new Set([...set.chars].filter((c) => c !== '/')) }
 const isAllButSlash = (set: CharSet): boolean => set.negated && set.chars.size === 1 && set.chars.has('/')
 /** Could one character of this set be more than one byte in UTF-8 (where git's `?` and the regex part ways)? */
 const mayBeNonAscii = (set: CharSet): boolean => set.negated || [...set.chars].some((c) => c.codePointAt(0)! > 0x7f)
@@ -137,7 +140,10 @@ class Parser {
     const c = this.chars[this.i++]!
     if (c === '(') {
       if (this.peek() === '?') {
-        if (this.chars[this.i + 1] !== ':') throw new UntranslatableRegex(`'(?${this.chars[this.i + 1] ?? ''}': flags and named groups are not translated`)
+        if (this.chars[this.i + 1] !== ':')
+          throw new UntranslatableRegex(
+            `'(?${this.chars[this.i + 1] ?? ''}': flags and named groups are not translated`,
+          )
         this.i += 2
       }
       const alts = this.alternation()
@@ -177,7 +183,8 @@ class Parser {
       if (c === undefined) throw new UntranslatableRegex("a '[' without its ']'")
       if (c !== '\\') return c
       const e = this.chars[this.i++]
-      if (e === undefined || /\w/.test(e)) throw new UntranslatableRegex(`the escape '\\${e ?? ''}' in a character class`)
+      if (e === undefined || /\w/.test(e))
+        throw new UntranslatableRegex(`the escape '\\${e ?? ''}' in a character class`)
       return e
     }
     for (;;) {
@@ -188,7 +195,8 @@ class Parser {
         break
       }
       first = false
-      if (c === '[' && this.chars[this.i + 1] === ':') throw new UntranslatableRegex('POSIX classes ([:alpha:]) are not translated')
+      if (c === '[' && this.chars[this.i + 1] === ':')
+        throw new UntranslatableRegex('POSIX classes ([:alpha:]) are not translated')
       if (c === '\\' && PERL[this.chars[this.i + 1] ?? '']) {
         const perl = PERL[this.chars[this.i + 1]!]!
         if (perl.negated) throw new UntranslatableRegex('a negated \\D, \\W or \\S inside a character class')
@@ -289,7 +297,11 @@ function resolveAnchors(pieces: Piece[]): Token[] | null {
   if (!pieces.slice(endAt + 1).every(canBeEmpty)) return null
   const body = pieces.slice(startAt + 1, endAt).filter((p): p is Token => p.t !== 'anchor')
   if (pieces.slice(startAt + 1, endAt).some((p) => p.t === 'anchor')) return null
-  const tokens: Token[] = [...(startAt < 0 ? [{ t: 'any' } as Token] : []), ...body, ...(endAt === pieces.length ? [{ t: 'any' } as Token] : [])]
+  const tokens: Token[] = [
+    ...(startAt < 0 ? [{ t: 'any' } as Token] : []),
+    ...body,
+    ...(endAt === pieces.length ? [{ t: 'any' } as Token] : []),
+  ]
   // Runs next to each other are one run.
   const merged: Token[] = []
   for (const tok of tokens) {
@@ -327,7 +339,9 @@ function checkByteCounts(tokens: Token[], regex: string): void {
     const wide = stretch.filter((t): t is Token & { t: 'set' } => t.t === 'set' && mayBeNonAscii(t.set))
     const hasRun = stretch.some((t) => t.t === 'star' || t.t === 'any')
     if (wide.length === 0 || (wide.length === 1 && hasRun)) return
-    throw new UntranslatableRegex(`'${wide.map((t) => t.source).join('')}' in ${JSON.stringify(regex)} stands for an exact number of characters, which git's '?' counts in bytes (a non-ASCII character is several); write '[^/]+', '.*' or the characters themselves`)
+    throw new UntranslatableRegex(
+      `'${wide.map((t) => t.source).join('')}' in ${JSON.stringify(regex)} stands for an exact number of characters, which git's '?' counts in bytes (a non-ASCII character is several); write '[^/]+', '.*' or the characters themselves`,
+    )
   }
   for (const tok of tokens) {
     if (tok.t === 'lit') {
@@ -337,7 +351,6 @@ function checkByteCounts(tokens: Token[], regex: string): void {
   }
   check()
 }
-
 
 /** A set as a glob bracket expression (or '?'). @throws {UntranslatableRegex} for characters brackets cannot hold. */
 function globSet(set: CharSet): string {
@@ -453,7 +466,8 @@ const PREFERRED = [...'xabcdefghijklmnopqrstuvwyz0123456789._-']
 
 /** A character in both classes (and not '/' when `slashAllowed` is false), preferring readable ones; null when none. */
 function common(a: Class, b: Class, slashAllowed: boolean): string | null {
-  const ok = (c: string): boolean => (slashAllowed || c !== '/') && a.chars.has(c) !== a.negated && b.chars.has(c) !== b.negated
+  const ok = (c: string): boolean =>
+    (slashAllowed || c !== '/') && a.chars.has(c) !== a.negated && b.chars.has(c) !== b.negated
   const candidates = [...(a.negated ? [] : a.chars), ...(b.negated ? [] : b.chars)]
   if (a.negated && b.negated) candidates.push(...PREFERRED, '/')
   for (const c of [...PREFERRED.filter((c) => candidates.includes(c)), ...candidates]) if (ok(c)) return c

@@ -23,10 +23,17 @@ export function gitEditor(root: string, env: NodeJS.ProcessEnv = process.env): s
     out = gitBytes(['var', 'GIT_EDITOR'], { cwd: root, env })
   } catch (e) {
     if (!(e instanceof GitError)) throw e
-    throw new UserError(`git names no editor (${e.stderr.trim().split('\n')[0] ?? 'git var GIT_EDITOR failed'})`, "set one: 'git config --global core.editor nano', or GIT_EDITOR / VISUAL / EDITOR")
+    throw new UserError(
+      `git names no editor (${e.stderr.trim().split('\n')[0] ?? 'git var GIT_EDITOR failed'})`,
+      "set one: 'git config --global core.editor nano', or GIT_EDITOR / VISUAL / EDITOR",
+    )
   }
   const editor = parseGitVar(out.toString('utf8'))
-  if (editor === '') throw new UserError('git names no editor', "set one: 'git config --global core.editor nano', or GIT_EDITOR / VISUAL / EDITOR")
+  if (editor === '')
+    throw new UserError(
+      'git names no editor',
+      "set one: 'git config --global core.editor nano', or GIT_EDITOR / VISUAL / EDITOR",
+    )
   return editor
 }
 
@@ -39,10 +46,18 @@ export type EditorExit = { code: number; signal: null } | { code: null; signal: 
  * and the file name is one argument whatever it holds. The editor `:` does nothing, as in git.
  * Terminal in and out are the editor's. Resolves when the editor exits.
  */
-export function launchEditor(editor: string, file: string, options: { cwd: string; env?: NodeJS.ProcessEnv }): Promise<EditorExit> {
+export function launchEditor(
+  editor: string,
+  file: string,
+  options: { cwd: string; env?: NodeJS.ProcessEnv },
+): Promise<EditorExit> {
   if (editor === ':') return Promise.resolve({ code: 0, signal: null })
   return new Promise((resolve, reject) => {
-    const child = spawn('sh', ['-c', `${editor} "$@"`, editor, file], { cwd: options.cwd, env: options.env ?? process.env, stdio: 'inherit' })
+    const child = spawn('sh', ['-c', `${editor} "$@"`, editor, file], {
+      cwd: options.cwd,
+      env: options.env ?? process.env,
+      stdio: 'inherit',
+    })
     child.once('error', reject)
     child.once('exit', (code, signal) => resolve(signal ? { code: null, signal } : { code: code ?? 1, signal: null }))
   })
@@ -57,8 +72,14 @@ export type BlobAtRevision = { blob: Buffer } | { missing: 'revision' | 'path' }
  * @returns the blob, or which of the two does not exist.
  * @throws {UserError} for a revision starting with '-' (git would read it as an option).
  */
-export function blobAtRevision(root: string, rev: string, path: string, env: NodeJS.ProcessEnv = process.env): BlobAtRevision {
-  if (rev.startsWith('-') || rev === '') throw new UserError(`not a revision: ${JSON.stringify(rev)}`, 'name a commit: a branch, a tag, HEAD~2, a commit id')
+export function blobAtRevision(
+  root: string,
+  rev: string,
+  path: string,
+  env: NodeJS.ProcessEnv = process.env,
+): BlobAtRevision {
+  if (rev.startsWith('-') || rev === '')
+    throw new UserError(`not a revision: ${JSON.stringify(rev)}`, 'name a commit: a branch, a tag, HEAD~2, a commit id')
   const blob = gitMaybeBytes(['cat-file', 'blob', `${rev}:${path}`], { cwd: root, env })
   if (blob !== null) return { blob }
   // Why not: a revision that does not name a tree, or a path that is not a file in it.

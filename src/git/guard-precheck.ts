@@ -123,9 +123,17 @@ export interface GuardStampInput {
  * change made while it runs shows as a different state next time, never the reverse).
  * @returns null when git-seal's state directory does not exist or the script fails.
  */
-export function guardStampInput(root: string, stateDir: string, env: NodeJS.ProcessEnv = process.env): GuardStampInput | null {
+export function guardStampInput(
+  root: string,
+  stateDir: string,
+  env: NodeJS.ProcessEnv = process.env,
+): GuardStampInput | null {
   if (!existsSync(stateDir)) return null
-  const r = spawnSync('/bin/sh', ['-c', GUARD_STAMP_INPUT_SCRIPT, 'sh', stateDir], { cwd: root, env, maxBuffer: 1 << 26 })
+  const r = spawnSync('/bin/sh', ['-c', GUARD_STAMP_INPUT_SCRIPT, 'sh', stateDir], {
+    cwd: root,
+    env,
+    maxBuffer: 1 << 26,
+  })
   if (r.status !== 0 || !r.stdout) return null
   const out = r.stdout.toString('utf8')
   const newline = out.indexOf('\n')

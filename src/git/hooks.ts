@@ -14,7 +14,19 @@
  * - anywhere else (`core.hooksPath = ~/.githooks`): shared with other repositories, where a
  *   shim would refuse every commit; install only checks and says what to add.
  */
-import { chmodSync, closeSync, constants, existsSync, fstatSync, mkdirSync, openSync, readSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import {
+  chmodSync,
+  closeSync,
+  constants,
+  existsSync,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  readSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs'
 import { isAbsolute, join, relative, resolve, sep } from 'node:path'
 import { UserError } from '../errors.js'
 import { git, gitMaybe } from './run.js'
@@ -179,7 +191,10 @@ function installHook(dir: string, hook: GuardedHook): HookResult {
     }
     const chained = join(dir, chainedName(hook))
     if (existsSync(chained)) {
-      throw new UserError(`both ${file} and ${chainedName(hook)} exist; merge them by hand`, `keep one hook that runs both, remove ${chainedName(hook)}, then run 'git-seal install' again`)
+      throw new UserError(
+        `both ${file} and ${chainedName(hook)} exist; merge them by hand`,
+        `keep one hook that runs both, remove ${chainedName(hook)}, then run 'git-seal install' again`,
+      )
     }
     renameSync(file, chained)
     result = 'chained'

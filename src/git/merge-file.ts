@@ -12,11 +12,34 @@ export interface MergeFileResult {
  * `markerSize` characters long and labelled as given.
  * @throws {Error} when git fails (killed, or an exit status above 127: not a conflict count).
  */
-export function mergeFile(root: string, files: { ours: string; base: string; theirs: string }, labels: { ours: string; base: string; theirs: string }, markerSize: number): MergeFileResult {
-  const result = spawnSync('git', ['merge-file', '-p', `--marker-size=${markerSize}`, '-L', labels.ours, '-L', labels.base, '-L', labels.theirs, files.ours, files.base, files.theirs], {
-    cwd: root,
-    maxBuffer: 1 << 30,
-  })
-  if (result.status === null || result.status > 127) throw new Error(`git merge-file failed: ${result.stderr?.toString() ?? ''}`)
+export function mergeFile(
+  root: string,
+  files: { ours: string; base: string; theirs: string },
+  labels: { ours: string; base: string; theirs: string },
+  markerSize: number,
+): MergeFileResult {
+  const result = spawnSync(
+    'git',
+    [
+      'merge-file',
+      '-p',
+      `--marker-size=${markerSize}`,
+      '-L',
+      labels.ours,
+      '-L',
+      labels.base,
+      '-L',
+      labels.theirs,
+      files.ours,
+      files.base,
+      files.theirs,
+    ],
+    {
+      cwd: root,
+      maxBuffer: 1 << 30,
+    },
+  )
+  if (result.status === null || result.status > 127)
+    throw new Error(`git merge-file failed: ${result.stderr?.toString() ?? ''}`)
   return { merged: result.stdout, conflicts: result.status }
 }

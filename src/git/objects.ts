@@ -50,7 +50,11 @@ export class CatFileBatch {
 
   private start(): ChildProcessWithoutNullStreams {
     if (this.child) return this.child
-    const child = spawn('git', ['cat-file', '--batch'], { cwd: this.cwd, env: this.env, stdio: ['pipe', 'pipe', 'pipe'] })
+    const child = spawn('git', ['cat-file', '--batch'], {
+      cwd: this.cwd,
+      env: this.env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    })
     child.stdout.on('data', (data: Buffer) => {
       if (this.pieces.length > 0) {
         // Inside a large object: collect, and join once (no quadratic re-concatenation).
@@ -135,7 +139,12 @@ export class CatFileBatch {
  * Streams a blob from `git cat-file blob` to `onData` as it arrives (a large blob is never held
  * whole); false when git fails or onData throws.
  */
-export function streamBlob(root: string, env: NodeJS.ProcessEnv, oid: string, onData: (data: Buffer) => void): Promise<boolean> {
+export function streamBlob(
+  root: string,
+  env: NodeJS.ProcessEnv,
+  oid: string,
+  onData: (data: Buffer) => void,
+): Promise<boolean> {
   return new Promise((resolve) => {
     const child = spawn('git', ['cat-file', 'blob', oid], { cwd: root, env, stdio: ['ignore', 'pipe', 'ignore'] })
     let failed = false

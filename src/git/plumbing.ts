@@ -36,7 +36,14 @@ function parseRawRecord(fields: string[], i: number): [RawChange, number] {
   // Renames and copies carry two paths; the second is the destination.
   const twoPaths = status.startsWith('R') || status.startsWith('C')
   const path = twoPaths ? (fields[i + 2] ?? '') : (fields[i + 1] ?? '')
-  const change: RawChange = { srcMode: meta[0] ?? '', dstMode: meta[1] ?? '', srcOid: meta[2] ?? '', dstOid: meta[3] ?? '', status: status.charAt(0), path }
+  const change: RawChange = {
+    srcMode: meta[0] ?? '',
+    dstMode: meta[1] ?? '',
+    srcOid: meta[2] ?? '',
+    dstOid: meta[3] ?? '',
+    status: status.charAt(0),
+    path,
+  }
   return [change, i + (twoPaths ? 3 : 2)]
 }
 
@@ -60,7 +67,11 @@ export function parseRawDiff(out: string): RawChange[] {
  * `git diff-index --cached -z --no-renames TREEISH`: how the index (GIT_INDEX_FILE respected)
  * differs from a tree. `treeish` null compares with the empty tree (an unborn branch).
  */
-export function diffIndexCached(root: string, treeish: string | null, options: { objectFormat?: 'sha1' | 'sha256'; env?: NodeJS.ProcessEnv } = {}): RawChange[] {
+export function diffIndexCached(
+  root: string,
+  treeish: string | null,
+  options: { objectFormat?: 'sha1' | 'sha256'; env?: NodeJS.ProcessEnv } = {},
+): RawChange[] {
   const base = treeish ?? (options.objectFormat === 'sha256' ? EMPTY_TREE_SHA256 : EMPTY_TREE_SHA1)
   const run: GitOptions = { cwd: root, ...(options.env ? { env: options.env } : {}) }
   return parseRawDiff(gitBytes(['diff-index', '--cached', '-z', '--no-renames', base], run).toString('utf8'))
@@ -92,7 +103,10 @@ export function parseLsTree(out: string): TreeEntry[] {
  * @returns null when `treeish` names no tree (an unborn HEAD).
  */
 export function lsTree(root: string, treeish: string, options: { env?: NodeJS.ProcessEnv } = {}): TreeEntry[] | null {
-  const out = gitMaybeBytes(['ls-tree', '-r', '-z', '--full-tree', treeish], { cwd: root, ...(options.env ? { env: options.env } : {}) })
+  const out = gitMaybeBytes(['ls-tree', '-r', '-z', '--full-tree', treeish], {
+    cwd: root,
+    ...(options.env ? { env: options.env } : {}),
+  })
   return out === null ? null : parseLsTree(out.toString('utf8'))
 }
 
@@ -257,7 +271,15 @@ export function parseCatFileBatchCheck(out: string, count: number): (ObjectInfo 
  */
 export function catFileBatchCheck(root: string, names: string[]): (ObjectInfo | null)[] {
   const asked = names.filter((n) => !n.includes('\n'))
-  const infos = asked.length === 0 ? [] : parseCatFileBatchCheck(gitBytes(['cat-file', '--batch-check'], { cwd: root, input: asked.map((n) => n + '\n').join('') }).toString('utf8'), asked.length)
+  const infos =
+    asked.length === 0
+      ? []
+      : parseCatFileBatchCheck(
+          gitBytes(['cat-file', '--batch-check'], { cwd: root, input: asked.map((n) => n + '\n').join('') }).toString(
+            'utf8',
+          ),
+          asked.length,
+        )
   let next = 0
   return names.map((n) => (n.includes('\n') ? null : (infos[next++] ?? null)))
 }
@@ -284,7 +306,9 @@ export function parseForEachRef(out: string): RefEntry[] {
 
 /** `git for-each-ref`: every ref (under `patterns` when given), with the object it points at. */
 export function forEachRef(root: string, patterns: string[] = []): RefEntry[] {
-  return parseForEachRef(gitBytes(['for-each-ref', `--format=${REF_FORMAT}`, ...patterns], { cwd: root }).toString('utf8'))
+  return parseForEachRef(
+    gitBytes(['for-each-ref', `--format=${REF_FORMAT}`, ...patterns], { cwd: root }).toString('utf8'),
+  )
 }
 
 /** `git symbolic-ref -q NAME`: the ref that NAME (e.g. HEAD) points to, or null when it is detached or no symbolic ref. */
@@ -331,7 +355,10 @@ export function revParse(root: string, rev: string): ParsedRevs {
  */
 export function stagePaths(root: string, paths: readonly string[]): void {
   if (paths.length === 0) return
-  gitBytes(['add', '--pathspec-from-file=-', '--pathspec-file-nul'], { cwd: root, input: paths.map((p) => `:(literal)${p}\0`).join('') })
+  gitBytes(['add', '--pathspec-from-file=-', '--pathspec-file-nul'], {
+    cwd: root,
+    input: paths.map((p) => `:(literal)${p}\0`).join(''),
+  })
 }
 
 /** Parses `git rev-parse --is-shallow-repository`. */
@@ -351,7 +378,10 @@ export function isShallowRepository(root: string): boolean {
  */
 export function renormalizePaths(root: string, paths: readonly string[]): void {
   if (paths.length === 0) return
-  gitBytes(['add', '--renormalize', '--pathspec-from-file=-', '--pathspec-file-nul'], { cwd: root, input: paths.map((p) => `:(literal)${p}\0`).join('') })
+  gitBytes(['add', '--renormalize', '--pathspec-from-file=-', '--pathspec-file-nul'], {
+    cwd: root,
+    input: paths.map((p) => `:(literal)${p}\0`).join(''),
+  })
 }
 
 /**

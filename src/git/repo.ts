@@ -27,7 +27,10 @@ export function repoPaths(cwd: string = process.cwd()): RepoPaths {
   try {
     // One process in the common case (a work tree); a bare repository has no top level, so it
     // is asked again without.
-    const withTop = gitMaybe(['rev-parse', '--git-dir', '--git-common-dir', '--is-bare-repository', '--show-object-format', '--show-toplevel'], { cwd })
+    const withTop = gitMaybe(
+      ['rev-parse', '--git-dir', '--git-common-dir', '--is-bare-repository', '--show-object-format', '--show-toplevel'],
+      { cwd },
+    )
     if (withTop !== null) {
       out = withTop
       top = withTop.split('\n')[4] ?? null
@@ -36,12 +39,18 @@ export function repoPaths(cwd: string = process.cwd()): RepoPaths {
       top = null
     }
   } catch (e) {
-    if (e instanceof GitError) throw new UserError('not inside a git repository', "run this in a clone, or 'git init' first", 'not-a-repository')
+    if (e instanceof GitError)
+      throw new UserError('not inside a git repository', "run this in a clone, or 'git init' first", 'not-a-repository')
     throw e
   }
   const [gitDir = '', commonDir = '', bare = '', format = 'sha1'] = out.split('\n')
   if (bare === 'true') top = null
-  return { top, gitDir: resolve(cwd, gitDir), commonDir: resolve(cwd, commonDir), objectFormat: format === 'sha256' ? 'sha256' : 'sha1' }
+  return {
+    top,
+    gitDir: resolve(cwd, gitDir),
+    commonDir: resolve(cwd, commonDir),
+    objectFormat: format === 'sha256' ? 'sha256' : 'sha1',
+  }
 }
 
 /**
@@ -64,7 +73,12 @@ function pathsGitStartedUsAt(cwd: string): RepoPaths | null {
     return null // no such directory, or unreadable: ask git
   }
   // Keys are case-insensitive; a value may mention these words (`--worktree=ciphertext`), a key line starts with them.
-  if (/^\s*\[\s*extensions\b/im.test(config) || /^\s*(worktree|bare\s*=\s*true)\b/im.test(config) || existsSync(join(gitDir, 'commondir'))) return null
+  if (
+    /^\s*\[\s*extensions\b/im.test(config) ||
+    /^\s*(worktree|bare\s*=\s*true)\b/im.test(config) ||
+    existsSync(join(gitDir, 'commondir'))
+  )
+    return null
   const top = resolve(cwd)
   return { top, gitDir: join(top, '.git'), commonDir: join(top, '.git'), objectFormat: 'sha1' }
 }

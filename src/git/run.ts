@@ -13,7 +13,9 @@ export class GitError extends Error {
     readonly status: number | null,
     readonly stderr: string,
   ) {
-    super(`git ${args[0] ?? ''} failed${status === null ? '' : ` (exit ${status})`}: ${stderr.trim().split('\n')[0] ?? ''}`)
+    super(
+      `git ${args[0] ?? ''} failed${status === null ? '' : ` (exit ${status})`}: ${stderr.trim().split('\n')[0] ?? ''}`,
+    )
   }
 }
 

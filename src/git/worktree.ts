@@ -106,7 +106,11 @@ export class WorktreeReader {
  * out without a key (or locked). Locally edited files never qualify, so they are never
  * overwritten; neither do symbolic links, which are never followed.
  */
-export function filesHoldingStoredBytes(root: string, entries: IndexEntry[], reader = new WorktreeReader(root)): IndexEntry[] {
+export function filesHoldingStoredBytes(
+  root: string,
+  entries: IndexEntry[],
+  reader = new WorktreeReader(root),
+): IndexEntry[] {
   return entries.filter((e) => {
     const bytes = reader.read(e.path)
     return bytes !== null && blobId(bytes, e.oid.length === 64 ? 'sha256' : 'sha1') === e.oid
@@ -140,7 +144,19 @@ export function checkoutAgain(root: string, paths: string[], options: CheckoutOp
   // (lock --force). rm of a symbolic link removes the link, never its target.
   for (const path of reachable) rmSync(join(root, path), { force: true })
   const input = reachable.join('\0') + '\0'
-  if (options.delayed) gitBytes([...configArgs(options.config), '-c', 'core.hooksPath=/dev/null', '--literal-pathspecs', 'checkout', '--pathspec-from-file=-', '--pathspec-file-nul'], { cwd: root, input })
+  if (options.delayed)
+    gitBytes(
+      [
+        ...configArgs(options.config),
+        '-c',
+        'core.hooksPath=/dev/null',
+        '--literal-pathspecs',
+        'checkout',
+        '--pathspec-from-file=-',
+        '--pathspec-file-nul',
+      ],
+      { cwd: root, input },
+    )
   else gitBytes([...configArgs(options.config), 'checkout-index', '-f', '-u', '-z', '--stdin'], { cwd: root, input })
   return reachable
 }
@@ -155,8 +171,15 @@ function configArgs(config: string[] = []): string[] {
  * `stash -u` skip them too). Runs clean on files that look touched.
  * @throws {GitError} when git fails (a filter that cannot start, with required=true).
  */
-export function uncommittedSecrets(root: string, options: CheckoutOptions = {}): { changed: string[]; untracked: string[] } {
-  const names = (args: string[]): string[] => gitBytes([...configArgs(options.config), ...args], { cwd: root }).toString('utf8').split('\0').filter(Boolean)
+export function uncommittedSecrets(
+  root: string,
+  options: CheckoutOptions = {},
+): { changed: string[]; untracked: string[] } {
+  const names = (args: string[]): string[] =>
+    gitBytes([...configArgs(options.config), ...args], { cwd: root })
+      .toString('utf8')
+      .split('\0')
+      .filter(Boolean)
   const changed = names(['diff', '--name-only', '-z', '--no-renames'])
   const untracked = names(['ls-files', '-z', '--others', '--exclude-standard'])
   const filters = checkAttr(root, 'filter', [...new Set([...changed, ...untracked])])

@@ -19,7 +19,20 @@ import { execFileSync } from 'node:child_process'
 import { existsSync, readFileSync, statSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
-import { decrypt, isPluginIdentity, looksLikeAge, parseIdentity, parseIdentityFile, parseSshIdentity, pluginIdentities, identityToRecipient, scryptIdentity, sshToAgeIdentity, type Identity, type Stanza } from '../age/index.js'
+import {
+  decrypt,
+  isPluginIdentity,
+  looksLikeAge,
+  parseIdentity,
+  parseIdentityFile,
+  parseSshIdentity,
+  pluginIdentities,
+  identityToRecipient,
+  scryptIdentity,
+  sshToAgeIdentity,
+  type Identity,
+  type Stanza,
+} from '../age/index.js'
 import { askPassphrase } from './passphrase.js'
 import { UserError } from '../errors.js'
 
@@ -105,7 +118,9 @@ function readKeyFile(set: IdentitySet, file: string, label: string): void {
   try {
     const mode = statSync(file).mode
     if ((mode & 0o077) !== 0) {
-      set.problems.push(`${label} ${file} is readable by others (mode ${(mode & 0o777).toString(8)}); run 'chmod 600 ${file}'`)
+      set.problems.push(
+        `${label} ${file} is readable by others (mode ${(mode & 0o777).toString(8)}); run 'chmod 600 ${file}'`,
+      )
     }
     raw = readFileSync(file)
   } catch (e) {
@@ -135,7 +150,11 @@ const MAX_QUOTED_STDERR = 600
  * hold part of a key, is never quoted.
  */
 export function keyCommandFailure(e: { status?: number | null; signal?: string | null; stderr?: Buffer }): string {
-  const how = e.signal ? ` (killed by ${e.signal}${e.signal === 'SIGTERM' ? ': it ran longer than 60 s' : ''})` : typeof e.status === 'number' ? ` (exit ${e.status})` : ''
+  const how = e.signal
+    ? ` (killed by ${e.signal}${e.signal === 'SIGTERM' ? ': it ran longer than 60 s' : ''})`
+    : typeof e.status === 'number'
+      ? ` (exit ${e.status})`
+      : ''
   let stderr = (e.stderr?.toString('utf8') ?? '').replace(/\r/g, '').trim()
   if (stderr.length > MAX_QUOTED_STDERR) stderr = `…${stderr.slice(-MAX_QUOTED_STDERR)}`
   return `SOPS_AGE_KEY_CMD failed${how}${stderr ? `: ${stderr.split('\n').join(' | ')}` : ''}`
@@ -153,7 +172,18 @@ export function loadIdentities(env: NodeJS.ProcessEnv = process.env): IdentitySe
   if (keyText !== undefined) {
     if (keyText.trim() === '') set.problems.push('SOPS_AGE_KEY is set but empty')
     // sops accepts several keys separated by any whitespace, not only newlines
-    else addKeys(set, keyText.split('\n').filter((l) => !l.trimStart().startsWith('#')).join(' ').split(/\s+/).filter(Boolean).join('\n'), 'SOPS_AGE_KEY')
+    else
+      addKeys(
+        set,
+        keyText
+          .split('\n')
+          .filter((l) => !l.trimStart().startsWith('#'))
+          .join(' ')
+          .split(/\s+/)
+          .filter(Boolean)
+          .join('\n'),
+        'SOPS_AGE_KEY',
+      )
   }
   const keyFile = env['SOPS_AGE_KEY_FILE']
   if (keyFile) readKeyFile(set, keyFile, 'SOPS_AGE_KEY_FILE')

@@ -27,7 +27,8 @@ export function writeNewKeyFile(file: string): NewKey {
   try {
     writeFileSync(file, key.text, { mode: 0o600, flag: 'wx' })
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new UserError(`${file} already exists; git-seal never overwrites a key`, 'choose another path with -o FILE')
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST')
+      throw new UserError(`${file} already exists; git-seal never overwrites a key`, 'choose another path with -o FILE')
     throw e
   }
   return key
@@ -43,11 +44,20 @@ export function identityFileEnv(file: string, cwd: string = process.cwd()): Reco
   const path = resolve(cwd, file)
   let text: string
   try {
-    if (statSync(path).size > 1 << 20) throw new UserError(`${file} is not a key file (larger than 1 MiB)`, 'give an age identity file (AGE-SECRET-KEY-1...) or an ssh private key')
+    if (statSync(path).size > 1 << 20)
+      throw new UserError(
+        `${file} is not a key file (larger than 1 MiB)`,
+        'give an age identity file (AGE-SECRET-KEY-1...) or an ssh private key',
+      )
     text = readFileSync(path, 'latin1')
   } catch (e) {
     if (e instanceof UserError) throw e
-    throw new UserError(`cannot read the identity file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'give an age key file (AGE-SECRET-KEY-1… lines) or an ed25519 SSH private key')
+    throw new UserError(
+      `cannot read the identity file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      'give an age key file (AGE-SECRET-KEY-1… lines) or an ed25519 SSH private key',
+    )
   }
-  return text.includes('BEGIN OPENSSH PRIVATE KEY') ? { SOPS_AGE_SSH_PRIVATE_KEY_FILE: path } : { SOPS_AGE_KEY_FILE: path }
+  return text.includes('BEGIN OPENSSH PRIVATE KEY')
+    ? { SOPS_AGE_SSH_PRIVATE_KEY_FILE: path }
+    : { SOPS_AGE_KEY_FILE: path }
 }

@@ -18,7 +18,10 @@ export function askPassphrase(prompt: string): string {
   try {
     fd = openSync('/dev/tty', 'r+')
   } catch {
-    throw new UserError(`${prompt}: no terminal to ask for it`, 'use SOPS_AGE_KEY_CMD to supply the key from a password manager, or an unencrypted key file')
+    throw new UserError(
+      `${prompt}: no terminal to ask for it`,
+      'use SOPS_AGE_KEY_CMD to supply the key from a password manager, or an unencrypted key file',
+    )
   }
   try {
     // Turn echo off while typing; best effort where stty exists.

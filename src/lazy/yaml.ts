@@ -14,9 +14,12 @@ export const isMap = ((node: unknown) => yaml().isMap(node)) as typeof Yaml.isMa
 export const isScalar = ((node: unknown) => yaml().isScalar(node)) as typeof Yaml.isScalar
 export const isSeq = ((node: unknown) => yaml().isSeq(node)) as typeof Yaml.isSeq
 export const parse = ((...args: Parameters<typeof Yaml.parse>) => yaml().parse(...args)) as typeof Yaml.parse
-export const parseDocument = ((...args: Parameters<typeof Yaml.parseDocument>) => yaml().parseDocument(...args)) as typeof Yaml.parseDocument
-export const parseAllDocuments = ((...args: Parameters<typeof Yaml.parseAllDocuments>) => yaml().parseAllDocuments(...args)) as typeof Yaml.parseAllDocuments
-export const stringify = ((...args: Parameters<typeof Yaml.stringify>) => yaml().stringify(...args)) as typeof Yaml.stringify
+export const parseDocument = ((...args: Parameters<typeof Yaml.parseDocument>) =>
+  yaml().parseDocument(...args)) as typeof Yaml.parseDocument
+export const parseAllDocuments = ((...args: Parameters<typeof Yaml.parseAllDocuments>) =>
+  yaml().parseAllDocuments(...args)) as typeof Yaml.parseAllDocuments
+export const stringify = ((...args: Parameters<typeof Yaml.stringify>) =>
+  yaml().stringify(...args)) as typeof Yaml.stringify
 export const visit = ((...args: Parameters<typeof Yaml.visit>) => yaml().visit(...args)) as typeof Yaml.visit
 // Classes: `new Parser()` calls this function, whose returned object is the instance.
 // biome-ignore lint/complexity/useArrowFunction: called with `new`, and an arrow function cannot be a constructor

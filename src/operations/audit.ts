@@ -126,7 +126,12 @@ function namesAndKeys(configs: SealConfig[]): Map<string, Set<string>> {
 /** Who reads one blob at one commit, as keys in every form: config, sops metadata, declaration. */
 type BlobReaders = Map<string, Set<ExposureVia>>
 
-async function readersOfBlobs(walk: RepositoryHistory, history: History, allKeys: string[], onCommit: (i: number) => void): Promise<{ commit: string; path: string; blob: string; readers: BlobReaders }[]> {
+async function readersOfBlobs(
+  walk: RepositoryHistory,
+  history: History,
+  allKeys: string[],
+  onCommit: (i: number) => void,
+): Promise<{ commit: string; path: string; blob: string; readers: BlobReaders }[]> {
   const byFingerprint = new Map(allKeys.map((k) => [recipientFingerprint(k), k]))
   const stored = new Map<string, { via: ExposureVia; key: string }[]>()
   const out: { commit: string; path: string; blob: string; readers: BlobReaders }[] = []
@@ -156,12 +161,15 @@ async function readersOfBlobs(walk: RepositoryHistory, history: History, allKeys
         if (object && looksLikeAge(object.content)) {
           try {
             const declared = readDeclaration(readHeader(object.content).stanzas)
-            if (Array.isArray(declared)) for (const f of declared) if (byFingerprint.has(f)) fromBlob.push({ via: 'declared', key: byFingerprint.get(f)! })
+            if (Array.isArray(declared))
+              for (const f of declared)
+                if (byFingerprint.has(f)) fromBlob.push({ via: 'declared', key: byFingerprint.get(f)! })
           } catch {
             // a malformed header declares nothing
           }
         } else if (object) {
-          for (const e of sopsMetadata(entry.path, object.content)?.age ?? []) fromBlob.push({ via: 'sops-recipients', key: e.recipient })
+          for (const e of sopsMetadata(entry.path, object.content)?.age ?? [])
+            fromBlob.push({ via: 'sops-recipients', key: e.recipient })
         }
         stored.set(entry.oid, fromBlob)
       }
@@ -178,7 +186,11 @@ async function readersOfBlobs(walk: RepositoryHistory, history: History, allKeys
  * @param identities keys to compare versions with, for the rotation verdicts; none: no verdicts.
  * @throws {UserError} via the caller when `who` names nobody (an empty result is returned).
  */
-export async function auditHistory(root: string, who: string | null, identities: Identity[] | null): Promise<AuditReport> {
+export async function auditHistory(
+  root: string,
+  who: string | null,
+  identities: Identity[] | null,
+): Promise<AuditReport> {
   const objects = new CatFileBatch(root)
   const walk = new RepositoryHistory(root, objects)
   try {
@@ -221,8 +233,12 @@ export async function auditHistory(root: string, who: string | null, identities:
         else e.versions.push({ blob: b.blob, first: b.commit, last: b.commit })
       }
       const paths = [...exposures.values()].sort((a, b) => a.path.localeCompare(b.path))
-      if (identities !== null) for (const e of paths) Object.assign(e, await rotationOf(objects, e, headTree.get(e.path) ?? null, identities))
-      const isCurrent = headNames.has(target.recipient) || (history.head !== null && [...namesAndKeys([history.head]).values()].some((keys) => [...keys].some((k) => target.keys.has(k))))
+      if (identities !== null)
+        for (const e of paths) Object.assign(e, await rotationOf(objects, e, headTree.get(e.path) ?? null, identities))
+      const isCurrent =
+        headNames.has(target.recipient) ||
+        (history.head !== null &&
+          [...namesAndKeys([history.head]).values()].some((keys) => [...keys].some((k) => target.keys.has(k))))
       recipients.push({ recipient: target.recipient, keys: [...target.keys], current: isCurrent, paths })
     }
     return { shallow: isShallowRepository(root), recipients }
@@ -253,12 +269,25 @@ function valueNames(lines: string[]): string[] {
 function valueLines(text: string): string[] {
   return text.split(/\r?\n/).filter((l) => {
     const t = l.trim()
-    return t !== '' && !/^[#;]/.test(t) && !/^["']?[\w.-]+["']?\s*:\s*[{[]?$/.test(t) && !/^[{}[\],]+$/.test(t) && !/^\[[^\]]*\]$/.test(t) && t !== '---' && t !== '-'
+    return (
+      t !== '' &&
+      !/^[#;]/.test(t) &&
+      !/^["']?[\w.-]+["']?\s*:\s*[{[]?$/.test(t) &&
+      !/^[{}[\],]+$/.test(t) &&
+      !/^\[[^\]]*\]$/.test(t) &&
+      t !== '---' &&
+      t !== '-'
+    )
   })
 }
 
 /** Compares HEAD's version of a path with every version the recipient could read. */
-async function rotationOf(objects: CatFileBatch, e: Exposure, head: string | null, identities: Identity[]): Promise<Pick<Exposure, 'rotation' | 'unchanged'>> {
+async function rotationOf(
+  objects: CatFileBatch,
+  e: Exposure,
+  head: string | null,
+  identities: Identity[],
+): Promise<Pick<Exposure, 'rotation' | 'unchanged'>> {
   if (head === null) return { rotation: 'deleted' }
   if (e.versions.some((v) => v.blob === head)) return { rotation: 'still readable' }
   const open = async (blob: string): Promise<string | null> => {
@@ -283,7 +312,10 @@ async function rotationOf(objects: CatFileBatch, e: Exposure, head: string | nul
   }
   const same = currentLines.filter((l) => seen.has(l.trim()))
   if (same.length === 0) return { rotation: 'rotated' }
-  return { rotation: same.length === currentLines.length ? 'not rotated' : 'partly rotated', unchanged: valueNames(same) }
+  return {
+    rotation: same.length === currentLines.length ? 'not rotated' : 'partly rotated',
+    unchanged: valueNames(same),
+  }
 }
 
 /** What to do about one recipient's exposures: the lines of the checklist. */
@@ -294,7 +326,10 @@ export function checklist(audit: RecipientAudit): string[] {
     audit.current
       ? `${who} is still a recipient: 'git-seal remove-recipient ${who}' (or 'git-seal set-key ${who} NEWKEY' for a lost key), then commit`
       : `removing ${who} from ${CONFIG_FILE} does not revoke history: every version they could read stays readable to them`,
-    ...toRotate.map((e) => `rotate the values in ${e.path} (readable from ${e.first.slice(0, 12)} to ${e.last.slice(0, 12)}${e.rotation === 'partly rotated' ? `; unchanged since: ${e.unchanged!.join(', ')}` : e.rotation === 'deleted' ? '; deleted here, but rotate it wherever it is still used' : ''})`),
+    ...toRotate.map(
+      (e) =>
+        `rotate the values in ${e.path} (readable from ${e.first.slice(0, 12)} to ${e.last.slice(0, 12)}${e.rotation === 'partly rotated' ? `; unchanged since: ${e.unchanged!.join(', ')}` : e.rotation === 'deleted' ? '; deleted here, but rotate it wherever it is still used' : ''})`,
+    ),
     "then 'git-seal rekey' and commit, so new versions are encrypted without them",
   ]
 }
@@ -316,6 +351,10 @@ export async function auditRepository(who: string | null, cwd: string = process.
   if (!root) throw bareRepositoryError()
   const identities = loadIdentities()
   const report = await auditHistory(root, who, identities.identities.length > 0 ? identities.identities : null)
-  if (who !== null && report.recipients.length === 0) throw new UserError(`no recipient named ${who} in any ${CONFIG_FILE} of this history`, 'give the name as written in the config, or the public key')
+  if (who !== null && report.recipients.length === 0)
+    throw new UserError(
+      `no recipient named ${who} in any ${CONFIG_FILE} of this history`,
+      'give the name as written in the config, or the public key',
+    )
   return { report, keyless: identities.identities.length === 0 }
 }

@@ -20,7 +20,17 @@
  * - A PATH no rule covers is refused; a PATH a rule covers and nothing exists at creates a new
  *   secret (no key needed to create one: encrypting needs only the recipients).
  */
-import { closeSync, constants, fstatSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs'
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from 'node:fs'
 import { randomBytes } from 'node:crypto'
 import { basename, join, resolve } from 'node:path'
 import { effectiveFormat, findSecret, type SecretRule } from '../config/index.js'
@@ -63,12 +73,26 @@ function keepsCiphertext(rule: SecretRule): boolean {
  * Encrypts edited plaintext for `path`, refusing what `git add` would refuse.
  * @throws {UserError} when it holds conflict markers or does not encrypt (a SOPS file that is not valid YAML/JSON/dotenv/INI).
  */
-async function seal(ctx: SealContext, path: string, rule: SecretRule, plaintext: Uint8Array, sopsSource: Uint8Array | undefined): Promise<Uint8Array> {
-  if (holdsConflictMarkers(plaintext)) throw new UserError(`${path}: still holds conflict markers`, 'resolve the conflict in the editor (keep one side, or both, and remove the marker lines)')
+async function seal(
+  ctx: SealContext,
+  path: string,
+  rule: SecretRule,
+  plaintext: Uint8Array,
+  sopsSource: Uint8Array | undefined,
+): Promise<Uint8Array> {
+  if (holdsConflictMarkers(plaintext))
+    throw new UserError(
+      `${path}: still holds conflict markers`,
+      'resolve the conflict in the editor (keep one side, or both, and remove the marker lines)',
+    )
   try {
     return concat(await sealPlaintext(ctx, path, rule, plaintext, { sopsSource }))
   } catch (e) {
-    if (e instanceof SopsError) throw new UserError(`${path}: does not encrypt as a SOPS ${path.slice(path.lastIndexOf('.') + 1)} file: ${e.message}`, 'fix it in the editor (sops reads it with the same rules)')
+    if (e instanceof SopsError)
+      throw new UserError(
+        `${path}: does not encrypt as a SOPS ${path.slice(path.lastIndexOf('.') + 1)} file: ${e.message}`,
+        'fix it in the editor (sops reads it with the same rules)',
+      )
     throw e
   }
 }
@@ -81,7 +105,11 @@ async function seal(ctx: SealContext, path: string, rule: SecretRule, plaintext:
  */
 export function writeWorktreeFile(root: string, path: string, bytes: Uint8Array): void {
   const parent = path.includes('/') ? path.slice(0, path.lastIndexOf('/')) : ''
-  if (hasLinkOnTheWay(root, parent)) throw new UserError(`${path}: a directory on the way to it is a symbolic link`, 'git-seal never writes a secret through a link')
+  if (hasLinkOnTheWay(root, parent))
+    throw new UserError(
+      `${path}: a directory on the way to it is a symbolic link`,
+      'git-seal never writes a secret through a link',
+    )
   if (parent) mkdirSync(resolve(root, parent), { recursive: true })
   const target = resolve(root, path)
   let mode = 0o600
@@ -96,7 +124,11 @@ export function writeWorktreeFile(root: string, path: string, bytes: Uint8Array)
     // no file yet (or not one we could open): a new secret is readable by its owner only
   }
   const temporary = resolve(root, parent, `.${basename(path)}.git-seal-${randomBytes(6).toString('hex')}`)
-  const fd = openSync(temporary, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0), mode)
+  const fd = openSync(
+    temporary,
+    constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0),
+    mode,
+  )
   try {
     let done = 0
     while (done < bytes.length) done += writeSync(fd, bytes, done, bytes.length - done)
@@ -122,7 +154,10 @@ export function writeWorktreeFile(root: string, path: string, bytes: Uint8Array)
 export async function editSecret(ctx: SealContext, path: string, session: EditSession): Promise<EditResult> {
   const rule = findSecret(ctx.worktreeConfig.get(), path)
   if (!rule) {
-    throw new UserError(`${path}: no secret in .gitseal.yaml covers this path`, "add a path pattern for it to a secret in .gitseal.yaml, or name a file one covers ('git-seal status' lists them)")
+    throw new UserError(
+      `${path}: no secret in .gitseal.yaml covers this path`,
+      "add a path pattern for it to a secret in .gitseal.yaml, or name a file one covers ('git-seal status' lists them)",
+    )
   }
   const { bytes } = readWorktreeFile(ctx.root, path)
   let original: Uint8Array = new Uint8Array()
@@ -140,7 +175,10 @@ export async function editSecret(ctx: SealContext, path: string, session: EditSe
   try {
     parent = userPrivateParent(ctx.env)
   } catch (e) {
-    throw new UserError(`no safe place outside the repository for the plaintext: ${(e as Error).message}`, 'remove that directory (someone else may have made it), or set XDG_RUNTIME_DIR to a directory only you can read')
+    throw new UserError(
+      `no safe place outside the repository for the plaintext: ${(e as Error).message}`,
+      'remove that directory (someone else may have made it), or set XDG_RUNTIME_DIR to a directory only you can read',
+    )
   }
   // A cheap place to clear what a SIGKILLed earlier edit left: one readdir.
   sweepPrivateDirs(parent)
@@ -165,7 +203,13 @@ export async function editSecret(ctx: SealContext, path: string, session: EditSe
         throw e
       }
       writeWorktreeFile(ctx.root, path, writeCiphertext ? sealed : edited)
-      return { action: 'written', path, created: bytes === null, worktree: writeCiphertext ? 'ciphertext' : 'plaintext', format: effectiveFormat(rule, path) }
+      return {
+        action: 'written',
+        path,
+        created: bytes === null,
+        worktree: writeCiphertext ? 'ciphertext' : 'plaintext',
+        format: effectiveFormat(rule, path),
+      }
     }
   } finally {
     dir.remove()

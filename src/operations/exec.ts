@@ -41,7 +41,10 @@ export interface SecretEnvironment {
 export function topLevelValues(path: string, plaintext: Uint8Array): { values: [string, string][]; skipped: string[] } {
   const store = storeForPath(path)
   if (store !== 'yaml' && store !== 'json' && store !== 'dotenv') {
-    throw new UserError(`${path}: exec reads dotenv (.env), YAML and JSON files, and this is none of them`, "'git-seal show' prints any secret")
+    throw new UserError(
+      `${path}: exec reads dotenv (.env), YAML and JSON files, and this is none of them`,
+      "'git-seal show' prints any secret",
+    )
   }
   let parsed: ParsedStore
   try {
@@ -56,14 +59,26 @@ export function topLevelValues(path: string, plaintext: Uint8Array): { values: [
   for (const slot of parsed.slots) {
     if (slot.kind !== 'value') continue
     const top = slot.display[0]
-    if (typeof top !== 'string') throw new UserError(`${path}: the document is a list; exec needs a mapping of names to values`, `use 'git-seal show ${path}' to read it instead`)
+    if (typeof top !== 'string')
+      throw new UserError(
+        `${path}: the document is a list; exec needs a mapping of names to values`,
+        `use 'git-seal show ${path}' to read it instead`,
+      )
     if (slot.display.length > 1) {
       if (!skipped.includes(top)) skipped.push(top)
       continue
     }
-    if (top === '' || top.includes('=') || top.includes('\0')) throw new UserError(`${path}: the key ${JSON.stringify(top)} cannot be an environment variable name`, 'rename it (no "=", not empty)')
+    if (top === '' || top.includes('=') || top.includes('\0'))
+      throw new UserError(
+        `${path}: the key ${JSON.stringify(top)} cannot be an environment variable name`,
+        'rename it (no "=", not empty)',
+      )
     const value = flatValue(slot.value)
-    if (value.includes('\0')) throw new UserError(`${path}: the value of ${top} holds a NUL byte, which no environment variable can`, `use 'git-seal show ${path}' to read it instead`)
+    if (value.includes('\0'))
+      throw new UserError(
+        `${path}: the value of ${top} holds a NUL byte, which no environment variable can`,
+        `use 'git-seal show ${path}' to read it instead`,
+      )
     values.push([top, value])
   }
   return { values, skipped }
@@ -91,14 +106,22 @@ const ALWAYS_FORWARDED = ['SIGTERM', 'SIGHUP', 'SIGUSR1', 'SIGUSR2'] as const
 const TERMINAL_SIGNALS = ['SIGINT', 'SIGQUIT'] as const
 
 /** How the command ended. */
-export type CommandExit = { code: number } | { signal: NodeJS.Signals } | { notRun: 'not-found' | 'not-executable'; message: string }
+export type CommandExit =
+  | { code: number }
+  | { signal: NodeJS.Signals }
+  | { notRun: 'not-found' | 'not-executable'; message: string }
 
 /**
  * Runs `command` with `args` (no shell), standard streams shared, the inherited environment
  * plus `values`; passes signals on as described at the top of this file.
  * @returns how it ended (never rejects).
  */
-export function runWithEnvironment(command: string, args: string[], values: Map<string, string>, options: { stdinIsTerminal: boolean }): Promise<CommandExit> {
+export function runWithEnvironment(
+  command: string,
+  args: string[],
+  values: Map<string, string>,
+  options: { stdinIsTerminal: boolean },
+): Promise<CommandExit> {
   const env: NodeJS.ProcessEnv = { ...process.env }
   for (const [key, value] of values) env[key] = value
   const forwarded: NodeJS.Signals[] = [...ALWAYS_FORWARDED, ...(options.stdinIsTerminal ? [] : TERMINAL_SIGNALS)]

@@ -14,7 +14,14 @@ import { guardStampInput } from '../git/guard-precheck.js'
 import { writeGuardStamp } from '../seal/guard-stamp.js'
 import type { Identity } from '../age/index.js'
 import { loadIdentities } from '../keys/identities.js'
-import { isSecretPath, isStoredPlaintext, judgeStagedSecret, plaintextWorktreeHint, type StagedEvidence, type StagedVerdict } from '../seal/check.js'
+import {
+  isSecretPath,
+  isStoredPlaintext,
+  judgeStagedSecret,
+  plaintextWorktreeHint,
+  type StagedEvidence,
+  type StagedVerdict,
+} from '../seal/check.js'
 import { BlobRecords } from '../seal/records.js'
 import { isSealFilter } from '../git/install-table.js'
 import { conversionProblem, manglingAttributes } from '../seal/conversions.js'
@@ -78,7 +85,11 @@ const STAGED_PROBLEMS: Record<Exclude<StagedVerdict, 'ok'>, (path: string) => { 
  * differs from HEAD's, files it newly makes secrets whose index blob is still plaintext.
  * `stagedSecrets` are checked for plaintext by the caller already.
  */
-async function attributeProblems(root: string, config: SealConfig | null, stagedSecrets: string[]): Promise<GuardProblem[]> {
+async function attributeProblems(
+  root: string,
+  config: SealConfig | null,
+  stagedSecrets: string[],
+): Promise<GuardProblem[]> {
   const problems: GuardProblem[] = []
   const index = lsFilesStage(root).filter((e) => e.stage === 0 && e.mode !== GITLINK_MODE && e.mode !== SYMLINK_MODE)
   const indexSecrets = config ? index.filter((e) => matchingSecrets(config, e.path).length > 0) : []
@@ -87,7 +98,8 @@ async function attributeProblems(root: string, config: SealConfig | null, staged
   if (mangled.size > 0) {
     const commonDir = repoPaths(root).commonDir
     const globalFile = globalAttributesFile(root)
-    for (const [path, conversions] of mangled) problems.push(conversionProblem(root, commonDir, path, conversions, globalFile))
+    for (const [path, conversions] of mangled)
+      problems.push(conversionProblem(root, commonDir, path, conversions, globalFile))
   }
   const headText = blobText(root, `HEAD:${CONFIG_FILE}`)
   if (!config || headText === blobText(root, `:${CONFIG_FILE}`)) return problems
@@ -98,7 +110,9 @@ async function attributeProblems(root: string, config: SealConfig | null, staged
     // An invalid config in HEAD covered nothing: every secret counts as new.
   }
   const staged = new Set(stagedSecrets)
-  const fresh = indexSecrets.filter((e) => !staged.has(e.path) && (head === null || matchingSecrets(head, e.path).length === 0))
+  const fresh = indexSecrets.filter(
+    (e) => !staged.has(e.path) && (head === null || matchingSecrets(head, e.path).length === 0),
+  )
   const objects = new CatFileBatch(root)
   try {
     const blobs = await Promise.all(fresh.map(async (e) => ({ path: e.path, object: await objects.get(e.oid) })))
@@ -135,23 +149,47 @@ export async function guardIndex(): Promise<GuardVerdict | null> {
     try {
       config = parseConfig(configText, CONFIG_FILE)
     } catch (e) {
-      problems.push({ message: `the staged ${CONFIG_FILE} is invalid: ${(e as Error).message}`, hint: `fix ${CONFIG_FILE} and 'git add' it again` })
+      problems.push({
+        message: `the staged ${CONFIG_FILE} is invalid: ${(e as Error).message}`,
+        hint: `fix ${CONFIG_FILE} and 'git add' it again`,
+      })
     }
     const attributes = blobText(root, ':.gitattributes') ?? ''
     if (config && !attributesUpToDate(attributes, config)) {
-      problems.push({ message: `the staged .gitattributes does not match ${CONFIG_FILE}`, hint: "run 'git-seal sync' and 'git add .gitattributes'" })
+      problems.push({
+        message: `the staged .gitattributes does not match ${CONFIG_FILE}`,
+        hint: "run 'git-seal sync' and 'git add .gitattributes'",
+      })
     }
     if (config && sopsConfigState(blobText(root, ':.sops.yaml'), config) === 'stale') {
-      problems.push({ message: `the staged .sops.yaml was generated from another ${CONFIG_FILE} (sops edit would encrypt to other recipients)`, hint: "run 'git-seal sops-config' and 'git add .sops.yaml'" })
+      problems.push({
+        message: `the staged .sops.yaml was generated from another ${CONFIG_FILE} (sops edit would encrypt to other recipients)`,
+        hint: "run 'git-seal sops-config' and 'git add .sops.yaml'",
+      })
     }
   }
 
   const staged = stagedBlobs(root, paths.objectFormat)
-  const filters = checkAttr(root, 'filter', staged.map((s) => s.path), true)
+  const filters = checkAttr(
+    root,
+    'filter',
+    staged.map((s) => s.path),
+    true,
+  )
   const secrets = staged.filter((s) => isSecretPath(config, s.path, isSealFilter(filters.get(s.path))))
-  problems.push(...(await attributeProblems(root, config, secrets.map((s) => s.path))))
+  problems.push(
+    ...(await attributeProblems(
+      root,
+      config,
+      secrets.map((s) => s.path),
+    )),
+  )
   // Credentials in staged files no rule covers, as the staged config's `scan:` says.
-  const scan = await scanStaged(root, config, staged.filter((s) => !secrets.includes(s)))
+  const scan = await scanStaged(
+    root,
+    config,
+    staged.filter((s) => !secrets.includes(s)),
+  )
   const secretProblems: GuardProblem[] = []
   const objects = new CatFileBatch(root)
   let identities: Identity[] | null = null
@@ -170,6 +208,7 @@ export async function guardIndex(): Promise<GuardVerdict | null> {
   } finally {
     objects.close()
   }
-  if (problems.length === 0 && secretProblems.length === 0 && !scanRefuses(scan) && config && stampInput) writeGuardStamp(stateDir(paths), config, stampInput)
+  if (problems.length === 0 && secretProblems.length === 0 && !scanRefuses(scan) && config && stampInput)
+    writeGuardStamp(stateDir(paths), config, stampInput)
   return { settings: problems, scan, secrets: secretProblems }
 }

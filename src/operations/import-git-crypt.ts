@@ -19,7 +19,15 @@
 import { createDecipheriv, createHmac, timingSafeEqual } from 'node:crypto'
 import { existsSync, lstatSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { CONFIG_FILE, effectiveFormat, findSecret, matchingSecrets, updateAttributes, type SealConfig, type SecretRule } from '../config/index.js'
+import {
+  CONFIG_FILE,
+  effectiveFormat,
+  findSecret,
+  matchingSecrets,
+  updateAttributes,
+  type SealConfig,
+  type SecretRule,
+} from '../config/index.js'
 import { checkAttrs } from '../git/attributes.js'
 import { configDrift } from '../git/install.js'
 import { GITLINK_MODE, SYMLINK_MODE, lsFilesStage, stagePaths, type IndexEntry } from '../git/plumbing.js'
@@ -61,7 +69,10 @@ export interface GitCryptKey {
 /** A key file git-crypt would not load either. */
 export class GitCryptKeyError extends UserError {
   constructor(source: string, why: string) {
-    super(`${source} is not a git-crypt key file: ${why}`, "export the key in an unlocked clone with 'git-crypt export-key FILE', or unlock with 'git-crypt unlock' and run this without KEYFILE")
+    super(
+      `${source} is not a git-crypt key file: ${why}`,
+      "export the key in an unlocked clone with 'git-crypt export-key FILE', or unlock with 'git-crypt unlock' and run this without KEYFILE",
+    )
     this.name = 'GitCryptKeyError'
   }
 }
@@ -83,7 +94,8 @@ class FieldReader {
     return value
   }
   take(length: number): Buffer {
-    if (length > MAX_FIELD_LEN || this.offset + length > this.bytes.length) throw new GitCryptKeyError(this.source, 'truncated or oversized field')
+    if (length > MAX_FIELD_LEN || this.offset + length > this.bytes.length)
+      throw new GitCryptKeyError(this.source, 'truncated or oversized field')
     const value = this.bytes.subarray(this.offset, this.offset + length)
     this.offset += length
     return value
@@ -98,21 +110,33 @@ export function parseGitCryptKey(bytes: Buffer, source: string): GitCryptKey {
   if (!bytes.subarray(0, KEY_MAGIC.length).equals(KEY_MAGIC)) {
     // Before git-crypt 0.4: the two keys, nothing else.
     if (bytes.length === AES_KEY_LEN + HMAC_KEY_LEN) {
-      return { name: null, source, entries: [{ version: 0, aesKey: Buffer.from(bytes.subarray(0, AES_KEY_LEN)), hmacKey: Buffer.from(bytes.subarray(AES_KEY_LEN)) }] }
+      return {
+        name: null,
+        source,
+        entries: [
+          {
+            version: 0,
+            aesKey: Buffer.from(bytes.subarray(0, AES_KEY_LEN)),
+            hmacKey: Buffer.from(bytes.subarray(AES_KEY_LEN)),
+          },
+        ],
+      }
     }
-    throw new GitCryptKeyError(source, 'it does not start with git-crypt\'s key header')
+    throw new GitCryptKeyError(source, "it does not start with git-crypt's key header")
   }
   const reader = new FieldReader(bytes, source)
   reader.take(KEY_MAGIC.length)
   const format = reader.u32()
-  if (format !== KEY_FORMAT_VERSION) throw new GitCryptKeyError(source, `format version ${format}, and git-seal reads version ${KEY_FORMAT_VERSION}`)
+  if (format !== KEY_FORMAT_VERSION)
+    throw new GitCryptKeyError(source, `format version ${format}, and git-seal reads version ${KEY_FORMAT_VERSION}`)
   let name: string | null = null
   for (;;) {
     const id = reader.u32()
     if (id === 0) break
     const value = reader.take(reader.u32())
     if (id === 1) {
-      if (value.length > KEY_NAME_MAX_LEN || !/^[A-Za-z0-9_-]+$/.test(value.toString('latin1'))) throw new GitCryptKeyError(source, 'invalid key name')
+      if (value.length > KEY_NAME_MAX_LEN || !/^[A-Za-z0-9_-]+$/.test(value.toString('latin1')))
+        throw new GitCryptKeyError(source, 'invalid key name')
       name = value.toString('latin1')
     } else if (id & 1) throw new GitCryptKeyError(source, `unknown critical header field ${id}`)
   }
@@ -141,7 +165,10 @@ export function parseGitCryptKey(bytes: Buffer, source: string): GitCryptKey {
 
 /** True when a blob is a file git-crypt encrypted (its header and a nonce). */
 export function isGitCryptBlob(bytes: Uint8Array): boolean {
-  return bytes.length >= FILE_MAGIC.length + NONCE_LEN && Buffer.from(bytes.buffer, bytes.byteOffset, FILE_MAGIC.length).equals(FILE_MAGIC)
+  return (
+    bytes.length >= FILE_MAGIC.length + NONCE_LEN &&
+    Buffer.from(bytes.buffer, bytes.byteOffset, FILE_MAGIC.length).equals(FILE_MAGIC)
+  )
 }
 
 /**
@@ -185,7 +212,11 @@ export function withoutGitCrypt(text: string): { text: string; patterns: string[
     }
     const patternEnd = patternLength(trimmed)
     const pattern = trimmed.slice(0, patternEnd)
-    const attributes = trimmed.slice(patternEnd).trim().split(/[ \t]+/).filter(Boolean)
+    const attributes = trimmed
+      .slice(patternEnd)
+      .trim()
+      .split(/[ \t]+/)
+      .filter(Boolean)
     const others = attributes.filter((a) => !/^(filter|diff|merge)=git-crypt(-[A-Za-z0-9_-]+)?$/.test(a))
     if (others.length === attributes.length) {
       kept.push(line)
@@ -270,42 +301,74 @@ export async function importGitCrypt(ctx: SealContext, keyFiles: readonly string
   if (!ctx.paths.top) throw bareRepositoryError()
   const config = ctx.worktreeConfig.get()
   if (configDrift(root).missing.length > 0) {
-    throw new UserError('git-seal is not installed in this clone', "run 'git-seal install' first: without the filter, the imported files would be re-added in plaintext")
+    throw new UserError(
+      'git-seal is not installed in this clone',
+      "run 'git-seal install' first: without the filter, the imported files would be re-added in plaintext",
+    )
   }
-  const keys = keyFiles.length > 0 ? keyFiles.map((f) => parseGitCryptKey(readKeyFile(f), f)) : unlockedKeys([ctx.paths.gitDir, ctx.paths.commonDir])
+  const keys =
+    keyFiles.length > 0
+      ? keyFiles.map((f) => parseGitCryptKey(readKeyFile(f), f))
+      : unlockedKeys([ctx.paths.gitDir, ctx.paths.commonDir])
 
   const entries = lsFilesStage(root).filter((e) => e.mode !== GITLINK_MODE && e.mode !== SYMLINK_MODE)
   const unmerged = [...new Set(entries.filter((e) => e.stage !== 0).map((e) => e.path))]
-  if (unmerged.length > 0) throw new UserError(`the index has unresolved conflicts: ${unmerged.slice(0, 5).join(', ')}`, 'resolve them and git add the files, then import')
+  if (unmerged.length > 0)
+    throw new UserError(
+      `the index has unresolved conflicts: ${unmerged.slice(0, 5).join(', ')}`,
+      'resolve them and git add the files, then import',
+    )
   // Which files git-crypt owns: its filter by the staged attributes, or by the work tree's when
   // git-seal's block (written by `init`) now outranks git-crypt's lines there; and any blob in
   // git-crypt's format at a path the config makes a secret.
   const paths = entries.map((e) => e.path)
   const cached = checkAttrs(root, ['filter'], paths, { cached: true })
   const current = checkAttrs(root, ['filter'], paths)
-  const candidates = entries.filter((e) => isGitCryptAttribute(cached.get(e.path)?.get('filter')) || isGitCryptAttribute(current.get(e.path)?.get('filter')) || matchingSecrets(config, e.path).length > 0)
+  const candidates = entries.filter(
+    (e) =>
+      isGitCryptAttribute(cached.get(e.path)?.get('filter')) ||
+      isGitCryptAttribute(current.get(e.path)?.get('filter')) ||
+      matchingSecrets(config, e.path).length > 0,
+  )
 
-  const report: ImportReport = { imported: [], wasPlaintext: [], alreadySealed: [], attributesFiles: [], checkedOut: [], keySources: keys.map((k) => k.source) }
+  const report: ImportReport = {
+    imported: [],
+    wasPlaintext: [],
+    alreadySealed: [],
+    attributesFiles: [],
+    checkedOut: [],
+    keySources: keys.map((k) => k.source),
+  }
   const toImport: { entry: IndexEntry; plaintext: Uint8Array | null; content: Buffer }[] = []
   // All blobs asked at once: one cat-file, pipelined.
   const objects = await Promise.all(candidates.map((e) => ctx.stored.objects.get(e.oid)))
   candidates.forEach((entry, i) => {
     const object = objects[i]
     if (!object) throw new UserError(`${entry.path}: blob ${entry.oid} is missing`, "run 'git fsck'")
-    const gitCryptAttribute = isGitCryptAttribute(cached.get(entry.path)?.get('filter')) || isGitCryptAttribute(current.get(entry.path)?.get('filter'))
+    const gitCryptAttribute =
+      isGitCryptAttribute(cached.get(entry.path)?.get('filter')) ||
+      isGitCryptAttribute(current.get(entry.path)?.get('filter'))
     if (isGitCryptBlob(object.content)) toImport.push({ entry, plaintext: null, content: object.content })
-    else if (!gitCryptAttribute) return // a git-seal secret of its own: not ours to touch
-    else if (object.content.length > 0 && storedKind(entry.path, object.content) !== 'plaintext') report.alreadySealed.push(entry.path)
+    else if (!gitCryptAttribute)
+      return // a git-seal secret of its own: not ours to touch
+    else if (object.content.length > 0 && storedKind(entry.path, object.content) !== 'plaintext')
+      report.alreadySealed.push(entry.path)
     else toImport.push({ entry, plaintext: object.content, content: object.content })
   })
 
   const uncovered = toImport.filter((f) => findSecret(config, f.entry.path) === null).map((f) => f.entry.path)
   if (uncovered.length > 0) {
-    throw new UserError(`no secret in ${CONFIG_FILE} covers ${uncovered.length} file(s) git-crypt encrypts: ${uncovered.slice(0, 10).join(', ')}${uncovered.length > 10 ? ', …' : ''}`, ruleSuggestion(config, gitCryptPatterns(root, entries) ?? uncovered))
+    throw new UserError(
+      `no secret in ${CONFIG_FILE} covers ${uncovered.length} file(s) git-crypt encrypts: ${uncovered.slice(0, 10).join(', ')}${uncovered.length > 10 ? ', …' : ''}`,
+      ruleSuggestion(config, gitCryptPatterns(root, entries) ?? uncovered),
+    )
   }
   const encrypted = toImport.filter((f) => f.plaintext === null)
   if (encrypted.length > 0 && keys.length === 0) {
-    throw new UserError('this git-crypt repository is locked and no key file was given', "give the key exported with 'git-crypt export-key FILE' (git-seal import-git-crypt FILE), or run 'git-crypt unlock' first")
+    throw new UserError(
+      'this git-crypt repository is locked and no key file was given',
+      "give the key exported with 'git-crypt export-key FILE' (git-seal import-git-crypt FILE), or run 'git-crypt unlock' first",
+    )
   }
 
   // Every file encrypted before anything is staged: one commit-ready index, or none.
@@ -332,12 +395,18 @@ export async function importGitCrypt(ctx: SealContext, keyFiles: readonly string
     }
   }
   if (failures.length > 0) {
-    throw new UserError(`nothing imported: ${failures.length} file(s) could not be re-encrypted:\n  ${failures.join('\n  ')}`, "check the key ('git-crypt export-key' in a clone that decrypts them) and the secret rules, then run the import again")
+    throw new UserError(
+      `nothing imported: ${failures.length} file(s) could not be re-encrypted:\n  ${failures.join('\n  ')}`,
+      "check the key ('git-crypt export-key' in a clone that decrypts them) and the secret rules, then run the import again",
+    )
   }
 
   // Work-tree files still holding git-crypt's ciphertext (a locked clone) are checked out again
   // through git-seal once the index points at the new blobs.
-  const locked = filesHoldingStoredBytes(root, staged.map((s) => s.entry)).map((e) => e.path)
+  const locked = filesHoldingStoredBytes(
+    root,
+    staged.map((s) => s.entry),
+  ).map((e) => e.path)
   stageBlobs(ctx, staged)
   // Plaintext MACs, so `git status` in an unlocked clone sees the new blobs as unchanged.
   ctx.runDeferred()
@@ -354,13 +423,18 @@ function readKeyFile(file: string): Buffer {
   try {
     return readFileSync(file)
   } catch (e) {
-    throw new UserError(`cannot read the key file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, "export it in an unlocked clone with 'git-crypt export-key FILE'")
+    throw new UserError(
+      `cannot read the key file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      "export it in an unlocked clone with 'git-crypt export-key FILE'",
+    )
   }
 }
 
 /** Tracked .gitattributes files, the top one first (created when missing). */
 function attributesFiles(entries: IndexEntry[]): string[] {
-  const nested = entries.filter((e) => e.stage === 0 && (e.path === '.gitattributes' || e.path.endsWith('/.gitattributes'))).map((e) => e.path)
+  const nested = entries
+    .filter((e) => e.stage === 0 && (e.path === '.gitattributes' || e.path.endsWith('/.gitattributes')))
+    .map((e) => e.path)
   return ['.gitattributes', ...nested.filter((p) => p !== '.gitattributes')]
 }
 
@@ -413,7 +487,10 @@ function rewriteAttributes(root: string, entries: IndexEntry[], config: SealConf
  * {@link importGitCrypt} in the repository at `cwd`, with a context of its own.
  * @throws the same as {@link importGitCrypt}.
  */
-export async function importGitCryptHere(keyFiles: readonly string[], cwd: string = process.cwd()): Promise<ImportReport> {
+export async function importGitCryptHere(
+  keyFiles: readonly string[],
+  cwd: string = process.cwd(),
+): Promise<ImportReport> {
   const ctx = SealContext.open(cwd)
   try {
     return await importGitCrypt(ctx, keyFiles)

@@ -9,7 +9,8 @@ import { resolve } from 'node:path'
 import { classifyKey } from '../config/index.js'
 import { UserError } from '../ui.js'
 
-const KEY_HINT = 'give an age recipient (age1…; `age-keygen -y KEYFILE` prints yours), an ssh-ed25519 public key, or the path of a .pub file holding one'
+const KEY_HINT =
+  'give an age recipient (age1…; `age-keygen -y KEYFILE` prints yours), an ssh-ed25519 public key, or the path of a .pub file holding one'
 
 /** Larger files are not key files: refuse before reading them. */
 const MAX_KEY_FILE_BYTES = 64 * 1024
@@ -40,9 +41,16 @@ function keyInFile(text: string, file: string): string {
       privateKey = true
       continue
     }
-    return line.split(/\s+/).slice(0, line.startsWith('ssh-') ? 2 : 1).join(' ')
+    return line
+      .split(/\s+/)
+      .slice(0, line.startsWith('ssh-') ? 2 : 1)
+      .join(' ')
   }
-  if (privateKey) throw new UserError(`${file} holds a private key and no public one`, 'give its public key: `age-keygen -y FILE` for an age key, FILE.pub for an SSH key')
+  if (privateKey)
+    throw new UserError(
+      `${file} holds a private key and no public one`,
+      'give its public key: `age-keygen -y FILE` for an age key, FILE.pub for an SSH key',
+    )
   throw new UserError(`${file} holds no public key`, KEY_HINT)
 }
 
@@ -57,11 +65,15 @@ export function resolveKeyArgument(arg: string, cwd: string = process.cwd()): st
   if (isPath(arg, cwd)) {
     const file = resolve(cwd, key)
     try {
-      if (statSync(file).size > MAX_KEY_FILE_BYTES) throw new UserError(`${key} is not a key file (larger than ${MAX_KEY_FILE_BYTES} bytes)`, KEY_HINT)
+      if (statSync(file).size > MAX_KEY_FILE_BYTES)
+        throw new UserError(`${key} is not a key file (larger than ${MAX_KEY_FILE_BYTES} bytes)`, KEY_HINT)
       key = keyInFile(readFileSync(file, 'utf8'), arg.trim())
     } catch (e) {
       if (e instanceof UserError) throw e
-      throw new UserError(`cannot read the key file ${arg.trim()}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, KEY_HINT)
+      throw new UserError(
+        `cannot read the key file ${arg.trim()}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+        KEY_HINT,
+      )
     }
     where = `the key in ${arg.trim()}`
   }

@@ -42,7 +42,10 @@ export function lock(options: { force?: boolean } = {}): LockResult {
   const secrets = secretEntries(top)
   const { changed, untracked } = uncommittedSecrets(top)
   if (!options.force && changed.length > 0) {
-    throw new UserError(`${changed.length} secret file(s) have changes not staged: ${someNames(changed)}`, "stage or commit them first ('git add'), or 'git-seal lock --force' to discard those edits")
+    throw new UserError(
+      `${changed.length} secret file(s) have changes not staged: ${someNames(changed)}`,
+      "stage or commit them first ('git add'), or 'git-seal lock --force' to discard those edits",
+    )
   }
   writeFileSync(stateFile(state, 'locked'), 'locked by git-seal lock\n')
   // With no plaintext left in the work tree, fingerprints would only help someone test guesses.

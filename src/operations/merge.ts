@@ -38,7 +38,8 @@ import { createPrivateDir, sweepPrivateDirs, writePrivateFile } from '../seal/pr
  * them; older ones pass the placeholder through unexpanded, and the sides keep their generic names.
  */
 export function sideLabels(args: readonly string[]): { base: string; ours: string; theirs: string } {
-  const label = (value: string | undefined, fallback: string): string => (value === undefined || value === '' || /^%[SXY]$/.test(value) ? fallback : value)
+  const label = (value: string | undefined, fallback: string): string =>
+    value === undefined || value === '' || /^%[SXY]$/.test(value) ? fallback : value
   return { base: label(args[0], 'base'), ours: label(args[1], 'ours'), theirs: label(args[2], 'theirs') }
 }
 
@@ -53,7 +54,9 @@ export interface MergeRequest {
 }
 
 /** A merge's end: %A holds the (re-encrypted) result, or a side could not be decrypted and %A is untouched. */
-export type MergeOutcome = { merged: true; conflicts: number } | { merged: false; side: 'base' | 'ours' | 'theirs'; reason: string }
+export type MergeOutcome =
+  | { merged: true; conflicts: number }
+  | { merged: false; side: 'base' | 'ours' | 'theirs'; reason: string }
 
 /**
  * Merges the plaintexts of the three versions and writes the result to `request.ours`, encrypted.
@@ -65,7 +68,11 @@ export async function mergeSecret(request: MergeRequest): Promise<MergeOutcome> 
   // A cheap place to clear what a SIGKILLed earlier merge left: one readdir of the state dir.
   sweepPrivateDirs(stateDir(ctx.paths))
   const stored = { base: readFileSync(base), ours: readFileSync(ours), theirs: readFileSync(theirs) }
-  const plain: Record<keyof typeof stored, Uint8Array> = { base: new Uint8Array(), ours: new Uint8Array(), theirs: new Uint8Array() }
+  const plain: Record<keyof typeof stored, Uint8Array> = {
+    base: new Uint8Array(),
+    ours: new Uint8Array(),
+    theirs: new Uint8Array(),
+  }
   try {
     for (const side of ['base', 'ours', 'theirs'] as const) {
       try {
@@ -84,13 +91,25 @@ export async function mergeSecret(request: MergeRequest): Promise<MergeOutcome> 
       if (effectiveFormat(rule, path) === 'sops') {
         // Marked-up text is no YAML/JSON document: store it whole in sops's binary store.
         const previous = storedKind(path, stored.ours) === 'sops' ? stored.ours : null
-        out = conflicts > 0 ? encryptForSops(ctx, path, merged, rule, null, { store: 'binary' }) : encryptForSops(ctx, path, merged, rule, previous)
+        out =
+          conflicts > 0
+            ? encryptForSops(ctx, path, merged, rule, null, { store: 'binary' })
+            : encryptForSops(ctx, path, merged, rule, previous)
       } else out = await encryptAge(ctx, rule, merged)
       if (conflicts > 0) {
         // A `worktree: ciphertext` checkout keeps this ciphertext, and clean keeps what it
         // checked out as proven: only this record lets the guard refuse the unresolved text.
         const format = storedKind(path, out) === 'sops' ? 'sops' : 'age'
-        ctx.stored.records.add({ blob: blobId(out, ctx.paths.objectFormat), format, recipients: configuredKeys(rule, format), path, conflicted: true }, true)
+        ctx.stored.records.add(
+          {
+            blob: blobId(out, ctx.paths.objectFormat),
+            format,
+            recipients: configuredKeys(rule, format),
+            path,
+            conflicted: true,
+          },
+          true,
+        )
       }
     }
     writeFileSync(ours, out)
@@ -109,10 +128,17 @@ function secretMarkerSize(gitMarkerSize: number): number {
   return (Number.isInteger(gitMarkerSize) && gitMarkerSize > 0 ? gitMarkerSize : GIT_MARKER_SIZE) + 1
 }
 
-function mergeText(ctx: SealContext, plain: Record<'base' | 'ours' | 'theirs', Uint8Array>, markerSize: number, labels: { base: string; ours: string; theirs: string }): { merged: Buffer; conflicts: number } {
+function mergeText(
+  ctx: SealContext,
+  plain: Record<'base' | 'ours' | 'theirs', Uint8Array>,
+  markerSize: number,
+  labels: { base: string; ours: string; theirs: string },
+): { merged: Buffer; conflicts: number } {
   const dir = createPrivateDir(stateDir(ctx.paths, true), 'merge')
   try {
-    const [ours, base, theirs] = (['ours', 'base', 'theirs'] as const).map((side) => writePrivateFile(dir, side, plain[side])) as [string, string, string]
+    const [ours, base, theirs] = (['ours', 'base', 'theirs'] as const).map((side) =>
+      writePrivateFile(dir, side, plain[side]),
+    ) as [string, string, string]
     return mergeFile(ctx.root, { ours, base, theirs }, labels, secretMarkerSize(markerSize))
   } finally {
     dir.remove()

@@ -12,7 +12,14 @@
  */
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { findSecret, importSopsConfig, isNeverSecret, matchingSecrets, parseConfig, type SopsImport } from '../config/index.js'
+import {
+  findSecret,
+  importSopsConfig,
+  isNeverSecret,
+  matchingSecrets,
+  parseConfig,
+  type SopsImport,
+} from '../config/index.js'
 import { readSopsRules } from '../config/from-sops.js'
 import { compileRe2 } from '../formats/sops/tree.js'
 import { CatFileBatch } from '../git/objects.js'
@@ -46,12 +53,19 @@ export async function planSopsMigration(root: string, options: MigrationOptions 
   try {
     text = readFileSync(join(root, SOPS_CONFIG_FILE), 'utf8')
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new UserError(`no ${SOPS_CONFIG_FILE} at the top of the repository`, "'git-seal init' without --from-sops writes a starter config instead")
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT')
+      throw new UserError(
+        `no ${SOPS_CONFIG_FILE} at the top of the repository`,
+        "'git-seal init' without --from-sops writes a starter config instead",
+      )
     throw e
   }
   const imported = importSopsConfig(text, options)
   const config = parseConfig(imported.config)
-  const rules = readSopsRules(text).rules.map((r) => ({ number: r.number, regex: r.pathRegex === null ? null : compileRe2(r.pathRegex, `rule ${r.number} path_regex`) }))
+  const rules = readSopsRules(text).rules.map((r) => ({
+    number: r.number,
+    regex: r.pathRegex === null ? null : compileRe2(r.pathRegex, `rule ${r.number} path_regex`),
+  }))
   const secretOfRule = new Map(imported.secrets.flatMap((s) => s.rules.map((n) => [n, s.name] as const)))
 
   const problems: string[] = []
@@ -63,16 +77,27 @@ export async function planSopsMigration(root: string, options: MigrationOptions 
     try {
       actual = findSecret(config, path)?.name ?? null
     } catch {
-      actual = matchingSecrets(config, path).map((s) => s.name).join(' and ')
+      actual = matchingSecrets(config, path)
+        .map((s) => s.name)
+        .join(' and ')
     }
-    if (actual !== expected) problems.push(`${path}: sops gives it to ${rule ? `rule ${rule.number}` : 'no rule'}, the translated config to ${actual ? `secret ${actual}` : 'no secret'}`)
+    if (actual !== expected)
+      problems.push(
+        `${path}: sops gives it to ${rule ? `rule ${rule.number}` : 'no rule'}, the translated config to ${actual ? `secret ${actual}` : 'no secret'}`,
+      )
   }
   if (problems.length > 0) {
     // The translation is meant to be exact: this is a bug, named rather than written.
-    throw new UserError(`the translated config does not select the files .sops.yaml does:\n  ${problems.slice(0, NAMED).join('\n  ')}`, 'please report this with the path_regex involved; meanwhile write .gitseal.yaml by hand')
+    throw new UserError(
+      `the translated config does not select the files .sops.yaml does:\n  ${problems.slice(0, NAMED).join('\n  ')}`,
+      'please report this with the path_regex involved; meanwhile write .gitseal.yaml by hand',
+    )
   }
 
-  const covered = lsFilesStage(root).filter((e) => e.stage === 0 && e.mode !== GITLINK_MODE && e.mode !== SYMLINK_MODE && matchingSecrets(config, e.path).length > 0)
+  const covered = lsFilesStage(root).filter(
+    (e) =>
+      e.stage === 0 && e.mode !== GITLINK_MODE && e.mode !== SYMLINK_MODE && matchingSecrets(config, e.path).length > 0,
+  )
   const objects = new CatFileBatch(root)
   try {
     const blobs = await Promise.all(covered.map(async (e) => ({ path: e.path, object: await objects.get(e.oid) })))

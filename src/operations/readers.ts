@@ -17,7 +17,18 @@ export function fingerprint(key: string): string {
 
 export interface Listing {
   people: { name: string; key: string; type: string; fingerprint: string; comment?: string; groups: string[] }[]
-  groups: { name: string; recipients: { name: string; role: string; type: string; key: string; fingerprint: string; person: boolean; secrets: string[] }[] }[]
+  groups: {
+    name: string
+    recipients: {
+      name: string
+      role: string
+      type: string
+      key: string
+      fingerprint: string
+      person: boolean
+      secrets: string[]
+    }[]
+  }[]
 }
 
 export function listing(config: SealConfig): Listing {
@@ -28,7 +39,9 @@ export function listing(config: SealConfig): Listing {
       type: p.kind,
       fingerprint: fingerprint(p.key),
       ...(p.comment !== undefined ? { comment: p.comment } : {}),
-      groups: config.groups.filter((g) => [...g.admins, ...g.targets].some((r) => r.person && r.name === p.name)).map((g) => g.name),
+      groups: config.groups
+        .filter((g) => [...g.admins, ...g.targets].some((r) => r.person && r.name === p.name))
+        .map((g) => g.name),
     })),
     groups: config.groups.map((g) => ({
       name: g.name,
@@ -39,7 +52,9 @@ export function listing(config: SealConfig): Listing {
         key: r.key,
         fingerprint: fingerprint(r.key),
         person: r.person,
-        secrets: config.secrets.filter((s) => s.group === g.name && s.recipients.some((x) => x.name === r.name && x.group === g.name)).map((s) => s.name),
+        secrets: config.secrets
+          .filter((s) => s.group === g.name && s.recipients.some((x) => x.name === r.name && x.group === g.name))
+          .map((s) => s.name),
       })),
     })),
   }
@@ -64,11 +79,32 @@ function fileReaders(config: SealConfig, s: SecretStatus): FileReaders {
   const configured = rule?.recipients ?? []
   let readers: FileReaders['readers']
   if (s.readers === null) {
-    readers = configured.map((r) => ({ name: r.name, role: r.role, key: r.key, evidence: s.index === 'ciphertext' ? 'configured (the blob does not say)' : 'configured' }))
+    readers = configured.map((r) => ({
+      name: r.name,
+      role: r.role,
+      key: r.key,
+      evidence: s.index === 'ciphertext' ? 'configured (the blob does not say)' : 'configured',
+    }))
   } else {
-    readers = s.readers.map((r) => ({ name: r.name, role: roleOf(r.name), key: r.key, evidence: r.evidence, ...(r.basis ? { basis: r.basis } : {}) }))
-    const { added: notYetReaders } = recipientChange(configured.map((r) => r.name), s.readers.map((r) => r.name))
-    for (const r of configured) if (notYetReaders.includes(r.name)) readers.push({ name: r.name, role: r.role, key: r.key, evidence: "missing: not encrypted to them yet ('git-seal rekey')" })
+    readers = s.readers.map((r) => ({
+      name: r.name,
+      role: roleOf(r.name),
+      key: r.key,
+      evidence: r.evidence,
+      ...(r.basis ? { basis: r.basis } : {}),
+    }))
+    const { added: notYetReaders } = recipientChange(
+      configured.map((r) => r.name),
+      s.readers.map((r) => r.name),
+    )
+    for (const r of configured)
+      if (notYetReaders.includes(r.name))
+        readers.push({
+          name: r.name,
+          role: r.role,
+          key: r.key,
+          evidence: "missing: not encrypted to them yet ('git-seal rekey')",
+        })
   }
   return {
     path: s.path,
@@ -101,7 +137,11 @@ export async function whoReads(pathspecs: string[], cwd: string = process.cwd())
   try {
     const config = ctx.worktreeConfig.get()
     const report = await collectStatus(ctx, config, repoRelative(ctx.root, pathspecs, cwd))
-    if (report.secrets.length === 0) throw new UserError(`${pathspecs.join(', ')}: not a secret (no rule of ${CONFIG_FILE} matches it)`, "'git-seal status' lists every secret")
+    if (report.secrets.length === 0)
+      throw new UserError(
+        `${pathspecs.join(', ')}: not a secret (no rule of ${CONFIG_FILE} matches it)`,
+        "'git-seal status' lists every secret",
+      )
     return report.secrets.map((s) => fileReaders(config, s))
   } finally {
     ctx.close()

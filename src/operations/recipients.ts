@@ -30,7 +30,10 @@ export interface ConfigChange {
  * @throws {UserError} from the edit; {ConfigError} when the result would not validate (nothing
  *   is written then).
  */
-export async function changeConfig(edit: (text: string) => { text: string; summary: string }, cwd: string = process.cwd()): Promise<ConfigChange> {
+export async function changeConfig(
+  edit: (text: string) => { text: string; summary: string },
+  cwd: string = process.cwd(),
+): Promise<ConfigChange> {
   const ctx = SealContext.open(cwd)
   try {
     const file = join(ctx.root, CONFIG_FILE)
@@ -55,20 +58,30 @@ export async function changeConfig(edit: (text: string) => { text: string; summa
 
 /** add-recipient: `key` null names a person already declared in `people:`. */
 export function addRecipientChange(group: string, role: 'admin' | 'target', name: string, key: string | null) {
-  return (text: string) => ({ text: addRecipient(text, group, role, name, key), summary: `added ${role} ${name} to group ${group}` })
+  return (text: string) => ({
+    text: addRecipient(text, group, role, name, key),
+    summary: `added ${role} ${name} to group ${group}`,
+  })
 }
 
 /**
  * remove-recipient; `removed` receives where they were removed from.
  * @throws {UserError} (from the returned edit) when nobody of that name is there.
  */
-export function removeRecipientChange(name: string, group: string | undefined, removed: { groups: string[]; person: boolean }) {
+export function removeRecipientChange(
+  name: string,
+  group: string | undefined,
+  removed: { groups: string[]; person: boolean },
+) {
   return (text: string) => {
     const result = removeRecipient(text, name, group)
     removed.groups = result.removedFrom
     removed.person = result.removedPerson
     if (result.removedFrom.length === 0 && !result.removedPerson) {
-      throw new UserError(`no recipient named ${name}${group ? ` in group ${group}` : ''}`, "'git-seal recipients' lists the names")
+      throw new UserError(
+        `no recipient named ${name}${group ? ` in group ${group}` : ''}`,
+        "'git-seal recipients' lists the names",
+      )
     }
     const where = [...(result.removedPerson ? ['people'] : []), ...result.removedFrom.map((g) => `group ${g}`)]
     return { text: result.text, summary: `removed ${name} from ${where.join(', ')}` }
@@ -86,7 +99,13 @@ export function setKeyChange(name: string, key: string, replaced: { places: stri
 }
 
 /** `add-recipient`: adds them to the group, then rekeys. `key` null names a person already declared in `people:`. */
-export function addRecipientToGroup(group: string, role: 'admin' | 'target', name: string, key: string | null, cwd: string = process.cwd()): Promise<ConfigChange> {
+export function addRecipientToGroup(
+  group: string,
+  role: 'admin' | 'target',
+  name: string,
+  key: string | null,
+  cwd: string = process.cwd(),
+): Promise<ConfigChange> {
   return changeConfig(addRecipientChange(group, role, name, key), cwd)
 }
 
@@ -100,7 +119,11 @@ export interface RecipientRemoval {
  * `remove-recipient`: removes them (from `group`, or everywhere), rekeys, then lists what they could read.
  * @throws {UserError} when nobody of that name is there; {ConfigError} when the result would not validate.
  */
-export async function removeRecipientEverywhere(name: string, group: string | undefined, cwd: string = process.cwd()): Promise<RecipientRemoval> {
+export async function removeRecipientEverywhere(
+  name: string,
+  group: string | undefined,
+  cwd: string = process.cwd(),
+): Promise<RecipientRemoval> {
   const change = await changeConfig(removeRecipientChange(name, group, { groups: [], person: false }), cwd)
   // The exact list of what they could read, from history: the versions stay theirs.
   const root = repoPaths(cwd).top!
@@ -123,5 +146,9 @@ export interface KeyReplacement {
 export async function replaceKey(name: string, key: string, cwd: string = process.cwd()): Promise<KeyReplacement> {
   const replaced = { places: [] as string[], oldKeys: [] as string[] }
   const change = await changeConfig(setKeyChange(name, key, replaced), cwd)
-  return { change, oldKeys: replaced.oldKeys, keyChanged: !replaced.oldKeys.every((k) => keyWithoutComment(k) === keyWithoutComment(key)) }
+  return {
+    change,
+    oldKeys: replaced.oldKeys,
+    keyChanged: !replaced.oldKeys.every((k) => keyWithoutComment(k) === keyWithoutComment(key)),
+  }
 }

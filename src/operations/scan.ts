@@ -11,7 +11,14 @@
  * git's own test) and files over {@link MAX_SCAN_BYTES}.
  * Findings carry the detector's rule and message id and a line number, never the value.
  */
-import { CONFIG_FILE, isNeverSecret, matchingSecrets, parseConfig, type ScanMode, type SealConfig } from '../config/index.js'
+import {
+  CONFIG_FILE,
+  isNeverSecret,
+  matchingSecrets,
+  parseConfig,
+  type ScanMode,
+  type SealConfig,
+} from '../config/index.js'
 import { CatFileBatch } from '../git/objects.js'
 import { GITLINK_MODE, SYMLINK_MODE, blobText, lsTree, revParse } from '../git/plumbing.js'
 import { isSecretPath } from '../seal/check.js'
@@ -79,24 +86,36 @@ let detector: Promise<Detector> | null = null
 export function loadDetector(): Promise<Detector> {
   detector ??= (async () => {
     const started = performance.now()
-    const [{ lintSource }, { creator: recommended }, { creator: noDotenv }, { secretLintProfiler }] = await Promise.all([
-      import('@secretlint/core'),
-      import('@secretlint/secretlint-rule-preset-recommend'),
-      import('@secretlint/secretlint-rule-no-dotenv'),
-      import('@secretlint/profiler'),
-    ])
+    const [{ lintSource }, { creator: recommended }, { creator: noDotenv }, { secretLintProfiler }] = await Promise.all(
+      [
+        import('@secretlint/core'),
+        import('@secretlint/secretlint-rule-preset-recommend'),
+        import('@secretlint/secretlint-rule-no-dotenv'),
+        import('@secretlint/profiler'),
+      ],
+    )
     // secretlint's profiler puts two performance marks per rule and file in a global buffer and
     // searches every earlier one for each: quadratic (2,000 files took 48 s). Nothing here reads
     // its measures, so no mark is made.
     secretLintProfiler.mark = () => {}
     const loadMs = performance.now() - started
-    const config = { rules: [{ id: recommended.meta.id, rule: recommended }, { id: noDotenv.meta.id, rule: noDotenv }] }
+    const config = {
+      rules: [
+        { id: recommended.meta.id, rule: recommended },
+        { id: noDotenv.meta.id, rule: noDotenv },
+      ],
+    }
     return {
       loadMs,
       async check(path: string, content: string): Promise<DetectorHit[]> {
         const dot = path.lastIndexOf('.')
         const result = await lintSource({
-          source: { filePath: path, content, ext: dot > path.lastIndexOf('/') ? path.slice(dot) : '', contentType: 'text' },
+          source: {
+            filePath: path,
+            content,
+            ext: dot > path.lastIndexOf('/') ? path.slice(dot) : '',
+            contentType: 'text',
+          },
           // maskSecrets: the messages are not printed, but nothing of a value should travel further than needed.
           options: { config, maskSecrets: true, noPhysicFilePath: false },
         })
@@ -123,7 +142,13 @@ export function scanModeOf(config: SealConfig | null | undefined): ScanMode {
 
 /** A secret name for a path: its file name, in the characters a YAML key needs no quotes for, unused in the config. */
 function ruleName(config: SealConfig | null, path: string): string {
-  const base = path.slice(path.lastIndexOf('/') + 1).replace(/^\.+/, '').replace(/[^A-Za-z0-9_-]+/g, '-').replace(/^-+|-+$/g, '').toLowerCase() || 'credential'
+  const base =
+    path
+      .slice(path.lastIndexOf('/') + 1)
+      .replace(/^\.+/, '')
+      .replace(/[^A-Za-z0-9_-]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .toLowerCase() || 'credential'
   const taken = new Set(config?.secrets.map((s) => s.name) ?? [])
   let name = base
   for (let i = 2; taken.has(name); i++) name = `${base}-${i}`
@@ -148,7 +173,11 @@ function looksBinary(bytes: Uint8Array): boolean {
  * Runs the detector over blobs, each distinct (oid, name) once.
  * @throws {Error} when the detector cannot be loaded.
  */
-export async function scanBlobs(objects: ObjectReader, files: readonly { path: string; oid: string; commit?: string }[], config: SealConfig | null): Promise<{ findings: CredentialFinding[]; scanned: number; loadMs: number }> {
+export async function scanBlobs(
+  objects: ObjectReader,
+  files: readonly { path: string; oid: string; commit?: string }[],
+  config: SealConfig | null,
+): Promise<{ findings: CredentialFinding[]; scanned: number; loadMs: number }> {
   const found = await loadDetector()
   const seen = new Set<string>()
   const unique = files.filter((f) => !seen.has(`${f.oid}\0${f.path}`) && seen.add(`${f.oid}\0${f.path}`))
@@ -161,7 +190,14 @@ export async function scanBlobs(objects: ObjectReader, files: readonly { path: s
     if (storedKind(file.path, object.content) !== 'plaintext') continue // ciphertext outside any rule holds nothing readable
     scanned++
     const hits = await found.check(file.path, object.content.toString('utf8'))
-    if (hits.length > 0) findings.push({ path: file.path, oid: file.oid, ...(file.commit ? { commit: file.commit } : {}), hits, suggestion: suggestionFor(config, file.path) })
+    if (hits.length > 0)
+      findings.push({
+        path: file.path,
+        oid: file.oid,
+        ...(file.commit ? { commit: file.commit } : {}),
+        hits,
+        suggestion: suggestionFor(config, file.path),
+      })
   }
   return { findings, scanned, loadMs: found.loadMs }
 }
@@ -170,7 +206,13 @@ export async function scanBlobs(objects: ObjectReader, files: readonly { path: s
  * Scans `files`, read through `objects` (left open) or a fresh object reader; a detector that
  * cannot load is reported in the result, not thrown.
  */
-async function scanWith(root: string, mode: ScanMode, config: SealConfig | null, files: readonly { path: string; oid: string; commit?: string }[], objects?: ObjectReader): Promise<ScanResult> {
+async function scanWith(
+  root: string,
+  mode: ScanMode,
+  config: SealConfig | null,
+  files: readonly { path: string; oid: string; commit?: string }[],
+  objects?: ObjectReader,
+): Promise<ScanResult> {
   try {
     await loadDetector()
   } catch (e) {
@@ -191,7 +233,11 @@ async function scanWith(root: string, mode: ScanMode, config: SealConfig | null,
  * config's `scan:`. With `off` (or no such key) the detector is not loaded.
  * @throws {Error} when the detector cannot be loaded.
  */
-export async function scanStaged(root: string, config: SealConfig | null, files: readonly { path: string; oid: string }[]): Promise<ScanResult> {
+export async function scanStaged(
+  root: string,
+  config: SealConfig | null,
+  files: readonly { path: string; oid: string }[],
+): Promise<ScanResult> {
   const mode = scanModeOf(config)
   if (mode === 'off' || files.length === 0) return { mode, findings: [], scanned: 0 }
   return scanWith(root, mode, config, files)
@@ -222,7 +268,9 @@ export async function scanHead(root: string): Promise<ScanResult> {
   const config = configAt(root, 'HEAD')
   const mode = scanModeOf(config)
   if (mode === 'off') return { mode, findings: [], scanned: 0 }
-  const files = (lsTree(root, 'HEAD') ?? []).filter((e) => e.type === 'blob' && e.mode !== SYMLINK_MODE && !isSecretPath(config, e.path)).map((e) => ({ path: e.path, oid: e.oid }))
+  const files = (lsTree(root, 'HEAD') ?? [])
+    .filter((e) => e.type === 'blob' && e.mode !== SYMLINK_MODE && !isSecretPath(config, e.path))
+    .map((e) => ({ path: e.path, oid: e.oid }))
   return scanWith(root, mode, config, files)
 }
 
@@ -232,7 +280,11 @@ export async function scanHead(root: string): Promise<ScanResult> {
  * cannot turn the scan off for itself when the reference config has it on).
  * @throws {GitError} when a revision is unknown; {@link Error} when the detector cannot be loaded.
  */
-export async function scanHistory(root: string, revArgs: readonly string[], configRevs: readonly string[]): Promise<ScanResult> {
+export async function scanHistory(
+  root: string,
+  revArgs: readonly string[],
+  configRevs: readonly string[],
+): Promise<ScanResult> {
   const objects = new CatFileBatch(root)
   const history = new RepositoryHistory(root, objects)
   try {
@@ -260,7 +312,11 @@ export async function scanHistory(root: string, revArgs: readonly string[], conf
  */
 export function scanRange(root: string, range: string): Promise<ScanResult> {
   const revs = revParse(root, range)
-  return scanHistory(root, [...revs.positive, ...revs.negative.map((n) => `^${n}`)], [...revs.positive, ...revs.negative, 'HEAD'])
+  return scanHistory(
+    root,
+    [...revs.positive, ...revs.negative.map((n) => `^${n}`)],
+    [...revs.positive, ...revs.negative, 'HEAD'],
+  )
 }
 
 /** `verify --all`'s scan: every commit, by HEAD's config (the default branch's). */

@@ -47,11 +47,11 @@ export const ALLOWLIST_REGEXES: readonly AllowlistRegex[] = [
     regex: `^[ \\t]*(?:- )?${KEY}?(?:\\[(?:[ \\t]*${QUOTED_VALUE}[ \\t]*,?)+\\]|\\{(?:[ \\t]*${KEY}${QUOTED_VALUE}[ \\t]*,?)+\\})${EOL}`,
   },
   {
-    description: "sops metadata: an age recipient (a public key) after its key",
+    description: 'sops metadata: an age recipient (a public key) after its key',
     regex: `^[ \\t]*(?:- )?"?(?:[A-Za-z0-9_]*_)?recipient"?[ \\t]*[:=][ \\t]*"?${AGE_RECIPIENT}"?,?${EOL}`,
   },
   {
-    description: "sops metadata: an armored age file on one line, as JSON, dotenv and INI store it",
+    description: 'sops metadata: an armored age file on one line, as JSON, dotenv and INI store it',
     regex: `^[ \\t]*${KEY}?"?${ARMOR_BEGIN}${ESCAPED_NEWLINE}(?:${B64}{1,64}={0,2}${ESCAPED_NEWLINE})+${ARMOR_END}(?:${ESCAPED_NEWLINE})?"?,?${EOL}`,
   },
   {
@@ -75,7 +75,8 @@ export const ALLOWLIST_REGEXES: readonly AllowlistRegex[] = [
     regex: `^-> [A-Za-z0-9._+-]+(?: ${B64}+={0,2})*\\r?$`,
   },
   {
-    description: "an age file's header: a stanza's body (43-character lines for X25519 and ssh-ed25519, full 64-character lines)",
+    description:
+      "an age file's header: a stanza's body (43-character lines for X25519 and ssh-ed25519, full 64-character lines)",
     regex: `^(?:${B64}{43}|${B64}{64})\\r?$`,
   },
   {
@@ -107,7 +108,13 @@ export function gitleaksBlock(): string {
 
 /** A whole `.gitleaks.toml`: gitleaks' default rules, extended by the block (needs gitleaks >= 8.25 for `[[allowlists]]`). */
 export function gitleaksConfig(): string {
-  return ['# gitleaks configuration: the default rules, and git-seal\'s ciphertext allowed.', '[extend]', 'useDefault = true', '', gitleaksBlock()].join('\n')
+  return [
+    "# gitleaks configuration: the default rules, and git-seal's ciphertext allowed.",
+    '[extend]',
+    'useDefault = true',
+    '',
+    gitleaksBlock(),
+  ].join('\n')
 }
 
 /**

@@ -29,14 +29,46 @@ import { existsSync, realpathSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { userInfo } from 'node:os'
 import { fileURLToPath } from 'node:url'
-import { CONFIG_FILE, STARTER_EXCLUDES, STARTER_PATTERNS, attributesUpToDate, compilePattern, describeKey, detectNix, isNeverSecret, loadConfig, starterConfig, type SopsImport } from '../config/index.js'
-import { installFiles, removeConfig, removeFiles, runningFilterConfig, verifyHandshake, writeConfig } from '../git/install.js'
+import {
+  CONFIG_FILE,
+  STARTER_EXCLUDES,
+  STARTER_PATTERNS,
+  attributesUpToDate,
+  compilePattern,
+  describeKey,
+  detectNix,
+  isNeverSecret,
+  loadConfig,
+  starterConfig,
+  type SopsImport,
+} from '../config/index.js'
+import {
+  installFiles,
+  removeConfig,
+  removeFiles,
+  runningFilterConfig,
+  verifyHandshake,
+  writeConfig,
+} from '../git/install.js'
 import { ESCAPE_HATCH_HINT } from '../git/install-table.js'
-import { addHuskyLine, hooksLocation, installHooks, removeHooks, type GuardedHook, type HookResult } from '../git/hooks.js'
+import {
+  addHuskyLine,
+  hooksLocation,
+  installHooks,
+  removeHooks,
+  type GuardedHook,
+  type HookResult,
+} from '../git/hooks.js'
 import { configValue, lsFilesStage } from '../git/plumbing.js'
 import { repoPaths, stateDir } from '../git/repo.js'
 import { stateFile } from '../git/state-dir.js'
-import { WorktreeReader, checkoutAgain, filesHoldingStoredBytes, secretEntries, uncommittedSecrets } from '../git/worktree.js'
+import {
+  WorktreeReader,
+  checkoutAgain,
+  filesHoldingStoredBytes,
+  secretEntries,
+  uncommittedSecrets,
+} from '../git/worktree.js'
 import { defaultKeyFile, loadIdentities, type IdentitySet } from '../keys/identities.js'
 import { writeNewKeyFile } from '../keys/keyfile.js'
 import { PlaintextMacs } from '../seal/plaintext-macs.js'
@@ -82,7 +114,10 @@ export async function install(): Promise<InstallResult> {
   const changed = writeConfig(root)
   const failure = verifyHandshake(root)
   if (failure) {
-    throw new UserError(`the installed filter does not start: ${failure}`, `fix the problem above and run 'git-seal install' again; ${ESCAPE_HATCH_HINT}`)
+    throw new UserError(
+      `the installed filter does not start: ${failure}`,
+      `fix the problem above and run 'git-seal install' again; ${ESCAPE_HATCH_HINT}`,
+    )
   }
   const registeredIn = changed.length > 0 ? join(paths.commonDir, 'config') : null
   const hooks = installHooks(root)
@@ -116,13 +151,27 @@ export async function install(): Promise<InstallResult> {
     keptLocked = outcome.kept.length
     outcome.kept = []
   }
-  return { registeredIn, hooks, invalidConfig, noConfig, attributesStale, identities, keptWithoutIdentity, keptLocked, decryption: outcome }
+  return {
+    registeredIn,
+    hooks,
+    invalidConfig,
+    noConfig,
+    attributesStale,
+    identities,
+    keptWithoutIdentity,
+    keptLocked,
+    decryption: outcome,
+  }
 }
 
 /** A recipient name from the git identity or the login: lowercase letters, digits, '-'. */
 function adminName(root: string): string {
   const raw = configValue(root, 'user.name') || safeUser() || 'admin'
-  const name = raw.toLowerCase().normalize('NFKD').replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '')
+  const name = raw
+    .toLowerCase()
+    .normalize('NFKD')
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
   return name || 'admin'
 }
 
@@ -153,16 +202,21 @@ function trackedStarterMatches(root: string): { path: string; pattern: string }[
 
 /** The one line saying why the secrets keep ciphertext in the work tree. */
 const CIPHERTEXT_WHY = {
-  flake: 'secrets keep their ciphertext in the work tree (worktree: ciphertext): this is a Nix flake, and Nix copies the work tree into the world-readable /nix/store',
+  flake:
+    'secrets keep their ciphertext in the work tree (worktree: ciphertext): this is a Nix flake, and Nix copies the work tree into the world-readable /nix/store',
   sops: 'secrets keep their ciphertext in the work tree (worktree: ciphertext), as sops left them: Nix, and any tool copying the work tree, never sees plaintext',
 }
 
 function reportImport(migration: SopsImport): void {
   info(`wrote ${CONFIG_FILE} from .sops.yaml:`)
   for (const group of migration.groups) {
-    info(`  group ${group.name}: admins ${group.admins.join(', ')}${group.targets.length ? `; targets ${group.targets.join(', ')}` : ''}`)
+    info(
+      `  group ${group.name}: admins ${group.admins.join(', ')}${group.targets.length ? `; targets ${group.targets.join(', ')}` : ''}`,
+    )
     for (const secret of migration.secrets.filter((s) => s.group === group.name)) {
-      info(`    secret ${secret.name} (rule ${secret.rules.join(' and ')}): ${secret.patterns.join(' ')} -> ${[...secret.admins, ...secret.targets].join(', ')}`)
+      info(
+        `    secret ${secret.name} (rule ${secret.rules.join(' and ')}): ${secret.patterns.join(' ')} -> ${[...secret.admins, ...secret.targets].join(', ')}`,
+      )
     }
   }
   for (const note of migration.notes) info(note)
@@ -200,17 +254,25 @@ export async function init(options: InitOptions = {}): Promise<InitResult> {
   const configFile = join(root, CONFIG_FILE)
   if (existsSync(configFile) && options.fromSops) {
     // Importing is a decision about who reads what: never silently skipped for the file already there.
-    throw new UserError(`${CONFIG_FILE} already exists, so --from-sops would not import .sops.yaml`, `to import, move ${CONFIG_FILE} away first (git mv ${CONFIG_FILE} ${CONFIG_FILE}.old) and run 'git-seal init --from-sops' again; to keep it, run 'git-seal init'`)
+    throw new UserError(
+      `${CONFIG_FILE} already exists, so --from-sops would not import .sops.yaml`,
+      `to import, move ${CONFIG_FILE} away first (git mv ${CONFIG_FILE} ${CONFIG_FILE}.old) and run 'git-seal init --from-sops' again; to keep it, run 'git-seal init'`,
+    )
   }
   const wroteConfig = !existsSync(configFile)
   if (!wroteConfig) {
     info(`keeping the existing ${CONFIG_FILE}`)
   } else if (options.fromSops) {
-    const migration = await planSopsMigration(root, { dropNonAge: options.dropNonAge === true, ciphertextWorktree: true })
+    const migration = await planSopsMigration(root, {
+      dropNonAge: options.dropNonAge === true,
+      ciphertextWorktree: true,
+    })
     writeFileSync(configFile, migration.config)
     reportImport(migration)
     info(CIPHERTEXT_WHY.sops)
-    info(".sops.yaml stays as you wrote it; 'git-seal sops-config --force' replaces it with one generated from .gitseal.yaml, kept in step from then on")
+    info(
+      ".sops.yaml stays as you wrote it; 'git-seal sops-config --force' replaces it with one generated from .gitseal.yaml, kept in step from then on",
+    )
   } else {
     const identities = loadIdentities()
     let recipient = identities.recipients[0]
@@ -218,13 +280,23 @@ export async function init(options: InitOptions = {}): Promise<InitResult> {
       const file = defaultKeyFile()
       const key = writeNewKeyFile(file)
       recipient = key.recipient
-      warning(`you had no age key: generated one at ${file} (mode 0600)`, 'back this file up now (a password manager will do): without it nobody can decrypt what is encrypted only to you')
+      warning(
+        `you had no age key: generated one at ${file} (mode 0600)`,
+        'back this file up now (a password manager will do): without it nobody can decrypt what is encrypted only to you',
+      )
     }
     const nix = detectNix(root)
     const format = nix.sopsNix ? 'sops' : nix.agenix ? 'age' : undefined
     const tracked = trackedStarterMatches(root)
     const trackedPatterns = [...new Set(tracked.map((t) => t.pattern))]
-    writeFileSync(configFile, starterConfig(adminName(root), recipient, { ciphertextWorktree: nix.flake, ...(nix.flake && format ? { format } : {}), trackedPatterns }))
+    writeFileSync(
+      configFile,
+      starterConfig(adminName(root), recipient, {
+        ciphertextWorktree: nix.flake,
+        ...(nix.flake && format ? { format } : {}),
+        trackedPatterns,
+      }),
+    )
     info(`wrote ${CONFIG_FILE} with you as admin (${recipient})`)
     if (tracked.length > 0) {
       const files = tracked.map((t) => t.path)
@@ -233,7 +305,15 @@ export async function init(options: InitOptions = {}): Promise<InitResult> {
         `to make them secrets: uncomment the patterns, run 'git-seal sync', then '${renormalizeCommand(files)}' and commit; rotate their values (history keeps the old ones)`,
       )
     }
-    if (nix.flake) info(CIPHERTEXT_WHY.flake + (format === 'sops' ? '; format: sops, as sops-nix reads' : format === 'age' ? '; format: age, as agenix reads' : ''))
+    if (nix.flake)
+      info(
+        CIPHERTEXT_WHY.flake +
+          (format === 'sops'
+            ? '; format: sops, as sops-nix reads'
+            : format === 'age'
+              ? '; format: age, as agenix reads'
+              : ''),
+      )
   }
   if (syncAttributes(root)) info('wrote the git-seal block in .gitattributes')
   const hooks = hooksLocation(root)
@@ -288,7 +368,9 @@ export function uninstall(options: UninstallOptions = {}): UninstallResult {
     encrypted = filesHoldingStoredBytes(top, secrets, new WorktreeReader(top)).length
     if (encrypted < secrets.length) {
       const left = secrets.length - encrypted
-      warning(`${left} secret path(s) could not be put back as ciphertext (symbolic links, or under one); check them before any 'git add'`)
+      warning(
+        `${left} secret path(s) could not be put back as ciphertext (symbolic links, or under one); check them before any 'git add'`,
+      )
     }
   }
   removeConfig(top)

@@ -24,7 +24,10 @@ import { UserError, shellWord } from '../ui.js'
 export function repoPath(root: string, cwd: string, given: string): string {
   const rel = relative(root, resolve(cwd, given))
   if (rel === '' || rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) {
-    throw new UserError(`${given} is not a file inside this repository's work tree`, 'name a file under the top of the work tree')
+    throw new UserError(
+      `${given} is not a file inside this repository's work tree`,
+      'name a file under the top of the work tree',
+    )
   }
   return rel.split(sep).join('/')
 }
@@ -43,8 +46,13 @@ export function readWorktreeFile(root: string, path: string): WorktreeFile {
   const bytes = new WorktreeReader(root).read(path)
   if (bytes !== null) return { bytes }
   const parent = path.includes('/') ? path.slice(0, path.lastIndexOf('/')) : ''
-  const refuse = (what: string): UserError => new UserError(`${path}: ${what}`, 'git-seal never reads or writes a secret through a link; name the file where it really is')
-  if (hasLinkOnTheWay(root, parent)) throw refuse('a directory on the way to it is a symbolic link (or not a directory)')
+  const refuse = (what: string): UserError =>
+    new UserError(
+      `${path}: ${what}`,
+      'git-seal never reads or writes a secret through a link; name the file where it really is',
+    )
+  if (hasLinkOnTheWay(root, parent))
+    throw refuse('a directory on the way to it is a symbolic link (or not a directory)')
   try {
     lstatSync(resolve(root, path))
   } catch {
@@ -73,9 +81,15 @@ function cannotOpen(path: string, where: string, e: unknown): UserError {
     return new UserError(`${path}: none of your age identities can decrypt ${where}`, NO_KEY_HINT)
   }
   if (e instanceof SopsError || e instanceof AgeError) {
-    return new UserError(`${path}: ${where} is damaged (${e.message})`, `restore it from another commit ('git-seal show --rev HEAD~1 -- ${shellWord(path)}' shows an older version)`)
+    return new UserError(
+      `${path}: ${where} is damaged (${e.message})`,
+      `restore it from another commit ('git-seal show --rev HEAD~1 -- ${shellWord(path)}' shows an older version)`,
+    )
   }
-  return new UserError(`${path}: cannot decrypt ${where} (${(e as Error).message})`, `'git-seal recipients ${path}' shows whom it is encrypted to`)
+  return new UserError(
+    `${path}: cannot decrypt ${where} (${(e as Error).message})`,
+    `'git-seal recipients ${path}' shows whom it is encrypted to`,
+  )
 }
 
 /** Plaintext of bytes read at `path`, and what they were. */
@@ -106,7 +120,11 @@ export function openBytes(ctx: SealContext, path: string, bytes: Uint8Array, whe
  */
 export function worktreePlaintext(ctx: SealContext, path: string): Opened {
   const { bytes } = readWorktreeFile(ctx.root, path)
-  if (bytes === null) throw new UserError(`${path}: no such file in the work tree`, `'git-seal show --rev HEAD -- ${shellWord(path)}' shows the committed version`)
+  if (bytes === null)
+    throw new UserError(
+      `${path}: no such file in the work tree`,
+      `'git-seal show --rev HEAD -- ${shellWord(path)}' shows the committed version`,
+    )
   return openBytes(ctx, path, bytes, 'the work-tree file')
 }
 
@@ -124,8 +142,12 @@ export function showSecret(ctx: SealContext, path: string, rev?: string): Shown 
   if (rev === undefined) return { ...worktreePlaintext(ctx, path), storedInPlaintext: false }
   const found = blobAtRevision(ctx.root, rev, path, ctx.env)
   if ('missing' in found) {
-    if (found.missing === 'revision') throw new UserError(`unknown revision ${rev}`, 'name a commit: a branch, a tag, HEAD~2, a commit id')
-    throw new UserError(`${path} is not a file in ${rev}`, `'git log --oneline -- ${shellWord(path)}' lists the commits that have it`)
+    if (found.missing === 'revision')
+      throw new UserError(`unknown revision ${rev}`, 'name a commit: a branch, a tag, HEAD~2, a commit id')
+    throw new UserError(
+      `${path} is not a file in ${rev}`,
+      `'git log --oneline -- ${shellWord(path)}' lists the commits that have it`,
+    )
   }
   const opened = openBytes(ctx, path, found.blob, `its version in ${rev}`)
   return { ...opened, storedInPlaintext: opened.kind === 'plaintext' && found.blob.length > 0 }

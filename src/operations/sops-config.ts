@@ -17,19 +17,24 @@ import { sopsRecipient } from '../seal/sops.js'
 import { UserError } from '../ui.js'
 import { SOPS_RULE_NAMES } from '../formats/sops/rule-names.js'
 
-
 export function creationRules(config: SealConfig): string {
   const rules = config.secrets.map((s) => ({
-    path_regex: s.patterns.length === 1 ? patternToRegex(s.patterns[0]!) : `(?:${s.patterns.map(patternToRegex).join('|')})`,
+    path_regex:
+      s.patterns.length === 1 ? patternToRegex(s.patterns[0]!) : `(?:${s.patterns.map(patternToRegex).join('|')})`,
     age: [...new Set(s.recipients.map((r) => sopsRecipient(r.key)))].join(','),
-    ...Object.fromEntries(Object.entries(SOPS_RULE_NAMES).filter(([, ours]) => s.sops[ours]).map(([name, ours]) => [name, s.sops[ours]])),
+    ...Object.fromEntries(
+      Object.entries(SOPS_RULE_NAMES)
+        .filter(([, ours]) => s.sops[ours])
+        .map(([name, ours]) => [name, s.sops[ours]]),
+    ),
   }))
   return GENERATED_HEADER + stringify({ creation_rules: rules }, { lineWidth: 0 })
 }
 
 export const SOPS_YAML = '.sops.yaml'
 /** The first line of a generated .sops.yaml: what tells it from a hand-written one. */
-export const GENERATED_HEADER = '# Generated from .gitseal.yaml by `git-seal sops-config`; edit .gitseal.yaml instead.\n'
+export const GENERATED_HEADER =
+  '# Generated from .gitseal.yaml by `git-seal sops-config`; edit .gitseal.yaml instead.\n'
 
 /** absent; written by hand (no header); generated and matching the config; generated from another config. */
 export type SopsConfigState = 'absent' | 'hand-written' | 'current' | 'stale'
@@ -80,7 +85,10 @@ export function writeSopsConfig(force: boolean, cwd: string = process.cwd()): So
     const config = ctx.worktreeConfig.get()
     const state = sopsConfigState(readSopsYaml(ctx.root), config)
     if (state === 'hand-written' && !force) {
-      throw new UserError(`${SOPS_YAML} was written by hand (it lacks git-seal's header); not overwritten`, `'git-seal sops-config --force' replaces it with one generated from .gitseal.yaml (git keeps the old one in history)`)
+      throw new UserError(
+        `${SOPS_YAML} was written by hand (it lacks git-seal's header); not overwritten`,
+        `'git-seal sops-config --force' replaces it with one generated from .gitseal.yaml (git keeps the old one in history)`,
+      )
     }
     if (state === 'current') return 'up-to-date'
     writeFileSync(join(ctx.root, SOPS_YAML), creationRules(config))

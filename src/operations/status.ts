@@ -14,7 +14,16 @@ import { plaintextWorktreeHint } from '../seal/check.js'
 import { CIPHERTEXT_FILTER, isSealFilter } from '../git/install-table.js'
 import { WorktreeReader } from '../git/worktree.js'
 import { blobId } from '../git/objects.js'
-import { CONFIG_FILE, MAX_ATTRIBUTES_BYTES, readRepositoryFile, attributesBlockProblem, attributesUpToDate, effectiveFormat, matchingSecrets, type SealConfig } from '../config/index.js'
+import {
+  CONFIG_FILE,
+  MAX_ATTRIBUTES_BYTES,
+  readRepositoryFile,
+  attributesBlockProblem,
+  attributesUpToDate,
+  effectiveFormat,
+  matchingSecrets,
+  type SealConfig,
+} from '../config/index.js'
 import { checkAttr, globalAttributesFile } from '../git/attributes.js'
 import { repoPaths } from '../git/repo.js'
 import { lsFilesTrackedAndUntracked } from '../git/plumbing.js'
@@ -65,10 +74,16 @@ const problem = (code: string, message: string): Problem => ({ code, message })
 
 /** True when `path` is one of `pathspecs` or under one of them (a directory); every path without pathspecs. */
 export function selected(path: string, pathspecs: readonly string[]): boolean {
-  return pathspecs.length === 0 || pathspecs.some((p) => p === '.' || path === p || path.startsWith(p.replace(/\/?$/, '/')))
+  return (
+    pathspecs.length === 0 || pathspecs.some((p) => p === '.' || path === p || path.startsWith(p.replace(/\/?$/, '/')))
+  )
 }
 
-export async function collectStatus(ctx: SealContext, config: SealConfig, pathspecs: readonly string[] = []): Promise<StatusReport> {
+export async function collectStatus(
+  ctx: SealContext,
+  config: SealConfig,
+  pathspecs: readonly string[] = [],
+): Promise<StatusReport> {
   const root = ctx.root
   const problems: Problem[] = []
   const attributesFile = join(root, '.gitattributes')
@@ -76,12 +91,37 @@ export async function collectStatus(ctx: SealContext, config: SealConfig, pathsp
   if (!attributesUpToDate(attributes, config)) {
     // A block that is right but not last is overridden by the lines after it (within one file the later line wins).
     const notLast = attributesBlockProblem(attributes, config) === 'not-last'
-    problems.push(notLast ? problem('attributes-not-last', `git-seal's block is not last in .gitattributes, so the lines after it override it: run 'git-seal sync' (it moves the block last)`) : problem('attributes-stale', `.gitattributes does not match ${CONFIG_FILE}: run 'git-seal sync'`))
+    problems.push(
+      notLast
+        ? problem(
+            'attributes-not-last',
+            `git-seal's block is not last in .gitattributes, so the lines after it override it: run 'git-seal sync' (it moves the block last)`,
+          )
+        : problem('attributes-stale', `.gitattributes does not match ${CONFIG_FILE}: run 'git-seal sync'`),
+    )
   }
-  if (worktreeSopsConfigState(root, config) === 'stale') problems.push(problem('sops-config-stale', `.sops.yaml was generated from another ${CONFIG_FILE} (sops edit would encrypt to other recipients): run 'git-seal sops-config'`))
+  if (worktreeSopsConfigState(root, config) === 'stale')
+    problems.push(
+      problem(
+        'sops-config-stale',
+        `.sops.yaml was generated from another ${CONFIG_FILE} (sops edit would encrypt to other recipients): run 'git-seal sops-config'`,
+      ),
+    )
   const drift = configDrift(root)
-  if (drift.missing.length > 0) problems.push(problem('filter-not-installed', `the filter is not installed in this clone (${drift.missing.join(', ')}): run 'git-seal install'`))
-  else if (drift.outdated.length > 0) problems.push(problem('filter-outdated', `git-seal's git config here was written by another version (${drift.outdated.join(', ')}): run 'git-seal install' to update it`))
+  if (drift.missing.length > 0)
+    problems.push(
+      problem(
+        'filter-not-installed',
+        `the filter is not installed in this clone (${drift.missing.join(', ')}): run 'git-seal install'`,
+      ),
+    )
+  else if (drift.outdated.length > 0)
+    problems.push(
+      problem(
+        'filter-outdated',
+        `git-seal's git config here was written by another version (${drift.outdated.join(', ')}): run 'git-seal install' to update it`,
+      ),
+    )
 
   const paths = lsFilesTrackedAndUntracked(root).filter((p) => selected(p, pathspecs))
   const filters = checkAttr(root, 'filter', paths)
@@ -105,15 +145,38 @@ export async function collectStatus(ctx: SealContext, config: SealConfig, pathsp
       readers: null,
       problems: [],
     }
-    if (rules.length > 1) entry.problems.push(problem('ambiguous-rule', `matched by ${rules.length} secrets: ${rules.map((r) => `${r.name} (group ${r.group})`).join(', ')}`))
-    if (rules.length === 0) entry.problems.push(problem('no-rule', `has filter=git-seal but no secret in ${CONFIG_FILE} matches it`))
-    if (rules.length > 0 && !filtered) entry.problems.push(problem('not-filtered', `not marked filter=git-seal in .gitattributes: it would be committed in plaintext`))
+    if (rules.length > 1)
+      entry.problems.push(
+        problem(
+          'ambiguous-rule',
+          `matched by ${rules.length} secrets: ${rules.map((r) => `${r.name} (group ${r.group})`).join(', ')}`,
+        ),
+      )
+    if (rules.length === 0)
+      entry.problems.push(problem('no-rule', `has filter=git-seal but no secret in ${CONFIG_FILE} matches it`))
+    if (rules.length > 0 && !filtered)
+      entry.problems.push(
+        problem('not-filtered', `not marked filter=git-seal in .gitattributes: it would be committed in plaintext`),
+      )
     if (rule?.worktree === 'ciphertext' && filtered && driver !== CIPHERTEXT_FILTER) {
-      entry.problems.push(problem('worktree-driver', `configured 'worktree: ciphertext' but marked filter=${driver}: clones whose git-seal predates that mode decrypt it on checkout; run 'git-seal sync'`))
+      entry.problems.push(
+        problem(
+          'worktree-driver',
+          `configured 'worktree: ciphertext' but marked filter=${driver}: clones whose git-seal predates that mode decrypt it on checkout; run 'git-seal sync'`,
+        ),
+      )
     }
     const blob = await ctx.stored.objects.get(`:${path}`)
-    if ((rule?.worktree === 'ciphertext' || driver === CIPHERTEXT_FILTER) && (await holdsPlaintextCopy(ctx, reader, path, blob?.oid ?? null))) {
-      entry.problems.push(problem('plaintext-worktree', `its work tree holds plaintext, but is to hold ciphertext (worktree: ciphertext): tools that copy the work tree (Nix) copy it; ${plaintextWorktreeHint(path)}`))
+    if (
+      (rule?.worktree === 'ciphertext' || driver === CIPHERTEXT_FILTER) &&
+      (await holdsPlaintextCopy(ctx, reader, path, blob?.oid ?? null))
+    ) {
+      entry.problems.push(
+        problem(
+          'plaintext-worktree',
+          `its work tree holds plaintext, but is to hold ciphertext (worktree: ciphertext): tools that copy the work tree (Nix) copy it; ${plaintextWorktreeHint(path)}`,
+        ),
+      )
     }
     if (blob && blob.content.length === 0) {
       entry.index = 'empty' // an empty secret is stored as the empty blob: nothing to hide
@@ -121,7 +184,9 @@ export async function collectStatus(ctx: SealContext, config: SealConfig, pathsp
       const kind = storedKind(path, blob.content)
       if (kind === 'plaintext') {
         entry.index = 'plaintext'
-        entry.problems.push(problem('staged-plaintext', `staged in plaintext: run 'git add -- ${path}' with git-seal installed`))
+        entry.problems.push(
+          problem('staged-plaintext', `staged in plaintext: run 'git add -- ${path}' with git-seal installed`),
+        )
       } else {
         entry.index = 'ciphertext'
         try {
@@ -134,18 +199,50 @@ export async function collectStatus(ctx: SealContext, config: SealConfig, pathsp
           entry.decryptable = notOpened && hasPluginIdentity(ctx.keys.identities()) ? null : false
           if (!notOpened) entry.problems.push(problem('damaged', `damaged: ${(e as Error).message}`))
         }
-        if (ctx.stored.records.isFromPlaintextWorktree(blob.oid)) entry.problems.push(problem('from-plaintext-worktree', `staged from plaintext written into its work tree (worktree: ciphertext); the commit guard refuses it: ${plaintextWorktreeHint(path)}`))
-        if (ctx.stored.records.isConflicted(blob.oid)) entry.problems.push(problem('conflict-markers', 'holds unresolved conflict markers'))
-        if (ageFileMixesPostQuantum(blob.content)) entry.problems.push(problem('mixed-post-quantum', `encrypted to post-quantum and classic recipients at once, which age refuses to decrypt: make the group all post-quantum or split the secret, then 'git-seal rekey ${path}'`))
-        if (ctx.stored.records.isWrapped(blob.oid)) entry.problems.push(problem('unproven-input', `staged input that looked like ciphertext but was not proven so (encrypted whole, as content): 'git checkout HEAD -- ${path}' puts the committed version back`))
-        else if (kind === 'sops' && isWrappedConflict(path, blob.content)) entry.problems.push(problem('conflict-markers', 'holds unresolved conflict markers'))
+        if (ctx.stored.records.isFromPlaintextWorktree(blob.oid))
+          entry.problems.push(
+            problem(
+              'from-plaintext-worktree',
+              `staged from plaintext written into its work tree (worktree: ciphertext); the commit guard refuses it: ${plaintextWorktreeHint(path)}`,
+            ),
+          )
+        if (ctx.stored.records.isConflicted(blob.oid))
+          entry.problems.push(problem('conflict-markers', 'holds unresolved conflict markers'))
+        if (ageFileMixesPostQuantum(blob.content))
+          entry.problems.push(
+            problem(
+              'mixed-post-quantum',
+              `encrypted to post-quantum and classic recipients at once, which age refuses to decrypt: make the group all post-quantum or split the secret, then 'git-seal rekey ${path}'`,
+            ),
+          )
+        if (ctx.stored.records.isWrapped(blob.oid))
+          entry.problems.push(
+            problem(
+              'unproven-input',
+              `staged input that looked like ciphertext but was not proven so (encrypted whole, as content): 'git checkout HEAD -- ${path}' puts the committed version back`,
+            ),
+          )
+        else if (kind === 'sops' && isWrappedConflict(path, blob.content))
+          entry.problems.push(problem('conflict-markers', 'holds unresolved conflict markers'))
         const readers = storedReaders(ctx, path, blob.oid, blob.content, true)
-        if (readers.problem) entry.problems.push(problem('declaration-mismatch', `its recipient declaration does not hold (${readers.problem}): anyone can write one, so ask who committed it; 'git-seal rekey --force ${path}' re-encrypts it`))
-        const names = (keys: string[]): string => keys.map((k) => `${nameOfKey(config, rule, k)} (${readers.evidence.get(k) ?? 'declared'})`).join(', ')
+        if (readers.problem)
+          entry.problems.push(
+            problem(
+              'declaration-mismatch',
+              `its recipient declaration does not hold (${readers.problem}): anyone can write one, so ask who committed it; 'git-seal rekey --force ${path}' re-encrypts it`,
+            ),
+          )
+        const names = (keys: string[]): string =>
+          keys.map((k) => `${nameOfKey(config, rule, k)} (${readers.evidence.get(k) ?? 'declared'})`).join(', ')
         if (readers.source !== null) {
           entry.readers = readerKeys(readers)!.map((k) => {
             const basis = readers.basis.get(k)
-            return { name: nameOfKey(config, rule, k), key: k, evidence: readers.evidence.get(k) ?? 'declared', ...(basis ? { basis } : {}) }
+            return {
+              name: nameOfKey(config, rule, k),
+              key: k,
+              evidence: readers.evidence.get(k) ?? 'declared',
+              ...(basis ? { basis } : {}),
+            }
           })
         }
         const recorded = readerKeys(readers)
@@ -153,10 +250,25 @@ export async function collectStatus(ctx: SealContext, config: SealConfig, pathsp
           const format = kind === 'sops' ? 'sops' : 'age'
           const configured = configuredKeys(rule, format)
           const { added, removed } = recipientChange(configured, recorded)
-          if (removed.length) entry.problems.push(problem('extra-recipients', `encrypted to ${removed.length} recipient(s) the config does not name for it: ${names(removed)}; run 'git-seal rekey' (and ask who added them)`))
-          if (added.length) entry.problems.push(problem('missing-recipients', `not yet encrypted to ${added.length} configured recipient(s): ${added.map((k) => nameOfKey(config, rule, k)).join(', ')}; run 'git-seal rekey'`))
+          if (removed.length)
+            entry.problems.push(
+              problem(
+                'extra-recipients',
+                `encrypted to ${removed.length} recipient(s) the config does not name for it: ${names(removed)}; run 'git-seal rekey' (and ask who added them)`,
+              ),
+            )
+          if (added.length)
+            entry.problems.push(
+              problem(
+                'missing-recipients',
+                `not yet encrypted to ${added.length} configured recipient(s): ${added.map((k) => nameOfKey(config, rule, k)).join(', ')}; run 'git-seal rekey'`,
+              ),
+            )
         }
-        if (rule && entry.format && kind !== entry.format) entry.problems.push(problem('wrong-format', `stored as ${kind}, configured as ${entry.format}: run 'git-seal rekey'`))
+        if (rule && entry.format && kind !== entry.format)
+          entry.problems.push(
+            problem('wrong-format', `stored as ${kind}, configured as ${entry.format}: run 'git-seal rekey'`),
+          )
       }
     }
     secrets.push(entry)
@@ -171,7 +283,12 @@ export async function collectStatus(ctx: SealContext, config: SealConfig, pathsp
  * ciphertext by structure (`sops edit` writes a new document; clean judges it when it is added).
  * A missing file, a link, an empty file hold nothing to flag.
  */
-async function holdsPlaintextCopy(ctx: SealContext, reader: WorktreeReader, path: string, indexOid: string | null): Promise<boolean> {
+async function holdsPlaintextCopy(
+  ctx: SealContext,
+  reader: WorktreeReader,
+  path: string,
+  indexOid: string | null,
+): Promise<boolean> {
   const bytes = reader.read(path)
   if (bytes === null || bytes.length === 0) return false
   const oid = blobId(bytes, ctx.paths.objectFormat)
@@ -181,14 +298,23 @@ async function holdsPlaintextCopy(ctx: SealContext, reader: WorktreeReader, path
 
 /** Secrets whose ciphertext git would rewrite (`text`, `eol`, `ident`, `working-tree-encoding`): one check-attr for all. */
 function flagRewritingAttributes(ctx: SealContext, secrets: SecretStatus[]): void {
-  const mangled = manglingAttributes(ctx.root, secrets.map((s) => s.path), { env: ctx.env })
+  const mangled = manglingAttributes(
+    ctx.root,
+    secrets.map((s) => s.path),
+    { env: ctx.env },
+  )
   if (mangled.size === 0) return
   const globalFile = globalAttributesFile(ctx.root, ctx.env)
   for (const entry of secrets) {
     const conversions = mangled.get(entry.path)
     if (!conversions) continue
     const { hint } = conversionProblem(ctx.root, ctx.paths.commonDir, entry.path, conversions, globalFile)
-    entry.problems.push(problem('rewriting-attributes', `git would rewrite its ciphertext (${describeConversions(conversions)}): git add refuses it and checkout leaves it encrypted; ${hint}`))
+    entry.problems.push(
+      problem(
+        'rewriting-attributes',
+        `git would rewrite its ciphertext (${describeConversions(conversions)}): git add refuses it and checkout leaves it encrypted; ${hint}`,
+      ),
+    )
   }
 }
 
@@ -214,7 +340,10 @@ export async function repositoryStatus(args: string[], cwd: string = process.cwd
     const pathspecs = repoRelative(paths.top, args, cwd)
     const report = await collectStatus(ctx, ctx.worktreeConfig.get(), pathspecs)
     if (pathspecs.length > 0 && report.secrets.length === 0) {
-      throw new UserError(`${args.join(', ')}: not a secret (no rule of ${CONFIG_FILE} matches it, and it is not marked filter=git-seal)`, "'git-seal status' lists every secret")
+      throw new UserError(
+        `${args.join(', ')}: not a secret (no rule of ${CONFIG_FILE} matches it, and it is not marked filter=git-seal)`,
+        "'git-seal status' lists every secret",
+      )
     }
     return report
   } finally {

@@ -7,7 +7,15 @@
  */
 import { closeSync, constants, fstatSync, openSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { CONFIG_FILE, MAX_ATTRIBUTES_BYTES, loadConfig, matchingSecrets, readRepositoryFile, updateAttributes, type SealConfig } from '../config/index.js'
+import {
+  CONFIG_FILE,
+  MAX_ATTRIBUTES_BYTES,
+  loadConfig,
+  matchingSecrets,
+  readRepositoryFile,
+  updateAttributes,
+  type SealConfig,
+} from '../config/index.js'
 import { CatFileBatch } from '../git/objects.js'
 import { GITLINK_MODE, SYMLINK_MODE, lsFilesStage, lsTree, renormalizePaths } from '../git/plumbing.js'
 import { repoPaths } from '../git/repo.js'
@@ -61,7 +69,10 @@ export interface Renormalized {
  */
 export async function renormalizeSecrets(root: string, config: SealConfig): Promise<Renormalized> {
   const result: Renormalized = { encrypted: [], modified: [], failed: [] }
-  const entries = lsFilesStage(root).filter((e) => e.stage === 0 && e.mode !== GITLINK_MODE && e.mode !== SYMLINK_MODE && matchingSecrets(config, e.path).length > 0)
+  const entries = lsFilesStage(root).filter(
+    (e) =>
+      e.stage === 0 && e.mode !== GITLINK_MODE && e.mode !== SYMLINK_MODE && matchingSecrets(config, e.path).length > 0,
+  )
   if (entries.length === 0) return result
   const objects = new CatFileBatch(root)
   try {
@@ -84,9 +95,18 @@ export async function renormalizeSecrets(root: string, config: SealConfig): Prom
     } catch (e) {
       if (!(e instanceof GitError)) throw e
       // git add stops at the first clean that fails and stages none of them; what it said is in the message.
-      why = e.stderr.trim().split('\n').filter((l) => l.startsWith('git-seal: error:')).map((l) => l.slice('git-seal: error: '.length))[0] ?? e.message
+      why =
+        e.stderr
+          .trim()
+          .split('\n')
+          .filter((l) => l.startsWith('git-seal: error:'))
+          .map((l) => l.slice('git-seal: error: '.length))[0] ?? e.message
     }
-    const after = new Map(lsFilesStage(root).filter((e) => e.stage === 0).map((e) => [e.path, e.oid]))
+    const after = new Map(
+      lsFilesStage(root)
+        .filter((e) => e.stage === 0)
+        .map((e) => [e.path, e.oid]),
+    )
     for (const path of toAdd) {
       const oid = after.get(path)
       const object = oid ? await objects.get(oid) : null
@@ -123,8 +143,12 @@ export async function syncRepository(): Promise<SyncResult> {
   const result: SyncResult = { attributesUpdated, renormalized, committedInPlaintext: [], stagedInPlaintext: [] }
   if (renormalized.encrypted.length > 0) {
     const head = new Map((lsTree(root, 'HEAD') ?? []).map((e) => [e.path, e.oid]))
-    result.committedInPlaintext = renormalized.encrypted.filter((e) => head.get(e.path) === e.plaintextOid).map((e) => e.path)
-    result.stagedInPlaintext = renormalized.encrypted.filter((e) => head.get(e.path) !== e.plaintextOid).map((e) => e.path)
+    result.committedInPlaintext = renormalized.encrypted
+      .filter((e) => head.get(e.path) === e.plaintextOid)
+      .map((e) => e.path)
+    result.stagedInPlaintext = renormalized.encrypted
+      .filter((e) => head.get(e.path) !== e.plaintextOid)
+      .map((e) => e.path)
   }
   return result
 }

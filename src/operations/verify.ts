@@ -183,7 +183,12 @@ class History {
   attributeFindings(commit: string, paths: string[]): Finding[] {
     if (paths.length === 0) return []
     this.conversions ??= new TreeConversions(this.root)
-    return [...this.conversions.at(commit, paths)].map(([path, found]) => ({ kind: 'attributes', commit, path, conversions: describeConversions(found) }))
+    return [...this.conversions.at(commit, paths)].map(([path, found]) => ({
+      kind: 'attributes',
+      commit,
+      path,
+      conversions: describeConversions(found),
+    }))
   }
 
   /** Ends the attribute checks and the object reader. */
@@ -293,7 +298,12 @@ class History {
 function defaultBranchTip(root: string): string | null {
   const head = symbolicRef(root, 'HEAD')
   const names = [head ?? 'HEAD', 'refs/heads/main', 'refs/heads/master']
-  return catFileBatchCheck(root, names.map((n) => `${n}^{commit}`)).find((i) => i !== null)?.oid ?? null
+  return (
+    catFileBatchCheck(
+      root,
+      names.map((n) => `${n}^{commit}`),
+    ).find((i) => i !== null)?.oid ?? null
+  )
 }
 
 /** The configs of `tips` (commits), resolved and joined. */
@@ -306,7 +316,11 @@ async function referenceConfigs(history: History, tips: string[]): Promise<Valid
  * Judges every commit `revArgs` select. Findings in log order (newest first), each commit and
  * path once.
  */
-async function verifyCommits(history: History, revArgs: string[], reference: ValidConfig[]): Promise<{ findings: Finding[]; commits: number }> {
+async function verifyCommits(
+  history: History,
+  revArgs: string[],
+  reference: ValidConfig[],
+): Promise<{ findings: Finding[]; commits: number }> {
   const nodes = history.walk.commits(revArgs)
   if (nodes.length === 0) return { findings: [], commits: 0 }
   await history.resolve([...nodes.map((n) => n.commit), ...nodes.flatMap((n) => n.parents)])
@@ -333,7 +347,9 @@ async function verifyCommits(history: History, revArgs: string[], reference: Val
         if (marks(effective.configs, e.path) && !marks(before, e.path)) candidates.set(e.path, e.oid)
       }
     }
-    const judged = await Promise.all([...candidates].map(async ([path, oid]) => ({ path, oid, plain: await history.isPlaintext(path, oid) })))
+    const judged = await Promise.all(
+      [...candidates].map(async ([path, oid]) => ({ path, oid, plain: await history.isPlaintext(path, oid) })),
+    )
     for (const j of judged) if (j.plain) findings.push({ kind: 'plaintext', commit, path: j.path, oid: j.oid })
     findings.push(...history.attributeFindings(commit, [...candidates.keys()]))
   }
@@ -346,11 +362,18 @@ async function verifyTree(history: History, ref: string, tree: string, reference
   const configs = union(reference, await history.treeConfig(entries))
   const secrets = entries.filter((e) => e.mode !== SYMLINK_MODE && marks(configs, e.path))
   const judged = await Promise.all(secrets.map(async (e) => ({ e, plain: await history.isPlaintext(e.path, e.oid) })))
-  return judged.filter((j) => j.plain).map(({ e }) => ({ kind: 'plaintext-in-tree', ref, tree, path: e.path, oid: e.oid }))
+  return judged
+    .filter((j) => j.plain)
+    .map(({ e }) => ({ kind: 'plaintext-in-tree', ref, tree, path: e.path, oid: e.oid }))
 }
 
 /** Judges a blob a ref points at: ciphertext in some format, once git-seal is in use. */
-async function verifyBlobRef(history: History, ref: string, blob: string, reference: ValidConfig[]): Promise<Finding[]> {
+async function verifyBlobRef(
+  history: History,
+  ref: string,
+  blob: string,
+  reference: ValidConfig[],
+): Promise<Finding[]> {
   if (reference.length === 0) return []
   const verdicts = await Promise.all(PATHLESS_NAMES.map((name) => history.isPlaintext(name, blob)))
   return verdicts.every(Boolean) ? [{ kind: 'plaintext-blob-ref', ref, oid: blob }] : []
@@ -359,7 +382,10 @@ async function verifyBlobRef(history: History, ref: string, blob: string, refere
 /** Refs (and HEAD) pointing, through tags, at trees and blobs, which no commit walk sees. */
 function nonCommitRefs(root: string): { ref: string; oid: string; type: 'tree' | 'blob' }[] {
   const refs = forEachRef(root)
-  const peeled = catFileBatchCheck(root, refs.map((r) => `${r.oid}^{}`))
+  const peeled = catFileBatchCheck(
+    root,
+    refs.map((r) => `${r.oid}^{}`),
+  )
   const found: { ref: string; oid: string; type: 'tree' | 'blob' }[] = []
   refs.forEach((r, i) => {
     const p = peeled[i]
@@ -393,7 +419,11 @@ async function withHistory<T>(cwd: string, options: VerifyOptions, body: (histor
 function configFinding(history: History, commit: string): Finding[] {
   const e = history.effectiveOf(commit)
   if (!e.inherited) return []
-  return [e.own ? { kind: 'config', commit, problem: 'invalid', reason: e.own.kind === 'invalid' ? e.own.reason : '' } : { kind: 'config', commit, problem: 'missing' }]
+  return [
+    e.own
+      ? { kind: 'config', commit, problem: 'invalid', reason: e.own.kind === 'invalid' ? e.own.reason : '' }
+      : { kind: 'config', commit, problem: 'missing' },
+  ]
 }
 
 /**
@@ -403,19 +433,26 @@ function configFinding(history: History, commit: string): Finding[] {
  *   {GitError} when git cannot read the history.
  */
 export async function verifyRange(cwd: string, range: string, options: VerifyOptions = {}): Promise<VerifyReport> {
-  if (range.startsWith('-')) throw new UserError(`not a revision range: ${range}`, 'give a range such as origin/main..HEAD')
+  if (range.startsWith('-'))
+    throw new UserError(`not a revision range: ${range}`, 'give a range such as origin/main..HEAD')
   return withHistory(cwd, options, async (history) => {
     let revs: ReturnType<typeof revParse>
     try {
       revs = revParse(history.root, range)
     } catch (e) {
-      if (e instanceof GitError) throw new UserError(`unknown revision or range: ${range}`, 'give a range such as origin/main..HEAD')
+      if (e instanceof GitError)
+        throw new UserError(`unknown revision or range: ${range}`, 'give a range such as origin/main..HEAD')
       throw e
     }
-    if (revs.other.length > 0 || revs.positive.length === 0) throw new UserError(`not a revision range: ${range}`, 'give a range such as origin/main..HEAD')
+    if (revs.other.length > 0 || revs.positive.length === 0)
+      throw new UserError(`not a revision range: ${range}`, 'give a range such as origin/main..HEAD')
     const tip = defaultBranchTip(history.root)
     const reference = await referenceConfigs(history, [...revs.negative, ...(tip ? [tip] : [])])
-    const { findings, commits } = await verifyCommits(history, [...revs.positive, ...revs.negative.map((n) => `^${n}`)], reference)
+    const { findings, commits } = await verifyCommits(
+      history,
+      [...revs.positive, ...revs.negative.map((n) => `^${n}`)],
+      reference,
+    )
     return { findings, commits, files: 0, mismatches: [] }
   })
 }
@@ -431,9 +468,14 @@ export async function verifyAll(cwd: string, options: VerifyOptions = {}): Promi
     const reference = await referenceConfigs(history, tip ? [tip] : [])
     const { findings, commits } = await verifyCommits(history, ['--all'], reference)
     for (const r of nonCommitRefs(history.root)) {
-      findings.push(...(r.type === 'tree' ? await verifyTree(history, r.ref, r.oid, reference) : await verifyBlobRef(history, r.ref, r.oid, reference)))
+      findings.push(
+        ...(r.type === 'tree'
+          ? await verifyTree(history, r.ref, r.oid, reference)
+          : await verifyBlobRef(history, r.ref, r.oid, reference)),
+      )
     }
-    if (forEachRef(history.root, [TEXTCONV_NOTES_REF]).length > 0) findings.push({ kind: 'textconv-notes', ref: TEXTCONV_NOTES_REF })
+    if (forEachRef(history.root, [TEXTCONV_NOTES_REF]).length > 0)
+      findings.push({ kind: 'textconv-notes', ref: TEXTCONV_NOTES_REF })
     return { findings, commits, files: 0, mismatches: [] }
   })
 }
@@ -479,7 +521,12 @@ export async function verifyHead(cwd: string, options: VerifyOptions = {}): Prom
       const missing = change.added.length
       if (extra || missing) mismatches.push({ path: e.path, extra, missing })
     }
-    findings.push(...history.attributeFindings(head, secrets.map((e) => e.path)))
+    findings.push(
+      ...history.attributeFindings(
+        head,
+        secrets.map((e) => e.path),
+      ),
+    )
     const top = repoPaths(cwd).top
     if (top) findings.push(...plaintextWorktreeCopies(top, configs, secrets))
     return { findings, commits: 0, files: secrets.length, mismatches }
@@ -498,7 +545,8 @@ function plaintextWorktreeCopies(top: string, configs: ValidConfig[], secrets: T
   for (const e of secrets) {
     if (!configs.some((c) => matchingSecrets(c.config, e.path).some((rule) => rule.worktree === 'ciphertext'))) continue
     const bytes = reader.read(e.path)
-    if (bytes !== null && bytes.length > 0 && !isCiphertext(e.path, bytes)) findings.push({ kind: 'plaintext-worktree', path: e.path })
+    if (bytes !== null && bytes.length > 0 && !isCiphertext(e.path, bytes))
+      findings.push({ kind: 'plaintext-worktree', path: e.path })
   }
   return findings
 }
@@ -511,7 +559,11 @@ function plaintextWorktreeCopies(top: string, configs: ValidConfig[], secrets: T
  * @throws {UserError} when a pushed object is missing, or outside a git repository;
  *   {GitError} when git cannot read the history.
  */
-export async function verifyPushes(cwd: string, updates: RefUpdate[], options: VerifyOptions = {}): Promise<PushReport[]> {
+export async function verifyPushes(
+  cwd: string,
+  updates: RefUpdate[],
+  options: VerifyOptions = {},
+): Promise<PushReport[]> {
   return withHistory(cwd, options, async (history) => {
     const tip = defaultBranchTip(history.root)
     const reports: PushReport[] = []
@@ -520,9 +572,15 @@ export async function verifyPushes(cwd: string, updates: RefUpdate[], options: V
       const isNew = ZERO_OID.test(u.oldOid)
       const [target, old] = catFileBatchCheck(history.root, [`${u.newOid}^{}`, ...(isNew ? [] : [`${u.oldOid}^{}`])])
       const oldCommit = old?.type === 'commit' ? old.oid : null
-      const reference = await referenceConfigs(history, [...new Set([...(oldCommit ? [oldCommit] : []), ...(tip ? [tip] : [])])])
+      const reference = await referenceConfigs(history, [
+        ...new Set([...(oldCommit ? [oldCommit] : []), ...(tip ? [tip] : [])]),
+      ])
       const report: PushReport = { ref: u.ref, findings: [], commits: 0 }
-      if (!target) throw new UserError(`${u.ref}: the pushed object ${u.newOid.slice(0, 12)} is missing`, 'run verify --pre-receive from the pre-receive hook, where git has received the objects of the push')
+      if (!target)
+        throw new UserError(
+          `${u.ref}: the pushed object ${u.newOid.slice(0, 12)} is missing`,
+          'run verify --pre-receive from the pre-receive hook, where git has received the objects of the push',
+        )
       if (target.type === 'commit') {
         const base = oldCommit ?? tip
         const walked = await verifyCommits(history, [target.oid, ...(base ? [`^${base}`] : [])], reference)
@@ -545,7 +603,9 @@ export type HistoryScope = { kind: 'head' } | { kind: 'range'; range: string } |
 export type PreReceiveScope = { kind: 'pre-receive'; updates: RefUpdate[] }
 
 /** `report` null: no commits yet (then nothing is scanned either). */
-export type HeadOutcome = { kind: 'head'; report: VerifyReport; scan: ScanResult } | { kind: 'head'; report: null; scan: null }
+export type HeadOutcome =
+  | { kind: 'head'; report: VerifyReport; scan: ScanResult }
+  | { kind: 'head'; report: null; scan: null }
 export type HistoryOutcome = { kind: 'history'; report: VerifyReport; scan: ScanResult }
 /** One entry per updated ref verified, in the order of the input; `scan` null for a ref not among the updates. */
 export type PreReceiveOutcome = { kind: 'pre-receive'; pushes: { push: PushReport; scan: ScanResult | null }[] }
@@ -558,7 +618,10 @@ export type PreReceiveOutcome = { kind: 'pre-receive'; pushes: { push: PushRepor
  */
 export async function verifyWithScan(cwd: string, scope: PreReceiveScope): Promise<PreReceiveOutcome>
 export async function verifyWithScan(cwd: string, scope: HistoryScope): Promise<HeadOutcome | HistoryOutcome>
-export async function verifyWithScan(cwd: string, scope: HistoryScope | PreReceiveScope): Promise<HeadOutcome | HistoryOutcome | PreReceiveOutcome> {
+export async function verifyWithScan(
+  cwd: string,
+  scope: HistoryScope | PreReceiveScope,
+): Promise<HeadOutcome | HistoryOutcome | PreReceiveOutcome> {
   switch (scope.kind) {
     case 'pre-receive': {
       const pushes: PreReceiveOutcome['pushes'] = []

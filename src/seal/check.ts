@@ -60,7 +60,11 @@ export interface StagedEvidence {
  * its MAC (`git add -p` and `git am` stage with `git apply`, which never runs clean, so a
  * document whose MAC no longer verifies could be committed).
  */
-export async function judgeStagedSecret(path: string, object: GitObject | null, evidence: StagedEvidence): Promise<StagedVerdict> {
+export async function judgeStagedSecret(
+  path: string,
+  object: GitObject | null,
+  evidence: StagedEvidence,
+): Promise<StagedVerdict> {
   if (object === null || object.type !== 'blob') return 'ok'
   if (isStoredPlaintext(path, object)) return 'plaintext'
   // A wrapped blob of a structured file is stored whole like a conflicted merge: ask the records first.
@@ -84,7 +88,11 @@ export async function judgeStagedSecret(path: string, object: GitObject | null, 
  * Blobs among `blobs` that are not ciphertext. `checked` remembers oids across calls (a blob
  * judged once need not be read again).
  */
-export async function findPlaintext(objects: CatFileBatch, blobs: BlobToCheck[], checked = new Map<string, boolean>()): Promise<PlaintextFinding[]> {
+export async function findPlaintext(
+  objects: CatFileBatch,
+  blobs: BlobToCheck[],
+  checked = new Map<string, boolean>(),
+): Promise<PlaintextFinding[]> {
   const pending = blobs.map(async (b) => {
     let ok = checked.get(b.oid)
     if (ok === undefined) {

@@ -34,7 +34,17 @@
  * offers nothing to compare with, and a locked-like clone should offer no way to test guesses.
  */
 import { createHash } from 'node:crypto'
-import { DecryptStream, EncryptStream, decrypt, encrypt, encryptHybrid, isHybridRecipient, looksLikeAge, withoutPlugins, type Identity } from '../age/index.js'
+import {
+  DecryptStream,
+  EncryptStream,
+  decrypt,
+  encrypt,
+  encryptHybrid,
+  isHybridRecipient,
+  looksLikeAge,
+  withoutPlugins,
+  type Identity,
+} from '../age/index.js'
 import { UserError, warning } from '../ui.js'
 import { effectiveFormat, type SecretRule } from '../config/index.js'
 import { blobId, blobIdOfChunks, streamBlob } from '../git/objects.js'
@@ -47,7 +57,12 @@ import { plaintextWorktreeHint } from './check.js'
 import { isCiphertext, openStored, sopsMetadata, storedKind, unwrapDataKey, storeOf } from './stored.js'
 import { SopsError, isCompleteSopsDocument, verifySopsDocument } from '../formats/sops/index.js'
 
-function tryOpen(ctx: SealContext, path: string, blob: Uint8Array, identities: Identity[] = ctx.keys.identities()): Uint8Array | null {
+function tryOpen(
+  ctx: SealContext,
+  path: string,
+  blob: Uint8Array,
+  identities: Identity[] = ctx.keys.identities(),
+): Uint8Array | null {
   try {
     return openStored(path, blob, identities)
   } catch {
@@ -65,7 +80,11 @@ function unprovenHint(path: string): string {
  * Encrypts one file for the index.
  * @throws {UserError|ConfigError|AgeError|SopsError} when the file cannot be encrypted; git then fails the add.
  */
-export async function cleanFile(ctx: SealContext, path: string, content: AsyncIterable<Uint8Array>): Promise<Iterable<Uint8Array>> {
+export async function cleanFile(
+  ctx: SealContext,
+  path: string,
+  content: AsyncIterable<Uint8Array>,
+): Promise<Iterable<Uint8Array>> {
   const head = await readHead(content)
   const first = concat(head.chunks, head.size)
   if (head.complete && first.length === 0) return [first]
@@ -76,7 +95,10 @@ export async function cleanFile(ctx: SealContext, path: string, content: AsyncIt
   const format = effectiveFormat(rule, path)
   const ciphertextWorktree = ctx.ciphertextDriver || rule.worktree === 'ciphertext'
   if (hasHybrid(rule) && format === 'sops') {
-    throw new UserError(`${path}: post-quantum (age1pq1) recipients are supported for age-format files only`, `set 'format: age' for secret '${rule.name}', or use X25519 keys`)
+    throw new UserError(
+      `${path}: post-quantum (age1pq1) recipients are supported for age-format files only`,
+      `set 'format: age' for secret '${rule.name}', or use X25519 keys`,
+    )
   }
   // Large plaintext for an age rule streams through the cipher; a sops document is parsed whole.
   if (!head.complete && format === 'age' && !hasHybrid(rule)) {
@@ -104,7 +126,6 @@ function plaintextWorktreeWarning(path: string): string {
   return `${path}: holds plaintext, but its work tree is to hold ciphertext (worktree: ciphertext): stored encrypted, and the commit guard refuses a change made this way`
 }
 
-
 /**
  * Plaintext in the work tree of a `worktree: ciphertext` secret: stored encrypted like any
  * plaintext, recorded so the guard refuses to commit it; never a failure (markers, or text sops
@@ -112,7 +133,13 @@ function plaintextWorktreeWarning(path: string): string {
  * is unchanged: nothing new would be committed. Plaintext git already stores at the path is
  * encrypted without that record: storing it encrypted is how such a secret gets fixed.
  */
-async function sealPlaintextWorktree(ctx: SealContext, path: string, rule: SecretRule, format: 'age' | 'sops', input: Uint8Array): Promise<Uint8Array[]> {
+async function sealPlaintextWorktree(
+  ctx: SealContext,
+  path: string,
+  rule: SecretRule,
+  format: 'age' | 'sops',
+  input: Uint8Array,
+): Promise<Uint8Array[]> {
   // The very plaintext git stores at this path (committed before its rule, or by a clone
   // without git-seal): encrypting it is the fix, not a change written by hand.
   const oid = blobId(input, ctx.paths.objectFormat)
@@ -127,8 +154,20 @@ async function sealPlaintextWorktree(ctx: SealContext, path: string, rule: Secre
       if (!(e instanceof SopsError)) throw e
     }
   }
-  const out = format === 'sops' ? encryptForSops(ctx.keys, path, input, rule, null, { store: 'binary' }) : await encryptAge(ctx.keys, rule, input)
-  ctx.stored.records.add({ blob: blobId(out, ctx.paths.objectFormat), format, recipients: configuredKeys(rule, format), path, plaintextWorktree: true }, true)
+  const out =
+    format === 'sops'
+      ? encryptForSops(ctx.keys, path, input, rule, null, { store: 'binary' })
+      : await encryptAge(ctx.keys, rule, input)
+  ctx.stored.records.add(
+    {
+      blob: blobId(out, ctx.paths.objectFormat),
+      format,
+      recipients: configuredKeys(rule, format),
+      path,
+      plaintextWorktree: true,
+    },
+    true,
+  )
   return [out]
 }
 
@@ -151,7 +190,14 @@ interface Authenticated {
 }
 
 /** Rule 3: what this clone's identities can prove about ciphertext-looking input. */
-function authenticate(ctx: SealContext, path: string, input: Uint8Array, kind: 'age' | 'sops', rule: SecretRule, format: 'age' | 'sops'): Authenticated {
+function authenticate(
+  ctx: SealContext,
+  path: string,
+  input: Uint8Array,
+  kind: 'age' | 'sops',
+  rule: SecretRule,
+  format: 'age' | 'sops',
+): Authenticated {
   const identities = ctx.keys.identities()
   if (identities.length === 0) return { why: 'no age identity here to authenticate it' }
   if (kind === 'age') {
@@ -177,7 +223,8 @@ function authenticate(ctx: SealContext, path: string, input: Uint8Array, kind: '
     const wanted = configuredKeys(rule, 'sops')
     const sameRecipients = recorded.size === wanted.length && wanted.every((k) => recorded.has(k))
     const oid = blobId(input, ctx.paths.objectFormat)
-    if (format === 'sops' && sameRecipients && !ctx.stored.records.isReplacedAt(oid, path)) return { keep: true, why: '' }
+    if (format === 'sops' && sameRecipients && !ctx.stored.records.isReplacedAt(oid, path))
+      return { keep: true, why: '' }
     return { plaintext, sopsSource: input, why: '' }
   } catch (e) {
     return { why: `it does not verify (${(e as Error).message})` }
@@ -187,13 +234,26 @@ function authenticate(ctx: SealContext, path: string, input: Uint8Array, kind: '
 }
 
 /** Rule 4: encrypt not-proven input whole, as content; warn; record it as wrapped. */
-async function wrapUnproven(ctx: SealContext, path: string, input: Uint8Array, rule: SecretRule, format: 'age' | 'sops', why: string): Promise<Uint8Array[]> {
+async function wrapUnproven(
+  ctx: SealContext,
+  path: string,
+  input: Uint8Array,
+  rule: SecretRule,
+  format: 'age' | 'sops',
+  why: string,
+): Promise<Uint8Array[]> {
   // The same bytes added again keep the wrapped blob they got (plaintext MACs hold it).
   for (const { oid, content } of await ctx.stored.storedVersions(path)) {
     if (oid && ctx.stored.plaintextMacs.matches(oid, input)) return [content]
   }
-  warning(`${path}: looks like ciphertext but is not the ciphertext git stores for it (${why}); encrypted whole as content, and the commit guard will refuse it`, unprovenHint(path))
-  const out = format === 'sops' ? encryptForSops(ctx.keys, path, input, rule, null, { store: 'binary' }) : await encryptAge(ctx.keys, rule, input)
+  warning(
+    `${path}: looks like ciphertext but is not the ciphertext git stores for it (${why}); encrypted whole as content, and the commit guard will refuse it`,
+    unprovenHint(path),
+  )
+  const out =
+    format === 'sops'
+      ? encryptForSops(ctx.keys, path, input, rule, null, { store: 'binary' })
+      : await encryptAge(ctx.keys, rule, input)
   const blob = blobId(out, ctx.paths.objectFormat)
   ctx.stored.records.add({ blob, format, recipients: configuredKeys(rule, format), path, wrapped: true }, true)
   if (!ctx.keepsCiphertext(path)) ctx.later(() => ctx.stored.plaintextMacs.record(blob, input))
@@ -206,7 +266,13 @@ async function wrapUnproven(ctx: SealContext, path: string, input: Uint8Array, r
  * clone. `sopsSource` is a sops document the plaintext came from (its data key may be reused).
  * @throws {UserError|AgeError|SopsError} when it cannot be encrypted.
  */
-export async function sealPlaintext(ctx: SealContext, path: string, rule: SecretRule, input: Uint8Array, options: { sopsSource?: Uint8Array | undefined; fromPlaintextWorktree?: boolean } = {}): Promise<Uint8Array[]> {
+export async function sealPlaintext(
+  ctx: SealContext,
+  path: string,
+  rule: SecretRule,
+  input: Uint8Array,
+  options: { sopsSource?: Uint8Array | undefined; fromPlaintextWorktree?: boolean } = {},
+): Promise<Uint8Array[]> {
   const format = effectiveFormat(rule, path)
   const keepMacs = !ctx.keepsCiphertext(path)
   // Index first, then HEAD: after a rekey the index blob is the one to keep. A plaintext MAC
@@ -224,7 +290,12 @@ export async function sealPlaintext(ctx: SealContext, path: string, rule: Secret
     // A recorded MAC that did not match says the plaintext changed. Software keys still
     // check (a damaged MAC must not make a file look modified); a plugin key is not
     // asked (a touch on every `git status` of an edited secret).
-    const opened = tryOpen(ctx, path, content, oid && ctx.stored.plaintextMacs.knows(oid) ? withoutPlugins(ctx.keys.identities()) : ctx.keys.identities())
+    const opened = tryOpen(
+      ctx,
+      path,
+      content,
+      oid && ctx.stored.plaintextMacs.knows(oid) ? withoutPlugins(ctx.keys.identities()) : ctx.keys.identities(),
+    )
     if (opened && equalBytes(opened, input)) {
       if (oid && keepMacs) ctx.later(() => ctx.stored.plaintextMacs.record(oid, input))
       return [content]
@@ -238,7 +309,13 @@ export async function sealPlaintext(ctx: SealContext, path: string, rule: Secret
     out = await encryptAge(ctx.keys, rule, input)
   }
   const blob = blobId(out, ctx.paths.objectFormat)
-  const record = { blob, format, recipients: configuredKeys(rule, format), path, ...(options.fromPlaintextWorktree ? { plaintextWorktree: true } : {}) }
+  const record = {
+    blob,
+    format,
+    recipients: configuredKeys(rule, format),
+    path,
+    ...(options.fromPlaintextWorktree ? { plaintextWorktree: true } : {}),
+  }
   // The guard asks about sops blobs (`git add -p` can stage a document whose MAC no longer
   // verifies) and blobs from a plaintext work tree, possibly while this filter still runs
   // (`commit -a`): record those before answering.
@@ -257,7 +334,11 @@ function hasHybrid(rule: SecretRule): boolean {
 }
 
 /** An age file for a rule's recipients, post-quantum hybrid ones included. */
-export async function encryptAge(keys: Pick<KeyRing, 'headerFor' | 'recipientsFor'>, rule: SecretRule, plaintext: Uint8Array): Promise<Uint8Array> {
+export async function encryptAge(
+  keys: Pick<KeyRing, 'headerFor' | 'recipientsFor'>,
+  rule: SecretRule,
+  plaintext: Uint8Array,
+): Promise<Uint8Array> {
   const hybrid = rule.recipients.filter((r) => isHybridRecipient(r.key)).map((r) => r.key)
   if (hybrid.length > 0) return encryptHybrid(plaintext, hybrid, keys.recipientsFor(rule))
   return encrypt(plaintext, keys.headerFor(rule))
@@ -286,7 +367,10 @@ async function cleanLargeAgeInput(ctx: SealContext, path: string, chunks: Uint8A
     }
   }
   if (format === 'sops' || hasHybrid(rule)) return wrapUnproven(ctx, path, concat(chunks), rule, format, why)
-  warning(`${path}: looks like ciphertext but is not the ciphertext git stores for it (${why}); encrypted whole as content, and the commit guard will refuse it`, unprovenHint(path))
+  warning(
+    `${path}: looks like ciphertext but is not the ciphertext git stores for it (${why}); encrypted whole as content, and the commit guard will refuse it`,
+    unprovenHint(path),
+  )
   return cleanLarge(ctx, path, chunks, rule, { wrapped: true })
 }
 
@@ -294,7 +378,10 @@ async function cleanLargeAgeInput(ctx: SealContext, path: string, chunks: Uint8A
  * A digest of plaintext for comparing a large file with a stored one: its MAC when this
  * clone can keep them (then it also answers for blobs given a MAC earlier), else SHA-256.
  */
-function plaintextDigest(ctx: SealContext, keepMacs = true): { update(piece: Uint8Array): void; digest(): string; isMac: boolean } {
+function plaintextDigest(
+  ctx: SealContext,
+  keepMacs = true,
+): { update(piece: Uint8Array): void; digest(): string; isMac: boolean } {
   const hasher = keepMacs ? ctx.stored.plaintextMacs.hasher(true) : null
   if (hasher) return { ...hasher, isMac: true }
   const sha = createHash('sha256')
@@ -308,7 +395,13 @@ function plaintextDigest(ctx: SealContext, keepMacs = true): { update(piece: Uin
  * not-proven ciphertext kept as content (rule 4); `fromPlaintextWorktree`: it was written into a
  * `worktree: ciphertext` secret's work tree.
  */
-async function cleanLarge(ctx: SealContext, path: string, plaintext: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, rule: SecretRule, options: { wrapped?: boolean; fromPlaintextWorktree?: boolean } = {}): Promise<Iterable<Uint8Array>> {
+async function cleanLarge(
+  ctx: SealContext,
+  path: string,
+  plaintext: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+  rule: SecretRule,
+  options: { wrapped?: boolean; fromPlaintextWorktree?: boolean } = {},
+): Promise<Iterable<Uint8Array>> {
   if (options.fromPlaintextWorktree) warning(plaintextWorktreeWarning(path), plaintextWorktreeHint(path))
   const stream = new EncryptStream(ctx.keys.headerFor(rule))
   const keepMacs = !ctx.keepsCiphertext(path)
@@ -324,7 +417,11 @@ async function cleanLarge(ctx: SealContext, path: string, plaintext: AsyncIterab
     const mac = digest.isMac ? { mac: digested } : null
     for (const oid of await ctx.stored.storedVersionOids(path)) {
       if (ctx.stored.records.isWrapped(oid) !== (options.wrapped === true)) continue
-      const unchanged = (mac && ctx.stored.plaintextMacs.matches(oid, mac)) || (!options.wrapped && ctx.keys.identities().length > 0 && (await streamedPlaintextDigest(ctx, oid, keepMacs)) === digested)
+      const unchanged =
+        (mac && ctx.stored.plaintextMacs.matches(oid, mac)) ||
+        (!options.wrapped &&
+          ctx.keys.identities().length > 0 &&
+          (await streamedPlaintextDigest(ctx, oid, keepMacs)) === digested)
       if (!unchanged) continue
       // Unchanged: the old blob goes back instead, held the same way. Drop our ciphertext first.
       out.dispose()
@@ -337,8 +434,14 @@ async function cleanLarge(ctx: SealContext, path: string, plaintext: AsyncIterab
       throw new Error(`${path}: cannot read blob ${oid} back`)
     }
     const blob = out.blobId(ctx.paths.objectFormat)
-    const flags = { ...(options.wrapped ? { wrapped: true } : {}), ...(options.fromPlaintextWorktree ? { plaintextWorktree: true } : {}) }
-    ctx.stored.records.add({ blob, format: 'age', recipients: configuredKeys(rule, 'age'), path, ...flags }, Object.keys(flags).length > 0)
+    const flags = {
+      ...(options.wrapped ? { wrapped: true } : {}),
+      ...(options.fromPlaintextWorktree ? { plaintextWorktree: true } : {}),
+    }
+    ctx.stored.records.add(
+      { blob, format: 'age', recipients: configuredKeys(rule, 'age'), path, ...flags },
+      Object.keys(flags).length > 0,
+    )
     if (mac) ctx.stored.plaintextMacs.record(blob, mac)
     return out.answer()
   } catch (e) {

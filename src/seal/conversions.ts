@@ -31,7 +31,13 @@ import type { SealContext } from './context.js'
 export type { Conversion } from '../git/attributes.js'
 
 /** What to turn off, per attribute, in the file that sets it. */
-const OFF: Record<string, string> = { text: '-text', crlf: '-text', eol: '-text', ident: '-ident', 'working-tree-encoding': '!working-tree-encoding' }
+const OFF: Record<string, string> = {
+  text: '-text',
+  crlf: '-text',
+  eol: '-text',
+  ident: '-ident',
+  'working-tree-encoding': '!working-tree-encoding',
+}
 
 /** "'text eol=lf' rewrites line endings", joined for a message. */
 export function describeConversions(conversions: readonly Conversion[]): string {
@@ -57,7 +63,13 @@ function assigns(text: string, names: readonly string[], skipGitSealBlock: boole
  * line that turns them off for this path; every file git reads for it when none visibly does
  * (a macro can hide an attribute).
  */
-function whereToFix(root: string, commonDir: string, path: string, conversions: readonly Conversion[], globalFile: string | null): string {
+function whereToFix(
+  root: string,
+  commonDir: string,
+  path: string,
+  conversions: readonly Conversion[],
+  globalFile: string | null,
+): string {
   const names = [...new Set(conversions.flatMap((c) => c.attributes))]
   const off = [...new Set(names.map((n) => OFF[n]!))].join(' ')
   const files = attributeFilesFor(root, commonDir, path, globalFile)
@@ -75,7 +87,8 @@ function whereToFix(root: string, commonDir: string, path: string, conversions: 
       continue // gone since it was listed: nothing of it applies
     }
     if (!assigns(text, names, f.shown === '.gitattributes')) continue
-    if (f.shown === '.gitattributes') return `the root .gitattributes sets it after git-seal's block: run 'git-seal sync' (it puts the block last), then 'git add .gitattributes'; ${diagnose}`
+    if (f.shown === '.gitattributes')
+      return `the root .gitattributes sets it after git-seal's block: run 'git-seal sync' (it puts the block last), then 'git add .gitattributes'; ${diagnose}`
     const pattern = quotePattern('/' + (f.dir === '' ? path : path.slice(f.dir.length + 1)))
     return `${f.shown} sets it, and outranks git-seal's block in .gitattributes: remove it there for this file, or add '${pattern} ${off}' at the end of ${f.shown}; ${diagnose}`
   }
@@ -84,7 +97,13 @@ function whereToFix(root: string, commonDir: string, path: string, conversions: 
 }
 
 /** The message and hint for a secret whose ciphertext git rewrites. */
-export function conversionProblem(root: string, commonDir: string, path: string, conversions: readonly Conversion[], globalFile: string | null): { message: string; hint: string } {
+export function conversionProblem(
+  root: string,
+  commonDir: string,
+  path: string,
+  conversions: readonly Conversion[],
+  globalFile: string | null,
+): { message: string; hint: string } {
   return {
     message: `${path}: git would rewrite its ciphertext (${describeConversions(conversions)}), so the stored blob would not decrypt`,
     hint: whereToFix(root, commonDir, path, conversions, globalFile),
@@ -95,7 +114,13 @@ export function conversionProblem(root: string, commonDir: string, path: string,
  * clean's refusal: a configuration error, not a file to encrypt.
  * @throws {UserError} always.
  */
-export function refuseClean(root: string, commonDir: string, path: string, conversions: readonly Conversion[], env: NodeJS.ProcessEnv = process.env): never {
+export function refuseClean(
+  root: string,
+  commonDir: string,
+  path: string,
+  conversions: readonly Conversion[],
+  env: NodeJS.ProcessEnv = process.env,
+): never {
   const { message, hint } = conversionProblem(root, commonDir, path, conversions, globalAttributesFile(root, env))
   throw new UserError(message, hint)
 }
@@ -105,7 +130,13 @@ export function refuseClean(root: string, commonDir: string, path: string, conve
  * sent, so decrypting could only fail or mislead), and the file named. When git says which blob
  * it is, the stored bytes themselves, so the work tree holds ciphertext that `age -d` opens.
  */
-export async function keepAsStored(ctx: Pick<SealContext, 'report' | 'stored'>, path: string, conversions: readonly Conversion[], content: AsyncIterable<Uint8Array>, blobOid?: string): Promise<Uint8Array[]> {
+export async function keepAsStored(
+  ctx: Pick<SealContext, 'report' | 'stored'>,
+  path: string,
+  conversions: readonly Conversion[],
+  content: AsyncIterable<Uint8Array>,
+  blobOid?: string,
+): Promise<Uint8Array[]> {
   ctx.report.keptAsStored(
     path,
     `git rewrites it before decryption (${describeConversions(conversions)})`,
@@ -221,7 +252,11 @@ export interface ManglingOptions {
  * @throws {UserError} when `source` names no tree; {@link GitError} when git fails (a path
  *   outside the repository, an unreadable index).
  */
-export function manglingAttributes(root: string, paths: readonly string[], options: ManglingOptions = {}): Map<string, Conversion[]> {
+export function manglingAttributes(
+  root: string,
+  paths: readonly string[],
+  options: ManglingOptions = {},
+): Map<string, Conversion[]> {
   const env = options.env ?? process.env
   if (options.source !== undefined) {
     const trees = new TreeConversions(root, env)
@@ -233,5 +268,8 @@ export function manglingAttributes(root: string, paths: readonly string[], optio
   }
   if (paths.length === 0) return new Map()
   let autocrlf: AutoCrlf | undefined
-  return mangled(checkAttrs(root, CONVERSION_ATTRIBUTES, paths, { cached: options.cached === true, env }), () => (autocrlf ??= coreAutoCrlf(root, env)))
+  return mangled(
+    checkAttrs(root, CONVERSION_ATTRIBUTES, paths, { cached: options.cached === true, env }),
+    () => (autocrlf ??= coreAutoCrlf(root, env)),
+  )
 }

@@ -12,7 +12,18 @@
  * `rekey` trusts a declaration only to skip a blob that already matches the config; `status`
  * and `recipients PATH` print which recipients are verified and which only declared.
  */
-import { DECLARATION_TYPE, identityRecipient, looksLikeAge, openingIdentities, readDeclaration, readHeader, recipientFingerprint, sshStanzaTag, type Identity, type Stanza } from '../age/index.js'
+import {
+  DECLARATION_TYPE,
+  identityRecipient,
+  looksLikeAge,
+  openingIdentities,
+  readDeclaration,
+  readHeader,
+  recipientFingerprint,
+  sshStanzaTag,
+  type Identity,
+  type Stanza,
+} from '../age/index.js'
 import type { BlobRecords } from './records.js'
 import { sopsMetadata } from './stored.js'
 
@@ -39,9 +50,20 @@ export interface ReaderEvidence {
   identities: Identity[]
 }
 
-const unknown = (problem?: string): BlobReaders => ({ source: null, keys: [], evidence: new Map(), basis: new Map(), unknownFingerprints: [], ...(problem ? { problem } : {}) })
+const unknown = (problem?: string): BlobReaders => ({
+  source: null,
+  keys: [],
+  evidence: new Map(),
+  basis: new Map(),
+  unknownFingerprints: [],
+  ...(problem ? { problem } : {}),
+})
 
-const STANZA_OF: Record<string, string> = { x25519: 'X25519', 'ssh-ed25519': 'ssh-ed25519', 'x25519-pq': 'mlkem768x25519' }
+const STANZA_OF: Record<string, string> = {
+  x25519: 'X25519',
+  'ssh-ed25519': 'ssh-ed25519',
+  'x25519-pq': 'mlkem768x25519',
+}
 
 function kindOf(key: string): string {
   if (key.startsWith('ssh-ed25519 ')) return 'ssh-ed25519'
@@ -55,15 +77,30 @@ function kindOf(key: string): string {
  * @param candidates keys a declared fingerprint may stand for (every key of the config), as
  *   the blob's format records them.
  */
-export function blobReaders(path: string, oid: string, bytes: Uint8Array, candidates: string[], given: ReaderEvidence): BlobReaders {
+export function blobReaders(
+  path: string,
+  oid: string,
+  bytes: Uint8Array,
+  candidates: string[],
+  given: ReaderEvidence,
+): BlobReaders {
   // Only plain X25519 keys can name the recipient they verify; trying the others would only cost
   // prompts (a passphrase-protected SSH key, a hardware key's touch) for nothing.
-  const evidence: ReaderEvidence = { records: given.records, identities: given.identities.filter((i) => identityRecipient(i) !== null) }
+  const evidence: ReaderEvidence = {
+    records: given.records,
+    identities: given.identities.filter((i) => identityRecipient(i) !== null),
+  }
   if (looksLikeAge(bytes)) return ageReaders(oid, bytes, candidates, evidence)
   const metadata = sopsMetadata(path, bytes)
   if (!metadata) return unknown()
   const keys = metadata.age.map((e) => e.recipient)
-  const out: BlobReaders = { source: 'sops-metadata', keys, evidence: new Map(keys.map((k) => [k, 'declared' as Evidence])), basis: new Map(), unknownFingerprints: [] }
+  const out: BlobReaders = {
+    source: 'sops-metadata',
+    keys,
+    evidence: new Map(keys.map((k) => [k, 'declared' as Evidence])),
+    basis: new Map(),
+    unknownFingerprints: [],
+  }
   for (const entry of metadata.age) {
     if (evidence.identities.length === 0) break
     try {
@@ -100,7 +137,8 @@ function ageReaders(oid: string, bytes: Uint8Array, candidates: string[], eviden
   if (declared === null) return unknown()
   if (declared === 'malformed') return unknown('its recipient declaration is malformed')
   const recipientStanzas = stanzas.filter((s) => s.type !== DECLARATION_TYPE)
-  if (recipientStanzas.length !== declared.length) return unknown(`it declares ${declared.length} recipient(s) but holds ${recipientStanzas.length} stanza(s)`)
+  if (recipientStanzas.length !== declared.length)
+    return unknown(`it declares ${declared.length} recipient(s) but holds ${recipientStanzas.length} stanza(s)`)
   const byFingerprint = new Map(candidates.map((k) => [recipientFingerprint(k), k]))
   const keys: string[] = []
   const unknownFingerprints: string[] = []
@@ -113,23 +151,34 @@ function ageReaders(oid: string, bytes: Uint8Array, candidates: string[], eviden
   for (const [kind, type] of Object.entries(STANZA_OF)) {
     const wanted = keys.filter((k) => kindOf(k) === kind).length
     const present = recipientStanzas.filter((s) => s.type === type).length
-    if (present < wanted) return unknown(`it declares ${wanted} ${type} recipient(s) but holds ${present} such stanza(s)`)
+    if (present < wanted)
+      return unknown(`it declares ${wanted} ${type} recipient(s) but holds ${present} such stanza(s)`)
   }
-  const out: BlobReaders = { source: 'declaration', keys, evidence: new Map(keys.map((k) => [k, 'declared'])), basis: new Map(), unknownFingerprints }
+  const out: BlobReaders = {
+    source: 'declaration',
+    keys,
+    evidence: new Map(keys.map((k) => [k, 'declared'])),
+    basis: new Map(),
+    unknownFingerprints,
+  }
   // ssh-ed25519 stanzas name their key by a tag: each must be a declared key's, and each declared ssh key must have one.
-  const sshTags = new Map(keys.flatMap((k) => {
-    const tag = sshStanzaTag(k)
-    return tag ? [[tag, k] as const] : []
-  }))
+  const sshTags = new Map(
+    keys.flatMap((k) => {
+      const tag = sshStanzaTag(k)
+      return tag ? [[tag, k] as const] : []
+    }),
+  )
   for (const s of recipientStanzas.filter((s) => s.type === 'ssh-ed25519')) {
     const key = sshTags.get(s.args[0] ?? '')
-    if (!key && unknownFingerprints.length === 0) return unknown('it holds an ssh-ed25519 stanza for a key it does not declare')
+    if (!key && unknownFingerprints.length === 0)
+      return unknown('it holds an ssh-ed25519 stanza for a key it does not declare')
     if (key) {
       out.evidence.set(key, 'verified')
       out.basis.set(key, 'its ssh-ed25519 stanza tag')
     }
   }
-  for (const [, key] of sshTags) if (out.evidence.get(key) !== 'verified') return unknown(`it declares an ssh-ed25519 recipient without its stanza`)
+  for (const [, key] of sshTags)
+    if (out.evidence.get(key) !== 'verified') return unknown(`it declares an ssh-ed25519 recipient without its stanza`)
   if (evidence.identities.length > 0) {
     let opening: Identity[] = []
     try {
@@ -142,7 +191,8 @@ function ageReaders(oid: string, bytes: Uint8Array, candidates: string[], eviden
     for (const identity of opening) {
       const mine = identityRecipient(identity)
       if (mine === null) continue // an ssh or plugin key: its stanza was checked by tag, or cannot be named
-      if (!declaredSet.has(recipientFingerprint(mine))) return unknown(`a key here (${mine.slice(0, 16)}…) opens it, but it does not declare that key`)
+      if (!declaredSet.has(recipientFingerprint(mine)))
+        return unknown(`a key here (${mine.slice(0, 16)}…) opens it, but it does not declare that key`)
       openers.add(mine)
     }
     for (const identity of evidence.identities) {

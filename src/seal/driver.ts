@@ -19,7 +19,10 @@ import { CIPHERTEXT_ARG } from '../git/install-table.js'
 export function parseDriverArgs(args: string[], name: string): boolean {
   if (args.length === 0) return false
   if (args.length === 1 && args[0] === CIPHERTEXT_ARG) return true
-  throw new UsageError(`unexpected argument '${args[0]}'`, `git starts it as 'git-seal ${name}' or 'git-seal ${name} ${CIPHERTEXT_ARG}'`)
+  throw new UsageError(
+    `unexpected argument '${args[0]}'`,
+    `git starts it as 'git-seal ${name}' or 'git-seal ${name} ${CIPHERTEXT_ARG}'`,
+  )
 }
 
 type Filter = (ctx: SealContext, path: string, input: AsyncIterable<Uint8Array>) => Promise<Iterable<Uint8Array>>
@@ -33,7 +36,11 @@ type Filter = (ctx: SealContext, path: string, input: AsyncIterable<Uint8Array>)
 export async function runOneShot(args: string[], name: 'clean' | 'smudge', filter: Filter): Promise<number> {
   const ciphertextDriver = args[0] === CIPHERTEXT_ARG
   const path = ciphertextDriver ? args[1] : args[0]
-  if (path === undefined || args.length > (ciphertextDriver ? 2 : 1)) throw new UsageError(`unexpected argument '${args[args.length - 1]}'`, `git starts it as 'git-seal ${name} [${CIPHERTEXT_ARG}] PATH'`)
+  if (path === undefined || args.length > (ciphertextDriver ? 2 : 1))
+    throw new UsageError(
+      `unexpected argument '${args[args.length - 1]}'`,
+      `git starts it as 'git-seal ${name} [${CIPHERTEXT_ARG}] PATH'`,
+    )
   return SealContext.serve(async (ctx) => {
     ctx.ciphertextDriver = ciphertextDriver
     const check = new ConversionCheck(ctx.root, ctx.paths.commonDir, ctx.env)
@@ -49,7 +56,8 @@ export async function runOneShot(args: string[], name: 'clean' | 'smudge', filte
         warning(`cannot read the attributes of ${path} (${(e as Error).message}); decrypting without that check`)
       }
     }
-    const output = found.length > 0 ? await keepAsStored(ctx, path, found, process.stdin) : await filter(ctx, path, process.stdin)
+    const output =
+      found.length > 0 ? await keepAsStored(ctx, path, found, process.stdin) : await filter(ctx, path, process.stdin)
     for (const chunk of output) writeAllSync(1, chunk)
   })
 }

@@ -17,7 +17,10 @@ import { RULE_ATTRIBUTE, RULE_VALUE, stampHeader, type GuardStampInput } from '.
  * secret pattern, then the never-secret exemptions.
  */
 export function renderGuardStamp(config: SealConfig, input: GuardStampInput): string {
-  const lines = [stampHeader(input.stateHash), '# git-seal: what the last passing guard checked; the commit hook reads it, git-seal rewrites it']
+  const lines = [
+    stampHeader(input.stateHash),
+    '# git-seal: what the last passing guard checked; the commit hook reads it, git-seal rewrites it',
+  ]
   if (input.globalAttributes !== '') lines.push(input.globalAttributes.replace(/\n$/, ''))
   const seen = new Set<string>()
   for (const rule of config.secrets) {

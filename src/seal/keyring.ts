@@ -4,7 +4,15 @@
  * ahead on a second thread when a command encrypts many files.
  */
 import { dirname, join } from 'node:path'
-import { HeaderSupply, declarationText, isHybridRecipient, parseRecipient, type Identity, type PreparedHeader, type Recipient } from '../age/index.js'
+import {
+  HeaderSupply,
+  declarationText,
+  isHybridRecipient,
+  parseRecipient,
+  type Identity,
+  type PreparedHeader,
+  type Recipient,
+} from '../age/index.js'
 import type { SecretRule } from '../config/index.js'
 import { loadIdentities, type IdentitySet } from '../keys/identities.js'
 import { testHooks, type TestHooks } from '../test-hooks.js'
@@ -88,6 +96,7 @@ export class KeyRing {
   /** Stops the header worker. */
   close(): void {
     this.headers.close()
-    if (this.env['GIT_SEAL_DEBUG']?.split(',').includes('prewrap')) debug(`age headers: ${this.headers.counts.ahead} made ahead, ${this.headers.counts.inline} inline`)
+    if (this.env['GIT_SEAL_DEBUG']?.split(',').includes('prewrap'))
+      debug(`age headers: ${this.headers.counts.ahead} made ahead, ${this.headers.counts.inline} inline`)
   }
 }

@@ -15,7 +15,17 @@
  * checkout, switch, reset, restore and clone (not on checkout-index, nor for diff and merge,
  * which open one blob at a time).
  */
-import { hasPluginIdentity, looksLikeAge, opensWithoutPlugin, pluginKnowsAll, prefetchPluginKeys, stanzaSets, MAX_STANZAS, type Identity, type Stanza } from '../age/index.js'
+import {
+  hasPluginIdentity,
+  looksLikeAge,
+  opensWithoutPlugin,
+  pluginKnowsAll,
+  prefetchPluginKeys,
+  stanzaSets,
+  MAX_STANZAS,
+  type Identity,
+  type Stanza,
+} from '../age/index.js'
 import { DELAYED, type FilterRequest } from '../filter/protocol.js'
 import type { SealContext } from './context.js'
 import { allChunks, concat, readHead, readRest } from './input.js'
@@ -63,7 +73,10 @@ export class DelayedSmudge {
    * and git allows delaying.
    * Never throws for bad content (as smudgeFile); throws only when git's stream fails.
    */
-  async smudge(request: FilterRequest, content: AsyncIterable<Uint8Array>): Promise<Iterable<Uint8Array> | typeof DELAYED> {
+  async smudge(
+    request: FilterRequest,
+    content: AsyncIterable<Uint8Array>,
+  ): Promise<Iterable<Uint8Array> | typeof DELAYED> {
     const path = request.pathname
     const blob = request.keys.get('blob')
     const held = this.held.get(path)
@@ -72,7 +85,8 @@ export class DelayedSmudge {
       this.held.delete(path)
       return smudgeFile(this.ctx, path, fromChunks(held.chunks), blob)
     }
-    if (request.keys.get('can-delay') !== '1' || this.ctx.locked || !hasPluginIdentity(this.ctx.keys.identities())) return smudgeFile(this.ctx, path, content, blob)
+    if (request.keys.get('can-delay') !== '1' || this.ctx.locked || !hasPluginIdentity(this.ctx.keys.identities()))
+      return smudgeFile(this.ctx, path, content, blob)
     const head = await readHead(content)
     const sets = this.pluginSets(path, concat(head.chunks, head.size))
     if (!sets) return smudgeFile(this.ctx, path, allChunks(head), blob)

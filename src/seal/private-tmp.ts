@@ -17,7 +17,16 @@
  *   running a merge right now: a directory whose owner is alive, or cannot be judged from here
  *   (another host or pid namespace), is kept.
  */
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, lstatSync, writeFileSync } from 'node:fs'
+import {
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  readlinkSync,
+  rmSync,
+  lstatSync,
+  writeFileSync,
+} from 'node:fs'
 import { hostname, tmpdir } from 'node:os'
 import { isAbsolute, join } from 'node:path'
 import { UserError } from '../errors.js'
@@ -222,8 +231,14 @@ export function userPrivateParent(env: NodeJS.ProcessEnv = process.env): string 
   }
   const st = lstatSync(dir)
   const hint = `remove ${dir} if you made it (git-seal makes it again, yours and 0700), or set XDG_RUNTIME_DIR to a directory only you can read`
-  if (!st.isDirectory()) throw new UserError(`${dir} is not a directory (a link, or a file): not a safe place for plaintext`, hint)
-  if (uid !== null && st.uid !== uid) throw new UserError(`${dir} belongs to another user: not a safe place for plaintext`, hint)
-  if ((st.mode & 0o077) !== 0) throw new UserError(`${dir} is open to other users (mode ${(st.mode & 0o777).toString(8)}): not a safe place for plaintext`, hint)
+  if (!st.isDirectory())
+    throw new UserError(`${dir} is not a directory (a link, or a file): not a safe place for plaintext`, hint)
+  if (uid !== null && st.uid !== uid)
+    throw new UserError(`${dir} belongs to another user: not a safe place for plaintext`, hint)
+  if ((st.mode & 0o077) !== 0)
+    throw new UserError(
+      `${dir} is open to other users (mode ${(st.mode & 0o777).toString(8)}): not a safe place for plaintext`,
+      hint,
+    )
   return dir
 }

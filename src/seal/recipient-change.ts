@@ -13,5 +13,8 @@ export interface RecipientChange {
 
 /** Compares keys as given (in the same form on both sides: age recipients, or ssh keys as written). */
 export function recipientChange(configured: readonly string[], recorded: readonly string[]): RecipientChange {
-  return { added: configured.filter((k) => !recorded.includes(k)), removed: recorded.filter((k) => !configured.includes(k)) }
+  return {
+    added: configured.filter((k) => !recorded.includes(k)),
+    removed: recorded.filter((k) => !configured.includes(k)),
+  }
 }

@@ -170,7 +170,8 @@ export class BlobRecords {
         }
         const r = parsed as Partial<BlobRecord & EventLine>
         if (typeof r.blob !== 'string') continue
-        if ((r.event === 'checked-out' || r.event === 'replaced') && typeof r.path === 'string') this.apply(r as EventLine)
+        if ((r.event === 'checked-out' || r.event === 'replaced') && typeof r.path === 'string')
+          this.apply(r as EventLine)
         else if (Array.isArray(r.recipients) && (r.format === 'age' || r.format === 'sops')) this.apply(r as BlobRecord)
       }
       for (const line of this.early.splice(0)) this.apply(line)

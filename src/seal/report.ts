@@ -48,7 +48,10 @@ export class SmudgeReport {
 
   /** Prints the summary and hints; call once when the process is done. */
   finish(): void {
-    if (this.notForYou > 0) info(`${this.notForYou} secret${this.notForYou === 1 ? ' is' : 's are'} not encrypted to you (kept encrypted; 'git-seal status' lists them)`)
+    if (this.notForYou > 0)
+      info(
+        `${this.notForYou} secret${this.notForYou === 1 ? ' is' : 's are'} not encrypted to you (kept encrypted; 'git-seal status' lists them)`,
+      )
     if (this.noKey > 0) warning(`no age identity found; ${this.noKey} secret file(s) kept encrypted`)
     this.notForYou = 0
     this.noKey = 0

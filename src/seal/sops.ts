@@ -7,7 +7,13 @@
 import { randomBytes } from 'node:crypto'
 import { armor, encrypt, parseRecipient, sshToAgeRecipient } from '../age/index.js'
 import type { Recipient as ConfigRecipient, SecretRule } from '../config/index.js'
-import { completeSopsDocument, encryptSops, type SopsAgeEntry, type SopsMetadata, type SopsStore } from '../formats/sops/index.js'
+import {
+  completeSopsDocument,
+  encryptSops,
+  type SopsAgeEntry,
+  type SopsMetadata,
+  type SopsStore,
+} from '../formats/sops/index.js'
 import { UserError, warning } from '../ui.js'
 import { sopsMetadata, sopsStore, unwrapDataKey } from './stored.js'
 import type { KeyRing } from './keyring.js'
@@ -36,7 +42,15 @@ export function configuredKeys(rule: SecretRule, format: 'age' | 'sops'): string
 
 function wrap(keys: SopsKeys, dataKey: Uint8Array, recipient: string): SopsAgeEntry {
   // sops wraps the data key to each recipient separately: one-recipient headers.
-  return { recipient, enc: armor(encrypt(dataKey, keys.headers.take([recipient], () => [parseRecipient(recipient)]))) }
+  return {
+    recipient,
+    enc: armor(
+      encrypt(
+        dataKey,
+        keys.headers.take([recipient], () => [parseRecipient(recipient)]),
+      ),
+    ),
+  }
 }
 
 function names(config: ConfigRecipient[], keys: string[]): string {
@@ -54,7 +68,10 @@ function names(config: ConfigRecipient[], keys: string[]): string {
  * @throws {UserError} naming the key and its lines, with the two ways out.
  */
 export function checkMultilineDotenv(path: string, input: Uint8Array): void {
-  const lines = Buffer.from(input.buffer, input.byteOffset, input.byteLength).toString('utf8').split('\n').map((l) => l.replace(/\r$/, ''))
+  const lines = Buffer.from(input.buffer, input.byteOffset, input.byteLength)
+    .toString('utf8')
+    .split('\n')
+    .map((l) => l.replace(/\r$/, ''))
   for (let i = 0; i < lines.length; i++) {
     const m = /^(?:export\s+)?([^=#\s][^=]*)=\s*(["'`])(.*)$/.exec(lines[i]!)
     if (!m) continue
@@ -76,7 +93,14 @@ export function checkMultilineDotenv(path: string, input: Uint8Array): void {
  * sops version of this path).
  * @throws {SopsError} on unparsable input; {UserError} when a partial sops document cannot be completed.
  */
-export function encryptForSops(keys: SopsKeys, path: string, input: Uint8Array, rule: SecretRule, previous: Uint8Array | null, options: { store?: SopsStore } = {}): Uint8Array {
+export function encryptForSops(
+  keys: SopsKeys,
+  path: string,
+  input: Uint8Array,
+  rule: SecretRule,
+  previous: Uint8Array | null,
+  options: { store?: SopsStore } = {},
+): Uint8Array {
   const store = options.store ?? sopsStore(path)
   if (store === 'dotenv') checkMultilineDotenv(path, input)
   if (store !== 'binary' && holdsConflictMarkers(input)) {
@@ -89,7 +113,10 @@ export function encryptForSops(keys: SopsKeys, path: string, input: Uint8Array, 
     // A sops document with values added by hand: encrypt them with the file's own data key.
     const dataKey = unwrapDataKey(own, keys.identities())
     if (!dataKey) {
-      throw new UserError(`${path}: has values in plaintext to encrypt, but none of your age identities opens its data key`, 'ask someone who can decrypt it to add the values, or get your key added to it')
+      throw new UserError(
+        `${path}: has values in plaintext to encrypt, but none of your age identities opens its data key`,
+        'ask someone who can decrypt it to add the values, or get your key added to it',
+      )
     }
     return completeSopsDocument(input, store, dataKey)
   }
@@ -105,11 +132,17 @@ export function encryptForSops(keys: SopsKeys, path: string, input: Uint8Array, 
     if (removed.length === 0) {
       // Same or more readers: keep the data key and its existing `enc` blobs (like sops updatekeys).
       dataKey = previousKey
-      entries = [...before.age.filter((e) => configured.includes(e.recipient)), ...added.map((k) => wrap(keys, previousKey, k))]
+      entries = [
+        ...before.age.filter((e) => configured.includes(e.recipient)),
+        ...added.map((k) => wrap(keys, previousKey, k)),
+      ]
       reuse = { bytes: previous!, dataKey: previousKey }
     }
     if (added.length) warning(`${path}: now also encrypted to ${names(rule.recipients, added)} (as .gitseal.yaml says)`)
-    if (removed.length) warning(`${path}: no longer encrypted to ${names(rule.recipients, removed)}; a new data key was made (they knew the old one: rotate the values)`)
+    if (removed.length)
+      warning(
+        `${path}: no longer encrypted to ${names(rule.recipients, removed)}; a new data key was made (they knew the old one: rotate the values)`,
+      )
   }
   if (!dataKey) {
     dataKey = randomBytes(32)

@@ -50,7 +50,9 @@ export class StoredBefore {
    * HEAD's listing is dropped with it.
    */
   private indexEntries(): Map<string, string> | null {
-    const file = this.env['GIT_INDEX_FILE'] ? resolve(this.root, this.env['GIT_INDEX_FILE']) : join(this.paths.gitDir, 'index')
+    const file = this.env['GIT_INDEX_FILE']
+      ? resolve(this.root, this.env['GIT_INDEX_FILE'])
+      : join(this.paths.gitDir, 'index')
     let stamp = 'missing'
     try {
       const st = statSync(file, { bigint: true })
@@ -110,7 +112,9 @@ export class StoredBefore {
 
   /** The index's blob of a path, then HEAD's, each once. */
   private distinctOids(index: Map<string, string>, path: string): string[] {
-    return [index.get(path), this.headEntries().get(path)].filter((o, i, all): o is string => o !== undefined && all.indexOf(o) === i)
+    return [index.get(path), this.headEntries().get(path)].filter(
+      (o, i, all): o is string => o !== undefined && all.indexOf(o) === i,
+    )
   }
 
   /**
@@ -122,7 +126,9 @@ export class StoredBefore {
     if (index === null) {
       const objects = await Promise.all([this.objects.get(`:${path}`), this.objects.get(`HEAD:${path}`)])
       const seen = new Set<string>()
-      return objects.filter((o) => o !== null && o.type === 'blob' && !seen.has(o.oid) && seen.add(o.oid)).map((o) => ({ oid: o!.oid, content: o!.content }))
+      return objects
+        .filter((o) => o !== null && o.type === 'blob' && !seen.has(o.oid) && seen.add(o.oid))
+        .map((o) => ({ oid: o!.oid, content: o!.content }))
     }
     const oids = this.distinctOids(index, path)
     const out: StoredVersion[] = []

@@ -3,8 +3,24 @@
  * textconv, merge, status, guard and verify learn to read a blob.
  */
 import { createHash } from 'node:crypto'
-import { DECLARATION_TYPE, MAX_STANZAS, decrypt, describeStanzas, looksLikeAge, readHeader, type Identity } from '../age/index.js'
-import { SopsError, decryptSops, isCompleteSopsDocument, readSopsMetadata, storeForPath, type SopsMetadata, type SopsStore } from '../formats/sops/index.js'
+import {
+  DECLARATION_TYPE,
+  MAX_STANZAS,
+  decrypt,
+  describeStanzas,
+  looksLikeAge,
+  readHeader,
+  type Identity,
+} from '../age/index.js'
+import {
+  SopsError,
+  decryptSops,
+  isCompleteSopsDocument,
+  readSopsMetadata,
+  storeForPath,
+  type SopsMetadata,
+  type SopsStore,
+} from '../formats/sops/index.js'
 
 export type StoredKind = 'age' | 'sops' | 'plaintext'
 
@@ -94,7 +110,10 @@ export function openStored(path: string, bytes: Uint8Array, identities: Identity
   const metadata = sopsMetadata(path, bytes)
   if (!metadata) return bytes
   if (metadata.age.length > MAX_STANZAS) {
-    throw new SopsError('unsupported', `its metadata lists ${metadata.age.length} age recipients, more than the ${MAX_STANZAS} git-seal tries`)
+    throw new SopsError(
+      'unsupported',
+      `its metadata lists ${metadata.age.length} age recipients, more than the ${MAX_STANZAS} git-seal tries`,
+    )
   }
   const dataKey = unwrapDataKey(metadata, identities)
   if (!dataKey) throw new NoSopsKeyError()
@@ -127,7 +146,8 @@ export function placeholder(path: string, bytes: Uint8Array, reason: string): st
     what = `age file${recipients}`
   } else {
     const metadata = sopsMetadata(path, bytes)
-    if (metadata) what = `sops ${storeOf(path, bytes)} file for ${metadata.age.map((e) => e.recipient).join(', ') || 'no age recipient'}`
+    if (metadata)
+      what = `sops ${storeOf(path, bytes)} file for ${metadata.age.map((e) => e.recipient).join(', ') || 'no age recipient'}`
   }
   // The digest tells versions apart: two sides of a diff must not print the same line.
   const digest = createHash('sha256').update(bytes).digest('hex').slice(0, 12)

@@ -31,7 +31,10 @@ export class WorktreeConfig {
   get(): SealConfig {
     const config = this.load()
     if (config === null) {
-      throw new UserError('no .gitseal.yaml at the top of the work tree', "run 'git-seal init' to create one, or remove the git-seal lines from .gitattributes")
+      throw new UserError(
+        'no .gitseal.yaml at the top of the work tree',
+        "run 'git-seal init' to create one, or remove the git-seal lines from .gitattributes",
+      )
     }
     return config
   }
@@ -43,7 +46,10 @@ export class WorktreeConfig {
   secretFor(path: string): SecretRule {
     const rule = findSecret(this.get(), path)
     if (!rule) {
-      throw new UserError(`${path}: marked filter=git-seal in .gitattributes but no secret in .gitseal.yaml matches it`, "run 'git-seal sync' to rewrite the .gitattributes block from .gitseal.yaml")
+      throw new UserError(
+        `${path}: marked filter=git-seal in .gitattributes but no secret in .gitseal.yaml matches it`,
+        "run 'git-seal sync' to rewrite the .gitattributes block from .gitseal.yaml",
+      )
     }
     return rule
   }

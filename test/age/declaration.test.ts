@@ -41,7 +41,9 @@ describe('the declaration stanza', () => {
     const { stanzas } = readHeader(file)
     expect(stanzas.map((s) => s.type)).toEqual(['X25519', 'X25519', 'ssh-ed25519', DECLARATION_TYPE])
     expect(stanzas[3]!.args).toEqual(['v1'])
-    expect(readDeclaration(stanzas)).toEqual([identityToRecipient(a), identityToRecipient(b), SSH_PUB].map(recipientFingerprint))
+    expect(readDeclaration(stanzas)).toEqual(
+      [identityToRecipient(a), identityToRecipient(b), SSH_PUB].map(recipientFingerprint),
+    )
     expect(stanzas[2]!.args[0]).toBe(sshStanzaTag(SSH_PUB))
     // the MAC covers it: one changed fingerprint bit and nobody decrypts the file
     const text = Buffer.from(file).toString('latin1')
@@ -52,7 +54,9 @@ describe('the declaration stanza', () => {
   })
 
   it('fingerprints ignore an ssh key comment and the case of an age key', () => {
-    expect(recipientFingerprint(`${SSH_PUB.split(' ').slice(0, 2).join(' ')} someone@host`)).toBe(recipientFingerprint(SSH_PUB.split(' ').slice(0, 2).join(' ')))
+    expect(recipientFingerprint(`${SSH_PUB.split(' ').slice(0, 2).join(' ')} someone@host`)).toBe(
+      recipientFingerprint(SSH_PUB.split(' ').slice(0, 2).join(' ')),
+    )
     const r = identityToRecipient(generateIdentity())
     expect(recipientFingerprint(r.toUpperCase())).toBe(recipientFingerprint(r))
     expect(recipientFingerprint(r)).toMatch(/^[0-9a-f]{16}$/)
@@ -63,7 +67,14 @@ describe('the declaration stanza', () => {
     ['another version', [{ type: DECLARATION_TYPE, args: ['v2'], body: Buffer.alloc(8) }], 'malformed'],
     ['a torn body', [{ type: DECLARATION_TYPE, args: ['v1'], body: Buffer.alloc(7) }], 'malformed'],
     ['an empty body', [{ type: DECLARATION_TYPE, args: ['v1'], body: Buffer.alloc(0) }], 'malformed'],
-    ['two declarations', [{ type: DECLARATION_TYPE, args: ['v1'], body: Buffer.alloc(8) }, { type: DECLARATION_TYPE, args: ['v1'], body: Buffer.alloc(8) }], 'malformed'],
+    [
+      'two declarations',
+      [
+        { type: DECLARATION_TYPE, args: ['v1'], body: Buffer.alloc(8) },
+        { type: DECLARATION_TYPE, args: ['v1'], body: Buffer.alloc(8) },
+      ],
+      'malformed',
+    ],
     ['one fingerprint', [{ type: DECLARATION_TYPE, args: ['v1'], body: Buffer.alloc(8, 1) }], ['0101010101010101']],
   ])('reads %s', (_what, stanzas, expected) => {
     expect(readDeclaration([{ type: 'X25519', args: ['x'], body: Buffer.alloc(32) }, ...stanzas])).toEqual(expected)
@@ -107,7 +118,9 @@ describe('other age implementations decrypt a declared file', () => {
     writeFileSync(sshKey, readFileSync(join(SSH_DIR, 'id_ed25519')), { mode: 0o600 })
     expect(execFileSync('age', ['-d', '-i', sshKey, file]).equals(data)).toBe(true)
     // and our own SSH identity, for completeness
-    expect(Buffer.from(decrypt(readFileSync(file), [parseSshIdentity(readFileSync(sshKey, 'utf8'))])).equals(data)).toBe(true)
+    expect(
+      Buffer.from(decrypt(readFileSync(file), [parseSshIdentity(readFileSync(sshKey, 'utf8'))])).equals(data),
+    ).toBe(true)
   })
   it.runIf(!hasAgeCli)('the age CLI (skipped: `age` is not on PATH)', () => {
     console.log('skipped: the age CLI is not installed')

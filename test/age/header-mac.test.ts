@@ -5,7 +5,15 @@
  */
 import * as crypto from 'node:crypto'
 import { beforeEach, describe, expect, it, vi } from 'vitest'
-import { AgeError, decrypt, encrypt, generateIdentity, identityToRecipient, parseIdentity, parseRecipient } from '../../src/age/index.js'
+import {
+  AgeError,
+  decrypt,
+  encrypt,
+  generateIdentity,
+  identityToRecipient,
+  parseIdentity,
+  parseRecipient,
+} from '../../src/age/index.js'
 
 vi.mock('node:crypto', async (original) => {
   const actual = await original<typeof crypto>()

@@ -125,16 +125,27 @@ describe.runIf(hasAgeCli)('the age CLI (skipped when `age` is not on PATH)', () 
     writeFileSync(join(dir, 'key.txt'), identity + '\n', { mode: 0o600 })
     const data = bytes(150000)
     writeFileSync(join(dir, 'ours.age'), encrypt(data, [parseRecipient(identityToRecipient(identity))]))
-    expect(execFileSync('age', ['-d', '-i', join(dir, 'key.txt'), join(dir, 'ours.age')]).equals(Buffer.from(data))).toBe(true)
+    expect(
+      execFileSync('age', ['-d', '-i', join(dir, 'key.txt'), join(dir, 'ours.age')]).equals(Buffer.from(data)),
+    ).toBe(true)
     writeFileSync(join(dir, 'plain'), data)
     execFileSync('age', ['-r', identityToRecipient(identity), '-o', join(dir, 'theirs.age'), join(dir, 'plain')])
-    expect(Buffer.from(decrypt(readFileSync(join(dir, 'theirs.age')), [parseIdentity(identity)])).equals(Buffer.from(data))).toBe(true)
+    expect(
+      Buffer.from(decrypt(readFileSync(join(dir, 'theirs.age')), [parseIdentity(identity)])).equals(Buffer.from(data)),
+    ).toBe(true)
     const sshKey = join(dir, 'id_ed25519')
     copyFileSync(join(SSH_DIR, 'id_ed25519'), sshKey)
     chmodSync(sshKey, 0o600)
-    writeFileSync(join(dir, 'ssh.age'), encrypt(data, [parseRecipient(readFileSync(join(SSH_DIR, 'id_ed25519.pub'), 'utf8'))]))
+    writeFileSync(
+      join(dir, 'ssh.age'),
+      encrypt(data, [parseRecipient(readFileSync(join(SSH_DIR, 'id_ed25519.pub'), 'utf8'))]),
+    )
     expect(execFileSync('age', ['-d', '-i', sshKey, join(dir, 'ssh.age')]).equals(Buffer.from(data))).toBe(true)
     execFileSync('age', ['-R', join(SSH_DIR, 'id_ed25519.pub'), '-o', join(dir, 'ssh-theirs.age'), join(dir, 'plain')])
-    expect(Buffer.from(decrypt(readFileSync(join(dir, 'ssh-theirs.age')), [parseSshIdentity(readFileSync(sshKey, 'utf8'))])).equals(Buffer.from(data))).toBe(true)
+    expect(
+      Buffer.from(
+        decrypt(readFileSync(join(dir, 'ssh-theirs.age')), [parseSshIdentity(readFileSync(sshKey, 'utf8'))]),
+      ).equals(Buffer.from(data)),
+    ).toBe(true)
   })
 })

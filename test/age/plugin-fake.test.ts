@@ -4,7 +4,24 @@ import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { AgeError, PluginError, TerminalPluginUI, decrypt, encrypt, generateIdentity, identityToRecipient, parseIdentity, parseRecipient, pluginIdentities, prefetchPluginKeys, readHeader, setPluginUI, type Identity, type PluginUI, type Stanza } from '../../src/age/index.js'
+import {
+  AgeError,
+  PluginError,
+  TerminalPluginUI,
+  decrypt,
+  encrypt,
+  generateIdentity,
+  identityToRecipient,
+  parseIdentity,
+  parseRecipient,
+  pluginIdentities,
+  prefetchPluginKeys,
+  readHeader,
+  setPluginUI,
+  type Identity,
+  type PluginUI,
+  type Stanza,
+} from '../../src/age/index.js'
 import { HeaderSupply } from '../../src/age/prewrap.js'
 import { loadIdentities } from '../../src/keys/identities.js'
 import { installFakePlugin, type FakePlugin } from '../helpers/fake-plugin.js'
@@ -32,7 +49,12 @@ afterEach(() => {
 })
 
 function sessions(): { machine: string; files?: number; keys?: number; crashed?: boolean }[] {
-  return existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l)) : []
+  return existsSync(log)
+    ? readFileSync(log, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l))
+    : []
 }
 
 interface Recorded {
@@ -70,7 +92,10 @@ describe('with the fake plugin on PATH', () => {
     const ui = recordingUI()
     const key = fake.generate()
     const x = generateIdentity()
-    const file = encrypt(Buffer.from('hello plugin'), [parseRecipient(identityToRecipient(x)), parseRecipient(key.recipient)])
+    const file = encrypt(Buffer.from('hello plugin'), [
+      parseRecipient(identityToRecipient(x)),
+      parseRecipient(key.recipient),
+    ])
     expect(readHeader(file).stanzas.map((s) => s.type)).toEqual(['X25519', 'fake'])
     expect(text(decrypt(file, [parseIdentity(key.identity)]))).toBe('hello plugin')
     expect(text(decrypt(file, [parseIdentity(x)]))).toBe('hello plugin')
@@ -103,10 +128,20 @@ describe('with the fake plugin on PATH', () => {
     const identities: Identity[] = pluginIdentities([a.identity, b.identity])
     expect(identities).toHaveLength(1)
     const before = sessions().length
-    expect(prefetchPluginKeys(identities, files.map((f) => readHeader(f).stanzas))).toBe(true)
+    expect(
+      prefetchPluginKeys(
+        identities,
+        files.map((f) => readHeader(f).stanzas),
+      ),
+    ).toBe(true)
     expect(sessions().slice(before)).toEqual([{ machine: 'identity-v1', identities: 2, files: 4 }])
     expect(files.map((f) => text(decrypt(f, identities)))).toEqual(['one', 'two', 'three', 'four'])
-    expect(prefetchPluginKeys(identities, files.map((f) => readHeader(f).stanzas))).toBe(false)
+    expect(
+      prefetchPluginKeys(
+        identities,
+        files.map((f) => readHeader(f).stanzas),
+      ),
+    ).toBe(false)
     expect(sessions().length).toBe(before + 1)
     expect(ui.warnings).toEqual([])
   })
@@ -118,7 +153,12 @@ describe('with the fake plugin on PATH', () => {
     const x = generateIdentity()
     const keys = [identityToRecipient(x), key.recipient]
     const supply = new HeaderSupply({ workerFile: null })
-    const made = Array.from({ length: 20 }, (_, i) => encrypt(Buffer.from(`file ${i}`), supply.take(keys, () => keys.map(parseRecipient))))
+    const made = Array.from({ length: 20 }, (_, i) =>
+      encrypt(
+        Buffer.from(`file ${i}`),
+        supply.take(keys, () => keys.map(parseRecipient)),
+      ),
+    )
     supply.close()
     expect(sessions()).toEqual([
       { machine: 'recipient-v1', recipients: 1, keys: 16 },
@@ -126,13 +166,22 @@ describe('with the fake plugin on PATH', () => {
     ])
     expect(new Set(made.map((f) => Buffer.from(f).toString('base64'))).size).toBe(20)
     const plugin = pluginIdentities([key.identity])
-    prefetchPluginKeys(plugin, made.map((f) => readHeader(f).stanzas))
+    prefetchPluginKeys(
+      plugin,
+      made.map((f) => readHeader(f).stanzas),
+    )
     expect(made.map((f) => text(decrypt(f, plugin)))).toEqual(made.map((_, i) => `file ${i}`))
     expect(made.map((f) => text(decrypt(f, [parseIdentity(x)])))).toEqual(made.map((_, i) => `file ${i}`))
   })
 
   it('answers PIN, public-value and confirmation requests through the UI, once per session', () => {
-    useFake({ FAKE_PLUGIN_PIN: '1234', FAKE_PLUGIN_PUBLIC: '1', FAKE_PLUGIN_CONFIRM: '1', FAKE_PLUGIN_TOUCH: '1', FAKE_PLUGIN_GREASE: '1' })
+    useFake({
+      FAKE_PLUGIN_PIN: '1234',
+      FAKE_PLUGIN_PUBLIC: '1',
+      FAKE_PLUGIN_CONFIRM: '1',
+      FAKE_PLUGIN_TOUCH: '1',
+      FAKE_PLUGIN_GREASE: '1',
+    })
     const ui = recordingUI({ value: '1234', confirm: true })
     // request-public must answer "fake-serial": give each prompt its own answer.
     ui.requestValue = (_p, prompt) => {
@@ -142,7 +191,10 @@ describe('with the fake plugin on PATH', () => {
     const key = fake.generate()
     const files = ['a', 'b'].map((t) => encrypt(Buffer.from(t), [parseRecipient(key.recipient)]))
     const identities = pluginIdentities([key.identity])
-    prefetchPluginKeys(identities, files.map((f) => readHeader(f).stanzas))
+    prefetchPluginKeys(
+      identities,
+      files.map((f) => readHeader(f).stanzas),
+    )
     expect(files.map((f) => text(decrypt(f, identities)))).toEqual(['a', 'b'])
     expect(ui.questions).toEqual(['Enter the PIN of your fake key', 'Serial of your fake key', 'Use the fake key?'])
     // A touch-always key: one touch per file, even in one session.
@@ -155,7 +207,9 @@ describe('with the fake plugin on PATH', () => {
     const ui = recordingUI({ value: '0000' })
     const key = fake.generate()
     const file = encrypt(Buffer.from('x'), [parseRecipient(key.recipient)])
-    expect(() => decrypt(file, pluginIdentities([key.identity]))).toThrow(expect.objectContaining({ code: 'no-identity' }))
+    expect(() => decrypt(file, pluginIdentities([key.identity]))).toThrow(
+      expect.objectContaining({ code: 'no-identity' }),
+    )
     expect(ui.warnings).toEqual(['age-plugin-fake: wrong PIN (identity 0)'])
   })
 
@@ -168,7 +222,9 @@ describe('with the fake plugin on PATH', () => {
     const key = fake.generate()
     const files = ['a', 'b'].map((t) => encrypt(Buffer.from(t), [parseRecipient(key.recipient)]))
     for (const f of files) expect(() => decrypt(f, pluginIdentities([key.identity]))).toThrow(AgeError)
-    expect(warnings[0]).toMatch(/^age-plugin-fake asks for a secret \(PIN or passphrase\) \("Enter the PIN of your fake key"\), but there is no terminal to ask on \| run the git command from a terminal/)
+    expect(warnings[0]).toMatch(
+      /^age-plugin-fake asks for a secret \(PIN or passphrase\) \("Enter the PIN of your fake key"\), but there is no terminal to ask on \| run the git command from a terminal/,
+    )
     expect(warnings).toContain('age-plugin-fake: a PIN is required (identity 0) | undefined')
   })
 
@@ -176,7 +232,9 @@ describe('with the fake plugin on PATH', () => {
     useFake({ FAKE_PLUGIN_PIN: '1234' })
     const ui = recordingUI({ value: '1234' })
     const file = encrypt(Buffer.from('x'), [parseRecipient(fake.generate().recipient)])
-    expect(() => decrypt(file, pluginIdentities([fake.generate().identity]))).toThrow(expect.objectContaining({ code: 'no-identity' }))
+    expect(() => decrypt(file, pluginIdentities([fake.generate().identity]))).toThrow(
+      expect.objectContaining({ code: 'no-identity' }),
+    )
     expect(ui.questions).toEqual([])
     expect(ui.warnings).toEqual([])
     expect(sessions()).toContainEqual({ machine: 'identity-v1', identities: 1, files: 1 })
@@ -189,13 +247,19 @@ describe('with the fake plugin on PATH', () => {
     const files = ['a', 'b', 'c'].map((t) => encrypt(Buffer.from(t), [parseRecipient(key.recipient)]))
     process.env['FAKE_PLUGIN_CRASH'] = 'identity'
     const identities = pluginIdentities([key.identity])
-    for (const f of files) expect(() => decrypt(f, identities)).toThrow(expect.objectContaining({ code: 'no-identity' }))
+    for (const f of files)
+      expect(() => decrypt(f, identities)).toThrow(expect.objectContaining({ code: 'no-identity' }))
     expect(sessions().filter((s) => s.machine === 'identity-v1')).toEqual([{ machine: 'identity-v1', crashed: true }])
     expect(ui.warnings).toHaveLength(1)
-    expect(ui.warnings[0]).toMatch(/^age-plugin-fake stopped before finishing \(exit status 7\): fake plugin: simulated crash \| check that age-plugin-fake works on its own/)
+    expect(ui.warnings[0]).toMatch(
+      /^age-plugin-fake stopped before finishing \(exit status 7\): fake plugin: simulated crash \| check that age-plugin-fake works on its own/,
+    )
     // A native identity in the same list still opens what it can.
     const x = generateIdentity()
-    const mixed = encrypt(Buffer.from('native'), [parseRecipient(identityToRecipient(x)), parseRecipient(identityToRecipient(generateIdentity()))])
+    const mixed = encrypt(Buffer.from('native'), [
+      parseRecipient(identityToRecipient(x)),
+      parseRecipient(identityToRecipient(generateIdentity())),
+    ])
     expect(text(decrypt(mixed, [...identities, parseIdentity(x)]))).toBe('native')
   })
 
@@ -243,13 +307,18 @@ describe('with the fake plugin on PATH', () => {
     const keyFile = join(home, '.config', 'sops', 'age', 'keys.txt')
     mkdirSync(join(keyFile, '..'), { recursive: true })
     // As age-plugin-yubikey --identity writes it: the recipient in a comment above.
-    writeFileSync(keyFile, `#       Serial: 1, Slot: 1\n#    Recipient: ${a.recipient}\n${a.identity}\n\n${x}\n`, { mode: 0o600 })
+    writeFileSync(keyFile, `#       Serial: 1, Slot: 1\n#    Recipient: ${a.recipient}\n${a.identity}\n\n${x}\n`, {
+      mode: 0o600,
+    })
     const set = loadIdentities({ HOME: home, XDG_CONFIG_HOME: join(home, '.config'), SOPS_AGE_KEY: b.identity })
     expect(set.problems).toEqual([])
     expect(set.identities.map((i) => i.constructor.name)).toEqual(['X25519Identity', 'PluginIdentity'])
     expect(set.recipients).toEqual([identityToRecipient(x), a.recipient])
     const files = [a, b].map((k) => encrypt(Buffer.from(k.recipient), [parseRecipient(k.recipient)]))
-    prefetchPluginKeys(set.identities, files.map((f) => readHeader(f).stanzas))
+    prefetchPluginKeys(
+      set.identities,
+      files.map((f) => readHeader(f).stanzas),
+    )
     expect(files.map((f) => text(decrypt(f, set.identities)))).toEqual([a.recipient, b.recipient])
     expect(sessions()).toEqual([
       { machine: 'recipient-v1', recipients: 1, keys: 1 },
@@ -268,7 +337,10 @@ describe('with the fake plugin on PATH', () => {
     useFake()
     recordingUI()
     const key = fake.generate()
-    const file = encrypt(Buffer.from('x'), [parseRecipient(identityToRecipient(generateIdentity())), parseRecipient(key.recipient)])
+    const file = encrypt(Buffer.from('x'), [
+      parseRecipient(identityToRecipient(generateIdentity())),
+      parseRecipient(key.recipient),
+    ])
     const stanzas: Stanza[] = readHeader(file).stanzas
     expect(text(decrypt(file, pluginIdentities([key.identity])))).toBe('x')
     expect(stanzas).toHaveLength(2)

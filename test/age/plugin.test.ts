@@ -2,7 +2,21 @@
 // the recipient-v1 / identity-v1 client state machines against a scripted plugin.
 import { randomBytes } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
-import { AgeError, PluginError, encodePluginIdentity, encodePluginRecipient, generateIdentity, identityToRecipient, isPluginIdentity, isPluginRecipient, parseIdentityFile, parsePluginIdentity, parsePluginRecipient, parseRecipient, type PluginUI } from '../../src/age/index.js'
+import {
+  AgeError,
+  PluginError,
+  encodePluginIdentity,
+  encodePluginRecipient,
+  generateIdentity,
+  identityToRecipient,
+  isPluginIdentity,
+  isPluginRecipient,
+  parseIdentityFile,
+  parsePluginIdentity,
+  parsePluginRecipient,
+  parseRecipient,
+  type PluginUI,
+} from '../../src/age/index.js'
 import { unwrapFileKeys, wrapFileKeys } from '../../src/age/plugin/client.js'
 import type { PluginChannel, PluginExit } from '../../src/age/plugin/process.js'
 import { StanzaReader, encodeStanza } from '../../src/age/plugin/wire.js'
@@ -26,8 +40,16 @@ describe('plugin recipients and identities', () => {
   it('tell plugin keys from native ones', () => {
     const x25519 = identityToRecipient(generateIdentity())
     const pq = 'age1pq1' + 'q'.repeat(60)
-    expect([isPluginRecipient(x25519), isPluginRecipient(pq), isPluginRecipient('age1tag1qqqq'), isPluginRecipient(encodePluginRecipient('fake', randomBytes(32)))]).toEqual([false, false, false, true])
-    expect([isPluginIdentity(generateIdentity()), isPluginIdentity(encodePluginIdentity('fake', randomBytes(32)))]).toEqual([false, true])
+    expect([
+      isPluginRecipient(x25519),
+      isPluginRecipient(pq),
+      isPluginRecipient('age1tag1qqqq'),
+      isPluginRecipient(encodePluginRecipient('fake', randomBytes(32))),
+    ]).toEqual([false, false, false, true])
+    expect([
+      isPluginIdentity(generateIdentity()),
+      isPluginIdentity(encodePluginIdentity('fake', randomBytes(32))),
+    ]).toEqual([false, true])
   })
 
   const recipient = encodePluginRecipient('fake', randomBytes(32))
@@ -35,9 +57,17 @@ describe('plugin recipients and identities', () => {
   it.each([
     ['an upper-case recipient', () => parsePluginRecipient(recipient.toUpperCase()), 'lowercase'],
     ['a lower-case identity', () => parsePluginIdentity(identity.toLowerCase()), 'uppercase'],
-    ['a bad checksum', () => parsePluginRecipient(recipient.slice(0, -1) + (recipient.endsWith('q') ? 'p' : 'q')), 'malformed'],
+    [
+      'a bad checksum',
+      () => parsePluginRecipient(recipient.slice(0, -1) + (recipient.endsWith('q') ? 'p' : 'q')),
+      'malformed',
+    ],
     ['a name with a path separator', () => encodePluginRecipient('../evil', randomBytes(4)), 'invalid plugin name'],
-    ['an X25519 recipient', () => parsePluginRecipient(identityToRecipient(generateIdentity())), 'not a plugin recipient'],
+    [
+      'an X25519 recipient',
+      () => parsePluginRecipient(identityToRecipient(generateIdentity())),
+      'not a plugin recipient',
+    ],
     ['an identity with no name', () => parsePluginIdentity(identity.replace('AGE-PLUGIN-FAKE-', 'AGE-PLUGIN--')), ''],
   ])('refuse %s', (_what, parse, message) => {
     expect(parse).toThrow(AgeError)
@@ -64,7 +94,11 @@ describe('IPC framing', () => {
   })
 
   it('reads back what it writes, whatever the chunking', () => {
-    const stanzas = [0, 1, 16, 47, 48, 49, 96, 100].map((n, i) => ({ type: `t${i}`, args: i % 2 ? ['a', 'b+/='] : [], body: randomBytes(n) }))
+    const stanzas = [0, 1, 16, 47, 48, 49, 96, 100].map((n, i) => ({
+      type: `t${i}`,
+      args: i % 2 ? ['a', 'b+/='] : [],
+      body: randomBytes(n),
+    }))
     const wire = Buffer.concat(stanzas.map((s) => encodeStanza(s.type, s.args, s.body)))
     for (const size of [1, 7, wire.length]) {
       let at = 0
@@ -144,7 +178,8 @@ function scriptedUI(answers: { value?: string | null; confirm?: boolean | null }
   }
 }
 
-const s = (type: string, args: string[] = [], body: Uint8Array | string = ''): string => encodeStanza(type, args, typeof body === 'string' ? Buffer.from(body) : body).toString('latin1')
+const s = (type: string, args: string[] = [], body: Uint8Array | string = ''): string =>
+  encodeStanza(type, args, typeof body === 'string' ? Buffer.from(body) : body).toString('latin1')
 const KEY = Buffer.alloc(16, 7)
 const b64 = (text: string): string => Buffer.from(text).toString('base64').replace(/=+$/, '')
 const STANZA = { type: 'fake', args: ['tag', 'share'], body: Buffer.alloc(32, 1) }
@@ -153,27 +188,53 @@ describe('identity-v1', () => {
   it('sends the identities and every stanza with its file index, answers each command, and returns the file keys', () => {
     const ui = scriptedUI({ value: '1234', confirm: true })
     const plugin = new ScriptedPlugin(
-      s('msg', [], 'touch it') + s('request-secret', [], 'PIN?') + s('request-public', [], 'serial?') + s('confirm', [b64('yes'), b64('no')], 'sure?') + s('grease-x', ['1']) + s('file-key', ['1'], KEY) + s('done'),
+      s('msg', [], 'touch it') +
+        s('request-secret', [], 'PIN?') +
+        s('request-public', [], 'serial?') +
+        s('confirm', [b64('yes'), b64('no')], 'sure?') +
+        s('grease-x', ['1']) +
+        s('file-key', ['1'], KEY) +
+        s('done'),
     )
-    const result = unwrapFileKeys('fake', plugin, ['AGE-PLUGIN-FAKE-1X'], [[STANZA], [STANZA, { type: 'X25519', args: ['abc'], body: Buffer.alloc(32) }]], ui)
+    const result = unwrapFileKeys(
+      'fake',
+      plugin,
+      ['AGE-PLUGIN-FAKE-1X'],
+      [[STANZA], [STANZA, { type: 'X25519', args: ['abc'], body: Buffer.alloc(32) }]],
+      ui,
+    )
     expect(result.fileKeys).toEqual([null, KEY])
     expect(result.errors).toEqual([])
     expect(ui.asked.messages).toEqual(['touch it'])
     expect(ui.asked.questions).toEqual(['secret: PIN?', 'public: serial?', 'sure? [yes/no]'])
-    const phase1 = s('add-identity', ['AGE-PLUGIN-FAKE-1X']) + s('recipient-stanza', ['0', 'fake', 'tag', 'share'], STANZA.body) + s('recipient-stanza', ['1', 'fake', 'tag', 'share'], STANZA.body) + s('recipient-stanza', ['1', 'X25519', 'abc'], Buffer.alloc(32)) + s('done')
-    expect(plugin.sent).toBe(phase1 + s('ok') + s('ok', [], '1234') + s('ok', [], '1234') + s('ok', ['yes']) + s('unsupported') + s('ok'))
+    const phase1 =
+      s('add-identity', ['AGE-PLUGIN-FAKE-1X']) +
+      s('recipient-stanza', ['0', 'fake', 'tag', 'share'], STANZA.body) +
+      s('recipient-stanza', ['1', 'fake', 'tag', 'share'], STANZA.body) +
+      s('recipient-stanza', ['1', 'X25519', 'abc'], Buffer.alloc(32)) +
+      s('done')
+    expect(plugin.sent).toBe(
+      phase1 + s('ok') + s('ok', [], '1234') + s('ok', [], '1234') + s('ok', ['yes']) + s('unsupported') + s('ok'),
+    )
   })
 
   it('answers fail when nobody can answer, and keeps what the plugin reports', () => {
     const ui = scriptedUI({ value: null, confirm: null })
-    const plugin = new ScriptedPlugin(s('request-secret', [], 'PIN?') + s('confirm', ['eWVz'], 'go?') + s('error', ['identity', '0'], 'a PIN is required') + s('done'))
+    const plugin = new ScriptedPlugin(
+      s('request-secret', [], 'PIN?') +
+        s('confirm', ['eWVz'], 'go?') +
+        s('error', ['identity', '0'], 'a PIN is required') +
+        s('done'),
+    )
     const result = unwrapFileKeys('fake', plugin, ['I'], [[STANZA]], ui)
     expect(result).toEqual({ fileKeys: [null], errors: ['a PIN is required (identity 0)'] })
     expect(plugin.sent.endsWith(s('fail') + s('fail') + s('ok'))).toBe(true)
   })
 
   it('drops the file key of a file whose stanza the plugin called invalid', () => {
-    const plugin = new ScriptedPlugin(s('error', ['stanza', '0', '0'], 'malformed') + s('file-key', ['0'], KEY) + s('file-key', ['1'], KEY) + s('done'))
+    const plugin = new ScriptedPlugin(
+      s('error', ['stanza', '0', '0'], 'malformed') + s('file-key', ['0'], KEY) + s('file-key', ['1'], KEY) + s('done'),
+    )
     expect(unwrapFileKeys('fake', plugin, ['I'], [[STANZA], [STANZA]], scriptedUI()).fileKeys).toEqual([null, KEY])
   })
 
@@ -189,7 +250,11 @@ describe('identity-v1', () => {
   })
 
   it('fails when the plugin stops before done, with how it exited and its last words', () => {
-    const plugin = new ScriptedPlugin(s('msg', [], 'hello'), { code: 3, signal: null, stderr: 'line 1\npanic: no card\n' })
+    const plugin = new ScriptedPlugin(s('msg', [], 'hello'), {
+      code: 3,
+      signal: null,
+      stderr: 'line 1\npanic: no card\n',
+    })
     const err = (() => {
       try {
         unwrapFileKeys('fake', plugin, ['I'], [[STANZA]], scriptedUI())
@@ -208,19 +273,47 @@ describe('recipient-v1', () => {
   const fileKeys = [Buffer.alloc(16, 1), Buffer.alloc(16, 2)]
   it('sends recipients and file keys, and collects the stanzas of each file', () => {
     const ui = scriptedUI()
-    const plugin = new ScriptedPlugin(s('recipient-stanza', ['1', 'fake', 'a'], 'one') + s('grease', []) + s('recipient-stanza', ['0', 'fake', 'b'], 'zero') + s('done'))
+    const plugin = new ScriptedPlugin(
+      s('recipient-stanza', ['1', 'fake', 'a'], 'one') +
+        s('grease', []) +
+        s('recipient-stanza', ['0', 'fake', 'b'], 'zero') +
+        s('done'),
+    )
     const out = wrapFileKeys('fake', plugin, ['age1fake1x'], fileKeys, ui)
-    expect(out.map((stanzas) => stanzas.map((x) => `${x.type} ${x.args.join(' ')} ${Buffer.from(x.body).toString()}`))).toEqual([['fake b zero'], ['fake a one']])
-    expect(plugin.sent).toBe(s('add-recipient', ['age1fake1x']) + s('wrap-file-key', [], fileKeys[0]!) + s('wrap-file-key', [], fileKeys[1]!) + s('done') + s('ok') + s('unsupported') + s('ok'))
+    expect(
+      out.map((stanzas) => stanzas.map((x) => `${x.type} ${x.args.join(' ')} ${Buffer.from(x.body).toString()}`)),
+    ).toEqual([['fake b zero'], ['fake a one']])
+    expect(plugin.sent).toBe(
+      s('add-recipient', ['age1fake1x']) +
+        s('wrap-file-key', [], fileKeys[0]!) +
+        s('wrap-file-key', [], fileKeys[1]!) +
+        s('done') +
+        s('ok') +
+        s('unsupported') +
+        s('ok'),
+    )
   })
 
   it.each([
-    ['an error', s('error', ['recipient', '0'], 'bad recipient') + s('done'), 'could not wrap to its recipients: bad recipient (recipient 0)'],
+    [
+      'an error',
+      s('error', ['recipient', '0'], 'bad recipient') + s('done'),
+      'could not wrap to its recipients: bad recipient (recipient 0)',
+    ],
     ['no stanza for a file', s('recipient-stanza', ['0', 'fake'], 'x') + s('done'), 'returned no stanza'],
-    ['more stanzas than recipients', s('recipient-stanza', ['0', 'fake'], 'x') + s('recipient-stanza', ['0', 'fake'], 'y') + s('recipient-stanza', ['1', 'fake'], 'z') + s('done'), 'more stanzas'],
+    [
+      'more stanzas than recipients',
+      s('recipient-stanza', ['0', 'fake'], 'x') +
+        s('recipient-stanza', ['0', 'fake'], 'y') +
+        s('recipient-stanza', ['1', 'fake'], 'z') +
+        s('done'),
+      'more stanzas',
+    ],
     ['a stanza without a type', s('recipient-stanza', ['0']) + s('done'), 'without a stanza type'],
     ['an early end', s('recipient-stanza', ['0', 'fake'], 'x'), 'stopped before finishing'],
   ])('fails on %s: the file is never encrypted to fewer recipients', (_what, output, message) => {
-    expect(() => wrapFileKeys('fake', new ScriptedPlugin(output), ['age1fake1x'], fileKeys, scriptedUI())).toThrow(message)
+    expect(() => wrapFileKeys('fake', new ScriptedPlugin(output), ['age1fake1x'], fileKeys, scriptedUI())).toThrow(
+      message,
+    )
   })
 })

@@ -4,7 +4,17 @@
 import fc from 'fast-check'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { decrypt, encrypt, generateIdentity, identityToRecipient, packPrepared, parseIdentity, parseRecipient, prepareHeader, unpackPrepared } from '../../src/age/index.js'
+import {
+  decrypt,
+  encrypt,
+  generateIdentity,
+  identityToRecipient,
+  packPrepared,
+  parseIdentity,
+  parseRecipient,
+  prepareHeader,
+  unpackPrepared,
+} from '../../src/age/index.js'
 import { HeaderSupply } from '../../src/age/prewrap.js'
 import * as rage from '../helpers/rage.js'
 import { ROOT, ensureBundle } from '../helpers/repo.js'
@@ -33,18 +43,28 @@ describe('prepared headers', () => {
 
   it('pack and unpack round-trip any batch, and packing wipes the source keys (property)', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 20 }), fc.array(fc.uint8Array({ maxLength: 100 }), { minLength: 1, maxLength: 20 }), (n, plaintexts) => {
-        const items = Array.from({ length: n }, () => prepareHeader(recipients))
-        const copies = items.map((i) => ({ prefix: Buffer.from(i.prefix), payloadKey: Buffer.from(i.payloadKey) }))
-        const { data, sizes } = packPrepared(items)
-        expect(items.every((i) => i.payloadKey.every((b) => b === 0))).toBe(true)
-        const back = unpackPrepared(data, sizes)
-        expect(back.map((b) => [b.prefix.toString('hex'), b.payloadKey.toString('hex')])).toEqual(copies.map((c) => [c.prefix.toString('hex'), c.payloadKey.toString('hex')]))
-        back.forEach((prepared, i) => {
-          const plaintext = plaintexts[i % plaintexts.length]!
-          expect(Buffer.from(decrypt(encrypt(plaintext, prepared), [parseIdentity(identity)])).equals(Buffer.from(plaintext))).toBe(true)
-        })
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: 20 }),
+        fc.array(fc.uint8Array({ maxLength: 100 }), { minLength: 1, maxLength: 20 }),
+        (n, plaintexts) => {
+          const items = Array.from({ length: n }, () => prepareHeader(recipients))
+          const copies = items.map((i) => ({ prefix: Buffer.from(i.prefix), payloadKey: Buffer.from(i.payloadKey) }))
+          const { data, sizes } = packPrepared(items)
+          expect(items.every((i) => i.payloadKey.every((b) => b === 0))).toBe(true)
+          const back = unpackPrepared(data, sizes)
+          expect(back.map((b) => [b.prefix.toString('hex'), b.payloadKey.toString('hex')])).toEqual(
+            copies.map((c) => [c.prefix.toString('hex'), c.payloadKey.toString('hex')]),
+          )
+          back.forEach((prepared, i) => {
+            const plaintext = plaintexts[i % plaintexts.length]!
+            expect(
+              Buffer.from(decrypt(encrypt(plaintext, prepared), [parseIdentity(identity)])).equals(
+                Buffer.from(plaintext),
+              ),
+            ).toBe(true)
+          })
+        },
+      ),
       { numRuns: 30 },
     )
   })
@@ -64,7 +84,12 @@ describe('HeaderSupply', () => {
     const files: Uint8Array[] = []
     try {
       for (let i = 0; i < 400 && supply.counts.ahead < 100; i++) {
-        files.push(encrypt(Buffer.from(`file ${i}`), supply.take([recipientText], () => recipients)))
+        files.push(
+          encrypt(
+            Buffer.from(`file ${i}`),
+            supply.take([recipientText], () => recipients),
+          ),
+        )
         if (supply.counts.ahead === 0) sleep(5)
       }
     } finally {
@@ -95,7 +120,10 @@ describe('HeaderSupply', () => {
     // with the recipients it was given.
     const broken = new HeaderSupply({ workerFile, startAfter: 0 })
     for (let i = 0; i < 40; i++) {
-      const file = encrypt(Buffer.from('x'), broken.take(['not-a-recipient'], () => recipients))
+      const file = encrypt(
+        Buffer.from('x'),
+        broken.take(['not-a-recipient'], () => recipients),
+      )
       expect(Buffer.from(decrypt(file, [parseIdentity(identity)])).toString()).toBe('x')
       sleep(3)
     }
@@ -110,8 +138,14 @@ describe('HeaderSupply', () => {
     const supply = new HeaderSupply({ workerFile, startAfter: 0 })
     try {
       for (let i = 0; i < 300 && supply.counts.ahead < 60; i++) {
-        const mine = encrypt(Buffer.from('mine'), supply.take([recipientText], () => recipients))
-        const theirs = encrypt(Buffer.from('theirs'), supply.take([identityToRecipient(other)], () => otherRecipients))
+        const mine = encrypt(
+          Buffer.from('mine'),
+          supply.take([recipientText], () => recipients),
+        )
+        const theirs = encrypt(
+          Buffer.from('theirs'),
+          supply.take([identityToRecipient(other)], () => otherRecipients),
+        )
         expect(Buffer.from(decrypt(mine, [parseIdentity(identity)])).toString()).toBe('mine')
         expect(() => decrypt(mine, [parseIdentity(other)])).toThrow()
         expect(Buffer.from(decrypt(theirs, [parseIdentity(other)])).toString()).toBe('theirs')

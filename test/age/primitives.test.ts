@@ -13,7 +13,13 @@ describe('ephemeralKeyPair', () => {
       expect(share).toHaveLength(32)
       expect(share.equals(rawPublicKey(createPublicKey(privateKey)))).toBe(true)
       const ours = x25519(privateKey, otherPoint, true)
-      const theirs = diffieHellman({ privateKey: other.privateKey, publicKey: createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: share.toString('base64url') }, format: 'jwk' }) })
+      const theirs = diffieHellman({
+        privateKey: other.privateKey,
+        publicKey: createPublicKey({
+          key: { kty: 'OKP', crv: 'X25519', x: share.toString('base64url') },
+          format: 'jwk',
+        }),
+      })
       expect(ours.equals(theirs)).toBe(true)
     }
   })
@@ -45,10 +51,16 @@ describe('x25519', () => {
 describe('hkdf', () => {
   it('equals node:crypto hkdfSync for any key, salt, info and length (property)', () => {
     fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 80 }), fc.uint8Array({ maxLength: 80 }), fc.string({ maxLength: 40 }).map((s) => s.replace(/[^\x20-\x7e]/g, 'x')), fc.integer({ min: 1, max: 64 }), (ikm, salt, info, length) => {
-        const expected = Buffer.from(hkdfSync('sha256', ikm, salt, info, length))
-        expect(hkdf(ikm, salt, info, length).equals(expected)).toBe(true)
-      }),
+      fc.property(
+        fc.uint8Array({ maxLength: 80 }),
+        fc.uint8Array({ maxLength: 80 }),
+        fc.string({ maxLength: 40 }).map((s) => s.replace(/[^\x20-\x7e]/g, 'x')),
+        fc.integer({ min: 1, max: 64 }),
+        (ikm, salt, info, length) => {
+          const expected = Buffer.from(hkdfSync('sha256', ikm, salt, info, length))
+          expect(hkdf(ikm, salt, info, length).equals(expected)).toBe(true)
+        },
+      ),
       { numRuns: 300 },
     )
   })

@@ -43,14 +43,19 @@ describe('round trips (property)', () => {
 
   it('streams fed in arbitrary pieces give the one-shot result', () => {
     fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 200_000 }), fc.array(fc.nat(), { maxLength: 6 }), fc.array(fc.nat(), { maxLength: 6 }), (data, cutsIn, cutsOut) => {
-        const enc = new EncryptStream(recipients)
-        const parts = split(data, cutsIn).map((p) => enc.update(p))
-        const sealed = Buffer.concat([...parts, enc.final()])
-        const dec = new DecryptStream(identities)
-        const opened = Buffer.concat([...split(sealed, cutsOut).map((p) => dec.update(p)), dec.final()])
-        expect(opened.equals(Buffer.from(data))).toBe(true)
-      }),
+      fc.property(
+        fc.uint8Array({ maxLength: 200_000 }),
+        fc.array(fc.nat(), { maxLength: 6 }),
+        fc.array(fc.nat(), { maxLength: 6 }),
+        (data, cutsIn, cutsOut) => {
+          const enc = new EncryptStream(recipients)
+          const parts = split(data, cutsIn).map((p) => enc.update(p))
+          const sealed = Buffer.concat([...parts, enc.final()])
+          const dec = new DecryptStream(identities)
+          const opened = Buffer.concat([...split(sealed, cutsOut).map((p) => dec.update(p)), dec.final()])
+          expect(opened.equals(Buffer.from(data))).toBe(true)
+        },
+      ),
       { numRuns: 60 },
     )
   })

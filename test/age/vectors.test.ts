@@ -42,7 +42,11 @@ function parseIdentityOrThrowLater(text: string): Identity {
     return parseIdentity(text)
   } catch (e) {
     // An identity we cannot parse (a hybrid one) opens nothing; the vector then fails to match.
-    return { unwrapFileKey: () => { throw e } }
+    return {
+      unwrapFileKey: () => {
+        throw e
+      },
+    }
   }
 }
 
@@ -77,6 +81,7 @@ describe('CCTV age vectors', () => {
     if (v.expect === 'no match') expect(code).toBe('no-identity')
     if (v.expect === 'payload failure') expect(['bad-payload', 'truncated']).toContain(code)
     if (v.expect === 'HMAC failure') expect(code).toBe('bad-mac')
-    if (v.expect === 'header failure' || v.expect === 'armor failure') expect(['bad-header', 'truncated', 'bad-mac']).toContain(code)
+    if (v.expect === 'header failure' || v.expect === 'armor failure')
+      expect(['bad-header', 'truncated', 'bad-mac']).toContain(code)
   })
 })

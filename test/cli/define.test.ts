@@ -11,7 +11,10 @@ const show = defineCommand({
   name: 'show',
   group: 'secrets',
   summary: 'print a secret',
-  options: { rev: { type: 'string', short: 'r', value: 'REV', help: 'a commit' }, json: { type: 'boolean', help: 'JSON' } },
+  options: {
+    rev: { type: 'string', short: 'r', value: 'REV', help: 'a commit' },
+    json: { type: 'boolean', help: 'JSON' },
+  },
   arguments: [{ name: 'PATH', help: 'the file' }],
   run: () => 0,
 })
@@ -23,7 +26,14 @@ const exec = defineCommand({
   passthrough: { name: 'COMMAND', help: 'what to run' },
   run: () => 0,
 })
-const textconv = defineCommand({ name: 'textconv', group: 'git', summary: 'diff', literal: true, arguments: [{ name: 'FILE', help: 'f' }], run: () => 0 })
+const textconv = defineCommand({
+  name: 'textconv',
+  group: 'git',
+  summary: 'diff',
+  literal: true,
+  arguments: [{ name: 'FILE', help: 'f' }],
+  run: () => 0,
+})
 const verify = defineCommand({
   name: 'verify',
   group: 'checks',
@@ -93,7 +103,11 @@ describe('parseCommandLine', () => {
   })
 
   it('hands what follows -- to a passthrough command, and requires it', () => {
-    expect(parsed(exec, ['a.env', 'b.env', '--', 'env', '--help'])).toEqual({ values: {}, positionals: ['a.env', 'b.env'], rest: ['env', '--help'] })
+    expect(parsed(exec, ['a.env', 'b.env', '--', 'env', '--help'])).toEqual({
+      values: {},
+      positionals: ['a.env', 'b.env'],
+      rest: ['env', '--help'],
+    })
     expect(usageError(exec, ['a.env'])).toBe("missing '--' and COMMAND")
     expect(usageError(exec, ['a.env', '--'])).toBe("missing '--' and COMMAND")
     expect(usageError(exec, ['--', 'env'])).toBe('missing argument PATH')

@@ -33,7 +33,11 @@ describe('exitStatusOf', () => {
     ['a damaged sops file', new SopsError('bad-mac', 'MAC mismatch'), EXIT.problem],
     ['git failing', new GitError(['rev-parse'], 128, 'fatal: bad revision'), EXIT.problem],
     ['a missing file', systemError(), EXIT.problem],
-    ['an error of a lower layer with a hint of its own', Object.assign(new Error('plugin failed'), { name: 'PluginError', hint: 'touch the key' }), EXIT.problem],
+    [
+      'an error of a lower layer with a hint of its own',
+      Object.assign(new Error('plugin failed'), { name: 'PluginError', hint: 'touch the key' }),
+      EXIT.problem,
+    ],
     ['a TypeError (a bug)', new TypeError("cannot read properties of undefined (reading 'x')"), EXIT.internal],
     ['a plain Error (a bug)', new Error('internal: overlapping edits'), EXIT.internal],
     ['a thrown string (a bug)', 'oops', EXIT.internal],
@@ -54,13 +58,25 @@ describe('reporting', () => {
   // ui.ts's reportError, in a process of its own: it writes to fd 2 synchronously.
   function report(expression: string): string {
     const contents = `import { reportError } from './src/ui.js'; import { UserError } from './src/errors.js'; reportError(${expression})`
-    const bundled = buildSync({ stdin: { contents, resolveDir: ROOT, loader: 'ts' }, bundle: true, platform: 'node', format: 'esm', write: false })
-    const r = spawnSync(process.execPath, ['--input-type=module', '-e', bundled.outputFiles[0]!.text], { env: { ...process.env, NO_COLOR: '1', GIT_SEAL_DEBUG: '' } })
+    const bundled = buildSync({
+      stdin: { contents, resolveDir: ROOT, loader: 'ts' },
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      write: false,
+    })
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', bundled.outputFiles[0]!.text], {
+      env: { ...process.env, NO_COLOR: '1', GIT_SEAL_DEBUG: '' },
+    })
     return r.stderr.toString()
   }
 
   it('prints a user error with its hint, and a bug with the hint to report it', () => {
-    expect(report("new UserError('no key here', 'set SOPS_AGE_KEY')")).toBe('git-seal: error: no key here\ngit-seal: hint: set SOPS_AGE_KEY\n')
-    expect(report("new TypeError('x is undefined')")).toMatch(/^git-seal: error: x is undefined\ngit-seal: hint: this is a bug in git-seal: please report it/)
+    expect(report("new UserError('no key here', 'set SOPS_AGE_KEY')")).toBe(
+      'git-seal: error: no key here\ngit-seal: hint: set SOPS_AGE_KEY\n',
+    )
+    expect(report("new TypeError('x is undefined')")).toMatch(
+      /^git-seal: error: x is undefined\ngit-seal: hint: this is a bug in git-seal: please report it/,
+    )
   })
 })

@@ -90,9 +90,13 @@ function parseTranscript(text: string, file: string): Transcript {
 
 function render(t: Transcript, actual: Record<(typeof OUTPUTS)[number], string>): string {
   const head = [...t.comments]
-  if (t.setup !== 'dir' || t.commit || t.key) head.push(['setup', t.setup, ...(t.commit ? ['commit'] : []), ...(t.key ? ['key'] : [])].join(' '))
+  if (t.setup !== 'dir' || t.commit || t.key)
+    head.push(['setup', t.setup, ...(t.commit ? ['commit'] : []), ...(t.key ? ['key'] : [])].join(' '))
   head.push(`$ git-seal ${t.args.map((a) => (/^[^\s']+$/.test(a) ? a : `'${a}'`)).join(' ')}`.trimEnd())
-  const body = [...t.files, ...OUTPUTS.map((o) => [o, actual[o]] as [string, string])].flatMap(([name, content]) => [`-- ${name} --`, content])
+  const body = [...t.files, ...OUTPUTS.map((o) => [o, actual[o]] as [string, string])].flatMap(([name, content]) => [
+    `-- ${name} --`,
+    content,
+  ])
   return [...head, ...body].join('\n')
 }
 
@@ -102,7 +106,8 @@ function run(t: Transcript): Record<(typeof OUTPUTS)[number], string> {
   const home = newHome()
   const keys = [newKey(), newKey()]
   if (t.key) home.installKey(keys[0]!)
-  const substitute = (s: string): string => s.replaceAll('$RECIPIENT2', keys[1]!.recipient).replaceAll('$RECIPIENT', keys[0]!.recipient)
+  const substitute = (s: string): string =>
+    s.replaceAll('$RECIPIENT2', keys[1]!.recipient).replaceAll('$RECIPIENT', keys[0]!.recipient)
   const env: NodeJS.ProcessEnv = {
     ...home.env,
     NO_COLOR: '1',
@@ -135,13 +140,20 @@ function run(t: Transcript): Record<(typeof OUTPUTS)[number], string> {
       .replaceAll(keys[1]!.recipient, '$RECIPIENT2')
       .replaceAll(keys[0]!.recipient, '$RECIPIENT')
       .replaceAll(VERSION, '$VERSION')
-  return { exit: String(r.status ?? `signal ${r.signal}`), stdout: normalize(r.stdout.toString()), stderr: normalize(r.stderr.toString()) }
+  return {
+    exit: String(r.status ?? `signal ${r.signal}`),
+    stdout: normalize(r.stdout.toString()),
+    stderr: normalize(r.stderr.toString()),
+  }
 }
 
 /** Runs the bundle without waiting on it synchronously, so that several can run at once. */
 function runBundle(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [BUNDLE, ...args], { env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, [BUNDLE, ...args], {
+      env: { ...process.env, NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
@@ -160,7 +172,8 @@ ensureBundle()
 if (UPDATE) {
   mkdirSync(GOLDEN, { recursive: true })
   for (const c of commands) {
-    if (!existsSync(helpFile(c.name))) writeFileSync(helpFile(c.name), `# git-seal ${c.name} --help\n$ git-seal ${c.name} --help\n`)
+    if (!existsSync(helpFile(c.name)))
+      writeFileSync(helpFile(c.name), `# git-seal ${c.name} --help\n$ git-seal ${c.name} --help\n`)
   }
 }
 const files = readdirSync(GOLDEN)
@@ -186,7 +199,10 @@ describe('golden transcripts (test/golden)', () => {
     const runs = commands.flatMap((c) => {
       const golden = parseTranscript(readFileSync(helpFile(c.name), 'utf8'), helpFile(c.name))
       expect(golden.args).toEqual([c.name, '--help'])
-      return [[c.name, '-h'], ['help', c.name]].map((args) => ({ args, expected: { args, status: 0, stdout: golden.expected?.stdout, stderr: '' } }))
+      return [
+        [c.name, '-h'],
+        ['help', c.name],
+      ].map((args) => ({ args, expected: { args, status: 0, stdout: golden.expected?.stdout, stderr: '' } }))
     })
     // A few at a time: 56 starts of node one after the other take seconds.
     const results: unknown[] = []

@@ -11,7 +11,9 @@ import { testHooks } from '../../src/test-hooks.js'
 import { ROOT } from '../helpers/repo.js'
 
 function sources(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []))
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [],
+  )
 }
 
 describe('code hygiene', () => {
@@ -40,12 +42,14 @@ describe('code hygiene', () => {
     // biome-ignore lint/suspicious/noTemplateCurlyInString: the text of a template literal, on purpose
     ['`${a}, ${b(c, d)}`', 1],
     // biome-ignore lint/suspicious/noTemplateCurlyInString: the text of a template literal, on purpose
-    ["`x`, `y ${z}`,\n", 2],
-    ["f(a, b)", 1],
+    ['`x`, `y ${z}`,\n', 2],
+    ['f(a, b)', 1],
     ["'it, is', { x: 1, y: 2 }", 2],
     ['', 0],
   ])('check-hints counts the arguments of %j as %i', async (text, count) => {
-    const { argumentCount } = (await import(join(ROOT, 'scripts', 'check-hints.mjs'))) as { argumentCount: (t: string) => number }
+    const { argumentCount } = (await import(join(ROOT, 'scripts', 'check-hints.mjs'))) as {
+      argumentCount: (t: string) => number
+    }
     expect(argumentCount(text)).toBe(count)
   })
 
@@ -58,9 +62,18 @@ describe('code hygiene', () => {
 
   it.each([
     [{}, { prewrap: null, killIn: null }],
-    [{ GIT_SEAL_TEST_PREWRAP: 'wait', GIT_SEAL_TEST_FAULT: 'kill-in-clean' }, { prewrap: 'wait', killIn: 'clean' }],
-    [{ GIT_SEAL_TEST_PREWRAP: 'off', GIT_SEAL_TEST_FAULT: 'kill-in-smudge' }, { prewrap: 'off', killIn: 'smudge' }],
-    [{ GIT_SEAL_TEST_PREWRAP: 'yes', GIT_SEAL_TEST_FAULT: 'kill-in-merge' }, { prewrap: null, killIn: null }],
+    [
+      { GIT_SEAL_TEST_PREWRAP: 'wait', GIT_SEAL_TEST_FAULT: 'kill-in-clean' },
+      { prewrap: 'wait', killIn: 'clean' },
+    ],
+    [
+      { GIT_SEAL_TEST_PREWRAP: 'off', GIT_SEAL_TEST_FAULT: 'kill-in-smudge' },
+      { prewrap: 'off', killIn: 'smudge' },
+    ],
+    [
+      { GIT_SEAL_TEST_PREWRAP: 'yes', GIT_SEAL_TEST_FAULT: 'kill-in-merge' },
+      { prewrap: null, killIn: null },
+    ],
   ])('test hooks from %j', (env, hooks) => {
     expect(testHooks(env)).toEqual(hooks)
   })

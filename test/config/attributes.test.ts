@@ -4,7 +4,16 @@ import { spawnSync } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { ConfigError, attributesBlockProblem, attributesUpToDate, isNeverSecret, matchingSecrets, parseConfig, renderAttributesBlock, updateAttributes } from '../../src/config/index.js'
+import {
+  ConfigError,
+  attributesBlockProblem,
+  attributesUpToDate,
+  isNeverSecret,
+  matchingSecrets,
+  parseConfig,
+  renderAttributesBlock,
+  updateAttributes,
+} from '../../src/config/index.js'
 import { newHome, newKey, simpleConfig, tempDir } from '../helpers/repo.js'
 
 const KEY = newKey().recipient
@@ -16,9 +25,21 @@ describe('the block goes last', () => {
 
   it.each([
     ['a line after it', `*.png binary\n${block}* text eol=lf\n`, `*.png binary\n* text eol=lf\n${block}`],
-    ['a stale block with a line after it, no final newline', `# BEGIN git-seal old\nold filter=git-seal\n# END git-seal\n* text`, `* text\n${block}`],
-    ['CRLF, lines after it', `a -text\r\n${block.replace(/\n/g, '\r\n')}b text\r\n`, `a -text\r\nb text\r\n${block.replace(/\n/g, '\r\n')}`],
-    ['only comments and blank lines after it: they stay', `x binary\n${block}\n# a comment\n`, `x binary\n${block}\n# a comment\n`],
+    [
+      'a stale block with a line after it, no final newline',
+      `# BEGIN git-seal old\nold filter=git-seal\n# END git-seal\n* text`,
+      `* text\n${block}`,
+    ],
+    [
+      'CRLF, lines after it',
+      `a -text\r\n${block.replace(/\n/g, '\r\n')}b text\r\n`,
+      `a -text\r\nb text\r\n${block.replace(/\n/g, '\r\n')}`,
+    ],
+    [
+      'only comments and blank lines after it: they stay',
+      `x binary\n${block}\n# a comment\n`,
+      `x binary\n${block}\n# a comment\n`,
+    ],
   ])('%s', (_name, existing, expected) => {
     expect(updateAttributes(existing, c)).toBe(expected)
     expect(attributesUpToDate(expected, c)).toBe(true)
@@ -37,8 +58,27 @@ describe('the block goes last', () => {
 })
 
 describe('files never encrypted', () => {
-  const never = ['.gitattributes', 'a/b/.gitattributes', '.gitignore', 'x/.gitignore', '.sops.yaml', 'deploy/.sops.yaml', '.gitseal.yaml', '.gitmodules', '.mailmap']
-  const ordinary = ['sub/.gitseal.yaml', 'sub/.gitmodules', 'sub/.mailmap', '.gitkeep', '.gitignore.bak', 'x.gitattributes', 'app.txt', '.git-blame-ignore-revs']
+  const never = [
+    '.gitattributes',
+    'a/b/.gitattributes',
+    '.gitignore',
+    'x/.gitignore',
+    '.sops.yaml',
+    'deploy/.sops.yaml',
+    '.gitseal.yaml',
+    '.gitmodules',
+    '.mailmap',
+  ]
+  const ordinary = [
+    'sub/.gitseal.yaml',
+    'sub/.gitmodules',
+    'sub/.mailmap',
+    '.gitkeep',
+    '.gitignore.bak',
+    'x.gitattributes',
+    'app.txt',
+    '.git-blame-ignore-revs',
+  ]
 
   it("a '**' rule matches none of them, and everything else", () => {
     const c = config(['**'])
@@ -54,18 +94,35 @@ describe('files never encrypted', () => {
     spawnSync('git', ['init', '-q'], { cwd: dir, env })
     writeFileSync(join(dir, '.gitattributes'), renderAttributesBlock(config(['**', '*.yaml', '.git*'])))
     const paths = [...never, ...ordinary]
-    const out = spawnSync('git', ['check-attr', '--stdin', '-z', 'filter'], { cwd: dir, env, input: paths.join('\0') + '\0' }).stdout.toString().split('\0')
+    const out = spawnSync('git', ['check-attr', '--stdin', '-z', 'filter'], {
+      cwd: dir,
+      env,
+      input: paths.join('\0') + '\0',
+    })
+      .stdout.toString()
+      .split('\0')
     const filtered = new Set<string>()
     for (let i = 0; i + 2 < out.length; i += 3) if (out[i + 2] === 'git-seal') filtered.add(out[i]!)
     expect(paths.filter((p) => !filtered.has(p))).toEqual(never)
   })
 
-  it.each(['.gitignore', 'secrets/.gitignore', '**/.gitattributes', 'deploy/.sops.yaml', '.gitmodules', '/.mailmap', '**/.gitseal.yaml'])('refuses the pattern %s', (pattern) => {
+  it.each([
+    '.gitignore',
+    'secrets/.gitignore',
+    '**/.gitattributes',
+    'deploy/.sops.yaml',
+    '.gitmodules',
+    '/.mailmap',
+    '**/.gitseal.yaml',
+  ])('refuses the pattern %s', (pattern) => {
     expect(() => config([pattern])).toThrow(ConfigError)
     expect(() => config([pattern])).toThrow('is never encrypted')
   })
 
-  it.each(['**', '*', '.*', '.git*', '*.yaml', 'sub/.mailmap', 'sub/.gitmodules'])('accepts the pattern %s', (pattern) => {
-    expect(config([pattern]).secrets[0]!.patterns).toEqual([pattern])
-  })
+  it.each(['**', '*', '.*', '.git*', '*.yaml', 'sub/.mailmap', 'sub/.gitmodules'])(
+    'accepts the pattern %s',
+    (pattern) => {
+      expect(config([pattern]).secrets[0]!.patterns).toEqual([pattern])
+    },
+  )
 })

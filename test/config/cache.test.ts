@@ -6,7 +6,12 @@ import { CONFIG_CACHE_FILE, loadConfigCached } from '../../src/config/cache.js'
 import { compilePattern, findSecret, parseConfig } from '../../src/config/index.js'
 import { newKey, simpleConfig, tempDir } from '../helpers/repo.js'
 
-function setup(patterns = ['secrets/**', '*.secret', 'dir with space/[ab]?.txt']): { root: string; state: string; write(text: string): void; text: string } {
+function setup(patterns = ['secrets/**', '*.secret', 'dir with space/[ab]?.txt']): {
+  root: string
+  state: string
+  write(text: string): void
+  text: string
+} {
   const root = tempDir('git-seal-cache-')
   const state = join(root, '.git', 'git-seal')
   mkdirSync(state, { recursive: true })

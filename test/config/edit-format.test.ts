@@ -15,7 +15,8 @@ const F = newKey().recipient
 function changedLines(before: string, after: string): { added: string[]; removed: string[] } {
   const a = before.split('\n')
   const b = after.split('\n')
-  const count = (xs: string[]): Map<string, number> => xs.reduce((m, x) => m.set(x, (m.get(x) ?? 0) + 1), new Map<string, number>())
+  const count = (xs: string[]): Map<string, number> =>
+    xs.reduce((m, x) => m.set(x, (m.get(x) ?? 0) + 1), new Map<string, number>())
   const ca = count(a)
   const cb = count(b)
   const added = [...cb].flatMap(([l, n]) => Array<string>(Math.max(0, n - (ca.get(l) ?? 0))).fill(l))
@@ -55,7 +56,11 @@ groups:
 describe('golden edits of a config with people', () => {
   it('the golden config is valid and resolves people by name', () => {
     const c = parseConfig(people)
-    expect(c.people.map((p) => [p.name, p.comment ?? null])).toEqual([['alice', null], ['ci', 'GitHub Actions'], ['ops', null]])
+    expect(c.people.map((p) => [p.name, p.comment ?? null])).toEqual([
+      ['alice', null],
+      ['ci', 'GitHub Actions'],
+      ['ops', null],
+    ])
     expect(c.secrets.map((s) => [s.name, s.recipients.map((r) => `${r.name}:${r.person}`)])).toEqual([
       ['api', ['alice:true', 'ci:true', 'web:false']],
       ['db', ['alice:true', 'ci:true']],
@@ -147,20 +152,29 @@ groups:
 
   it('remove a target: its lines go, the secret keeps a flow list', () => {
     const { text } = removeRecipient(inline, 'ci')
-    expect(text).toBe(inline.replace(`        - name: ci\n          key: ${B}\n`, '').replace('      targets:\n', '      targets: []\n').replace('targets: [ci]', 'targets: []'))
+    expect(text).toBe(
+      inline
+        .replace(`        - name: ci\n          key: ${B}\n`, '')
+        .replace('      targets:\n', '      targets: []\n')
+        .replace('targets: [ci]', 'targets: []'),
+    )
     expect(parseConfig(text).groups[0]!.targets).toEqual([])
   })
 
   it('adds a targets key to a flow mapping {} in flow style', () => {
     const text = 'version: 1\ngroups:\n  prod:\n    recipients: {}   # none yet\n    secrets: {}\n'
     const after = addRecipient(text, 'prod', 'target', 'server', D)
-    expect(after).toBe(`version: 1\ngroups:\n  prod:\n    recipients: {targets: [{name: server, key: ${D}}]}   # none yet\n    secrets: {}\n`)
+    expect(after).toBe(
+      `version: 1\ngroups:\n  prod:\n    recipients: {targets: [{name: server, key: ${D}}]}   # none yet\n    secrets: {}\n`,
+    )
   })
 
   it('adds a list to an empty recipients mapping on the next line', () => {
     const text = `version: 1\ngroups:\n  prod:\n    recipients:\n    secrets:\n      s:\n        path: a\n`
     const after = addRecipient(text, 'prod', 'admin', 'alice', A)
-    expect(after).toBe(`version: 1\ngroups:\n  prod:\n    recipients:\n      admins:\n        - name: alice\n          key: ${A}\n    secrets:\n      s:\n        path: a\n`)
+    expect(after).toBe(
+      `version: 1\ngroups:\n  prod:\n    recipients:\n      admins:\n        - name: alice\n          key: ${A}\n    secrets:\n      s:\n        path: a\n`,
+    )
   })
 
   it('keeps CRLF line endings', () => {

@@ -32,13 +32,17 @@ describe('addRecipient', () => {
   })
 
   it('without any group, says to add one', () => {
-    expect(() => addRecipient('version: 1\ngroups: {}\n', 'dev', 'admin', 'bob', 'age1bob')).toThrow('has no group named "dev"')
+    expect(() => addRecipient('version: 1\ngroups: {}\n', 'dev', 'admin', 'bob', 'age1bob')).toThrow(
+      'has no group named "dev"',
+    )
   })
 
   it('adds to an existing group, creating the list it lacks', () => {
     const out = addRecipient(config, 'prod', 'target', 'server', 'age1server')
     expect(out).toContain('targets:')
     expect(out).toContain('age1server')
-    expect(addRecipient(config, 'dev', 'admin', 'bob', 'age1bob')).toContain('        - name: bob\n          key: age1bob\n')
+    expect(addRecipient(config, 'dev', 'admin', 'bob', 'age1bob')).toContain(
+      '        - name: bob\n          key: age1bob\n',
+    )
   })
 })

@@ -16,23 +16,74 @@ const sopsMatches = (regex: string, path: string): boolean => new RegExp(regex, 
 const globMatches = (patterns: string[], path: string): boolean => patterns.some((p) => compilePattern(p)(path))
 
 const PATHS = [
-  'secrets/a.yaml', 'secrets/.yaml', 'secrets/x/b.yaml', 'x/secrets/a.yaml', 'mysecrets/a.yaml', 'secrets/a.yaml.bak', 'secrets/a.yamlx/c',
-  'a.yaml', 'a.env', '.env', 'x/.env', 'x/y.env', 'secrets/azmidi/a.json', 'secrets/azmidi/sub/a.json', 'dev/a', 'prod/x/y', 'undev/a',
-  'secrets/common/a.ini', 'secrets/common/a.txt', 'secrets/users/carol/id_ed25519', 'b.txt', 'dir/a b.yaml', 'secrets/é.yaml', 'x/a.enc.json', 'a.enc.json',
+  'secrets/a.yaml',
+  'secrets/.yaml',
+  'secrets/x/b.yaml',
+  'x/secrets/a.yaml',
+  'mysecrets/a.yaml',
+  'secrets/a.yaml.bak',
+  'secrets/a.yamlx/c',
+  'a.yaml',
+  'a.env',
+  '.env',
+  'x/.env',
+  'x/y.env',
+  'secrets/azmidi/a.json',
+  'secrets/azmidi/sub/a.json',
+  'dev/a',
+  'prod/x/y',
+  'undev/a',
+  'secrets/common/a.ini',
+  'secrets/common/a.txt',
+  'secrets/users/carol/id_ed25519',
+  'b.txt',
+  'dir/a b.yaml',
+  'secrets/é.yaml',
+  'x/a.enc.json',
+  'a.enc.json',
 ]
 
 /** Random path regexes of the shapes .sops.yaml files use, and random paths. */
-  const piece = fc.constantFrom('a', 'b', 'secrets', '/', '\\.', '[^/]+', '[^/]*', '.*', '.+', '.', '(a|b/)', '(?:x|yy)?', '[ab]', '[^a]', 'c{1,2}', '\\d', 'é', '(^|/)', '(/|$)')
-  const regex = fc.tuple(fc.boolean(), fc.array(piece, { minLength: 1, maxLength: 6 }), fc.boolean()).map(([start, parts, end]) => `${start ? '^' : ''}${parts.join('')}${end ? '$' : ''}`)
-  const path = fc.array(fc.constantFrom('a', 'b', 'x', 'yy', 'c', '1', 'secrets', '.', 'é'), { minLength: 1, maxLength: 3 }).chain((names) =>
-    fc.array(fc.constantFrom(...names.map((n) => n)), { minLength: 1, maxLength: 4 }).map((parts) => parts.join('/').replace(/\/\.$/, '/x.')),
+const piece = fc.constantFrom(
+  'a',
+  'b',
+  'secrets',
+  '/',
+  '\\.',
+  '[^/]+',
+  '[^/]*',
+  '.*',
+  '.+',
+  '.',
+  '(a|b/)',
+  '(?:x|yy)?',
+  '[ab]',
+  '[^a]',
+  'c{1,2}',
+  '\\d',
+  'é',
+  '(^|/)',
+  '(/|$)',
+)
+const regex = fc
+  .tuple(fc.boolean(), fc.array(piece, { minLength: 1, maxLength: 6 }), fc.boolean())
+  .map(([start, parts, end]) => `${start ? '^' : ''}${parts.join('')}${end ? '$' : ''}`)
+const path = fc
+  .array(fc.constantFrom('a', 'b', 'x', 'yy', 'c', '1', 'secrets', '.', 'é'), { minLength: 1, maxLength: 3 })
+  .chain((names) =>
+    fc
+      .array(fc.constantFrom(...names.map((n) => n)), { minLength: 1, maxLength: 4 })
+      .map((parts) => parts.join('/').replace(/\/\.$/, '/x.')),
   )
 /** A real path: no empty or '.' component (nor a name ending in '.', see below). */
 const realPath = (p: string): boolean => !p.split('/').some((c) => c === '' || c === '.' || c.endsWith('.'))
 
 describe('path_regex as gitattributes patterns', () => {
   it.each([
-    ['secrets/[^/]+\\.(yaml|json|env|ini)$', ['**/*secrets/?*.yaml', '**/*secrets/?*.json', '**/*secrets/?*.env', '**/*secrets/?*.ini']],
+    [
+      'secrets/[^/]+\\.(yaml|json|env|ini)$',
+      ['**/*secrets/?*.yaml', '**/*secrets/?*.json', '**/*secrets/?*.env', '**/*secrets/?*.ini'],
+    ],
     ['^secrets/.*', ['secrets/**']],
     ['^secrets/common/.*$', ['secrets/common/**']],
     ['secrets/.*\\.yaml$', ['**/*secrets/**/*.yaml']],
@@ -110,8 +161,11 @@ describe('overlapWitness on random regexes', () => {
           return
         }
         const witness = overlapWitness(ta, tb)
-        if (witness !== null) expect([sopsMatches(a, witness), sopsMatches(b, witness)], `${a} / ${b}: ${witness}`).toEqual([true, true])
-        else for (const p of paths.filter(realPath)) expect(sopsMatches(a, p) && sopsMatches(b, p), `${a} / ${b} both match ${p}`).toBe(false)
+        if (witness !== null)
+          expect([sopsMatches(a, witness), sopsMatches(b, witness)], `${a} / ${b}: ${witness}`).toEqual([true, true])
+        else
+          for (const p of paths.filter(realPath))
+            expect(sopsMatches(a, p) && sopsMatches(b, p), `${a} / ${b} both match ${p}`).toBe(false)
       }),
       { numRuns: 400 },
     )
@@ -121,9 +175,26 @@ describe('overlapWitness on random regexes', () => {
 describe('fewestCoveringKeys', () => {
   it.each([
     [[['a', 'b'], ['a', 'c'], ['a']], ['a']],
-    [[['a', 'b'], ['b', 'c'], ['c', 'a']], 2],
-    [[['a'], ['b'], ['c']], ['a', 'b', 'c']],
-    [[['x', 'admin'], ['y', 'admin'], ['z', 'admin', 'x']], ['admin']],
+    [
+      [
+        ['a', 'b'],
+        ['b', 'c'],
+        ['c', 'a'],
+      ],
+      2,
+    ],
+    [
+      [['a'], ['b'], ['c']],
+      ['a', 'b', 'c'],
+    ],
+    [
+      [
+        ['x', 'admin'],
+        ['y', 'admin'],
+        ['z', 'admin', 'x'],
+      ],
+      ['admin'],
+    ],
   ])('%j', (sets, expected) => {
     const keys = fewestCoveringKeys(sets as string[][])
     if (typeof expected === 'number') expect(keys).toHaveLength(expected)
@@ -135,7 +206,10 @@ describe('fewestCoveringKeys', () => {
 /** The NixOS layout fixture with keys generated now. */
 function nixosLayout(): { text: string; keys: Record<string, string> } {
   const keys = Object.fromEntries(['ALICE', 'BOB', 'WEB', 'DB', 'CAROL'].map((n) => [n, newKey().recipient]))
-  const text = readFileSync(join(FIXTURES, 'nixos-layout.sops.yaml'), 'utf8').replace(/AGE_([A-Z]+)/g, (_m, n: string) => keys[n]!)
+  const text = readFileSync(join(FIXTURES, 'nixos-layout.sops.yaml'), 'utf8').replace(
+    /AGE_([A-Z]+)/g,
+    (_m, n: string) => keys[n]!,
+  )
   return { text, keys }
 }
 
@@ -149,8 +223,12 @@ describe('.sops.yaml creation_rules as .gitseal.yaml', () => {
       message = (e as Error).message
     }
     expect(message).toContain('cannot import .sops.yaml (2 problems)')
-    expect(message).toContain('rule 1 (path_regex \'secrets/[^/]+\\.(yaml|json|env|ini)$\'): names keys git-seal cannot encrypt to: pgp admin_alice (2504791468b153b8a3963cc9…), pgp server_azmidi (0fd60c8c3b664aceb1796ce0…)')
-    expect(message).toContain('rule 2 (path_regex \'secrets/azmidi/[^/]+\\.(yaml|json|env|ini)$\'): names keys git-seal cannot encrypt to: pgp admin_alice')
+    expect(message).toContain(
+      "rule 1 (path_regex 'secrets/[^/]+\\.(yaml|json|env|ini)$'): names keys git-seal cannot encrypt to: pgp admin_alice (2504791468b153b8a3963cc9…), pgp server_azmidi (0fd60c8c3b664aceb1796ce0…)",
+    )
+    expect(message).toContain(
+      "rule 2 (path_regex 'secrets/azmidi/[^/]+\\.(yaml|json|env|ini)$'): names keys git-seal cannot encrypt to: pgp admin_alice",
+    )
   })
 
   it('with dropNonAge it imports the age keys under their anchors, one group, and says who loses access', () => {
@@ -174,12 +252,25 @@ describe('.sops.yaml creation_rules as .gitseal.yaml', () => {
     const result = importSopsConfig(text)
     const config = parseConfig(result.config)
     expect(result.groups).toEqual([{ name: 'default', admins: ['alice', 'bob'], targets: ['web', 'db', 'carol'] }])
-    const byName = Object.fromEntries(config.secrets.map((s) => [s.name, { patterns: s.patterns, keys: s.recipients.map((r) => r.key).sort() }]))
+    const byName = Object.fromEntries(
+      config.secrets.map((s) => [s.name, { patterns: s.patterns, keys: s.recipients.map((r) => r.key).sort() }]),
+    )
     expect(byName).toEqual({
-      'secrets-common': { patterns: ['secrets/common/?*.yaml', 'secrets/common/?*.json', 'secrets/common/?*.env', 'secrets/common/?*.ini'], keys: [keys.ALICE, keys.BOB, keys.WEB, keys.DB].sort() },
+      'secrets-common': {
+        patterns: [
+          'secrets/common/?*.yaml',
+          'secrets/common/?*.json',
+          'secrets/common/?*.env',
+          'secrets/common/?*.ini',
+        ],
+        keys: [keys.ALICE, keys.BOB, keys.WEB, keys.DB].sort(),
+      },
       'secrets-web': { patterns: ['secrets/web/*'], keys: [keys.ALICE, keys.BOB, keys.WEB].sort() },
       'secrets-db': { patterns: ['secrets/db/*'], keys: [keys.ALICE, keys.BOB, keys.DB].sort() },
-      'secrets-users-carol': { patterns: ['secrets/users/carol/**'], keys: [keys.ALICE, keys.BOB, keys.CAROL, keys.WEB].sort() },
+      'secrets-users-carol': {
+        patterns: ['secrets/users/carol/**'],
+        keys: [keys.ALICE, keys.BOB, keys.CAROL, keys.WEB].sort(),
+      },
     })
   })
 
@@ -187,7 +278,13 @@ describe('.sops.yaml creation_rules as .gitseal.yaml', () => {
     const [a, b, c] = [newKey().recipient, newKey().recipient, newKey().recipient]
     const text = `keys:\n  - &ops ${a}\ncreation_rules:\n  - path_regex: ^one/.*\n    age: "${a}, ${b},"\n  - path_regex: ^two/.*\n    age:\n      - *ops\n      - ${c} # laptop\n`
     const result = importSopsConfig(text)
-    expect(result.names).toEqual(new Map([[a, 'ops'], [b, b.slice(0, 12)], [c, 'laptop']]))
+    expect(result.names).toEqual(
+      new Map([
+        [a, 'ops'],
+        [b, b.slice(0, 12)],
+        [c, 'laptop'],
+      ]),
+    )
     expect(result.groups).toEqual([{ name: 'default', admins: ['ops'], targets: [b.slice(0, 12), 'laptop'] }])
   })
 
@@ -209,9 +306,20 @@ describe('.sops.yaml creation_rules as .gitseal.yaml', () => {
 
   it('joins overlapping rules with the same keys into one secret; refuses overlapping rules with different keys, naming a path both match', () => {
     const [a, b] = [newKey().recipient, newKey().recipient]
-    const same = importSopsConfig(`creation_rules:\n  - {path_regex: '^secrets/.*\\.yaml$', age: ${a}}\n  - {path_regex: '^secrets/', age: ${a}}\n`)
-    expect(same.secrets.map((s) => [s.rules, s.patterns])).toEqual([[[1, 2], ['secrets/**/*.yaml', 'secrets/**']]])
-    expect(() => importSopsConfig(`creation_rules:\n  - {path_regex: '^secrets/prod/', age: ${a}}\n  - {path_regex: '^secrets/', age: "${a},${b}"}\n`)).toThrow(
+    const same = importSopsConfig(
+      `creation_rules:\n  - {path_regex: '^secrets/.*\\.yaml$', age: ${a}}\n  - {path_regex: '^secrets/', age: ${a}}\n`,
+    )
+    expect(same.secrets.map((s) => [s.rules, s.patterns])).toEqual([
+      [
+        [1, 2],
+        ['secrets/**/*.yaml', 'secrets/**'],
+      ],
+    ])
+    expect(() =>
+      importSopsConfig(
+        `creation_rules:\n  - {path_regex: '^secrets/prod/', age: ${a}}\n  - {path_regex: '^secrets/', age: "${a},${b}"}\n`,
+      ),
+    ).toThrow(
       'rules 1 and 2 both match secrets/prod/x (and more like it): sops takes rule 1, the first; git-seal refuses a path two secrets match',
     )
   })
@@ -236,7 +344,9 @@ describe('.sops.yaml creation_rules as .gitseal.yaml', () => {
       message = (e as Error).message
     }
     expect(message).toContain('(4 problems)')
-    expect(message).toContain(`rule 1 (path_regex '^a/'): 2 key groups, shamir_threshold 2: a file needs keys from several groups to open (age ${a}, age ${b})`)
+    expect(message).toContain(
+      `rule 1 (path_regex '^a/'): 2 key groups, shamir_threshold 2: a file needs keys from several groups to open (age ${a}, age ${b})`,
+    )
     expect(message).toContain("rule 2 (path_regex '^b/'): names no age key (only kms arn:aws:kms:us-east-1:12…)")
     expect(message).toContain('rule 3 (no path_regex): matches every path')
     expect(message).toContain(`rule 4 (path_regex '^d/[0-9]+$'): cannot be written as gitattributes patterns: '[0-9]+'`)
@@ -244,7 +354,9 @@ describe('.sops.yaml creation_rules as .gitseal.yaml', () => {
 
   it('writes worktree: ciphertext and version 2 when asked', () => {
     const a = newKey().recipient
-    const text = importSopsConfig(`creation_rules:\n  - {path_regex: ^s/, age: ${a}}\n`, { ciphertextWorktree: true }).config
+    const text = importSopsConfig(`creation_rules:\n  - {path_regex: ^s/, age: ${a}}\n`, {
+      ciphertextWorktree: true,
+    }).config
     expect(text).toMatch(/^version: 2$/m)
     expect(text).toMatch(/^ {8}worktree: ciphertext$/m)
   })

@@ -2,9 +2,32 @@
 // what match.ts, sops-regex.ts, attributes.ts and sops-config's regexes share.
 import { describe, expect, it } from 'vitest'
 import { compilePattern } from '../../src/config/index.js'
-import { anchoredPattern, bracketAt, escapeGlobChar, patternAnchor, patternToRegex, quotePattern } from '../../src/config/gitattributes-pattern.js'
+import {
+  anchoredPattern,
+  bracketAt,
+  escapeGlobChar,
+  patternAnchor,
+  patternToRegex,
+  quotePattern,
+} from '../../src/config/gitattributes-pattern.js'
 
-const GLOBS = ['*.yaml', 'secrets/**', 'secrets/*.yaml', '**/*.enc.json', '/secrets/**/b.yaml', '.env', '[ab].txt', '[!ab].txt', 'dir/a b.yaml', 'a\\*b', 'x/**/y/**', 'a?c', 'a[b', 'secrets/', 'a.b+c(d)']
+const GLOBS = [
+  '*.yaml',
+  'secrets/**',
+  'secrets/*.yaml',
+  '**/*.enc.json',
+  '/secrets/**/b.yaml',
+  '.env',
+  '[ab].txt',
+  '[!ab].txt',
+  'dir/a b.yaml',
+  'a\\*b',
+  'x/**/y/**',
+  'a?c',
+  'a[b',
+  'secrets/',
+  'a.b+c(d)',
+]
 
 describe('gitattributes patterns', () => {
   it('anchors a pattern holding a slash, once its trailing slash is dropped', () => {
@@ -42,7 +65,28 @@ describe('gitattributes patterns', () => {
     expect(patternToRegex('a\\*b')).toBe('(?:^|/)a\\*b$')
   })
 
-  const PATHS = ['a.yaml', 'secrets/a.yaml', 'secrets/x/b.yaml', 'x/secrets/a.yaml', 'prod/app.enc.json', 'app.enc.json', '.env', 'x/.env', 'secrets', 'b.txt', 'c.txt', 'dir/a b.yaml', 'a*b', 'axb', 'x/q/y/z', 'abc', 'a[b', 'a.b+c(d)', ']', 'a]']
+  const PATHS = [
+    'a.yaml',
+    'secrets/a.yaml',
+    'secrets/x/b.yaml',
+    'x/secrets/a.yaml',
+    'prod/app.enc.json',
+    'app.enc.json',
+    '.env',
+    'x/.env',
+    'secrets',
+    'b.txt',
+    'c.txt',
+    'dir/a b.yaml',
+    'a*b',
+    'axb',
+    'x/q/y/z',
+    'abc',
+    'a[b',
+    'a.b+c(d)',
+    ']',
+    'a]',
+  ]
   it.each([...GLOBS, '[]a]', '[!]a]'])('%s: the regex selects the paths the pattern matches', (glob) => {
     const re = new RegExp(patternToRegex(glob))
     const match = compilePattern(glob)

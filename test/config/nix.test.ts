@@ -30,22 +30,73 @@ const SOPS_NIX_FLAKE = `{
 }
 `
 
-const lock = (nodes: Record<string, unknown>): string => JSON.stringify({ nodes: { root: { inputs: Object.fromEntries(Object.keys(nodes).map((n) => [n, n])) }, ...nodes }, root: 'root', version: 7 })
+const lock = (nodes: Record<string, unknown>): string =>
+  JSON.stringify({
+    nodes: { root: { inputs: Object.fromEntries(Object.keys(nodes).map((n) => [n, n])) }, ...nodes },
+    root: 'root',
+    version: 7,
+  })
 
 describe('detectNix', () => {
   it.each([
     ['no flake', {}, { flake: false, sopsNix: false, agenix: false }],
-    ['a flake without inputs', { 'flake.nix': '{ outputs = { self }: { }; }\n' }, { flake: true, sopsNix: false, agenix: false }],
+    [
+      'a flake without inputs',
+      { 'flake.nix': '{ outputs = { self }: { }; }\n' },
+      { flake: true, sopsNix: false, agenix: false },
+    ],
     ['sops-nix as an input', { 'flake.nix': SOPS_NIX_FLAKE }, { flake: true, sopsNix: true, agenix: false }],
-    ['sops-nix.url on one line', { 'flake.nix': '{ inputs.sops-nix.url = "github:Mic92/sops-nix"; outputs = _: {}; }' }, { flake: true, sopsNix: true, agenix: false }],
-    ['sops-nix renamed, found by its url', { 'flake.nix': '{ inputs.sops.url = "github:Mic92/sops-nix"; outputs = _: {}; }' }, { flake: true, sopsNix: true, agenix: false }],
-    ['sops-nix only in a comment', { 'flake.nix': '{\n  # inputs.sops-nix.url = "github:Mic92/sops-nix";\n  /* sops-nix */ outputs = _: {};\n}' }, { flake: true, sopsNix: false, agenix: false }],
-    ['a longer name is not sops-nix', { 'flake.nix': '{ inputs.my-sops-nix-fork.url = "github:me/fork"; outputs = _: {}; }' }, { flake: true, sopsNix: false, agenix: false }],
-    ['agenix', { 'flake.nix': '{ inputs.agenix.url = "github:ryantm/agenix"; outputs = _: {}; }' }, { flake: true, sopsNix: false, agenix: true }],
-    ['ragenix', { 'flake.nix': '{ inputs.ragenix.url = "github:yaxitech/ragenix"; outputs = _: {}; }' }, { flake: true, sopsNix: false, agenix: true }],
-    ['sops-nix only in flake.lock', { 'flake.nix': '{ inputs.secrets.url = "path:./x"; outputs = _: {}; }', 'flake.lock': lock({ 'sops-nix': { original: { owner: 'Mic92', repo: 'sops-nix', type: 'github' } } }) }, { flake: true, sopsNix: true, agenix: false }],
-    ['renamed input in flake.lock, found by its repo', { 'flake.nix': '{ outputs = _: {}; }', 'flake.lock': lock({ s: { original: { owner: 'Mic92', repo: 'sops-nix', type: 'github' } } }) }, { flake: true, sopsNix: true, agenix: false }],
-    ['an unreadable flake.lock', { 'flake.nix': '{ outputs = _: {}; }', 'flake.lock': '{ not json' }, { flake: true, sopsNix: false, agenix: false }],
+    [
+      'sops-nix.url on one line',
+      { 'flake.nix': '{ inputs.sops-nix.url = "github:Mic92/sops-nix"; outputs = _: {}; }' },
+      { flake: true, sopsNix: true, agenix: false },
+    ],
+    [
+      'sops-nix renamed, found by its url',
+      { 'flake.nix': '{ inputs.sops.url = "github:Mic92/sops-nix"; outputs = _: {}; }' },
+      { flake: true, sopsNix: true, agenix: false },
+    ],
+    [
+      'sops-nix only in a comment',
+      { 'flake.nix': '{\n  # inputs.sops-nix.url = "github:Mic92/sops-nix";\n  /* sops-nix */ outputs = _: {};\n}' },
+      { flake: true, sopsNix: false, agenix: false },
+    ],
+    [
+      'a longer name is not sops-nix',
+      { 'flake.nix': '{ inputs.my-sops-nix-fork.url = "github:me/fork"; outputs = _: {}; }' },
+      { flake: true, sopsNix: false, agenix: false },
+    ],
+    [
+      'agenix',
+      { 'flake.nix': '{ inputs.agenix.url = "github:ryantm/agenix"; outputs = _: {}; }' },
+      { flake: true, sopsNix: false, agenix: true },
+    ],
+    [
+      'ragenix',
+      { 'flake.nix': '{ inputs.ragenix.url = "github:yaxitech/ragenix"; outputs = _: {}; }' },
+      { flake: true, sopsNix: false, agenix: true },
+    ],
+    [
+      'sops-nix only in flake.lock',
+      {
+        'flake.nix': '{ inputs.secrets.url = "path:./x"; outputs = _: {}; }',
+        'flake.lock': lock({ 'sops-nix': { original: { owner: 'Mic92', repo: 'sops-nix', type: 'github' } } }),
+      },
+      { flake: true, sopsNix: true, agenix: false },
+    ],
+    [
+      'renamed input in flake.lock, found by its repo',
+      {
+        'flake.nix': '{ outputs = _: {}; }',
+        'flake.lock': lock({ s: { original: { owner: 'Mic92', repo: 'sops-nix', type: 'github' } } }),
+      },
+      { flake: true, sopsNix: true, agenix: false },
+    ],
+    [
+      'an unreadable flake.lock',
+      { 'flake.nix': '{ outputs = _: {}; }', 'flake.lock': '{ not json' },
+      { flake: true, sopsNix: false, agenix: false },
+    ],
   ])('%s', (_name, files, expected) => {
     expect(detectNix(repoWith(files))).toEqual(expected)
   })

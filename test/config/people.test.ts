@@ -20,20 +20,61 @@ function problems(text: string): string[] {
 
 describe('people', () => {
   it('a group names people; the inline form is read next to it', () => {
-    const c = parseConfig(config(2, `  - name: alice\n    key: ${A}\n    comment: laptop\n`, `        - alice\n        - name: ci\n          key: ${B}\n`))
+    const c = parseConfig(
+      config(
+        2,
+        `  - name: alice\n    key: ${A}\n    comment: laptop\n`,
+        `        - alice\n        - name: ci\n          key: ${B}\n`,
+      ),
+    )
     expect(c.people).toEqual([{ name: 'alice', key: A, kind: 'x25519', comment: 'laptop' }])
-    expect(c.groups[0]!.admins.map((r) => [r.name, r.key, r.person])).toEqual([['alice', A, true], ['ci', B, false]])
+    expect(c.groups[0]!.admins.map((r) => [r.name, r.key, r.person])).toEqual([
+      ['alice', A, true],
+      ['ci', B, false],
+    ])
   })
 
   it.each([
-    ['version 1 with people', config(1, `  - name: alice\n    key: ${A}\n`, '        - alice\n'), "'people' needs 'version: 2'"],
-    ['an unknown person', config(2, `  - name: alice\n    key: ${A}\n`, '        - bob\n'), "unknown person 'bob' (people: alice)"],
-    ['a name without a people list', `version: 2\ngroups:\n  dev:\n    recipients:\n      admins:\n        - bob\n    secrets:\n      s:\n        path: s/**\n`, "'bob' names a person, but the config has no 'people:' list"],
-    ['an inline entry named like a person', config(2, `  - name: alice\n    key: ${A}\n`, `        - name: alice\n          key: ${B}\n`), "'alice' is declared in people: write '- alice' here"],
-    ['two people with one key', config(2, `  - name: alice\n    key: ${A}\n  - name: bob\n    key: ${A}\n`, '        - alice\n'), 'bob has the same key as alice'],
-    ['a duplicate person', config(2, `  - name: alice\n    key: ${A}\n  - name: alice\n    key: ${B}\n`, '        - alice\n'), "duplicate person 'alice'"],
-    ['a malformed key', config(2, `  - name: alice\n    key: age1nope\n`, '        - alice\n'), 'people[0].key: alice: not a valid age recipient'],
-    ['an unknown field', config(2, `  - name: alice\n    key: ${A}\n    email: a@b\n`, '        - alice\n'), 'people[0].email: unknown key'],
+    [
+      'version 1 with people',
+      config(1, `  - name: alice\n    key: ${A}\n`, '        - alice\n'),
+      "'people' needs 'version: 2'",
+    ],
+    [
+      'an unknown person',
+      config(2, `  - name: alice\n    key: ${A}\n`, '        - bob\n'),
+      "unknown person 'bob' (people: alice)",
+    ],
+    [
+      'a name without a people list',
+      `version: 2\ngroups:\n  dev:\n    recipients:\n      admins:\n        - bob\n    secrets:\n      s:\n        path: s/**\n`,
+      "'bob' names a person, but the config has no 'people:' list",
+    ],
+    [
+      'an inline entry named like a person',
+      config(2, `  - name: alice\n    key: ${A}\n`, `        - name: alice\n          key: ${B}\n`),
+      "'alice' is declared in people: write '- alice' here",
+    ],
+    [
+      'two people with one key',
+      config(2, `  - name: alice\n    key: ${A}\n  - name: bob\n    key: ${A}\n`, '        - alice\n'),
+      'bob has the same key as alice',
+    ],
+    [
+      'a duplicate person',
+      config(2, `  - name: alice\n    key: ${A}\n  - name: alice\n    key: ${B}\n`, '        - alice\n'),
+      "duplicate person 'alice'",
+    ],
+    [
+      'a malformed key',
+      config(2, `  - name: alice\n    key: age1nope\n`, '        - alice\n'),
+      'people[0].key: alice: not a valid age recipient',
+    ],
+    [
+      'an unknown field',
+      config(2, `  - name: alice\n    key: ${A}\n    email: a@b\n`, '        - alice\n'),
+      'people[0].email: unknown key',
+    ],
   ])('refuses %s, naming the place', (_what, text, message) => {
     expect(problems(text).join('\n')).toContain(message)
   })

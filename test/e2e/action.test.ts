@@ -31,7 +31,11 @@ interface Action {
 const action = parse(readFileSync(join(ROOT, 'action.yml'), 'utf8')) as Action
 
 /** Evaluates the `${{ ... }}` expressions this action may use; any other is a test failure. */
-function evaluate(text: string, inputs: Record<string, string>, outputs: Record<string, Record<string, string>>): string {
+function evaluate(
+  text: string,
+  inputs: Record<string, string>,
+  outputs: Record<string, Record<string, string>>,
+): string {
   return text.replace(/\$\{\{\s*([^}]*?)\s*\}\}/g, (_all, expr: string) => {
     let m = /^inputs\.([\w-]+)$/.exec(expr)
     if (m) {
@@ -52,7 +56,12 @@ interface Run {
 }
 
 /** Runs the action's steps in `repo` for an event; stops at the first failing step, as Actions does. */
-function runAction(repo: Repo, event: { name: string; payload: object; baseRef?: string }, inputs: Record<string, string> = {}, workspace = repo.dir): Run {
+function runAction(
+  repo: Repo,
+  event: { name: string; payload: object; baseRef?: string },
+  inputs: Record<string, string> = {},
+  workspace = repo.dir,
+): Run {
   const dir = tempDir('git-seal-action-')
   const eventPath = join(dir, 'event.json')
   writeFileSync(eventPath, JSON.stringify(event.payload))
@@ -92,7 +101,9 @@ function runAction(repo: Repo, event: { name: string; payload: object; baseRef?:
     }
     if (r.status !== 0) return { status: r.status ?? 1, stdout, stderr, outputs: {} }
   }
-  const outputs = Object.fromEntries(Object.entries(action.outputs).map(([k, o]) => [k, evaluate(o.value, inputs, stepOutputs)]))
+  const outputs = Object.fromEntries(
+    Object.entries(action.outputs).map(([k, o]) => [k, evaluate(o.value, inputs, stepOutputs)]),
+  )
   return { status: 0, stdout, stderr, outputs }
 }
 
@@ -124,7 +135,7 @@ describe('action.yml', () => {
     expect(Object.keys(action.inputs).sort()).toEqual(['range', 'sarif-file', 'working-directory'])
   })
 
-  it("on a push: verifies the pushed commits (before..HEAD); fails on a plaintext secret, passes on ciphertext", () => {
+  it('on a push: verifies the pushed commits (before..HEAD); fails on a plaintext secret, passes on ciphertext', () => {
     const repo = project()
     const before = repo.git('rev-parse', 'HEAD').trim()
     repo.write('secrets/ok.txt', 'encrypted by the filter\n')
@@ -182,7 +193,12 @@ describe('action.yml', () => {
     const repo = project()
     const base = repo.git('rev-parse', 'HEAD').trim()
     commitPlaintext(repo)
-    const r = runAction(repo, { name: 'workflow_dispatch', payload: {} }, { range: `${base}..${base}`, 'working-directory': basename(repo.dir) }, dirname(repo.dir))
+    const r = runAction(
+      repo,
+      { name: 'workflow_dispatch', payload: {} },
+      { range: `${base}..${base}`, 'working-directory': basename(repo.dir) },
+      dirname(repo.dir),
+    )
     expect(r.status, r.stderr).toBe(0)
     expect(r.outputs['range']).toBe(`${base}..${base}`)
     expect(r.stderr).toContain('verified 0 commit(s)')

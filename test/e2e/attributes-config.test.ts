@@ -8,7 +8,15 @@ import * as rage from '../helpers/rage.js'
 import { expectNoLeak, isAgeFile, newHome, newKey, Repo, sealedRepo, simpleConfig } from '../helpers/repo.js'
 
 describe("a '**' pattern leaves the files git, sops and git-seal read alone", () => {
-  const neverSecret = ['.gitignore', 'sub/.gitignore', 'sub/deeper/.gitattributes', '.gitmodules', '.mailmap', '.sops.yaml', 'sub/.sops.yaml']
+  const neverSecret = [
+    '.gitignore',
+    'sub/.gitignore',
+    'sub/deeper/.gitattributes',
+    '.gitmodules',
+    '.mailmap',
+    '.sops.yaml',
+    'sub/.sops.yaml',
+  ]
   const MARKER = 'never-secret-marker-1f2e'
 
   it('stores them as they are, encrypts everything else (nested .mailmap too), and guard, status and verify agree', async () => {
@@ -32,7 +40,10 @@ describe("a '**' pattern leaves the files git, sops and git-seal read alone", ()
     }
     const status = repo.seal('status', '--json')
     expect(status.status, status.stdout).toBe(0)
-    expect((JSON.parse(status.stdout) as { secrets: { path: string }[] }).secrets.map((s) => s.path)).toEqual(['app.txt', 'sub/.mailmap'])
+    expect((JSON.parse(status.stdout) as { secrets: { path: string }[] }).secrets.map((s) => s.path)).toEqual([
+      'app.txt',
+      'sub/.mailmap',
+    ])
     const verify = repo.seal('verify')
     expect(verify.status, verify.stderr).toBe(0)
     expectNoLeak(repo, MARKER)
@@ -71,13 +82,17 @@ describe('a rule added for a file git already tracks: every hint leads to cipher
     addRule(repo, key.recipient)
     const refused = repo.tryGit('commit', '-qm', 'app.key is a secret now')
     expect(refused.status).not.toBe(0)
-    expect(refused.stderr).toContain("app.key becomes a secret in this commit's .gitseal.yaml but is still plaintext in the index")
+    expect(refused.stderr).toContain(
+      "app.key becomes a secret in this commit's .gitseal.yaml but is still plaintext in the index",
+    )
     expect(refused.stderr).toContain("run 'git-seal sync' and 'git add .gitattributes'")
 
     // The hints, literally.
     const sync = repo.seal('sync')
     expect(sync.status, sync.stderr).toBe(0)
-    expect(sync.stderr).toContain('encrypted in the index 1 tracked file(s) that .gitseal.yaml makes secrets (git add --renormalize): app.key')
+    expect(sync.stderr).toContain(
+      'encrypted in the index 1 tracked file(s) that .gitseal.yaml makes secrets (git add --renormalize): app.key',
+    )
     expect(sync.stderr).toContain('committed in plaintext before, so readable in history: app.key')
     repo.git('add', '.gitattributes')
     const commit = repo.tryGit('commit', '-qm', 'app.key is a secret now')
@@ -102,7 +117,7 @@ describe('a rule added for a file git already tracks: every hint leads to cipher
     const refused = repo.tryGit('commit', '-qm', 'app.key')
     expect(refused.status).not.toBe(0)
     expect(refused.stderr).toContain('app.key is staged in plaintext')
-    expect(refused.stderr).toContain("git add --renormalize -- app.key")
+    expect(refused.stderr).toContain('git add --renormalize -- app.key')
     expect(refused.stderr).toContain("run 'git-seal sync' and 'git add .gitattributes'")
 
     // In the order printed: sync, git add .gitattributes, git add --renormalize.
@@ -113,7 +128,9 @@ describe('a rule added for a file git already tracks: every hint leads to cipher
     repo.git('add', '--renormalize', '--', 'app.key')
     const commit = repo.tryGit('commit', '-qm', 'app.key')
     expect(commit.status, commit.stderr).toBe(0)
-    expect(Buffer.from(await rage.decrypt_with_x25519(key.identity, repo.blob('HEAD:app.key'))).toString()).toBe('staged-before-the-rule\n')
+    expect(Buffer.from(await rage.decrypt_with_x25519(key.identity, repo.blob('HEAD:app.key'))).toString()).toBe(
+      'staged-before-the-rule\n',
+    )
     repo.write('app.key', 'rotated-key-77aa\n')
     repo.git('commit', '-qam', 'rotated')
     expectNoLeak(repo, 'rotated-key-77aa')
@@ -159,7 +176,9 @@ describe('a rule added for a file git already tracks: every hint leads to cipher
     repo.git('add', '--renormalize', '--', 'app.key')
     const commit = repo.tryGit('commit', '-qm', 'app.key')
     expect(commit.status, commit.stderr).toBe(0)
-    expect(Buffer.from(await rage.decrypt_with_x25519(key.identity, repo.blob('HEAD:app.key'))).toString()).toBe('edited-not-staged-31c0\n')
+    expect(Buffer.from(await rage.decrypt_with_x25519(key.identity, repo.blob('HEAD:app.key'))).toString()).toBe(
+      'edited-not-staged-31c0\n',
+    )
     expectNoLeak(repo, 'edited-not-staged-31c0')
   })
 
@@ -173,7 +192,9 @@ describe('a rule added for a file git already tracks: every hint leads to cipher
     const sync = repo.seal('sync')
     expect(sync.status).toBe(1)
     expect(sync.stderr).toContain('app.key is a secret still in plaintext in the index')
-    expect(sync.stderr).toContain("run 'git-seal install' if this clone lacks the filter, then git add --renormalize -- app.key")
+    expect(sync.stderr).toContain(
+      "run 'git-seal install' if this clone lacks the filter, then git add --renormalize -- app.key",
+    )
     expect(sync.stderr).not.toContain('encrypted in the index')
     // No leak scan: the plaintext was committed on purpose, before the rule.
   })

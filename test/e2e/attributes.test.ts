@@ -13,7 +13,8 @@ import { expectNoLeak, isAgeFile, sealedRepo, type Repo } from '../helpers/repo.
 const MARKER = 'attr-marker-6a0c1e'
 const EDITED = 'attr-edited-93bd55'
 /** Plaintext with CRLF pairs and binary bytes: what line-ending rules would touch if they saw it. */
-const plaintext = (marker: string): Buffer => Buffer.concat([Buffer.from(`${marker}\r\nline two\r\n`), Buffer.from([0, 13, 10, 255])])
+const plaintext = (marker: string): Buffer =>
+  Buffer.concat([Buffer.from(`${marker}\r\nline two\r\n`), Buffer.from([0, 13, 10, 255])])
 
 /**
  * Back-dates the work tree's files and refreshes the index, so no entry is racily clean: git
@@ -22,7 +23,8 @@ const plaintext = (marker: string): Buffer => Buffer.concat([Buffer.from(`${mark
  */
 function settle(repo: Repo): void {
   const past = new Date(Date.now() - 60_000)
-  for (const path of repo.git('ls-files', '-z').split('\0').filter(Boolean)) utimesSync(join(repo.dir, path), past, past)
+  for (const path of repo.git('ls-files', '-z').split('\0').filter(Boolean))
+    utimesSync(join(repo.dir, path), past, past)
   repo.git('update-index', '-q', '--refresh')
 }
 
@@ -74,9 +76,17 @@ const scenarios: Scenario[] = [
   },
   { name: "a nested secrets/.gitattributes with '* text'", setting: 'text', ...nested('* text') },
   { name: "a nested .gitattributes with '*.txt ident'", setting: 'ident', ...nested('*.txt ident') },
-  { name: "a nested .gitattributes with 'working-tree-encoding=UTF-16'", setting: 'working-tree-encoding=UTF-16', ...nested('*.txt working-tree-encoding=UTF-16') },
+  {
+    name: "a nested .gitattributes with 'working-tree-encoding=UTF-16'",
+    setting: 'working-tree-encoding=UTF-16',
+    ...nested('*.txt working-tree-encoding=UTF-16'),
+  },
   { name: "a nested .gitattributes with '* text=auto'", setting: 'text=auto', ...nested('* text=auto') },
-  { name: "a nested .gitattributes with '* !text crlf' (the deprecated spelling)", setting: 'crlf', ...nested('* !text crlf') },
+  {
+    name: "a nested .gitattributes with '* !text crlf' (the deprecated spelling)",
+    setting: 'crlf',
+    ...nested('* !text crlf'),
+  },
   {
     name: '.git/info/attributes with secrets/** text eol=crlf',
     setting: 'text eol=crlf',
@@ -97,60 +107,71 @@ const scenarios: Scenario[] = [
 ]
 
 describe('attributes that make git rewrite ciphertext', () => {
-  it.each(scenarios)('$name: add refuses, checkout keeps as stored, guard and status flag it; undone, all works', async (s) => {
-    const { repo, key } = sealedRepo(['secrets/**'])
-    repo.write('secrets/a.txt', plaintext(MARKER))
-    repo.git('add', '.')
-    repo.git('commit', '-qm', 'a secret')
-    const stored = repo.blobId(':secrets/a.txt')
-    settle(repo)
-    s.setup(repo)
+  it.each(scenarios)(
+    '$name: add refuses, checkout keeps as stored, guard and status flag it; undone, all works',
+    async (s) => {
+      const { repo, key } = sealedRepo(['secrets/**'])
+      repo.write('secrets/a.txt', plaintext(MARKER))
+      repo.git('add', '.')
+      repo.git('commit', '-qm', 'a secret')
+      const stored = repo.blobId(':secrets/a.txt')
+      settle(repo)
+      s.setup(repo)
 
-    // The guard refuses a commit while the attribute applies, though the secret is not staged.
-    repo.write('README.md', 'readme\n')
-    repo.git('add', 'README.md')
-    const commit = repo.tryGit('commit', '-qm', 'readme')
-    expect(commit.status).not.toBe(0)
-    expect(commit.stderr).toContain(`secrets/a.txt: git would rewrite its ciphertext ('${s.setting}'`)
+      // The guard refuses a commit while the attribute applies, though the secret is not staged.
+      repo.write('README.md', 'readme\n')
+      repo.git('add', 'README.md')
+      const commit = repo.tryGit('commit', '-qm', 'readme')
+      expect(commit.status).not.toBe(0)
+      expect(commit.stderr).toContain(`secrets/a.txt: git would rewrite its ciphertext ('${s.setting}'`)
 
-    // status flags it.
-    const before = statusOf(repo)
-    expect(before.code).toBe(1)
-    expect(before.report.secrets.find((e) => e.path === 'secrets/a.txt')!.problems.map((p) => p.message).join('\n')).toContain(`'${s.setting}'`)
-    if (s.where.includes('git-seal sync')) expect(before.report.problems.map((p) => p.message).join('\n')).toContain("git-seal's block is not last in .gitattributes")
+      // status flags it.
+      const before = statusOf(repo)
+      expect(before.code).toBe(1)
+      expect(
+        before.report.secrets
+          .find((e) => e.path === 'secrets/a.txt')!
+          .problems.map((p) => p.message)
+          .join('\n'),
+      ).toContain(`'${s.setting}'`)
+      if (s.where.includes('git-seal sync'))
+        expect(before.report.problems.map((p) => p.message).join('\n')).toContain(
+          "git-seal's block is not last in .gitattributes",
+        )
 
-    // git add: refused, naming the path, the attribute and where to change it; the index keeps its blob.
-    repo.write('secrets/a.txt', plaintext(EDITED))
-    const add = repo.tryGit('add', 'secrets/a.txt')
-    expect(add.status).not.toBe(0)
-    expect(add.stderr).toContain(`secrets/a.txt: git would rewrite its ciphertext ('${s.setting}'`)
-    expect(add.stderr).toContain(s.where)
-    expect(repo.blobId(':secrets/a.txt')).toBe(stored)
+      // git add: refused, naming the path, the attribute and where to change it; the index keeps its blob.
+      repo.write('secrets/a.txt', plaintext(EDITED))
+      const add = repo.tryGit('add', 'secrets/a.txt')
+      expect(add.status).not.toBe(0)
+      expect(add.stderr).toContain(`secrets/a.txt: git would rewrite its ciphertext ('${s.setting}'`)
+      expect(add.stderr).toContain(s.where)
+      expect(repo.blobId(':secrets/a.txt')).toBe(stored)
 
-    // checkout: the stored ciphertext, unopened, named with the attribute.
-    const checkout = repo.tryGit('checkout', '--', 'secrets/a.txt')
-    expect(checkout.status, checkout.stderr).toBe(0)
-    expect(checkout.stderr).toContain(`secrets/a.txt: git rewrites it before decryption ('${s.setting}'`)
-    expect(repo.read('secrets/a.txt').equals(repo.blob(':secrets/a.txt'))).toBe(true)
+      // checkout: the stored ciphertext, unopened, named with the attribute.
+      const checkout = repo.tryGit('checkout', '--', 'secrets/a.txt')
+      expect(checkout.status, checkout.stderr).toBe(0)
+      expect(checkout.stderr).toContain(`secrets/a.txt: git rewrites it before decryption ('${s.setting}'`)
+      expect(repo.read('secrets/a.txt').equals(repo.blob(':secrets/a.txt'))).toBe(true)
 
-    // Undone: checkout decrypts, add encrypts, the commit goes through with ciphertext that opens.
-    s.undo(repo)
-    rmSync(join(repo.dir, 'secrets', 'a.txt'))
-    const again = repo.tryGit('checkout', '--', 'secrets/a.txt')
-    expect(again.stderr).not.toContain('kept as stored')
-    expect(repo.read('secrets/a.txt').equals(plaintext(MARKER))).toBe(true)
-    repo.write('secrets/a.txt', plaintext(EDITED))
-    repo.git('add', 'secrets/a.txt')
-    repo.git('commit', '-qm', 'edited')
-    const blob = repo.blob('HEAD:secrets/a.txt')
-    expect(isAgeFile(blob)).toBe(true)
-    expect(Buffer.from(await rage.decrypt_with_x25519(key.identity, blob)).equals(plaintext(EDITED))).toBe(true)
-    const after = statusOf(repo)
-    expect(after.report.secrets.flatMap((e) => e.problems)).toEqual([])
-    expect(after.code).toBe(0)
-    expectNoLeak(repo, MARKER)
-    expectNoLeak(repo, EDITED)
-  })
+      // Undone: checkout decrypts, add encrypts, the commit goes through with ciphertext that opens.
+      s.undo(repo)
+      rmSync(join(repo.dir, 'secrets', 'a.txt'))
+      const again = repo.tryGit('checkout', '--', 'secrets/a.txt')
+      expect(again.stderr).not.toContain('kept as stored')
+      expect(repo.read('secrets/a.txt').equals(plaintext(MARKER))).toBe(true)
+      repo.write('secrets/a.txt', plaintext(EDITED))
+      repo.git('add', 'secrets/a.txt')
+      repo.git('commit', '-qm', 'edited')
+      const blob = repo.blob('HEAD:secrets/a.txt')
+      expect(isAgeFile(blob)).toBe(true)
+      expect(Buffer.from(await rage.decrypt_with_x25519(key.identity, blob)).equals(plaintext(EDITED))).toBe(true)
+      const after = statusOf(repo)
+      expect(after.report.secrets.flatMap((e) => e.problems)).toEqual([])
+      expect(after.code).toBe(0)
+      expectNoLeak(repo, MARKER)
+      expectNoLeak(repo, EDITED)
+    },
+  )
 
   it('the one-shot clean and smudge check the same (filter.git-seal.process unset)', () => {
     const { repo } = sealedRepo(['secrets/**'])
@@ -180,12 +201,19 @@ describe('attributes that make git rewrite ciphertext', () => {
   it('leaves secrets alone under -text: core.autocrlf=true, a text line before the block, eol without text', async () => {
     const { repo, key } = sealedRepo(['secrets/**'])
     repo.git('config', 'core.autocrlf', 'true')
-    repo.write('.gitattributes', '* text eol=crlf ident\n*.txt working-tree-encoding=UTF-16\n' + repo.read('.gitattributes').toString())
+    repo.write(
+      '.gitattributes',
+      '* text eol=crlf ident\n*.txt working-tree-encoding=UTF-16\n' + repo.read('.gitattributes').toString(),
+    )
     repo.write('secrets/.gitattributes', '* eol=crlf\n')
     repo.write('secrets/a.txt', plaintext(MARKER))
     repo.git('add', '.')
     repo.git('commit', '-qm', 'a secret')
-    expect(Buffer.from(await rage.decrypt_with_x25519(key.identity, repo.blob('HEAD:secrets/a.txt'))).equals(plaintext(MARKER))).toBe(true)
+    expect(
+      Buffer.from(await rage.decrypt_with_x25519(key.identity, repo.blob('HEAD:secrets/a.txt'))).equals(
+        plaintext(MARKER),
+      ),
+    ).toBe(true)
     expect(statusOf(repo).report.secrets.flatMap((e) => e.problems)).toEqual([])
     expectNoLeak(repo, MARKER)
   })

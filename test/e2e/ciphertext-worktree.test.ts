@@ -32,9 +32,11 @@ function ctConfig(key: Key, worktree: 'plaintext' | 'ciphertext' = 'ciphertext')
 }
 
 const sh = (repo: Repo, script: string) => repo.run('sh', ['-c', script])
-const opens = (key: Key, bytes: Uint8Array): string => Buffer.from(decrypt(bytes, [parseIdentity(key.identity)])).toString()
+const opens = (key: Key, bytes: Uint8Array): string =>
+  Buffer.from(decrypt(bytes, [parseIdentity(key.identity)])).toString()
 const sealTo = (key: Key, text: string): Uint8Array => encrypt(Buffer.from(text), [parseRecipient(key.recipient)])
-const isSops = (bytes: Buffer): boolean => bytes.toString().includes('ENC[AES256_GCM') && bytes.toString().includes('sops:')
+const isSops = (bytes: Buffer): boolean =>
+  bytes.toString().includes('ENC[AES256_GCM') && bytes.toString().includes('sops:')
 
 /**
  * A repository whose secrets were committed while decrypted, then switched to ciphertext work
@@ -77,7 +79,9 @@ describe('configuration', () => {
   it('the attributes block gives ciphertext paths their own filter driver, registered by install and removed by uninstall', () => {
     const { clone } = ctRepo()
     const attributes = clone.read('.gitattributes').toString()
-    expect(attributes).toContain('secrets/** filter=git-seal-ct diff=git-seal merge=git-seal -text -ident !working-tree-encoding')
+    expect(attributes).toContain(
+      'secrets/** filter=git-seal-ct diff=git-seal merge=git-seal -text -ident !working-tree-encoding',
+    )
     expect(attributes).toContain('plain/** filter=git-seal diff=git-seal merge=git-seal')
     expect(clone.git('config', 'filter.git-seal-ct.required').trim()).toBe('true')
     expect(clone.git('config', 'filter.git-seal-ct.process')).toContain('filter-process --worktree=ciphertext')
@@ -246,7 +250,10 @@ describe('plaintext written into a ciphertext work tree', () => {
 
   it('conflict markers and text sops cannot parse do not make clean fail; commit -a is refused', () => {
     const { clone } = ctRepo()
-    clone.write('secrets/host.yaml', `<<<<<<< ours\ndb_password: ${MARKER}-a\n=======\ndb_password: ${MARKER}-b\n>>>>>>> theirs\n`)
+    clone.write(
+      'secrets/host.yaml',
+      `<<<<<<< ours\ndb_password: ${MARKER}-a\n=======\ndb_password: ${MARKER}-b\n>>>>>>> theirs\n`,
+    )
     clone.write('secrets/token.txt', `<<<<<<< ours\n${MARKER}\n>>>>>>> theirs\n`)
     clone.write('secrets/broken.yaml', `key: [${MARKER}\n`)
     expect(clone.tryGit('status').status).toBe(0)
@@ -255,7 +262,9 @@ describe('plaintext written into a ciphertext work tree', () => {
     expect(commit.stderr).toContain('secrets/host.yaml was staged from plaintext')
     expect(commit.stderr).toContain('secrets/token.txt was staged from plaintext')
     clone.git('add', 'secrets/broken.yaml')
-    expect(isSops(clone.blob(':secrets/broken.yaml')) || clone.blob(':secrets/broken.yaml').toString().includes('"sops"')).toBe(true)
+    expect(
+      isSops(clone.blob(':secrets/broken.yaml')) || clone.blob(':secrets/broken.yaml').toString().includes('"sops"'),
+    ).toBe(true)
     expect(clone.seal('guard').status).toBe(1)
     expectNoLeak(clone, MARKER)
   })
@@ -286,7 +295,11 @@ describe('no plaintext fingerprints for ciphertext work trees', () => {
     clone.git('add', 'secrets/token.txt')
     clone.git('checkout', 'HEAD', '--', 'secrets/token.txt')
     expect(clone.seal('rekey', '--force').status).toBe(0)
-    const ctBlobs = clone.git('log', '--all', '--format=', '--raw', '--no-abbrev', '--', 'secrets/').split('\n').flatMap((l) => l.split(' ').slice(2, 4)).filter((o) => /^[0-9a-f]{40}$/.test(o))
+    const ctBlobs = clone
+      .git('log', '--all', '--format=', '--raw', '--no-abbrev', '--', 'secrets/')
+      .split('\n')
+      .flatMap((l) => l.split(' ').slice(2, 4))
+      .filter((o) => /^[0-9a-f]{40}$/.test(o))
     ctBlobs.push(clone.blobId(':secrets/token.txt'), clone.blobId(':secrets/host.yaml'))
     const file = join(clone.dir, '.git', 'git-seal', 'fingerprints')
     const fingerprinted = existsSync(file) ? readFileSync(file, 'utf8') : ''
@@ -299,7 +312,11 @@ describe('no plaintext fingerprints for ciphertext work trees', () => {
 describe('merges', () => {
   const base = Array.from({ length: 8 }, (_, i) => `line ${i}`).join('\n') + '\n'
 
-  function branches(edit: (text: string, side: 'ours' | 'theirs') => string): { clone: Repo; key: Key; merge: ReturnType<Repo['tryGit']> } {
+  function branches(edit: (text: string, side: 'ours' | 'theirs') => string): {
+    clone: Repo
+    key: Key
+    merge: ReturnType<Repo['tryGit']>
+  } {
     const { clone, key } = ctRepo()
     clone.write('secrets/token.txt', sealTo(key, base))
     clone.git('add', 'secrets/token.txt')
@@ -314,7 +331,9 @@ describe('merges', () => {
   }
 
   it('a clean merge merges the plaintext and leaves ciphertext in the work tree', () => {
-    const { clone, key, merge } = branches((text, side) => (side === 'ours' ? text.replace('line 1\n', 'line 1 ours\n') : text.replace('line 6\n', 'line 6 theirs\n')))
+    const { clone, key, merge } = branches((text, side) =>
+      side === 'ours' ? text.replace('line 1\n', 'line 1 ours\n') : text.replace('line 6\n', 'line 6 theirs\n'),
+    )
     expect(merge.status, merge.stderr).toBe(0)
     expect(isAgeFile(clone.read('secrets/token.txt'))).toBe(true)
     const merged = opens(key, clone.blob('HEAD:secrets/token.txt'))

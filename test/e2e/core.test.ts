@@ -18,7 +18,10 @@ describe('staging encrypts matching files', () => {
     repo.write('README.md', 'hello\n')
     repo.git('add', '.')
     repo.git('commit', '-qm', 'add')
-    for (const [path, bytes] of [['secrets/db.txt', secret], ['app.secret', Buffer.from('token=abc\n')]] as const) {
+    for (const [path, bytes] of [
+      ['secrets/db.txt', secret],
+      ['app.secret', Buffer.from('token=abc\n')],
+    ] as const) {
       const blob = repo.blob(`HEAD:${path}`)
       expect(isAgeFile(blob)).toBe(true)
       expect(blob.includes(bytes)).toBe(false)
@@ -69,7 +72,7 @@ describe('staging encrypts matching files', () => {
   it('streams a large file through (8 MiB) and gets it back', async () => {
     const { repo, key } = sealedRepo()
     const big = Buffer.alloc(8 << 20)
-    for (let i = 0; i < big.length; i += 4096) big.writeUInt32LE(i * 2654435761 >>> 0, i)
+    for (let i = 0; i < big.length; i += 4096) big.writeUInt32LE((i * 2654435761) >>> 0, i)
     repo.write('secrets/big.bin', big)
     repo.git('add', '.')
     repo.git('commit', '-qm', 'big')
@@ -229,7 +232,13 @@ describe('clones with and without a key', () => {
 describe('fail closed', () => {
   it('an invalid config makes git add fail, names the problem, and stages nothing', () => {
     const { repo, key } = sealedRepo()
-    repo.write('.gitseal.yaml', simpleConfig(['secrets/**'], [{ name: 'alice', key: key.recipient }]).replace('      main:\n', '      main:\n        admins: [mallory]\n'))
+    repo.write(
+      '.gitseal.yaml',
+      simpleConfig(['secrets/**'], [{ name: 'alice', key: key.recipient }]).replace(
+        '      main:\n',
+        '      main:\n        admins: [mallory]\n',
+      ),
+    )
     repo.write('secrets/new.txt', 'top secret\n')
     const add = repo.tryGit('add', 'secrets/new.txt')
     expect(add.status).not.toBe(0)

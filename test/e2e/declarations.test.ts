@@ -72,7 +72,9 @@ describe('recipient declarations', () => {
     expect(add.stderr).toContain('rekeyed secrets/app.yaml (+carol)\n')
     expect(add.stderr).not.toContain('+alice')
     expect(add.stderr).not.toContain('+bob')
-    expect(Buffer.from(decrypt(bobs.blob(':secrets/s1.txt'), [parseIdentity(carol.identity)])).toString()).toBe(`${MARKER} 1\n`)
+    expect(Buffer.from(decrypt(bobs.blob(':secrets/s1.txt'), [parseIdentity(carol.identity)])).toString()).toBe(
+      `${MARKER} 1\n`,
+    )
     expectNoLeak(bobs, MARKER)
   })
 
@@ -81,44 +83,74 @@ describe('recipient declarations', () => {
     const bobs = clone(repo, bob)
     const report = status(bobs, 'secrets/s1.txt')
     expect(report.secrets.map((s) => s.path)).toEqual(['secrets/s1.txt'])
-    expect(report.secrets[0]!.readers!.map((r) => [r.name, r.evidence])).toEqual([['alice', 'declared'], ['bob', 'verified']])
+    expect(report.secrets[0]!.readers!.map((r) => [r.name, r.evidence])).toEqual([
+      ['alice', 'declared'],
+      ['bob', 'verified'],
+    ])
     expect(report.secrets[0]!.problems).toEqual([])
     // the writer's own clone knows its blobs from its records
-    expect(status(repo, 'secrets/s1.txt').secrets[0]!.readers!.map((r) => [r.name, r.evidence])).toEqual([['alice', 'verified'], ['bob', 'verified']])
+    expect(status(repo, 'secrets/s1.txt').secrets[0]!.readers!.map((r) => [r.name, r.evidence])).toEqual([
+      ['alice', 'verified'],
+      ['bob', 'verified'],
+    ])
     const who = bobs.seal('recipients', 'secrets/s1.txt')
     expect(who.status, who.stderr).toBe(0)
     expect(who.stdout).toMatch(/alice\tadmin\tx25519\tdeclared\t/)
     expect(who.stdout).toMatch(/bob\tadmin\tx25519\tverified \(your key opens it\)\t/)
-    const json = JSON.parse(bobs.seal('recipients', '--json', 'secrets/app.yaml').stdout) as { files: { path: string; readers: { name: string; key: string; evidence: string }[] }[] }
-    expect(json.files[0]!.readers.find((r) => r.name === 'bob')).toMatchObject({ evidence: 'verified', key: bob.recipient })
+    const json = JSON.parse(bobs.seal('recipients', '--json', 'secrets/app.yaml').stdout) as {
+      files: { path: string; readers: { name: string; key: string; evidence: string }[] }[]
+    }
+    expect(json.files[0]!.readers.find((r) => r.name === 'bob')).toMatchObject({
+      evidence: 'verified',
+      key: bob.recipient,
+    })
     // a keyless clone reads the declaration too
     const keyless = clone(repo, newKey())
-    expect(status(keyless, 'secrets/s2.txt').secrets[0]!.readers!.map((r) => [r.name, r.evidence])).toEqual([['alice', 'declared'], ['bob', 'declared']])
+    expect(status(keyless, 'secrets/s2.txt').secrets[0]!.readers!.map((r) => [r.name, r.evidence])).toEqual([
+      ['alice', 'declared'],
+      ['bob', 'declared'],
+    ])
   })
 
   it('a declaration that a key here contradicts is flagged, and never lets rekey skip the blob', () => {
     const { repo, alice, bob } = origin()
     const mallory = newKey()
     // mallory, who holds only the public keys, writes a blob for bob and herself that declares alice and bob
-    const forged = encrypt(Buffer.from(`${MARKER} forged\n`), [parseRecipient(bob.recipient), parseRecipient(mallory.recipient), DeclarationRecipient.forKeys([alice.recipient, bob.recipient])])
+    const forged = encrypt(Buffer.from(`${MARKER} forged\n`), [
+      parseRecipient(bob.recipient),
+      parseRecipient(mallory.recipient),
+      DeclarationRecipient.forKeys([alice.recipient, bob.recipient]),
+    ])
     repo.stageRaw('secrets/s1.txt', forged)
     repo.git('commit', '-qm', 'forged', '--no-verify')
     // alice's clone: her declared key does not open it
     const aliceStatus = status(repo, 'secrets/s1.txt').secrets[0]!
     expect(aliceStatus.problems.map((p) => p.code)).toContain('declaration-mismatch')
-    expect(aliceStatus.problems.find((p) => p.code === 'declaration-mismatch')!.message).toContain('which does not open it')
+    expect(aliceStatus.problems.find((p) => p.code === 'declaration-mismatch')!.message).toContain(
+      'which does not open it',
+    )
     expect(aliceStatus.readers).toBeNull()
     // bob's clone: his key opens it and is declared; alice cannot be checked from here, so the
     // declaration is believed (the threat model's "a writer can declare falsely")
     const bobs = clone(repo, bob)
     const bobStatus = status(bobs, 'secrets/s1.txt').secrets[0]!
-    expect(bobStatus.readers!.map((r) => [r.name, r.evidence])).toEqual([['alice', 'declared'], ['bob', 'verified']])
+    expect(bobStatus.readers!.map((r) => [r.name, r.evidence])).toEqual([
+      ['alice', 'declared'],
+      ['bob', 'verified'],
+    ])
     // a blob with one stanza more than it declares is caught by anyone
-    const extra = encrypt(Buffer.from(`${MARKER} extra\n`), [parseRecipient(alice.recipient), parseRecipient(bob.recipient), parseRecipient(mallory.recipient), DeclarationRecipient.forKeys([alice.recipient, bob.recipient])])
+    const extra = encrypt(Buffer.from(`${MARKER} extra\n`), [
+      parseRecipient(alice.recipient),
+      parseRecipient(bob.recipient),
+      parseRecipient(mallory.recipient),
+      DeclarationRecipient.forKeys([alice.recipient, bob.recipient]),
+    ])
     bobs.stageRaw('secrets/s2.txt', extra)
     bobs.git('commit', '-qm', 'extra', '--no-verify')
     const extraStatus = status(bobs, 'secrets/s2.txt').secrets[0]!
-    expect(extraStatus.problems.find((p) => p.code === 'declaration-mismatch')!.message).toContain('declares 2 recipient(s) but holds 3 stanza(s)')
+    expect(extraStatus.problems.find((p) => p.code === 'declaration-mismatch')!.message).toContain(
+      'declares 2 recipient(s) but holds 3 stanza(s)',
+    )
     const rekey = bobs.seal('rekey')
     expect(rekey.status, rekey.stderr).toBe(0)
     expect(rekey.stderr).toContain('rekeyed secrets/s2.txt')
@@ -129,7 +161,10 @@ describe('recipient declarations', () => {
 
   it('blobs written before declarations (none, no record) are rekeyed once, then declared', () => {
     const { repo, alice, bob } = origin()
-    const plain = encrypt(Buffer.from(`${MARKER} old\n`), [parseRecipient(alice.recipient), parseRecipient(bob.recipient)])
+    const plain = encrypt(Buffer.from(`${MARKER} old\n`), [
+      parseRecipient(alice.recipient),
+      parseRecipient(bob.recipient),
+    ])
     repo.stageRaw('secrets/s3.txt', plain)
     repo.git('commit', '-qm', 'old style', '--no-verify')
     const bobs = clone(repo, bob)

@@ -89,7 +89,10 @@ describe('merges', () => {
     repo.git('commit', '-qm', 'merged')
     expect(isAgeFile(repo.blob('HEAD:secrets/config.txt'))).toBe(true)
     expect(allObjects(repo)).not.toMatch(/line 5 (OURS|THEIRS|RESOLVED)/)
-    expect(existsSync(join(repo.dir, '.git', 'git-seal')) && readFileSync(join(repo.dir, '.git', 'git-seal', 'git-seal'), 'utf8').length > 0).toBe(true)
+    expect(
+      existsSync(join(repo.dir, '.git', 'git-seal')) &&
+        readFileSync(join(repo.dir, '.git', 'git-seal', 'git-seal'), 'utf8').length > 0,
+    ).toBe(true)
   })
 
   it('cherry-pick and rebase of secret edits go through the driver', () => {
@@ -126,7 +129,10 @@ describe('the guard', () => {
     const repo = Repo.init(home)
     const hooks = join(repo.dir, '.git', 'hooks')
     mkdirSync(hooks, { recursive: true })
-    writeFileSync(join(hooks, 'pre-commit'), '#!/bin/sh\necho existing-hook-ran >> "$(git rev-parse --git-dir)/hook.log"\n')
+    writeFileSync(
+      join(hooks, 'pre-commit'),
+      '#!/bin/sh\necho existing-hook-ran >> "$(git rev-parse --git-dir)/hook.log"\n',
+    )
     chmodSync(join(hooks, 'pre-commit'), 0o755)
     const init = repo.seal('init')
     expect(init.status, init.stderr).toBe(0)
@@ -222,7 +228,10 @@ describe('verify', () => {
     const bare = join(tempDir(), 'server.git')
     repo.run('git', ['init', '-q', '--bare', bare])
     const hook = join(bare, 'hooks', 'pre-receive')
-    writeFileSync(hook, `#!/bin/sh\nexec "${process.execPath}" "${join(ROOT, 'dist', 'git-seal.mjs')}" verify --pre-receive\n`)
+    writeFileSync(
+      hook,
+      `#!/bin/sh\nexec "${process.execPath}" "${join(ROOT, 'dist', 'git-seal.mjs')}" verify --pre-receive\n`,
+    )
     chmodSync(hook, 0o755)
     const good = repo.tryGit('push', '-q', bare, 'main')
     expect(good.status, good.stderr).toBe(0)

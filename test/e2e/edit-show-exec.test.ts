@@ -21,7 +21,9 @@ function script(body: string): string {
  */
 function scriptedEditor(edit: string): { editor: string; log: string } {
   const log = join(tempDir('git-seal-editor-log-'), 'log')
-  const editor = script(`printf '%s\\n%s\\n%s\\n' "$1" "$(stat -c %a "$1")" "$(stat -c %a "$(dirname "$(dirname "$1")")")" > '${log}'\n${edit}`)
+  const editor = script(
+    `printf '%s\\n%s\\n%s\\n' "$1" "$(stat -c %a "$1")" "$(stat -c %a "$(dirname "$(dirname "$1")")")" > '${log}'\n${edit}`,
+  )
   return { editor, log }
 }
 
@@ -95,8 +97,17 @@ describe('git-seal edit', () => {
     expect(r.status, r.stderr).toBe(0)
     const yaml = repo.read('secrets/app.yaml').toString()
     // SOPS: the work tree holds the document; every value but the edited one keeps its ciphertext
-    for (const line of lockedYaml.toString().split('\n').filter((l) => /^\s*(user|password|port):/.test(l))) expect(yaml).toContain(line)
-    expect(yaml).not.toContain(lockedYaml.toString().split('\n').find((l) => l.startsWith('token:')))
+    for (const line of lockedYaml
+      .toString()
+      .split('\n')
+      .filter((l) => /^\s*(user|password|port):/.test(l)))
+      expect(yaml).toContain(line)
+    expect(yaml).not.toContain(
+      lockedYaml
+        .toString()
+        .split('\n')
+        .find((l) => l.startsWith('token:')),
+    )
     repo.git('add', 'secrets')
     expect(repo.blob(':secrets/key.txt').equals(written)).toBe(true)
     expect(repo.blob(':secrets/app.yaml').toString()).toBe(yaml)
@@ -108,7 +119,9 @@ describe('git-seal edit', () => {
   it('a worktree: ciphertext secret gets ciphertext back, even over plaintext written there by hand', () => {
     const { repo } = sealedRepo(['secrets/**'])
     withRuntimeDir(repo)
-    const config = readFileSync(join(repo.dir, '.gitseal.yaml'), 'utf8').replace('version: 1', 'version: 2') + '        worktree: ciphertext\n'
+    const config =
+      readFileSync(join(repo.dir, '.gitseal.yaml'), 'utf8').replace('version: 1', 'version: 2') +
+      '        worktree: ciphertext\n'
     repo.write('.gitseal.yaml', config)
     expect(repo.seal('sync').status).toBe(0)
     repo.write('secrets/app.env', `A=${MARKER}\n`) // plaintext, by hand
@@ -143,7 +156,10 @@ describe('git-seal edit', () => {
     expect(existsSync(join(repo.dir, 'secrets/empty.txt'))).toBe(false)
     // a locked clone creates it as ciphertext, and needs no key to do so
     expect(repo.seal('lock').status).toBe(0)
-    r = edit(repo, script(`printf '${MARKER}\\n' > "$1"`), 'secrets/locked.txt', { HOME: tempDir(), XDG_CONFIG_HOME: tempDir() })
+    r = edit(repo, script(`printf '${MARKER}\\n' > "$1"`), 'secrets/locked.txt', {
+      HOME: tempDir(),
+      XDG_CONFIG_HOME: tempDir(),
+    })
     expect(r.status, r.stderr).toBe(0)
     expect(isAgeFile(repo.read('secrets/locked.txt'))).toBe(true)
     expectNoLeak(repo, MARKER)
@@ -162,7 +178,11 @@ describe('git-seal edit', () => {
     expect(r.stderr).toContain('does not encrypt as a SOPS yaml file')
     expect(r.stderr).toContain('nothing was written')
     expect(repo.read('secrets/app.yaml').toString()).toBe(YAML)
-    r = edit(repo, script(`printf 'a\\n<<<<<<< ours\\nb\\n=======\\nc\\n>>>>>>> theirs\\n' > "$1"`), 'secrets/notes.txt')
+    r = edit(
+      repo,
+      script(`printf 'a\\n<<<<<<< ours\\nb\\n=======\\nc\\n>>>>>>> theirs\\n' > "$1"`),
+      'secrets/notes.txt',
+    )
     expect(r.status).toBe(1)
     expect(r.stderr).toContain('still holds conflict markers')
     expect(existsSync(join(repo.dir, 'secrets/notes.txt'))).toBe(false)
@@ -209,22 +229,31 @@ describe('git-seal edit', () => {
     expect(repo.read('secrets/a.txt').toString()).toBe('b\n')
   })
 
-  it.each(['SIGTERM', 'SIGINT'] as const)('%s while the editor is open removes the temporary file and writes nothing', async (signal) => {
-    const { repo } = sealedRepo(['secrets/**'])
-    const runtime = withRuntimeDir(repo)
-    commit(repo, 'secrets/a.txt', `${MARKER}\n`)
-    const ready = join(tempDir(), 'ready')
-    const editor = script(`printf 'changed\\n' > "$1"; echo $$ > '${ready}.tmp'; mv '${ready}.tmp' '${ready}'; sleep 30`)
-    const child = spawn(process.execPath, [BUNDLE, 'edit', 'secrets/a.txt'], { cwd: repo.dir, env: { ...repo.env, GIT_EDITOR: editor }, stdio: 'ignore' })
-    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, sig) => resolve(sig)))
-    for (let i = 0; i < 200 && !existsSync(ready); i++) await new Promise((r) => setTimeout(r, 50))
-    expect(readdirSync(join(runtime, 'git-seal'))).toHaveLength(1) // the plaintext is on disk right now
-    child.kill(signal)
-    expect(await exited).toBe(signal)
-    process.kill(Number(readFileSync(ready, 'utf8')), 'SIGKILL') // the editor itself, left running
-    expect(readdirSync(join(runtime, 'git-seal'))).toEqual([])
-    expect(repo.read('secrets/a.txt').toString()).toBe(`${MARKER}\n`)
-  })
+  it.each(['SIGTERM', 'SIGINT'] as const)(
+    '%s while the editor is open removes the temporary file and writes nothing',
+    async (signal) => {
+      const { repo } = sealedRepo(['secrets/**'])
+      const runtime = withRuntimeDir(repo)
+      commit(repo, 'secrets/a.txt', `${MARKER}\n`)
+      const ready = join(tempDir(), 'ready')
+      const editor = script(
+        `printf 'changed\\n' > "$1"; echo $$ > '${ready}.tmp'; mv '${ready}.tmp' '${ready}'; sleep 30`,
+      )
+      const child = spawn(process.execPath, [BUNDLE, 'edit', 'secrets/a.txt'], {
+        cwd: repo.dir,
+        env: { ...repo.env, GIT_EDITOR: editor },
+        stdio: 'ignore',
+      })
+      const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, sig) => resolve(sig)))
+      for (let i = 0; i < 200 && !existsSync(ready); i++) await new Promise((r) => setTimeout(r, 50))
+      expect(readdirSync(join(runtime, 'git-seal'))).toHaveLength(1) // the plaintext is on disk right now
+      child.kill(signal)
+      expect(await exited).toBe(signal)
+      process.kill(Number(readFileSync(ready, 'utf8')), 'SIGKILL') // the editor itself, left running
+      expect(readdirSync(join(runtime, 'git-seal'))).toEqual([])
+      expect(repo.read('secrets/a.txt').toString()).toBe(`${MARKER}\n`)
+    },
+  )
 })
 
 describe('git-seal edit after a SIGKILL', () => {
@@ -234,7 +263,11 @@ describe('git-seal edit after a SIGKILL', () => {
     commit(repo, 'secrets/a.txt', `${MARKER}\n`)
     const ready = join(tempDir(), 'ready')
     const editor = script(`echo $$ > '${ready}.tmp'; mv '${ready}.tmp' '${ready}'; sleep 30`)
-    const child = spawn(process.execPath, [BUNDLE, 'edit', 'secrets/a.txt'], { cwd: repo.dir, env: { ...repo.env, GIT_EDITOR: editor }, stdio: 'ignore' })
+    const child = spawn(process.execPath, [BUNDLE, 'edit', 'secrets/a.txt'], {
+      cwd: repo.dir,
+      env: { ...repo.env, GIT_EDITOR: editor },
+      stdio: 'ignore',
+    })
     const exited = new Promise((resolve) => child.on('exit', resolve))
     for (let i = 0; i < 200 && !existsSync(ready); i++) await new Promise((r) => setTimeout(r, 50))
     child.kill('SIGKILL')
@@ -254,7 +287,8 @@ describe('git-seal show', () => {
     commit(repo, 'secrets/bin.dat', binary)
     commit(repo, 'secrets/app.yaml', YAML)
     commit(repo, 'secrets/app.yaml', YAML.replace('keep-me', 'second'))
-    const showBytes = (...args: string[]): Buffer => spawnSync(process.execPath, [BUNDLE, 'show', ...args], { cwd: join(repo.dir, 'secrets'), env: repo.env }).stdout
+    const showBytes = (...args: string[]): Buffer =>
+      spawnSync(process.execPath, [BUNDLE, 'show', ...args], { cwd: join(repo.dir, 'secrets'), env: repo.env }).stdout
     expect(showBytes('bin.dat').equals(binary)).toBe(true) // a path relative to the current directory
     expect(repo.seal('show', 'secrets/app.yaml').stdout).toBe(YAML.replace('keep-me', 'second'))
     expect(repo.seal('show', '--rev', 'HEAD~1', 'secrets/app.yaml').stdout).toBe(YAML)
@@ -274,7 +308,9 @@ describe('git-seal show', () => {
   it('without a key says so, naming the file, and prints nothing', () => {
     const { repo } = sealedRepo(['secrets/**'])
     commit(repo, 'secrets/a.txt', `${MARKER}\n`)
-    const r = repo.run(process.execPath, [BUNDLE, 'show', '--rev', 'HEAD', 'secrets/a.txt'], { env: { ...repo.env, HOME: tempDir(), XDG_CONFIG_HOME: tempDir() } })
+    const r = repo.run(process.execPath, [BUNDLE, 'show', '--rev', 'HEAD', 'secrets/a.txt'], {
+      env: { ...repo.env, HOME: tempDir(), XDG_CONFIG_HOME: tempDir() },
+    })
     expect(r.status).toBe(1)
     expect(r.stdout).toBe('')
     expect(r.stderr).toContain('secrets/a.txt: none of your age identities can decrypt its version in HEAD')
@@ -291,7 +327,16 @@ describe('git-seal exec', () => {
     commit(repo, 'secrets/app.json', JSON_DOC)
     commit(repo, 'secrets/app.yaml', YAML)
     // biome-ignore lint/suspicious/noTemplateCurlyInString: ${nested-unset} is sh parameter expansion, not a template
-    const r = repo.seal('exec', 'secrets/app.env', 'secrets/app.json', 'secrets/app.yaml', '--', 'sh', '-c', 'printf "%s|%s|%s|%s|%s|%s|%s|%s\\n" "$API_KEY" "$SHARED" "$URL" "$PORT" "$port" "$DEBUG" "$token" "${nested-unset}"')
+    const r = repo.seal(
+      'exec',
+      'secrets/app.env',
+      'secrets/app.json',
+      'secrets/app.yaml',
+      '--',
+      'sh',
+      '-c',
+      'printf "%s|%s|%s|%s|%s|%s|%s|%s\\n" "$API_KEY" "$SHARED" "$URL" "$PORT" "$port" "$DEBUG" "$token" "${nested-unset}"',
+    )
     expect(r.status, r.stderr).toBe(0)
     expect(r.stdout).toBe(`${MARKER}|from-json|https://x.example/?a=b|8080|5432|true|keep-me|unset\n`)
     expect(r.stderr).toContain('secrets/app.json: not passed to the command, being a map or a list: nested, list')
@@ -304,9 +349,15 @@ describe('git-seal exec', () => {
     commit(repo, 'secrets/key.txt', 'k\n')
     expect(repo.seal('exec', 'secrets/app.env', '--', 'sh', '-c', 'exit 7').status).toBe(7)
     const missing = repo.seal('exec', 'secrets/app.env', '--', 'no-such-command-xyz')
-    expect([missing.status, missing.stderr]).toEqual([127, expect.stringContaining('no-such-command-xyz: command not found')])
+    expect([missing.status, missing.stderr]).toEqual([
+      127,
+      expect.stringContaining('no-such-command-xyz: command not found'),
+    ])
     const txt = repo.seal('exec', 'secrets/key.txt', '--', 'true')
-    expect([txt.status, txt.stderr]).toEqual([1, expect.stringContaining('exec reads dotenv (.env), YAML and JSON files')])
+    expect([txt.status, txt.stderr]).toEqual([
+      1,
+      expect.stringContaining('exec reads dotenv (.env), YAML and JSON files'),
+    ])
     expect(repo.seal('exec', 'secrets/app.env').status).toBe(2) // no '--': a usage error
   })
 
@@ -315,7 +366,9 @@ describe('git-seal exec', () => {
     commit(repo, 'secrets/app.env', ENV)
     expect(repo.seal('lock').status).toBe(0)
     const tmp = tempDir('git-seal-tmpdir-')
-    const r = repo.run(process.execPath, [BUNDLE, 'exec', 'secrets/app.env', '--', 'sh', '-c', 'echo "$API_KEY"'], { env: { ...repo.env, TMPDIR: tmp } })
+    const r = repo.run(process.execPath, [BUNDLE, 'exec', 'secrets/app.env', '--', 'sh', '-c', 'echo "$API_KEY"'], {
+      env: { ...repo.env, TMPDIR: tmp },
+    })
     expect(r.stdout).toBe(`${MARKER}\n`)
     const found: string[] = []
     const walk = (dir: string): void => {
@@ -334,10 +387,18 @@ describe('git-seal exec', () => {
   it('passes SIGTERM on to the command and exits as it did; ends by the same signal when the command dies of it', async () => {
     const { repo } = sealedRepo(['secrets/**'])
     commit(repo, 'secrets/app.env', ENV)
-    const run = async (body: (ready: string) => string): Promise<{ code: number | null; signal: NodeJS.Signals | null }> => {
+    const run = async (
+      body: (ready: string) => string,
+    ): Promise<{ code: number | null; signal: NodeJS.Signals | null }> => {
       const ready = join(tempDir(), 'ready')
-      const child = spawn(process.execPath, [BUNDLE, 'exec', 'secrets/app.env', '--', 'sh', '-c', body(ready)], { cwd: repo.dir, env: repo.env, stdio: 'ignore' })
-      const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })))
+      const child = spawn(process.execPath, [BUNDLE, 'exec', 'secrets/app.env', '--', 'sh', '-c', body(ready)], {
+        cwd: repo.dir,
+        env: repo.env,
+        stdio: 'ignore',
+      })
+      const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+        child.on('exit', (code, signal) => resolve({ code, signal })),
+      )
       for (let i = 0; i < 200 && !existsSync(ready); i++) await new Promise((r) => setTimeout(r, 50))
       child.kill('SIGTERM')
       return exited

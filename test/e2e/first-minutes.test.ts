@@ -44,7 +44,9 @@ describe('git-seal init', () => {
     expect(config.secrets[0]!.patterns).toEqual(['.env', '.env.*', '*.key', 'secrets/**'])
     expect(config.secrets[0]!.excludes).toEqual(['.env.example', '.env.sample', '.env.template'])
     const attributes = readFileSync(join(repo.dir, '.gitattributes'), 'utf8')
-    expect(attributes).toContain('secrets/** filter=git-seal diff=git-seal merge=git-seal -text -ident !working-tree-encoding\n.env.example !filter !diff !merge\n.env.sample !filter !diff !merge\n.env.template !filter !diff !merge\n')
+    expect(attributes).toContain(
+      'secrets/** filter=git-seal diff=git-seal merge=git-seal -text -ident !working-tree-encoding\n.env.example !filter !diff !merge\n.env.sample !filter !diff !merge\n.env.template !filter !diff !merge\n',
+    )
     const files: Record<string, string> = {
       '.env': `TOKEN=${MARKER}\n`,
       'app/.env.production': `TOKEN=${MARKER}-prod\n`,
@@ -58,8 +60,10 @@ describe('git-seal init', () => {
     repo.git('add', '.')
     repo.git('commit', '-qm', 'first secrets')
     expect(repo.blob('HEAD:.env').toString()).toContain('ENC[AES256_GCM,')
-    for (const path of ['app/.env.production', 'deploy/server.key', 'secrets/db.txt']) expect(isAgeFile(repo.blob(`HEAD:${path}`)), path).toBe(true)
-    for (const path of ['.env.example', 'app/.env.template', 'certs/ca.pem']) expect(repo.blob(`HEAD:${path}`).toString(), path).toBe(files[path])
+    for (const path of ['app/.env.production', 'deploy/server.key', 'secrets/db.txt'])
+      expect(isAgeFile(repo.blob(`HEAD:${path}`)), path).toBe(true)
+    for (const path of ['.env.example', 'app/.env.template', 'certs/ca.pem'])
+      expect(repo.blob(`HEAD:${path}`).toString(), path).toBe(files[path])
     expect(repo.seal('status').status).toBe(0)
     expectNoLeak(repo, MARKER)
   })
@@ -73,7 +77,9 @@ describe('git-seal init', () => {
     repo.git('commit', '-qm', 'before git-seal')
     const init = repo.seal('init')
     expect(init.status, init.stderr).toBe(0)
-    expect(init.stderr).toContain('git already tracks 2 file(s) the starter patterns match, in plaintext: .env, deploy/server.key')
+    expect(init.stderr).toContain(
+      'git already tracks 2 file(s) the starter patterns match, in plaintext: .env, deploy/server.key',
+    )
     expect(init.stderr).toContain("'git add --renormalize -- .env deploy/server.key'")
     expect(init.stderr).toContain('rotate their values')
     const text = readFileSync(join(repo.dir, '.gitseal.yaml'), 'utf8')
@@ -97,8 +103,11 @@ describe('git-seal init', () => {
 })
 
 describe('npm run demo', () => {
-  it('prints each step\'s messages once', () => {
-    const r = spawnSync(process.execPath, [join(ROOT, 'scripts', 'demo.mjs')], { env: { ...newHome().env, FORCE_COLOR: '0' }, timeout: 120_000 })
+  it("prints each step's messages once", () => {
+    const r = spawnSync(process.execPath, [join(ROOT, 'scripts', 'demo.mjs')], {
+      env: { ...newHome().env, FORCE_COLOR: '0' },
+      timeout: 120_000,
+    })
     const out = r.stdout.toString() + r.stderr.toString()
     expect(r.status, out).toBe(0)
     expect(out.match(/wrote \.gitseal\.yaml with you as admin/g)).toHaveLength(1)

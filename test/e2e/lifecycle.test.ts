@@ -3,12 +3,35 @@
 // leaves no plaintext trap, rerere records no secret, the merge driver's plaintext temp dir
 // goes away whatever kills it, and the escape hatch works when the installed filter is gone.
 import { spawn, spawnSync } from 'node:child_process'
-import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs'
+import {
+  chmodSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { GUARDED_HOOKS, HOOK_SHIM } from '../../src/git/hooks.js'
 import { hostileAgeFile } from '../helpers/age-files.js'
-import { BUNDLE, ROOT, Repo, expectNoLeak, isAgeFile, newHome, newKey, sealedRepo, simpleConfig, tempDir, type Result } from '../helpers/repo.js'
+import {
+  BUNDLE,
+  ROOT,
+  Repo,
+  expectNoLeak,
+  isAgeFile,
+  newHome,
+  newKey,
+  sealedRepo,
+  simpleConfig,
+  tempDir,
+  type Result,
+} from '../helpers/repo.js'
 
 const MARKER = 'LIFECYCLE-PLAINTEXT-5c1e'
 
@@ -20,15 +43,30 @@ function commitSecret(repo: Repo, path: string, content: string, message = `set 
 
 /** Blobs reachable from `ref` that hold the marker (unreachable objects do not count: git am and merges write some). */
 function reachableLeaks(repo: Repo, ref: string, marker: string): string[] {
-  const objects = repo.git('rev-list', '--objects', ref).split('\n').map((l) => l.split(' ')[0]!).filter(Boolean)
-  const batch = spawnSync('git', ['cat-file', '--batch'], { cwd: repo.dir, env: repo.env, input: objects.join('\n') + '\n', maxBuffer: 1 << 30 }).stdout
+  const objects = repo
+    .git('rev-list', '--objects', ref)
+    .split('\n')
+    .map((l) => l.split(' ')[0]!)
+    .filter(Boolean)
+  const batch = spawnSync('git', ['cat-file', '--batch'], {
+    cwd: repo.dir,
+    env: repo.env,
+    input: objects.join('\n') + '\n',
+    maxBuffer: 1 << 30,
+  }).stdout
   return batch.includes(marker) ? [ref] : []
 }
 
 /** Runs the bundle with a deadline: a command that follows a link to /dev/zero never returns. */
 function sealWithin(repo: Repo, seconds: number, ...args: string[]): Result {
-  const r = spawnSync(process.execPath, [BUNDLE, ...args], { cwd: repo.dir, env: repo.env, timeout: seconds * 1000, maxBuffer: 1 << 30 })
-  if (r.error || r.signal) throw new Error(`git-seal ${args.join(' ')} did not finish within ${seconds}s (${r.error?.message ?? r.signal})`)
+  const r = spawnSync(process.execPath, [BUNDLE, ...args], {
+    cwd: repo.dir,
+    env: repo.env,
+    timeout: seconds * 1000,
+    maxBuffer: 1 << 30,
+  })
+  if (r.error || r.signal)
+    throw new Error(`git-seal ${args.join(' ')} did not finish within ${seconds}s (${r.error?.message ?? r.signal})`)
   return { status: r.status, stdout: r.stdout.toString(), stderr: r.stderr.toString() }
 }
 
@@ -92,7 +130,11 @@ describe('every commit-making command is guarded', () => {
     const repo = Repo.init(home)
     const hooks = join(repo.dir, '.git', 'hooks')
     mkdirSync(hooks, { recursive: true })
-    writeFileSync(join(hooks, 'pre-merge-commit'), '#!/bin/sh\necho mine-ran >> "$(git rev-parse --git-dir)/hook.log"\n', { mode: 0o755 })
+    writeFileSync(
+      join(hooks, 'pre-merge-commit'),
+      '#!/bin/sh\necho mine-ran >> "$(git rev-parse --git-dir)/hook.log"\n',
+      { mode: 0o755 },
+    )
     chmodSync(join(hooks, 'pre-merge-commit'), 0o755)
     expect(repo.seal('init').status).toBe(0)
     for (const hook of GUARDED_HOOKS) expect(readFileSync(join(hooks, hook), 'utf8'), hook).toBe(HOOK_SHIM)
@@ -116,12 +158,17 @@ describe('every commit-making command is guarded', () => {
   it('with husky (the real husky setup), init adds the guard to .husky/pre-merge-commit and a merge is refused', () => {
     const home = newHome()
     const repo = Repo.init(home)
-    const husky = repo.run(process.execPath, ['--input-type=module', '-e', `import h from ${JSON.stringify(join(ROOT, 'node_modules', 'husky', 'index.js'))}; const r = h(); if (r) { console.error(r); process.exit(1) }`])
+    const husky = repo.run(process.execPath, [
+      '--input-type=module',
+      '-e',
+      `import h from ${JSON.stringify(join(ROOT, 'node_modules', 'husky', 'index.js'))}; const r = h(); if (r) { console.error(r); process.exit(1) }`,
+    ])
     expect(husky.status, husky.stderr).toBe(0)
     expect(repo.git('config', 'core.hooksPath').trim()).toBe('.husky/_')
     const init = repo.seal('init')
     expect(init.status, init.stderr).toBe(0)
-    for (const hook of GUARDED_HOOKS) expect(readFileSync(join(repo.dir, '.husky', hook), 'utf8'), hook).toContain('"$g" guard')
+    for (const hook of GUARDED_HOOKS)
+      expect(readFileSync(join(repo.dir, '.husky', hook), 'utf8'), hook).toContain('"$g" guard')
     repo.git('add', '.')
     repo.git('commit', '-qm', 'setup')
     repo.git('checkout', '-qb', 'leak')
@@ -138,7 +185,8 @@ describe('every commit-making command is guarded', () => {
     const repo = Repo.init(newHome())
     repo.git('config', 'core.hooksPath', '.githooks')
     expect(repo.seal('init').status).toBe(0)
-    for (const hook of GUARDED_HOOKS) expect(readFileSync(join(repo.dir, '.githooks', hook), 'utf8'), hook).toContain('"$g" guard')
+    for (const hook of GUARDED_HOOKS)
+      expect(readFileSync(join(repo.dir, '.githooks', hook), 'utf8'), hook).toContain('"$g" guard')
     writeFileSync(join(repo.dir, '.githooks', 'pre-applypatch'), '#!/bin/sh\nexit 0\n')
     const install = repo.seal('install')
     expect(install.status).toBe(0)
@@ -409,7 +457,11 @@ describe('rerere keeps no secret', () => {
     repo.git('add', '.')
     repo.git('commit', '-qm', 'merged')
     const rrCache = join(repo.dir, '.git', 'rr-cache')
-    const recorded = readdirSync(rrCache).map((id) => readdirSync(join(rrCache, id)).map((f) => readFileSync(join(rrCache, id, f), 'utf8')).join(''))
+    const recorded = readdirSync(rrCache).map((id) =>
+      readdirSync(join(rrCache, id))
+        .map((f) => readFileSync(join(rrCache, id, f), 'utf8'))
+        .join(''),
+    )
     expect(recorded.join('')).toContain('notes resolved') // rerere still works for other files
     expectNoLeak(repo, MARKER)
   })
@@ -488,7 +540,15 @@ describe('the escape hatch: git -c filter.git-seal.required=false', () => {
 
   function expectHatchWorks(repo: Repo): void {
     const hatch = (...args: string[]): Result => repo.tryGit('-c', 'filter.git-seal.required=false', ...args)
-    for (const args of [['checkout', '-q', 'b2'], ['switch', '-q', 'main'], ['reset', '-q', '--hard', 'b2'], ['status', '--short'], ['diff', 'main', 'b2'], ['diff'], ['reset', '-q', '--hard', 'main']]) {
+    for (const args of [
+      ['checkout', '-q', 'b2'],
+      ['switch', '-q', 'main'],
+      ['reset', '-q', '--hard', 'b2'],
+      ['status', '--short'],
+      ['diff', 'main', 'b2'],
+      ['diff'],
+      ['reset', '-q', '--hard', 'main'],
+    ]) {
       const r = hatch(...args)
       expect(r.status, `${args.join(' ')}: ${r.stderr}`).toBe(0)
     }
@@ -524,7 +584,10 @@ describe('the escape hatch: git -c filter.git-seal.required=false', () => {
     const { repo } = sealedRepo()
     commitSecret(repo, 'secrets/a.txt', `${MARKER}\n`)
     const tar = join(tempDir(), 'out.tar')
-    const r = repo.run('sh', ['-c', `git -c filter.git-seal.process= -c filter.git-seal.smudge= -c filter.git-seal.required=false archive -o ${tar} HEAD`])
+    const r = repo.run('sh', [
+      '-c',
+      `git -c filter.git-seal.process= -c filter.git-seal.smudge= -c filter.git-seal.required=false archive -o ${tar} HEAD`,
+    ])
     expect(r.status, r.stderr).toBe(0)
     const member = spawnSync('tar', ['-xOf', tar, 'secrets/a.txt']).stdout
     expect(isAgeFile(member)).toBe(true)

@@ -63,7 +63,11 @@ afterAll(() => {
 })
 
 /** `nix eval` of the probe with a store of its own: the store's files and what was evaluated. */
-function evalProbe(repo: Repo): { files: [string, Buffer][]; probe: { hostYaml: string; secretsDir: string; controlDir: string }; stderr: string } {
+function evalProbe(repo: Repo): {
+  files: [string, Buffer][]
+  probe: { hostYaml: string; secretsDir: string; controlDir: string }
+  stderr: string
+} {
   const store = tempDir('git-seal-nix-store-')
   stores.push(store)
   const env = { ...repo.env, NIX_CONFIG: 'experimental-features = nix-command flakes' }
@@ -85,7 +89,12 @@ function expectCiphertextOnly(repo: Repo, run: ReturnType<typeof evalProbe>, sto
   expect(readFileSync(join(storeRoot(run.probe.controlDir), 'app.txt'), 'utf8')).toContain(CONTROL)
   // Nix's caches (eval cache, fetcher cache) under the test's HOME hold no plaintext either.
   const cache = join(repo.home.dir, '.cache')
-  if (existsSync(cache) && statSync(cache).isDirectory()) expect(filesUnder(cache).filter(([, b]) => b.includes(MARKER)).map(([p]) => p)).toEqual([])
+  if (existsSync(cache) && statSync(cache).isDirectory())
+    expect(
+      filesUnder(cache)
+        .filter(([, b]) => b.includes(MARKER))
+        .map(([p]) => p),
+    ).toEqual([])
 }
 
 // Reported as skipped, never as passed, without nix on PATH (.ci/run installs nix-bin).
@@ -138,4 +147,3 @@ describe.runIf(hasNix)('Nix and worktree: ciphertext (skipped when `nix` is not 
     expectNoLeak(repo, MARKER)
   })
 })
-

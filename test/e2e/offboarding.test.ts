@@ -104,7 +104,9 @@ describe('a stolen laptop', () => {
     expect(report.checklist.join('\n')).toContain('rotate the values in secrets/app.env')
     expect(report.checklist.join('\n')).not.toContain('secrets/key.txt')
     const text = repo.seal('audit', 'bob')
-    expect(text.stdout).toMatch(/secrets\/key\.txt\t1 version\(s\)\t[0-9a-f]{12}\.\.[0-9a-f]{12}\t\d+ commit\(s\)\tvia [a-z, -]+\trotated/)
+    expect(text.stdout).toMatch(
+      /secrets\/key\.txt\t1 version\(s\)\t[0-9a-f]{12}\.\.[0-9a-f]{12}\t\d+ commit\(s\)\tvia [a-z, -]+\trotated/,
+    )
     expectNoLeak(repo, MARKER)
   })
 
@@ -114,7 +116,10 @@ describe('a stolen laptop', () => {
     repo.git('commit', '-qam', 'bob leaves')
     const r = repo.seal('audit', '--json')
     expect(r.status, r.stderr).toBe(0)
-    const all = JSON.parse(r.stdout) as { shallow: boolean; recipients: { recipient: string; current: boolean; paths: { path: string }[] }[] }
+    const all = JSON.parse(r.stdout) as {
+      shallow: boolean
+      recipients: { recipient: string; current: boolean; paths: { path: string }[] }[]
+    }
     expect(all.recipients.map((a) => [a.recipient, a.current, a.paths.map((p) => p.path)])).toEqual([
       ['alice', true, ['ops/root.txt', 'secrets/app.env', 'secrets/key.txt']],
       ['bob', false, ['secrets/app.env', 'secrets/key.txt']],
@@ -129,7 +134,9 @@ describe('a stolen laptop', () => {
     const home = newHome()
     home.installKey(alice)
     const dir = join(tempDir(), 'shallow')
-    expect(spawnSync('git', ['clone', '-q', '--depth', '1', `file://${repo.dir}`, dir], { env: home.env }).status).toBe(0)
+    expect(spawnSync('git', ['clone', '-q', '--depth', '1', `file://${repo.dir}`, dir], { env: home.env }).status).toBe(
+      0,
+    )
     const shallow = new Repo(dir, home)
     expect(shallow.seal('install').status).toBe(0)
     const r = shallow.seal('audit', 'bob', '--json')
@@ -169,7 +176,10 @@ describe('a clone with a target key only (CI)', () => {
   it("a failing SOPS_AGE_KEY_CMD shows the command's own stderr", () => {
     const { repo } = setup()
     const r = repo.run(process.execPath, [BUNDLE, 'status'], {
-      env: { ...repo.env, SOPS_AGE_KEY_CMD: 'echo "vault: you are not signed in" >&2; echo partial-key-material; exit 4' },
+      env: {
+        ...repo.env,
+        SOPS_AGE_KEY_CMD: 'echo "vault: you are not signed in" >&2; echo partial-key-material; exit 4',
+      },
     })
     expect(r.stderr).toContain('SOPS_AGE_KEY_CMD failed (exit 4): vault: you are not signed in')
     expect(r.stderr).not.toContain('partial-key-material')

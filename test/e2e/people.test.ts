@@ -77,7 +77,7 @@ function opens(blob: Buffer, key: Key): boolean {
 }
 
 describe('people declared once', () => {
-  it('set-key replaces a person\'s key in one line and rekeys every secret they read, in every group', () => {
+  it("set-key replaces a person's key in one line and rekeys every secret they read, in every group", () => {
     const { repo, alice, bob } = setup()
     const newBob = newKey()
     const r = repo.seal('set-key', 'bob', newBob.recipient)
@@ -106,11 +106,18 @@ describe('people declared once', () => {
     const { repo } = setup()
     const r = repo.seal('add-recipient', 'web', SSH_PUB_FILE, '--group', 'prod', '--target')
     expect(r.status, r.stderr).toBe(0)
-    expect(changedLines(repo, '.gitseal.yaml')).toEqual(['+  - name: web', `+    key: ${SSH_PUB}`, '-      targets: [ci]', '+      targets: [ci, web]'])
+    expect(changedLines(repo, '.gitseal.yaml')).toEqual([
+      '+  - name: web',
+      `+    key: ${SSH_PUB}`,
+      '-      targets: [ci]',
+      '+      targets: [ci, web]',
+    ])
     // the person is then added to another group by name alone
     const again = repo.seal('add-recipient', 'web', '--group', 'staging', '--target')
     expect(again.status, again.stderr).toBe(0)
-    expect(readFileSync(join(repo.dir, '.gitseal.yaml'), 'utf8')).toContain('        - bob\n      targets:\n        - web\n')
+    expect(readFileSync(join(repo.dir, '.gitseal.yaml'), 'utf8')).toContain(
+      '        - bob\n      targets:\n        - web\n',
+    )
     expect(repo.seal('status').status).toBe(0)
     expectNoLeak(repo, MARKER)
   })
@@ -160,7 +167,16 @@ describe('people declared once', () => {
     const { repo, ci } = setup()
     const r = repo.seal('remove-recipient', 'ci')
     expect(r.status, r.stderr).toBe(0)
-    expect(changedLines(repo, '.gitseal.yaml').sort()).toEqual(['-  - name: ci', `-    key: ${ci.recipient}`, '-      targets: [ci]', '+      targets: []', '-        targets: [ci]', '+        targets: []'].sort())
+    expect(changedLines(repo, '.gitseal.yaml').sort()).toEqual(
+      [
+        '-  - name: ci',
+        `-    key: ${ci.recipient}`,
+        '-      targets: [ci]',
+        '+      targets: []',
+        '-        targets: [ci]',
+        '+        targets: []',
+      ].sort(),
+    )
     expect(opens(repo.blob(':secrets/app.txt'), ci)).toBe(false)
   })
 
@@ -170,7 +186,8 @@ describe('people declared once', () => {
     const home = newHome()
     home.installKey(alice)
     const repo = Repo.init(home)
-    const inline = (k: string) => `version: 1\ngroups:\n  a:\n    recipients:\n      admins:\n        - name: alice\n          key: ${alice.recipient}\n      targets:\n        - name: host\n          key: ${k}\n    secrets:\n      s:\n        path: a/*\n        targets: ["*"]\n  b:\n    recipients:\n      admins:\n        - name: host\n          key: ${k}\n    secrets:\n      t:\n        path: b/*\n`
+    const inline = (k: string) =>
+      `version: 1\ngroups:\n  a:\n    recipients:\n      admins:\n        - name: alice\n          key: ${alice.recipient}\n      targets:\n        - name: host\n          key: ${k}\n    secrets:\n      s:\n        path: a/*\n        targets: ["*"]\n  b:\n    recipients:\n      admins:\n        - name: host\n          key: ${k}\n    secrets:\n      t:\n        path: b/*\n`
     repo.write('.gitseal.yaml', inline(host.recipient))
     expect(repo.seal('sync').status).toBe(0)
     expect(repo.seal('install').status).toBe(0)

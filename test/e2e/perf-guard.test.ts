@@ -118,8 +118,21 @@ describe('guard pre-check in sh', () => {
   it('(b) a staged .gitattributes (any depth), .gitseal.yaml or .sops.yaml runs the full guard', () => {
     const { repo, calls } = setup()
     let expected = 0
-    for (const path of ['docs/.gitattributes', 'a/b\nc/.gitattributes', '.sops.yaml', 'deploy/.sops.yaml', '.gitattributes']) {
-      repo.write(path, path.endsWith('.gitattributes') ? (path === '.gitattributes' ? repo.read('.gitattributes').toString() + '# comment\n' : '*.md text\n') : 'creation_rules: []\n')
+    for (const path of [
+      'docs/.gitattributes',
+      'a/b\nc/.gitattributes',
+      '.sops.yaml',
+      'deploy/.sops.yaml',
+      '.gitattributes',
+    ]) {
+      repo.write(
+        path,
+        path.endsWith('.gitattributes')
+          ? path === '.gitattributes'
+            ? repo.read('.gitattributes').toString() + '# comment\n'
+            : '*.md text\n'
+          : 'creation_rules: []\n',
+      )
       repo.git('add', path)
       const commit = repo.tryGit('commit', '-qm', `add ${path}`)
       expect(commit.status, `${path}: ${commit.stderr}`).toBe(0)

@@ -19,7 +19,8 @@ function bigSecret(size: number): Buffer {
   return body
 }
 
-const spills = (repo: Repo): string[] => readdirSync(join(repo.dir, '.git', 'git-seal')).filter((n) => n.startsWith('private-spill-'))
+const spills = (repo: Repo): string[] =>
+  readdirSync(join(repo.dir, '.git', 'git-seal')).filter((n) => n.startsWith('private-spill-'))
 
 /** The filter wrapped in /usr/bin/time: its own peak RSS in KiB, written to a file per run. */
 function withRss(repo: Repo): { args: (label: string) => string[]; rss: (label: string) => number } | null {
@@ -29,7 +30,10 @@ function withRss(repo: Repo): { args: (label: string) => string[]; rss: (label: 
   }
   const dir = tempDir()
   return {
-    args: (label) => ['-c', `filter.git-seal.process=/usr/bin/time -f %M -o '${join(dir, label)}' .git/git-seal/git-seal filter-process`],
+    args: (label) => [
+      '-c',
+      `filter.git-seal.process=/usr/bin/time -f %M -o '${join(dir, label)}' .git/git-seal/git-seal filter-process`,
+    ],
     rss: (label) => Number(readFileSync(join(dir, label), 'utf8').trim().split('\n').pop()),
   }
 }
@@ -95,7 +99,11 @@ describe('large secrets, bounded memory', () => {
     const blob = repo.blob(':secrets/big.bin')
     const file = join(tempDir(), 'blob')
     writeFileSync(file, blob)
-    const r = spawnSync('sh', ['-c', `.git/git-seal/git-seal smudge secrets/big.bin < '${file}'`], { cwd: repo.dir, env: repo.env, maxBuffer: 1 << 30 })
+    const r = spawnSync('sh', ['-c', `.git/git-seal/git-seal smudge secrets/big.bin < '${file}'`], {
+      cwd: repo.dir,
+      env: repo.env,
+      maxBuffer: 1 << 30,
+    })
     expect(r.status, r.stderr.toString()).toBe(0)
     expect(r.stdout.equals(secret)).toBe(true)
     expect(spills(repo)).toEqual([])
@@ -105,7 +113,9 @@ describe('large secrets, bounded memory', () => {
     const { repo } = sealedRepo()
     repo.env = { ...repo.env, GIT_SEAL_SPILL_THRESHOLD: String(MiB) }
     repo.write('secrets/big.bin', bigSecret(6 * MiB))
-    const killed = repo.run('git', ['add', 'secrets/big.bin'], { env: { ...repo.env, GIT_SEAL_TEST_FAULT: 'kill-after-spill' } })
+    const killed = repo.run('git', ['add', 'secrets/big.bin'], {
+      env: { ...repo.env, GIT_SEAL_TEST_FAULT: 'kill-after-spill' },
+    })
     expect(killed.status).not.toBe(0)
     expect(spills(repo)).toHaveLength(1)
     expectNoLeak(repo, MARKER) // what it left is ciphertext

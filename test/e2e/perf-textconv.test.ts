@@ -10,7 +10,9 @@ const MARKER = 'textconv-marker-5b1f'
 
 /** Wraps the installed launcher so every call is recorded (its first argument: the command). */
 function recordLauncher(repo: Repo, cwd = repo.dir): () => string[] {
-  const common = spawnSync('git', ['rev-parse', '--path-format=absolute', '--git-common-dir'], { cwd, env: repo.env }).stdout.toString().trim()
+  const common = spawnSync('git', ['rev-parse', '--path-format=absolute', '--git-common-dir'], { cwd, env: repo.env })
+    .stdout.toString()
+    .trim()
   const launcher = join(common, 'git-seal', 'git-seal')
   const record = join(tempDir(), 'calls')
   renameSync(launcher, `${launcher}.real`)
@@ -47,17 +49,22 @@ describe('textconv in sh', () => {
       'age blob': repo.blob('HEAD:secrets/a.txt'),
       'age blob with text appended': Buffer.concat([repo.blob('HEAD:secrets/a.txt'), Buffer.from('appended\n')]),
       'sops blob': repo.blob('HEAD:secrets/b.yaml'),
-      'armor look-alike': Buffer.from('  \n-----BEGIN AGE ENCRYPTED FILE-----\nnot base64\n-----END AGE ENCRYPTED FILE-----\n'),
+      'armor look-alike': Buffer.from(
+        '  \n-----BEGIN AGE ENCRYPTED FILE-----\nnot base64\n-----END AGE ENCRYPTED FILE-----\n',
+      ),
       'sops value without sops': Buffer.from('a: ENC[AES256_GCM,data:x]\n'),
       'magic mid-file': Buffer.from('hello age-encryption.org/v1\n'),
     }
-    for (const [name, bytes] of Object.entries(inputs)) writeFileSync(join(dir, `${name.replace(/ /g, '-')}.yaml`), bytes)
+    for (const [name, bytes] of Object.entries(inputs))
+      writeFileSync(join(dir, `${name.replace(/ /g, '-')}.yaml`), bytes)
     const home = newHome() // no key
     const keyless = new Repo(repo.dir, home, { ...home.env })
     for (const r of [repo, keyless]) {
       for (const name of Object.keys(inputs)) {
         const file = join(dir, `${name.replace(/ /g, '-')}.yaml`)
-        expect(registeredTextconv(r, file).toString('latin1'), `${name} (${r === repo ? 'key' : 'no key'})`).toBe(nodeTextconv(r, file).toString('latin1'))
+        expect(registeredTextconv(r, file).toString('latin1'), `${name} (${r === repo ? 'key' : 'no key'})`).toBe(
+          nodeTextconv(r, file).toString('latin1'),
+        )
       }
     }
     expect(nodeTextconv(repo, join(dir, 'age-blob.yaml')).toString()).toBe(`${MARKER} age\n`)

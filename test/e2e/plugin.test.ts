@@ -47,7 +47,13 @@ function pluginRepo(options: { env?: Record<string, string>; identity?: string }
   repo.git('add', '.gitseal.yaml', '.gitattributes')
   repo.git('commit', '-qm', 'config')
   let seen = 0
-  const sessions = (): Session[] => (existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Session) : [])
+  const sessions = (): Session[] =>
+    existsSync(log)
+      ? readFileSync(log, 'utf8')
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l) as Session)
+      : []
   return {
     repo,
     identity: key.identity,
@@ -67,7 +73,11 @@ function pluginRepo(options: { env?: Record<string, string>; identity?: string }
  * Runs a shell command in a pseudo-terminal (util-linux `script`), typing each answer once its
  * prompt appears in the terminal's output.
  */
-function inTerminal(repo: Repo, command: string, answers: Record<string, string>): Promise<{ status: number | null; output: string }> {
+function inTerminal(
+  repo: Repo,
+  command: string,
+  answers: Record<string, string>,
+): Promise<{ status: number | null; output: string }> {
   return new Promise((resolve) => {
     const child = spawn('script', ['-qec', command, '/dev/null'], { cwd: repo.dir, env: repo.env })
     let output = ''
@@ -180,7 +190,10 @@ describe('a plugin key as admin (the fake plugin on PATH)', () => {
     const merge = p.repo.tryGit('merge', '-q', '--no-edit', 'side')
     expect(merge.status, merge.stderr).toBe(0)
     expect(p.repo.read('secrets/list.txt').toString()).toBe(`one side\ntwo\nthree ${MARKER}\nfour\nfive main\n`)
-    expect(readHeader(p.repo.blob('HEAD:secrets/list.txt')).stanzas.map((s) => s.type)).toEqual(['fake', 'git-seal-recipients'])
+    expect(readHeader(p.repo.blob('HEAD:secrets/list.txt')).stanzas.map((s) => s.type)).toEqual([
+      'fake',
+      'git-seal-recipients',
+    ])
     // The merge driver opens base, ours and theirs: one session each.
     expect(p.newSessions().filter((s) => s.machine === 'identity-v1' && s.files === 1).length).toBeGreaterThanOrEqual(3)
     expect(p.repo.status()).toBe('')
@@ -192,8 +205,14 @@ describe('a plugin key as admin (the fake plugin on PATH)', () => {
     addSecrets(p)
     p.newSessions()
     const r = p.repo.seal('status', '--json')
-    const report = JSON.parse(r.stdout) as { secrets: { path: string; index: string; decryptable: boolean | null; problems: string[] }[] }
-    expect(report.secrets.map((x) => [x.path, x.index, x.decryptable])).toEqual(Object.keys(SECRETS).sort().map((path) => [path, 'ciphertext', null]))
+    const report = JSON.parse(r.stdout) as {
+      secrets: { path: string; index: string; decryptable: boolean | null; problems: string[] }[]
+    }
+    expect(report.secrets.map((x) => [x.path, x.index, x.decryptable])).toEqual(
+      Object.keys(SECRETS)
+        .sort()
+        .map((path) => [path, 'ciphertext', null]),
+    )
     expect(report.secrets.flatMap((x) => x.problems)).toEqual([])
     expect(p.newSessions()).toEqual([])
     expect(r.stderr).not.toContain('PIN')
@@ -206,7 +225,11 @@ describe('a plugin key as admin (the fake plugin on PATH)', () => {
     const home = newHome()
     const keyFile = join(home.dir, '.config', 'sops', 'age', 'keys.txt')
     mkdirSync(dirname(keyFile), { recursive: true })
-    writeFileSync(keyFile, `#       Serial: 15, Slot: 1\n# Touch policy: Always\n#    Recipient: ${key.recipient}\n${key.identity}\n`, { mode: 0o600 })
+    writeFileSync(
+      keyFile,
+      `#       Serial: 15, Slot: 1\n# Touch policy: Always\n#    Recipient: ${key.recipient}\n${key.identity}\n`,
+      { mode: 0o600 },
+    )
     home.env['PATH'] = fake.path
     const repo = Repo.init(home)
     const init = repo.seal('init')
@@ -262,7 +285,9 @@ describe('a plugin key as admin (the fake plugin on PATH)', () => {
     expect(status, output).toBe(0)
     expect(output.match(/Enter the PIN of your fake key/g)).toHaveLength(1)
     expect(output).not.toContain('4321') // echo was off while it was typed
-    expect(p.newSessions().filter((s) => s.machine === 'identity-v1')).toEqual([{ machine: 'identity-v1', identities: 1, files: 4 }])
+    expect(p.newSessions().filter((s) => s.machine === 'identity-v1')).toEqual([
+      { machine: 'identity-v1', identities: 1, files: 4 },
+    ])
     for (const [path, text] of Object.entries(SECRETS)) expect(p.repo.read(path).toString()).toBe(text)
     expectNoLeak(p.repo, MARKER)
   })
@@ -274,7 +299,11 @@ describe('a plugin key as admin (the fake plugin on PATH)', () => {
     const r = p.repo.tryGit('checkout', '--', 'secrets')
     expect(r.status, r.stderr).toBe(0)
     expect(isAgeFile(p.repo.read('secrets/a.txt'))).toBe(true)
-    expect(r.stderr.match(/age-plugin-fake asks for a secret \(PIN or passphrase\) \("Enter the PIN of your fake key"\), but there is no terminal to ask on/g)).toHaveLength(1)
+    expect(
+      r.stderr.match(
+        /age-plugin-fake asks for a secret \(PIN or passphrase\) \("Enter the PIN of your fake key"\), but there is no terminal to ask on/g,
+      ),
+    ).toHaveLength(1)
     expect(r.stderr).toContain('git-seal: hint: run the git command from a terminal')
     expect(r.stderr).toContain('secrets/a.txt')
     expect(p.repo.status()).toBe('')
@@ -302,7 +331,11 @@ describe('a plugin key as admin (the fake plugin on PATH)', () => {
     const checkout = p.repo.tryGit('checkout', '--', 'secrets')
     expect(checkout.status, checkout.stderr).toBe(0)
     expect(isAgeFile(p.repo.read('secrets/a.txt'))).toBe(true)
-    expect(checkout.stderr.match(/age-plugin-fake stopped before finishing \(exit status 7\): fake plugin: simulated crash/g)).toHaveLength(1)
+    expect(
+      checkout.stderr.match(
+        /age-plugin-fake stopped before finishing \(exit status 7\): fake plugin: simulated crash/g,
+      ),
+    ).toHaveLength(1)
 
     p.repo.env = { ...p.repo.env, FAKE_PLUGIN_CRASH: 'recipient' }
     p.repo.write('secrets/new.txt', `new ${MARKER}\n`)
@@ -335,10 +368,21 @@ describe('post-quantum and classic recipients in one secret', () => {
     home.installKey(alice)
     const repo = Repo.init(home)
     const pq = 'age1pq1' + 'q'.repeat(1950)
-    repo.write('.gitseal.yaml', simpleConfig(['secrets/**'], [{ name: 'alice', key: alice.recipient }, { name: 'quantum', key: pq }]))
+    repo.write(
+      '.gitseal.yaml',
+      simpleConfig(
+        ['secrets/**'],
+        [
+          { name: 'alice', key: alice.recipient },
+          { name: 'quantum', key: pq },
+        ],
+      ),
+    )
     const r = repo.seal('status')
     expect(r.status).toBe(1)
-    expect(r.stderr).toMatch(/\.gitseal\.yaml:\d+:\d+: groups\.dev\.secrets\.main: mixes post-quantum \(age1pq1\) recipients \(quantum\) with classic ones \(alice\), which age refuses; make the group all post-quantum or split the secret/)
+    expect(r.stderr).toMatch(
+      /\.gitseal\.yaml:\d+:\d+: groups\.dev\.secrets\.main: mixes post-quantum \(age1pq1\) recipients \(quantum\) with classic ones \(alice\), which age refuses; make the group all post-quantum or split the secret/,
+    )
   })
 
   it('status flags a blob that already mixes them', async () => {
@@ -357,9 +401,10 @@ describe('post-quantum and classic recipients in one secret', () => {
     encrypter.addRecipient(alice.recipient)
     repo.stageRaw('secrets/mixed.txt', await encrypter.encrypt(`mixed ${MARKER}\n`))
     const r = repo.seal('status')
-    expect(r.stdout).toContain('problem: encrypted to post-quantum and classic recipients at once, which age refuses to decrypt')
+    expect(r.stdout).toContain(
+      'problem: encrypted to post-quantum and classic recipients at once, which age refuses to decrypt',
+    )
     expect(r.status).toBe(1)
     expectNoLeak(repo, MARKER)
   })
 })
-

@@ -18,7 +18,12 @@ const MARKER = 'PLAINTEXT-'
 const FILES = ['secrets/a.txt', 'secrets/b.env', 'secrets/deep/c.yaml']
 
 const step: fc.Arbitrary<Step> = fc.oneof(
-  fc.record({ kind: fc.constant('edit' as const), file: fc.nat(FILES.length - 1), line: fc.nat(4), text: fc.stringMatching(/^[a-z0-9]{1,12}$/) }),
+  fc.record({
+    kind: fc.constant('edit' as const),
+    file: fc.nat(FILES.length - 1),
+    line: fc.nat(4),
+    text: fc.stringMatching(/^[a-z0-9]{1,12}$/),
+  }),
   fc.constant({ kind: 'add' as const }),
   fc.constant({ kind: 'commit' as const }),
   fc.record({ kind: fc.constant('branch' as const), name: fc.nat(2) }),
@@ -80,7 +85,11 @@ function apply(repo: Repo, s: Step, state: Map<string, string[]>): void {
 function checkInvariants(repo: Repo, state: Map<string, string[]>): void {
   // the work tree holds the last plaintext written (while no checkout or merge replaced it)
   for (const [file, lines] of state) expect(repo.read(file).toString(), file).toBe(content(file, lines))
-  const all = spawnSync('git', ['cat-file', '--batch-all-objects', '--batch'], { cwd: repo.dir, env: repo.env, maxBuffer: 1 << 30 }).stdout
+  const all = spawnSync('git', ['cat-file', '--batch-all-objects', '--batch'], {
+    cwd: repo.dir,
+    env: repo.env,
+    maxBuffer: 1 << 30,
+  }).stdout
   expect(all.includes(MARKER), 'a plaintext marker in the object database').toBe(false)
   for (const file of FILES) {
     let bytes: Buffer

@@ -6,7 +6,18 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { decrypt, encrypt, parseIdentity, parseRecipient } from '../../src/age/index.js'
-import { ROOT, Repo, expectNoLeak, isAgeFile, newHome, newKey, sealedRepo, simpleConfig, tempDir, type Key } from '../helpers/repo.js'
+import {
+  ROOT,
+  Repo,
+  expectNoLeak,
+  isAgeFile,
+  newHome,
+  newKey,
+  sealedRepo,
+  simpleConfig,
+  tempDir,
+  type Key,
+} from '../helpers/repo.js'
 
 const MARKER = 'PROVEN-MARKER-5c1e'
 
@@ -50,7 +61,9 @@ describe('input that only looks like ciphertext is never stored as it is', () =>
       expect(opens(key, staged).equals(work.read('secrets/app.txt'))).toBe(true)
       const commitTry = work.tryGit('commit', '-qm', 'sneak')
       expect(commitTry.status).not.toBe(0)
-      expect(commitTry.stderr).toContain('secrets/app.txt holds input that looked like ciphertext but was not proven so')
+      expect(commitTry.stderr).toContain(
+        'secrets/app.txt holds input that looked like ciphertext but was not proven so',
+      )
       const status = work.seal('status')
       expect(status.status).toBe(1)
       expect(status.stdout).toContain('not proven so')
@@ -89,7 +102,9 @@ describe('input that only looks like ciphertext is never stored as it is', () =>
   it('with a key: an age file made elsewhere is authenticated and re-encrypted to the configured recipients only', () => {
     const { repo, key } = sealedRepo()
     const stranger = newKey()
-    const foreign = Buffer.from(encrypt(Buffer.from(`${MARKER}\n`), [parseRecipient(key.recipient), parseRecipient(stranger.recipient)]))
+    const foreign = Buffer.from(
+      encrypt(Buffer.from(`${MARKER}\n`), [parseRecipient(key.recipient), parseRecipient(stranger.recipient)]),
+    )
     repo.write('secrets/from-age.txt', foreign)
     const add = repo.tryGit('add', '-A')
     expect(add.status, add.stderr).toBe(0)
@@ -103,7 +118,9 @@ describe('input that only looks like ciphertext is never stored as it is', () =>
 
   it('a sops file encrypted to recipients the config does not name is re-encrypted, not kept', () => {
     const fixtures = join(ROOT, 'test', 'fixtures', 'sops', 'humphd')
-    const identity = readFileSync(join(fixtures, 'key.txt'), 'utf8').split('\n').find((l) => l.startsWith('AGE-SECRET-KEY-'))!
+    const identity = readFileSync(join(fixtures, 'key.txt'), 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('AGE-SECRET-KEY-'))!
     const recipient = /public key: (age1\S+)/.exec(readFileSync(join(fixtures, 'key.txt'), 'utf8'))![1]!
     const home = newHome()
     home.installKey({ identity, recipient })
@@ -163,7 +180,8 @@ describe('large sops documents', () => {
   it('a sops document over 4 MiB is encrypted, decrypted on checkout and never called plaintext', () => {
     const { repo } = sealedRepo(['*.yaml'])
     const lines = [`marker: ${MARKER}`]
-    for (let i = 0, size = 0; size < 5 << 20; i++) size += lines[lines.push(`key_${i}: value-${i}-${'x'.repeat(80)}`) - 1]!.length + 1
+    for (let i = 0, size = 0; size < 5 << 20; i++)
+      size += lines[lines.push(`key_${i}: value-${i}-${'x'.repeat(80)}`) - 1]!.length + 1
     const doc = lines.join('\n') + '\n'
     repo.write('big.yaml', doc)
     repo.git('add', 'big.yaml')

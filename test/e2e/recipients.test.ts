@@ -12,7 +12,8 @@ const SSH_PUB = readFileSync(join(SSH_DIR, 'id_ed25519.pub'), 'utf8').trim()
 const SSH_AS_AGE = 'age17044m9wgakla6pzftf4srtl3h5mcsr85jysgt5fg23zpnta8sfdqhzn452'
 
 function config(admins: { name: string; key: string }[], targets: { name: string; key: string }[]): string {
-  const list = (xs: { name: string; key: string }[]) => xs.flatMap((x) => [`        - name: ${x.name}`, `          key: ${x.key}`])
+  const list = (xs: { name: string; key: string }[]) =>
+    xs.flatMap((x) => [`        - name: ${x.name}`, `          key: ${x.key}`])
   return [
     'version: 1',
     '# who reads what',
@@ -58,7 +59,11 @@ function sshKeyCopy(): string {
 describe('ssh-ed25519 targets', () => {
   it('ssh-to-age prints the known vector', () => {
     const { repo } = setup()
-    const out = repo.run(process.execPath, [join(ROOT, 'dist', 'git-seal.mjs'), 'ssh-to-age', join(SSH_DIR, 'id_ed25519.pub')])
+    const out = repo.run(process.execPath, [
+      join(ROOT, 'dist', 'git-seal.mjs'),
+      'ssh-to-age',
+      join(SSH_DIR, 'id_ed25519.pub'),
+    ])
     expect(out.stdout.trim()).toBe(SSH_AS_AGE)
   })
 
@@ -78,15 +83,18 @@ describe('ssh-ed25519 targets', () => {
   })
 
   // Reported as skipped, never as passed, without the age CLI on PATH (.ci/run installs it).
-  it.runIf(hasAgeCli)("the age CLI decrypts the target's age file with the SSH key, and not the admin-only one (skipped when `age` is not on PATH)", () => {
-    const { repo } = setup()
-    const dir = tempDir()
-    writeFileSync(join(dir, 'server.age'), repo.blob('HEAD:secrets/server1.txt'))
-    writeFileSync(join(dir, 'admin.age'), repo.blob('HEAD:secrets/admin.txt'))
-    const key = sshKeyCopy()
-    expect(execFileSync('age', ['-d', '-i', key, join(dir, 'server.age')]).toString()).toBe('server one secret\n')
-    expect(spawnSync('age', ['-d', '-i', key, join(dir, 'admin.age')]).status).not.toBe(0)
-  })
+  it.runIf(hasAgeCli)(
+    "the age CLI decrypts the target's age file with the SSH key, and not the admin-only one (skipped when `age` is not on PATH)",
+    () => {
+      const { repo } = setup()
+      const dir = tempDir()
+      writeFileSync(join(dir, 'server.age'), repo.blob('HEAD:secrets/server1.txt'))
+      writeFileSync(join(dir, 'admin.age'), repo.blob('HEAD:secrets/admin.txt'))
+      const key = sshKeyCopy()
+      expect(execFileSync('age', ['-d', '-i', key, join(dir, 'server.age')]).toString()).toBe('server one secret\n')
+      expect(spawnSync('age', ['-d', '-i', key, join(dir, 'admin.age')]).status).not.toBe(0)
+    },
+  )
 })
 
 describe('add and remove recipients', () => {
@@ -174,7 +182,10 @@ describe('audit', () => {
     commit([], 'prod gets d')
     const out = repo.seal('audit', 'carol', '--json')
     expect(out.status, out.stderr).toBe(0)
-    const report = JSON.parse(out.stdout) as { paths: { path: string; first: string; last: string }[]; checklist: string[] }
+    const report = JSON.parse(out.stdout) as {
+      paths: { path: string; first: string; last: string }[]
+      checklist: string[]
+    }
     expect(report.paths.map((p) => p.path)).toEqual(['dev/a.txt', 'dev/c.txt'])
     expect(report.paths[0]!.first).toBe(joined)
     expect(report.paths[0]!.last).toBe(left)
@@ -193,7 +204,8 @@ describe('post-quantum hybrid recipients', () => {
     const home = newHome()
     home.installKey(alice)
     const repo = Repo.init(home)
-    const config = (second: string): string => `version: 1\ngroups:\n  g:\n    recipients:\n      admins:\n        - name: second\n          key: ${second}\n        - name: quantum\n          key: ${pqRecipient}\n    secrets:\n      s:\n        path: secrets/**\n`
+    const config = (second: string): string =>
+      `version: 1\ngroups:\n  g:\n    recipients:\n      admins:\n        - name: second\n          key: ${second}\n        - name: quantum\n          key: ${pqRecipient}\n    secrets:\n      s:\n        path: secrets/**\n`
     // age refuses files mixing post-quantum and classic recipients: so does the config.
     repo.write('.gitseal.yaml', config(alice.recipient))
     const mixed = repo.seal('sync')

@@ -12,14 +12,28 @@ interface SarifLog {
   $schema: string
   version: string
   runs: {
-    tool: { driver: { name: string; version: string; rules: { id: string; name: string; shortDescription: { text: string }; help: { text: string }; defaultConfiguration: { level: string } }[] } }
+    tool: {
+      driver: {
+        name: string
+        version: string
+        rules: {
+          id: string
+          name: string
+          shortDescription: { text: string }
+          help: { text: string }
+          defaultConfiguration: { level: string }
+        }[]
+      }
+    }
     originalUriBaseIds: Record<string, { uri: string }>
     results: {
       ruleId: string
       ruleIndex: number
       level: string
       message: { text: string }
-      locations?: { physicalLocation: { artifactLocation: { uri: string; uriBaseId: string }; region?: { startLine: number } } }[]
+      locations?: {
+        physicalLocation: { artifactLocation: { uri: string; uriBaseId: string }; region?: { startLine: number } }
+      }[]
       properties?: Record<string, string>
     }[]
   }[]
@@ -77,15 +91,30 @@ describe('verify --format sarif', () => {
     expect(status).toBe(1)
     expectValidSarif(log)
     const run = log.runs[0]!
-    expect(run.tool.driver.rules.map((r) => r.id)).toEqual(['plaintext-secret', 'plaintext-blob-ref', 'config-missing-or-invalid', 'attributes-rewrite-ciphertext', 'textconv-cache', 'credential-outside-rules', 'plaintext-worktree', 'recipient-mismatch'])
+    expect(run.tool.driver.rules.map((r) => r.id)).toEqual([
+      'plaintext-secret',
+      'plaintext-blob-ref',
+      'config-missing-or-invalid',
+      'attributes-rewrite-ciphertext',
+      'textconv-cache',
+      'credential-outside-rules',
+      'plaintext-worktree',
+      'recipient-mismatch',
+    ])
     const byRule = (id: string) => run.results.filter((r) => r.ruleId === id)
     const plaintext = byRule('plaintext-secret')
-    expect(plaintext.map((r) => r.locations![0]!.physicalLocation.artifactLocation.uri).sort()).toEqual(['secrets/db.txt', 'secrets/with%20space%20%C3%BC.txt'])
+    expect(plaintext.map((r) => r.locations![0]!.physicalLocation.artifactLocation.uri).sort()).toEqual([
+      'secrets/db.txt',
+      'secrets/with%20space%20%C3%BC.txt',
+    ])
     expect(plaintext.every((r) => r.level === 'error' && /^[0-9a-f]{40}$/.test(r.properties!['commit']!))).toBe(true)
     const credentials = byRule('credential-outside-rules')
     expect(credentials).toHaveLength(1)
     expect(credentials[0]!.level).toBe('warning')
-    expect(credentials[0]!.locations![0]!.physicalLocation).toEqual({ artifactLocation: { uri: 'src/client.ts', uriBaseId: '%SRCROOT%' }, region: { startLine: 3 } })
+    expect(credentials[0]!.locations![0]!.physicalLocation).toEqual({
+      artifactLocation: { uri: 'src/client.ts', uriBaseId: '%SRCROOT%' },
+      region: { startLine: 3 },
+    })
     expect(credentials[0]!.properties!['detector']).toBe('github: GITHUB_TOKEN at line 3')
     const text = JSON.stringify(log)
     expect(text).not.toContain(MARKER)
@@ -105,7 +134,9 @@ describe('verify --format sarif', () => {
       expect(status).toBe(1)
       expectValidSarif(log)
       const results = log.runs[0]!.results
-      expect(results.map((r) => [r.ruleId, r.level, r.locations![0]!.physicalLocation.artifactLocation.uri])).toEqual([['credential-outside-rules', 'error', '.env']])
+      expect(results.map((r) => [r.ruleId, r.level, r.locations![0]!.physicalLocation.artifactLocation.uri])).toEqual([
+        ['credential-outside-rules', 'error', '.env'],
+      ])
     }
   })
 

@@ -10,7 +10,8 @@ import { scanBlobs } from '../../src/operations/scan.js'
 import { BUNDLE, ROOT, Repo, expectNoLeak, isAgeFile, newKey, sealedRepo, tempDir } from '../helpers/repo.js'
 
 const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789'
-const pick = (alphabet: string, n: number): string => Array.from(randomBytes(n), (b) => alphabet[b % alphabet.length]).join('')
+const pick = (alphabet: string, n: number): string =>
+  Array.from(randomBytes(n), (b) => alphabet[b % alphabet.length]).join('')
 
 /** Credentials of the kinds the issue names, fresh for each run. */
 function credentials(): Record<string, { path: string; content: string; value: string; rule: string }> {
@@ -19,14 +20,38 @@ function credentials(): Record<string, { path: string; content: string; value: s
   const awsSecret = pick(ALNUM, 40)
   const awsFileSecret = pick(ALNUM, 40)
   const slack = `xoxb-${pick('0123456789', 12)}-${pick('0123456789', 13)}-${pick(ALNUM, 24)}`
-  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs1', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } })
+  const { privateKey } = generateKeyPairSync('rsa', {
+    modulusLength: 2048,
+    privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+  })
   const dbPassword = pick(ALNUM, 24)
   return {
-    github: { path: 'src/client.ts', content: `export const client = new Octokit({ auth: "${github}" })\n`, value: github, rule: 'github' },
+    github: {
+      path: 'src/client.ts',
+      content: `export const client = new Octokit({ auth: "${github}" })\n`,
+      value: github,
+      rule: 'github',
+    },
     // secretlint reports the secret access key; a key id alone identifies, it does not authenticate.
-    awsFile: { path: 'deploy/aws.ini', content: `[default]\naws_access_key_id = ${awsId}\naws_secret_access_key = ${awsFileSecret}\n`, value: awsFileSecret, rule: 'aws' },
-    awsSecret: { path: 'deploy/aws.sh', content: `#!/bin/sh\nexport AWS_SECRET_ACCESS_KEY=${awsSecret}\n`, value: awsSecret, rule: 'aws' },
-    slack: { path: 'notify/slack.json', content: `{\n  "channel": "#ops",\n  "token": "${slack}"\n}\n`, value: slack, rule: 'slack' },
+    awsFile: {
+      path: 'deploy/aws.ini',
+      content: `[default]\naws_access_key_id = ${awsId}\naws_secret_access_key = ${awsFileSecret}\n`,
+      value: awsFileSecret,
+      rule: 'aws',
+    },
+    awsSecret: {
+      path: 'deploy/aws.sh',
+      content: `#!/bin/sh\nexport AWS_SECRET_ACCESS_KEY=${awsSecret}\n`,
+      value: awsSecret,
+      rule: 'aws',
+    },
+    slack: {
+      path: 'notify/slack.json',
+      content: `{\n  "channel": "#ops",\n  "token": "${slack}"\n}\n`,
+      value: slack,
+      rule: 'slack',
+    },
     privateKey: { path: 'keys/deploy.pem', content: privateKey, value: privateKey.split('\n')[1]!, rule: 'privatekey' },
     dotenv: { path: 'app/.env', content: `DATABASE_PASSWORD=${dbPassword}\n`, value: dbPassword, rule: 'no-dotenv' },
   }
@@ -35,8 +60,14 @@ function credentials(): Record<string, { path: string; content: string; value: s
 /** Files every repository has: none of them is a credential. */
 const ORDINARY: Record<string, string> = {
   'README.md': '# Example\n\nRun `npm ci`, then `npm test`. The API key goes in secrets/api-key.txt (encrypted).\n',
-  'package.json': JSON.stringify({ name: 'example', version: '1.0.0', scripts: { test: 'vitest' }, dependencies: { yaml: '^2.9.1' } }, null, 2) + '\n',
-  'src/index.ts': 'import { readFileSync } from "node:fs"\nexport const token = process.env.API_TOKEN ?? ""\nexport const config = JSON.parse(readFileSync("config.json", "utf8"))\n',
+  'package.json':
+    JSON.stringify(
+      { name: 'example', version: '1.0.0', scripts: { test: 'vitest' }, dependencies: { yaml: '^2.9.1' } },
+      null,
+      2,
+    ) + '\n',
+  'src/index.ts':
+    'import { readFileSync } from "node:fs"\nexport const token = process.env.API_TOKEN ?? ""\nexport const config = JSON.parse(readFileSync("config.json", "utf8"))\n',
   'package-lock.json': `{\n  "packages": {\n    "node_modules/yaml": {\n      "integrity": "sha512-${randomBytes(64).toString('base64')}"\n    }\n  }\n}\n`,
   'docs/ids.txt': `commit ${randomBytes(20).toString('hex')}\nuuid 2f1c6a9e-7b1d-4c61-9f0e-3e2a4b5c6d7e\nrecipient ${newKey().recipient}\n`,
   '.env.example': 'DATABASE_PASSWORD=\nAPI_TOKEN=changeme\n',
@@ -61,7 +92,9 @@ describe('the guard scans staged files no rule covers', () => {
     const commit = repo.tryGit('commit', '-qm', 'credentials')
     expect(commit.status, commit.stderr).toBe(0)
     for (const c of Object.values(creds)) {
-      expect(commit.stderr).toMatch(new RegExp(`warning: ${c.path.replace(/[.]/g, '\\.')} looks like it holds a credential \\(${c.rule}: `))
+      expect(commit.stderr).toMatch(
+        new RegExp(`warning: ${c.path.replace(/[.]/g, '\\.')} looks like it holds a credential \\(${c.rule}: `),
+      )
       // Never the value itself, in any form.
       expect(commit.stderr).not.toContain(c.value)
     }
@@ -100,12 +133,17 @@ describe('the guard scans staged files no rule covers', () => {
     repo.git('add', '.')
     const refused = repo.tryGit('commit', '-qm', 'slack')
     expect(refused.status).not.toBe(0)
-    expect(refused.stderr).toContain('error: notify/slack.json looks like it holds a credential (slack: SLACK_TOKEN at line 3)')
+    expect(refused.stderr).toContain(
+      'error: notify/slack.json looks like it holds a credential (slack: SLACK_TOKEN at line 3)',
+    )
     expect(refused.stderr).toContain("1 file(s) look like credentials ('scan: refuse' in .gitseal.yaml)")
     expect(refused.stderr).toContain('commit refused')
     expect(repo.tryGit('rev-parse', '-q', '--verify', 'HEAD:notify/slack.json').status).not.toBe(0)
     // The rule the hint names, added as it says.
-    const config = repo.read('.gitseal.yaml').toString().replace('    secrets:\n', '    secrets:\n      slack-json:\n        path: "notify/slack.json"\n')
+    const config = repo
+      .read('.gitseal.yaml')
+      .toString()
+      .replace('    secrets:\n', '    secrets:\n      slack-json:\n        path: "notify/slack.json"\n')
     repo.write('.gitseal.yaml', config)
     const sync = repo.seal('sync')
     expect(sync.status, sync.stderr).toBe(0)
@@ -183,7 +221,9 @@ describe('verify --pre-receive scans the pushed commits', () => {
     repo.git('commit', '-q', '--no-verify', '-m', 'a key')
     const refused = repo.tryGit('push', bare, 'main')
     expect(refused.status).not.toBe(0)
-    expect(refused.stderr).toContain('keys/deploy.pem looks like it holds a credential (privatekey: PrivateKey at line 1)')
+    expect(refused.stderr).toContain(
+      'keys/deploy.pem looks like it holds a credential (privatekey: PrivateKey at line 1)',
+    )
     expect(refused.stderr).toContain('push to refs/heads/main rejected')
     expect(refused.stderr).not.toContain(creds.privateKey!.value)
     // The pushed commit lowers the scan to warn; the server's old tip still says refuse.
@@ -221,8 +261,14 @@ describe('the scan config', () => {
 
 describe('the detector over many files', () => {
   it("makes no performance marks: secretlint's profiler searches all earlier ones for each (quadratic: 2,000 files took 48 s)", async () => {
-    const files = Array.from({ length: 50 }, (_, i) => ({ path: `src/f${i}.txt`, oid: i.toString(16).padStart(40, '0') }))
-    const objects = { get: async (oid: string) => ({ oid, type: 'blob', content: Buffer.from(`file ${oid}\n`) }), close() {} }
+    const files = Array.from({ length: 50 }, (_, i) => ({
+      path: `src/f${i}.txt`,
+      oid: i.toString(16).padStart(40, '0'),
+    }))
+    const objects = {
+      get: async (oid: string) => ({ oid, type: 'blob', content: Buffer.from(`file ${oid}\n`) }),
+      close() {},
+    }
     performance.clearMarks()
     const { scanned, findings } = await scanBlobs(objects, files, null)
     expect(scanned).toBe(50)
@@ -237,11 +283,15 @@ describe('the detector never loads in the filter', () => {
     if (seen.has(file)) return seen
     seen.add(file)
     const text = readFileSync(file, 'utf8')
-    for (const m of text.matchAll(/(?:from\s*|import\s*\(?\s*)["'](\.\.?\/[^"']+\.mjs)["']/g)) reachable(join(file, '..', m[1]!), seen)
+    for (const m of text.matchAll(/(?:from\s*|import\s*\(?\s*)["'](\.\.?\/[^"']+\.mjs)["']/g))
+      reachable(join(file, '..', m[1]!), seen)
     return seen
   }
   const chunks = join(ROOT, 'dist', 'chunks')
-  const detectorChunks = (): string[] => readdirSync(chunks).filter((f) => readFileSync(join(chunks, f), 'utf8').includes('@secretlint/secretlint-rule-preset-recommend')).map((f) => join(chunks, f))
+  const detectorChunks = (): string[] =>
+    readdirSync(chunks)
+      .filter((f) => readFileSync(join(chunks, f), 'utf8').includes('@secretlint/secretlint-rule-preset-recommend'))
+      .map((f) => join(chunks, f))
 
   it('no chunk the filter, smudge, clean, textconv or merge entry reaches holds the detector; the guard and verify do reach it', () => {
     Repo.init() // builds the bundle when src/ is newer
@@ -254,10 +304,16 @@ describe('the detector never loads in the filter', () => {
     }
     // textconv is in the entry itself: only its static imports count (the others are the command table).
     const main = readFileSync(join(ROOT, 'dist', 'git-seal.mjs'), 'utf8')
-    const staticImports = [...main.matchAll(/^import\s[^;]*?["'](\.\/chunks\/[^"']+\.mjs)["']/gm)].map((m) => join(ROOT, 'dist', m[1]!))
+    const staticImports = [...main.matchAll(/^import\s[^;]*?["'](\.\/chunks\/[^"']+\.mjs)["']/gm)].map((m) =>
+      join(ROOT, 'dist', m[1]!),
+    )
     const reachedByMain = new Set<string>()
     for (const s of staticImports) reachable(s, reachedByMain)
     for (const d of detector) expect(reachedByMain.has(d)).toBe(false)
-    for (const name of ['guard', 'verify']) expect(detector.some((d) => reachable(entry(name)).has(d)), name).toBe(true)
+    for (const name of ['guard', 'verify'])
+      expect(
+        detector.some((d) => reachable(entry(name)).has(d)),
+        name,
+      ).toBe(true)
   })
 })

@@ -14,7 +14,8 @@ import { ROOT, Repo, isAgeFile, newHome, newKey, simpleConfig, tempDir } from '.
 
 const GOLDEN = join(ROOT, 'test', 'fixtures', 'scanner-allowlist', 'gitleaks.toml')
 const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789'
-const pick = (alphabet: string, n: number): string => Array.from(randomBytes(n), (b) => alphabet[b % alphabet.length]).join('')
+const pick = (alphabet: string, n: number): string =>
+  Array.from(randomBytes(n), (b) => alphabet[b % alphabet.length]).join('')
 
 /** The regexes as gitleaks reads them from the TOML (literal strings: no escapes). */
 function regexesOf(toml: string): RegExp[] {
@@ -22,7 +23,13 @@ function regexesOf(toml: string): RegExp[] {
 }
 
 /** What the scanner flags on a line: known token shapes, assignments of secrets, and any long base64-like run (as entropy checks do). */
-const DETECTORS = [/ghp_[0-9A-Za-z]{36}/, /AKIA[A-Z2-7]{16}/, /(?:key|token|secret|password)["']?[ \t]*[:=][ \t]*["']?[^\s"']{6,}/i, /-----BEGIN[ A-Z]*PRIVATE KEY-----/, /[A-Za-z0-9+/]{20,}/]
+const DETECTORS = [
+  /ghp_[0-9A-Za-z]{36}/,
+  /AKIA[A-Z2-7]{16}/,
+  /(?:key|token|secret|password)["']?[ \t]*[:=][ \t]*["']?[^\s"']{6,}/i,
+  /-----BEGIN[ A-Z]*PRIVATE KEY-----/,
+  /[A-Za-z0-9+/]{20,}/,
+]
 
 /** gitleaks with regexTarget = "line": each flagged line, unless an allowlist regex matches it. */
 function reported(text: string, allowlist: RegExp[]): string[] {
@@ -43,7 +50,8 @@ function secretFiles(): Record<string, string> {
   return {
     'secrets/token.txt': `${github}\n`,
     'secrets/app.yaml': `# deploy credentials\ngithub_token: ${github}\naws:\n  access_key_id: ${aws}\n  ports: [8080, 8443]\nenabled: true\n`,
-    'secrets/app.json': JSON.stringify({ github_token: github, aws: { access_key_id: aws }, retries: 3 }, null, 2) + '\n',
+    'secrets/app.json':
+      JSON.stringify({ github_token: github, aws: { access_key_id: aws }, retries: 3 }, null, 2) + '\n',
     'secrets/app.env': `GITHUB_TOKEN=${github}\nAWS_ACCESS_KEY_ID=${aws}\nDB_PASSWORD=${password}\n`,
     'secrets/app.ini': `[github]\ntoken = ${github}\n[db]\npassword = ${password}\n`,
   }
@@ -55,7 +63,16 @@ function ciphertexts(files: Record<string, string>): Record<string, Buffer> {
   const home = newHome()
   home.installKey(key)
   const repo = Repo.init(home)
-  repo.write('.gitseal.yaml', simpleConfig(['secrets/**'], [{ name: 'alice', key: key.recipient }, { name: 'server', key: sshRecipient() }]))
+  repo.write(
+    '.gitseal.yaml',
+    simpleConfig(
+      ['secrets/**'],
+      [
+        { name: 'alice', key: key.recipient },
+        { name: 'server', key: sshRecipient() },
+      ],
+    ),
+  )
   expect(repo.seal('sync').status).toBe(0)
   expect(repo.seal('install').status).toBe(0)
   for (const [path, content] of Object.entries(files)) repo.write(path, content)
@@ -75,7 +92,7 @@ describe('git-seal scanner-allowlist', () => {
     expect(r.stdout).not.toMatch(/^\s*paths\s*=/m)
   })
 
-  it("uses only syntax RE2 reads as JavaScript does, and anchors every regex at both ends", () => {
+  it('uses only syntax RE2 reads as JavaScript does, and anchors every regex at both ends', () => {
     for (const { regex } of ALLOWLIST_REGEXES) {
       expect(regex).not.toMatch(/\(\?[=!<]|\\[1-9]|\(\?[a-z]|\\s|\\d|\\w|\\z|\\Z/)
       expect(regex.startsWith('^')).toBe(true)
@@ -89,7 +106,10 @@ describe('git-seal scanner-allowlist', () => {
     const age = blobs['secrets/token.txt']!
     expect(isAgeFile(age)).toBe(true)
     // The header is text (a scanner reads it whenever the payload holds no NUL).
-    const header = age.subarray(0, age.indexOf('\n---') + 1 + age.subarray(age.indexOf('\n---') + 1).indexOf('\n')).toString('latin1').split('\n')
+    const header = age
+      .subarray(0, age.indexOf('\n---') + 1 + age.subarray(age.indexOf('\n---') + 1).indexOf('\n'))
+      .toString('latin1')
+      .split('\n')
     expect(header.some((l) => l.startsWith('-> X25519 '))).toBe(true)
     expect(header.some((l) => l.startsWith('-> ssh-ed25519 '))).toBe(true)
     header.forEach((line, i) => {
@@ -97,7 +117,10 @@ describe('git-seal scanner-allowlist', () => {
       // fingerprints, 8 bytes each) ends in a short base64 line no line regex can tell from any
       // other; it holds no secret. Every other header line must be allowlisted.
       if (header[i - 1]?.startsWith('-> git-seal-recipients ') && /^[A-Za-z0-9+/]{0,63}\r?$/.test(line)) return
-      expect(allowlist.some((r) => r.test(line)), line).toBe(true)
+      expect(
+        allowlist.some((r) => r.test(line)),
+        line,
+      ).toBe(true)
     })
 
     for (const path of ['secrets/app.yaml', 'secrets/app.json', 'secrets/app.env', 'secrets/app.ini']) {
@@ -107,7 +130,8 @@ describe('git-seal scanner-allowlist', () => {
         if (!DETECTORS.some((d) => d.test(line)) || allowlist.some((r) => r.test(line))) return false
         // The known exception: the last (short) base64 line of an armored key in a YAML block
         // cannot be told apart from any base64 line; gitleaks' default rules do not report it.
-        const lastArmorLine = /^ +[A-Za-z0-9+/]{1,63}={0,2}$/.test(line) && lines[i + 1]?.trim() === '-----END AGE ENCRYPTED FILE-----'
+        const lastArmorLine =
+          /^ +[A-Za-z0-9+/]{1,63}={0,2}$/.test(line) && lines[i + 1]?.trim() === '-----END AGE ENCRYPTED FILE-----'
         return !lastArmorLine
       })
       expect(flagged, path).toEqual([])
@@ -127,7 +151,11 @@ describe('git-seal scanner-allowlist', () => {
       const credentialLines = stored.split('\n').filter((l) => /ghp_|AKIA|PASSWORD=|password =/.test(l))
       expect(credentialLines.length).toBeGreaterThan(0)
       expect(reported(stored, allowlist), path).toEqual(expect.arrayContaining(credentialLines))
-      for (const line of credentialLines) expect(allowlist.some((r) => r.test(line)), line).toBe(false)
+      for (const line of credentialLines)
+        expect(
+          allowlist.some((r) => r.test(line)),
+          line,
+        ).toBe(false)
     }
   })
 
@@ -148,7 +176,10 @@ describe('git-seal scanner-allowlist', () => {
       `        AKIA${pick('ABCDEFGHIJKLMNOPQRSTUVWXYZ234567', 16)}`,
       `recipient: ${newKey().recipient} ${token}`,
     ]) {
-      expect(allowlist.some((r) => r.test(line)), line).toBe(false)
+      expect(
+        allowlist.some((r) => r.test(line)),
+        line,
+      ).toBe(false)
     }
   })
 
@@ -160,7 +191,13 @@ describe('git-seal scanner-allowlist', () => {
     expect(repo.seal('scanner-allowlist', '-o', file).stderr).toContain('is up to date')
     // An older block inside someone's config: replaced in place, the rest kept.
     const mine = `title = "mine"\n[extend]\nuseDefault = true\n\n# BEGIN git-seal allowlist (old)\n[[allowlists]]\nregexes = ['''old''']\n# END git-seal allowlist\n[[rules]]\nid = "x"\n`
-    writeFileSync(file, mine.replace('# BEGIN git-seal allowlist (old)', '# BEGIN git-seal allowlist (generated by `git-seal scanner-allowlist`; do not edit)'))
+    writeFileSync(
+      file,
+      mine.replace(
+        '# BEGIN git-seal allowlist (old)',
+        '# BEGIN git-seal allowlist (generated by `git-seal scanner-allowlist`; do not edit)',
+      ),
+    )
     expect(repo.seal('scanner-allowlist', '-o', file).status).toBe(0)
     const updated = readFileSync(file, 'utf8')
     expect(updated.startsWith('title = "mine"\n[extend]\nuseDefault = true\n\n# BEGIN git-seal allowlist')).toBe(true)

@@ -21,7 +21,7 @@ function changedLines(diff: string): string[] {
 }
 
 describe('sops format through git', () => {
-  it('stores a sops document that sops-age decrypts; the work tree keeps the user\'s bytes', async () => {
+  it("stores a sops document that sops-age decrypts; the work tree keeps the user's bytes", async () => {
     const { repo, key } = sealedRepo(['secrets/**'])
     repo.write('secrets/app.yaml', YAML)
     repo.git('add', '.')
@@ -61,17 +61,24 @@ describe('sops format through git', () => {
 
   it('a file sops wrote passes through unchanged, decrypts on checkout, and a value added by hand is encrypted with its data key', () => {
     const fixtures = join(ROOT, 'test', 'fixtures', 'sops', 'humphd')
-    const identity = readFileSync(join(fixtures, 'key.txt'), 'utf8').split('\n').find((l) => l.startsWith('AGE-SECRET-KEY-'))!
+    const identity = readFileSync(join(fixtures, 'key.txt'), 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('AGE-SECRET-KEY-'))!
     const recipient = /public key: (age1\S+)/.exec(readFileSync(join(fixtures, 'key.txt'), 'utf8'))![1]!
     const home = newHome()
     home.installKey({ identity, recipient })
     const repo = Repo.init(home)
     const sopsBytes = readFileSync(join(fixtures, 'secret.enc.yaml'))
     // the file's own recipients, all of them in the config: kept as sops wrote it
-    const others = [...sopsBytes.toString().matchAll(/recipient: (age1\S+)/g)].map((m) => m[1]!).filter((k) => k !== recipient)
+    const others = [...sopsBytes.toString().matchAll(/recipient: (age1\S+)/g)]
+      .map((m) => m[1]!)
+      .filter((k) => k !== recipient)
     expect(others).toHaveLength(2)
     const admins = [recipient, ...others].map((k, i) => `        - name: r${i}\n          key: ${k}\n`).join('')
-    repo.write('.gitseal.yaml', `version: 1\ngroups:\n  dev:\n    recipients:\n      admins:\n${admins}    secrets:\n      app:\n        path: "*.enc.*"\n`)
+    repo.write(
+      '.gitseal.yaml',
+      `version: 1\ngroups:\n  dev:\n    recipients:\n      admins:\n${admins}    secrets:\n      app:\n        path: "*.enc.*"\n`,
+    )
     expect(repo.seal('sync').status).toBe(0)
     expect(repo.seal('install').status).toBe(0)
     repo.write('secret.enc.yaml', sopsBytes)
@@ -95,7 +102,10 @@ describe('sops format through git', () => {
   it('a partial sops file without a key to its data key is not proven: stored encrypted whole, refused by the guard', () => {
     const fixtures = join(ROOT, 'test', 'fixtures', 'sops', 'humphd')
     const { repo } = sealedRepo(['*.enc.*'])
-    const partial = readFileSync(join(fixtures, 'secret.enc.yaml'), 'utf8').replace(/^sops:/m, 'added: hello-by-hand\nsops:')
+    const partial = readFileSync(join(fixtures, 'secret.enc.yaml'), 'utf8').replace(
+      /^sops:/m,
+      'added: hello-by-hand\nsops:',
+    )
     repo.write('secret.enc.yaml', partial)
     const add = repo.tryGit('add', 'secret.enc.yaml')
     expect(add.status, add.stderr).toBe(0)
@@ -109,7 +119,10 @@ describe('sops format through git', () => {
 
   it('an age-format blob under a sops rule keeps its blob while unchanged; rekey converts it', () => {
     const { repo } = sealedRepo(['secrets/**'])
-    repo.write('.gitseal.yaml', repo.read('.gitseal.yaml').toString().replace('      main:\n', '      main:\n        format: age\n'))
+    repo.write(
+      '.gitseal.yaml',
+      repo.read('.gitseal.yaml').toString().replace('      main:\n', '      main:\n        format: age\n'),
+    )
     repo.write('secrets/app.yaml', YAML)
     repo.git('add', '.')
     repo.git('commit', '-qm', 'as age')
@@ -137,7 +150,9 @@ describe('sops format through git', () => {
     repo.write('secrets/app.yaml', YAML.replace('enabled: true', 'enabled: false'))
     repo.git('commit', '-qam', 'main')
     expect(repo.tryGit('merge', '-q', '--no-edit', 'feature').status).toBe(0)
-    expect(repo.read('secrets/app.yaml').toString()).toBe(YAML.replace('user: app', 'user: feature-user').replace('enabled: true', 'enabled: false'))
+    expect(repo.read('secrets/app.yaml').toString()).toBe(
+      YAML.replace('user: app', 'user: feature-user').replace('enabled: true', 'enabled: false'),
+    )
     expect(repo.blob('HEAD:secrets/app.yaml').toString()).toContain('user: ENC[AES256_GCM')
 
     repo.git('checkout', '-qb', 'other', 'HEAD~1')

@@ -18,7 +18,18 @@ describe('status', () => {
     const { code, report } = status(repo)
     expect(code).toBe(0)
     expect(report.problems).toEqual([])
-    expect(report.secrets.map((s) => [s.path, s.secret, s.group, s.format, s.index, s.decryptable, s.recipients, s.problems])).toEqual([
+    expect(
+      report.secrets.map((s) => [
+        s.path,
+        s.secret,
+        s.group,
+        s.format,
+        s.index,
+        s.decryptable,
+        s.recipients,
+        s.problems,
+      ]),
+    ).toEqual([
       ['secrets/a.txt', 'main', 'dev', 'age', 'ciphertext', true, ['alice'], []],
       ['secrets/b.yaml', 'main', 'dev', 'sops', 'ciphertext', true, ['alice'], []],
     ])
@@ -33,7 +44,16 @@ describe('status', () => {
     repo.write('secrets/untracked.txt', 'u\n')
     // a second admin appears in the config (as if merged from another branch) without a rekey
     const bob = newKey()
-    repo.write('.gitseal.yaml', simpleConfig(['secrets/**', 'more/**'], [{ name: 'alice', key: key.recipient }, { name: 'bob', key: bob.recipient }]))
+    repo.write(
+      '.gitseal.yaml',
+      simpleConfig(
+        ['secrets/**', 'more/**'],
+        [
+          { name: 'alice', key: key.recipient },
+          { name: 'bob', key: bob.recipient },
+        ],
+      ),
+    )
     const { code, report } = status(repo)
     expect(code).toBe(1)
     expect(report.problems.map((p) => p.message).join('\n')).toContain('.gitattributes does not match .gitseal.yaml')
@@ -41,7 +61,9 @@ describe('status', () => {
     expect(byPath['secrets/leak.txt']!.index).toBe('plaintext')
     expect(byPath['secrets/leak.txt']!.problems.map((p) => p.message).join()).toContain('staged in plaintext')
     expect(byPath['secrets/untracked.txt']!.index).toBe('absent')
-    expect(byPath['secrets/b.yaml']!.problems.map((p) => p.message).join()).toContain('not yet encrypted to 1 configured recipient')
+    expect(byPath['secrets/b.yaml']!.problems.map((p) => p.message).join()).toContain(
+      'not yet encrypted to 1 configured recipient',
+    )
     expect(byPath['secrets/b.yaml']!.recipients).toEqual(['alice', 'bob'])
   })
 
@@ -52,10 +74,14 @@ describe('status', () => {
     repo.git('config', 'diff.git-seal.textconv', '"$(git rev-parse --git-common-dir)/git-seal/git-seal" textconv')
     let { code, report } = status(repo)
     expect(code).toBe(1)
-    expect(report.problems.map((p) => p.message).join('\n')).toContain('written by another version (diff.git-seal.textconv)')
+    expect(report.problems.map((p) => p.message).join('\n')).toContain(
+      'written by another version (diff.git-seal.textconv)',
+    )
     repo.git('config', '--unset', 'filter.git-seal.process')
     ;({ code, report } = status(repo))
-    expect(report.problems.map((p) => p.message).join('\n')).toContain('not installed in this clone (filter.git-seal.process)')
+    expect(report.problems.map((p) => p.message).join('\n')).toContain(
+      'not installed in this clone (filter.git-seal.process)',
+    )
     expect(repo.seal('install').status).toBe(0)
     ;({ code, report } = status(repo))
     expect(code).toBe(0)
@@ -68,7 +94,12 @@ describe('status', () => {
     repo.git('add', '.')
     repo.git('commit', '-qm', 'a')
     const { report } = status(repo)
-    expect(report.secrets[0]).toMatchObject({ path: 'secrets/a.txt', index: 'ciphertext', decryptable: false, problems: [] })
+    expect(report.secrets[0]).toMatchObject({
+      path: 'secrets/a.txt',
+      index: 'ciphertext',
+      decryptable: false,
+      problems: [],
+    })
   })
 })
 
@@ -77,15 +108,39 @@ describe('recipients and verify report what the config does not say', () => {
     const { repo } = sealedRepo(['secrets/**'])
     const r = repo.seal('recipients', '--json')
     expect(r.status, r.stderr).toBe(0)
-    const data = JSON.parse(r.stdout) as { groups: { name: string; recipients: { name: string; role: string; type: string; fingerprint: string; secrets: string[] }[] }[] }
+    const data = JSON.parse(r.stdout) as {
+      groups: {
+        name: string
+        recipients: { name: string; role: string; type: string; fingerprint: string; secrets: string[] }[]
+      }[]
+    }
     expect(data.groups).toHaveLength(1)
-    expect(data.groups[0]!.recipients).toEqual([{ name: 'alice', role: 'admin', type: 'x25519', key: expect.stringMatching(/^age1/), fingerprint: expect.stringMatching(/^[\w-]{10}$/), person: false, secrets: ['main'] }])
+    expect(data.groups[0]!.recipients).toEqual([
+      {
+        name: 'alice',
+        role: 'admin',
+        type: 'x25519',
+        key: expect.stringMatching(/^age1/),
+        fingerprint: expect.stringMatching(/^[\w-]{10}$/),
+        person: false,
+        secrets: ['main'],
+      },
+    ])
   })
 
   it('verify reports (and does not reject) a sops file encrypted to a recipient the config does not name', () => {
     const { repo, key } = sealedRepo(['secrets/**'])
     const mallory = newKey()
-    repo.write('.gitseal.yaml', simpleConfig(['secrets/**'], [{ name: 'alice', key: key.recipient }, { name: 'mallory', key: mallory.recipient }]))
+    repo.write(
+      '.gitseal.yaml',
+      simpleConfig(
+        ['secrets/**'],
+        [
+          { name: 'alice', key: key.recipient },
+          { name: 'mallory', key: mallory.recipient },
+        ],
+      ),
+    )
     repo.write('secrets/app.yaml', 'k: v\n')
     repo.git('add', 'secrets/app.yaml')
     repo.write('.gitseal.yaml', simpleConfig(['secrets/**'], [{ name: 'alice', key: key.recipient }]))

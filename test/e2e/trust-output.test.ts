@@ -30,23 +30,45 @@ describe('status and recipients name what is wrong', () => {
     const { repo, key } = sealedRepo(['secrets/**'])
     const mallory = newKey()
     // a sops file encrypted for mallory too (the config named her when it was added)
-    repo.write('.gitseal.yaml', simpleConfig(['secrets/**'], [{ name: 'alice', key: key.recipient }, { name: 'mallory', key: mallory.recipient }]))
+    repo.write(
+      '.gitseal.yaml',
+      simpleConfig(
+        ['secrets/**'],
+        [
+          { name: 'alice', key: key.recipient },
+          { name: 'mallory', key: mallory.recipient },
+        ],
+      ),
+    )
     repo.write('secrets/app.yaml', `token: ${MARKER}\n`)
     repo.write('secrets/a.txt', `${MARKER} a\n`)
     repo.git('add', 'secrets')
     const bob = newKey()
-    repo.write('.gitseal.yaml', simpleConfig(['secrets/**'], [{ name: 'alice', key: key.recipient }, { name: 'bob', key: bob.recipient }]))
+    repo.write(
+      '.gitseal.yaml',
+      simpleConfig(
+        ['secrets/**'],
+        [
+          { name: 'alice', key: key.recipient },
+          { name: 'bob', key: bob.recipient },
+        ],
+      ),
+    )
     repo.git('commit', '-qm', 'mixed', '--no-verify')
     const { code, report } = status(repo, 'secrets/app.yaml')
     expect(code).toBe(1)
     expect(report.secrets.map((s) => s.path)).toEqual(['secrets/app.yaml'])
     const problems = report.secrets[0]!.problems
     expect(problems.map((p) => p.code)).toEqual(['extra-recipients', 'missing-recipients'])
-    expect(problems[0]!.message).toContain(`the config does not name for it: ${mallory.recipient.slice(0, 20)}… (declared)`)
+    expect(problems[0]!.message).toContain(
+      `the config does not name for it: ${mallory.recipient.slice(0, 20)}… (declared)`,
+    )
     expect(problems[1]!.message).toContain('not yet encrypted to 1 configured recipient(s): bob;')
     // the age file: this clone wrote it for mallory (its records say so) ...
     const age = status(repo, 'secrets/a.txt').report.secrets[0]!
-    expect(age.problems.find((p) => p.code === 'extra-recipients')!.message).toContain(`${mallory.recipient.slice(0, 20)}… (verified)`)
+    expect(age.problems.find((p) => p.code === 'extra-recipients')!.message).toContain(
+      `${mallory.recipient.slice(0, 20)}… (verified)`,
+    )
     expect(age.problems.find((p) => p.code === 'missing-recipients')!.message).toContain(': bob;')
     // ... and a fresh clone reads it from the declaration, by a fingerprint the config no longer has
     const dir = join(tempDir(), 'clone')
@@ -54,7 +76,9 @@ describe('status and recipients name what is wrong', () => {
     const clone = new Repo(dir, repo.home)
     expect(clone.seal('install').status).toBe(0)
     const declared = status(clone, 'secrets/a.txt').report.secrets[0]!
-    expect(declared.problems.find((p) => p.code === 'extra-recipients')!.message).toMatch(/the config does not name for it: fingerprint:[0-9a-f]{16} \(declared\)/)
+    expect(declared.problems.find((p) => p.code === 'extra-recipients')!.message).toMatch(
+      /the config does not name for it: fingerprint:[0-9a-f]{16} \(declared\)/,
+    )
     // recipients PATH answers "who can read this file?"
     const who = repo.seal('recipients', 'secrets/app.yaml')
     expect(who.stdout).toContain('secrets/app.yaml: secret main (group dev), sops, stored')
@@ -70,9 +94,14 @@ describe('status and recipients name what is wrong', () => {
     repo.write('secrets/app.yaml', `token: ${MARKER}\n`)
     repo.git('add', '.')
     repo.git('commit', '-qm', 'sops')
-    repo.write('.gitseal.yaml', simpleConfig(['secrets/**'], [{ name: 'alice', key: key.recipient }], '        format: age'))
+    repo.write(
+      '.gitseal.yaml',
+      simpleConfig(['secrets/**'], [{ name: 'alice', key: key.recipient }], '        format: age'),
+    )
     const s = status(repo).report.secrets[0]!
-    expect(s.problems.map((p) => [p.code, p.message])).toEqual([['wrong-format', "stored as sops, configured as age: run 'git-seal rekey'"]])
+    expect(s.problems.map((p) => [p.code, p.message])).toEqual([
+      ['wrong-format', "stored as sops, configured as age: run 'git-seal rekey'"],
+    ])
   })
 
   it('verify --json: the findings with stable codes, and the same exit status', () => {
@@ -130,7 +159,11 @@ describe("merge markers name git's sides", () => {
   it('unexpanded placeholders (git before 2.44) fall back to ours/base/theirs', () => {
     expect(sideLabels(['%S', '%X', '%Y'])).toEqual({ base: 'base', ours: 'ours', theirs: 'theirs' })
     expect(sideLabels([])).toEqual({ base: 'base', ours: 'ours', theirs: 'theirs' })
-    expect(sideLabels(['merged common ancestors', 'HEAD', 'feature'])).toEqual({ base: 'merged common ancestors', ours: 'HEAD', theirs: 'feature' })
+    expect(sideLabels(['merged common ancestors', 'HEAD', 'feature'])).toEqual({
+      base: 'merged common ancestors',
+      ours: 'HEAD',
+      theirs: 'feature',
+    })
   })
 
   it('the driver writes the labels git gives it into the markers (as git 2.44+ passes %S %X %Y)', () => {
@@ -148,7 +181,17 @@ describe("merge markers name git's sides", () => {
       writeFileSync(f, Buffer.from(versions[i]!, 'latin1'))
       return f
     })
-    const r = repo.seal('merge', files[0]!, files[1]!, files[2]!, '7', 'secrets/c.txt', 'merged common ancestors', 'HEAD', 'feature')
+    const r = repo.seal(
+      'merge',
+      files[0]!,
+      files[1]!,
+      files[2]!,
+      '7',
+      'secrets/c.txt',
+      'merged common ancestors',
+      'HEAD',
+      'feature',
+    )
     expect(r.status).toBe(1)
     const merged = Buffer.from(decrypt(readFileSync(files[1]!), [parseIdentity(key.identity)])).toString()
     expect(merged).toContain('<<<<<<<< HEAD\n')

@@ -37,11 +37,20 @@ function longHistory(): { repo: Repo; cipher: string; plain: string; config: str
   repo.git('add', 'secrets/a.txt')
   repo.git('commit', '-qm', 'secret')
   const cipher = repo.git('rev-parse', 'HEAD:secrets/a.txt').trim()
-  const plain = repo.run('git', ['hash-object', '-w', '--no-filters', '--stdin'], { input: 'leaked in plaintext\n' }).stdout.trim()
+  const plain = repo
+    .run('git', ['hash-object', '-w', '--no-filters', '--stdin'], { input: 'leaked in plaintext\n' })
+    .stdout.trim()
   const config = repo.git('rev-parse', 'HEAD:.gitseal.yaml').trim()
   for (let i = 0; i < ROUNDS; i++) {
     repo.git('update-index', '--force-remove', 'secrets/a.txt')
-    repo.git('update-index', '--add', '--cacheinfo', `100644,${cipher},secrets/b.txt`, '--cacheinfo', `100644,${plain},secrets/leak.txt`)
+    repo.git(
+      'update-index',
+      '--add',
+      '--cacheinfo',
+      `100644,${cipher},secrets/b.txt`,
+      '--cacheinfo',
+      `100644,${plain},secrets/leak.txt`,
+    )
     repo.git('commit', '-q', '--no-verify', '-m', `move ${i}`)
     repo.git('update-index', '--force-remove', 'secrets/b.txt', 'secrets/leak.txt')
     repo.git('update-index', '--add', '--cacheinfo', `100644,${cipher},secrets/a.txt`)
@@ -98,7 +107,11 @@ describe('verify reads each blob once, however long the history', () => {
     const reader = new CountingReader(bare)
     const reports = await verifyPushes(bare, updates, { objects: reader })
     expect(reports).toHaveLength(9)
-    for (const r of reports) expect(r.findings.some((f) => f.kind === 'plaintext' && f.oid === plain), r.ref).toBe(true)
+    for (const r of reports)
+      expect(
+        r.findings.some((f) => f.kind === 'plaintext' && f.oid === plain),
+        r.ref,
+      ).toBe(true)
     expect(reader.reads.get(plain)).toBe(1)
     expect(reader.reads.get(cipher)).toBe(1)
     expect(reader.total()).toBeLessThanOrEqual(3)

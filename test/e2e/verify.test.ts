@@ -4,7 +4,17 @@
 import { chmodSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { BUNDLE, Repo, expectNoLeak, newHome, newKey, sealedRepo, simpleConfig, tempDir, type Result } from '../helpers/repo.js'
+import {
+  BUNDLE,
+  Repo,
+  expectNoLeak,
+  newHome,
+  newKey,
+  sealedRepo,
+  simpleConfig,
+  tempDir,
+  type Result,
+} from '../helpers/repo.js'
 
 const MARKER = 'verify-e2e-plaintext-marker'
 
@@ -113,10 +123,16 @@ describe('a branch that deletes or breaks the config', () => {
     const { repo } = sealedRepo()
     const s = server(repo)
     expect(push(repo, s, 'main').status).toBe(0)
-    const broken = commitRaw(repo, { '.gitseal.yaml': 'version: 1\ngroups: [\n', 'prod.secret': `${MARKER}\n` }, 'break the config')
+    const broken = commitRaw(
+      repo,
+      { '.gitseal.yaml': 'version: 1\ngroups: [\n', 'prod.secret': `${MARKER}\n` },
+      'break the config',
+    )
     const pushed = push(repo, s, 'main')
     expect(pushed.status).not.toBe(0)
-    expect(pushed.stderr).toMatch(new RegExp(`commit ${short(broken)}: \\.gitseal\\.yaml is invalid while an ancestor's was valid \\(.+\\)`))
+    expect(pushed.stderr).toMatch(
+      new RegExp(`commit ${short(broken)}: \\.gitseal\\.yaml is invalid while an ancestor's was valid \\(.+\\)`),
+    )
     expect(pushed.stderr).toContain(`commit ${short(broken)}: prod.secret holds a secret in plaintext`)
     expectNoLeak(s, MARKER)
     const head = repo.seal('verify')
@@ -129,7 +145,14 @@ describe('a branch that deletes or breaks the config', () => {
     const s = server(repo)
     expect(push(repo, s, 'main').status).toBe(0)
     repo.git('switch', '-q', '-c', 'narrow')
-    const narrowed = commitRaw(repo, { '.gitseal.yaml': simpleConfig(['secrets/**'], [{ name: 'alice', key: key.recipient }]), 'app.secret': `${MARKER}\n` }, 'narrow')
+    const narrowed = commitRaw(
+      repo,
+      {
+        '.gitseal.yaml': simpleConfig(['secrets/**'], [{ name: 'alice', key: key.recipient }]),
+        'app.secret': `${MARKER}\n`,
+      },
+      'narrow',
+    )
     const pushed = push(repo, s, 'narrow')
     expect(pushed.status).not.toBe(0)
     expect(pushed.stderr).toContain(`commit ${short(narrowed)}: app.secret holds a secret in plaintext`)
@@ -140,16 +163,22 @@ describe('a branch that deletes or breaks the config', () => {
     expectNoLeak(s, MARKER)
   })
 
-  it('a merge without a config takes every parent\'s: the rule one side dropped still holds', () => {
+  it("a merge without a config takes every parent's: the rule one side dropped still holds", () => {
     const { repo, key } = sealedRepo()
     const fork = repo.git('rev-parse', 'HEAD').trim()
-    commitRaw(repo, { 'README': 'main moves on\n' }, 'main work')
+    commitRaw(repo, { README: 'main moves on\n' }, 'main work')
     repo.git('switch', '-qf', '-c', 'side', fork)
-    commitRaw(repo, { '.gitseal.yaml': simpleConfig(['secrets/**'], [{ name: 'alice', key: key.recipient }]) }, 'side narrows the config')
+    commitRaw(
+      repo,
+      { '.gitseal.yaml': simpleConfig(['secrets/**'], [{ name: 'alice', key: key.recipient }]) },
+      'side narrows the config',
+    )
     repo.git('switch', '-qf', '-c', 'merged')
     // first parent: side (secrets/** only); second parent: main (also *.secret)
     repo.git('merge', '-q', '--no-ff', '--no-commit', 'main')
-    const merge = commitRaw(repo, { 'x.secret': `${MARKER}\n` }, 'merge, drop the config, add plaintext', ['.gitseal.yaml'])
+    const merge = commitRaw(repo, { 'x.secret': `${MARKER}\n` }, 'merge, drop the config, add plaintext', [
+      '.gitseal.yaml',
+    ])
     repo.git('switch', '-qf', 'side')
     // judged against side's config (the range's base and HEAD): only main's side of the merge marks x.secret
     const r = repo.seal('verify', 'side..merged')
@@ -160,7 +189,7 @@ describe('a branch that deletes or breaks the config', () => {
 
   it('a commit missing the config after an ancestor had it fails verify, named, even with no plaintext anywhere', () => {
     const { repo } = sealedRepo()
-    const drop = commitRaw(repo, { 'README': 'hello\n' }, 'drop the config', ['.gitseal.yaml'])
+    const drop = commitRaw(repo, { README: 'hello\n' }, 'drop the config', ['.gitseal.yaml'])
     for (const args of [['--all'], ['HEAD~1..HEAD'], []]) {
       const r = repo.seal('verify', ...args)
       expect(r.status, args.join(' ')).toBe(1)
@@ -177,7 +206,8 @@ describe('a branch that deletes or breaks the config', () => {
     repo.git('add', 'notes.txt')
     repo.git('commit', '-qm', 'pre-adoption 2')
     const preAdoption = repo.git('rev-parse', 'HEAD').trim()
-    for (const args of [['--all'], [preAdoption], []]) expect(repo.seal('verify', ...args).status, args.join(' ')).toBe(0)
+    for (const args of [['--all'], [preAdoption], []])
+      expect(repo.seal('verify', ...args).status, args.join(' ')).toBe(0)
     const s = server(repo)
     expect(push(repo, s, 'main').status).toBe(0)
     repo.write('.gitseal.yaml', simpleConfig(['secrets/**'], [{ name: 'alice', key: newKey().recipient }]))
@@ -185,7 +215,8 @@ describe('a branch that deletes or breaks the config', () => {
     repo.git('add', '.gitseal.yaml', '.gitattributes')
     repo.git('commit', '-qm', 'adopt git-seal')
     expect(push(repo, s, 'main').status).toBe(0)
-    for (const args of [['--all'], ['HEAD~2..HEAD'], []]) expect(repo.seal('verify', ...args).status, args.join(' ')).toBe(0)
+    for (const args of [['--all'], ['HEAD~2..HEAD'], []])
+      expect(repo.seal('verify', ...args).status, args.join(' ')).toBe(0)
     // a branch from before adoption, pushed later, is still history from before adoption
     expect(push(repo, s, `${preAdoption}:refs/heads/old`).status).toBe(0)
   })
@@ -202,13 +233,24 @@ describe('--pre-receive judges every commit of old..new', () => {
     expect(push(repo, s, 'main').status).toBe(0)
     // The server's default branch is "dev", whose config marks only secrets/**.
     repo.git('switch', '-q', '-c', 'dev')
-    commitRaw(repo, { '.gitseal.yaml': simpleConfig(['secrets/**'], [{ name: 'alice', key: key.recipient }]) }, 'dev config')
+    commitRaw(
+      repo,
+      { '.gitseal.yaml': simpleConfig(['secrets/**'], [{ name: 'alice', key: key.recipient }]) },
+      'dev config',
+    )
     expect(push(repo, s, 'dev').status).toBe(0)
     s.git('symbolic-ref', 'HEAD', 'refs/heads/dev')
     // "evil" grows from main, narrows its own config, adds app.secret: nothing the default branch marks.
     repo.git('switch', '-qf', 'main')
     repo.git('switch', '-q', '-c', 'evil')
-    const p = commitRaw(repo, { '.gitseal.yaml': simpleConfig(['secrets/**'], [{ name: 'alice', key: key.recipient }]), 'app.secret': `${MARKER}\n` }, 'narrow and add')
+    const p = commitRaw(
+      repo,
+      {
+        '.gitseal.yaml': simpleConfig(['secrets/**'], [{ name: 'alice', key: key.recipient }]),
+        'app.secret': `${MARKER}\n`,
+      },
+      'narrow and add',
+    )
     expect(push(repo, s, 'evil').status).toBe(0)
     // main's config marks *.secret: the fast-forward brings a plaintext secret onto main.
     const ff = push(repo, s, 'evil:main')
@@ -246,7 +288,7 @@ describe('--pre-receive judges every commit of old..new', () => {
     const s = server(repo)
     expect(push(repo, s, 'main').status).toBe(0)
     const base = repo.git('rev-parse', 'HEAD').trim()
-    const harmless = commitRaw(repo, { 'README': 'nothing to see\n' }, 'harmless')
+    const harmless = commitRaw(repo, { README: 'nothing to see\n' }, 'harmless')
     repo.git('reset', '-q', '--hard', base)
     const leak = commitRaw(repo, { 'secrets/db.txt': `${MARKER}\n` }, 'leak')
     expect(push(repo, s, `${harmless}:refs/replace/${leak}`).status).toBe(0)
@@ -261,7 +303,11 @@ describe('--pre-receive judges every commit of old..new', () => {
     commitRaw(repo, { 'cfg/db.txt': `${MARKER}\n` }, 'not a secret yet')
     const s = server(repo)
     expect(push(repo, s, 'main').status).toBe(0)
-    const widen = commitRaw(repo, { '.gitseal.yaml': simpleConfig(['secrets/**', 'cfg/**'], [{ name: 'alice', key: key.recipient }]) }, 'cfg is secret now')
+    const widen = commitRaw(
+      repo,
+      { '.gitseal.yaml': simpleConfig(['secrets/**', 'cfg/**'], [{ name: 'alice', key: key.recipient }]) },
+      'cfg is secret now',
+    )
     const pushed = push(repo, s, 'main')
     expect(pushed.status).not.toBe(0)
     expect(pushed.stderr).toContain(`commit ${short(widen)}: cfg/db.txt holds a secret in plaintext`)
@@ -277,7 +323,7 @@ describe('--pre-receive judges every commit of old..new', () => {
     repo.git('notes', '--ref=textconv/git-seal', 'add', '-m', `${MARKER}\n`, 'HEAD')
     const pushed = push(repo, s, 'refs/notes/textconv/git-seal')
     expect(pushed.status).not.toBe(0)
-    expect(pushed.stderr).toContain('refs/notes/textconv/git-seal is git\'s cache of decrypted diffs')
+    expect(pushed.stderr).toContain("refs/notes/textconv/git-seal is git's cache of decrypted diffs")
     expectNoLeak(s, MARKER)
     const all = repo.seal('verify', '--all')
     expect(all.status).toBe(1)
@@ -300,7 +346,9 @@ describe('tags at trees and blobs', () => {
     const s = server(repo)
     expect(push(repo, s, 'main').status).toBe(0)
     const badTree = treeWith(repo, 'secrets/leak.txt', `${MARKER}\n`)
-    const badBlob = repo.run('git', ['hash-object', '-w', '--no-filters', '--stdin'], { input: `${MARKER} blob\n` }).stdout.trim()
+    const badBlob = repo
+      .run('git', ['hash-object', '-w', '--no-filters', '--stdin'], { input: `${MARKER} blob\n` })
+      .stdout.trim()
     const goodTree = repo.git('rev-parse', 'HEAD^{tree}').trim()
     const goodBlob = repo.git('rev-parse', 'HEAD:secrets/ok.txt').trim()
     repo.git('tag', 'light-tree', badTree)
@@ -313,7 +361,9 @@ describe('tags at trees and blobs', () => {
     for (const tag of ['light-tree', 'annotated-tree']) {
       const r = push(repo, s, `refs/tags/${tag}`)
       expect(r.status, tag).not.toBe(0)
-      expect(r.stderr).toContain(`refs/tags/${tag} (tree ${short(badTree)}): secrets/leak.txt holds a secret in plaintext`)
+      expect(r.stderr).toContain(
+        `refs/tags/${tag} (tree ${short(badTree)}): secrets/leak.txt holds a secret in plaintext`,
+      )
     }
     for (const tag of ['light-blob', 'annotated-blob']) {
       const r = push(repo, s, `refs/tags/${tag}`)
@@ -328,7 +378,9 @@ describe('tags at trees and blobs', () => {
 
     const all = repo.seal('verify', '--all')
     expect(all.status).toBe(1)
-    expect(all.stderr).toContain(`refs/tags/light-tree (tree ${short(badTree)}): secrets/leak.txt holds a secret in plaintext`)
+    expect(all.stderr).toContain(
+      `refs/tags/light-tree (tree ${short(badTree)}): secrets/leak.txt holds a secret in plaintext`,
+    )
     expect(all.stderr).toContain(`refs/tags/annotated-tree (tree ${short(badTree)}): secrets/leak.txt`)
     expect(all.stderr).toContain(`refs/tags/light-blob points at blob ${short(badBlob)}`)
     expect(all.stderr).toContain(`refs/tags/annotated-blob points at blob ${short(badBlob)}`)
@@ -343,13 +395,16 @@ describe('paths holding line breaks', () => {
     expect(push(repo, s, 'main').status).toBe(0)
     const paths = ['secrets/new\nline', 'secrets/\r', 'secrets/\u2028', 'secrets/x\u2029y', '\n.secret', 'd/\r.secret']
     // git itself applies filter=git-seal to each of them
-    const attrs = repo.run('git', ['check-attr', '--stdin', '-z', 'filter'], { input: paths.join('\0') + '\0' }).stdout.split('\0')
+    const attrs = repo
+      .run('git', ['check-attr', '--stdin', '-z', 'filter'], { input: paths.join('\0') + '\0' })
+      .stdout.split('\0')
     for (let i = 0; i < paths.length; i++) expect(attrs[i * 3 + 2], JSON.stringify(paths[i])).toBe('git-seal')
     const files = Object.fromEntries(paths.map((p, i) => [p, `${MARKER} ${i}\n`]))
     const leak = commitRaw(repo, files, 'odd paths')
     const pushed = push(repo, s, 'main')
     expect(pushed.status).not.toBe(0)
-    for (const p of paths) expect(pushed.stderr).toContain(`commit ${short(leak)}: ${JSON.stringify(p)} holds a secret in plaintext`)
+    for (const p of paths)
+      expect(pushed.stderr).toContain(`commit ${short(leak)}: ${JSON.stringify(p)} holds a secret in plaintext`)
     expectNoLeak(s, MARKER)
     const all = repo.seal('verify', '--all')
     const head = repo.seal('verify')

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
-import { FLUSH, MAX_PAYLOAD, PktLineError, PktLineReader, PktLineWriter, type Packet } from '../../src/filter/pktline.js'
+import {
+  FLUSH,
+  MAX_PAYLOAD,
+  PktLineError,
+  PktLineReader,
+  PktLineWriter,
+  type Packet,
+} from '../../src/filter/pktline.js'
 
 const enc = (s: string): Uint8Array => Buffer.from(s, 'latin1')
 
@@ -89,21 +96,25 @@ describe('pkt-line writer', () => {
 
   it('round trips any content through any chunking (property)', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.uint8Array({ maxLength: 200_000 }), fc.array(fc.integer({ min: 1, max: 70_000 }), { minLength: 1, maxLength: 5 }), async (data, sizes) => {
-        const out: Uint8Array[] = []
-        const w = new PktLineWriter((parts) => out.push(...parts.map((p) => Buffer.from(p))))
-        w.content(data)
-        w.flush()
-        w.send()
-        const reader = new PktLineReader(chunksOf(Buffer.concat(out), sizes))
-        const got: Uint8Array[] = []
-        for (;;) {
-          const p: Packet | null = await reader.read()
-          if (p === FLUSH || p === null) break
-          got.push(p)
-        }
-        expect(Buffer.compare(Buffer.concat(got), Buffer.from(data))).toBe(0)
-      }),
+      fc.asyncProperty(
+        fc.uint8Array({ maxLength: 200_000 }),
+        fc.array(fc.integer({ min: 1, max: 70_000 }), { minLength: 1, maxLength: 5 }),
+        async (data, sizes) => {
+          const out: Uint8Array[] = []
+          const w = new PktLineWriter((parts) => out.push(...parts.map((p) => Buffer.from(p))))
+          w.content(data)
+          w.flush()
+          w.send()
+          const reader = new PktLineReader(chunksOf(Buffer.concat(out), sizes))
+          const got: Uint8Array[] = []
+          for (;;) {
+            const p: Packet | null = await reader.read()
+            if (p === FLUSH || p === null) break
+            got.push(p)
+          }
+          expect(Buffer.compare(Buffer.concat(got), Buffer.from(data))).toBe(0)
+        },
+      ),
       { numRuns: 40 },
     )
   })
@@ -116,27 +127,31 @@ describe('syncFdSource under the reader', () => {
     const { tempDir } = await import('../helpers/repo.js')
     const { syncFdSource } = await import('../../src/filter/pktline.js')
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.integer({ min: 1, max: MAX_PAYLOAD }), { minLength: 1, maxLength: 40 }), fc.integer({ min: 1, max: 4 }), async (sizes, megabytes) => {
-        const payloads = sizes.map((n, i) => Buffer.alloc(n, i % 251))
-        const stream: Buffer[] = []
-        for (const p of payloads) {
-          stream.push(Buffer.from((p.length + 4).toString(16).padStart(4, '0')), p)
-        }
-        const file = join(tempDir(), 'stream')
-        writeFileSync(file, Buffer.concat(stream))
-        const fd = openSync(file, 'r')
-        try {
-          const reader = new PktLineReader(syncFdSource(fd, megabytes * 80 * 1024))
-          const got: Uint8Array[] = []
-          for (let packet = await reader.read(); packet !== null; packet = await reader.read()) {
-            if (packet !== FLUSH) got.push(packet)
+      fc.asyncProperty(
+        fc.array(fc.integer({ min: 1, max: MAX_PAYLOAD }), { minLength: 1, maxLength: 40 }),
+        fc.integer({ min: 1, max: 4 }),
+        async (sizes, megabytes) => {
+          const payloads = sizes.map((n, i) => Buffer.alloc(n, i % 251))
+          const stream: Buffer[] = []
+          for (const p of payloads) {
+            stream.push(Buffer.from((p.length + 4).toString(16).padStart(4, '0')), p)
           }
-          // compared only after everything was read: an aliasing bug would show here
-          expect(got.map((g) => Buffer.from(g).toString('hex'))).toEqual(payloads.map((p) => p.toString('hex')))
-        } finally {
-          closeSync(fd)
-        }
-      }),
+          const file = join(tempDir(), 'stream')
+          writeFileSync(file, Buffer.concat(stream))
+          const fd = openSync(file, 'r')
+          try {
+            const reader = new PktLineReader(syncFdSource(fd, megabytes * 80 * 1024))
+            const got: Uint8Array[] = []
+            for (let packet = await reader.read(); packet !== null; packet = await reader.read()) {
+              if (packet !== FLUSH) got.push(packet)
+            }
+            // compared only after everything was read: an aliasing bug would show here
+            expect(got.map((g) => Buffer.from(g).toString('hex'))).toEqual(payloads.map((p) => p.toString('hex')))
+          } finally {
+            closeSync(fd)
+          }
+        },
+      ),
       { numRuns: 25 },
     )
   })

@@ -5,11 +5,26 @@ import { DELAYED, handshake, serve, type FilterHandler } from '../../src/filter/
 
 const pkt = (s: string): string => (Buffer.byteLength(s) + 4).toString(16).padStart(4, '0') + s
 const line = (s: string): string => pkt(s + '\n')
-const HANDSHAKE = line('git-filter-client') + line('version=2') + '0000' + line('capability=clean') + line('capability=smudge') + line('capability=delay') + '0000'
-const REPLY = line('git-filter-server') + line('version=2') + '0000' + line('capability=clean') + line('capability=smudge') + '0000'
+const HANDSHAKE =
+  line('git-filter-client') +
+  line('version=2') +
+  '0000' +
+  line('capability=clean') +
+  line('capability=smudge') +
+  line('capability=delay') +
+  '0000'
+const REPLY =
+  line('git-filter-server') + line('version=2') + '0000' + line('capability=clean') + line('capability=smudge') + '0000'
 
 function request(command: string, path: string, content: string, extra: string[] = []): string {
-  return line(`command=${command}`) + line(`pathname=${path}`) + extra.map(line).join('') + '0000' + (content ? pkt(content) : '') + '0000'
+  return (
+    line(`command=${command}`) +
+    line(`pathname=${path}`) +
+    extra.map(line).join('') +
+    '0000' +
+    (content ? pkt(content) : '') +
+    '0000'
+  )
 }
 
 async function* from(s: string): AsyncGenerator<Uint8Array> {
@@ -37,8 +52,22 @@ describe('filter protocol', () => {
   })
 
   it('serves clean and smudge requests and ignores unknown keys', async () => {
-    const input = HANDSHAKE + request('clean', 'a b/ü.txt', 'abc') + request('smudge', 'x', 'def', ['blob=0123', 'treeish=abc', 'future-key=1'])
-    const expected = REPLY + line('status=success') + '0000' + pkt('clean:ABC') + '0000' + '0000' + line('status=success') + '0000' + pkt('smudge:DEF') + '0000' + '0000'
+    const input =
+      HANDSHAKE +
+      request('clean', 'a b/ü.txt', 'abc') +
+      request('smudge', 'x', 'def', ['blob=0123', 'treeish=abc', 'future-key=1'])
+    const expected =
+      REPLY +
+      line('status=success') +
+      '0000' +
+      pkt('clean:ABC') +
+      '0000' +
+      '0000' +
+      line('status=success') +
+      '0000' +
+      pkt('smudge:DEF') +
+      '0000' +
+      '0000'
     expect(await session(input, upper)).toBe(expected)
   })
 
@@ -63,7 +92,9 @@ describe('filter protocol', () => {
       }
       return upper(req, content)
     })
-    expect(out).toBe(REPLY + line('status=error') + '0000' + line('status=success') + '0000' + pkt('clean:Y') + '0000' + '0000')
+    expect(out).toBe(
+      REPLY + line('status=error') + '0000' + line('status=success') + '0000' + pkt('clean:Y') + '0000' + '0000',
+    )
   })
 
   it('answers status=error for a command it did not agree to', async () => {
@@ -92,7 +123,17 @@ describe('filter protocol', () => {
       },
       () => events.push('after'),
     )
-    expect(events).toEqual(['handled a', 'wrote 1', 'after', 'handled b', 'wrote 2', 'after', 'handled c', 'wrote 3', 'after'])
+    expect(events).toEqual([
+      'handled a',
+      'wrote 1',
+      'after',
+      'handled b',
+      'wrote 2',
+      'after',
+      'handled c',
+      'wrote 3',
+      'after',
+    ])
   })
 
   it('writes an empty file as no content packets', async () => {
@@ -103,10 +144,18 @@ describe('filter protocol', () => {
   it.each([
     ['a client that is not git', line('git-filter-cli') + line('version=2') + '0000', 'expected "git-filter-client"'],
     ['only version 1', line('git-filter-client') + line('version=1') + '0000', 'expected git to offer version=2'],
-    ['a capability list cut short', line('git-filter-client') + line('version=2') + '0000' + line('capability=clean'), 'got end of stream'],
+    [
+      'a capability list cut short',
+      line('git-filter-client') + line('version=2') + '0000' + line('capability=clean'),
+      'got end of stream',
+    ],
     ['a request without pathname', HANDSHAKE + line('command=clean') + '0000', 'expected command= and pathname='],
     ['a request line without =', HANDSHAKE + line('command clean') + '0000', 'expected key=value'],
-    ['content cut short', HANDSHAKE + line('command=clean') + line('pathname=a') + '0000' + pkt('abc'), 'expected file content or a flush packet'],
+    [
+      'content cut short',
+      HANDSHAKE + line('command=clean') + line('pathname=a') + '0000' + pkt('abc'),
+      'expected file content or a flush packet',
+    ],
   ])('fails with a clear protocol error on %s', async (_name, input, message) => {
     const run = session(input, upper)
     await expect(run).rejects.toThrow(PktLineError)
@@ -126,10 +175,12 @@ describe('filter protocol', () => {
           request('smudge', 'b', 'bx', ['can-delay=1']) +
           // an answer of "delayed" where git did not offer it is an error
           request('smudge', 'c', 'cx') +
-          line('command=list_available_blobs') + '0000' +
+          line('command=list_available_blobs') +
+          '0000' +
           request('smudge', 'a', '') +
           request('smudge', 'b', '') +
-          line('command=list_available_blobs') + '0000',
+          line('command=list_available_blobs') +
+          '0000',
       ),
     )
     const writer = new PktLineWriter((parts) => out.push(...parts.map((p) => Buffer.from(p))))
@@ -156,16 +207,40 @@ describe('filter protocol', () => {
         return ready
       },
     )
-    const reply = line('git-filter-server') + line('version=2') + '0000' + line('capability=clean') + line('capability=smudge') + line('capability=delay') + '0000'
+    const reply =
+      line('git-filter-server') +
+      line('version=2') +
+      '0000' +
+      line('capability=clean') +
+      line('capability=smudge') +
+      line('capability=delay') +
+      '0000'
     expect(Buffer.concat(out).toString()).toBe(
       reply +
-        line('status=delayed') + '0000' +
-        line('status=delayed') + '0000' +
-        line('status=error') + '0000' +
-        line('pathname=a') + line('pathname=b') + '0000' + line('status=success') + '0000' +
-        line('status=success') + '0000' + pkt('AX') + '0000' + '0000' +
-        line('status=success') + '0000' + pkt('BX') + '0000' + '0000' +
-        '0000' + line('status=success') + '0000',
+        line('status=delayed') +
+        '0000' +
+        line('status=delayed') +
+        '0000' +
+        line('status=error') +
+        '0000' +
+        line('pathname=a') +
+        line('pathname=b') +
+        '0000' +
+        line('status=success') +
+        '0000' +
+        line('status=success') +
+        '0000' +
+        pkt('AX') +
+        '0000' +
+        '0000' +
+        line('status=success') +
+        '0000' +
+        pkt('BX') +
+        '0000' +
+        '0000' +
+        '0000' +
+        line('status=success') +
+        '0000',
     )
   })
 })
@@ -201,7 +276,19 @@ describe('answers read as they are sent', () => {
       undefined,
       (req, e) => errors.push(`${req.pathname}: ${(e as Error).message}`),
     )
-    const expected = REPLY + line('status=success') + '0000' + pkt('part one') + '0000' + line('status=error') + '0000' + line('status=success') + '0000' + pkt('fine') + '0000' + '0000'
+    const expected =
+      REPLY +
+      line('status=success') +
+      '0000' +
+      pkt('part one') +
+      '0000' +
+      line('status=error') +
+      '0000' +
+      line('status=success') +
+      '0000' +
+      pkt('fine') +
+      '0000' +
+      '0000'
     expect(Buffer.concat(out).toString('utf8')).toBe(expected)
     expect(errors).toEqual(['big: spill file gone'])
     expect(disposed).toBe(true)

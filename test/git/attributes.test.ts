@@ -22,15 +22,38 @@ import { newHome, tempDir } from '../helpers/repo.js'
 
 describe('parseCheckAttr (check-attr -z)', () => {
   const cases: [string, string, [string, string, string][]][] = [
-    ['two attributes of one path', 'a b.txt\x00text\x00set\x00a b.txt\x00eol\x00lf\x00', [['a b.txt', 'text', 'set'], ['a b.txt', 'eol', 'lf']]],
-    ['odd paths and values', 'd/new\nline\x00filter\x00git-seal\x00x\u2028y\r\x00working-tree-encoding\x00UTF-16\x00', [['d/new\nline', 'filter', 'git-seal'], ['x\u2028y\r', 'working-tree-encoding', 'UTF-16']]],
-    ['unset and unspecified', 'p\x00text\x00unset\x00p\x00ident\x00unspecified\x00', [['p', 'text', 'unset'], ['p', 'ident', 'unspecified']]],
+    [
+      'two attributes of one path',
+      'a b.txt\x00text\x00set\x00a b.txt\x00eol\x00lf\x00',
+      [
+        ['a b.txt', 'text', 'set'],
+        ['a b.txt', 'eol', 'lf'],
+      ],
+    ],
+    [
+      'odd paths and values',
+      'd/new\nline\x00filter\x00git-seal\x00x\u2028y\r\x00working-tree-encoding\x00UTF-16\x00',
+      [
+        ['d/new\nline', 'filter', 'git-seal'],
+        ['x\u2028y\r', 'working-tree-encoding', 'UTF-16'],
+      ],
+    ],
+    [
+      'unset and unspecified',
+      'p\x00text\x00unset\x00p\x00ident\x00unspecified\x00',
+      [
+        ['p', 'text', 'unset'],
+        ['p', 'ident', 'unspecified'],
+      ],
+    ],
     ['a record cut short is left out', 'p\x00text\x00set\x00q\x00text\x00', [['p', 'text', 'set']]],
     ['nothing', '', []],
   ]
   for (const [name, out, expected] of cases) {
     it(name, () => {
-      const flat = [...parseCheckAttr(out)].flatMap(([path, row]) => [...row].map(([attr, value]) => [path, attr, value]))
+      const flat = [...parseCheckAttr(out)].flatMap(([path, row]) =>
+        [...row].map(([attr, value]) => [path, attr, value]),
+      )
       expect(flat).toEqual(expected)
     })
   }
@@ -38,13 +61,24 @@ describe('parseCheckAttr (check-attr -z)', () => {
 
 describe('parseAutoCrlf', () => {
   it.each([
-    [null, 'false'], ['true', 'true'], ['TRUE', 'true'], ['yes', 'true'], ['on', 'true'], ['1', 'true'], ['input', 'input'],
-    ['false', 'false'], ['no', 'false'], ['0', 'false'], ['', 'false'], ['bogus', 'false'],
+    [null, 'false'],
+    ['true', 'true'],
+    ['TRUE', 'true'],
+    ['yes', 'true'],
+    ['on', 'true'],
+    ['1', 'true'],
+    ['input', 'input'],
+    ['false', 'false'],
+    ['no', 'false'],
+    ['0', 'false'],
+    ['', 'false'],
+    ['bogus', 'false'],
   ] as [string | null, AutoCrlf][])('%s -> %s', (value, expected) => expect(parseAutoCrlf(value)).toBe(expected))
 })
 
 describe('conversionsOf', () => {
-  const row = (attrs: Record<string, string>): Map<string, string> => new Map(CONVERSION_ATTRIBUTES.map((a) => [a, attrs[a] ?? 'unspecified']))
+  const row = (attrs: Record<string, string>): Map<string, string> =>
+    new Map(CONVERSION_ATTRIBUTES.map((a) => [a, attrs[a] ?? 'unspecified']))
   const never = (): AutoCrlf => {
     throw new Error('core.autocrlf asked when attributes decide')
   }
@@ -63,7 +97,10 @@ describe('conversionsOf', () => {
     [{ text: 'unset', 'working-tree-encoding': 'UTF-16' }, ['working-tree-encoding=UTF-16']],
     [{ text: 'unset', 'working-tree-encoding': 'utf8' }, []],
     [{ text: 'unset', 'working-tree-encoding': 'UTF-8' }, []],
-    [{ text: 'set', ident: 'set', 'working-tree-encoding': 'SHIFT-JIS' }, ['text', 'ident', 'working-tree-encoding=SHIFT-JIS']],
+    [
+      { text: 'set', ident: 'set', 'working-tree-encoding': 'SHIFT-JIS' },
+      ['text', 'ident', 'working-tree-encoding=SHIFT-JIS'],
+    ],
   ] as [Record<string, string>, string[]][])('%o -> %o', (attrs, expected) => {
     expect(conversionsOf(row(attrs), never).map((c) => c.setting)).toEqual(expected)
   })
@@ -75,7 +112,10 @@ describe('conversionsOf', () => {
   })
 })
 
-function repoWith(files: Record<string, string>, config: Record<string, string> = {}): { dir: string; env: NodeJS.ProcessEnv } {
+function repoWith(
+  files: Record<string, string>,
+  config: Record<string, string> = {},
+): { dir: string; env: NodeJS.ProcessEnv } {
   const dir = tempDir('git-seal-attrs-')
   const { env } = newHome()
   spawnSync('git', ['init', '-q'], { cwd: dir, env })
@@ -91,16 +131,44 @@ describe('conversionsOf agrees with what git does to the bytes', () => {
   // CRLF pairs, an expanded $Id$ and a Latin-1 byte: every conversion would change something.
   const content = 'a\r\nb\n$Id: 0123 $\n\xe9\n'
   const cases: [string, AutoCrlf][] = [
-    ['', 'false'], ['', 'true'], ['', 'input'], ['text', 'false'], ['-text', 'true'], ['-text eol=lf', 'false'], ['eol=lf', 'false'],
-    ['eol=crlf', 'false'], ['text=auto', 'false'], ['text=auto eol=lf', 'false'], ['crlf', 'false'], ['-crlf', 'true'], ['crlf=input', 'false'],
-    ['-text crlf', 'false'], ['!text crlf', 'false'], ['text=bogus', 'false'], ['text=bogus', 'true'], ['text=bogus eol=lf', 'false'],
-    ['-crlf eol=lf', 'false'], ['ident', 'false'], ['-text ident', 'false'], ['-text -ident', 'false'], ['binary', 'true'],
-    ['-text working-tree-encoding=ISO-8859-1', 'false'], ['-text working-tree-encoding=UTF-8', 'false'], ['-text working-tree-encoding=utf8', 'false'],
-    ['text !text', 'false'], ['text !text', 'true'],
+    ['', 'false'],
+    ['', 'true'],
+    ['', 'input'],
+    ['text', 'false'],
+    ['-text', 'true'],
+    ['-text eol=lf', 'false'],
+    ['eol=lf', 'false'],
+    ['eol=crlf', 'false'],
+    ['text=auto', 'false'],
+    ['text=auto eol=lf', 'false'],
+    ['crlf', 'false'],
+    ['-crlf', 'true'],
+    ['crlf=input', 'false'],
+    ['-text crlf', 'false'],
+    ['!text crlf', 'false'],
+    ['text=bogus', 'false'],
+    ['text=bogus', 'true'],
+    ['text=bogus eol=lf', 'false'],
+    ['-crlf eol=lf', 'false'],
+    ['ident', 'false'],
+    ['-text ident', 'false'],
+    ['-text -ident', 'false'],
+    ['binary', 'true'],
+    ['-text working-tree-encoding=ISO-8859-1', 'false'],
+    ['-text working-tree-encoding=UTF-8', 'false'],
+    ['-text working-tree-encoding=utf8', 'false'],
+    ['text !text', 'false'],
+    ['text !text', 'true'],
   ]
   it.each(cases)("'f %s' with core.autocrlf=%s", (attrs, autocrlf) => {
-    const { dir, env } = repoWith({ '.gitattributes': `f ${attrs}\n`, f: content }, { 'core.autocrlf': autocrlf, 'core.safecrlf': 'false' })
-    const hash = (...args: string[]): string => spawnSync('git', ['hash-object', ...args, 'f'], { cwd: dir, env }).stdout.toString().trim()
+    const { dir, env } = repoWith(
+      { '.gitattributes': `f ${attrs}\n`, f: content },
+      { 'core.autocrlf': autocrlf, 'core.safecrlf': 'false' },
+    )
+    const hash = (...args: string[]): string =>
+      spawnSync('git', ['hash-object', ...args, 'f'], { cwd: dir, env })
+        .stdout.toString()
+        .trim()
     const gitRewrites = hash('--path=f') !== hash('--no-filters')
     const ours = conversionsOf(checkAttrs(dir, CONVERSION_ATTRIBUTES, ['f'], { env }).get('f')!, () => autocrlf)
     expect(ours.length > 0).toBe(gitRewrites)
@@ -142,7 +210,11 @@ describe('CheckAttrBatch', () => {
 
 describe('attributes of a tree (verify: git < 2.40 has no check-attr --source)', () => {
   it('reads the .gitattributes of each tree, not the work tree, in a bare clone too', () => {
-    const { dir, env } = repoWith({ '.gitattributes': 'secrets/** -text\n', 'secrets/.gitattributes': '* text eol=lf\n', 'secrets/a': 'a\n' })
+    const { dir, env } = repoWith({
+      '.gitattributes': 'secrets/** -text\n',
+      'secrets/.gitattributes': '* text eol=lf\n',
+      'secrets/a': 'a\n',
+    })
     const git = (...args: string[]): string => spawnSync('git', args, { cwd: dir, env }).stdout.toString().trim()
     git('add', '.')
     git('commit', '-qm', 'with the nested file')
@@ -150,9 +222,13 @@ describe('attributes of a tree (verify: git < 2.40 has no check-attr --source)',
     git('commit', '-qm', 'without')
     // The work tree says the opposite of HEAD~1 and HEAD.
     writeFileSync(join(dir, 'secrets', '.gitattributes'), '* ident\n')
-    expect([...manglingAttributes(dir, ['secrets/a'], { source: 'HEAD~1' })].map(([p, c]) => [p, c.map((x) => x.setting)])).toEqual([['secrets/a', ['text eol=lf']]])
+    expect(
+      [...manglingAttributes(dir, ['secrets/a'], { source: 'HEAD~1' })].map(([p, c]) => [p, c.map((x) => x.setting)]),
+    ).toEqual([['secrets/a', ['text eol=lf']]])
     expect(manglingAttributes(dir, ['secrets/a'], { source: 'HEAD' }).size).toBe(0)
-    expect([...manglingAttributes(dir, ['secrets/a'])].map(([p, c]) => [p, c.map((x) => x.setting)])).toEqual([['secrets/a', ['ident']]])
+    expect([...manglingAttributes(dir, ['secrets/a'])].map(([p, c]) => [p, c.map((x) => x.setting)])).toEqual([
+      ['secrets/a', ['ident']],
+    ])
 
     const bare = tempDir('git-seal-bare-')
     spawnSync('git', ['clone', '-q', '--bare', dir, bare], { env })
@@ -161,7 +237,12 @@ describe('attributes of a tree (verify: git < 2.40 has no check-attr --source)',
       const old = trees.check(lsTree(bare, 'HEAD~1', { env })!, ['text', 'eol'], ['secrets/a', 'other'])
       expect(old.get('secrets/a')?.get('eol')).toBe('lf')
       expect(old.get('other')?.get('text')).toBe('unspecified')
-      expect(trees.check(lsTree(bare, 'HEAD', { env })!, ['text'], ['secrets/a']).get('secrets/a')?.get('text')).toBe('unset')
+      expect(
+        trees
+          .check(lsTree(bare, 'HEAD', { env })!, ['text'], ['secrets/a'])
+          .get('secrets/a')
+          ?.get('text'),
+      ).toBe('unset')
     } finally {
       trees.close()
     }
@@ -170,7 +251,12 @@ describe('attributes of a tree (verify: git < 2.40 has no check-attr --source)',
 
 describe('attributeFilesFor', () => {
   it('lists the files git reads for a path, the strongest first', () => {
-    const { dir } = repoWith({ '.gitattributes': '', 'a/.gitattributes': '', 'a/b/c/.gitattributes': '', '.git/info/attributes': '' })
+    const { dir } = repoWith({
+      '.gitattributes': '',
+      'a/.gitattributes': '',
+      'a/b/c/.gitattributes': '',
+      '.git/info/attributes': '',
+    })
     const global = join(dir, 'global-attributes')
     writeFileSync(global, '')
     expect(attributeFilesFor(dir, join(dir, '.git'), 'a/b/c/d/file', global).map((f) => [f.shown, f.dir])).toEqual([
@@ -180,6 +266,9 @@ describe('attributeFilesFor', () => {
       ['.gitattributes', ''],
       [global, ''],
     ])
-    expect(attributeFilesFor(dir, join(dir, '.git'), 'top', null).map((f) => f.shown)).toEqual(['.git/info/attributes', '.gitattributes'])
+    expect(attributeFilesFor(dir, join(dir, '.git'), 'top', null).map((f) => f.shown)).toEqual([
+      '.git/info/attributes',
+      '.gitattributes',
+    ])
   })
 })

@@ -6,7 +6,15 @@ import { readLooseBlob } from '../../src/git/objects.js'
 import { Repo, newHome } from '../helpers/repo.js'
 
 function populate(repo: Repo): void {
-  const names = ['a.txt', 'dir/b.txt', 'dir/sub/c.txt', 'dir with space/d.txt', 'ünïcode/名前.txt', ['x', 'y', 'z'].map((c) => c.repeat(200)).join('/') + '.txt', 'z/z/z/z.txt']
+  const names = [
+    'a.txt',
+    'dir/b.txt',
+    'dir/sub/c.txt',
+    'dir with space/d.txt',
+    'ünïcode/名前.txt',
+    ['x', 'y', 'z'].map((c) => c.repeat(200)).join('/') + '.txt',
+    'z/z/z/z.txt',
+  ]
   names.forEach((n, i) => {
     repo.write(n, `content ${i}\n`)
   })

@@ -1,7 +1,14 @@
 // Parsers of git plumbing output, fed canned `-z` output (captured from git 2.39), including
 // paths with spaces, newlines, tabs, U+2028 and carriage returns.
 import { describe, expect, it } from 'vitest'
-import { parseCommitsWithTrees, parseIsShallow, parseLogRaw, parseLsFilesStage, parseLsTree, parseRawDiff } from '../../src/git/plumbing.js'
+import {
+  parseCommitsWithTrees,
+  parseIsShallow,
+  parseLogRaw,
+  parseLsFilesStage,
+  parseLsTree,
+  parseRawDiff,
+} from '../../src/git/plumbing.js'
 
 const A = '78981922613b2afb6025042ff6bd878ac1994e85'
 const B = '422c2b7ab3b3c668038da977e4e93a5fc623169c'
@@ -12,17 +19,37 @@ const C2 = 'd60aad5475e7c4c5fff5a8bffc36323a13d0e6d2'
 
 describe('parseRawDiff (diff-index -z)', () => {
   const cases: [string, string, ReturnType<typeof parseRawDiff>][] = [
-    ['one modification', `:100644 100644 ${A} ${B} M\x00a b.txt\x00`, [{ srcMode: '100644', dstMode: '100644', srcOid: A, dstOid: B, status: 'M', path: 'a b.txt' }]],
-    ['an addition and a symlink', `:000000 100644 ${Z} ${A} A\x00d/new\nline\x00:000000 120000 ${Z} ${L} A\x00d/link\x00`, [
-      { srcMode: '000000', dstMode: '100644', srcOid: Z, dstOid: A, status: 'A', path: 'd/new\nline' },
-      { srcMode: '000000', dstMode: '120000', srcOid: Z, dstOid: L, status: 'A', path: 'd/link' },
-    ]],
-    ['a deletion', `:100644 000000 ${A} ${Z} D\x00gone\x00`, [{ srcMode: '100644', dstMode: '000000', srcOid: A, dstOid: Z, status: 'D', path: 'gone' }]],
-    ['a rename keeps the destination', `:100644 100644 ${A} ${A} R100\x00old\x00new\x00:100644 100644 ${A} ${B} M\x00x\x00`, [
-      { srcMode: '100644', dstMode: '100644', srcOid: A, dstOid: A, status: 'R', path: 'new' },
-      { srcMode: '100644', dstMode: '100644', srcOid: A, dstOid: B, status: 'M', path: 'x' },
-    ]],
-    ['a path that looks like a record', `:100644 100644 ${A} ${B} M\x00:100644 looks\u2028odd\r\x00`, [{ srcMode: '100644', dstMode: '100644', srcOid: A, dstOid: B, status: 'M', path: ':100644 looks\u2028odd\r' }]],
+    [
+      'one modification',
+      `:100644 100644 ${A} ${B} M\x00a b.txt\x00`,
+      [{ srcMode: '100644', dstMode: '100644', srcOid: A, dstOid: B, status: 'M', path: 'a b.txt' }],
+    ],
+    [
+      'an addition and a symlink',
+      `:000000 100644 ${Z} ${A} A\x00d/new\nline\x00:000000 120000 ${Z} ${L} A\x00d/link\x00`,
+      [
+        { srcMode: '000000', dstMode: '100644', srcOid: Z, dstOid: A, status: 'A', path: 'd/new\nline' },
+        { srcMode: '000000', dstMode: '120000', srcOid: Z, dstOid: L, status: 'A', path: 'd/link' },
+      ],
+    ],
+    [
+      'a deletion',
+      `:100644 000000 ${A} ${Z} D\x00gone\x00`,
+      [{ srcMode: '100644', dstMode: '000000', srcOid: A, dstOid: Z, status: 'D', path: 'gone' }],
+    ],
+    [
+      'a rename keeps the destination',
+      `:100644 100644 ${A} ${A} R100\x00old\x00new\x00:100644 100644 ${A} ${B} M\x00x\x00`,
+      [
+        { srcMode: '100644', dstMode: '100644', srcOid: A, dstOid: A, status: 'R', path: 'new' },
+        { srcMode: '100644', dstMode: '100644', srcOid: A, dstOid: B, status: 'M', path: 'x' },
+      ],
+    ],
+    [
+      'a path that looks like a record',
+      `:100644 100644 ${A} ${B} M\x00:100644 looks\u2028odd\r\x00`,
+      [{ srcMode: '100644', dstMode: '100644', srcOid: A, dstOid: B, status: 'M', path: ':100644 looks\u2028odd\r' }],
+    ],
     ['nothing', '', []],
   ]
   for (const [name, out, expected] of cases) it(name, () => expect(parseRawDiff(out)).toEqual(expected))
@@ -61,7 +88,10 @@ describe('parseLogRaw (log -z --raw -m --format="commit %H")', () => {
     const commits = parseLogRaw(out)
     expect(commits.map((c) => c.commit)).toEqual([C1, C2])
     expect(commits[0]!.changes.map((c) => c.path)).toEqual(['a b.txt'])
-    expect(commits[1]!.changes.map((c) => [c.status, c.dstMode, c.path])).toEqual([['A', '100644', 'a b.txt'], ['A', '120000', 'd/link']])
+    expect(commits[1]!.changes.map((c) => [c.status, c.dstMode, c.path])).toEqual([
+      ['A', '100644', 'a b.txt'],
+      ['A', '120000', 'd/link'],
+    ])
   })
   it('a merge listed once per parent is joined; a commit without changes is kept; a path named "commit x" is a path', () => {
     const out = `commit ${C1}\x00\n:100644 100644 ${A} ${B} M\x00x\x00commit ${C1}\x00\n:100644 100644 ${B} ${A} M\x00commit ${C2}\x00commit ${C2}\x00`
@@ -74,7 +104,10 @@ describe('parseLogRaw (log -z --raw -m --format="commit %H")', () => {
 
 describe('parseCommitsWithTrees', () => {
   it('lines of "%H %T"', () => {
-    expect(parseCommitsWithTrees(`${C1} ${A}\n${C2} ${B}\n`)).toEqual([{ commit: C1, tree: A }, { commit: C2, tree: B }])
+    expect(parseCommitsWithTrees(`${C1} ${A}\n${C2} ${B}\n`)).toEqual([
+      { commit: C1, tree: A },
+      { commit: C2, tree: B },
+    ])
   })
 })
 
@@ -150,12 +183,24 @@ import { execFileSync } from 'node:child_process'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { blobText, configValue, formatIndexInfo, headCommit, lsFilesStage, updateIndexInfo } from '../../src/git/plumbing.js'
+import {
+  blobText,
+  configValue,
+  formatIndexInfo,
+  headCommit,
+  lsFilesStage,
+  updateIndexInfo,
+} from '../../src/git/plumbing.js'
 
 describe('formatIndexInfo (update-index -z --index-info)', () => {
   it('writes mode SP oid TAB path NUL per record, paths byte for byte', () => {
     const oid = 'e69de29bb2d1d6434b8b29ae775ad8c2e48c5391'
-    expect(formatIndexInfo([{ mode: '100644', oid, path: 'a b\tc\nd' }, { mode: '100755', oid, path: 'x' }])).toBe(`100644 ${oid}\ta b\tc\nd\x00100755 ${oid}\tx\x00`)
+    expect(
+      formatIndexInfo([
+        { mode: '100644', oid, path: 'a b\tc\nd' },
+        { mode: '100755', oid, path: 'x' },
+      ]),
+    ).toBe(`100644 ${oid}\ta b\tc\nd\x00100755 ${oid}\tx\x00`)
     expect(formatIndexInfo([])).toBe('')
   })
 
@@ -166,8 +211,14 @@ describe('formatIndexInfo (update-index -z --index-info)', () => {
     writeFileSync(join(root, 'f'), 'hello\n')
     const oid = execFileSync('git', ['hash-object', '-w', 'f'], { cwd: root, env }).toString().trim()
     expect(headCommit(root)).toBeNull()
-    updateIndexInfo(root, [{ mode: '100644', oid, path: 'new\nline' }, { mode: '100644', oid, path: 'plain' }])
-    expect(lsFilesStage(root).map((e) => [e.path, e.oid])).toEqual([['new\nline', oid], ['plain', oid]])
+    updateIndexInfo(root, [
+      { mode: '100644', oid, path: 'new\nline' },
+      { mode: '100644', oid, path: 'plain' },
+    ])
+    expect(lsFilesStage(root).map((e) => [e.path, e.oid])).toEqual([
+      ['new\nline', oid],
+      ['plain', oid],
+    ])
     expect(blobText(root, ':plain')).toBe('hello\n')
     expect(blobText(root, ':missing')).toBeNull()
     expect(configValue(root, 'seal.test')).toBeNull()

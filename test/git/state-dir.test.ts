@@ -33,7 +33,9 @@ describe('state directory', () => {
   })
 
   it('is <common dir>/git-seal, and only its module spells the names of the files in it', () => {
-    expect(stateDir({ top: '/w', gitDir: '/w/.git/worktrees/x', commonDir: '/w/.git', objectFormat: 'sha1' })).toBe('/w/.git/git-seal')
+    expect(stateDir({ top: '/w', gitDir: '/w/.git/worktrees/x', commonDir: '/w/.git', objectFormat: 'sha1' })).toBe(
+      '/w/.git/git-seal',
+    )
     const spelled: string[] = []
     for (const file of sources(src)) {
       if (file.endsWith(join('git', 'state-dir.ts'))) continue
@@ -42,7 +44,8 @@ describe('state directory', () => {
         if (text.includes(`'${name}'`)) spelled.push(`${relative(src, file)}: ${name}`)
       }
       // Words that are also a reason or a noun elsewhere: as a file name (joined, or a constant's value).
-      for (const m of text.matchAll(/(?:join\([^)]*|(?<![=!<>])=\s*)'(locked|fingerprints)'/g)) spelled.push(`${relative(src, file)}: ${m[1]}`)
+      for (const m of text.matchAll(/(?:join\([^)]*|(?<![=!<>])=\s*)'(locked|fingerprints)'/g))
+        spelled.push(`${relative(src, file)}: ${m[1]}`)
     }
     expect(spelled).toEqual([])
   })

@@ -33,23 +33,38 @@ const crlf = (s: string): string => s.replace(/\n/g, '\r\n')
 const input = fc.oneof(
   fc.uint8Array({ maxLength: 300 }),
   // A marker somewhere in random bytes (in the middle of a "line", across the 128-byte head…)
-  fc.tuple(fc.uint8Array({ maxLength: 200 }), fc.constantFrom(...CIPHERTEXT_MARKERS, 'sops'), fc.uint8Array({ maxLength: 200 }), fc.boolean()).map(([a, m, b, sops]) =>
-    Buffer.concat([a, latin1(m), b, sops ? latin1('\nsops:\n') : new Uint8Array(0)]),
-  ),
+  fc
+    .tuple(
+      fc.uint8Array({ maxLength: 200 }),
+      fc.constantFrom(...CIPHERTEXT_MARKERS, 'sops'),
+      fc.uint8Array({ maxLength: 200 }),
+      fc.boolean(),
+    )
+    .map(([a, m, b, sops]) => Buffer.concat([a, latin1(m), b, sops ? latin1('\nsops:\n') : new Uint8Array(0)])),
   // Armor after leading whitespace, possibly past the 128 bytes Node looks at, possibly CRLF.
-  fc.tuple(fc.array(whitespace, { maxLength: 70 }), fc.boolean(), fc.string({ maxLength: 80 })).map(([ws, useCrlf, body]) => {
-    const text = `${ws.join('')}-----BEGIN AGE ENCRYPTED FILE-----\n${body}\n-----END AGE ENCRYPTED FILE-----\n`
-    return latin1(useCrlf ? crlf(text) : text)
-  }),
+  fc
+    .tuple(fc.array(whitespace, { maxLength: 70 }), fc.boolean(), fc.string({ maxLength: 80 }))
+    .map(([ws, useCrlf, body]) => {
+      const text = `${ws.join('')}-----BEGIN AGE ENCRYPTED FILE-----\n${body}\n-----END AGE ENCRYPTED FILE-----\n`
+      return latin1(useCrlf ? crlf(text) : text)
+    }),
   // Binary age header, possibly CRLF-converted, possibly truncated to a prefix of the marker.
   fc.tuple(fc.boolean(), fc.nat({ max: 22 }), fc.uint8Array({ maxLength: 100 })).map(([useCrlf, cut, rest]) => {
     const head = 'age-encryption.org/v1\n-> X25519 abc\n'
     return Buffer.concat([latin1((useCrlf ? crlf(head) : head).slice(0, cut === 22 ? undefined : cut)), rest])
   }),
   // A sops-like document: values ENC[...] and a sops key, in YAML, JSON or dotenv shape.
-  fc.tuple(fc.constantFrom('a: ENC[AES256_GCM,data:x]\nsops:\n  mac: y\n', '{"a":"ENC[AES256_GCM,data:x]","sops":{}}', 'a=ENC[AES256_GCM,data:x]\nsops_mac=y\n'), fc.boolean(), fc.uint8Array({ maxLength: 50 })).map(
-    ([doc, useCrlf, noise]) => Buffer.concat([noise, latin1(useCrlf ? crlf(doc) : doc)]),
-  ),
+  fc
+    .tuple(
+      fc.constantFrom(
+        'a: ENC[AES256_GCM,data:x]\nsops:\n  mac: y\n',
+        '{"a":"ENC[AES256_GCM,data:x]","sops":{}}',
+        'a=ENC[AES256_GCM,data:x]\nsops_mac=y\n',
+      ),
+      fc.boolean(),
+      fc.uint8Array({ maxLength: 50 }),
+    )
+    .map(([doc, useCrlf, noise]) => Buffer.concat([noise, latin1(useCrlf ? crlf(doc) : doc)])),
 )
 
 describe('sh textconv marker check', () => {
@@ -64,7 +79,10 @@ describe('sh textconv marker check', () => {
       // 1: grep's definite "no marker"; anything else sends the file to Node.
       if (node) {
         nodeYes++
-        expect(sh, `Node takes input ${i} for ciphertext, sh would print it: ${JSON.stringify(Buffer.from(bytes).toString('latin1'))}`).not.toBe(1)
+        expect(
+          sh,
+          `Node takes input ${i} for ciphertext, sh would print it: ${JSON.stringify(Buffer.from(bytes).toString('latin1'))}`,
+        ).not.toBe(1)
       } else if (sh !== 1) shOnly++
       // Its own contract: a marker anywhere is found, and no marker means exit 1.
       const hasMarker = CIPHERTEXT_MARKERS.some((m) => Buffer.from(bytes).includes(m))
@@ -99,7 +117,8 @@ describe('sh textconv command', () => {
     return { dir, calls: () => (existsSync(record) ? readFileSync(record, 'utf8').trim().split('\n') : []) }
   }
 
-  const run = (dir: string, file: string) => spawnSync('sh', ['-c', `${TEXTCONV_COMMAND} "$@"`, 'sh', file], { cwd: dir })
+  const run = (dir: string, file: string) =>
+    spawnSync('sh', ['-c', `${TEXTCONV_COMMAND} "$@"`, 'sh', file], { cwd: dir })
 
   it('is what the install table registers', () => {
     expect(TEXTCONV_COMMAND).toBe(textconvCommand())
@@ -107,7 +126,11 @@ describe('sh textconv command', () => {
 
   it('prints plaintext itself, byte for byte, without the launcher', () => {
     const { dir, calls } = fakeInstall()
-    const bytes = Buffer.concat([latin1('password=hunter2\r\n'), Buffer.from([0, 255, 0xa0, 10]), latin1('age-encryption.or\n')])
+    const bytes = Buffer.concat([
+      latin1('password=hunter2\r\n'),
+      Buffer.from([0, 255, 0xa0, 10]),
+      latin1('age-encryption.or\n'),
+    ])
     writeFileSync(join(dir, 'plain file'), bytes)
     const r = run(dir, 'plain file')
     expect(r.status).toBe(0)
@@ -120,7 +143,8 @@ describe('sh textconv command', () => {
     CIPHERTEXT_MARKERS.forEach((m, i) => {
       writeFileSync(join(dir, `c${i}`), `x\n${m}\n`)
     })
-    for (let i = 0; i < CIPHERTEXT_MARKERS.length; i++) expect(run(dir, `c${i}`).stdout.toString()).toBe('[from node]\n')
+    for (let i = 0; i < CIPHERTEXT_MARKERS.length; i++)
+      expect(run(dir, `c${i}`).stdout.toString()).toBe('[from node]\n')
     expect(calls()).toEqual(CIPHERTEXT_MARKERS.map((_, i) => `textconv c${i}`))
   })
 

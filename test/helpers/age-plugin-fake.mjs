@@ -23,7 +23,16 @@
 //   FAKE_PLUGIN_GREASE=1        sends an unknown command first and insists on `unsupported`
 //   FAKE_PLUGIN_CRASH=recipient|identity   exits with status 7 after phase 1, writing to stderr
 //   FAKE_PLUGIN_LOG=FILE        appends one JSON line per session: machine, files, keys…
-import { createCipheriv, createDecipheriv, createHash, createHmac, createPrivateKey, createPublicKey, diffieHellman, randomBytes } from 'node:crypto'
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHash,
+  createHmac,
+  createPrivateKey,
+  createPublicKey,
+  diffieHellman,
+  randomBytes,
+} from 'node:crypto'
 import { appendFileSync, readSync, writeSync } from 'node:fs'
 
 const LABEL = 'age-plugin-fake.example/v1'
@@ -40,7 +49,11 @@ function polymod(values) {
   }
   return chk
 }
-const hrpExpand = (hrp) => [...[...hrp].map((c) => c.charCodeAt(0) >> 5), 0, ...[...hrp].map((c) => c.charCodeAt(0) & 31)]
+const hrpExpand = (hrp) => [
+  ...[...hrp].map((c) => c.charCodeAt(0) >> 5),
+  0,
+  ...[...hrp].map((c) => c.charCodeAt(0) & 31),
+]
 function convert(data, from, to, pad) {
   let acc = 0
   let bits = 0
@@ -54,7 +67,7 @@ function convert(data, from, to, pad) {
     }
   }
   if (pad && bits > 0) out.push((acc << (to - bits)) & ((1 << to) - 1))
-  else if (!pad && (bits >= from || ((acc << (to - bits)) & ((1 << to) - 1)))) throw new Error('bad padding')
+  else if (!pad && (bits >= from || (acc << (to - bits)) & ((1 << to) - 1))) throw new Error('bad padding')
   return out
 }
 function bech32Encode(hrp, bytes) {
@@ -68,7 +81,8 @@ function bech32Decode(text) {
   const sep = s.lastIndexOf('1')
   const hrp = s.slice(0, sep)
   const words = [...s.slice(sep + 1)].map((c) => CHARSET.indexOf(c))
-  if (sep < 1 || words.length < 6 || words.includes(-1) || polymod([...hrpExpand(hrp), ...words]) !== 1) throw new Error('bad bech32')
+  if (sep < 1 || words.length < 6 || words.includes(-1) || polymod([...hrpExpand(hrp), ...words]) !== 1)
+    throw new Error('bad bech32')
   return { hrp, bytes: Buffer.from(convert(words.slice(0, -6), 5, 8, false)) }
 }
 
@@ -79,7 +93,9 @@ const publicKey = (point) => createPublicKey({ key: Buffer.concat([SPKI, point])
 const rawPublic = (key) => createPublicKey(key).export({ format: 'der', type: 'spki' }).subarray(SPKI.length)
 function hkdf(ikm, salt, info) {
   const prk = createHmac('sha256', salt).update(ikm).digest()
-  return createHmac('sha256', prk).update(Buffer.concat([Buffer.from(info), Buffer.from([1])])).digest()
+  return createHmac('sha256', prk)
+    .update(Buffer.concat([Buffer.from(info), Buffer.from([1])]))
+    .digest()
 }
 const b64 = (bytes) => Buffer.from(bytes).toString('base64').replace(/=+$/, '')
 const unb64 = (text) => Buffer.from(text, 'base64')
@@ -287,7 +303,9 @@ const mode = process.argv[2]
 if (mode === '--generate') {
   const scalar = randomBytes(32)
   const point = rawPublic(privateKey(scalar))
-  process.stdout.write(`# recipient: ${bech32Encode('age1fake', point)}\n${bech32Encode('age-plugin-fake-', scalar).toUpperCase()}\n`)
+  process.stdout.write(
+    `# recipient: ${bech32Encode('age1fake', point)}\n${bech32Encode('age-plugin-fake-', scalar).toUpperCase()}\n`,
+  )
 } else if (mode === '--age-plugin=recipient-v1') recipientV1()
 else if (mode === '--age-plugin=identity-v1') identityV1()
 else {

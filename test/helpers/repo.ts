@@ -4,7 +4,17 @@
  * the way git runs it.
  */
 import { execFileSync, spawnSync, type SpawnSyncReturns } from 'node:child_process'
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -130,8 +140,19 @@ export class Repo {
     return this.run(process.execPath, [BUNDLE, ...args])
   }
 
-  run(command: string, args: string[], options: { input?: string | Uint8Array; cwd?: string; env?: NodeJS.ProcessEnv } = {}): Result {
-    return result(spawnSync(command, args, { cwd: options.cwd ?? this.dir, env: options.env ?? this.env, input: options.input ?? '', maxBuffer: 1 << 30 }))
+  run(
+    command: string,
+    args: string[],
+    options: { input?: string | Uint8Array; cwd?: string; env?: NodeJS.ProcessEnv } = {},
+  ): Result {
+    return result(
+      spawnSync(command, args, {
+        cwd: options.cwd ?? this.dir,
+        env: options.env ?? this.env,
+        input: options.input ?? '',
+        maxBuffer: 1 << 30,
+      }),
+    )
   }
 
   write(path: string, content: string | Uint8Array): void {
@@ -171,23 +192,28 @@ export class Repo {
 
 /** A .gitseal.yaml with one group and one secret rule. */
 export function simpleConfig(paths: string[], admins: { name: string; key: string }[], extra = ''): string {
-  return [
-    'version: 1',
-    'groups:',
-    '  dev:',
-    '    recipients:',
-    '      admins:',
-    ...admins.flatMap((a) => [`        - name: ${a.name}`, `          key: ${a.key}`]),
-    '    secrets:',
-    '      main:',
-    '        path:',
-    ...paths.map((p) => `          - ${JSON.stringify(p)}`),
-    extra,
-  ].join('\n') + '\n'
+  return (
+    [
+      'version: 1',
+      'groups:',
+      '  dev:',
+      '    recipients:',
+      '      admins:',
+      ...admins.flatMap((a) => [`        - name: ${a.name}`, `          key: ${a.key}`]),
+      '    secrets:',
+      '      main:',
+      '        path:',
+      ...paths.map((p) => `          - ${JSON.stringify(p)}`),
+      extra,
+    ].join('\n') + '\n'
+  )
 }
 
 /** A repo with git-seal set up for `paths`, one admin whose key is in HOME (unless withKey=false). */
-export function sealedRepo(paths: string[] = ['secrets/**', '*.secret'], options: { withKey?: boolean } = {}): { repo: Repo; key: Key } {
+export function sealedRepo(
+  paths: string[] = ['secrets/**', '*.secret'],
+  options: { withKey?: boolean } = {},
+): { repo: Repo; key: Key } {
   const key = newKey()
   const home = newHome()
   if (options.withKey !== false) home.installKey(key)
@@ -214,9 +240,15 @@ export function isAgeFile(bytes: Uint8Array): boolean {
  */
 export function plaintextLeaks(repo: Repo, marker: string): string[] {
   const found: string[] = []
-  const objects = spawnSync('git', ['cat-file', '--batch-all-objects', '--batch'], { cwd: repo.dir, env: repo.env, maxBuffer: 1 << 30 }).stdout
+  const objects = spawnSync('git', ['cat-file', '--batch-all-objects', '--batch'], {
+    cwd: repo.dir,
+    env: repo.env,
+    maxBuffer: 1 << 30,
+  }).stdout
   if (objects.includes(marker)) found.push('an object in the object database')
-  const gitDir = spawnSync('git', ['rev-parse', '--git-common-dir'], { cwd: repo.dir, env: repo.env }).stdout.toString().trim()
+  const gitDir = spawnSync('git', ['rev-parse', '--git-common-dir'], { cwd: repo.dir, env: repo.env })
+    .stdout.toString()
+    .trim()
   const walk = (dir: string): void => {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
       const p = join(dir, entry.name)

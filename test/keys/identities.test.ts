@@ -46,8 +46,16 @@ describe('identity sources', () => {
   it.each([
     ['an empty SOPS_AGE_KEY', { SOPS_AGE_KEY: '  ' }, 'SOPS_AGE_KEY is set but empty'],
     ['a failing SOPS_AGE_KEY_CMD', { SOPS_AGE_KEY_CMD: 'exit 3' }, 'SOPS_AGE_KEY_CMD failed (exit 3)'],
-    ['a key command that explains itself', { SOPS_AGE_KEY_CMD: 'echo "op: not signed in" >&2; echo "line two" >&2; exit 1' }, 'SOPS_AGE_KEY_CMD failed (exit 1): op: not signed in | line two'],
-    ['a key command that is not there', { SOPS_AGE_KEY_CMD: 'no-such-password-manager get key' }, 'SOPS_AGE_KEY_CMD failed (exit 127): /bin/sh:'],
+    [
+      'a key command that explains itself',
+      { SOPS_AGE_KEY_CMD: 'echo "op: not signed in" >&2; echo "line two" >&2; exit 1' },
+      'SOPS_AGE_KEY_CMD failed (exit 1): op: not signed in | line two',
+    ],
+    [
+      'a key command that is not there',
+      { SOPS_AGE_KEY_CMD: 'no-such-password-manager get key' },
+      'SOPS_AGE_KEY_CMD failed (exit 127): /bin/sh:',
+    ],
     ['a missing SOPS_AGE_KEY_FILE', { SOPS_AGE_KEY_FILE: '/nonexistent/keys.txt' }, 'cannot be read: ENOENT'],
     ['junk in SOPS_AGE_KEY', { SOPS_AGE_KEY: 'AGE-SECRET-KEY-1NOTVALID' }, 'SOPS_AGE_KEY'],
   ])('reports %s and carries on', (_name, extra, message) => {

@@ -27,7 +27,11 @@ async function* once(b: Uint8Array): AsyncGenerator<Uint8Array> {
   if (b.length) yield b
 }
 
-function setup(withKey: boolean, index: IndexState, input: InputKind): { repo: Repo; ctx: SealContext; indexBlob: Buffer | null } {
+function setup(
+  withKey: boolean,
+  index: IndexState,
+  input: InputKind,
+): { repo: Repo; ctx: SealContext; indexBlob: Buffer | null } {
   const home = newHome()
   if (withKey) home.installKey(key)
   const repo = Repo.init(home)
@@ -47,7 +51,9 @@ function setup(withKey: boolean, index: IndexState, input: InputKind): { repo: R
 const opens = (blob: Uint8Array): Buffer => Buffer.from(decrypt(blob, [parseIdentity(key.identity)]))
 
 const cells: [InputKind, boolean, IndexState][] = []
-for (const input of Object.keys(inputs) as InputKind[]) for (const withKey of [true, false]) for (const index of ['absent', 'same', 'changed', 'identical'] as IndexState[]) cells.push([input, withKey, index])
+for (const input of Object.keys(inputs) as InputKind[])
+  for (const withKey of [true, false])
+    for (const index of ['absent', 'same', 'changed', 'identical'] as IndexState[]) cells.push([input, withKey, index])
 
 describe('clean', () => {
   it.each(cells)('input %s, key %s, index blob %s', async (input, withKey, index) => {
@@ -108,7 +114,11 @@ describe('smudge', () => {
       // everything else is written as stored and named once
       expect(kept).toHaveLength(1)
       const expected =
-        input === 'plaintext' ? 'stored in git without encryption' : !withKey ? 'no age identity found' : 'damaged ciphertext'
+        input === 'plaintext'
+          ? 'stored in git without encryption'
+          : !withKey
+            ? 'no age identity found'
+            : 'damaged ciphertext'
       expect(kept[0]).toContain(`${PATH}: ${expected}`)
     } finally {
       ctx.close()
@@ -119,8 +129,19 @@ describe('smudge', () => {
 describe('clean fails closed', () => {
   it.each([
     ['no config', null, 'no .gitseal.yaml'],
-    ['an unknown admin', simpleConfig(['*.secret'], [{ name: 'alice', key: key.recipient }]).replace("      main:\n", "      main:\n        admins: [bob]\n"), 'bob'],
-    ['no rule for the path', simpleConfig(['other/*'], [{ name: 'alice', key: key.recipient }]), 'no secret in .gitseal.yaml matches it'],
+    [
+      'an unknown admin',
+      simpleConfig(['*.secret'], [{ name: 'alice', key: key.recipient }]).replace(
+        '      main:\n',
+        '      main:\n        admins: [bob]\n',
+      ),
+      'bob',
+    ],
+    [
+      'no rule for the path',
+      simpleConfig(['other/*'], [{ name: 'alice', key: key.recipient }]),
+      'no secret in .gitseal.yaml matches it',
+    ],
   ])('with %s', async (_name, config, message) => {
     const home = newHome()
     const repo = Repo.init(home)

@@ -15,11 +15,20 @@ function context(config: string | null): SealContext {
   const top = mkdtempSync(join(tmpdir(), 'git-seal-ctx-'))
   mkdirSync(join(top, '.git', 'git-seal'), { recursive: true })
   if (config !== null) writeFileSync(join(top, '.gitseal.yaml'), config)
-  return new SealContext({ top, gitDir: join(top, '.git'), commonDir: join(top, '.git'), objectFormat: 'sha1' }, top, { HOME: top }, { prewrap: 'off' })
+  return new SealContext(
+    { top, gitDir: join(top, '.git'), commonDir: join(top, '.git'), objectFormat: 'sha1' },
+    top,
+    { HOME: top },
+    { prewrap: 'off' },
+  )
 }
 
 const KEY = 'age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p'
-const CONFIG = simpleConfig(['a.env'], [{ name: 'alice', key: KEY }], ['      ct:', '        worktree: ciphertext', '        path:', '          - "b.env"'].join('\n')).replace('version: 1', 'version: 2')
+const CONFIG = simpleConfig(
+  ['a.env'],
+  [{ name: 'alice', key: KEY }],
+  ['      ct:', '        worktree: ciphertext', '        path:', '          - "b.env"'].join('\n'),
+).replace('version: 1', 'version: 2')
 
 describe('SealContext parts', () => {
   it('builds the four parts, and the deprecated members are the parts’ own', () => {

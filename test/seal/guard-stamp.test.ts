@@ -10,11 +10,40 @@ import { RULE_ATTRIBUTE, RULE_VALUE, stampHeader } from '../../src/git/guard-pre
 import { renderGuardStamp } from '../../src/seal/guard-stamp.js'
 import { newHome, newKey, simpleConfig, tempDir } from '../helpers/repo.js'
 
-const PATTERNS = ['*.secret', 'secrets/**', '/top.env', 'dir with space/*.txt', '[abc].key', 'deep/**/keys/**', 'x?y', 'name"quoted".txt']
+const PATTERNS = [
+  '*.secret',
+  'secrets/**',
+  '/top.env',
+  'dir with space/*.txt',
+  '[abc].key',
+  'deep/**/keys/**',
+  'x?y',
+  'name"quoted".txt',
+]
 const PATHS = [
-  'a.secret', 'd/a.secret', 'secrets/a', 'secrets/b/c', 'other/secrets/a', 'top.env', 'x/top.env', 'dir with space/a.txt',
-  'dir with space/x/a.txt', 'a.key', 'd.key', 'deep/keys/k', 'deep/1/keys/k', 'xzy', 'x/y', 'name"quoted".txt', 'README.md',
-  'secrets/.gitattributes', 'secrets/.sops.yaml', 'secrets/.gitignore', '.gitseal.yaml', 'secrets/\nodd', 'a\nb.secret',
+  'a.secret',
+  'd/a.secret',
+  'secrets/a',
+  'secrets/b/c',
+  'other/secrets/a',
+  'top.env',
+  'x/top.env',
+  'dir with space/a.txt',
+  'dir with space/x/a.txt',
+  'a.key',
+  'd.key',
+  'deep/keys/k',
+  'deep/1/keys/k',
+  'xzy',
+  'x/y',
+  'name"quoted".txt',
+  'README.md',
+  'secrets/.gitattributes',
+  'secrets/.sops.yaml',
+  'secrets/.gitignore',
+  '.gitseal.yaml',
+  'secrets/\nodd',
+  'a\nb.secret',
 ]
 
 function checkAttr(stamp: string, attributes: string[], paths: string[]): string[][] {
@@ -23,7 +52,11 @@ function checkAttr(stamp: string, attributes: string[], paths: string[]): string
   spawnSync('git', ['init', '-q'], { cwd: dir, env: home.env })
   const file = join(dir, '.git', 'git-seal-stamp')
   writeFileSync(file, stamp)
-  const r = spawnSync('git', ['-c', `core.attributesFile=${file}`, 'check-attr', '--stdin', '-z', ...attributes], { cwd: dir, env: home.env, input: paths.join('\0') + '\0' })
+  const r = spawnSync('git', ['-c', `core.attributesFile=${file}`, 'check-attr', '--stdin', '-z', ...attributes], {
+    cwd: dir,
+    env: home.env,
+    input: paths.join('\0') + '\0',
+  })
   expect(r.status, r.stderr.toString()).toBe(0)
   const fields = r.stdout.toString('utf8').split('\0')
   const rows: string[][] = []
@@ -42,7 +75,9 @@ describe('guard stamp', () => {
   })
 
   it("marks exactly the config's secrets, by git's own matching", () => {
-    const marked = checkAttr(stamp, [RULE_ATTRIBUTE], PATHS).filter(([, , value]) => value === RULE_VALUE).map(([path]) => path)
+    const marked = checkAttr(stamp, [RULE_ATTRIBUTE], PATHS)
+      .filter(([, , value]) => value === RULE_VALUE)
+      .map(([path]) => path)
     const secrets = PATHS.filter((p) => matchingSecrets(config, p).length > 0)
     expect(marked.sort()).toEqual(secrets.sort())
     expect(secrets.length).toBeGreaterThan(8)
@@ -51,7 +86,9 @@ describe('guard stamp', () => {
 
   it('exempts never-secret files from a rule that covers everything', () => {
     const all = parseConfig(simpleConfig(['**'], [{ name: 'alice', key: key.recipient }]))
-    const marked = checkAttr(renderGuardStamp(all, input), [RULE_ATTRIBUTE], PATHS).filter(([, , v]) => v === RULE_VALUE).map(([p]) => p)
+    const marked = checkAttr(renderGuardStamp(all, input), [RULE_ATTRIBUTE], PATHS)
+      .filter(([, , v]) => v === RULE_VALUE)
+      .map(([p]) => p)
     expect(marked.sort()).toEqual(PATHS.filter((p) => matchingSecrets(all, p).length > 0).sort())
     expect(marked).not.toContain('secrets/.gitattributes')
     expect(marked).toContain('README.md')

@@ -32,7 +32,9 @@ describe('sops documents with too many age entries', () => {
       expect(out).toBe(hostile)
       expect(ctx.report.kept.map((k) => k.why).join('\n')).toContain(`more than the ${MAX_STANZAS} git-seal tries`)
       // the same document with its own entries only still decrypts
-      expect(Buffer.concat([...(await smudgeFile(ctx, 'app.yaml', once(Buffer.from(doc))))]).toString()).toBe('api: value\n')
+      expect(Buffer.concat([...(await smudgeFile(ctx, 'app.yaml', once(Buffer.from(doc))))]).toString()).toBe(
+        'api: value\n',
+      )
     } finally {
       ctx.close()
     }
@@ -40,7 +42,9 @@ describe('sops documents with too many age entries', () => {
 
   it('a config asking for more recipients than a header may hold is refused at its line', () => {
     const admins = Array.from({ length: MAX_STANZAS + 1 }, (_, i) => ({ name: `r${i}`, key: newKey().recipient }))
-    expect(() => parseConfig(simpleConfig(['*.txt'], admins))).toThrow(`more than the ${MAX_STANZAS} an age header may hold`)
+    expect(() => parseConfig(simpleConfig(['*.txt'], admins))).toThrow(
+      `more than the ${MAX_STANZAS} an age header may hold`,
+    )
     expect(() => parseConfig(simpleConfig(['*.txt'], admins.slice(0, MAX_STANZAS)))).not.toThrow()
   })
 })

@@ -1,9 +1,26 @@
 // Private temp dirs: created 0700 with an owner record, and swept only once that owner is gone.
 import { spawnSync } from 'node:child_process'
-import { chmodSync, existsSync, mkdirSync, readdirSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs'
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  statSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { createPrivateDir, currentOwner, ownerState, processStartTime, sweepPrivateDirs, userPrivateParent, writePrivateFile } from '../../src/seal/private-tmp.js'
+import {
+  createPrivateDir,
+  currentOwner,
+  ownerState,
+  processStartTime,
+  sweepPrivateDirs,
+  userPrivateParent,
+  writePrivateFile,
+} from '../../src/seal/private-tmp.js'
 import { tempDir } from '../helpers/repo.js'
 
 const onLinux = existsSync('/proc/self/stat')

@@ -3,7 +3,14 @@ import { randomBytes } from 'node:crypto'
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { encrypt, generateIdentity, identityToRecipient, parseIdentity, parseRecipient, prepareHeader } from '../../src/age/index.js'
+import {
+  encrypt,
+  generateIdentity,
+  identityToRecipient,
+  parseIdentity,
+  parseRecipient,
+  prepareHeader,
+} from '../../src/age/index.js'
 import { blobId } from '../../src/git/objects.js'
 import { Spill } from '../../src/seal/spill.js'
 import { tempDir } from '../helpers/repo.js'

@@ -4,14 +4,26 @@
  * `mac_only_encrypted`.
  */
 import { describe, expect, it } from 'vitest'
-import { decryptSops, encryptSops, isCompleteSopsDocument, type SopsRules, type SopsStore } from '../../src/formats/sops/index.js'
+import {
+  decryptSops,
+  encryptSops,
+  isCompleteSopsDocument,
+  type SopsRules,
+  type SopsStore,
+} from '../../src/formats/sops/index.js'
 import { bytes, text } from './helpers.js'
 
 const dataKey = new Uint8Array(32).fill(5)
-const age = [{ recipient: 'age1test', enc: '-----BEGIN AGE ENCRYPTED FILE-----\nAAAA\n-----END AGE ENCRYPTED FILE-----\n' }]
-const enc = (store: SopsStore, plain: string, rules: SopsRules = {}): string => text(encryptSops(bytes(plain), store, { dataKey, age, rules }))
+const age = [
+  { recipient: 'age1test', enc: '-----BEGIN AGE ENCRYPTED FILE-----\nAAAA\n-----END AGE ENCRYPTED FILE-----\n' },
+]
+const enc = (store: SopsStore, plain: string, rules: SopsRules = {}): string =>
+  text(encryptSops(bytes(plain), store, { dataKey, age, rules }))
 const dec = (store: SopsStore, src: string): string => text(decryptSops(bytes(src), store, dataKey))
-const data = (store: SopsStore, encrypted: string): string => encrypted.split(store === 'yaml' ? /^sops:/m : store === 'json' ? /"sops":/ : store === 'ini' ? /^\[sops\]/m : /^sops_/m)[0]!
+const data = (store: SopsStore, encrypted: string): string =>
+  encrypted.split(
+    store === 'yaml' ? /^sops:/m : store === 'json' ? /"sops":/ : store === 'ini' ? /^\[sops\]/m : /^sops_/m,
+  )[0]!
 
 const table: [string, SopsStore, string][] = [
   ['empty file', 'yaml', ''],

@@ -22,14 +22,24 @@ describe('encrypted_comment_regex and unencrypted_comment_regex as rule options'
   })
 
   it('counts as one of the rules, at most one of which may be set (as in sops)', () => {
-    expect(() => parseConfig(config('        encrypted_comment_regex: x\n        unencrypted_suffix: _u'))).toThrow(/at most one of .*encrypted_comment_regex/)
+    expect(() => parseConfig(config('        encrypted_comment_regex: x\n        unencrypted_suffix: _u'))).toThrow(
+      /at most one of .*encrypted_comment_regex/,
+    )
     expect(() => parseConfig(config('        encrypted_comment_regex: "("'))).toThrow(/not a valid regular expression/)
   })
 
   it('is written to .sops.yaml by sops-config, and read from it by init --from-sops', () => {
-    const rules = (parse(creationRules(parseConfig(config('        unencrypted_comment_regex: "^ public"')))) as { creation_rules: Record<string, string>[] }).creation_rules
+    const rules = (
+      parse(creationRules(parseConfig(config('        unencrypted_comment_regex: "^ public"')))) as {
+        creation_rules: Record<string, string>[]
+      }
+    ).creation_rules
     expect(rules[0]).toMatchObject({ unencrypted_comment_regex: '^ public' })
-    const imported = parseConfig(importSopsConfig(`creation_rules:\n  - path_regex: secrets/.*\n    age: ${a}\n    encrypted_comment_regex: "sops:enc"\n`).config)
+    const imported = parseConfig(
+      importSopsConfig(
+        `creation_rules:\n  - path_regex: secrets/.*\n    age: ${a}\n    encrypted_comment_regex: "sops:enc"\n`,
+      ).config,
+    )
     expect(imported.secrets[0]!.sops).toEqual({ encryptedCommentRegex: 'sops:enc' })
   })
 
@@ -38,7 +48,14 @@ describe('encrypted_comment_regex and unencrypted_comment_regex as rule options'
     const home = newHome()
     home.installKey(key)
     const repo = Repo.init(home)
-    repo.write('.gitseal.yaml', simpleConfig(['secrets/**'], [{ name: 'alice', key: key.recipient }], '        encrypted_comment_regex: "sops:enc"'))
+    repo.write(
+      '.gitseal.yaml',
+      simpleConfig(
+        ['secrets/**'],
+        [{ name: 'alice', key: key.recipient }],
+        '        encrypted_comment_regex: "sops:enc"',
+      ),
+    )
     expect(repo.seal('sync').status).toBe(0)
     expect(repo.seal('install').status).toBe(0)
     const plain = 'db:\n  host: db.internal\n  # sops:enc\n  password: MARKER-hunter2\n  port: 5432\n'
@@ -47,7 +64,12 @@ describe('encrypted_comment_regex and unencrypted_comment_regex as rule options'
     repo.git('commit', '-qm', 'comment regex')
     const blob = repo.blob('HEAD:secrets/app.yaml')
     expect(readSopsMetadata(blob, 'yaml')!.rules).toEqual({ encryptedCommentRegex: 'sops:enc' })
-    expect(blob.toString().split('sops:\n')[0]!.replace(/ENC\[[^\]]*\]/g, 'ENC')).toBe('db:\n  host: db.internal\n  # sops:enc\n  password: ENC\n  port: 5432\n')
+    expect(
+      blob
+        .toString()
+        .split('sops:\n')[0]!
+        .replace(/ENC\[[^\]]*\]/g, 'ENC'),
+    ).toBe('db:\n  host: db.internal\n  # sops:enc\n  password: ENC\n  port: 5432\n')
     repo.git('rm', '-q', '--cached', 'secrets/app.yaml')
     repo.git('checkout', 'HEAD', '--', 'secrets/app.yaml')
     expect(repo.read('secrets/app.yaml').toString()).toBe(plain)
@@ -59,15 +81,23 @@ describe('encrypted_comment_regex and unencrypted_comment_regex as rule options'
 import { SOPS_RULE_NAMES } from '../../src/formats/sops/rule-names.js'
 
 describe('one table of sops rule names (src/formats/sops/rule-names.ts) for config, import and export', () => {
-  const value = (name: string): string | boolean => (name === 'mac_only_encrypted' ? true : name.endsWith('regex') ? '^x' : '_s')
-  it.each(Object.entries(SOPS_RULE_NAMES))('%s: read from .gitseal.yaml, written to .sops.yaml, read back from it', (name, ours) => {
-    const parsed = parseConfig(config(`        ${name}: ${JSON.stringify(value(name))}`))
-    expect(parsed.secrets[0]!.sops).toEqual({ [ours]: value(name) })
-    const rules = (parse(creationRules(parsed)) as { creation_rules: Record<string, unknown>[] }).creation_rules
-    expect(rules[0]![name]).toEqual(value(name))
-    const imported = parseConfig(importSopsConfig(`creation_rules:\n  - path_regex: secrets/.*\n    age: ${a}\n    ${name}: ${JSON.stringify(value(name))}\n`).config)
-    expect(imported.secrets[0]!.sops).toEqual({ [ours]: value(name) })
-  })
+  const value = (name: string): string | boolean =>
+    name === 'mac_only_encrypted' ? true : name.endsWith('regex') ? '^x' : '_s'
+  it.each(Object.entries(SOPS_RULE_NAMES))(
+    '%s: read from .gitseal.yaml, written to .sops.yaml, read back from it',
+    (name, ours) => {
+      const parsed = parseConfig(config(`        ${name}: ${JSON.stringify(value(name))}`))
+      expect(parsed.secrets[0]!.sops).toEqual({ [ours]: value(name) })
+      const rules = (parse(creationRules(parsed)) as { creation_rules: Record<string, unknown>[] }).creation_rules
+      expect(rules[0]![name]).toEqual(value(name))
+      const imported = parseConfig(
+        importSopsConfig(
+          `creation_rules:\n  - path_regex: secrets/.*\n    age: ${a}\n    ${name}: ${JSON.stringify(value(name))}\n`,
+        ).config,
+      )
+      expect(imported.secrets[0]!.sops).toEqual({ [ours]: value(name) })
+    },
+  )
 
   it('a config names every rule when it lists what a secret may hold', () => {
     const message = (() => {

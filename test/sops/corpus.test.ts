@@ -8,7 +8,17 @@ import { describe, expect, it } from 'vitest'
 import { decryptSops as sopsAge } from 'sops-age'
 import { parse as parseYaml } from 'yaml'
 import { decryptSops, encryptSops, isCompleteSopsDocument, storeForPath } from '../../src/formats/sops/index.js'
-import { bytes, changedLines, FIXTURES, fixture, independentCheck, newAgeKey, newDataKey, text, wrap } from './helpers.js'
+import {
+  bytes,
+  changedLines,
+  FIXTURES,
+  fixture,
+  independentCheck,
+  newAgeKey,
+  newDataKey,
+  text,
+  wrap,
+} from './helpers.js'
 
 const files = readdirSync(FIXTURES + 'corpus').sort()
 
@@ -17,7 +27,15 @@ describe('realistic files', async () => {
   const dataKey = newDataKey()
   const age = [{ recipient: ageKey.recipient, enc: await wrap(dataKey, ageKey.recipient) }]
   const encrypt = (plain: string, store: ReturnType<typeof storeForPath> & string, previous?: string): string =>
-    text(encryptSops(bytes(plain), store, { dataKey, age, rules: {}, now: new Date(previous ? '2025-02-01T00:00:00Z' : '2025-01-01T00:00:00Z'), ...(previous ? { previous: { bytes: bytes(previous), dataKey } } : {}) }))
+    text(
+      encryptSops(bytes(plain), store, {
+        dataKey,
+        age,
+        rules: {},
+        now: new Date(previous ? '2025-02-01T00:00:00Z' : '2025-01-01T00:00:00Z'),
+        ...(previous ? { previous: { bytes: bytes(previous), dataKey } } : {}),
+      }),
+    )
 
   it('has the corpus', () => expect(files.length).toBeGreaterThanOrEqual(8))
 
@@ -34,7 +52,17 @@ describe('realistic files', async () => {
     // sops-age reads one YAML document, and takes `export` off dotenv keys (sops does not)
     if (multiDoc || exportLines) return
     const fileType = store === 'dotenv' ? ('env' as const) : store
-    const expected = store === 'yaml' ? parseYaml(plain) : store === 'json' ? JSON.parse(plain) : Object.fromEntries(plain.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]))
+    const expected =
+      store === 'yaml'
+        ? parseYaml(plain)
+        : store === 'json'
+          ? JSON.parse(plain)
+          : Object.fromEntries(
+              plain
+                .split('\n')
+                .filter((l) => l && !l.startsWith('#'))
+                .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+            )
     expect(await sopsAge(encrypted, { secretKey: ageKey.identity, fileType })).toEqual(expected)
   })
 
@@ -64,8 +92,16 @@ describe('realistic files', async () => {
     expect(docs).toHaveLength(2)
     for (const d of docs) expect(d).toMatch(/\nsops:\n {2}age:\n/)
     expect(independentCheck(encrypted, 'yaml', dataKey).map((l) => l.path)).toEqual([
-      'apiVersion', 'kind', 'metadata:name', 'stringData:stripe', 'stringData:sendgrid',
-      'apiVersion', 'kind', 'metadata:name', 'stringData:client_id', 'stringData:client_secret',
+      'apiVersion',
+      'kind',
+      'metadata:name',
+      'stringData:stripe',
+      'stringData:sendgrid',
+      'apiVersion',
+      'kind',
+      'metadata:name',
+      'stringData:client_id',
+      'stringData:client_secret',
     ])
   })
 })

@@ -3,21 +3,34 @@
  * the metadata each writes, and what each refuses.
  */
 import { describe, expect, it } from 'vitest'
-import { decryptSops, encryptSops, isCompleteSopsDocument, readSopsMetadata, type SopsStore } from '../../src/formats/sops/index.js'
+import {
+  decryptSops,
+  encryptSops,
+  isCompleteSopsDocument,
+  readSopsMetadata,
+  type SopsStore,
+} from '../../src/formats/sops/index.js'
 import { bytes, expectRefusal, independentCheck, openEnc, text } from './helpers.js'
 
 const dataKey = new Uint8Array(32).fill(9)
-const age = [{ recipient: 'age1test', enc: '-----BEGIN AGE ENCRYPTED FILE-----\nAAAA\n-----END AGE ENCRYPTED FILE-----\n' }]
+const age = [
+  { recipient: 'age1test', enc: '-----BEGIN AGE ENCRYPTED FILE-----\nAAAA\n-----END AGE ENCRYPTED FILE-----\n' },
+]
 const now = new Date('2025-01-02T03:04:05Z')
-const enc = (store: SopsStore, plain: string | Uint8Array): string => text(encryptSops(typeof plain === 'string' ? bytes(plain) : plain, store, { dataKey, age, rules: {}, now }))
+const enc = (store: SopsStore, plain: string | Uint8Array): string =>
+  text(encryptSops(typeof plain === 'string' ? bytes(plain) : plain, store, { dataKey, age, rules: {}, now }))
 const dec = (store: SopsStore, src: string): string => text(decryptSops(bytes(src), store, dataKey))
 const masked = (s: string): string => s.replace(/ENC\[AES256_GCM,[^\]]*type:(\w+)\]/g, 'ENC[$1]')
 
-const refused = (store: SopsStore, plain: string, code: string, message: RegExp): void => expectRefusal(() => enc(store, plain), code, message)
+const refused = (store: SopsStore, plain: string, code: string, message: RegExp): void =>
+  expectRefusal(() => enc(store, plain), code, message)
 
 describe('JSON', () => {
   it.each([
-    ['2-space service account', '{\n  "type": "service_account",\n  "project_id": "p",\n  "private_key": "-----BEGIN KEY-----\\nabc\\n-----END KEY-----\\n",\n  "port": 443,\n  "ratio": 0.5,\n  "ok": true,\n  "none": null,\n  "empty": "",\n  "list": [1, "two", {"k": []}],\n  "obj": {}\n}\n'],
+    [
+      '2-space service account',
+      '{\n  "type": "service_account",\n  "project_id": "p",\n  "private_key": "-----BEGIN KEY-----\\nabc\\n-----END KEY-----\\n",\n  "port": 443,\n  "ratio": 0.5,\n  "ok": true,\n  "none": null,\n  "empty": "",\n  "list": [1, "two", {"k": []}],\n  "obj": {}\n}\n',
+    ],
     ['tabs (sops style)', '{\n\t"a": {\n\t\t"b": "c"\n\t}\n}\n'],
     ['one line, no final newline', '{"a":"x","b":[1,2]}'],
     ['CRLF', '{\r\n  "a": "b"\r\n}\r\n'],
@@ -39,7 +52,11 @@ describe('JSON', () => {
 
   it.each([
     ['escapes JSON does not need', '{"a": "caf\\u00e9 \\/"}', '{"a": "café /"}'],
-    ['exponent and non-canonical numbers (floats printed as sops -d prints them)', '{"a": 1e3, "b": 1.50, "c": -0, "d": 1.0, "e": 1e-7, "f": 2e21}', '{"a": 1000, "b": 1.5, "c": 0, "d": 1, "e": 1e-7, "f": 2e+21}'],
+    [
+      'exponent and non-canonical numbers (floats printed as sops -d prints them)',
+      '{"a": 1e3, "b": 1.50, "c": -0, "d": 1.0, "e": 1e-7, "f": 2e21}',
+      '{"a": 1000, "b": 1.5, "c": 0, "d": 1, "e": 1e-7, "f": 2e+21}',
+    ],
     ['integers beyond int64 become strings', '{"a": 12345678901234567890}', '{"a": "12345678901234567890"}'],
   ])('normalises %s once', (_, plain, normalised) => {
     const once = dec('json', enc('json', plain))
@@ -48,8 +65,18 @@ describe('JSON', () => {
   })
 
   it('types numbers as sops 3.13 does', () => {
-    const leaves = independentCheck(enc('json', '{"i": 42, "f": 1.0, "e": 2.5e-3, "b": false, "s": "42"}'), 'json', dataKey)
-    expect(leaves.map((l) => `${l.type}:${l.plaintext}`)).toEqual(['int:42', 'float:1', 'float:0.0025', 'bool:False', 'str:42'])
+    const leaves = independentCheck(
+      enc('json', '{"i": 42, "f": 1.0, "e": 2.5e-3, "b": false, "s": "42"}'),
+      'json',
+      dataKey,
+    )
+    expect(leaves.map((l) => `${l.type}:${l.plaintext}`)).toEqual([
+      'int:42',
+      'float:1',
+      'float:0.0025',
+      'bool:False',
+      'str:42',
+    ])
   })
 
   it.each([
@@ -64,8 +91,14 @@ describe('JSON', () => {
 
 describe('dotenv', () => {
   it.each([
-    ['docker-compose env', '# database\nPOSTGRES_USER=app\nPOSTGRES_PASSWORD=s3cr3t\n\n# api\nAPI_URL=https://x.example/a?b=c&d=e\n'],
-    ['export, quotes, = and literal \\n in values', 'export TOKEN=abc\nQUOTED="a b"\nSINGLE=\'x\'\nEQ=a=b=c\nNL=line1\\nline2\nEMPTY=\nSPACE = padded \n'],
+    [
+      'docker-compose env',
+      '# database\nPOSTGRES_USER=app\nPOSTGRES_PASSWORD=s3cr3t\n\n# api\nAPI_URL=https://x.example/a?b=c&d=e\n',
+    ],
+    [
+      'export, quotes, = and literal \\n in values',
+      'export TOKEN=abc\nQUOTED="a b"\nSINGLE=\'x\'\nEQ=a=b=c\nNL=line1\\nline2\nEMPTY=\nSPACE = padded \n',
+    ],
     ['blank lines and comments without space', '#c1\n\n\n#\nA=1\n'],
     ['missing final newline', 'A=1\nB=2'],
     ['CRLF (the CR is part of the value, as sops reads it)', 'A=1\r\nB=2\r\n'],
@@ -108,7 +141,10 @@ describe('dotenv', () => {
 
 describe('INI', () => {
   it.each([
-    ['sections, DEFAULT keys, comments', '; top comment\nglobal = g\n\n[database]\nuser = admin\npassword = s3cr3t ; inline\n# hash comment\nhost: db.local\n\n[other section]\nx=1\n'],
+    [
+      'sections, DEFAULT keys, comments',
+      '; top comment\nglobal = g\n\n[database]\nuser = admin\npassword = s3cr3t ; inline\n# hash comment\nhost: db.local\n\n[other section]\nx=1\n',
+    ],
     ['quoted values', '[s]\na = "double quoted"\nb = \'single\'\nc = `back tick`\nd = """multi\nline\nvalue"""\n'],
     ['go-ini comments inside values', '[s]\nd = x#y\ne = a;b ; c\n'],
     ['empty values and odd spacing', '[s]\na =\n  b   =   spaced   \n'],
@@ -124,9 +160,19 @@ describe('INI', () => {
 
   it('reads values as go-ini does: trimmed, unquoted, # or ; starts a comment', () => {
     const encrypted = enc('ini', 'k0 = top\n[s]\na = "x y"\nb = p#q\nc =  spaced  \n')
-    expect(masked(encrypted)).toMatch(/^k0 = ENC\[str\]\n\[s\]\na = "ENC\[str\]"\nb = ENC\[str\]#ENC\[comment\]\nc = {2}ENC\[str\] {2}\n\n\[sops\]\n/)
-    const values = [...encrypted.matchAll(/^(k0|a|b|c) =\s+"?(ENC\[[^\]]+type:str\])/gm)].map((m) => [m[1], openEnc(m[2]!, dataKey, m[1] === 'k0' ? 'DEFAULT:k0:' : `s:${m[1]}:`).plaintext])
-    expect(values).toEqual([['k0', 'top'], ['a', 'x y'], ['b', 'p'], ['c', 'spaced']])
+    expect(masked(encrypted)).toMatch(
+      /^k0 = ENC\[str\]\n\[s\]\na = "ENC\[str\]"\nb = ENC\[str\]#ENC\[comment\]\nc = {2}ENC\[str\] {2}\n\n\[sops\]\n/,
+    )
+    const values = [...encrypted.matchAll(/^(k0|a|b|c) =\s+"?(ENC\[[^\]]+type:str\])/gm)].map((m) => [
+      m[1],
+      openEnc(m[2]!, dataKey, m[1] === 'k0' ? 'DEFAULT:k0:' : `s:${m[1]}:`).plaintext,
+    ])
+    expect(values).toEqual([
+      ['k0', 'top'],
+      ['a', 'x y'],
+      ['b', 'p'],
+      ['c', 'spaced'],
+    ])
   })
 
   it('values under an _unencrypted key or section stay in plaintext', () => {
@@ -136,7 +182,9 @@ describe('INI', () => {
 
   it('comments are encrypted line by line with their section as additional data', () => {
     const encrypted = enc('ini', '; about s\n[s]\n# about k\nk = v\n')
-    const comments = [...encrypted.matchAll(/^[;#] (ENC\[[^\n]+)$/gm)].map((m) => openEnc(m[1]!, dataKey, 's:').plaintext)
+    const comments = [...encrypted.matchAll(/^[;#] (ENC\[[^\n]+)$/gm)].map(
+      (m) => openEnc(m[1]!, dataKey, 's:').plaintext,
+    )
     expect(comments).toEqual(['about s', 'about k'])
   })
 

@@ -18,7 +18,10 @@ export const bytes = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'u
 /** The data keys of the getsops fixtures (recovered once with gpg from sops's public test key). */
 export const getsopsKeys: Record<string, string> = JSON.parse(fixture('getsops/data-keys.json').toString('utf8'))
 
-export interface AgeKey { identity: string; recipient: string }
+export interface AgeKey {
+  identity: string
+  recipient: string
+}
 export async function newAgeKey(): Promise<AgeKey> {
   const identity = await generateIdentity()
   return { identity, recipient: await identityToRecipient(identity) }
@@ -66,7 +69,8 @@ export function sealEnc(plaintext: string, type: string, key: Uint8Array, ad: st
 /** Leaves of a plain JS tree in document order, with sops's additional data (mapping keys only). */
 function* leaves(v: unknown, path: string[]): Generator<{ path: string[]; value: unknown }> {
   if (Array.isArray(v)) for (const item of v) yield* leaves(item, path)
-  else if (v !== null && typeof v === 'object') for (const [k, child] of Object.entries(v)) yield* leaves(child, [...path, k])
+  else if (v !== null && typeof v === 'object')
+    for (const [k, child] of Object.entries(v)) yield* leaves(child, [...path, k])
   else if (v !== null && v !== undefined) yield { path, value: v }
 }
 
@@ -77,8 +81,10 @@ function yamlTrees(src: string): unknown[] {
     if (isScalar(n)) return n.value
     if (isSeq(n)) return n.items.map((i) => toJs(i as YamlNode))
     // a `!!merge <<` key is the key `<<` to sops (the `yaml` package gives it a symbol)
-    const keyOf = (k: { value: unknown; source?: string }): string => (typeof k.value === 'symbol' ? String(k.source) : String(k.value))
-    if (isMap(n)) return Object.fromEntries(n.items.map((p) => [keyOf(p.key as { value: unknown }), toJs(p.value as YamlNode)]))
+    const keyOf = (k: { value: unknown; source?: string }): string =>
+      typeof k.value === 'symbol' ? String(k.source) : String(k.value)
+    if (isMap(n))
+      return Object.fromEntries(n.items.map((p) => [keyOf(p.key as { value: unknown }), toJs(p.value as YamlNode)]))
     return null
   }
   // integers as BigInt: the `yaml` package's parseInt rounds long ones differently from Go's ParseFloat
@@ -124,7 +130,12 @@ function goFloat(v: number): string {
   const [mantissa = '', exp = '0'] = Math.abs(v).toExponential().split('e')
   const digits = mantissa.replace('.', '')
   const point = 1 + Number(exp)
-  const body = point <= 0 ? `0.${'0'.repeat(-point)}${digits}` : point >= digits.length ? digits + '0'.repeat(point - digits.length) : `${digits.slice(0, point)}.${digits.slice(point)}`
+  const body =
+    point <= 0
+      ? `0.${'0'.repeat(-point)}${digits}`
+      : point >= digits.length
+        ? digits + '0'.repeat(point - digits.length)
+        : `${digits.slice(0, point)}.${digits.slice(point)}`
   return (v < 0 ? '-' : '') + body
 }
 
@@ -149,11 +160,19 @@ export interface CheckOptions {
  * plaintext in document order, plaintext numbers as Go prints them) matches. Returns the
  * decrypted leaves.
  */
-export function independentCheck(src: string, store: 'yaml' | 'json' | 'dotenv' | 'ini', key: Uint8Array, options: CheckOptions = {}): { path: string; type: string; plaintext: string }[] {
+export function independentCheck(
+  src: string,
+  store: 'yaml' | 'json' | 'dotenv' | 'ini',
+  key: Uint8Array,
+  options: CheckOptions = {},
+): { path: string; type: string; plaintext: string }[] {
   let trees: unknown[]
   let meta: Record<string, string>
   if (store === 'dotenv') {
-    const entries = src.split('\n').filter((l) => l !== '' && !l.startsWith('#')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)] as const)
+    const entries = src
+      .split('\n')
+      .filter((l) => l !== '' && !l.startsWith('#'))
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)] as const)
     // a list of one-entry maps: dotenv keys may repeat, and sops visits every line
     trees = [{ lines: entries.filter(([k]) => !k.startsWith('sops_')).map(([k, v]) => ({ [k]: v })) }]
     meta = Object.fromEntries(entries.filter(([k]) => k.startsWith('sops_')).map(([k, v]) => [k.slice(5), v]))
@@ -174,7 +193,8 @@ export function independentCheck(src: string, store: 'yaml' | 'json' | 'dotenv' 
     const { sops: _, ...data } = tree as Record<string, unknown>
     for (const { path: full, value } of leaves(data, [])) {
       const path = store === 'dotenv' || store === 'ini' ? full.slice(1) : full
-      const encrypted = mustEncrypt === 'as-found' ? typeof value === 'string' && value.startsWith('ENC[') : mustEncrypt(path)
+      const encrypted =
+        mustEncrypt === 'as-found' ? typeof value === 'string' && value.startsWith('ENC[') : mustEncrypt(path)
       let plaintext: string
       let type = typeof value
       if (encrypted && value !== '') {
@@ -184,7 +204,15 @@ export function independentCheck(src: string, store: 'yaml' | 'json' | 'dotenv' 
       } else if (typeof value === 'bigint') {
         // yaml.v3 reads an integer beyond int64 (but not uint64, which sops cannot walk) as a float
         plaintext = value >= -(2n ** 63n) && value < 2n ** 63n ? String(value) : goFloat(Number(value))
-      } else plaintext = typeof value === 'boolean' ? (value ? 'True' : 'False') : typeof value === 'number' ? goFloat(value) : String(value)
+      } else
+        plaintext =
+          typeof value === 'boolean'
+            ? value
+              ? 'True'
+              : 'False'
+            : typeof value === 'number'
+              ? goFloat(value)
+              : String(value)
       // a comment sops stored as a list item (`- ENC[...,type:comment]`) is outside the MAC (sops <= 3.13.1, >= 3.13.3)
       if ((type as string) !== 'comment') hash.update(plaintext)
       out.push({ path: path.join(':'), type, plaintext })
@@ -192,8 +220,15 @@ export function independentCheck(src: string, store: 'yaml' | 'json' | 'dotenv' 
   }
   const mac = openEnc(String(meta.mac), key, String(meta.lastmodified)).plaintext
   if (mac !== hash.digest('hex').toUpperCase()) throw new Error('independent MAC check failed')
-  if (!/^(v?\d+\.\d+\.\d+([-+][0-9A-Za-z.+-]*)?|1\..*)$/.test(String(meta.version))) throw new Error('not a version sops reads')
-  if (options.comments) checkComments(src, store, key, out.map((l) => l.path))
+  if (!/^(v?\d+\.\d+\.\d+([-+][0-9A-Za-z.+-]*)?|1\..*)$/.test(String(meta.version)))
+    throw new Error('not a version sops reads')
+  if (options.comments)
+    checkComments(
+      src,
+      store,
+      key,
+      out.map((l) => l.path),
+    )
   return out
 }
 

@@ -8,7 +8,13 @@
  * plaintext value or comment: a comment sops would encrypt, in plaintext, is as readable.
  */
 import { describe, expect, it } from 'vitest'
-import { decryptSops, encryptSops, isCompleteSopsDocument, verifySopsDocument, type SopsStore } from '../../src/formats/sops/index.js'
+import {
+  decryptSops,
+  encryptSops,
+  isCompleteSopsDocument,
+  verifySopsDocument,
+  type SopsStore,
+} from '../../src/formats/sops/index.js'
 import { bytes, independentCheck, newAgeKey, newDataKey, sealEnc, text, wrap } from './helpers.js'
 
 const dataKey = newDataKey()
@@ -25,10 +31,17 @@ const documents: Record<'yaml' | 'json' | 'dotenv' | 'ini', string> = {
 type Store = keyof typeof documents
 
 const ENC = /ENC\[AES256_GCM,[^\]]*type:(?:str|int)\]/g
-const flip = (enc: string, field: 'data' | 'tag'): string => enc.replace(new RegExp(`(${field}:)(.)`), (_, p: string, c: string) => p + (c === 'A' ? 'B' : 'A'))
+const flip = (enc: string, field: 'data' | 'tag'): string =>
+  enc.replace(new RegExp(`(${field}:)(.)`), (_, p: string, c: string) => p + (c === 'A' ? 'B' : 'A'))
 
 /** Each tampering, and whether it leaves a document sops would take as written with its data key. */
-const tamperings: { name: string; apply: (src: string, store: Store) => string | null; valid: boolean; plaintextValue?: boolean; commentOnly?: boolean }[] = [
+const tamperings: {
+  name: string
+  apply: (src: string, store: Store) => string | null
+  valid: boolean
+  plaintextValue?: boolean
+  commentOnly?: boolean
+}[] = [
   { name: 'nothing changed', apply: (s) => s, valid: true },
   {
     name: 'two values swapped',
@@ -38,31 +51,73 @@ const tamperings: { name: string; apply: (src: string, store: Store) => string |
     },
     valid: false,
   },
-  { name: "a value's ciphertext altered", apply: (s) => s.replace(s.match(ENC)![1]!, (e) => flip(e, 'data')), valid: false },
+  {
+    name: "a value's ciphertext altered",
+    apply: (s) => s.replace(s.match(ENC)![1]!, (e) => flip(e, 'data')),
+    valid: false,
+  },
   { name: "a value's tag altered", apply: (s) => s.replace(s.match(ENC)![0]!, (e) => flip(e, 'tag')), valid: false },
-  { name: 'the MAC changed', apply: (s) => s.replace(/(mac"?\s*[:=]\s*"?ENC\[AES256_GCM,data:)(.)/, (_, p: string, c: string) => p + (c === 'A' ? 'B' : 'A')), valid: false },
-  { name: 'lastmodified changed', apply: (s) => s.replace(/(lastmodified"?\s*[:=]\s*"?\d{4}-\d\d-\d\dT\d\d:\d\d:)(\d\d)/, (_, p: string, sec: string) => p + (sec === '00' ? '01' : '00')), valid: false },
-  { name: 'a value removed', apply: (s, store) => s.replace(store === 'json' ? /,\s*"port": "ENC\[[^\]]*\]"/ : /^(port|PORT)\s*[:=].*\n/m, ''), valid: false },
+  {
+    name: 'the MAC changed',
+    apply: (s) =>
+      s.replace(
+        /(mac"?\s*[:=]\s*"?ENC\[AES256_GCM,data:)(.)/,
+        (_, p: string, c: string) => p + (c === 'A' ? 'B' : 'A'),
+      ),
+    valid: false,
+  },
+  {
+    name: 'lastmodified changed',
+    apply: (s) =>
+      s.replace(
+        /(lastmodified"?\s*[:=]\s*"?\d{4}-\d\d-\d\dT\d\d:\d\d:)(\d\d)/,
+        (_, p: string, sec: string) => p + (sec === '00' ? '01' : '00'),
+      ),
+    valid: false,
+  },
+  {
+    name: 'a value removed',
+    apply: (s, store) => s.replace(store === 'json' ? /,\s*"port": "ENC\[[^\]]*\]"/ : /^(port|PORT)\s*[:=].*\n/m, ''),
+    valid: false,
+  },
   {
     name: 'a plaintext value inserted',
-    apply: (s, store) => ({ yaml: s.replace('port:', 'extra: s3cr3t\nport:'), json: s.replace('"port":', '"extra": "s3cr3t", "port":'), dotenv: s.replace('PORT=', 'EXTRA=s3cr3t\nPORT='), ini: s.replace('port =', 'extra = s3cr3t\nport =') })[store],
+    apply: (s, store) =>
+      ({
+        yaml: s.replace('port:', 'extra: s3cr3t\nport:'),
+        json: s.replace('"port":', '"extra": "s3cr3t", "port":'),
+        dotenv: s.replace('PORT=', 'EXTRA=s3cr3t\nPORT='),
+        ini: s.replace('port =', 'extra = s3cr3t\nport ='),
+      })[store],
     valid: false,
     plaintextValue: true,
   },
   {
     name: 'a plaintext comment inserted',
-    apply: (s, store) => (store === 'json' ? null : s.replace(/^(port|PORT)/m, `${store === 'ini' ? ';' : '#'} s3cr3t\n$1`)),
+    apply: (s, store) =>
+      store === 'json' ? null : s.replace(/^(port|PORT)/m, `${store === 'ini' ? ';' : '#'} s3cr3t\n$1`),
     valid: false,
     commentOnly: true,
   },
   {
     name: 'an encrypted comment replaced by one sealed with another key',
-    apply: (s, store) => (store === 'json' ? null : s.replace(/ENC\[AES256_GCM,[^\]]*type:comment\]/, sealEnc('s3cr3t', 'comment', newDataKey(), ':'))),
+    apply: (s, store) =>
+      store === 'json'
+        ? null
+        : s.replace(/ENC\[AES256_GCM,[^\]]*type:comment\]/, sealEnc('s3cr3t', 'comment', newDataKey(), ':')),
     valid: false,
     commentOnly: true,
   },
-  { name: 'the version made one sops refuses', apply: (s) => s.replace(/(version"?\s*[:=]\s*"?)3\.13\.2/, '$1three'), valid: false },
-  { name: 'the recipients changed (outside the MAC, in sops too)', apply: (s) => s.replaceAll(ageKey.recipient, other.recipient), valid: true },
+  {
+    name: 'the version made one sops refuses',
+    apply: (s) => s.replace(/(version"?\s*[:=]\s*"?)3\.13\.2/, '$1three'),
+    valid: false,
+  },
+  {
+    name: 'the recipients changed (outside the MAC, in sops too)',
+    apply: (s) => s.replaceAll(ageKey.recipient, other.recipient),
+    valid: true,
+  },
 ]
 
 describe('11. tampered documents: the independent checker and git-seal agree', () => {
@@ -85,7 +140,9 @@ describe('11. tampered documents: the independent checker and git-seal agree', (
       const decrypted = verdict(() => decryptSops(bytes(changed), store as SopsStore, dataKey))
       expect({ checker, verified }).toEqual({ checker: t.valid, verified: t.valid })
       expect(decrypted).toBe(t.valid || t.commentOnly === true)
-      expect(isCompleteSopsDocument(bytes(changed), store as SopsStore)).toBe(t.plaintextValue !== true && t.name !== 'a plaintext comment inserted' && !t.name.startsWith('the version'))
+      expect(isCompleteSopsDocument(bytes(changed), store as SopsStore)).toBe(
+        t.plaintextValue !== true && t.name !== 'a plaintext comment inserted' && !t.name.startsWith('the version'),
+      )
     })
   }
 })

@@ -6,10 +6,20 @@
 import { describe, expect, it } from 'vitest'
 import { decryptSops as sopsAge } from 'sops-age'
 import { parse as parseYaml } from 'yaml'
-import { decryptSops, encryptSops, readSopsMetadata, SopsError, storeForPath, type SopsStore } from '../../src/formats/sops/index.js'
+import {
+  decryptSops,
+  encryptSops,
+  readSopsMetadata,
+  SopsError,
+  storeForPath,
+  type SopsStore,
+} from '../../src/formats/sops/index.js'
 import { bytes, fixture, getsopsKeys, independentCheck, newAgeKey, newDataKey, text, unwrap, wrap } from './helpers.js'
 
-const HUMPHD_IDENTITY = fixture('humphd/key.txt').toString('utf8').split('\n').find((l) => l.startsWith('AGE-SECRET-KEY-'))!
+const HUMPHD_IDENTITY = fixture('humphd/key.txt')
+  .toString('utf8')
+  .split('\n')
+  .find((l) => l.startsWith('AGE-SECRET-KEY-'))!
 const getsopsKey = (name: string): Uint8Array => Buffer.from(getsopsKeys[name]!, 'hex')
 
 describe('files written by sops decrypt with their MAC verified', () => {
@@ -72,7 +82,9 @@ describe('files written by sops decrypt with their MAC verified', () => {
   })
 
   it('a file without a MAC is refused', () => {
-    expect(() => decryptSops(fixture('getsops/no_mac.yaml'), 'yaml', getsopsKey('no_mac.yaml'))).toThrow(expect.objectContaining({ code: 'bad-mac' }))
+    expect(() => decryptSops(fixture('getsops/no_mac.yaml'), 'yaml', getsopsKey('no_mac.yaml'))).toThrow(
+      expect.objectContaining({ code: 'bad-mac' }),
+    )
   })
 })
 
@@ -92,7 +104,9 @@ describe('tampering is detected and named, never quoting a value', () => {
   }
 
   it('a changed ciphertext byte', () => {
-    const e = attempt(src.replace(/(password: ENC\[AES256_GCM,data:)(.)/, (_, p: string, c: string) => p + (c === 'A' ? 'B' : 'A')))
+    const e = attempt(
+      src.replace(/(password: ENC\[AES256_GCM,data:)(.)/, (_, p: string, c: string) => p + (c === 'A' ? 'B' : 'A')),
+    )
     expect(e.code).toBe('bad-value')
     expect(e.message).toContain("'app2:db:password:'")
     expect(e.message).toContain('line 5')
@@ -108,8 +122,13 @@ describe('tampering is detected and named, never quoting a value', () => {
   it('a removed value, a changed unencrypted value, a changed MAC or lastmodified', () => {
     expect(attempt(src.replace(/^number: .*\n/m, '')).code).toBe('bad-mac')
     expect(attempt(src.replace('remain in clear text', 'remain in plain text')).code).toBe('bad-mac')
-    expect(attempt(src.replace(/(mac: ENC\[AES256_GCM,data:)(.)/, (_, p: string, c: string) => p + (c === 'A' ? 'B' : 'A'))).code).toBe('bad-mac')
-    expect(attempt(src.replace('lastmodified: "2025-08-06T18:55:05Z"', 'lastmodified: "2025-08-06T18:55:06Z"')).code).toBe('bad-mac')
+    expect(
+      attempt(src.replace(/(mac: ENC\[AES256_GCM,data:)(.)/, (_, p: string, c: string) => p + (c === 'A' ? 'B' : 'A')))
+        .code,
+    ).toBe('bad-mac')
+    expect(
+      attempt(src.replace('lastmodified: "2025-08-06T18:55:05Z"', 'lastmodified: "2025-08-06T18:55:06Z"')).code,
+    ).toBe('bad-mac')
   })
 
   it('a value replaced by plaintext', () => {
@@ -128,10 +147,33 @@ describe('what git-seal writes decrypts with sops-age and passes an independent 
       'yaml',
       'yaml',
       '# Kubernetes secret\napiVersion: v1\nkind: Secret\nmetadata:\n  name: db # inline\nstringData:\n  password: "p@ss: word"\n  port: 5432\n  ratio: 0.25\n  debug: false\n  empty: ""\n  hosts:\n    - a.example\n    - \'b.example\'\n  cert: |\n    -----BEGIN-----\n    abc\n',
-      { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'db' }, stringData: { password: 'p@ss: word', port: 5432, ratio: 0.25, debug: false, empty: '', hosts: ['a.example', 'b.example'], cert: '-----BEGIN-----\nabc\n' } },
+      {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: 'db' },
+        stringData: {
+          password: 'p@ss: word',
+          port: 5432,
+          ratio: 0.25,
+          debug: false,
+          empty: '',
+          hosts: ['a.example', 'b.example'],
+          cert: '-----BEGIN-----\nabc\n',
+        },
+      },
     ],
-    ['json', 'json', '{\n  "type": "service_account",\n  "n": 12,\n  "f": 1.5,\n  "ok": true,\n  "nested": {"list": ["x", "y"], "none": null}\n}\n', { type: 'service_account', n: 12, f: 1.5, ok: true, nested: { list: ['x', 'y'], none: null } }],
-    ['dotenv', 'env', '# database\nDB_USER=admin\nDB_PASS=s3cr3t=x\n\nAPI_KEY=abc\\ndef\n', { DB_USER: 'admin', DB_PASS: 's3cr3t=x', API_KEY: 'abc\ndef' }],
+    [
+      'json',
+      'json',
+      '{\n  "type": "service_account",\n  "n": 12,\n  "f": 1.5,\n  "ok": true,\n  "nested": {"list": ["x", "y"], "none": null}\n}\n',
+      { type: 'service_account', n: 12, f: 1.5, ok: true, nested: { list: ['x', 'y'], none: null } },
+    ],
+    [
+      'dotenv',
+      'env',
+      '# database\nDB_USER=admin\nDB_PASS=s3cr3t=x\n\nAPI_KEY=abc\\ndef\n',
+      { DB_USER: 'admin', DB_PASS: 's3cr3t=x', API_KEY: 'abc\ndef' },
+    ],
   ]
 
   it.each(cases)('%s', async (store, fileType, plain, expected) => {
@@ -152,8 +194,22 @@ describe('what git-seal writes decrypts with sops-age and passes an independent 
   })
 
   it('every type encrypts with canonical plaintext (sops re-renders before hashing)', () => {
-    const enc = encryptSops(bytes('a: 0x1F\nb: 0755\nc: 1_000\nd: 1.0\ne: 1e3\nf: True\ng: .inf\nh: -0.5\ni: 1e21\n'), 'yaml', { dataKey, age: entries, rules: {} })
+    const enc = encryptSops(
+      bytes('a: 0x1F\nb: 0755\nc: 1_000\nd: 1.0\ne: 1e3\nf: True\ng: .inf\nh: -0.5\ni: 1e21\n'),
+      'yaml',
+      { dataKey, age: entries, rules: {} },
+    )
     const leaves = independentCheck(text(enc), 'yaml', dataKey)
-    expect(leaves.map((l) => `${l.type}:${l.plaintext}`)).toEqual(['int:31', 'int:493', 'int:1000', 'float:1', 'float:1000', 'bool:True', 'float:+Inf', 'float:-0.5', 'float:1000000000000000000000'])
+    expect(leaves.map((l) => `${l.type}:${l.plaintext}`)).toEqual([
+      'int:31',
+      'int:493',
+      'int:1000',
+      'float:1',
+      'float:1000',
+      'bool:True',
+      'float:+Inf',
+      'float:-0.5',
+      'float:1000000000000000000000',
+    ])
   })
 })

@@ -5,40 +5,78 @@
  */
 import { createHash } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
-import { completeSopsDocument, decryptSops, describeSops, encryptSops, isCompleteSopsDocument, readSopsMetadata, SopsError, type SopsRules, type SopsStore } from '../../src/formats/sops/index.js'
+import {
+  completeSopsDocument,
+  decryptSops,
+  describeSops,
+  encryptSops,
+  isCompleteSopsDocument,
+  readSopsMetadata,
+  SopsError,
+  type SopsRules,
+  type SopsStore,
+} from '../../src/formats/sops/index.js'
 import { bytes, changedLines, fixture, getsopsKeys, independentCheck, openEnc, text } from './helpers.js'
 
 const dataKey = new Uint8Array(32).fill(3)
 const otherKey = new Uint8Array(32).fill(4)
-const age = [{ recipient: 'age1test', enc: '-----BEGIN AGE ENCRYPTED FILE-----\nAAAA\n-----END AGE ENCRYPTED FILE-----\n' }]
+const age = [
+  { recipient: 'age1test', enc: '-----BEGIN AGE ENCRYPTED FILE-----\nAAAA\n-----END AGE ENCRYPTED FILE-----\n' },
+]
 const t1 = new Date('2025-01-01T00:00:00Z')
 const t2 = new Date('2025-06-01T00:00:00Z')
-const encrypt = (store: SopsStore, plain: string, opts: { now?: Date; previous?: string; key?: Uint8Array; rules?: SopsRules } = {}): string =>
-  text(encryptSops(bytes(plain), store, {
-    dataKey: opts.key ?? dataKey, age, rules: opts.rules ?? {}, now: opts.now ?? t1,
-    ...(opts.previous !== undefined ? { previous: { bytes: bytes(opts.previous), dataKey } } : {}),
-  }))
+const encrypt = (
+  store: SopsStore,
+  plain: string,
+  opts: { now?: Date; previous?: string; key?: Uint8Array; rules?: SopsRules } = {},
+): string =>
+  text(
+    encryptSops(bytes(plain), store, {
+      dataKey: opts.key ?? dataKey,
+      age,
+      rules: opts.rules ?? {},
+      now: opts.now ?? t1,
+      ...(opts.previous !== undefined ? { previous: { bytes: bytes(opts.previous), dataKey } } : {}),
+    }),
+  )
 
 const samples: [SopsStore, string, string, number, RegExp, RegExp][] = [
-  ['yaml', 'a: one\nb:\n  c: two\n  d: 3\n# note\n', 'a: one\nb:\n  c: TWO\n  d: 3\n# note\n', 3, /^ {2}lastmodified:/, /^ {2}mac:/],
-  ['json', '{\n  "a": "one",\n  "b": {"c": "two", "d": 3}\n}\n', '{\n  "a": "one",\n  "b": {"c": "TWO", "d": 3}\n}\n', 3, /"lastmodified"/, /"mac"/],
+  [
+    'yaml',
+    'a: one\nb:\n  c: two\n  d: 3\n# note\n',
+    'a: one\nb:\n  c: TWO\n  d: 3\n# note\n',
+    3,
+    /^ {2}lastmodified:/,
+    /^ {2}mac:/,
+  ],
+  [
+    'json',
+    '{\n  "a": "one",\n  "b": {"c": "two", "d": 3}\n}\n',
+    '{\n  "a": "one",\n  "b": {"c": "TWO", "d": 3}\n}\n',
+    3,
+    /"lastmodified"/,
+    /"mac"/,
+  ],
   ['dotenv', 'A=one\n# note\nC=two\nD=3\n', 'A=one\n# note\nC=TWO\nD=3\n', 3, /^sops_lastmodified=/, /^sops_mac=/],
   ['ini', '[b]\na = one\nc = two\nd = 3\n', '[b]\na = one\nc = TWO\nd = 3\n', 3, /^lastmodified = /, /^mac = /],
   ['binary', 'one\ntwo\n', 'one\nTWO\n', 2, /"lastmodified"/, /"mac"/],
 ]
 
 describe('re-encrypting with the previous version', () => {
-  it.each(samples)('%s: one changed value changes only its ENC, the MAC and lastmodified', (store, before, after, line, lastmodified, mac) => {
-    const e1 = encrypt(store, before)
-    const e2 = encrypt(store, after, { previous: e1, now: t2 })
-    const lines = e2.split('\n')
-    const changed = changedLines(e1, e2)
-    expect(changed).toHaveLength(3)
-    expect(changed[0]).toBe(line)
-    expect(lines[changed[1]! - 1]).toMatch(lastmodified)
-    expect(lines[changed[2]! - 1]).toMatch(mac)
-    expect(text(decryptSops(bytes(e2), store, dataKey))).toBe(after)
-  })
+  it.each(samples)(
+    '%s: one changed value changes only its ENC, the MAC and lastmodified',
+    (store, before, after, line, lastmodified, mac) => {
+      const e1 = encrypt(store, before)
+      const e2 = encrypt(store, after, { previous: e1, now: t2 })
+      const lines = e2.split('\n')
+      const changed = changedLines(e1, e2)
+      expect(changed).toHaveLength(3)
+      expect(changed[0]).toBe(line)
+      expect(lines[changed[1]! - 1]).toMatch(lastmodified)
+      expect(lines[changed[2]! - 1]).toMatch(mac)
+      expect(text(decryptSops(bytes(e2), store, dataKey))).toBe(after)
+    },
+  )
 
   it.each(samples)('%s: unchanged plaintext gives identical bytes (lastmodified kept)', (store, before) => {
     const e1 = encrypt(store, before)
@@ -80,7 +118,12 @@ describe('re-encrypting with the previous version', () => {
 describe('completing a sops document with values added in plaintext', () => {
   const cases: [SopsStore, string, (enc: string) => string, string][] = [
     ['yaml', 'a: one\n# c\n', (e) => e.replace('sops:', 'added: two # new\nsops:'), 'a: one\n# c\nadded: two # new\n'],
-    ['json', '{\n  "a": "one"\n}\n', (e) => e.replace('\n  "sops"', '\n  "added": "two",\n  "sops"'), '{\n  "a": "one",\n  "added": "two"\n}\n'],
+    [
+      'json',
+      '{\n  "a": "one"\n}\n',
+      (e) => e.replace('\n  "sops"', '\n  "added": "two",\n  "sops"'),
+      '{\n  "a": "one",\n  "added": "two"\n}\n',
+    ],
     ['dotenv', 'A=one\n', (e) => e.replace('sops_age', 'ADDED=two\nsops_age'), 'A=one\nADDED=two\n'],
     ['ini', '[s]\na = one\n', (e) => e.replace('a = ENC', 'added = two\na = ENC'), '[s]\nadded = two\na = one\n'],
   ]
@@ -127,7 +170,7 @@ describe('completing a sops document with values added in plaintext', () => {
 })
 
 describe('other key groups', () => {
-  it("pgp entries of a file sops wrote are kept when git-seal re-encrypts it with the same data key", () => {
+  it('pgp entries of a file sops wrote are kept when git-seal re-encrypts it with the same data key', () => {
     const key = Buffer.from(getsopsKeys['example.yaml']!, 'hex')
     const original = fixture('getsops/example.yaml')
     const meta = readSopsMetadata(original, 'yaml')!
@@ -136,13 +179,16 @@ describe('other key groups', () => {
     const ours = encryptSops(plain, 'yaml', { dataKey: key, age, rules: meta.rules, otherKeys: meta.otherKeys })
     const again = readSopsMetadata(ours, 'yaml')!
     expect(again.otherKeys).toEqual(meta.otherKeys)
-    expect(text(ours)).toMatch(/\n {4}pgp:\n {8}- created_at: "2019-12-10T22:45:53Z"\n {10}enc: \|-\n {14}-----BEGIN PGP MESSAGE-----\n/)
+    expect(text(ours)).toMatch(
+      /\n {4}pgp:\n {8}- created_at: "2019-12-10T22:45:53Z"\n {10}enc: \|-\n {14}-----BEGIN PGP MESSAGE-----\n/,
+    )
     expect(text(decryptSops(ours, 'yaml', key))).toBe(text(plain))
   })
 })
 
 describe('encryption rules', () => {
-  const plain = 'name: app\nsecret_key: s1\ndb:\n  password: s2\n  host_unencrypted: h\npublic_url: u\ndata:\n  token: s3\n'
+  const plain =
+    'name: app\nsecret_key: s1\ndb:\n  password: s2\n  host_unencrypted: h\npublic_url: u\ndata:\n  token: s3\n'
   const encryptedPaths = (rules: SopsRules): string[] => {
     const e = encrypt('yaml', plain, { rules })
     return [...e.split('sops:')[0]!.matchAll(/^\s*([\w]+): ENC/gm)].map((m) => m[1]!)
@@ -170,7 +216,9 @@ describe('encryption rules', () => {
 
   it('unencrypted values are in the MAC: changing one is detected', () => {
     const e = encrypt('yaml', plain)
-    expect(() => decryptSops(bytes(e.replace('host_unencrypted: h', 'host_unencrypted: evil')), 'yaml', dataKey)).toThrow(expect.objectContaining({ code: 'bad-mac' }))
+    expect(() =>
+      decryptSops(bytes(e.replace('host_unencrypted: h', 'host_unencrypted: evil')), 'yaml', dataKey),
+    ).toThrow(expect.objectContaining({ code: 'bad-mac' }))
   })
 
   it('mac_only_encrypted: the MAC covers only encrypted values, after SHA-256("sops")', () => {
@@ -179,7 +227,9 @@ describe('encryption rules', () => {
     const mac = openEnc(/^ {2}mac: (\S+)$/m.exec(e)![1]!, dataKey, '2025-01-01T00:00:00Z').plaintext
     const init = createHash('sha256').update('sops').digest()
     expect(mac).toBe(createHash('sha512').update(init).update('x').digest('hex').toUpperCase())
-    expect(text(decryptSops(bytes(e.replace('b_unencrypted: y', 'b_unencrypted: z')), 'yaml', dataKey))).toBe('a: x\nb_unencrypted: z\n')
+    expect(text(decryptSops(bytes(e.replace('b_unencrypted: y', 'b_unencrypted: z')), 'yaml', dataKey))).toBe(
+      'a: x\nb_unencrypted: z\n',
+    )
     expect(() => independentCheck(e, 'yaml', dataKey)).toThrow(/MAC/)
   })
 
@@ -188,7 +238,9 @@ describe('encryption rules', () => {
     [{ unencryptedCommentRegex: 'x', encryptedSuffix: 'y' }, /at most one of/],
     [{ encryptedRegex: '(' }, /encrypted_regex/],
   ] as [SopsRules, RegExp][])('refuses %o', (rules, message) => {
-    expect(() => encrypt('yaml', 'a: x\n', { rules })).toThrow(expect.objectContaining({ code: 'unsupported', message: expect.stringMatching(message) }))
+    expect(() => encrypt('yaml', 'a: x\n', { rules })).toThrow(
+      expect.objectContaining({ code: 'unsupported', message: expect.stringMatching(message) }),
+    )
   })
 })
 

@@ -8,8 +8,11 @@ import { decryptSops, encryptSops, isCompleteSopsDocument } from '../../src/form
 import { bytes, expectRefusal, fixture, getsopsKeys, independentCheck, openEnc, text } from './helpers.js'
 
 const dataKey = new Uint8Array(32).fill(7)
-const age = [{ recipient: 'age1test', enc: '-----BEGIN AGE ENCRYPTED FILE-----\nAAAA\n-----END AGE ENCRYPTED FILE-----\n' }]
-const enc = (plain: string, rules = {}): string => text(encryptSops(bytes(plain), 'yaml', { dataKey, age, rules, now: new Date('2025-01-02T03:04:05Z') }))
+const age = [
+  { recipient: 'age1test', enc: '-----BEGIN AGE ENCRYPTED FILE-----\nAAAA\n-----END AGE ENCRYPTED FILE-----\n' },
+]
+const enc = (plain: string, rules = {}): string =>
+  text(encryptSops(bytes(plain), 'yaml', { dataKey, age, rules, now: new Date('2025-01-02T03:04:05Z') }))
 const dec = (src: string): string => text(decryptSops(bytes(src), 'yaml', dataKey))
 const roundTrip = (plain: string): string => dec(enc(plain))
 
@@ -20,16 +23,20 @@ describe('byte-exact round trips', () => {
     'single and double quotes, escapes': `a: 'it''s'\nb: "say \\"hi\\" \\\\ tab\\tnew\\nline"\nc: "plain in quotes"\n`,
     'literal block, clip': 'cert: |\n  -----BEGIN CERTIFICATE-----\n  MIIB\n  -----END CERTIFICATE-----\nnext: x\n',
     'literal block, strip and keep': 'a: |-\n  one\n  two\nb: |+\n  kept\n\n\nc: x\n',
-    'literal block with indentation indicator and blank lines': 'a: |2\n    indented first\n  second\n\n  after blank\n\nb: x\n',
-    'canonical numbers and booleans': 'i: 42\nn: -7\nf: 3.14\ng: 1e-05\nh: -0.5\nt: true\nu: false\nbig: 9223372036854775807\n',
+    'literal block with indentation indicator and blank lines':
+      'a: |2\n    indented first\n  second\n\n  after blank\n\nb: x\n',
+    'canonical numbers and booleans':
+      'i: 42\nn: -7\nf: 3.14\ng: 1e-05\nh: -0.5\nt: true\nu: false\nbig: 9223372036854775807\n',
     'nulls and empty strings': 'a:\nb: ~\nc: null\nd: ""\ne: \'\'\nf: Null\n',
-    comments: '# head\n\n# doc head 2\na: 1 # inline a\n# before b\nb:\n  # inside b\n  c: x # inline c\n  # foot of c\n# foot of b\nl:\n  - x # in list\n  # between\n  - y\n# end\n',
+    comments:
+      '# head\n\n# doc head 2\na: 1 # inline a\n# before b\nb:\n  # inside b\n  c: x # inline c\n  # foot of c\n# foot of b\nl:\n  - x # in list\n  # between\n  - y\n# end\n',
     'multi-document': 'a: 1\n---\nb: 2\n...\n---\n# c\nc: 3\n',
     'leading document marker': '---\na: 1\n',
     CRLF: 'a: 1\r\nb:\r\n  c: "x"\r\n  d: |\r\n    one\r\n    two\r\n# end\r\n',
     'missing final newline': 'a: 1\nb: two',
     'missing final newline after a comment': 'a: 1\n# last',
-    'compact and indented lists': 'compact:\n- a\n- b\nindented:\n  - c\n  - - nested\n    - list\nmaps:\n  - name: x\n    value: y\n  - name: z\n',
+    'compact and indented lists':
+      'compact:\n- a\n- b\nindented:\n  - c\n  - - nested\n    - list\nmaps:\n  - name: x\n    value: y\n  - name: z\n',
     unicode: 'emoji: 🔑 key\ncjk: 秘密\ne: "café"\n',
     'keys with special characters': '"quoted key": v\n\'k:colon\': v\nkey with spaces: v\ndots.in.key: v\n"#hash": v\n',
     "values with ':' and '#'": 'url: http://example.com:8080/x#frag\nhash: a#b\ncolon: a:b\nq: "a: b # c"\n',
@@ -61,7 +68,9 @@ describe('byte-exact round trips', () => {
 
   it('values are encrypted and keys, layout and comments positions kept', () => {
     const encrypted = enc('db: # the database\n  user: admin\n  password: "s3cr3t"\n')
-    expect(encrypted).toMatch(/^db: #ENC\[AES256_GCM,[^\]]+type:comment\]\n {2}user: ENC\[AES256_GCM,[^\]]+type:str\]\n {2}password: "ENC\[AES256_GCM,[^\]]+\]"\nsops:\n {2}age:\n {4}- enc: \|\n/)
+    expect(encrypted).toMatch(
+      /^db: #ENC\[AES256_GCM,[^\]]+type:comment\]\n {2}user: ENC\[AES256_GCM,[^\]]+type:str\]\n {2}password: "ENC\[AES256_GCM,[^\]]+\]"\nsops:\n {2}age:\n {4}- enc: \|\n/,
+    )
     expect(encrypted).not.toMatch(/admin|s3cr3t|the database/)
   })
 
@@ -81,20 +90,38 @@ describe('documented normalisations: reached in one step, stable after it', () =
     ['escapes that are not needed', 'a: "caf\\u00e9 \\x41"\n', 'a: "café A"\n'],
     ['True / TRUE', 'a: True\nb: TRUE\nc: False\n', 'a: true\nb: true\nc: false\n'],
     ['non-canonical ints', 'a: 0x1F\nb: 0755\nc: 1_000\nd: +12\ne: 0o17\n', 'a: 31\nb: 493\nc: 1000\nd: 12\ne: 15\n'],
-    ['non-canonical floats (printed as sops -d prints them)', 'a: 1e3\nb: 1.50\nc: .5\nd: .Inf\ne: 1.0\nf: 1234567.5\n', 'a: 1000\nb: 1.5\nc: 0.5\nd: .inf\ne: 1\nf: 1.2345675e+06\n'],
+    [
+      'non-canonical floats (printed as sops -d prints them)',
+      'a: 1e3\nb: 1.50\nc: .5\nd: .Inf\ne: 1.0\nf: 1234567.5\n',
+      'a: 1000\nb: 1.5\nc: 0.5\nd: .inf\ne: 1\nf: 1.2345675e+06\n',
+    ],
     ['integers beyond int64 become strings', 'a: 12345678901234567890\n', "a: '12345678901234567890'\n"],
-    ['anchors and aliases are expanded', 'base: &b\n  user: u\nother: *b\ns: &s v\nr: *s\nm:\n  <<: *b\n', 'base: &b\n  user: u\nother: {user: u}\ns: &s v\nr: v\nm:\n  <<: {user: u}\n'],
+    [
+      'anchors and aliases are expanded',
+      'base: &b\n  user: u\nother: *b\ns: &s v\nr: *s\nm:\n  <<: *b\n',
+      'base: &b\n  user: u\nother: {user: u}\ns: &s v\nr: v\nm:\n  <<: {user: u}\n',
+    ],
     ['single quotes in flow collections', "f: ['a', 'b c', 'x: y']\n", "f: [a, b c, 'x: y']\n"],
     ['single-quoted multi-line string', "a: 'one\n  two'\n", "a: 'one two'\n"],
     ['double-quoted multi-line string', 'a: "one\n  two"\n', 'a: "one two"\n'],
-    ['nested aliases', 'x: &x\n  a: 1\ny: &y\n  inner: *x\nz: *y\n', 'x: &x\n  a: 1\ny: &y\n  inner: {a: 1}\nz: {inner: {a: 1}}\n'],
+    [
+      'nested aliases',
+      'x: &x\n  a: 1\ny: &y\n  inner: *x\nz: *y\n',
+      'x: &x\n  a: 1\ny: &y\n  inner: {a: 1}\nz: {inner: {a: 1}}\n',
+    ],
     ['an alias to a flow list', 'd: &d [1, 2]\nl:\n  - *d\n', 'd: &d [1, 2]\nl:\n  - [1, 2]\n'],
     ['keep chomping with a single final newline', 'a: |+\n  z\nb: x\n', 'a: |\n  z\nb: x\n'],
     ['a block scalar ending the file without a newline', 'a: |\n  x', 'a: |\n  x\n'],
   ]
   it.each(cases)('%s', (_, plain, normalised) => {
     const notices: string[] = []
-    const once = text(decryptSops(encryptSops(bytes(plain), 'yaml', { dataKey, age, rules: {}, onNotice: (m) => notices.push(m) }), 'yaml', dataKey))
+    const once = text(
+      decryptSops(
+        encryptSops(bytes(plain), 'yaml', { dataKey, age, rules: {}, onNotice: (m) => notices.push(m) }),
+        'yaml',
+        dataKey,
+      ),
+    )
     expect(once).toBe(normalised)
     expect(notices).toHaveLength(1)
     expect(notices[0]).toMatch(/^written in sops's canonical form from line \d+ on/)
@@ -147,7 +174,10 @@ describe('types as yaml.v3 (and so sops) reads them', () => {
   })
 
   it('a list item path has no index: every item of a: {b: [x, [y]]} uses a:b:', () => {
-    expect(independentCheck(enc('a:\n  b:\n    - x\n    - - y\n'), 'yaml', dataKey).map((l) => l.path)).toEqual(['a:b', 'a:b'])
+    expect(independentCheck(enc('a:\n  b:\n    - x\n    - - y\n'), 'yaml', dataKey).map((l) => l.path)).toEqual([
+      'a:b',
+      'a:b',
+    ])
   })
 })
 
@@ -171,30 +201,72 @@ describe('comments carry the additional data sops would use', () => {
 
   it('head, line and foot comments, following yaml.v3 placement and sops stores/yaml', () => {
     const src = [
-      '# DH1', '', '# HA1', 'ka:', '  # HB1', '  kb: vb # IB', '  # FB1', '# FA1', 'kc:', '  - x # IX', '  # HY', '  - y',
-      '  - m: 1 # IM', '    # FM', 'kd: # ID', '  ke: v', '# DF1', '',
+      '# DH1',
+      '',
+      '# HA1',
+      'ka:',
+      '  # HB1',
+      '  kb: vb # IB',
+      '  # FB1',
+      '# FA1',
+      'kc:',
+      '  - x # IX',
+      '  # HY',
+      '  - y',
+      '  - m: 1 # IM',
+      '    # FM',
+      'kd: # ID',
+      '  ke: v',
+      '# DF1',
+      '',
     ].join('\n')
     expect(commentAds(enc(src))).toEqual([
-      [' DH1', ':'], [' HA1', ':'], [' HB1', 'ka:'], [' IB', 'ka:'], [' FB1', 'ka:'], [' FA1', ':'], [' IX', 'kc:'], [' HY', 'kc:'],
-      [' IM', 'kc:'], [' FM', 'kc:'], [' ID', ':'], [' DF1', ':'],
+      [' DH1', ':'],
+      [' HA1', ':'],
+      [' HB1', 'ka:'],
+      [' IB', 'ka:'],
+      [' FB1', 'ka:'],
+      [' FA1', ':'],
+      [' IX', 'kc:'],
+      [' HY', 'kc:'],
+      [' IM', 'kc:'],
+      [' FM', 'kc:'],
+      [' ID', ':'],
+      [' DF1', ':'],
     ])
   })
 
   it("sops's functional-test comments_list.yaml: a comment between list items uses the list's path", () => {
-    expect(commentAds(enc(fixture('getsops/comments_list.yaml').toString('utf8')))).toEqual([['this-is-a-comment', 'lorem:']])
+    expect(commentAds(enc(fixture('getsops/comments_list.yaml').toString('utf8')))).toEqual([
+      ['this-is-a-comment', 'lorem:'],
+    ])
   })
 
   it('flow collections and nested foot comments', () => {
     const src = 'a:\n  b:\n    c: x\n    # foot of c\n  # foot of b\nf: [\n  # in flow\n  x,\n]\n'
-    expect(commentAds(enc(src))).toEqual([[' foot of c', 'a:b:'], [' foot of b', 'a:'], [' in flow', 'f:']])
+    expect(commentAds(enc(src))).toEqual([
+      [' foot of c', 'a:b:'],
+      [' foot of b', 'a:'],
+      [' in flow', 'f:'],
+    ])
   })
 
-  it('re-encrypting sops\'s own example.yaml gives each comment the additional data sops gave it', () => {
+  it("re-encrypting sops's own example.yaml gives each comment the additional data sops gave it", () => {
     const key = Buffer.from(getsopsKeys['example.yaml']!, 'hex')
     const original = fixture('getsops/example.yaml').toString('utf8')
     const ours = text(encryptSops(decryptSops(bytes(original), 'yaml', key), 'yaml', { dataKey: key, age, rules: {} }))
     const ads = (src: string): string[] =>
-      [...src.matchAll(/#(ENC\[AES256_GCM,[^\]]+\])/g)].map((m) => ['app2:db:', 'this:is:a:nested:', ':'].find((p) => { try { openEnc(m[1]!, key, p); return true } catch { return false } })!)
+      [...src.matchAll(/#(ENC\[AES256_GCM,[^\]]+\])/g)].map(
+        (m) =>
+          ['app2:db:', 'this:is:a:nested:', ':'].find((p) => {
+            try {
+              openEnc(m[1]!, key, p)
+              return true
+            } catch {
+              return false
+            }
+          })!,
+      )
     expect(ads(original)).toEqual(['app2:db:', 'this:is:a:nested:', 'this:is:a:nested:', 'this:is:a:nested:'])
     expect(ads(ours)).toEqual(ads(original))
   })

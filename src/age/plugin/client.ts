@@ -40,14 +40,23 @@ function answerPrompt(name: string, s: Stanza, channel: PluginChannel, ui: Plugi
       channel.send(encodeStanza(ui.message(name, text) ? 'ok' : 'fail'))
       return true
     case 'confirm': {
-      if (s.args.length < 1 || s.args.length > 2) throw new PluginError(name, 'failed', `age-plugin-${name} broke the plugin protocol (a confirm with ${s.args.length} arguments)`)
+      if (s.args.length < 1 || s.args.length > 2)
+        throw new PluginError(
+          name,
+          'failed',
+          `age-plugin-${name} broke the plugin protocol (a confirm with ${s.args.length} arguments)`,
+        )
       let yes: string
       let no: string | undefined
       try {
         yes = decodeBase64(s.args[0]!, 'confirm option').toString('utf8')
         no = s.args[1] === undefined ? undefined : decodeBase64(s.args[1], 'confirm option').toString('utf8')
       } catch {
-        throw new PluginError(name, 'failed', `age-plugin-${name} broke the plugin protocol (a confirm option that is not base64)`)
+        throw new PluginError(
+          name,
+          'failed',
+          `age-plugin-${name} broke the plugin protocol (a confirm option that is not base64)`,
+        )
       }
       const choice = ui.confirm(name, text, yes, no)
       channel.send(choice === null ? encodeStanza('fail') : encodeStanza('ok', [choice ? 'yes' : 'no']))
@@ -66,7 +75,12 @@ function answerPrompt(name: string, s: Stanza, channel: PluginChannel, ui: Plugi
 
 /** A non-negative decimal index below `limit`. */
 function index(name: string, text: string | undefined, limit: number, what: string): number {
-  if (text === undefined || !/^(0|[1-9][0-9]{0,8})$/.test(text) || Number(text) >= limit) throw new PluginError(name, 'failed', `age-plugin-${name} broke the plugin protocol (${what} with an invalid file index)`)
+  if (text === undefined || !/^(0|[1-9][0-9]{0,8})$/.test(text) || Number(text) >= limit)
+    throw new PluginError(
+      name,
+      'failed',
+      `age-plugin-${name} broke the plugin protocol (${what} with an invalid file index)`,
+    )
   return Number(text)
 }
 
@@ -85,7 +99,12 @@ function endedEarly(name: string, channel: PluginChannel): never {
   const exit = channel.close()
   const how = exit.signal ? `killed by ${exit.signal}` : `exit status ${exit.code}`
   const stderr = printable(exit.stderr.trim().split('\n').slice(-3).join(' / '))
-  throw new PluginError(name, 'failed', `age-plugin-${name} stopped before finishing (${how})${stderr ? `: ${stderr}` : ''}`, `check that age-plugin-${name} works on its own (e.g. with the age CLI); its key may be missing or locked`)
+  throw new PluginError(
+    name,
+    'failed',
+    `age-plugin-${name} stopped before finishing (${how})${stderr ? `: ${stderr}` : ''}`,
+    `check that age-plugin-${name} works on its own (e.g. with the age CLI); its key may be missing or locked`,
+  )
 }
 
 /**
@@ -94,7 +113,13 @@ function endedEarly(name: string, channel: PluginChannel): never {
  * @throws {PluginError} 'failed' when the plugin exits early or breaks the protocol;
  *   'refused' when it reports an error (an unknown or invalid recipient, a key it cannot use).
  */
-export function wrapFileKeys(name: string, channel: PluginChannel, recipients: string[], fileKeys: Uint8Array[], ui: PluginUI): Stanza[][] {
+export function wrapFileKeys(
+  name: string,
+  channel: PluginChannel,
+  recipients: string[],
+  fileKeys: Uint8Array[],
+  ui: PluginUI,
+): Stanza[][] {
   const out: Stanza[][] = fileKeys.map(() => [])
   try {
     const phase1: Buffer[] = recipients.map((r) => encodeStanza('add-recipient', [r]))
@@ -109,7 +134,12 @@ export function wrapFileKeys(name: string, channel: PluginChannel, recipients: s
       if (s.type === 'done') break
       if (s.type === 'recipient-stanza') {
         const file = index(name, s.args[0], fileKeys.length, 'a recipient-stanza')
-        if (s.args.length < 2) throw new PluginError(name, 'failed', `age-plugin-${name} broke the plugin protocol (a recipient-stanza without a stanza type)`)
+        if (s.args.length < 2)
+          throw new PluginError(
+            name,
+            'failed',
+            `age-plugin-${name} broke the plugin protocol (a recipient-stanza without a stanza type)`,
+          )
         out[file]!.push({ type: s.args[1]!, args: s.args.slice(2), body: s.body })
         channel.send(encodeStanza('ok'))
       } else if (s.type === 'error') {
@@ -118,10 +148,22 @@ export function wrapFileKeys(name: string, channel: PluginChannel, recipients: s
       } else if (!answerPrompt(name, s, channel, ui)) channel.send(encodeStanza('unsupported'))
     }
     channel.close()
-    if (errors.length > 0) throw new PluginError(name, 'refused', `age-plugin-${name} could not wrap to its recipients: ${errors.join('; ')}`, 'check the recipient in .gitseal.yaml and that the plugin version matches it')
+    if (errors.length > 0)
+      throw new PluginError(
+        name,
+        'refused',
+        `age-plugin-${name} could not wrap to its recipients: ${errors.join('; ')}`,
+        'check the recipient in .gitseal.yaml and that the plugin version matches it',
+      )
     out.forEach((stanzas, file) => {
-      if (stanzas.length === 0) throw new PluginError(name, 'failed', `age-plugin-${name} returned no stanza for a file key`)
-      if (stanzas.length > recipients.length) throw new PluginError(name, 'failed', `age-plugin-${name} returned more stanzas for a file key than it has recipients (file ${file})`)
+      if (stanzas.length === 0)
+        throw new PluginError(name, 'failed', `age-plugin-${name} returned no stanza for a file key`)
+      if (stanzas.length > recipients.length)
+        throw new PluginError(
+          name,
+          'failed',
+          `age-plugin-${name} returned more stanzas for a file key than it has recipients (file ${file})`,
+        )
     })
     return out
   } catch (e) {
@@ -135,7 +177,13 @@ export function wrapFileKeys(name: string, channel: PluginChannel, recipients: s
  * @throws {PluginError} 'failed' when the plugin exits early or breaks the protocol (no file
  *   key of the session is used then).
  */
-export function unwrapFileKeys(name: string, channel: PluginChannel, identities: string[], files: Stanza[][], ui: PluginUI): UnwrapResult {
+export function unwrapFileKeys(
+  name: string,
+  channel: PluginChannel,
+  identities: string[],
+  files: Stanza[][],
+  ui: PluginUI,
+): UnwrapResult {
   const fileKeys: (Uint8Array | null)[] = files.map(() => null)
   const refused = new Set<number>()
   const errors: string[] = []
@@ -153,13 +201,20 @@ export function unwrapFileKeys(name: string, channel: PluginChannel, identities:
       if (s.type === 'done') break
       if (s.type === 'file-key') {
         const file = index(name, s.args[0], files.length, 'a file-key')
-        if (s.args.length !== 1 || s.body.length !== FILE_KEY_SIZE) throw new PluginError(name, 'failed', `age-plugin-${name} broke the plugin protocol (a malformed file-key)`)
-        if (fileKeys[file] !== null) throw new PluginError(name, 'failed', `age-plugin-${name} broke the plugin protocol (two file keys for one file)`)
+        if (s.args.length !== 1 || s.body.length !== FILE_KEY_SIZE)
+          throw new PluginError(name, 'failed', `age-plugin-${name} broke the plugin protocol (a malformed file-key)`)
+        if (fileKeys[file] !== null)
+          throw new PluginError(
+            name,
+            'failed',
+            `age-plugin-${name} broke the plugin protocol (two file keys for one file)`,
+          )
         fileKeys[file] = s.body
         channel.send(encodeStanza('ok'))
       } else if (s.type === 'error') {
         // `error stanza FILE STANZA`: that file's header is invalid; the plugin must not unwrap it.
-        if (s.args[0] === 'stanza' && s.args[1] !== undefined && /^[0-9]{1,9}$/.test(s.args[1])) refused.add(Number(s.args[1]))
+        if (s.args[0] === 'stanza' && s.args[1] !== undefined && /^[0-9]{1,9}$/.test(s.args[1]))
+          refused.add(Number(s.args[1]))
         errors.push(describeError(s))
         channel.send(encodeStanza('ok'))
       } else if (!answerPrompt(name, s, channel, ui)) channel.send(encodeStanza('unsupported'))

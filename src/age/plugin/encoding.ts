@@ -23,12 +23,14 @@ const NATIVE_NAMES = new Set(['pq', 'tag', 'tagpq'])
  * looked up on PATH: no path separator, so `age-plugin-NAME` can never point elsewhere.
  */
 function checkName(name: string, what: string): string {
-  if (name === '' || !/^[\x21-\x7e]+$/.test(name) || name.includes('/') || name.includes('\\')) throw new AgeError('bad-key', `malformed ${what}: invalid plugin name`)
+  if (name === '' || !/^[\x21-\x7e]+$/.test(name) || name.includes('/') || name.includes('\\'))
+    throw new AgeError('bad-key', `malformed ${what}: invalid plugin name`)
   return name
 }
 
 function decode(text: string, what: string): { prefix: string; data: Uint8Array } {
-  if (text !== text.toLowerCase() && text !== text.toUpperCase()) throw new AgeError('bad-key', `${what} mixes upper and lower case`)
+  if (text !== text.toLowerCase() && text !== text.toUpperCase())
+    throw new AgeError('bad-key', `${what} mixes upper and lower case`)
   try {
     const { prefix, words } = bech32.decode(text as `${string}1${string}`, false)
     return { prefix, data: bech32.fromWords(words) }
@@ -60,7 +62,8 @@ export function parsePluginRecipient(text: string): { name: string; data: Uint8A
   const t = text.trim()
   if (t !== t.toLowerCase()) throw new AgeError('bad-key', 'plugin recipients are lowercase')
   const { prefix, data } = decode(t, 'plugin recipient')
-  if (!prefix.startsWith('age1') || NATIVE_NAMES.has(prefix.slice(4))) throw new AgeError('bad-key', 'not a plugin recipient')
+  if (!prefix.startsWith('age1') || NATIVE_NAMES.has(prefix.slice(4)))
+    throw new AgeError('bad-key', 'not a plugin recipient')
   return { name: checkName(prefix.slice(4), 'plugin recipient'), data }
 }
 
@@ -74,7 +77,8 @@ export function parsePluginIdentity(text: string): { name: string; data: Uint8Ar
   if (t !== t.toUpperCase()) throw new AgeError('bad-key', 'plugin identities are uppercase')
   const { prefix, data } = decode(t, 'plugin identity')
   const hrp = prefix.toUpperCase()
-  if (!hrp.startsWith(IDENTITY_PREFIX) || !hrp.endsWith('-') || hrp.length <= IDENTITY_PREFIX.length + 1) throw new AgeError('bad-key', 'not a plugin identity')
+  if (!hrp.startsWith(IDENTITY_PREFIX) || !hrp.endsWith('-') || hrp.length <= IDENTITY_PREFIX.length + 1)
+    throw new AgeError('bad-key', 'not a plugin identity')
   return { name: checkName(hrp.slice(IDENTITY_PREFIX.length, -1).toLowerCase(), 'plugin identity'), data }
 }
 
@@ -91,5 +95,11 @@ export function encodePluginRecipient(name: string, data: Uint8Array): string {
  * @throws {AgeError} 'bad-key' for a name that is not a safe plugin name.
  */
 export function encodePluginIdentity(name: string, data: Uint8Array): string {
-  return bech32.encode(`${IDENTITY_PREFIX}${checkName(name.toLowerCase(), 'plugin identity')}-`.toLowerCase(), bech32.toWords(data), false).toUpperCase()
+  return bech32
+    .encode(
+      `${IDENTITY_PREFIX}${checkName(name.toLowerCase(), 'plugin identity')}-`.toLowerCase(),
+      bech32.toWords(data),
+      false,
+    )
+    .toUpperCase()
 }

@@ -27,7 +27,13 @@ export interface PluginOptions {
 }
 
 function launcher(options: PluginOptions, ui: PluginUI): PluginLauncher {
-  return options.launch ?? ((name, machine) => launchPlugin(name, machine, () => ui.message(name, 'still waiting for the plugin (does your key want a touch, or a PIN on another screen?)')))
+  return (
+    options.launch ??
+    ((name, machine) =>
+      launchPlugin(name, machine, () =>
+        ui.message(name, 'still waiting for the plugin (does your key want a touch, or a PIN on another screen?)'),
+      ))
+  )
 }
 
 /** Names one file's stanzas, to remember what a session said about them. */
@@ -63,7 +69,8 @@ export class PluginIdentity implements Identity {
   /** @throws {AgeError} 'bad-key' when `identity` is malformed or names another plugin. */
   add(identity: string): void {
     const { name } = parsePluginIdentity(identity)
-    if (name !== this.plugin) throw new AgeError('bad-key', `an AGE-PLUGIN-${name.toUpperCase()} identity given to age-plugin-${this.plugin}`)
+    if (name !== this.plugin)
+      throw new AgeError('bad-key', `an AGE-PLUGIN-${name.toUpperCase()} identity given to age-plugin-${this.plugin}`)
     if (!this.identities.includes(identity.trim())) this.identities.push(identity.trim())
   }
 
@@ -93,7 +100,13 @@ export class PluginIdentity implements Identity {
     }
     if (ask.length === 0) return
     try {
-      const { fileKeys, errors } = unwrapFileKeys(this.plugin, this.launch(this.plugin, 'identity-v1'), this.identities, ask, this.ui)
+      const { fileKeys, errors } = unwrapFileKeys(
+        this.plugin,
+        this.launch(this.plugin, 'identity-v1'),
+        this.identities,
+        ask,
+        this.ui,
+      )
       fileKeys.forEach((key, i) => {
         this.known.set(askIds[i]!, key)
       })

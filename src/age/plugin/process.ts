@@ -98,7 +98,11 @@ if (child) {
 }
 `
 
-type WorkerMessage = { type: 'data'; bytes: Uint8Array } | { type: 'end' } | { type: 'error'; message: string } | ({ type: 'exit' } & PluginExit)
+type WorkerMessage =
+  | { type: 'data'; bytes: Uint8Array }
+  | { type: 'end' }
+  | { type: 'error'; message: string }
+  | ({ type: 'exit' } & PluginExit)
 
 /** How long a plugin may take to exit once its session is over, before it is killed. */
 const EXIT_GRACE_MS = 5000
@@ -126,7 +130,13 @@ export class PluginProcess implements PluginChannel {
   ) {
     const { port1, port2 } = new MessageChannel()
     this.port = port1
-    this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { file, args, cwd: tmpdir(), counter: this.counter.buffer, port: port2 }, transferList: [port2], stdout: true, stderr: true })
+    this.worker = new Worker(WORKER_SOURCE, {
+      eval: true,
+      workerData: { file, args, cwd: tmpdir(), counter: this.counter.buffer, port: port2 },
+      transferList: [port2],
+      stdout: true,
+      stderr: true,
+    })
     // Neither may keep git-seal alive once it is done with the plugin.
     this.worker.unref()
     this.port.unref()
@@ -170,7 +180,13 @@ export class PluginProcess implements PluginChannel {
 
   /** @throws {PluginError} 'not-found' when the plugin could not be started. */
   private checkStarted(): void {
-    if (this.startError !== null) throw new PluginError(this.name, 'not-found', `age-plugin-${this.name} could not be started (${this.startError})`, `install age-plugin-${this.name} on PATH, or remove its identities and recipients`)
+    if (this.startError !== null)
+      throw new PluginError(
+        this.name,
+        'not-found',
+        `age-plugin-${this.name} could not be started (${this.startError})`,
+        `install age-plugin-${this.name} on PATH, or remove its identities and recipients`,
+      )
   }
 
   send(bytes: Uint8Array): void {
@@ -220,6 +236,12 @@ export class PluginProcess implements PluginChannel {
  */
 export function launchPlugin(name: string, stateMachine: string, onSlow?: () => void): PluginChannel {
   const file = findPlugin(name)
-  if (!file) throw new PluginError(name, 'not-found', `age-plugin-${name} is not on PATH`, `install age-plugin-${name} (it serves the age1${name}1… recipients and AGE-PLUGIN-${name.toUpperCase()}-1… identities), or remove its keys`)
+  if (!file)
+    throw new PluginError(
+      name,
+      'not-found',
+      `age-plugin-${name} is not on PATH`,
+      `install age-plugin-${name} (it serves the age1${name}1… recipients and AGE-PLUGIN-${name.toUpperCase()}-1… identities), or remove its keys`,
+    )
   return new PluginProcess(name, file, [`--age-plugin=${stateMachine}`], onSlow)
 }

@@ -37,7 +37,8 @@ function stderrLine(line: string): void {
   }
 }
 
-const NO_TERMINAL_HINT = 'run the git command from a terminal (GUI git clients, IDEs and CI have none to answer a plugin on), or use a key that needs no PIN or confirmation there'
+const NO_TERMINAL_HINT =
+  'run the git command from a terminal (GUI git clients, IDEs and CI have none to answer a plugin on), or use a key that needs no PIN or confirmation there'
 
 /**
  * The default UI: messages on standard error (like age's), questions on /dev/tty with echo
@@ -54,7 +55,10 @@ export class TerminalPluginUI implements PluginUI {
   }
 
   confirm(plugin: string, text: string, yes: string, no: string | undefined): boolean | null {
-    const question = no === undefined ? `${printable(text)} (press enter for "${printable(yes)}")` : `${printable(text)} (1 for "${printable(yes)}", 2 for "${printable(no)}")`
+    const question =
+      no === undefined
+        ? `${printable(text)} (press enter for "${printable(yes)}")`
+        : `${printable(text)} (1 for "${printable(yes)}", 2 for "${printable(no)}")`
     for (let tries = 0; tries < 3; tries++) {
       const answer = this.ask(plugin, 'a confirmation', question, false)
       if (answer === null) return null
@@ -82,7 +86,10 @@ export class TerminalPluginUI implements PluginUI {
       const key = `${plugin}\0${what}`
       if (!this.reported.has(key)) {
         this.reported.add(key)
-        this.warn(`age-plugin-${plugin} asks for ${what} ("${prompt}"), but there is no terminal to ask on`, NO_TERMINAL_HINT)
+        this.warn(
+          `age-plugin-${plugin} asks for ${what} ("${prompt}"), but there is no terminal to ask on`,
+          NO_TERMINAL_HINT,
+        )
       }
       return null
     }

@@ -20,7 +20,8 @@ const MAX_BODY = 1 << 20
  *   (it would change the framing).
  */
 export function encodeStanza(type: string, args: string[] = [], body: Uint8Array = new Uint8Array(0)): Buffer {
-  for (const a of [type, ...args]) if (!ARG.test(a)) throw new PluginError('', 'refused', 'a stanza argument is empty or not printable ASCII')
+  for (const a of [type, ...args])
+    if (!ARG.test(a)) throw new PluginError('', 'refused', 'a stanza argument is empty or not printable ASCII')
   let out = `-> ${[type, ...args].join(' ')}\n`
   const b64 = encodeBase64(body)
   // Up to and including a final line shorter than 64 columns, which is empty when the

@@ -19,8 +19,12 @@ function reportHooks(hooks: Record<GuardedHook, HookResult>, say: (message: stri
   const missing = (result: HookResult, where: string): void => {
     const hooksWithout = named(result)
     if (hooksWithout.length === 0) return
-    const subject = hooksWithout.length === 1 ? `its ${hooksWithout[0]} hook does` : `its ${hooksWithout.join(', ')} hooks do`
-    warning(`${where}, and ${subject} not run the git-seal guard`, `add this line to each of them (and commit it if it is tracked): ${HUSKY_LINE}`)
+    const subject =
+      hooksWithout.length === 1 ? `its ${hooksWithout[0]} hook does` : `its ${hooksWithout.join(', ')} hooks do`
+    warning(
+      `${where}, and ${subject} not run the git-seal guard`,
+      `add this line to each of them (and commit it if it is tracked): ${HUSKY_LINE}`,
+    )
   }
   missing('husky-missing', 'husky manages hooks here (.husky/)')
   missing('tracked-missing', 'core.hooksPath keeps hooks in the repository')
@@ -34,12 +38,22 @@ function reportHooks(hooks: Record<GuardedHook, HookResult>, say: (message: stri
 export function reportInstall(result: InstallResult, say: (message: string) => void): void {
   if (result.registeredIn !== null) say(`registered the filter in ${result.registeredIn}`)
   reportHooks(result.hooks, say)
-  if (result.invalidConfig !== null) warning(`${CONFIG_FILE} is invalid: ${result.invalidConfig}`, `fix ${CONFIG_FILE}; 'git add' of a secret fails until then`)
+  if (result.invalidConfig !== null)
+    warning(
+      `${CONFIG_FILE} is invalid: ${result.invalidConfig}`,
+      `fix ${CONFIG_FILE}; 'git add' of a secret fails until then`,
+    )
   if (result.noConfig) {
-    warning(`this repository has no ${CONFIG_FILE}: the filter is installed, but no file is a secret yet`, `run 'git-seal init' to write one (or check that you are in the right repository)`)
+    warning(
+      `this repository has no ${CONFIG_FILE}: the filter is installed, but no file is a secret yet`,
+      `run 'git-seal init' to write one (or check that you are in the right repository)`,
+    )
   }
-  if (result.attributesStale) warning(`.gitattributes does not match ${CONFIG_FILE}`, "run 'git-seal sync' and commit .gitattributes")
+  if (result.attributesStale)
+    warning(`.gitattributes does not match ${CONFIG_FILE}`, "run 'git-seal sync' and commit .gitattributes")
   for (const problem of result.identities.problems) warning(problem)
-  if (result.keptWithoutIdentity > 0) warning(`no age identity found; ${result.keptWithoutIdentity} secret file(s) stay encrypted`, NO_KEY_HINT)
-  if (result.keptLocked > 0) say(`this clone is locked: ${result.keptLocked} secret file(s) stay encrypted; 'git-seal unlock' decrypts them`)
+  if (result.keptWithoutIdentity > 0)
+    warning(`no age identity found; ${result.keptWithoutIdentity} secret file(s) stay encrypted`, NO_KEY_HINT)
+  if (result.keptLocked > 0)
+    say(`this clone is locked: ${result.keptLocked} secret file(s) stay encrypted; 'git-seal unlock' decrypts them`)
 }

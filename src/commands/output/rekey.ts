@@ -21,7 +21,11 @@ export function printRekeyOutcomes(outcomes: RekeyOutcome[]): number {
     info(`${o.action} ${o.path}${diff ? ` (${diff})` : ''}`)
   }
   const changed = outcomes.filter((o) => o.action === 'rekeyed' || o.action === 'converted').length
-  info(changed ? `staged ${changed} re-encrypted file(s); review with 'git diff --cached --stat' and commit` : 'every secret already matches the config')
+  info(
+    changed
+      ? `staged ${changed} re-encrypted file(s); review with 'git diff --cached --stat' and commit`
+      : 'every secret already matches the config',
+  )
   return failed ? 1 : 0
 }
 
@@ -31,7 +35,10 @@ export function printConfigChange(change: ConfigChange): number {
   if (change.attributesUpdated) info('updated .gitattributes')
   if (change.sopsConfigUpdated) info('updated .sops.yaml (generated from .gitseal.yaml)')
   if (change.outcomes === null) {
-    warning('no age identity here, so nothing was re-encrypted', "someone who can decrypt the secrets runs 'git-seal rekey'")
+    warning(
+      'no age identity here, so nothing was re-encrypted',
+      "someone who can decrypt the secrets runs 'git-seal rekey'",
+    )
     return 0
   }
   return printRekeyOutcomes(change.outcomes)

@@ -22,9 +22,15 @@ export function describeCredential(f: CredentialFinding): string {
 
 /** What to do about it: the rule to add (its YAML), or, for a file git-seal never encrypts, to take the credential out. */
 export function credentialHint(f: CredentialFinding): string {
-  if (!f.suggestion) return `git-seal never encrypts ${f.path} (git reads it in plaintext): take the credential out of it`
+  if (!f.suggestion)
+    return `git-seal never encrypts ${f.path} (git reads it in plaintext): take the credential out of it`
   const { group, name, pattern } = f.suggestion
-  return [`to encrypt it, add this secret to ${CONFIG_FILE} under groups.${group}.secrets:`, `  ${name}:`, `    path: ${JSON.stringify(pattern)}`, `then run 'git-seal sync', which stages ${f.path} encrypted`].join('\n')
+  return [
+    `to encrypt it, add this secret to ${CONFIG_FILE} under groups.${group}.secrets:`,
+    `  ${name}:`,
+    `    path: ${JSON.stringify(pattern)}`,
+    `then run 'git-seal sync', which stages ${f.path} encrypted`,
+  ].join('\n')
 }
 
 /**
@@ -44,8 +50,14 @@ export function credentialProblems(result: ScanResult): { message: string; hint?
   }
   if (result.findings.length === 0) return []
   if (result.mode === 'refuse') {
-    const problems: { message: string; hint?: string }[] = result.findings.map((f) => ({ message: describeCredential(f), hint: credentialHint(f) }))
-    problems.push({ message: `${result.findings.length} file(s) look like credentials ('scan: refuse' in ${CONFIG_FILE})`, hint: FALSE_POSITIVE_HINT })
+    const problems: { message: string; hint?: string }[] = result.findings.map((f) => ({
+      message: describeCredential(f),
+      hint: credentialHint(f),
+    }))
+    problems.push({
+      message: `${result.findings.length} file(s) look like credentials ('scan: refuse' in ${CONFIG_FILE})`,
+      hint: FALSE_POSITIVE_HINT,
+    })
     return problems
   }
   for (const f of result.findings) warning(describeCredential(f), credentialHint(f))

@@ -26,10 +26,19 @@ export interface Opened {
  * Encrypts `plaintext` as a sops value of `type`. `iv` is only for reusing the IV of an identical
  * (plaintext, type, additional data) triple, which keeps the ciphertext identical.
  */
-export function sealValue(plaintext: Uint8Array | string, type: string, key: Uint8Array, ad: string, iv: Uint8Array = randomBytes(IV_BYTES)): string {
+export function sealValue(
+  plaintext: Uint8Array | string,
+  type: string,
+  key: Uint8Array,
+  ad: string,
+  iv: Uint8Array = randomBytes(IV_BYTES),
+): string {
   const cipher = createCipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_BYTES })
   cipher.setAAD(Buffer.from(ad, 'utf8'))
-  const data = Buffer.concat([cipher.update(typeof plaintext === 'string' ? Buffer.from(plaintext, 'utf8') : plaintext), cipher.final()])
+  const data = Buffer.concat([
+    cipher.update(typeof plaintext === 'string' ? Buffer.from(plaintext, 'utf8') : plaintext),
+    cipher.final(),
+  ])
   const b64 = (b: Uint8Array): string => Buffer.from(b).toString('base64')
   return `ENC[AES256_GCM,data:${b64(data)},iv:${b64(iv)},tag:${b64(cipher.getAuthTag())},type:${type}]`
 }
@@ -52,6 +61,9 @@ export function openValue(value: string, key: Uint8Array, ad: string, what: stri
     decipher.setAuthTag(tag)
     return { type: m[4] ?? '', plaintext: Buffer.concat([decipher.update(data), decipher.final()]) }
   } catch {
-    throw new SopsError('bad-value', `${what} does not decrypt with this file's data key (tampered, moved, or another key)`)
+    throw new SopsError(
+      'bad-value',
+      `${what} does not decrypt with this file's data key (tampered, moved, or another key)`,
+    )
   }
 }

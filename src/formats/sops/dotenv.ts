@@ -8,7 +8,17 @@
 import type { ParsedStore } from './engine.js'
 import { SopsError } from './errors.js'
 import { flattenMetadata, unflattenMetadata, type MetaTree } from './metadata.js'
-import { appendedBlock, appendedBlockRange, applyEdits, CommentStack, type CommentSlot, type Edit, type Slot, type SlotOutput, type ValueSlot } from './tree.js'
+import {
+  appendedBlock,
+  appendedBlockRange,
+  applyEdits,
+  CommentStack,
+  type CommentSlot,
+  type Edit,
+  type Slot,
+  type SlotOutput,
+  type ValueSlot,
+} from './tree.js'
 import { formatValToStringFloat, str, type Typed } from './values.js'
 
 const PREFIX = 'sops_'
@@ -80,11 +90,16 @@ class DotenvDocument implements ParsedStore {
       const [start, end] = appendedBlockRange(this.text, first[0], last[1], '\n')
       edits.push({ start, end, text: '' })
     } else {
-      for (const [start, end] of this.sopsLines) edits.push({ start, end: Math.min(end + 1, this.text.length), text: '' })
+      for (const [start, end] of this.sopsLines)
+        edits.push({ start, end: Math.min(end + 1, this.text.length), text: '' })
     }
     if (metadata) {
       const lines = flattenMetadata(metadata, PREFIX).map(([k, v]) => `${k}=${v.replace(/\n/g, '\\n')}`)
-      edits.push({ start: this.text.length, end: this.text.length, text: (before) => appendedBlock(before, lines, '\n') })
+      edits.push({
+        start: this.text.length,
+        end: this.text.length,
+        text: (before) => appendedBlock(before, lines, '\n'),
+      })
     }
     return applyEdits(this.text, edits)
   }

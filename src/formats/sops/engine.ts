@@ -6,8 +6,27 @@
 import { isEncryptedValue, openValue, sealValue } from './cipher.js'
 import { describePath, SopsError } from './errors.js'
 import { formatLastModified, MacHasher, openMac, sealMac } from './mac.js'
-import { effectiveRules, isSopsVersion, metadataFromTree, metadataToTree, type MetaTree, type SopsAgeEntry, type SopsMetadata, type SopsRules, type MetaValue } from './metadata.js'
-import { additionalData, shouldEncrypt, usesComments, type CommentSlot, type EffectiveRules, type Slot, type SlotOutput, type ValueSlot } from './tree.js'
+import {
+  effectiveRules,
+  isSopsVersion,
+  metadataFromTree,
+  metadataToTree,
+  type MetaTree,
+  type SopsAgeEntry,
+  type SopsMetadata,
+  type SopsRules,
+  type MetaValue,
+} from './metadata.js'
+import {
+  additionalData,
+  shouldEncrypt,
+  usesComments,
+  type CommentSlot,
+  type EffectiveRules,
+  type Slot,
+  type SlotOutput,
+  type ValueSlot,
+} from './tree.js'
 import { str, typedFromPlaintext, type Typed } from './values.js'
 
 /** A document parsed by a store. */
@@ -39,7 +58,12 @@ function stackOf(parsed: ParsedStore, slot: Slot, rules: EffectiveRules): readon
 
 /** Whether sops would encrypt a slot of a document as stored (comments read as they are written). */
 export function encryptedAsStored(parsed: ParsedStore, slot: Slot, rules: EffectiveRules): boolean {
-  return shouldEncrypt(slot.path, rules, stackOf(parsed, slot, rules).map((c) => c.text), slot.kind === 'comment')
+  return shouldEncrypt(
+    slot.path,
+    rules,
+    stackOf(parsed, slot, rules).map((c) => c.text),
+    slot.kind === 'comment',
+  )
 }
 
 const valueWhat = (slot: ValueSlot): string => `${slot.where}: the value at ${describePath(slot.path)}`
@@ -58,7 +82,8 @@ export function requireMetadata(parsed: ParsedStore): SopsMetadata {
  */
 export function requireReadableMetadata(parsed: ParsedStore): SopsMetadata {
   const meta = requireMetadata(parsed)
-  if (!isSopsVersion(meta.version)) throw new SopsError('parse', 'sops metadata: the version is not a semantic version (sops refuses such a file)')
+  if (!isSopsVersion(meta.version))
+    throw new SopsError('parse', 'sops metadata: the version is not a semantic version (sops refuses such a file)')
   return meta
 }
 
@@ -134,7 +159,11 @@ export function openDocument(parsed: ParsedStore, key: Uint8Array, lenient = fal
         throw new SopsError('bad-value', `${valueWhat(slot)} is not encrypted`)
       }
     } else if (!encrypted) {
-      if (value.quoteWhenPlain && !lenient) throw new SopsError('unsupported', `${slot.where}: a number sops cannot load (beyond int64 or float64) is stored in plaintext; sops cannot read this file`)
+      if (value.quoteWhenPlain && !lenient)
+        throw new SopsError(
+          'unsupported',
+          `${slot.where}: a number sops cannot load (beyond int64 or float64) is stored in plaintext; sops cannot read this file`,
+        )
       value = value.plainAs ?? value
     }
     if (!rules.macOnlyEncrypted || encrypted) mac.add(value.text)
@@ -145,7 +174,8 @@ export function openDocument(parsed: ParsedStore, key: Uint8Array, lenient = fal
 /** Compares a computed MAC with the one recorded. @throws {SopsError} 'bad-mac' */
 export function verifyMac(opened: Opened, key: Uint8Array): void {
   const recorded = openMac(opened.meta.mac, key, opened.meta.lastmodified)
-  if (recorded !== opened.macHex) throw new SopsError('bad-mac', 'MAC mismatch: values were added, removed or changed without the data key')
+  if (recorded !== opened.macHex)
+    throw new SopsError('bad-mac', 'MAC mismatch: values were added, removed or changed without the data key')
 }
 
 export interface SealOptions {
@@ -161,7 +191,10 @@ export interface SealOptions {
  * sops `Tree.Encrypt`: seals every value and comment the rules select and hashes the MAC.
  * Ciphertexts of `keepEncrypted` documents are kept as they are.
  */
-export function sealSlots(parsed: Pick<ParsedStore, 'slots' | 'commentStacks'>, opts: SealOptions): { outputs: Map<Slot, SlotOutput>; macHex: string } {
+export function sealSlots(
+  parsed: Pick<ParsedStore, 'slots' | 'commentStacks'>,
+  opts: SealOptions,
+): { outputs: Map<Slot, SlotOutput>; macHex: string } {
   const { slots } = parsed
   const mac = new MacHasher(opts.rules.macOnlyEncrypted)
   // sops decides with the comments' plaintext when it encrypts
@@ -170,13 +203,16 @@ export function sealSlots(parsed: Pick<ParsedStore, 'slots' | 'commentStacks'>, 
     return opened && 'plain' in opened ? opened.plain.text : c.text
   }
   const stacks = usesComments(opts.rules) ? parsed.commentStacks : undefined
-  const comments = (slot: Slot): string[] => (stacks?.get(slot) ?? (slot.kind === 'comment' ? [slot] : [])).map(plainText)
+  const comments = (slot: Slot): string[] =>
+    (stacks?.get(slot) ?? (slot.kind === 'comment' ? [slot] : [])).map(plainText)
   const outputs = new Map<Slot, SlotOutput>()
   // An integral float is printed as sops prints it (`7`), which reads back as an int with the
   // same canonical bytes: the stored float ciphertext is kept, type included (and the MAC with it).
   const reused = (type: string, text: string, ad: string): string | undefined =>
-    opts.reuse?.get(reuseKey(type, ad, text)) ?? (type === 'int' ? opts.reuse?.get(reuseKey('float', ad, text)) : undefined)
-  const seal = (type: string, text: string, ad: string): string => reused(type, text, ad) ?? sealValue(text, type, opts.key, ad)
+    opts.reuse?.get(reuseKey(type, ad, text)) ??
+    (type === 'int' ? opts.reuse?.get(reuseKey('float', ad, text)) : undefined)
+  const seal = (type: string, text: string, ad: string): string =>
+    reused(type, text, ad) ?? sealValue(text, type, opts.key, ad)
   const commentRule = opts.rules.unencryptedCommentRegex ?? opts.rules.encryptedCommentRegex
   for (const slot of slots) {
     let encrypted = shouldEncrypt(slot.path, opts.rules, comments(slot), slot.kind === 'comment')
@@ -189,7 +225,10 @@ export function sealSlots(parsed: Pick<ParsedStore, 'slots' | 'commentStacks'>, 
       if (commentRule.test(plainText(slot))) {
         if (slot.uncertain === 'open') {
           const name = opts.rules.unencryptedCommentRegex ? 'unencrypted_comment_regex' : 'encrypted_comment_regex'
-          throw new SopsError('unsupported', `${slot.where}: a comment matching ${name} must be directly above the key or list item it is for, at its indentation, or after a value on its line (elsewhere, which values sops applies it to is not certain)`)
+          throw new SopsError(
+            'unsupported',
+            `${slot.where}: a comment matching ${name} must be directly above the key or list item it is for, at its indentation, or after a value on its line (elsewhere, which values sops applies it to is not certain)`,
+          )
         }
         encrypted = false
       } else encrypted = true
@@ -199,7 +238,10 @@ export function sealSlots(parsed: Pick<ParsedStore, 'slots' | 'commentStacks'>, 
         const enc = seal('comment', slot.text, ad)
         // as sops refuses it: decrypting would read the ciphertext as a comment turning encryption off
         if (opts.rules.unencryptedCommentRegex?.test(enc)) {
-          throw new SopsError('unsupported', `${slot.where}: an encrypted comment matches unencrypted_comment_regex; make the regex unable to match ENC[...] text`)
+          throw new SopsError(
+            'unsupported',
+            `${slot.where}: an encrypted comment matches unencrypted_comment_regex; make the regex unable to match ENC[...] text`,
+          )
         }
         outputs.set(slot, { enc })
       }
@@ -235,10 +277,17 @@ export interface WriteOptions {
 /** The metadata tree to write: `lastmodified` and the MAC are kept when the MAC did not change. */
 export function metadataFor(macHex: string, opts: WriteOptions, binary: boolean): MetaTree {
   const prev = opts.previous
-  const unchanged = prev && prev.macHex === macHex && prev.rules.macOnlyEncrypted === (opts.rules.macOnlyEncrypted === true) && prev.meta.mac !== ''
+  const unchanged =
+    prev &&
+    prev.macHex === macHex &&
+    prev.rules.macOnlyEncrypted === (opts.rules.macOnlyEncrypted === true) &&
+    prev.meta.mac !== ''
   const lastmodified = unchanged ? prev.meta.lastmodified : formatLastModified(opts.now ?? new Date())
   const mac = unchanged ? prev.meta.mac : sealMac(macHex, opts.key, lastmodified)
-  return metadataToTree({ age: opts.age, lastmodified, mac, rules: opts.rules, ...(opts.otherKeys ? { otherKeys: opts.otherKeys } : {}) }, binary)
+  return metadataToTree(
+    { age: opts.age, lastmodified, mac, rules: opts.rules, ...(opts.otherKeys ? { otherKeys: opts.otherKeys } : {}) },
+    binary,
+  )
 }
 
 /**
@@ -248,7 +297,9 @@ export function metadataFor(macHex: string, opts: WriteOptions, binary: boolean)
  */
 export function firstPlaintextLeft(parsed: ParsedStore, rules: EffectiveRules): Slot | undefined {
   const commentRule = rules.unencryptedCommentRegex ?? rules.encryptedCommentRegex
-  const unsure = commentRule !== undefined && parsed.slots.some((s) => s.kind === 'comment' && s.uncertain === 'open' && commentRule.test(s.text))
+  const unsure =
+    commentRule !== undefined &&
+    parsed.slots.some((s) => s.kind === 'comment' && s.uncertain === 'open' && commentRule.test(s.text))
   return parsed.slots.find((slot) => {
     if (slot.kind === 'comment') {
       if (slot.text === '' || isEncryptedValue(slot.text)) return false

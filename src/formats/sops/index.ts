@@ -66,12 +66,31 @@
  */
 import { binaryComplete, decryptBinary, describeBinary, encryptBinary, parseBinary } from './binary.js'
 import { parseDotenv } from './dotenv.js'
-import { encryptedAsStored, firstPlaintextLeft, isComplete, metadataFor, openDocument, requireReadableMetadata, sealSlots, verifyMac, type Opened, type ParsedStore } from './engine.js'
+import {
+  encryptedAsStored,
+  firstPlaintextLeft,
+  isComplete,
+  metadataFor,
+  openDocument,
+  requireReadableMetadata,
+  sealSlots,
+  verifyMac,
+  type Opened,
+  type ParsedStore,
+} from './engine.js'
 import { isEncryptedValue as isEncryptedValueText } from './cipher.js'
 import { SopsError } from './errors.js'
 import { parseIni } from './ini.js'
 import { parseJson } from './json.js'
-import { effectiveRules, isSopsVersion, metadataFromTree, type MetaValue, type SopsAgeEntry, type SopsMetadata, type SopsRules } from './metadata.js'
+import {
+  effectiveRules,
+  isSopsVersion,
+  metadataFromTree,
+  type MetaValue,
+  type SopsAgeEntry,
+  type SopsMetadata,
+  type SopsRules,
+} from './metadata.js'
 import { extractPath } from './tree.js'
 import { parseYaml } from './yaml.js'
 
@@ -172,11 +191,25 @@ export function verifySopsDocument(bytes: Uint8Array, store: SopsStore, dataKey:
   const parsed = parse(bytes, store)
   const meta = requireReadableMetadata(parsed)
   const left = firstPlaintextLeft(parsed, effectiveRules(meta.rules))
-  if (left) throw new SopsError('bad-value', `${left.where}: ${left.kind === 'comment' ? 'a comment' : 'a value'} is in plaintext where sops would encrypt it`)
+  if (left)
+    throw new SopsError(
+      'bad-value',
+      `${left.where}: ${left.kind === 'comment' ? 'a comment' : 'a value'} is in plaintext where sops would encrypt it`,
+    )
   const rules = effectiveRules(meta.rules)
   const opened = openDocument(parsed, dataKey)
-  const unopened = parsed.slots.find((s) => s.kind === 'comment' && isEncryptedValueText(s.text) && !opened.outputs.has(s) && encryptedAsStored(parsed, s, rules))
-  if (unopened) throw new SopsError('bad-value', `${unopened.where}: an encrypted comment does not decrypt with this file's data key`)
+  const unopened = parsed.slots.find(
+    (s) =>
+      s.kind === 'comment' &&
+      isEncryptedValueText(s.text) &&
+      !opened.outputs.has(s) &&
+      encryptedAsStored(parsed, s, rules),
+  )
+  if (unopened)
+    throw new SopsError(
+      'bad-value',
+      `${unopened.where}: an encrypted comment does not decrypt with this file's data key`,
+    )
   verifyMac(opened, dataKey)
   return encodeText(parsed.emit(opened.outputs, null))
 }
@@ -222,7 +255,9 @@ function checkRoundTrip(input: string, output: Uint8Array, store: SopsStore, opt
   const b = back.split('\n')
   let line = 0
   while (line < a.length && a[line] === b[line]) line++
-  opts.onNotice(`written in sops's canonical form from line ${line + 1} on (decrypting gives the same values, spelled differently)`)
+  opts.onNotice(
+    `written in sops's canonical form from line ${line + 1} on (decrypting gives the same values, spelled differently)`,
+  )
 }
 
 /**
@@ -235,12 +270,32 @@ export function encryptSops(plaintext: Uint8Array, store: SopsStore, opts: Encry
   if (store === 'binary') return encryptBinary(plaintext, opts)
   const parsed = parse(plaintext, store)
   if (parsed.hasSopsKey) {
-    throw new SopsError('unsupported', store === 'dotenv' ? 'keys starting with sops_ are reserved for sops metadata' : "the top-level key 'sops' is reserved for sops metadata")
+    throw new SopsError(
+      'unsupported',
+      store === 'dotenv'
+        ? 'keys starting with sops_ are reserved for sops metadata'
+        : "the top-level key 'sops' is reserved for sops metadata",
+    )
   }
   const rules = effectiveRules(opts.rules)
   const previous = openPrevious(store, opts)
-  const { outputs, macHex } = sealSlots(parsed, { key: opts.dataKey, rules, ...(previous ? { reuse: previous.reuse } : {}) })
-  const tree = metadataFor(macHex, { key: opts.dataKey, age: opts.age, rules: opts.rules, ...(opts.otherKeys ? { otherKeys: opts.otherKeys } : {}), ...(opts.now ? { now: opts.now } : {}), ...(previous ? { previous } : {}) }, false)
+  const { outputs, macHex } = sealSlots(parsed, {
+    key: opts.dataKey,
+    rules,
+    ...(previous ? { reuse: previous.reuse } : {}),
+  })
+  const tree = metadataFor(
+    macHex,
+    {
+      key: opts.dataKey,
+      age: opts.age,
+      rules: opts.rules,
+      ...(opts.otherKeys ? { otherKeys: opts.otherKeys } : {}),
+      ...(opts.now ? { now: opts.now } : {}),
+      ...(previous ? { previous } : {}),
+    },
+    false,
+  )
   const out = encodeText(parsed.emit(outputs, tree))
   checkRoundTrip(decodeText(plaintext), out, store, opts)
   return out
@@ -261,7 +316,11 @@ export function completeSopsDocument(bytes: Uint8Array, store: SopsStore, dataKe
   const { outputs, macHex } = sealSlots(parsed, { key: dataKey, rules: opened.rules, keepEncrypted: opened })
   if (outputs.size === 0 && macHex === safeMac(opened, dataKey)) return bytes
   const meta = opened.meta
-  const tree = metadataFor(macHex, { key: dataKey, age: meta.age, rules: meta.rules, otherKeys: meta.otherKeys, ...(now ? { now } : {}) }, false)
+  const tree = metadataFor(
+    macHex,
+    { key: dataKey, age: meta.age, rules: meta.rules, otherKeys: meta.otherKeys, ...(now ? { now } : {}) },
+    false,
+  )
   return encodeText(parsed.emit(outputs, tree))
 }
 
@@ -281,11 +340,16 @@ function safeMac(opened: Opened, key: Uint8Array): string | null {
  * Null when the bytes are not a sops document.
  * @throws {SopsError} 'parse' / 'unsupported' for malformed input.
  */
-export function describeSops(bytes: Uint8Array, store: SopsStore): { recipients: string[]; keys: string[]; values: { key: string; stored: string }[] } | null {
+export function describeSops(
+  bytes: Uint8Array,
+  store: SopsStore,
+): { recipients: string[]; keys: string[]; values: { key: string; stored: string }[] } | null {
   if (store === 'binary') return describeBinary(bytes)
   const parsed = parse(bytes, store)
   const meta = metadataFromTree(parsed.metadata)
   if (!meta) return null
-  const values = parsed.slots.flatMap((s) => (s.kind === 'value' ? [{ key: extractPath(s.display), stored: s.value.source ?? s.value.text }] : []))
+  const values = parsed.slots.flatMap((s) =>
+    s.kind === 'value' ? [{ key: extractPath(s.display), stored: s.value.source ?? s.value.text }] : [],
+  )
   return { recipients: meta.age.map((e) => e.recipient), keys: values.map((v) => v.key), values }
 }

@@ -10,15 +10,32 @@
 import type { ParsedStore } from './engine.js'
 import { SopsError } from './errors.js'
 import { flattenMetadata, unflattenMetadata, type MetaTree } from './metadata.js'
-import { applyEdits, CommentStack, newlineOf, type CommentSlot, type Edit, type Slot, type SlotOutput, type ValueSlot } from './tree.js'
+import {
+  applyEdits,
+  CommentStack,
+  newlineOf,
+  type CommentSlot,
+  type Edit,
+  type Slot,
+  type SlotOutput,
+  type ValueSlot,
+} from './tree.js'
 import { flatValue } from './dotenv.js'
 import { str } from './values.js'
 
 const COMMENT_PREFIX = /^(;[; ]*|#[# ]*)/
 const DEFAULT_SECTION = 'DEFAULT'
 
-interface Line { start: number; text: string; n: number }
-interface ValuePlace { start: number; end: number; frame: string }
+interface Line {
+  start: number
+  text: string
+  n: number
+}
+interface ValuePlace {
+  start: number
+  end: number
+  frame: string
+}
 
 /**
  * One line of a comment block: `char` is the offset of its `#`/`;`; `start`/`end` the range
@@ -40,10 +57,19 @@ interface CommentPart {
 }
 
 /** A comment line or inline comment not yet attached to a key or section. */
-interface PendingComment { char: number; textStart: number; lineEnd: number; trimmedEnd: number; inline: boolean; movesTo?: number; where: string }
+interface PendingComment {
+  char: number
+  textStart: number
+  lineEnd: number
+  trimmedEnd: number
+  inline: boolean
+  movesTo?: number
+  where: string
+}
 
 /** go-ini `hasSurroundedQuote`: the quote opens, closes and appears nowhere else. */
-const surrounded = (v: string, q: string): boolean => v.length >= 2 && v.startsWith(q) && v.endsWith(q) && v.indexOf(q, 1) === v.length - 1
+const surrounded = (v: string, q: string): boolean =>
+  v.length >= 2 && v.startsWith(q) && v.endsWith(q) && v.indexOf(q, 1) === v.length - 1
 
 /**
  * go-ini `readValue` for a one-line value that is not `"""`/backtick quoted, from its first
@@ -86,10 +112,13 @@ class IniDocument implements ParsedStore {
     this.nl = newlineOf(text)
     const lines: Line[] = []
     let offset = text.startsWith('\ufeff') ? 1 : 0
-    text.slice(offset).split('\n').forEach((t, i) => {
-      lines.push({ start: offset, text: t, n: i + 1 })
-      offset += t.length + 1
-    })
+    text
+      .slice(offset)
+      .split('\n')
+      .forEach((t, i) => {
+        lines.push({ start: offset, text: t, n: i + 1 })
+        offset += t.length + 1
+      })
     let section = DEFAULT_SECTION
     // go-ini gathers every comment line (blank lines between them included) up to the next key
     // or section header, plus that line's inline comment, into ONE comment of that key or
@@ -109,9 +138,21 @@ class IniDocument implements ParsedStore {
       const last = pending.length - 1
       const parts: CommentPart[] = pending.map((c, i) => {
         const end = i === last ? c.trimmedEnd : c.lineEnd
-        return { char: c.char, start: Math.min(i === 0 ? c.textStart : c.char, end), end, inline: c.inline, ...(c.movesTo !== undefined ? { movesTo: c.movesTo } : {}) }
+        return {
+          char: c.char,
+          start: Math.min(i === 0 ? c.textStart : c.char, end),
+          end,
+          inline: c.inline,
+          ...(c.movesTo !== undefined ? { movesTo: c.movesTo } : {}),
+        }
       })
-      const slot: CommentSlot = { kind: 'comment', path, alternatives: [], text: parts.map((p) => this.text.slice(p.start, p.end)).join('\n'), where: pending[0]!.where }
+      const slot: CommentSlot = {
+        kind: 'comment',
+        path,
+        alternatives: [],
+        text: parts.map((p) => this.text.slice(p.start, p.end)).join('\n'),
+        where: pending[0]!.where,
+      }
       this.slots.push(slot)
       this.comments.set(slot, parts)
       if (inTree) stack.comment(slot)
@@ -121,7 +162,15 @@ class IniDocument implements ParsedStore {
     /** `raw`: from the comment character to the end of the line (without its `\n`). */
     const comment = (raw: string, at: number, where: string, inline: boolean, movesTo?: number): void => {
       const prefix = COMMENT_PREFIX.exec(raw)?.[0] ?? ''
-      pending.push({ char: at, textStart: at + prefix.length, lineEnd: at + raw.length, trimmedEnd: at + raw.trimEnd().length, inline, ...(movesTo !== undefined ? { movesTo } : {}), where })
+      pending.push({
+        char: at,
+        textStart: at + prefix.length,
+        lineEnd: at + raw.length,
+        trimmedEnd: at + raw.trimEnd().length,
+        inline,
+        ...(movesTo !== undefined ? { movesTo } : {}),
+        where,
+      })
     }
     for (let i = 0; i < lines.length; i++) {
       const line = lines[i]!
@@ -165,15 +214,26 @@ class IniDocument implements ParsedStore {
         this.sopsRange![1] = lines[i]!.start + lines[i]!.text.trimEnd().length
         continue
       }
-      if (keys.has(key)) throw new SopsError('unsupported', `${where}: key repeated in section [${section}] (sops would keep only the last)`)
+      if (keys.has(key))
+        throw new SopsError(
+          'unsupported',
+          `${where}: key repeated in section [${section}] (sops would keep only the last)`,
+        )
       keys.add(key)
-      const slot: ValueSlot = { kind: 'value', path: [section, key], display: [section, key], value: str(parsed.value), where }
+      const slot: ValueSlot = {
+        kind: 'value',
+        path: [section, key],
+        display: [section, key],
+        value: str(parsed.value),
+        where,
+      }
       this.slots.push(slot)
       this.values.set(slot, parsed.place)
       stack.value(slot)
       stack.spent()
       // the comment of a key (the lines above it and its inline comment) follows it in sops's tree
-      if (parsed.comment) comment(parsed.comment.text, parsed.comment.at, where, true, parsed.lastLine > i0 ? line.start : undefined)
+      if (parsed.comment)
+        comment(parsed.comment.text, parsed.comment.at, where, true, parsed.lastLine > i0 ? line.start : undefined)
       flush([section])
       if (parsed.ignored) {
         // after a quoted value go-ini ignores the rest of the line; a comment there is not
@@ -193,14 +253,26 @@ class IniDocument implements ParsedStore {
     const from = q ? body.indexOf(q, 1) : 0
     if (q && from < 0) throw new SopsError('parse', `${where}: missing closing quote of a key`)
     const d = body.slice(from).search(/[=:]/)
-    if (d < 0) throw new SopsError('parse', `${where}: not "key = value", a [section] or a comment (sops rejects such lines)`)
+    if (d < 0)
+      throw new SopsError('parse', `${where}: not "key = value", a [section] or a comment (sops rejects such lines)`)
     const key = (q ? body.slice(1, from) : body.slice(0, d)).trim()
     if (!q && d === 0) throw new SopsError('parse', `${where}: empty key`)
     return { key, valueAt: from + d + 1 }
   }
 
   /** go-ini `readValue` from `start` on line `i`. */
-  private valueOf(lines: Line[], i: number, start: number, where: string): { value: string; place: ValuePlace; lastLine: number; comment?: { text: string; at: number }; ignored?: { text: string; at: number } } {
+  private valueOf(
+    lines: Line[],
+    i: number,
+    start: number,
+    where: string,
+  ): {
+    value: string
+    place: ValuePlace
+    lastLine: number
+    comment?: { text: string; at: number }
+    ignored?: { text: string; at: number }
+  } {
     const line = lines[i]!
     const rest = this.text.slice(start, line.start + line.text.length)
     const lead = rest.length - rest.trimStart().length
@@ -218,7 +290,12 @@ class IniDocument implements ParsedStore {
       if (close >= q.length) {
         // go-ini returns the quoted value and ignores the rest of a one-line quoted value
         const ignored = after(v0 + close + q.length, line.start + line.text.length)
-        return { value: l.slice(q.length, close), place: { start: v0 + q.length, end: v0 + close, frame: q }, lastLine: i, ...(ignored ? { ignored } : {}) }
+        return {
+          value: l.slice(q.length, close),
+          place: { start: v0 + q.length, end: v0 + close, frame: q },
+          lastLine: i,
+          ...(ignored ? { ignored } : {}),
+        }
       }
       for (let j = i + 1; j < lines.length; j++) {
         const next = lines[j]!
@@ -227,16 +304,30 @@ class IniDocument implements ParsedStore {
           // a comment after a closing quote on a later line joins the key's comment (readMultilines)
           const end = next.start + c
           const comment = after(end + q.length, next.start + next.text.length)
-          return { value: this.text.slice(v0 + q.length, end), place: { start: v0 + q.length, end, frame: q }, lastLine: j, ...(comment ? { comment } : {}) }
+          return {
+            value: this.text.slice(v0 + q.length, end),
+            place: { start: v0 + q.length, end, frame: q },
+            lastLine: j,
+            ...(comment ? { comment } : {}),
+          }
         }
       }
       throw new SopsError('parse', `${where}: quoted value is never closed`)
     }
     const read = readLineValue(l)
-    if (read === null) throw new SopsError('unsupported', `${where}: a value ending in a backslash continues on the next line in INI, which is not supported`)
+    if (read === null)
+      throw new SopsError(
+        'unsupported',
+        `${where}: a value ending in a backslash continues on the next line in INI, which is not supported`,
+      )
     const { value, frame, comment } = read
     const place = { start: v0 + frame.length, end: v0 + frame.length + value.length, frame }
-    return { value, place, lastLine: i, ...(comment >= 0 ? { comment: { text: l.trimEnd().slice(comment), at: v0 + comment } } : {}) }
+    return {
+      value,
+      place,
+      lastLine: i,
+      ...(comment >= 0 ? { comment: { text: l.trimEnd().slice(comment), at: v0 + comment } } : {}),
+    }
   }
 
   emit(outputs: ReadonlyMap<Slot, SlotOutput>, metadata: MetaTree | null): string {
@@ -246,7 +337,8 @@ class IniDocument implements ParsedStore {
       if (!out) continue
       const lineEnd = this.text.indexOf('\n', place.end)
       const rest = this.text.slice(place.end + place.frame.length, lineEnd < 0 ? this.text.length : lineEnd)
-      const text = 'enc' in out ? out.enc : place.frame ? flatValue(out.plain) : iniValue(flatValue(out.plain), '', rest)
+      const text =
+        'enc' in out ? out.enc : place.frame ? flatValue(out.plain) : iniValue(flatValue(out.plain), '', rest)
       edits.push({ start: place.start, end: place.end, text })
     }
     for (const [slot, parts] of this.comments) {
@@ -260,7 +352,10 @@ class IniDocument implements ParsedStore {
       at = end
     }
     if (metadata) {
-      const lines = ['[sops]', ...flattenMetadata(metadata, '').map(([k, v]) => `${k} = ${iniValue(v.replace(/\n/g, '\\n'), '')}`)]
+      const lines = [
+        '[sops]',
+        ...flattenMetadata(metadata, '').map(([k, v]) => `${k} = ${iniValue(v.replace(/\n/g, '\\n'), '')}`),
+      ]
       edits.push({ start: at, end: at, text: (before) => this.appended(before, lines) })
     }
     return applyEdits(this.text, edits)
@@ -291,13 +386,24 @@ class IniDocument implements ParsedStore {
       })
     }
     const lines = out.plain.split('\n')
-    if (lines.length === parts.length) return parts.map((p, i) => ({ start: p.start, end: p.end, text: i === 0 ? (lines[0] ?? '') : asComment(lines[i] ?? '') }))
-    const rest = lines.slice(1).map((l) => this.nl + indent + asGoIni(l)).join('')
+    if (lines.length === parts.length)
+      return parts.map((p, i) => ({
+        start: p.start,
+        end: p.end,
+        text: i === 0 ? (lines[0] ?? '') : asComment(lines[i] ?? ''),
+      }))
+    const rest = lines
+      .slice(1)
+      .map((l) => this.nl + indent + asGoIni(l))
+      .join('')
     const edits: Edit[] = []
     if (first.inline) {
       // only an inline comment: the lines go above the key, the inline comment goes
       const from = this.text.slice(0, first.char).trimEnd().length
-      edits.push({ start: lineStart, end: lineStart, text: `${indent}${char(first)} ${lines[0] ?? ''}${rest}${this.nl}` }, { start: from, end: first.end, text: '' })
+      edits.push(
+        { start: lineStart, end: lineStart, text: `${indent}${char(first)} ${lines[0] ?? ''}${rest}${this.nl}` },
+        { start: from, end: first.end, text: '' },
+      )
     } else edits.push({ start: first.start, end: first.end, text: (lines[0] ?? '') + rest })
     for (const p of parts.slice(1)) {
       if (p.inline) edits.push({ start: this.text.slice(0, p.char).trimEnd().length, end: p.end, text: '' })
@@ -321,7 +427,10 @@ class IniDocument implements ParsedStore {
   /** The inverse of `appended`, from the section's header line start and its last text. */
   private sectionRange([start, end]: [number, number]): [number, number] {
     const nl = this.nl
-    const blankBefore = start >= nl.length && this.text.startsWith(nl, start - nl.length) && (start === nl.length || this.text.startsWith(nl, start - 2 * nl.length))
+    const blankBefore =
+      start >= nl.length &&
+      this.text.startsWith(nl, start - nl.length) &&
+      (start === nl.length || this.text.startsWith(nl, start - 2 * nl.length))
     if (this.text.startsWith(nl, end)) return [blankBefore ? start - nl.length : start, end + nl.length]
     return [start >= 2 * nl.length ? start - 2 * nl.length : start, end]
   }

@@ -16,7 +16,11 @@ export type JsonNode =
   | { kind: 'string'; start: number; end: number; value: string }
   | { kind: 'number'; start: number; end: number; raw: string }
   | { kind: 'literal'; start: number; end: number; value: boolean | null }
-export interface JsonMember { key: string; keyStart: number; value: JsonNode }
+export interface JsonMember {
+  key: string
+  keyStart: number
+  value: JsonNode
+}
 
 const ESCAPE = new Map(Object.entries({ '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' }))
 
@@ -98,7 +102,11 @@ export function parseJsonTree(text: string): JsonNode {
       pos += m[0].length
       return { kind: 'number', start, end: pos, raw: m[0] }
     }
-    for (const [word, v] of [['true', true], ['false', false], ['null', null]] as const) {
+    for (const [word, v] of [
+      ['true', true],
+      ['false', false],
+      ['null', null],
+    ] as const) {
       if (text.startsWith(word, pos)) {
         pos += word.length
         return { kind: 'literal', start, end: pos, value: v }
@@ -159,13 +167,17 @@ export function metaToJson(v: MetaValue, unit: string | null, level: number, nl:
   const entries: [string | null, MetaValue][] = Array.isArray(v) ? v.map((x) => [null, x]) : Object.entries(v)
   const [open, close] = Array.isArray(v) ? ['[', ']'] : ['{', '}']
   if (entries.length === 0) return open + close
-  const parts = entries.map(([k, x]) => `${k === null ? '' : `${JSON.stringify(k)}: `}${metaToJson(x, unit, level + 1, nl)}`)
+  const parts = entries.map(
+    ([k, x]) => `${k === null ? '' : `${JSON.stringify(k)}: `}${metaToJson(x, unit, level + 1, nl)}`,
+  )
   if (unit === null) return `${open}${parts.join(', ')}${close}`
   const pad = nl + unit.repeat(level + 1)
   return `${open}${pad}${parts.join(`,${pad}`)}${nl}${unit.repeat(level)}${close}`
 }
 
-interface JsonPlace { node: JsonNode }
+interface JsonPlace {
+  node: JsonNode
+}
 
 class JsonDocument implements ParsedStore {
   readonly slots: Slot[] = []
@@ -193,7 +205,12 @@ class JsonDocument implements ParsedStore {
         this.walk(item, path, [...display, i])
       })
     } else if (!(node.kind === 'literal' && node.value === null)) {
-      const value = node.kind === 'string' ? str(node.value) : node.kind === 'number' ? typedNumber(node.raw) : { type: 'bool' as const, text: node.value ? 'True' : 'False' }
+      const value =
+        node.kind === 'string'
+          ? str(node.value)
+          : node.kind === 'number'
+            ? typedNumber(node.raw)
+            : { type: 'bool' as const, text: node.value ? 'True' : 'False' }
       const slot: ValueSlot = { kind: 'value', path, display, value, where: this.lines.where(node.start) }
       this.slots.push(slot)
       this.places.set(slot, { node })
@@ -204,7 +221,12 @@ class JsonDocument implements ParsedStore {
     const edits: Edit[] = []
     for (const [slot, { node }] of this.places) {
       const out = outputs.get(slot)
-      if (out) edits.push({ start: node.start, end: node.end, text: 'enc' in out ? JSON.stringify(out.enc) : jsonLiteral(out.plain) })
+      if (out)
+        edits.push({
+          start: node.start,
+          end: node.end,
+          text: 'enc' in out ? JSON.stringify(out.enc) : jsonLiteral(out.plain),
+        })
     }
     const members = this.root.members
     const data = members.filter((m) => m.key !== 'sops')
@@ -223,7 +245,8 @@ class JsonDocument implements ParsedStore {
       const unit = nlAt >= 0 ? gap.slice(nlAt + 1) : null
       const nl = nlAt > 0 && gap[nlAt - 1] === '\r' ? '\r\n' : '\n'
       const member = `"sops": ${metaToJson(metadata, unit, 1, nl)}`
-      if (last) edits.push({ start: last.value.end, end: last.value.end, text: `,${unit === null ? ' ' : nl + unit}${member}` })
+      if (last)
+        edits.push({ start: last.value.end, end: last.value.end, text: `,${unit === null ? ' ' : nl + unit}${member}` })
       else edits.push({ start: this.root.start + 1, end: this.root.start + 1, text: member })
     }
     return applyEdits(this.text, edits)

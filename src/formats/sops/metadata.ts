@@ -50,7 +50,8 @@ const RULE_FIELDS = SOPS_SELECTION_RULES
 const OTHER_KEYS = ['azure_kv', 'gcp_kms', 'hc_vault', 'hckms', 'key_groups', 'kms', 'pgp', 'shamir_threshold']
 
 const isMap = (v: unknown): v is MetaTree => typeof v === 'object' && v !== null && !Array.isArray(v)
-const isEmpty = (v: MetaValue | undefined): boolean => v === undefined || v === null || v === '' || (Array.isArray(v) && v.length === 0)
+const isEmpty = (v: MetaValue | undefined): boolean =>
+  v === undefined || v === null || v === '' || (Array.isArray(v) && v.length === 0)
 
 /**
  * The metadata of a sops document from its `sops` tree; null when the tree is not sops metadata
@@ -134,7 +135,16 @@ function sortDeep(v: MetaValue): MetaValue {
 }
 
 /** The metadata tree sops 3.13 writes; `binary` files carry no encryption rule since sops 3.11. */
-export function metadataToTree(meta: { age: readonly SopsAgeEntry[]; lastmodified: string; mac: string; rules: SopsRules; otherKeys?: Record<string, MetaValue> }, binary: boolean): MetaTree {
+export function metadataToTree(
+  meta: {
+    age: readonly SopsAgeEntry[]
+    lastmodified: string
+    mac: string
+    rules: SopsRules
+    otherKeys?: Record<string, MetaValue>
+  },
+  binary: boolean,
+): MetaTree {
   const tree: MetaTree = { ...(meta.otherKeys ?? {}) }
   tree.age = meta.age.map((e) => ({ enc: e.enc, recipient: e.recipient }))
   tree.lastmodified = meta.lastmodified
@@ -161,14 +171,20 @@ export function metadataToTree(meta: { age: readonly SopsAgeEntry[]; lastmodifie
 export function effectiveRules(rules: SopsRules): EffectiveRules {
   const set = RULE_FIELDS.filter(([, name]) => !!rules[name])
   if (set.length > 1) {
-    throw new SopsError('unsupported', `at most one of ${RULE_FIELDS.map(([f]) => f).join(', ')} may be set (found ${set.map(([f]) => f).join(', ')})`)
+    throw new SopsError(
+      'unsupported',
+      `at most one of ${RULE_FIELDS.map(([f]) => f).join(', ')} may be set (found ${set.map(([f]) => f).join(', ')})`,
+    )
   }
   const base = { macOnlyEncrypted: rules.macOnlyEncrypted === true }
   if (rules.encryptedSuffix) return { ...base, encryptedSuffix: rules.encryptedSuffix }
-  if (rules.unencryptedRegex) return { ...base, unencryptedRegex: compileRe2(rules.unencryptedRegex, 'unencrypted_regex') }
+  if (rules.unencryptedRegex)
+    return { ...base, unencryptedRegex: compileRe2(rules.unencryptedRegex, 'unencrypted_regex') }
   if (rules.encryptedRegex) return { ...base, encryptedRegex: compileRe2(rules.encryptedRegex, 'encrypted_regex') }
-  if (rules.unencryptedCommentRegex) return { ...base, unencryptedCommentRegex: compileRe2(rules.unencryptedCommentRegex, 'unencrypted_comment_regex') }
-  if (rules.encryptedCommentRegex) return { ...base, encryptedCommentRegex: compileRe2(rules.encryptedCommentRegex, 'encrypted_comment_regex') }
+  if (rules.unencryptedCommentRegex)
+    return { ...base, unencryptedCommentRegex: compileRe2(rules.unencryptedCommentRegex, 'unencrypted_comment_regex') }
+  if (rules.encryptedCommentRegex)
+    return { ...base, encryptedCommentRegex: compileRe2(rules.encryptedCommentRegex, 'encrypted_comment_regex') }
   return { ...base, unencryptedSuffix: rules.unencryptedSuffix || DEFAULT_UNENCRYPTED_SUFFIX }
 }
 

@@ -25,6 +25,13 @@ export const SOPS_RULE_KEYS = Object.keys(SOPS_RULE_NAMES) as SopsRuleName[]
  * The rules that choose what is encrypted (every rule but `mac_only_encrypted`, which chooses
  * what the MAC covers): at most one of them may be set. [name in sops's files, our name].
  */
-export const SOPS_SELECTION_RULES = (Object.entries(SOPS_RULE_NAMES) as [SopsRuleName, (typeof SOPS_RULE_NAMES)[SopsRuleName]][]).filter(
-  (entry): entry is [Exclude<SopsRuleName, 'mac_only_encrypted'>, Exclude<(typeof SOPS_RULE_NAMES)[SopsRuleName], 'macOnlyEncrypted'>] => entry[0] !== 'mac_only_encrypted',
+export const SOPS_SELECTION_RULES = (
+  Object.entries(SOPS_RULE_NAMES) as [SopsRuleName, (typeof SOPS_RULE_NAMES)[SopsRuleName]][]
+).filter(
+  (
+    entry,
+  ): entry is [
+    Exclude<SopsRuleName, 'mac_only_encrypted'>,
+    Exclude<(typeof SOPS_RULE_NAMES)[SopsRuleName], 'macOnlyEncrypted'>,
+  ] => entry[0] !== 'mac_only_encrypted',
 )

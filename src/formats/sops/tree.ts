@@ -68,7 +68,8 @@ export interface EffectiveRules {
 }
 
 /** Whether the rules select by comments, so that each slot's comment stack counts. */
-export const usesComments = (rules: EffectiveRules): boolean => rules.unencryptedCommentRegex !== undefined || rules.encryptedCommentRegex !== undefined
+export const usesComments = (rules: EffectiveRules): boolean =>
+  rules.unencryptedCommentRegex !== undefined || rules.encryptedCommentRegex !== undefined
 
 /**
  * sops's comment stack (sops.go `walkBranch` / `walkSlice`), kept while a store visits its tree
@@ -126,7 +127,10 @@ export function compileRe2(pattern: string, what: string): RegExp {
     flags = [...new Set(inline[1])].join('')
     source = source.slice(inline[0].length)
   }
-  source = source.replace(/\(\?P</g, '(?<').replace(/\\A/g, '^').replace(/\\z/g, '$')
+  source = source
+    .replace(/\(\?P</g, '(?<')
+    .replace(/\\A/g, '^')
+    .replace(/\\z/g, '$')
   for (const f of [`${flags}u`, flags]) {
     try {
       return new RegExp(source, f)
@@ -143,8 +147,20 @@ export function compileRe2(pattern: string, what: string): RegExp {
  * slot's own text last when `isComment` (encrypted_comment_regex does not count a comment's own
  * match: the comment that turns encryption on stays readable).
  */
-export function shouldEncrypt(path: readonly string[], rules: EffectiveRules, comments: readonly string[] = [], isComment = false): boolean {
-  const { unencryptedSuffix: us, encryptedSuffix: es, unencryptedRegex: ur, encryptedRegex: er, unencryptedCommentRegex: ucr, encryptedCommentRegex: ecr } = rules
+export function shouldEncrypt(
+  path: readonly string[],
+  rules: EffectiveRules,
+  comments: readonly string[] = [],
+  isComment = false,
+): boolean {
+  const {
+    unencryptedSuffix: us,
+    encryptedSuffix: es,
+    unencryptedRegex: ur,
+    encryptedRegex: er,
+    unencryptedCommentRegex: ucr,
+    encryptedCommentRegex: ecr,
+  } = rules
   if (us !== undefined && us !== '' && path.some((k) => k.endsWith(us))) return false
   if (es !== undefined && es !== '') return path.some((k) => k.endsWith(es))
   if (ur && path.some((k) => ur.test(k))) return false

@@ -123,7 +123,16 @@ const daysIn = (y: number, m: number): number => new Date(Date.UTC(y, m, 0)).get
  * A timestamp as Go's `time.Time.MarshalText` (RFC 3339 with nanoseconds, trailing zeros
  * dropped, `Z` for a zero offset) from its fields; null when a field is out of range.
  */
-function rfc3339Nano(f: { y: number; mo: number; d: number; h: number; mi: number; s: number; frac: string; zone: string }): string | null {
+function rfc3339Nano(f: {
+  y: number
+  mo: number
+  d: number
+  h: number
+  mi: number
+  s: number
+  frac: string
+  zone: string
+}): string | null {
   if (f.mo < 1 || f.mo > 12 || f.d < 1 || f.d > daysIn(f.y, f.mo) || f.h > 23 || f.mi > 59 || f.s > 59) return null
   const frac = f.frac.slice(0, 9).replace(/0+$/, '')
   const zone = /^[+-]00:00$/.test(f.zone) || f.zone === '' || f.zone === 'Z' || f.zone === 'z' ? 'Z' : f.zone
@@ -136,14 +145,21 @@ function rfc3339Nano(f: { y: number; mo: number; d: number; h: number; mi: numbe
  */
 export function parseYamlTimestamp(s: string): string | null {
   const m =
-    /^(\d{4})-(\d{1,2})-(\d{1,2})(?:(?:[Tt](\d{1,2}):(\d{1,2}):(\d{1,2})(?:\.(\d+))?(Z|[+-]\d{2}:\d{2}))|(?: (\d{1,2}):(\d{1,2}):(\d{1,2})(?:\.(\d+))?))?$/.exec(s)
+    /^(\d{4})-(\d{1,2})-(\d{1,2})(?:(?:[Tt](\d{1,2}):(\d{1,2}):(\d{1,2})(?:\.(\d+))?(Z|[+-]\d{2}:\d{2}))|(?: (\d{1,2}):(\d{1,2}):(\d{1,2})(?:\.(\d+))?))?$/.exec(
+      s,
+    )
   if (!m) return null
   const n = (i: number): number => Number(m[i] ?? 0)
   const spaced = m[9] !== undefined
   return rfc3339Nano({
-    y: n(1), mo: n(2), d: n(3),
-    h: spaced ? n(9) : n(4), mi: spaced ? n(10) : n(5), s: spaced ? n(11) : n(6),
-    frac: (spaced ? m[12] : m[7]) ?? '', zone: spaced ? 'Z' : (m[8] ?? 'Z'),
+    y: n(1),
+    mo: n(2),
+    d: n(3),
+    h: spaced ? n(9) : n(4),
+    mi: spaced ? n(10) : n(5),
+    s: spaced ? n(11) : n(6),
+    frac: (spaced ? m[12] : m[7]) ?? '',
+    zone: spaced ? 'Z' : (m[8] ?? 'Z'),
   })
 }
 

@@ -32,7 +32,14 @@ export interface YItem {
   col?: number
 }
 
-export const newContainer = (flow: boolean, list: boolean, owner?: YItem): YContainer => ({ flow, list, ...(owner ? { owner } : {}), items: [], start: [], tail: [] })
+export const newContainer = (flow: boolean, list: boolean, owner?: YItem): YContainer => ({
+  flow,
+  list,
+  ...(owner ? { owner } : {}),
+  items: [],
+  start: [],
+  tail: [],
+})
 
 export function newItem(container: YContainer): YItem {
   const item: YItem = { container, before: [], after: [] }
@@ -41,7 +48,13 @@ export function newItem(container: YContainer): YItem {
 }
 
 /** Where a key or list item starts: what comments are attached to. `key`: a mapping key (not a list item). */
-export interface Anchor { offset: number; col: number; path: readonly string[]; item?: YItem; key?: boolean }
+export interface Anchor {
+  offset: number
+  col: number
+  path: readonly string[]
+  item?: YItem
+  key?: boolean
+}
 
 /**
  * Feeds a document's containers to a comment stack in sops's order (sops.go `walkBranch`): the
@@ -69,7 +82,8 @@ export function cstComments(tokens: readonly unknown[]): { offset: number; sourc
     if (Array.isArray(v)) v.forEach(visit)
     else if (typeof v === 'object' && v !== null) {
       const t = v as { type?: unknown; offset?: unknown; source?: unknown }
-      if (t.type === 'comment' && typeof t.offset === 'number' && typeof t.source === 'string') found.set(t.offset, t.source)
+      if (t.type === 'comment' && typeof t.offset === 'number' && typeof t.source === 'string')
+        found.set(t.offset, t.source)
       else for (const child of Object.values(v)) if (typeof child === 'object') visit(child)
     }
   }
@@ -78,7 +92,10 @@ export function cstComments(tokens: readonly unknown[]): { offset: number; sourc
 }
 
 /** Where each document's sops block goes: before the next `---`, `...` or directive, else at the end. */
-export function boundaries(tokens: readonly { type: string; offset: number; start?: unknown }[], length: number): number[] {
+export function boundaries(
+  tokens: readonly { type: string; offset: number; start?: unknown }[],
+  length: number,
+): number[] {
   const out: number[] = []
   tokens.forEach((t, i) => {
     if (t.type !== 'document') return
@@ -124,7 +141,12 @@ export interface PlacedComment {
  * comment's anchor (whose path is its additional data) and side; null: none (the top level).
  * `sorted`: the document's anchors in source order.
  */
-export function placeComments(text: string, lines: LineIndex, sorted: readonly Anchor[], offsets: readonly number[]): Map<number, PlacedComment> {
+export function placeComments(
+  text: string,
+  lines: LineIndex,
+  sorted: readonly Anchor[],
+  offsets: readonly number[],
+): Map<number, PlacedComment> {
   const out = new Map<number, PlacedComment>()
   const blank = (line: number): boolean => lineText(text, lines, line).trim() === ''
   /** index of the first anchor at or after `offset` */
@@ -181,7 +203,12 @@ export function placeComments(text: string, lines: LineIndex, sorted: readonly A
     // the scanner's indentation there: the block the prior key or item is in (a flow collection's block)
     let item = prior?.item
     while (item?.container.flow) item = item.container.owner
-    const blockAnchor = item ? sorted.slice(0, n).reverse().find((a) => a.item === item) : undefined
+    const blockAnchor = item
+      ? sorted
+          .slice(0, n)
+          .reverse()
+          .find((a) => a.item === item)
+      : undefined
     const awaiting = prior?.key === true && !prior.item?.slot && !(prior.item?.child?.flow ?? false)
     const indent = prior ? (awaiting ? prior.col : (blockAnchor ?? prior).col) : 0
     const rightBelow = firstLine > 1 && !blank(firstLine - 1)
@@ -235,7 +262,8 @@ function lineText(text: string, lines: LineIndex, line: number): string {
 }
 
 /** The enclosing paths of `path`, innermost first: other places sops may have put a comment. */
-export const enclosingPaths = (path: readonly string[]): (readonly string[])[] => path.map((_, i) => path.slice(0, path.length - 1 - i))
+export const enclosingPaths = (path: readonly string[]): (readonly string[])[] =>
+  path.map((_, i) => path.slice(0, path.length - 1 - i))
 
 /** Every distinct path of the anchors, once. */
 export function distinctPaths(anchors: readonly Anchor[]): (readonly string[])[] {

@@ -15,7 +15,10 @@ function scalar(v: MetaValue, flow = false): string {
 /** The metadata as one flow mapping, for a document whose top level is a flow mapping. */
 export function yamlFlowMetadata(v: MetaValue): string {
   if (Array.isArray(v)) return `[${v.map(yamlFlowMetadata).join(', ')}]`
-  if (isMap(v)) return `{${Object.entries(v).map(([k, x]) => `${k}: ${yamlFlowMetadata(x)}`).join(', ')}}`
+  if (isMap(v))
+    return `{${Object.entries(v)
+      .map(([k, x]) => `${k}: ${yamlFlowMetadata(x)}`)
+      .join(', ')}}`
   return scalar(v, true)
 }
 
@@ -42,7 +45,8 @@ export function yamlMetadataLines(tree: MetaTree, col: number, unit: number, seq
         lines.push(`${prefix}${key}:`)
         map(v, indent + unit)
       } else {
-        const block = typeof v === 'string' && v.includes('\n') ? literalBlock(v, ' '.repeat(indent + unit), '\n') : null
+        const block =
+          typeof v === 'string' && v.includes('\n') ? literalBlock(v, ' '.repeat(indent + unit), '\n') : null
         if (!block) {
           lines.push(`${prefix}${key}: ${scalar(v)}`)
           return

@@ -48,16 +48,28 @@ export class YamlRenderer {
     if ('enc' in out) {
       // the user's quoting rides on the ENC scalar; in flow context (where ENC cannot be plain)
       // single quotes stand for plain, so `[a, "b"]` comes back as written
-      const text = node.type === 'QUOTE_DOUBLE' ? `"${out.enc}"` : node.type === 'QUOTE_SINGLE' || flow ? `'${out.enc}'` : out.enc
+      const text =
+        node.type === 'QUOTE_DOUBLE' ? `"${out.enc}"` : node.type === 'QUOTE_SINGLE' || flow ? `'${out.enc}'` : out.enc
       return [{ start, end, text }]
     }
     const t = out.plain
     if (t.type !== 'str') return [{ start, end, text: typedLiteral(t) }]
-    const style = node.type === 'QUOTE_DOUBLE' ? 'double' : node.type === 'QUOTE_SINGLE' && !flow ? 'single' : node.tag ? 'tagged' : 'plain'
+    const style =
+      node.type === 'QUOTE_DOUBLE'
+        ? 'double'
+        : node.type === 'QUOTE_SINGLE' && !flow
+          ? 'single'
+          : node.tag
+            ? 'tagged'
+            : 'plain'
     if (style !== 'single' && style !== 'double' && !flow && t.text.includes('\n')) {
       const block = literalBlock(t.text, ' '.repeat(place.parentCol + this.unit), this.nl)
       const lineEnd = this.text.indexOf('\n', end)
-      if (block && lineEnd >= 0) return [{ start, end, text: block.header }, { start: lineEnd + 1, end: lineEnd + 1, text: block.body }]
+      if (block && lineEnd >= 0)
+        return [
+          { start, end, text: block.header },
+          { start: lineEnd + 1, end: lineEnd + 1, text: block.body },
+        ]
     }
     return [{ start, end, text: inlineString(t.text, style, flow) }]
   }
@@ -78,7 +90,10 @@ export class YamlRenderer {
     if ('enc' in out) {
       const value = String(place.node.value)
       const extra = /^ */.exec(value.split('\n').find((l) => l !== '') ?? '')?.[0].length ?? 0
-      const indent = Math.max(0, (/^ */.exec(firstContent?.[0] ?? '')?.[0].length ?? place.parentCol + this.unit) - extra)
+      const indent = Math.max(
+        0,
+        (/^ */.exec(firstContent?.[0] ?? '')?.[0].length ?? place.parentCol + this.unit) - extra,
+      )
       const lastLine = /[^\n]*\S[^\n]*(\n|$)/g
       let bodyEnd = 0
       for (let m = lastLine.exec(content); m; m = lastLine.exec(content)) bodyEnd = m.index + m[0].length
@@ -93,8 +108,15 @@ export class YamlRenderer {
     const t = out.plain
     const indent = /^ */.exec(content)?.[0] ?? ''
     const block = t.type === 'str' ? literalBlock(t.text, indent, this.nl, digit) : null
-    if (block) return [{ start, end: start + header.length, text: block.header }, { ...first, text: block.body }]
-    return [{ start, end: start + header.length, text: t.type === 'str' ? doubleQuoted(t.text) : typedLiteral(t) }, { ...first, text: '' }]
+    if (block)
+      return [
+        { start, end: start + header.length, text: block.header },
+        { ...first, text: block.body },
+      ]
+    return [
+      { start, end: start + header.length, text: t.type === 'str' ? doubleQuoted(t.text) : typedLiteral(t) },
+      { ...first, text: '' },
+    ]
   }
 
   /** An alias expanded where it was: a scalar, or a flow collection (a ciphertext is bound to one path). */

@@ -6,7 +6,17 @@
  * user wrote (which rides on the `ENC[...]` scalar).
  */
 import { SopsError } from './errors.js'
-import { formatGoFloat, formatGoFloatG, inInt64, inUint64, parseGoFloat, parseGoInteger, parseYamlTimestamp, str, type Typed } from './values.js'
+import {
+  formatGoFloat,
+  formatGoFloatG,
+  inInt64,
+  inUint64,
+  parseGoFloat,
+  parseGoInteger,
+  parseYamlTimestamp,
+  str,
+  type Typed,
+} from './values.js'
 
 export type Resolved =
   | { kind: 'null' }
@@ -19,11 +29,22 @@ export type Resolved =
 
 const BOOLS = new Map(Object.entries({ true: true, True: true, TRUE: true, false: false, False: false, FALSE: false }))
 const NULLS = new Set(['', '~', 'null', 'Null', 'NULL'])
-const SPECIAL_FLOATS = new Map(Object.entries({
-  '.nan': 'NaN', '.NaN': 'NaN', '.NAN': 'NaN',
-  '.inf': '+Inf', '.Inf': '+Inf', '.INF': '+Inf', '+.inf': '+Inf', '+.Inf': '+Inf', '+.INF': '+Inf',
-  '-.inf': '-Inf', '-.Inf': '-Inf', '-.INF': '-Inf',
-}))
+const SPECIAL_FLOATS = new Map(
+  Object.entries({
+    '.nan': 'NaN',
+    '.NaN': 'NaN',
+    '.NAN': 'NaN',
+    '.inf': '+Inf',
+    '.Inf': '+Inf',
+    '.INF': '+Inf',
+    '+.inf': '+Inf',
+    '+.Inf': '+Inf',
+    '+.INF': '+Inf',
+    '-.inf': '-Inf',
+    '-.Inf': '-Inf',
+    '-.INF': '-Inf',
+  }),
+)
 /** Characters no YAML scalar may hold as they are (C0/C1 controls but tab and newline, BOM, lone surrogates). */
 const UNPRINTABLE = String.raw`[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029\ufeff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]`
 const UNPRINTABLE_OR_NEWLINE = new RegExp(`${UNPRINTABLE}|\n`)
@@ -60,7 +81,8 @@ export function resolvePlain(s: string): Resolved {
 }
 
 /** `!!int` for `tag:yaml.org,2002:int`; other tags as written. */
-export const shortTag = (tag: string | undefined | null): string | null => (tag ? tag.replace(/^tag:yaml\.org,2002:/, '!!') : null)
+export const shortTag = (tag: string | undefined | null): string | null =>
+  tag ? tag.replace(/^tag:yaml\.org,2002:/, '!!') : null
 
 /**
  * The value sops reads for a scalar (null: a null, which sops never visits).
@@ -71,7 +93,10 @@ export function typedFromScalar(value: string, quoted: boolean, tag: string | nu
   if (tag === '!!str' || (tag !== null && !tag.startsWith('!!'))) return str(value)
   if (tag !== null) {
     if (tag === '!!null' && resolvePlain(value).kind === 'null') return null
-    throw new SopsError('unsupported', `${where}: an explicit ${tag} tag is not supported (remove it; the value is typed from its spelling)`)
+    throw new SopsError(
+      'unsupported',
+      `${where}: an explicit ${tag} tag is not supported (remove it; the value is typed from its spelling)`,
+    )
   }
   if (quoted) return str(value)
   const r = resolvePlain(value)
@@ -109,19 +134,38 @@ export function plainSafe(s: string, flow: boolean, strict = false, tagged = fal
   return r.kind === 'str' || (!strict && r.kind === 'timestamp')
 }
 
-const ESCAPES = new Map(Object.entries({
-  '\0': '\\0', '\x07': '\\a', '\b': '\\b', '\t': '\\t', '\n': '\\n', '\v': '\\v', '\f': '\\f', '\r': '\\r',
-  '\x1b': '\\e', '"': '\\"', '\\': '\\\\', '\x85': '\\N', '\u2028': '\\L', '\u2029': '\\P',
-}))
+const ESCAPES = new Map(
+  Object.entries({
+    '\0': '\\0',
+    '\x07': '\\a',
+    '\b': '\\b',
+    '\t': '\\t',
+    '\n': '\\n',
+    '\v': '\\v',
+    '\f': '\\f',
+    '\r': '\\r',
+    '\x1b': '\\e',
+    '"': '\\"',
+    '\\': '\\\\',
+    '\x85': '\\N',
+    '\u2028': '\\L',
+    '\u2029': '\\P',
+  }),
+)
 
 /** A double-quoted scalar: escapes only what must be escaped. */
 export function doubleQuoted(s: string): string {
-  const body = s.replace(/[\u0000-\u001f"\\\u007f-\u009f\u2028\u2029\ufeff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, (c) => {
-    const known = ESCAPES.get(c)
-    if (known) return known
-    const code = c.charCodeAt(0)
-    return code <= 0xff ? `\\x${code.toString(16).toUpperCase().padStart(2, '0')}` : `\\u${code.toString(16).toUpperCase().padStart(4, '0')}`
-  })
+  const body = s.replace(
+    /[\u0000-\u001f"\\\u007f-\u009f\u2028\u2029\ufeff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g,
+    (c) => {
+      const known = ESCAPES.get(c)
+      if (known) return known
+      const code = c.charCodeAt(0)
+      return code <= 0xff
+        ? `\\x${code.toString(16).toUpperCase().padStart(2, '0')}`
+        : `\\u${code.toString(16).toUpperCase().padStart(4, '0')}`
+    },
+  )
   return `"${body}"`
 }
 
@@ -136,7 +180,12 @@ export function singleQuoted(s: string): string | null {
  * digit) and the body lines, each indented by `indent` and ended by `nl`. Null when `s` cannot
  * be one (control characters, or a first line starting with a space and no `digit` given).
  */
-export function literalBlock(s: string, indent: string, nl: string, digit = ''): { header: string; body: string } | null {
+export function literalBlock(
+  s: string,
+  indent: string,
+  nl: string,
+  digit = '',
+): { header: string; body: string } | null {
   if (s === '' || UNPRINTABLE_IN_BLOCK.test(s)) return null
   const trailing = /\n*$/.exec(s)?.[0].length ?? 0
   const chomp = trailing === 0 ? '-' : trailing === 1 && trailing < s.length ? '' : '+'
@@ -157,7 +206,13 @@ export function typedLiteral(t: Typed): string {
     case 'bool':
       return t.text === 'True' ? 'true' : 'false'
     case 'float':
-      return t.text === 'NaN' ? '.nan' : t.text === '+Inf' ? '.inf' : t.text === '-Inf' ? '-.inf' : formatGoFloatG(Number(t.text))
+      return t.text === 'NaN'
+        ? '.nan'
+        : t.text === '+Inf'
+          ? '.inf'
+          : t.text === '-Inf'
+            ? '-.inf'
+            : formatGoFloatG(Number(t.text))
     default:
       return t.text
   }

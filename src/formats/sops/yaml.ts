@@ -9,8 +9,34 @@ import { isAlias, isMap, isScalar, isSeq, parseAllDocuments, Parser, type Docume
 import type { ParsedStore } from './engine.js'
 import { SopsError } from './errors.js'
 import type { MetaTree, MetaValue } from './metadata.js'
-import { appendedBlock, appendedBlockRange, applyEdits, CommentStack, LineIndex, newlineOf, setOwn, type CommentSlot, type Edit, type Slot, type SlotOutput, type ValueSlot } from './tree.js'
-import { boundaries, cstComments, placeComments, distinctPaths, enclosingPaths, newContainer, newItem, walkComments, type Anchor, type PlacedComment, type YContainer, type YItem } from './yaml-cst.js'
+import {
+  appendedBlock,
+  appendedBlockRange,
+  applyEdits,
+  CommentStack,
+  LineIndex,
+  newlineOf,
+  setOwn,
+  type CommentSlot,
+  type Edit,
+  type Slot,
+  type SlotOutput,
+  type ValueSlot,
+} from './tree.js'
+import {
+  boundaries,
+  cstComments,
+  placeComments,
+  distinctPaths,
+  enclosingPaths,
+  newContainer,
+  newItem,
+  walkComments,
+  type Anchor,
+  type PlacedComment,
+  type YContainer,
+  type YItem,
+} from './yaml-cst.js'
 import { yamlFlowMetadata, yamlMetadataLines } from './yaml-meta.js'
 import { rangeOf, YamlRenderer, type Range, type ScalarPlace, type Shape } from './yaml-render.js'
 import { resolvePlain, shortTag, typedFromScalar } from './yaml-scalar.js'
@@ -45,7 +71,6 @@ interface At {
   item?: YItem | undefined
 }
 
-
 class YamlDocument implements ParsedStore {
   readonly slots: Slot[] = []
   metadata: MetaTree | null = null
@@ -72,13 +97,30 @@ class YamlDocument implements ParsedStore {
     let regionStart = 0
     docs.forEach((doc, i) => {
       const error = doc.errors[0]
-      if (error) throw new SopsError('parse', `YAML syntax error (${error.code}) at ${this.lines.where(error.pos[0])}, column ${this.lines.col(error.pos[0]) + 1}`)
-      const state: DocState = { regionStart, boundary: ends[i] ?? text.length, rootCol: 0, anchors: [], tree: newContainer(false, false) }
+      if (error)
+        throw new SopsError(
+          'parse',
+          `YAML syntax error (${error.code}) at ${this.lines.where(error.pos[0])}, column ${this.lines.col(error.pos[0]) + 1}`,
+        )
+      const state: DocState = {
+        regionStart,
+        boundary: ends[i] ?? text.length,
+        rootCol: 0,
+        anchors: [],
+        tree: newContainer(false, false),
+      }
       regionStart = state.boundary
       this.docs.push(state)
       this.root(doc, state, i === 0)
     })
-    if (this.docs.length === 0) this.docs.push({ regionStart: 0, boundary: text.length, rootCol: 0, anchors: [], tree: newContainer(false, false) })
+    if (this.docs.length === 0)
+      this.docs.push({
+        regionStart: 0,
+        boundary: text.length,
+        rootCol: 0,
+        anchors: [],
+        tree: newContainer(false, false),
+      })
     this.unit ||= 2
     for (const d of this.docs) d.anchors.sort((a, b) => a.offset - b.offset)
     const comments = cstComments(tokens).filter((c) => {
@@ -104,13 +146,31 @@ class YamlDocument implements ParsedStore {
   private root(doc: Document, state: DocState, first: boolean): void {
     const root = doc.contents
     // an empty document (nothing, or only `---`) becomes a mapping with just the sops block
-    if (root === null || root === undefined || (isScalar(root) && root.type === 'PLAIN' && root.source === '' && !root.tag && !root.anchor)) return
+    if (
+      root === null ||
+      root === undefined ||
+      (isScalar(root) && root.type === 'PLAIN' && root.source === '' && !root.tag && !root.anchor)
+    )
+      return
     if (!isMap(root)) {
-      throw new SopsError('unsupported', `${this.lines.where(rangeOf(root)[0])}: the top level of a YAML document must be a mapping for sops`)
+      throw new SopsError(
+        'unsupported',
+        `${this.lines.where(rangeOf(root)[0])}: the top level of a YAML document must be a mapping for sops`,
+      )
     }
     state.rootCol = this.lines.col(rangeOf(root)[0])
     state.tree = newContainer(!!root.flow, false)
-    const at: At = { path: [], display: [], flow: !!root.flow, parentCol: state.rootCol, doc, state, alias: null, depth: 0, container: state.tree }
+    const at: At = {
+      path: [],
+      display: [],
+      flow: !!root.flow,
+      parentCol: state.rootCol,
+      doc,
+      state,
+      alias: null,
+      depth: 0,
+      container: state.tree,
+    }
     const end = (p: { key: unknown; value: unknown }): number => rangeOf((p.value ?? p.key) as Scalar)[1]
     const data = root.items.filter((p) => !(isScalar(p.key) && p.key.value === 'sops'))
     if (root.flow) {
@@ -156,20 +216,31 @@ class YamlDocument implements ParsedStore {
       return
     }
     const at = rangeOf(node as Scalar)[0]
-    throw new SopsError('parse', `YAML syntax error (DUPLICATE_KEY) at ${this.lines.where(at)}, column ${this.lines.col(at) + 1}`)
+    throw new SopsError(
+      'parse',
+      `YAML syntax error (DUPLICATE_KEY) at ${this.lines.where(at)}, column ${this.lines.col(at) + 1}`,
+    )
   }
 
   private key(node: unknown): string {
     const where = this.lines.where(isScalar(node) || isAlias(node) || isMap(node) || isSeq(node) ? rangeOf(node)[0] : 0)
-    if (!isScalar(node)) throw new SopsError('unsupported', `${where}: a mapping key that is not a plain string (sops supports only string keys)`)
+    if (!isScalar(node))
+      throw new SopsError(
+        'unsupported',
+        `${where}: a mapping key that is not a plain string (sops supports only string keys)`,
+      )
     // sops writes a merge key as `!!merge <<:` (yaml.v3 tags the string `<<` so); it is the key
     // `<<`, whose value sops expanded (the `yaml` package leaves the tagged scalar's value unset)
-    if (shortTag(node.tag) === '!!merge' && node.type === 'PLAIN' && (node as { source?: unknown }).source === '<<') return '<<'
+    if (shortTag(node.tag) === '!!merge' && node.type === 'PLAIN' && (node as { source?: unknown }).source === '<<')
+      return '<<'
     refuseLoneSurrogate(String(node.value), where)
     const typed = typedFromScalar(String(node.value), node.type !== 'PLAIN', shortTag(node.tag), where)
     if (typed === null || typed.type !== 'str') {
       const kind = typed === null ? 'null' : typed.type === 'time' ? 'a timestamp' : `a ${typed.type}`
-      throw new SopsError('unsupported', `${where}: a mapping key is ${kind}, not a string (sops supports only string keys; quote it)`)
+      throw new SopsError(
+        'unsupported',
+        `${where}: a mapping key is ${kind}, not a string (sops supports only string keys; quote it)`,
+      )
     }
     return typed.text
   }
@@ -184,7 +255,14 @@ class YamlDocument implements ParsedStore {
       if (isMap(value) && delta > 0) this.unit ||= delta
       if (isSeq(value)) this.seqIndented ??= delta > 0
     }
-    return this.value(value, { ...at, path: [...at.path, key], display: [...at.display, key], parentCol: keyCol, dash: undefined, item })
+    return this.value(value, {
+      ...at,
+      path: [...at.path, key],
+      display: [...at.display, key],
+      parentCol: keyCol,
+      dash: undefined,
+      item,
+    })
   }
 
   private value(node: unknown, at: At): Shape {
@@ -193,7 +271,11 @@ class YamlDocument implements ParsedStore {
     if (isAlias(node)) {
       const target = node.resolve(at.doc)
       if (!target) throw new SopsError('parse', `${this.lines.where(rangeOf(node)[0])}: alias to an unknown anchor`)
-      const inner = this.value(target, { ...at, alias: at.alias ?? this.lines.where(rangeOf(node)[0]), depth: at.depth + 1 })
+      const inner = this.value(target, {
+        ...at,
+        alias: at.alias ?? this.lines.where(rangeOf(node)[0]),
+        depth: at.depth + 1,
+      })
       if (at.alias === null) this.aliases.push({ range: rangeOf(node), flow: at.flow, shape: inner })
       return inner
     }
@@ -204,10 +286,23 @@ class YamlDocument implements ParsedStore {
       const typed = typedFromScalar(String(node.value), quoted, shortTag(node.tag), where)
       if (typed === null) return { kind: 'null' }
       const listItem = at.alias === null && at.dash !== undefined
-      const slot: ValueSlot = { kind: 'value', path: at.path, display: at.display, value: typed, where, ...(listItem ? { listItem } : {}) }
+      const slot: ValueSlot = {
+        kind: 'value',
+        path: at.path,
+        display: at.display,
+        value: typed,
+        where,
+        ...(listItem ? { listItem } : {}),
+      }
       this.slots.push(slot)
       if (at.item) at.item.slot = slot
-      if (at.alias === null) this.places.set(slot, { node, flow: at.flow, parentCol: at.parentCol, ...(at.dash !== undefined ? { dash: at.dash } : {}) })
+      if (at.alias === null)
+        this.places.set(slot, {
+          node,
+          flow: at.flow,
+          parentCol: at.parentCol,
+          ...(at.dash !== undefined ? { dash: at.dash } : {}),
+        })
       return { kind: 'leaf', slot }
     }
     if (isMap(node)) {
@@ -215,27 +310,45 @@ class YamlDocument implements ParsedStore {
       if (at.item) at.item.child = container
       const inner = { ...at, flow: at.flow || !!node.flow, depth: at.depth + 1, container, item: undefined }
       const seen = new Set<string>()
-      return { kind: 'map', entries: node.items.map((p) => {
-        const key = this.key(p.key)
-        if (at.alias === null) this.unique(seen, key, p.key)
-        return { key, child: this.pair(key, p.key, p.value, inner) }
-      }) }
+      return {
+        kind: 'map',
+        entries: node.items.map((p) => {
+          const key = this.key(p.key)
+          if (at.alias === null) this.unique(seen, key, p.key)
+          return { key, child: this.pair(key, p.key, p.value, inner) }
+        }),
+      }
     }
     if (isSeq(node)) {
       const flow = at.flow || !!node.flow
       const container = newContainer(flow, true, at.item)
       if (at.item) at.item.child = container
       const token = node.srcToken as { items?: { start?: { type: string; offset: number }[] }[] } | undefined
-      return { kind: 'seq', items: node.items.map((item, i) => {
-        if (!isScalar(item) && !isMap(item) && !isSeq(item) && !isAlias(item) && item !== null) {
-          throw new SopsError('unsupported', `${this.lines.where(rangeOf(node)[0])}: a key: value pair inside a flow sequence`)
-        }
-        const dash = flow ? undefined : token?.items?.[i]?.start?.find((t) => t.type === 'seq-item-ind')?.offset
-        const offset = dash ?? (item ? rangeOf(item)[0] : rangeOf(node)[0])
-        const listItem = newItem(container)
-        if (at.alias === null) at.state.anchors.push(this.anchor(offset, at.path, listItem))
-        return this.value(item, { ...at, flow, display: [...at.display, i], parentCol: this.lines.col(offset), depth: at.depth + 1, dash, container, item: listItem })
-      }) }
+      return {
+        kind: 'seq',
+        items: node.items.map((item, i) => {
+          if (!isScalar(item) && !isMap(item) && !isSeq(item) && !isAlias(item) && item !== null) {
+            throw new SopsError(
+              'unsupported',
+              `${this.lines.where(rangeOf(node)[0])}: a key: value pair inside a flow sequence`,
+            )
+          }
+          const dash = flow ? undefined : token?.items?.[i]?.start?.find((t) => t.type === 'seq-item-ind')?.offset
+          const offset = dash ?? (item ? rangeOf(item)[0] : rangeOf(node)[0])
+          const listItem = newItem(container)
+          if (at.alias === null) at.state.anchors.push(this.anchor(offset, at.path, listItem))
+          return this.value(item, {
+            ...at,
+            flow,
+            display: [...at.display, i],
+            parentCol: this.lines.col(offset),
+            depth: at.depth + 1,
+            dash,
+            container,
+            item: listItem,
+          })
+        }),
+      }
     }
     throw new SopsError('unsupported', 'unexpected YAML node')
   }
@@ -248,7 +361,15 @@ class YamlDocument implements ParsedStore {
     const state = this.docOf(offset)
     const path = place?.anchor.path ?? []
     state.paths ??= distinctPaths(state.anchors)
-    const slot: CommentSlot = { kind: 'comment', path, alternatives: enclosingPaths(path), fallback: state.paths, text: source.slice(1), where: this.lines.where(offset), ...(certain ? {} : { uncertain: inert ? 'inert' as const : 'open' as const }) }
+    const slot: CommentSlot = {
+      kind: 'comment',
+      path,
+      alternatives: enclosingPaths(path),
+      fallback: state.paths,
+      text: source.slice(1),
+      where: this.lines.where(offset),
+      ...(certain ? {} : { uncertain: inert ? ('inert' as const) : ('open' as const) }),
+    }
     this.slots.push(slot)
     this.comments.set(slot, [offset, offset + source.length])
     const item = place?.anchor.item
@@ -265,7 +386,8 @@ class YamlDocument implements ParsedStore {
       const out = outputs.get(slot)
       if (out) edits.push(...render.scalarEdits(place, out))
     }
-    for (const alias of this.aliases) edits.push({ start: alias.range[0], end: alias.range[1], text: render.shape(alias.shape, alias.flow, outputs) })
+    for (const alias of this.aliases)
+      edits.push({ start: alias.range[0], end: alias.range[1], text: render.shape(alias.shape, alias.flow, outputs) })
     for (const [slot, [start, end]] of this.comments) {
       const out = outputs.get(slot)
       if (out) edits.push({ start, end, text: `#${'enc' in out ? out.enc : out.plain.text}` })
@@ -273,7 +395,11 @@ class YamlDocument implements ParsedStore {
     for (const doc of this.docs) {
       if (doc.sops) edits.push({ start: doc.sops[0], end: doc.sops[1], text: '' })
       if (metadata && doc.flow) {
-        edits.push({ start: doc.flow.at, end: doc.flow.at, text: `${doc.flow.first ? '' : ', '}sops: ${yamlFlowMetadata(metadata)}` })
+        edits.push({
+          start: doc.flow.at,
+          end: doc.flow.at,
+          text: `${doc.flow.first ? '' : ', '}sops: ${yamlFlowMetadata(metadata)}`,
+        })
       } else if (metadata) {
         const lines = yamlMetadataLines(metadata, doc.rootCol, this.unit, this.seqIndented ?? true)
         edits.push({ start: doc.boundary, end: doc.boundary, text: (before) => appendedBlock(before, lines, this.nl) })
@@ -306,14 +432,18 @@ const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[
  */
 function refuseLoneSurrogate(value: string, where: string): void {
   if (LONE_SURROGATE.test(value)) {
-    throw new SopsError('unsupported', `${where}: an escape for half a UTF-16 surrogate pair (such as \\uD800), which sops's YAML parser rejects; write the character itself or a \\U escape of its code point`)
+    throw new SopsError(
+      'unsupported',
+      `${where}: an escape for half a UTF-16 surrogate pair (such as \\uD800), which sops's YAML parser rejects; write the character itself or a \\U escape of its code point`,
+    )
   }
 }
 
 /** The metadata tree from a YAML node (plain nulls as null, every other scalar a string). */
 function toMeta(node: unknown, doc: Document): MetaValue {
   if (isAlias(node)) return toMeta(node.resolve(doc), doc)
-  if (isScalar(node)) return node.type === 'PLAIN' && resolvePlain(String(node.value)).kind === 'null' ? null : String(node.value)
+  if (isScalar(node))
+    return node.type === 'PLAIN' && resolvePlain(String(node.value)).kind === 'null' ? null : String(node.value)
   if (isSeq(node)) return node.items.map((i) => toMeta(i, doc))
   if (isMap(node)) {
     const out: MetaTree = {}
@@ -328,5 +458,11 @@ export function parseYaml(text: string): ParsedStore & { hasSopsKey: boolean } {
   if (!text.startsWith('\ufeff')) return new YamlDocument(text)
   // a byte order mark is kept in front, outside what is parsed
   const doc = new YamlDocument(text.slice(1))
-  return { slots: doc.slots, metadata: doc.metadata, hasSopsKey: doc.hasSopsKey, commentStacks: doc.commentStacks, emit: (outputs, metadata) => `\ufeff${doc.emit(outputs, metadata)}` }
+  return {
+    slots: doc.slots,
+    metadata: doc.metadata,
+    hasSopsKey: doc.hasSopsKey,
+    commentStacks: doc.commentStacks,
+    emit: (outputs, metadata) => `\ufeff${doc.emit(outputs, metadata)}`,
+  }
 }
