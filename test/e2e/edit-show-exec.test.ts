@@ -326,7 +326,6 @@ describe('git-seal exec', () => {
     commit(repo, 'secrets/app.env', ENV)
     commit(repo, 'secrets/app.json', JSON_DOC)
     commit(repo, 'secrets/app.yaml', YAML)
-    // biome-ignore lint/suspicious/noTemplateCurlyInString: ${nested-unset} is sh parameter expansion, not a template
     const r = repo.seal(
       'exec',
       'secrets/app.env',
@@ -335,6 +334,7 @@ describe('git-seal exec', () => {
       '--',
       'sh',
       '-c',
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: ${nested-unset} is sh parameter expansion, not a template
       'printf "%s|%s|%s|%s|%s|%s|%s|%s\\n" "$API_KEY" "$SHARED" "$URL" "$PORT" "$port" "$DEBUG" "$token" "${nested-unset}"',
     )
     expect(r.status, r.stderr).toBe(0)

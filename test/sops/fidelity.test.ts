@@ -39,10 +39,11 @@ describe('1. a JSON integer beyond int64 left unencrypted', () => {
       '12345678901234567890',
       '-9223372036854776000',
     ])
-    // biome-ignore lint/correctness/noPrecisionLoss: JSON.parse loses the same precision; the literals say what it reads back
     expect(JSON.parse(dec('json', encrypted))).toEqual({
+      // biome-ignore lint/correctness/noPrecisionLoss: JSON.parse loses the same precision; the literal says what it reads back
       n_unencrypted: 12345678901234567890,
       m: '12345678901234567890',
+      // biome-ignore lint/correctness/noPrecisionLoss: as above
       neg_unencrypted: -9223372036854775809,
     })
     expect(dec('json', encrypted)).toContain('"n_unencrypted": 12345678901234567890,')
