@@ -67,6 +67,47 @@ await build({ ...common, entryPoints: { 'git-seal': `${root}src/cli.ts`, 'prewra
 await build({ ...common, entryPoints: { hot: `${root}src/hot.ts` } })
 // textconv's ciphertext path (src/textconv.ts), the same way.
 await build({ ...common, entryPoints: { textconv: `${root}src/textconv.ts` } })
+// The same two programs as the launcher starts them (src/startup/code-cache.ts): each one a
+// CommonJS body (dist/NAME.body.js, every on-demand part included: CommonJS has no chunks)
+// that a small CommonJS loader (dist/NAME.cjs) compiles with a V8 code cache. ASCII output,
+// so the loader can read the body as latin1 (the cheapest exact decoding). The .mjs entries
+// above stay for launchers an older install wrote.
+for (const name of ['hot', 'textconv']) {
+  await build({
+    ...common,
+    entryPoints: undefined,
+    entryNames: undefined,
+    outExtension: undefined,
+    splitting: false,
+    format: 'cjs',
+    charset: 'ascii',
+    stdin: undefined,
+    entryPoints: [`${root}src/${name}.ts`],
+    outdir: undefined,
+    outfile: `${root}dist/${name}.body.js`,
+    // The body is not a module file Node loads: the loader hands it require and the URL.
+    define: { ...common.define, 'import.meta.url': '__gitSealUrl' },
+    banner: {},
+  })
+  // esbuild's ASCII charset escapes every string, regular expression and name; only comments
+  // keep their characters. The loader decodes the body as latin1: prove that is exact
+  // wherever it matters (a non-ASCII character outside a comment line fails the build).
+  const body = readFileSync(`${root}dist/${name}.body.js`, 'latin1').split('\n')
+  const outside = body.findIndex((line) => /[^\x00-\x7f]/.test(line) && !/^\s*(\*|\/\/|\/\*)/.test(line))
+  if (outside !== -1) throw new Error(`dist/${name}.body.js:${outside + 1}: a non-ASCII character outside a comment`)
+  await build({
+    absWorkingDir: root,
+    entryPoints: [`${root}src/startup/entry.ts`],
+    outfile: `${root}dist/${name}.cjs`,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    define: { GIT_SEAL_ENTRY: JSON.stringify(name) },
+    legalComments: 'none',
+    logLevel: 'warning',
+  })
+}
 for (const name of VENDORED) {
   await build({
     absWorkingDir: root,

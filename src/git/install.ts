@@ -15,6 +15,12 @@ export const BUNDLE_NAME = 'git-seal.mjs'
 export const HOT_BUNDLE_NAME = 'hot.mjs'
 /** The entry of textconv's ciphertext path (src/textconv.ts). */
 export const TEXTCONV_BUNDLE_NAME = 'textconv.mjs'
+/**
+ * The same two as a CommonJS loader that runs the program with a V8 code cache
+ * (src/startup/code-cache.ts): what the launcher prefers, when this copy has it.
+ */
+export const HOT_CACHED_NAME = 'hot.cjs'
+export const TEXTCONV_CACHED_NAME = 'textconv.cjs'
 /** The installed copy of dist/: entry plus content-hashed chunks. */
 export const DIST_DIR = 'dist'
 export const LAUNCHER_NAME = 'git-seal'
@@ -44,10 +50,11 @@ node=${shellQuote(nodePath)}
 # No subshell: textconv starts this once per file side.
 case $0 in */*) dir=\${0%/*} ;; *) dir=. ;; esac
 bundle="$dir/${DIST_DIR}/${BUNDLE_NAME}"
-# What git starts per command has an entry of its own (src/hot.ts, src/textconv.ts), when this copy has one.
+# What git starts per command has an entry of its own (src/hot.ts, src/textconv.ts), when this
+# copy has one: the code-cached loader first (src/startup/code-cache.ts), then the module.
 case $1 in
-  filter-process|clean|smudge) [ -f "$dir/${DIST_DIR}/${HOT_BUNDLE_NAME}" ] && bundle="$dir/${DIST_DIR}/${HOT_BUNDLE_NAME}" ;;
-  textconv) [ -f "$dir/${DIST_DIR}/${TEXTCONV_BUNDLE_NAME}" ] && bundle="$dir/${DIST_DIR}/${TEXTCONV_BUNDLE_NAME}" ;;
+  filter-process|clean|smudge) for e in ${HOT_CACHED_NAME} ${HOT_BUNDLE_NAME}; do [ -f "$dir/${DIST_DIR}/$e" ] && { bundle="$dir/${DIST_DIR}/$e"; break; }; done ;;
+  textconv) for e in ${TEXTCONV_CACHED_NAME} ${TEXTCONV_BUNDLE_NAME}; do [ -f "$dir/${DIST_DIR}/$e" ] && { bundle="$dir/${DIST_DIR}/$e"; break; }; done ;;
 esac
 ${GUARD_QUICK_FUNCTION}
 # The hook shim ran the same pre-check already (GIT_SEAL_PRECHECKED): not twice.
@@ -100,9 +107,13 @@ export function installFiles(paths: RepoPaths, distDir: string, nodePath: string
       renameSync(tmp, join(target, VENDOR_DIR, name))
     }
   }
-  // Other entries (the header worker) before ours, so the new entry never misses them.
-  const entries = readdirSync(distDir).filter((name) => name.endsWith('.mjs') && name !== BUNDLE_NAME)
-  for (const name of [...entries, BUNDLE_NAME]) {
+  // Other entries (the header worker) before ours, so the new entry never misses them; the
+  // code-cached loaders' bodies before the loaders (src/startup/code-cache.ts).
+  const files = readdirSync(distDir)
+  const bodies = files.filter((name) => name.endsWith('.body.js'))
+  const loaders = files.filter((name) => name.endsWith('.cjs'))
+  const entries = files.filter((name) => name.endsWith('.mjs') && name !== BUNDLE_NAME)
+  for (const name of [...bodies, ...loaders, ...entries, BUNDLE_NAME]) {
     const tmp = join(target, `.${name}.${process.pid}`)
     copyFileSync(join(distDir, name), tmp)
     renameSync(tmp, join(target, name))

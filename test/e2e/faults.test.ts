@@ -23,8 +23,8 @@ describe('a filter that cannot start', () => {
     repo.write('secrets/a.txt', `${MARKER}\n`)
     repo.git('add', '.')
     repo.git('commit', '-qm', 'a')
-    // both entries: git starts the filter from hot.mjs, and from git-seal.mjs without it
-    for (const entry of ['git-seal.mjs', 'hot.mjs']) rmSync(join(repo.dir, '.git', 'git-seal', 'dist', entry))
+    // every entry: git starts the filter from hot.cjs (code-cached), hot.mjs without it, and from git-seal.mjs without either
+    for (const entry of ['git-seal.mjs', 'hot.mjs', 'hot.cjs']) rmSync(join(repo.dir, '.git', 'git-seal', 'dist', entry))
     rmSync(join(repo.dir, 'secrets', 'a.txt'))
     const checkout = repo.tryGit('checkout', '--', 'secrets/a.txt')
     expect(checkout.status).not.toBe(0)
