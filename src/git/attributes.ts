@@ -7,6 +7,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
 import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
+import { takePrestartedCheckAttr } from '../startup/prestart.js'
 import { CIPHERTEXT_FILTER, isSealFilter } from './install-table.js'
 import type { IndexEntry, TreeEntry } from './plumbing.js'
 import { gitBytes, gitMaybe, type GitOptions } from './run.js'
@@ -98,7 +99,9 @@ export class CheckAttrBatch {
 
   private start(): ChildProcessWithoutNullStreams {
     if (this.child) return this.child
-    const child = spawn('git', ['check-attr', '--stdin', '-z', ...this.names], { cwd: this.cwd, env: this.env, stdio: ['pipe', 'pipe', 'pipe'] })
+    const args = ['check-attr', '--stdin', '-z', ...this.names]
+    // The loader may have started this very child already (startup/prestart.ts).
+    const child = takePrestartedCheckAttr(args, this.cwd, this.env) ?? spawn('git', args, { cwd: this.cwd, env: this.env, stdio: ['pipe', 'pipe', 'pipe'] })
     child.stdout.setEncoding('utf8')
     child.stdout.on('data', (data: string) => this.receive(data))
     let stderr = ''

@@ -76,9 +76,9 @@ export interface CacheFile {
   key: Buffer
 }
 
-/** The cache file of `name` for this source in `dir`. */
-export function cacheFileFor(dir: string, name: string, source: string): CacheFile {
-  const key = sha256(`${runtimeKey()}\0${sha256(source).toString('hex')}`)
+/** The cache file of `name` for the body whose bytes are `body`, in `dir`. */
+export function cacheFileFor(dir: string, name: string, body: Uint8Array): CacheFile {
+  const key = sha256(`${runtimeKey()}\0${sha256(body).toString('hex')}`)
   return { file: join(dir, `${name}-${key.toString('hex').slice(0, 32)}.bin`), key }
 }
 
@@ -156,9 +156,10 @@ function pruneStale(dir: string, keep: string): void {
  */
 export function runWithCodeCache(bodyFile: string, name: string): void {
   // esbuild writes ASCII (charset 'ascii'): latin1 is the cheapest exact decoding of it.
-  const source = readFileSync(bodyFile, 'latin1')
+  const body = readFileSync(bodyFile)
+  const source = body.toString('latin1')
   const dir = codeCacheDir()
-  const cache = dir === null ? null : cacheFileFor(dir, name, source)
+  const cache = dir === null ? null : cacheFileFor(dir, name, body)
   const cachedData = cache === null ? null : readCodeCache(cache.file, cache.key)
   const wrapped = `(function (exports, require, module, __filename, __dirname, __gitSealUrl) {${source}\n})`
   const script = new Script(wrapped, { filename: bodyFile, ...(cachedData ? { cachedData } : {}) })

@@ -4,11 +4,15 @@
  * file once per entry, with GIT_SEAL_ENTRY set to its name.
  */
 import { join } from 'node:path'
+import { CONVERSION_ATTRIBUTES } from '../git/attributes.js'
 import { runWithCodeCache } from './code-cache.js'
+import { prestartCheckAttr } from './prestart.js'
 
 declare const GIT_SEAL_ENTRY: string
 
 const body = join(__dirname, `${GIT_SEAL_ENTRY}.body.js`)
+// The filter asks check-attr about its first file: started now, it gets ready meanwhile.
+if (GIT_SEAL_ENTRY === 'hot' && process.argv[2] === 'filter-process') prestartCheckAttr(CONVERSION_ATTRIBUTES)
 try {
   runWithCodeCache(body, GIT_SEAL_ENTRY)
 } catch (e) {
