@@ -11,8 +11,10 @@ import { NoSopsKeyError, openStored, storedKind } from './stored.js'
 import { NO_KEY_HINT, type SealContext } from './context.js'
 import { allChunks, concat, readHead, readRest, type FileHead } from './input.js'
 import { blobId, blobIdOfChunks } from '../git/objects.js'
+import { objectSize } from '../git/object-size.js'
 import { stateDir } from '../git/repo.js'
 import { Spill } from './spill.js'
+import { debug } from '../ui.js'
 
 function why(e: unknown): { reason: string; hint?: string; notForYou?: true } {
   if ((e instanceof AgeError && e.code === 'no-identity') || e instanceof NoSopsKeyError) return { reason: 'none of your age identities can decrypt it', notForYou: true }
@@ -73,29 +75,88 @@ export async function smudgeFile(ctx: SealContext, path: string, content: AsyncI
 }
 
 /**
+ * The largest blob whose plaintext a large smudge holds in memory while it authenticates it
+ * (GIT_SEAL_SMUDGE_BUDGET: tests). Held, the blob is decrypted once: the plaintext is kept as
+ * each chunk is authenticated, and sent once the last one is. Larger (or of unknown size), the
+ * spilled ciphertext is decrypted a second time on the way out, as before. The plaintext is
+ * never larger than the blob, so this bounds what is held. 65 MiB, because:
+ * - a 64 MiB secret (issue 16's target 5: its blob is 64 MiB and ~16 KiB of tags and header)
+ *   then fits;
+ * - the filter's peak RSS whatever the size (target 6: <= 160 MiB) stays bounded: a held
+ *   64 MiB secret measured 140-144 MiB (51 MiB of Node and code, the plaintext, and the 1 MiB
+ *   buffers git's stream arrives in until they are collected); larger blobs are never held
+ *   (105-116 MiB measured). Deciding by the size known up front, not by dropping what was
+ *   held when it grows past the budget: dropped plaintext stays in the allocator's hands, and
+ *   the second pass then piled up on it (152-170 MiB measured for 256 MiB).
+ * - The buffers git's stream arrives in are collected every {@link COLLECT_EVERY} while
+ *   plaintext is held: left to V8 they grow to ~60 MiB before a collection (its trigger for
+ *   memory outside the JS heap), which put a held 64 MiB secret at ~175 MiB. So a blob is held
+ *   only where `gc` is exposed (the launcher starts the filter with --expose-gc).
+ * Never plaintext on disk either way: only the ciphertext is spilled.
+ */
+export const SMUDGE_HOLD_LIMIT = 65 << 20
+/** Input between two minor collections while plaintext is held (one costs about 1 ms). */
+const COLLECT_EVERY = 8 << 20
+
+function holdLimit(): number {
+  const override = Number(process.env['GIT_SEAL_SMUDGE_BUDGET'])
+  return Number.isInteger(override) && override >= 0 ? override : SMUDGE_HOLD_LIMIT
+}
+
+/**
+ * Whether to hold the plaintext of blob `blobOid` past the spill: its size is known and within
+ * {@link holdLimit}, and garbage can be collected as it goes.
+ */
+function holdsPlaintext(ctx: SealContext, blobOid: string | undefined): boolean {
+  if (typeof globalThis.gc !== 'function' || blobOid === undefined) return false
+  const size = objectSize(blobOid, { cwd: ctx.root, env: ctx.env })
+  return size !== null && size <= holdLimit()
+}
+
+/**
  * A large age file: the ciphertext is held as it arrives (a {@link Spill}: memory up to a
- * threshold, a file beyond it) while every chunk is authenticated; only then is plaintext sent,
- * decrypted again as it goes out when the ciphertext was spilled (plaintext is never written to
- * disk). Once plaintext is sent, a damaged later chunk could only fail the checkout; found first,
- * the work tree gets the ciphertext, like any blob that does not decrypt.
+ * threshold, a file beyond it) while every chunk is authenticated; only then is plaintext sent.
+ * The plaintext of the chunks authenticated is kept in memory while the ciphertext is, and past
+ * the spill for blobs within {@link SMUDGE_HOLD_LIMIT} (one decryption); otherwise it is
+ * decrypted again as it goes out from the spilled ciphertext (plaintext is never written to disk). Once plaintext is sent, a damaged later
+ * chunk could only fail the checkout; found first, the work tree gets the ciphertext, like any
+ * blob that does not decrypt.
  */
 async function smudgeLarge(ctx: SealContext, path: string, head: FileHead, blobOid: string | undefined): Promise<Iterable<Uint8Array>> {
   const held = new Spill(stateDir(ctx.paths, true))
   try {
     const check = new DecryptStream(ctx.identities())
     const fingerprint = blobOid ? ctx.fingerprints.hasher(true) : null
-    // The plaintext too while the ciphertext fits in memory: it then needs no second decryption.
+    // The plaintext is held while the ciphertext is in memory (below the spill threshold, so
+    // no larger than it), and past the spill only when the blob is within the hold limit:
+    // asked once, when the spill happens (smaller blobs never start a process for it).
     let plain: Uint8Array[] | null = []
+    let hold: boolean | undefined
+    let plainSize = 0
     let failure: unknown = null
+    let sinceCollection = 0
     const take = (pieces: Uint8Array[]): void => {
       for (const piece of pieces) {
         fingerprint?.update(piece)
-        plain?.push(piece)
+        if (plain === null) continue
+        plainSize += piece.length
+        // Never more than the blob's size; should git have sent more, the second pass it is.
+        if (hold && plainSize > holdLimit()) plain = null
+        else plain.push(piece)
       }
     }
     for await (const chunk of allChunks(head)) {
       held.write(chunk)
-      if (held.spilled) plain = null
+      if (held.spilled && hold === undefined) {
+        hold = holdsPlaintext(ctx, blobOid)
+        if (!hold) plain = null
+      }
+      if (hold && plain !== null && (sinceCollection += chunk.length) >= COLLECT_EVERY) {
+        // The buffers git's stream arrived in are garbage once spilled and decrypted:
+        // collected now, they do not pile up next to the plaintext held (see above).
+        sinceCollection = 0
+        globalThis.gc?.({ type: 'minor' })
+      }
       if (failure) continue
       try {
         take(check.updateParts(chunk))
@@ -111,6 +172,7 @@ async function smudgeLarge(ctx: SealContext, path: string, head: FileHead, blobO
       }
     }
     if (failure) {
+      plain = null
       const { reason, hint, notForYou } = why(failure)
       if (notForYou && !hasPluginIdentity(ctx.identities())) ctx.report.keptNotForYou(path)
       else ctx.report.keptAsStored(path, reason, hint)
@@ -118,6 +180,9 @@ async function smudgeLarge(ctx: SealContext, path: string, head: FileHead, blobO
       return held.answer()
     }
     if (blobOid && fingerprint) ctx.fingerprints.record(blobOid, { fingerprint: fingerprint.digest() })
+    if (process.env['GIT_SEAL_DEBUG']?.split(',').includes('smudge')) {
+      debug(`${path}: ${plain ? 'decrypted once, the plaintext held in memory' : 'decrypted twice, the second time from the spilled ciphertext'}${held.spilled ? ' (ciphertext spilled)' : ''}`)
+    }
     if (plain) {
       held.dispose()
       return plain
