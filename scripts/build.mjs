@@ -86,7 +86,7 @@ for (const name of ['hot', 'textconv']) {
     outdir: undefined,
     outfile: `${root}dist/${name}.body.js`,
     // The body is not a module file Node loads: the loader hands it require and the URL.
-    define: { ...common.define, 'import.meta.url': '__gitSealUrl' },
+    define: { ...common.define, 'import.meta': '__gitSealMeta' },
     banner: {},
   })
   // esbuild's ASCII charset escapes every string, regular expression and name; only comments

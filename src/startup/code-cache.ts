@@ -151,7 +151,7 @@ function pruneStale(dir: string, keep: string): void {
  * Runs the CommonJS program in `bodyFile` (its source ASCII, as esbuild writes it) with a V8
  * code cache: compiled from the cache when there is a valid one, else the normal way and a
  * cache written when the process exits (after the work, so what ran is in it). `require`,
- * `__filename` and `import.meta.url` (as `__gitSealUrl`) are the body's own.
+ * `__filename` and `import.meta` (as `__gitSealMeta`) are the body's own.
  * @throws {Error} when the body cannot be read (an incomplete installation).
  */
 export function runWithCodeCache(bodyFile: string, name: string): void {
@@ -161,7 +161,7 @@ export function runWithCodeCache(bodyFile: string, name: string): void {
   const dir = codeCacheDir()
   const cache = dir === null ? null : cacheFileFor(dir, name, body)
   const cachedData = cache === null ? null : readCodeCache(cache.file, cache.key)
-  const wrapped = `(function (exports, require, module, __filename, __dirname, __gitSealUrl) {${source}\n})`
+  const wrapped = `(function (exports, require, module, __filename, __dirname, __gitSealMeta) {${source}\n})`
   const script = new Script(wrapped, { filename: bodyFile, ...(cachedData ? { cachedData } : {}) })
   if (dir !== null && cache !== null && (cachedData === null || script.cachedDataRejected === true)) {
     process.once('exit', () => {
@@ -174,5 +174,13 @@ export function runWithCodeCache(bodyFile: string, name: string): void {
   }
   const module = { exports: {} }
   const dirName = bodyFile.slice(0, bodyFile.lastIndexOf('/'))
-  ;(script.runInThisContext() as (...args: unknown[]) => void).call(module.exports, module.exports, createRequire(bodyFile), module, bodyFile, dirName, pathToFileURL(bodyFile).href)
+  // import.meta for the body: its url made on first use (the URL machinery costs a start ~1 ms,
+  // and only loading a vendored library asks for it).
+  let url: string | undefined
+  const meta = {
+    get url(): string {
+      return (url ??= pathToFileURL(bodyFile).href)
+    },
+  }
+  ;(script.runInThisContext() as (...args: unknown[]) => void).call(module.exports, module.exports, createRequire(bodyFile), module, bodyFile, dirName, meta)
 }
