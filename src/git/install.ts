@@ -52,17 +52,14 @@ case $0 in */*) dir=\${0%/*} ;; *) dir=. ;; esac
 bundle="$dir/${DIST_DIR}/${BUNDLE_NAME}"
 # What git starts per command has an entry of its own (src/hot.ts, src/textconv.ts), when this
 # copy has one: the code-cached loader first (src/startup/code-cache.ts), then the module.
-# The filter may hold a large secret's plaintext while it authenticates it, within a budget
-# that assumes it can collect garbage as it goes (seal/smudge.ts): --expose-gc.
-flags=
 case $1 in
-  filter-process|clean|smudge) flags=--expose-gc; for e in ${HOT_CACHED_NAME} ${HOT_BUNDLE_NAME}; do [ -f "$dir/${DIST_DIR}/$e" ] && { bundle="$dir/${DIST_DIR}/$e"; break; }; done ;;
+  filter-process|clean|smudge) for e in ${HOT_CACHED_NAME} ${HOT_BUNDLE_NAME}; do [ -f "$dir/${DIST_DIR}/$e" ] && { bundle="$dir/${DIST_DIR}/$e"; break; }; done ;;
   textconv) for e in ${TEXTCONV_CACHED_NAME} ${TEXTCONV_BUNDLE_NAME}; do [ -f "$dir/${DIST_DIR}/$e" ] && { bundle="$dir/${DIST_DIR}/$e"; break; }; done ;;
 esac
 ${GUARD_QUICK_FUNCTION}
 # The hook shim ran the same pre-check already (GIT_SEAL_PRECHECKED): not twice.
 if [ "$1" = guard ] && [ $# -eq 1 ] && [ -z "\${GIT_SEAL_PRECHECKED:-}" ] && guard_quick; then exit 0; fi
-if [ -n "$node" ] && [ -f "$bundle" ]; then exec "$node" $flags "$bundle" "$@"; fi
+if [ -n "$node" ] && [ -f "$bundle" ]; then exec "$node" "$bundle" "$@"; fi
 if [ -z "$node" ]; then
   echo "git-seal: error: node not found (was ${nodePath.replace(/["$`\\]/g, '')}, and none on PATH)" >&2
   echo "git-seal: hint: install Node.js >= 20.19 and run 'npx git-seal install' again" >&2

@@ -5,6 +5,8 @@
  * driver, or a rule saying so) always gets its stored bytes, like a locked clone: tools that
  * copy the work tree (Nix into /nix/store, `git archive`) then copy ciphertext.
  */
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
 import { AgeError, DecryptStream, hasPluginIdentity, looksLikeAge } from '../age/index.js'
 import { SopsError } from '../formats/sops/index.js'
 import { NoSopsKeyError, openStored, storedKind } from './stored.js'
@@ -91,12 +93,39 @@ export async function smudgeFile(ctx: SealContext, path: string, content: AsyncI
  * - The buffers git's stream arrives in are collected every {@link COLLECT_EVERY} while
  *   plaintext is held: left to V8 they grow to ~60 MiB before a collection (its trigger for
  *   memory outside the JS heap), which put a held 64 MiB secret at ~175 MiB. So a blob is held
- *   only where `gc` is exposed (the launcher starts the filter with --expose-gc).
+ *   only where V8's collector can be called ({@link collector}).
  * Never plaintext on disk either way: only the ciphertext is spilled.
  */
 export const SMUDGE_HOLD_LIMIT = 65 << 20
 /** Input between two minor collections while plaintext is held (one costs about 1 ms). */
 const COLLECT_EVERY = 8 << 20
+
+type Collector = (options: { type: 'minor' | 'major' }) => void
+let collectorFn: Collector | null | undefined
+
+/**
+ * V8's collector, made callable the first time a large smudge holds plaintext: not with
+ * --expose-gc on the command line, which changes V8's flags for the whole start and so made
+ * Node compile its built-in modules without their code cache (3-4x slower to load, measured),
+ * but by setting the flag now and taking `gc` from a new context, where V8 installs it. A
+ * process that set it writes a code cache (code-cache.ts) V8 rejects at the next start (the
+ * flags differ), which then compiles and writes it again: once, after a large checkout.
+ * Null when that fails (then blobs are not held).
+ */
+function collector(): Collector | null {
+  if (collectorFn !== undefined) return collectorFn
+  const exposed = (globalThis as { gc?: unknown }).gc
+  if (typeof exposed === 'function') return (collectorFn = exposed as Collector)
+  try {
+    setFlagsFromString('--expose-gc')
+    const gc: unknown = runInNewContext('gc')
+    collectorFn = typeof gc === 'function' ? (gc as Collector) : null
+  } catch {
+    // A Node that refuses the flag at run time: no plaintext held, the two passes.
+    collectorFn = null
+  }
+  return collectorFn
+}
 
 function holdLimit(): number {
   const override = Number(process.env['GIT_SEAL_SMUDGE_BUDGET'])
@@ -108,9 +137,9 @@ function holdLimit(): number {
  * {@link holdLimit}, and garbage can be collected as it goes.
  */
 function holdsPlaintext(ctx: SealContext, blobOid: string | undefined): boolean {
-  if (typeof globalThis.gc !== 'function' || blobOid === undefined) return false
+  if (blobOid === undefined) return false
   const size = objectSize(blobOid, { cwd: ctx.root, env: ctx.env })
-  return size !== null && size <= holdLimit()
+  return size !== null && size <= holdLimit() && collector() !== null
 }
 
 /**
@@ -155,7 +184,7 @@ async function smudgeLarge(ctx: SealContext, path: string, head: FileHead, blobO
         // The buffers git's stream arrived in are garbage once spilled and decrypted:
         // collected now, they do not pile up next to the plaintext held (see above).
         sinceCollection = 0
-        globalThis.gc?.({ type: 'minor' })
+        collector()?.({ type: 'minor' })
       }
       if (failure) continue
       try {
