@@ -85,8 +85,10 @@ for (const name of ['hot', 'textconv']) {
     entryPoints: [`${root}src/${name}.ts`],
     outdir: undefined,
     outfile: `${root}dist/${name}.body.js`,
-    // The body is not a module file Node loads: the loader hands it require and the URL.
+    // The body is not a module file Node loads: the loader hands it require and import.meta.
     define: { ...common.define, 'import.meta': '__gitSealMeta' },
+    // Built-ins a one-secret start never uses, loaded on first use (src/lazy/builtins.ts).
+    alias: { ...common.alias, 'node:worker_threads': './src/lazy/builtins.ts', 'node:zlib': './src/lazy/builtins.ts' },
     banner: {},
   })
   // esbuild's ASCII charset escapes every string, regular expression and name; only comments
