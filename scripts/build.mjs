@@ -38,6 +38,13 @@ function buildId() {
 
 /** Libraries loaded on first use, each bundled alone (CommonJS, so the shim can require it). */
 const VENDORED = ['yaml', 'picomatch']
+/**
+ * Only the code-cached bodies load these from dist/vendor/ (the ESM entries keep them in an
+ * on-demand chunk): age-encryption and what it pulls in (post-quantum, curves), for hybrid
+ * recipients only, would otherwise be half of each body, read and hashed at every start.
+ */
+const BODY_VENDORED = ['age-encryption']
+const BODY_VENDORED_ALIAS = Object.fromEntries(BODY_VENDORED.map((name) => [name, `./src/lazy/${name}.ts`]))
 
 rmSync(`${root}dist`, { recursive: true, force: true })
 const common = {
@@ -88,7 +95,7 @@ for (const name of ['hot', 'textconv']) {
     // The body is not a module file Node loads: the loader hands it require and import.meta.
     define: { ...common.define, 'import.meta': '__gitSealMeta' },
     // Built-ins a one-secret start never uses, loaded on first use (src/lazy/builtins.ts).
-    alias: { ...common.alias, 'node:worker_threads': './src/lazy/builtins.ts', 'node:zlib': './src/lazy/builtins.ts' },
+    alias: { ...common.alias, 'node:worker_threads': './src/lazy/builtins.ts', 'node:zlib': './src/lazy/builtins.ts', ...BODY_VENDORED_ALIAS },
     banner: {},
   })
   // esbuild's ASCII charset escapes every string, regular expression and name; only comments
@@ -110,7 +117,7 @@ for (const name of ['hot', 'textconv']) {
     logLevel: 'warning',
   })
 }
-for (const name of VENDORED) {
+for (const name of [...VENDORED, ...BODY_VENDORED]) {
   await build({
     absWorkingDir: root,
     stdin: { contents: `module.exports = require(${JSON.stringify(name)})`, resolveDir: root, sourcefile: `vendor-${name}.cjs` },

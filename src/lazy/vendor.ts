@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url'
  * installed copy lives in `.git/git-seal/dist`, under the user's own project.
  * @throws {Error} when the vendored file is missing (an incomplete copy of dist/).
  */
-export function requireVendored<T>(name: 'yaml' | 'picomatch'): T {
+export function requireVendored<T>(name: 'yaml' | 'picomatch' | 'age-encryption'): T {
   const require = createRequire(import.meta.url)
   for (const rel of [`../vendor/${name}.cjs`, `./vendor/${name}.cjs`]) {
     const file = fileURLToPath(new URL(rel, import.meta.url))
