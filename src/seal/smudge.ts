@@ -157,29 +157,46 @@ async function smudgeLarge(ctx: SealContext, path: string, head: FileHead, blobO
     const check = new DecryptStream(ctx.identities())
     const fingerprint = blobOid ? ctx.fingerprints.hasher(true) : null
     // The plaintext is held while the ciphertext is in memory (below the spill threshold, so
-    // no larger than it), and past the spill only when the blob is within the hold limit:
-    // asked once, when the spill happens (smaller blobs never start a process for it).
+    // no larger than it), and past it only when the blob is within the hold limit: asked
+    // once, when the ciphertext would spill (smaller blobs never start a process for it).
     let plain: Uint8Array[] | null = []
     let hold: boolean | undefined
     let plainSize = 0
     let failure: unknown = null
     let sinceCollection = 0
+    // Held plaintext is fingerprinted after the answer is sent (ctx.later): hashing 64 MiB
+    // (~40-80 ms) then overlaps git writing the file, though git still waits for this process
+    // to exit. Only what is not held is hashed as it comes.
+    const drop = (): void => {
+      for (const piece of plain ?? []) fingerprint?.update(piece)
+      plain = null
+    }
     const take = (pieces: Uint8Array[]): void => {
       for (const piece of pieces) {
+        if (plain !== null) {
+          plainSize += piece.length
+          // Never more than the blob's size; should git have sent more, the second pass it is.
+          if (hold && plainSize > holdLimit()) drop()
+          else {
+            plain.push(piece)
+            continue
+          }
+        }
         fingerprint?.update(piece)
-        if (plain === null) continue
-        plainSize += piece.length
-        // Never more than the blob's size; should git have sent more, the second pass it is.
-        if (hold && plainSize > holdLimit()) plain = null
-        else plain.push(piece)
       }
     }
+    // Held plaintext needs no spilled ciphertext: if a later chunk fails, the answer is the
+    // stored blob read back from git (answerStored), so the bytes are not written to disk.
+    let keepCiphertext = true
     for await (const chunk of allChunks(head)) {
-      held.write(chunk)
-      if (held.spilled && hold === undefined) {
+      if (hold === undefined && held.wouldSpill(chunk.length)) {
         hold = holdsPlaintext(ctx, blobOid)
-        if (!hold) plain = null
+        if (hold) {
+          keepCiphertext = false
+          held.dispose()
+        } else drop()
       }
+      if (keepCiphertext) held.write(chunk)
       if (hold && plain !== null && (sinceCollection += chunk.length) >= COLLECT_EVERY) {
         // The buffers git's stream arrived in are garbage once spilled and decrypted:
         // collected now, they do not pile up next to the plaintext held (see above).
@@ -205,12 +222,17 @@ async function smudgeLarge(ctx: SealContext, path: string, head: FileHead, blobO
       const { reason, hint, notForYou } = why(failure)
       if (notForYou && !hasPluginIdentity(ctx.identities())) ctx.report.keptNotForYou(path)
       else ctx.report.keptAsStored(path, reason, hint)
+      if (!keepCiphertext) return await answerStored(ctx, path, blobOid!)
       ctx.records.checkedOut(blobOid ?? held.blobId(ctx.paths.objectFormat), path)
       return held.answer()
     }
-    if (blobOid && fingerprint) ctx.fingerprints.record(blobOid, { fingerprint: fingerprint.digest() })
+    if (blobOid && fingerprint) {
+      const pieces = plain
+      if (pieces === null) ctx.fingerprints.record(blobOid, { fingerprint: fingerprint.digest() })
+      else ctx.later(() => ctx.fingerprints.record(blobOid, pieces))
+    }
     if (process.env['GIT_SEAL_DEBUG']?.split(',').includes('smudge')) {
-      debug(`${path}: ${plain ? 'decrypted once, the plaintext held in memory' : 'decrypted twice, the second time from the spilled ciphertext'}${held.spilled ? ' (ciphertext spilled)' : ''}`)
+      debug(`${path}: ${plain ? 'decrypted once, the plaintext held in memory' : 'decrypted twice, the second time from the spilled ciphertext'}${held.spilled ? ' (ciphertext spilled)' : keepCiphertext ? '' : ' (ciphertext not kept)'}`)
     }
     if (plain) {
       held.dispose()
@@ -221,6 +243,21 @@ async function smudgeLarge(ctx: SealContext, path: string, head: FileHead, blobO
     held.dispose()
     throw e
   }
+}
+
+/**
+ * The answer for a held blob (within {@link SMUDGE_HOLD_LIMIT}) that failed after its ciphertext
+ * was let go: the stored blob, read back from git by the id git sent with it (the object git
+ * just read to send it). The plaintext held is collected first, so the two are never in
+ * memory together.
+ * @throws {Error} when git cannot hand the blob back (then the file is reported as failed).
+ */
+async function answerStored(ctx: SealContext, path: string, blobOid: string): Promise<Iterable<Uint8Array>> {
+  collector()?.({ type: 'major' })
+  const stored = await ctx.blob(blobOid)
+  if (!stored) throw new Error(`${path}: git could not hand back blob ${blobOid} to keep it as stored`)
+  ctx.records.checkedOut(blobOid, path)
+  return [stored]
 }
 
 /** A large blob kept as stored, held like {@link smudgeLarge}'s (never whole in memory). */

@@ -44,6 +44,11 @@ export class Spill implements Iterable<Uint8Array> {
     private readonly limit: number = threshold(),
   ) {}
 
+  /** True when writing `bytes` more would move the content to a file (it is not there yet). */
+  wouldSpill(bytes: number): boolean {
+    return this.fd === null && this.size + bytes > this.limit
+  }
+
   /** True once the content lives in a file. */
   get spilled(): boolean {
     return this.fd !== null

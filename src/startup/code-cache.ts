@@ -4,7 +4,7 @@
  * modules (module.enableCompileCache is Node >= 22.1), and compiling the bundle was about a
  * third of what a filter start costs over a do-nothing Node filter. So these entries are
  * built as two files (scripts/build.mjs): a small CommonJS loader (dist/hot.cjs,
- * dist/textconv.cjs, this file plus one line) and the program itself as a CommonJS body
+ * dist/textconv.cjs: entry.ts and this file) and the program itself as a CommonJS body
  * (dist/hot.body.js…), which the loader compiles with `vm.Script` and V8 code it cached
  * before. A CommonJS entry also skips the ESM loader's resolve/link/evaluate steps.
  *
@@ -20,7 +20,8 @@
  *   and a SHA-256 of the data, both checked before V8 sees a byte (V8 checks its version,
  *   flags and the source's length, not the data's integrity: a damaged file is ours to catch);
  * - written atomically (a temp file in the same directory, then rename), 0600;
- * - cache files of other builds not used for 30 days are removed when a new one is written.
+ * - cache files written more than 30 days ago are removed when a new one is written (one still
+ *   in use is then written again by its next start).
  *
  * Whatever goes wrong (no home, a foreign or damaged file, V8 rejecting the data, a full
  * disk), the body is compiled the normal way and runs the same: the cache only ever saves
@@ -37,7 +38,7 @@ import { Script } from 'node:vm'
 const MAGIC = Buffer.from('gitseal-v8cache-1\n', 'latin1')
 const HASH = 32
 const HEADER = MAGIC.length + 2 * HASH
-/** Cache files of other builds unused this long are removed when a new one is written. */
+/** Other cache files written this long ago are removed when a new one is written. */
 const STALE_MS = 30 * 24 * 3600 * 1000
 
 const sha256 = (data: Uint8Array | string): Buffer => createHash('sha256').update(data).digest()
@@ -48,9 +49,10 @@ const sha256 = (data: Uint8Array | string): Buffer => createHash('sha256').updat
  */
 export function codeCacheDir(env: NodeJS.ProcessEnv = process.env): string | null {
   if (env['GIT_SEAL_CODE_CACHE'] === 'off' || typeof process.getuid !== 'function') return null
-  const base = env['XDG_CACHE_HOME'] || (env['HOME'] ? join(env['HOME'], '.cache') : '')
-  // XDG says a relative path is to be ignored.
-  if (!base.startsWith('/')) return null
+  // XDG: a relative XDG_CACHE_HOME is ignored, as if unset.
+  const xdg = env['XDG_CACHE_HOME']
+  const base = xdg?.startsWith('/') ? xdg : env['HOME']?.startsWith('/') ? join(env['HOME'], '.cache') : null
+  if (base === null) return null
   const dir = join(base, 'git-seal', 'v8')
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 })

@@ -85,6 +85,7 @@ describe('the code cache of the entries git starts', () => {
   it('no cache where the directory is not only the user\'s, or when turned off', () => {
     const base = tempDir('git-seal-cache-')
     expect(codeCacheDir({ XDG_CACHE_HOME: 'relative/path' })).toBeNull()
+    expect(codeCacheDir({ XDG_CACHE_HOME: 'relative/path', HOME: base })).toBe(join(base, '.cache', 'git-seal', 'v8'))
     expect(codeCacheDir({ XDG_CACHE_HOME: base, GIT_SEAL_CODE_CACHE: 'off' })).toBeNull()
     expect(codeCacheDir({ HOME: base })).toBe(join(base, '.cache', 'git-seal', 'v8'))
     // A directory others could write is closed to them before use.
