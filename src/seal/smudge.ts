@@ -94,7 +94,8 @@ export async function smudgeFile(ctx: SealContext, path: string, content: AsyncI
  *   plaintext is held: left to V8 they grow to ~60 MiB before a collection (its trigger for
  *   memory outside the JS heap), which put a held 64 MiB secret at ~175 MiB. So a blob is held
  *   only where V8's collector can be called ({@link collector}).
- * Never plaintext on disk either way: only the ciphertext is spilled.
+ * Never plaintext on disk either way: only ciphertext is ever spilled, and a held blob's not at
+ * all (a late failure answers with the stored blob, read back from git: answerStored).
  */
 export const SMUDGE_HOLD_LIMIT = 65 << 20
 /** Input between two minor collections while plaintext is held (one costs about 1 ms). */
