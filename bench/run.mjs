@@ -499,8 +499,8 @@ const UNMET_NOTES = [
   "  is not written to a spill file (a late failure answers with the stored blob, read back from git). What is left",
   "  over the do-nothing filter: the decryption itself (~40-60 ms for 64 MiB with node:crypto) and the plaintext's",
   "  fingerprint (HMAC-SHA256 of 64 MiB, ~40-80 ms; computed after the answer, but git waits for the filter to",
-  "  exit). What would meet it if it stays over: a fingerprint of the ciphertext chunks' tags instead of the",
-  "  plaintext (a format change of the fingerprints file), or a native filter.",
+  "  exit). What would meet it if it stays over: fingerprinting on a second thread while the chunks arrive (the",
+  "  plaintext is already in memory), or a native filter.",
   "- 6 (filter peak RSS <= 160 MiB): the hold limit is what keeps it; larger blobs take the two passes (about",
   "  110 MiB).",
   ""
