@@ -82,16 +82,13 @@ await build({ ...common, entryPoints: { textconv: `${root}src/textconv.ts` } })
 for (const name of ['hot', 'textconv']) {
   await build({
     ...common,
-    entryPoints: undefined,
-    entryNames: undefined,
+    entryPoints: [`${root}src/${name}.ts`],
+    outdir: undefined,
     outExtension: undefined,
+    outfile: `${root}dist/${name}.body.js`,
     splitting: false,
     format: 'cjs',
     charset: 'ascii',
-    stdin: undefined,
-    entryPoints: [`${root}src/${name}.ts`],
-    outdir: undefined,
-    outfile: `${root}dist/${name}.body.js`,
     // The body is not a module file Node loads: the loader hands it require and import.meta.
     define: { ...common.define, 'import.meta': '__gitSealMeta' },
     // Built-ins a one-secret start never uses, loaded on first use (src/lazy/builtins.ts).
