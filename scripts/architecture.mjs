@@ -7,7 +7,8 @@
 // A module imports its own layer and the layers below it, never one above. Besides:
 // - errors.ts, version.ts and test-hooks.ts are leaves any layer may import; ui.ts (printing)
 //   is for the layers from {filter, seal} up, so config/, git/ and keys/ throw instead of print;
-// - the entries at the top of src/ (cli.ts, hot.ts, textconv.ts) rank with cli/;
+// - the entries at the top of src/ (cli.ts, hot.ts, textconv.ts) and their code-cached loaders
+//   (src/startup/) rank with cli/;
 // - a command never imports another command: what several commands print alike lives in
 //   src/commands/output/, which imports no command;
 // - only src/age/index.ts is imported from outside src/age;
@@ -24,6 +25,7 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url))
 /** Higher imports lower; the same rank imports the same rank. */
 export const RANK = {
   cli: 7,
+  startup: 7,
   commands: 6,
   operations: 5,
   filter: 4,

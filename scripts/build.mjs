@@ -28,7 +28,11 @@ function buildId() {
     for (const name of readdirSync(dir).sort()) {
       const p = join(dir, name)
       if (statSync(p).isDirectory()) walk(p)
-      else hash.update(`${p.slice(root.length)}\0`).update(readFileSync(p)).update('\0')
+      else
+        hash
+          .update(`${p.slice(root.length)}\0`)
+          .update(readFileSync(p))
+          .update('\0')
     }
   }
   walk(join(root, 'src'))
@@ -38,6 +42,13 @@ function buildId() {
 
 /** Libraries loaded on first use, each bundled alone (CommonJS, so the shim can require it). */
 const VENDORED = ['yaml', 'picomatch']
+/**
+ * Only the code-cached bodies load these from dist/vendor/ (the ESM entries keep them in an
+ * on-demand chunk): age-encryption and what it pulls in (post-quantum, curves), for hybrid
+ * recipients only, would otherwise be half of each body, read and hashed at every start.
+ */
+const BODY_VENDORED = ['age-encryption']
+const BODY_VENDORED_ALIAS = Object.fromEntries(BODY_VENDORED.map((name) => [name, `./src/lazy/${name}.ts`]))
 
 rmSync(`${root}dist`, { recursive: true, force: true })
 const common = {
@@ -61,16 +72,68 @@ const common = {
 }
 // The CLI. The worker that makes age headers ahead is an entry of its own, found next to the
 // entry that starts it.
-await build({ ...common, entryPoints: { 'git-seal': `${root}src/cli.ts`, 'prewrap-worker': `${root}src/age/prewrap-worker.ts` } })
+await build({
+  ...common,
+  entryPoints: { 'git-seal': `${root}src/cli.ts`, 'prewrap-worker': `${root}src/age/prewrap-worker.ts` },
+})
 // What git starts per command (src/hot.ts), built alone so that all it loads at start is one
 // file; its on-demand chunks land in chunks/ too (named by content, so never clobbering).
 await build({ ...common, entryPoints: { hot: `${root}src/hot.ts` } })
 // textconv's ciphertext path (src/textconv.ts), the same way.
 await build({ ...common, entryPoints: { textconv: `${root}src/textconv.ts` } })
-for (const name of VENDORED) {
+// The same two programs as the launcher starts them (src/startup/code-cache.ts): each one a
+// CommonJS body (dist/NAME.body.js, every on-demand part included: CommonJS has no chunks)
+// that a small CommonJS loader (dist/NAME.cjs) compiles with a V8 code cache. ASCII output,
+// so the loader can read the body as latin1 (the cheapest exact decoding). The .mjs entries
+// above stay for launchers an older install wrote.
+for (const name of ['hot', 'textconv']) {
+  await build({
+    ...common,
+    entryPoints: [`${root}src/${name}.ts`],
+    outdir: undefined,
+    outExtension: undefined,
+    outfile: `${root}dist/${name}.body.js`,
+    splitting: false,
+    format: 'cjs',
+    charset: 'ascii',
+    // The body is not a module file Node loads: the loader hands it require and import.meta.
+    define: { ...common.define, 'import.meta': '__gitSealMeta' },
+    // Built-ins a one-secret start never uses, loaded on first use (src/lazy/builtins.ts).
+    alias: {
+      ...common.alias,
+      'node:worker_threads': './src/lazy/builtins.ts',
+      'node:zlib': './src/lazy/builtins.ts',
+      ...BODY_VENDORED_ALIAS,
+    },
+    banner: {},
+  })
+  // esbuild's ASCII charset escapes every string, regular expression and name; only comments
+  // keep their characters. The loader decodes the body as latin1: prove that is exact
+  // wherever it matters (a non-ASCII character outside a comment line fails the build).
+  const body = readFileSync(`${root}dist/${name}.body.js`, 'latin1').split('\n')
+  const outside = body.findIndex((line) => /[^\x00-\x7f]/.test(line) && !/^\s*(\*|\/\/|\/\*)/.test(line))
+  if (outside !== -1) throw new Error(`dist/${name}.body.js:${outside + 1}: a non-ASCII character outside a comment`)
   await build({
     absWorkingDir: root,
-    stdin: { contents: `module.exports = require(${JSON.stringify(name)})`, resolveDir: root, sourcefile: `vendor-${name}.cjs` },
+    entryPoints: [`${root}src/startup/entry.ts`],
+    outfile: `${root}dist/${name}.cjs`,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    define: { GIT_SEAL_ENTRY: JSON.stringify(name) },
+    legalComments: 'none',
+    logLevel: 'warning',
+  })
+}
+for (const name of [...VENDORED, ...BODY_VENDORED]) {
+  await build({
+    absWorkingDir: root,
+    stdin: {
+      contents: `module.exports = require(${JSON.stringify(name)})`,
+      resolveDir: root,
+      sourcefile: `vendor-${name}.cjs`,
+    },
     outfile: `${root}dist/vendor/${name}.cjs`,
     bundle: true,
     platform: 'node',

@@ -11,7 +11,8 @@
 import * as filterProcess from './commands/filter-process.js'
 import * as clean from './commands/clean.js'
 import * as smudge from './commands/smudge.js'
-import { UserError, error, printHint, reportError } from './ui.js'
+import { exitStatusOf } from './errors.js'
+import { error, printHint, reportError } from './ui.js'
 
 type CommandModule = { run(args: string[]): Promise<number> | number }
 
@@ -33,6 +34,6 @@ main(process.argv.slice(2)).then(
   },
   (e: unknown) => {
     reportError(e)
-    process.exitCode = e instanceof UserError ? 1 : 70
+    process.exitCode = exitStatusOf(e)
   },
 )

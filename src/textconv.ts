@@ -10,7 +10,8 @@
 import { loadIdentities } from './keys/identities.js'
 import { openStored, placeholder, storedKind } from './seal/stored.js'
 import { run } from './commands/textconv.js'
-import { UserError, reportError } from './ui.js'
+import { exitStatusOf } from './errors.js'
+import { reportError } from './ui.js'
 
 run(process.argv.slice(3), async () => ({ loadIdentities, openStored, placeholder, storedKind })).then(
   (code) => {
@@ -18,6 +19,6 @@ run(process.argv.slice(3), async () => ({ loadIdentities, openStored, placeholde
   },
   (e: unknown) => {
     reportError(e)
-    process.exitCode = e instanceof UserError ? 1 : 70
+    process.exitCode = exitStatusOf(e)
   },
 )

@@ -95,12 +95,16 @@ export class PktLineReader {
       throw new PktLineError(`expected a pkt-line length, got end of stream after ${this.buffered} byte(s)`)
     }
     const header = Buffer.from(this.take(4)).toString('latin1')
-    if (!HEX.test(header)) throw new PktLineError(`expected a 4-digit hex pkt-line length, got ${JSON.stringify(header)}`)
+    if (!HEX.test(header))
+      throw new PktLineError(`expected a 4-digit hex pkt-line length, got ${JSON.stringify(header)}`)
     const length = parseInt(header, 16)
     if (length === 0) return FLUSH
-    if (length < 4) throw new PktLineError(`unexpected special packet ${header} (the filter protocol uses only flush packets)`)
-    if (length > MAX_PACKET_LENGTH) throw new PktLineError(`pkt-line length ${length} exceeds the maximum of ${MAX_PACKET_LENGTH}`)
-    if (!(await this.fill(length - 4))) throw new PktLineError(`expected ${length - 4} byte(s) of pkt-line payload, got end of stream`)
+    if (length < 4)
+      throw new PktLineError(`unexpected special packet ${header} (the filter protocol uses only flush packets)`)
+    if (length > MAX_PACKET_LENGTH)
+      throw new PktLineError(`pkt-line length ${length} exceeds the maximum of ${MAX_PACKET_LENGTH}`)
+    if (!(await this.fill(length - 4)))
+      throw new PktLineError(`expected ${length - 4} byte(s) of pkt-line payload, got end of stream`)
     return this.take(length - 4)
   }
 
@@ -135,7 +139,8 @@ export class PktLineWriter {
 
   /** One packet holding `payload` (at most {@link MAX_PAYLOAD} bytes). */
   packet(payload: Uint8Array): void {
-    if (payload.length > MAX_PAYLOAD) throw new RangeError(`pkt-line payload of ${payload.length} bytes exceeds ${MAX_PAYLOAD}`)
+    if (payload.length > MAX_PAYLOAD)
+      throw new RangeError(`pkt-line payload of ${payload.length} bytes exceeds ${MAX_PAYLOAD}`)
     if (payload.length === 0) throw new RangeError('an empty pkt-line would read as a flush')
     this.push(Buffer.from((payload.length + 4).toString(16).padStart(4, '0'), 'latin1'))
     this.push(payload)

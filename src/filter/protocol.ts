@@ -32,7 +32,10 @@ export interface FilterRequest {
  * reports the smudge), and the protocol carries on with the next file; so does an answer that
  * fails while it is being read: git discards what it got (`status=error` after the content).
  */
-export type FilterHandler = (request: FilterRequest, content: AsyncIterable<Uint8Array>) => Promise<Iterable<Uint8Array> | typeof DELAYED>
+export type FilterHandler = (
+  request: FilterRequest,
+  content: AsyncIterable<Uint8Array>,
+) => Promise<Iterable<Uint8Array> | typeof DELAYED>
 
 /** A handler's answer to a request with `can-delay=1`: the file comes later (see the top of this file). */
 export const DELAYED: unique symbol = Symbol('delayed')
@@ -75,16 +78,24 @@ async function readKeyValues(reader: PktLineReader, what: string): Promise<Map<s
  * Answers git's handshake, agreeing to the capabilities of `wanted` that git offers.
  * @throws {PktLineError} when git does not speak version 2 of the protocol.
  */
-export async function handshake(reader: PktLineReader, writer: PktLineWriter, wanted: readonly Capability[] = SUPPORTED_CAPABILITIES): Promise<Set<string>> {
+export async function handshake(
+  reader: PktLineReader,
+  writer: PktLineWriter,
+  wanted: readonly Capability[] = SUPPORTED_CAPABILITIES,
+): Promise<Set<string>> {
   await expectText(reader, 'git-filter-client')
   const versions: string[] = []
   for (;;) {
     const line = await reader.readText()
     if (line === FLUSH) break
-    if (line === null || !line.startsWith('version=')) throw new PktLineError(`expected version=N or a flush packet, got ${describe(line)}`)
+    if (line === null || !line.startsWith('version='))
+      throw new PktLineError(`expected version=N or a flush packet, got ${describe(line)}`)
     versions.push(line.slice('version='.length))
   }
-  if (!versions.includes('2')) throw new PktLineError(`expected git to offer version=2, got ${versions.map((v) => `version=${v}`).join(', ') || 'no version'}`)
+  if (!versions.includes('2'))
+    throw new PktLineError(
+      `expected git to offer version=2, got ${versions.map((v) => `version=${v}`).join(', ') || 'no version'}`,
+    )
   writer.text('git-filter-server')
   writer.text('version=2')
   writer.flush()
@@ -94,7 +105,8 @@ export async function handshake(reader: PktLineReader, writer: PktLineWriter, wa
   for (;;) {
     const line = await reader.readText()
     if (line === FLUSH) break
-    if (line === null || !line.startsWith('capability=')) throw new PktLineError(`expected capability=NAME or a flush packet, got ${describe(line)}`)
+    if (line === null || !line.startsWith('capability='))
+      throw new PktLineError(`expected capability=NAME or a flush packet, got ${describe(line)}`)
     offered.add(line.slice('capability='.length))
   }
   const agreed = new Set<string>()
@@ -143,7 +155,15 @@ class RequestContent implements AsyncIterable<Uint8Array> {
  * `onAnswerError` hears of an answer that failed while it was being read back.
  * @throws {PktLineError} when git breaks the protocol; the caller exits, and git reports the filter as failed.
  */
-export async function serve(reader: PktLineReader, writer: PktLineWriter, capabilities: Set<string>, handler: FilterHandler, afterAnswer?: () => void, available?: AvailableBlobs, onAnswerError?: (request: FilterRequest, error: unknown) => void): Promise<void> {
+export async function serve(
+  reader: PktLineReader,
+  writer: PktLineWriter,
+  capabilities: Set<string>,
+  handler: FilterHandler,
+  afterAnswer?: () => void,
+  available?: AvailableBlobs,
+  onAnswerError?: (request: FilterRequest, error: unknown) => void,
+): Promise<void> {
   for (;;) {
     const keys = await readKeyValues(reader, 'request')
     if (keys === null) return
@@ -168,7 +188,9 @@ export async function serve(reader: PktLineReader, writer: PktLineWriter, capabi
     }
     const pathname = keys.get('pathname')
     if (command === undefined || pathname === undefined) {
-      throw new PktLineError(`expected command= and pathname= in the request, got ${[...keys.keys()].join(', ') || 'neither'}`)
+      throw new PktLineError(
+        `expected command= and pathname= in the request, got ${[...keys.keys()].join(', ') || 'neither'}`,
+      )
     }
     const content = new RequestContent(reader)
     let output: Iterable<Uint8Array> | typeof DELAYED | null = null

@@ -4,9 +4,10 @@
  * https://git-scm.com/docs/gitattributes https://git-scm.com/docs/git-check-attr
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync, writeSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
+import { takePrestartedCheckAttr } from './check-attr-prestart.js'
 import { CIPHERTEXT_FILTER, isSealFilter } from './install-table.js'
 import type { IndexEntry, TreeEntry } from './plumbing.js'
 import { gitBytes, gitMaybe, type GitOptions } from './run.js'
@@ -29,7 +30,10 @@ export function parseCheckAttr(out: string): AttributeTable {
   for (let i = 0; i + 2 < fields.length; i += 3) {
     const path = fields[i]!
     let row = table.get(path)
-    if (!row) table.set(path, (row = new Map()))
+    if (!row) {
+      row = new Map()
+      table.set(path, row)
+    }
     row.set(fields[i + 1]!, fields[i + 2]!)
   }
   return table
@@ -45,7 +49,12 @@ export interface CheckAttrOptions {
  * `git check-attr --stdin -z [--cached] NAMES...`: attributes `names` of every path, one process.
  * @throws {GitError} when git fails (a path outside the repository, an unreadable index).
  */
-export function checkAttrs(root: string, names: readonly string[], paths: readonly string[], options: CheckAttrOptions = {}): AttributeTable {
+export function checkAttrs(
+  root: string,
+  names: readonly string[],
+  paths: readonly string[],
+  options: CheckAttrOptions = {},
+): AttributeTable {
   if (paths.length === 0 || names.length === 0) return new Map()
   const args = ['check-attr', '--stdin', '-z', ...(options.cached ? ['--cached'] : []), ...names]
   const run: GitOptions = { cwd: root, input: paths.join('\0') + '\0', ...(options.env ? { env: options.env } : {}) }
@@ -58,7 +67,8 @@ export function checkAttrs(root: string, names: readonly string[], paths: readon
  */
 export function checkAttr(root: string, name: string, paths: string[], cached = false): Map<string, string> {
   const result = new Map<string, string>()
-  for (const [path, row] of checkAttrs(root, [name], paths, { cached })) result.set(path, row.get(name) ?? 'unspecified')
+  for (const [path, row] of checkAttrs(root, [name], paths, { cached }))
+    result.set(path, row.get(name) ?? 'unspecified')
   return result
 }
 
@@ -69,13 +79,34 @@ export function checkAttr(root: string, name: string, paths: string[], cached = 
 export function filteredPaths(root: string, entries: IndexEntry[], cached = false, plaintextOnly = false): Set<string> {
   const attrs = checkAttr(root, 'filter', [...new Set(entries.map((e) => e.path))], cached)
   const out = new Set<string>()
-  for (const [path, value] of attrs) if (isSealFilter(value) && !(plaintextOnly && value === CIPHERTEXT_FILTER)) out.add(path)
+  for (const [path, value] of attrs)
+    if (isSealFilter(value) && !(plaintextOnly && value === CIPHERTEXT_FILTER)) out.add(path)
   return out
 }
 
 interface PendingLookup {
   resolve(value: Map<string, AttributeValue>): void
   reject(error: Error): void
+}
+
+/**
+ * Writes `text` to the child's stdin: straight to the pipe when nothing is queued in the stream
+ * (a stream write costs ~25 us per path in its machinery, most of what the filter pays check-attr
+ * per file in a bulk checkout), through the stream otherwise and for whatever the pipe did not
+ * take at once (a full pipe: EAGAIN), so the order is kept.
+ */
+function writeNow(child: ChildProcessWithoutNullStreams, text: string): void {
+  const fd = (child.stdin as unknown as { _handle?: { fd?: number } })._handle?.fd
+  let bytes = Buffer.from(text, 'utf8')
+  if (typeof fd === 'number' && fd >= 0 && child.stdin.writableLength === 0 && !child.stdin.writableEnded) {
+    try {
+      bytes = bytes.subarray(writeSync(fd, bytes))
+    } catch {
+      // EAGAIN (the pipe is full) or a closed pipe: the stream writes it, or reports the error.
+    }
+    if (bytes.length === 0) return
+  }
+  child.stdin.write(bytes)
 }
 
 /**
@@ -98,7 +129,11 @@ export class CheckAttrBatch {
 
   private start(): ChildProcessWithoutNullStreams {
     if (this.child) return this.child
-    const child = spawn('git', ['check-attr', '--stdin', '-z', ...this.names], { cwd: this.cwd, env: this.env, stdio: ['pipe', 'pipe', 'pipe'] })
+    const args = ['check-attr', '--stdin', '-z', ...this.names]
+    // The loader may have started this very child already (check-attr-prestart.ts).
+    const child =
+      takePrestartedCheckAttr(args, this.cwd, this.env) ??
+      spawn('git', args, { cwd: this.cwd, env: this.env, stdio: ['pipe', 'pipe', 'pipe'] })
     child.stdout.setEncoding('utf8')
     child.stdout.on('data', (data: string) => this.receive(data))
     let stderr = ''
@@ -114,7 +149,13 @@ export class CheckAttrBatch {
       for (const pending of this.queue.splice(0)) pending.reject(error)
     }
     child.on('error', fail)
-    child.on('close', (code) => fail(new Error(`git check-attr exited${code === null ? '' : ` (${code})`}${stderr ? `: ${stderr.trim().split('\n')[0]}` : ''}`)))
+    child.on('close', (code) =>
+      fail(
+        new Error(
+          `git check-attr exited${code === null ? '' : ` (${code})`}${stderr ? `: ${stderr.trim().split('\n')[0]}` : ''}`,
+        ),
+      ),
+    )
     child.stdin.on('error', () => {
       // The child is gone; 'close' rejects whoever waits.
     })
@@ -144,7 +185,7 @@ export class CheckAttrBatch {
     const child = this.start()
     return new Promise((resolve, reject) => {
       this.queue.push({ resolve, reject })
-      child.stdin.write(path + '\0')
+      writeNow(child, path + '\0')
     })
   }
 
@@ -176,7 +217,9 @@ export class TreeAttributes {
    */
   check(entries: readonly TreeEntry[], names: readonly string[], paths: readonly string[]): AttributeTable {
     if (paths.length === 0) return new Map()
-    const files = entries.filter((e) => e.type === 'blob' && (e.path === '.gitattributes' || e.path.endsWith('/.gitattributes')))
+    const files = entries.filter(
+      (e) => e.type === 'blob' && (e.path === '.gitattributes' || e.path.endsWith('/.gitattributes')),
+    )
     const key = files.map((f) => `${f.mode} ${f.oid}\t${f.path}`).join('\0')
     let index = this.indexes.get(key)
     if (!index) {
@@ -184,7 +227,12 @@ export class TreeAttributes {
       index = join(this.dir, `index-${this.indexes.size}`)
       const info = files.map((f) => `${f.mode} ${f.oid}\t${f.path}\0`).join('')
       // A tree without .gitattributes gets no index file: git reads a missing one as empty.
-      if (files.length > 0) gitBytes(['update-index', '-z', '--index-info'], { cwd: this.root, input: info, env: { ...this.env, GIT_INDEX_FILE: index } })
+      if (files.length > 0)
+        gitBytes(['update-index', '-z', '--index-info'], {
+          cwd: this.root,
+          input: info,
+          env: { ...this.env, GIT_INDEX_FILE: index },
+        })
       this.indexes.set(key, index)
     }
     return checkAttrs(this.root, names, paths, { cached: true, env: { ...this.env, GIT_INDEX_FILE: index } })
@@ -245,7 +293,8 @@ export function conversionsOf(attributes: ReadonlyMap<string, AttributeValue>, a
   const crlf = attributes.get('crlf')
   const eol = attributes.get('eol')
   // git_path_check_crlf: set, unset, "input" and "auto" decide; any other value counts as unspecified.
-  const decides = (v: AttributeValue | undefined): boolean => v === 'set' || v === 'unset' || v === 'input' || v === 'auto'
+  const decides = (v: AttributeValue | undefined): boolean =>
+    v === 'set' || v === 'unset' || v === 'input' || v === 'auto'
   const lineAttr = decides(text) ? 'text' : decides(crlf) ? 'crlf' : null
   const lineValue = lineAttr === 'text' ? text : lineAttr === 'crlf' ? crlf : undefined
   if (lineValue !== 'unset') {
@@ -266,12 +315,20 @@ export function conversionsOf(attributes: ReadonlyMap<string, AttributeValue>, a
       if (auto !== 'false') out.push({ setting: `core.autocrlf=${auto}`, attributes: [], rewrites: 'line endings' })
     }
   }
-  if (attributes.get('ident') === 'set') out.push({ setting: 'ident', attributes: ['ident'], rewrites: '$Id$ keywords' })
+  if (attributes.get('ident') === 'set')
+    out.push({ setting: 'ident', attributes: ['ident'], rewrites: '$Id$ keywords' })
   const encoding = attributes.get('working-tree-encoding')
   // git_path_check_encoding: unset, empty and UTF-8 (or UTF8, any case) mean no conversion;
   // set and unset make git die, which is no better for a secret.
   if (SPECIFIED(encoding) && encoding !== '' && !/^utf-?8$/i.test(encoding)) {
-    out.push({ setting: encoding === 'set' || encoding === 'unset' ? `${encoding === 'set' ? '' : '-'}working-tree-encoding` : `working-tree-encoding=${encoding}`, attributes: ['working-tree-encoding'], rewrites: 'character encoding' })
+    out.push({
+      setting:
+        encoding === 'set' || encoding === 'unset'
+          ? `${encoding === 'set' ? '' : '-'}working-tree-encoding`
+          : `working-tree-encoding=${encoding}`,
+      attributes: ['working-tree-encoding'],
+      rewrites: 'character encoding',
+    })
   }
   return out
 }
@@ -292,10 +349,16 @@ export function globalAttributesFile(root: string, env: NodeJS.ProcessEnv = proc
  * to the top, then `globalFile`. `shown` is what to call each in a message (repo-relative
  * inside the work tree); `dir` is the directory its patterns are relative to ('' for the top).
  */
-export function attributeFilesFor(root: string, commonDir: string, path: string, globalFile: string | null): { file: string; shown: string; dir: string }[] {
+export function attributeFilesFor(
+  root: string,
+  commonDir: string,
+  path: string,
+  globalFile: string | null,
+): { file: string; shown: string; dir: string }[] {
   const out: { file: string; shown: string; dir: string }[] = []
   const info = join(commonDir, 'info', 'attributes')
-  if (existsSync(info)) out.push({ file: info, shown: info.startsWith(root + '/') ? info.slice(root.length + 1) : info, dir: '' })
+  if (existsSync(info))
+    out.push({ file: info, shown: info.startsWith(root + '/') ? info.slice(root.length + 1) : info, dir: '' })
   for (let dir = dirname(path); ; dir = dirname(dir)) {
     const top = dir === '.' || dir === '/' || dir === ''
     const rel = top ? '.gitattributes' : `${dir}/.gitattributes`

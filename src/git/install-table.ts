@@ -40,7 +40,8 @@ export const ESCAPE_HATCH_HINT =
  * Replies to the handshake (welcome, version, flush, an empty capability list), then drains
  * what git still sends until it closes the pipe, so git never writes to a closed pipe.
  */
-export const NO_FILTER = "printf '0016git-filter-server\\n000eversion=2\\n00000000'; while IFS= read -r _; do :; done; exit 0"
+export const NO_FILTER =
+  "printf '0016git-filter-server\\n000eversion=2\\n00000000'; while IFS= read -r _; do :; done; exit 0"
 
 /**
  * Sets `$l` to the launcher: git runs drivers at the top of the work tree, where a main
@@ -82,13 +83,21 @@ export const CONFIG_TABLE: readonly ConfigRow[] = [
   { key: 'filter.git-seal.smudge', value: `${LAUNCHER} smudge %f`, why: 'one-shot fallback' },
   // With required=false git silently stages plaintext when the filter fails.
   { key: 'filter.git-seal.required', value: 'true', why: 'a failing clean must fail git add' },
-  { key: 'filter.git-seal-ct.process', value: CIPHERTEXT_PROCESS_COMMAND, why: 'worktree: ciphertext secrets: the same filter, keeping ciphertext on checkout' },
+  {
+    key: 'filter.git-seal-ct.process',
+    value: CIPHERTEXT_PROCESS_COMMAND,
+    why: 'worktree: ciphertext secrets: the same filter, keeping ciphertext on checkout',
+  },
   { key: 'filter.git-seal-ct.clean', value: `${LAUNCHER} clean ${CIPHERTEXT_ARG} %f`, why: 'one-shot fallback' },
   { key: 'filter.git-seal-ct.smudge', value: `${LAUNCHER} smudge ${CIPHERTEXT_ARG} %f`, why: 'one-shot fallback' },
   { key: 'filter.git-seal-ct.required', value: 'true', why: 'a failing clean must fail git add' },
   { key: 'diff.git-seal.textconv', value: TEXTCONV_COMMAND, why: 'readable git diff / git log -p' },
   { key: 'merge.git-seal.name', value: 'git-seal: merge the decrypted text', why: 'shown by git' },
-  { key: 'merge.git-seal.driver', value: `${LAUNCHER} merge %O %A %B %L %P %S %X %Y`, why: 'merges as plaintext, stores ciphertext; %S %X %Y name the sides (git 2.44+)' },
+  {
+    key: 'merge.git-seal.driver',
+    value: `${LAUNCHER} merge %O %A %B %L %P %S %X %Y`,
+    why: 'merges as plaintext, stores ciphertext; %S %X %Y name the sides (git 2.44+)',
+  },
 ]
 
 /** Config sections that exist only because of git-seal, removed whole by uninstall. */

@@ -3,11 +3,30 @@
  * and a launcher under <common git dir>/git-seal/, and the rows of the config table.
  */
 import { spawnSync } from 'node:child_process'
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, rmdirSync, writeFileSync } from 'node:fs'
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  rmdirSync,
+  writeFileSync,
+} from 'node:fs'
 import { join } from 'node:path'
-import { CIPHERTEXT_ARG, CIPHERTEXT_PROCESS_COMMAND, CONFIG_SECTIONS, CONFIG_TABLE, ESCAPE_HATCH_HINT, FORBIDDEN_KEYS, NO_FILTER, PROCESS_COMMAND } from './install-table.js'
+import {
+  CIPHERTEXT_ARG,
+  CIPHERTEXT_PROCESS_COMMAND,
+  CONFIG_SECTIONS,
+  CONFIG_TABLE,
+  ESCAPE_HATCH_HINT,
+  FORBIDDEN_KEYS,
+  NO_FILTER,
+  PROCESS_COMMAND,
+} from './install-table.js'
 import { GUARD_QUICK_FUNCTION, GUARD_STAMP_NAME } from './guard-precheck.js'
-import { type RepoPaths } from './repo.js'
+import type { RepoPaths } from './repo.js'
 import { ALL_STATE_FILES, STATE_FILES, stateDir } from './state-dir.js'
 import { git, gitMaybe } from './run.js'
 
@@ -16,6 +35,12 @@ export const BUNDLE_NAME = 'git-seal.mjs'
 export const HOT_BUNDLE_NAME = 'hot.mjs'
 /** The entry of textconv's ciphertext path (src/textconv.ts). */
 export const TEXTCONV_BUNDLE_NAME = 'textconv.mjs'
+/**
+ * The same two as a CommonJS loader that runs the program with a V8 code cache
+ * (src/startup/code-cache.ts): what the launcher prefers, when this copy has it.
+ */
+export const HOT_CACHED_NAME = 'hot.cjs'
+export const TEXTCONV_CACHED_NAME = 'textconv.cjs'
 /** The installed copy of dist/: entry plus content-hashed chunks. */
 export const DIST_DIR = STATE_FILES.dist
 export const LAUNCHER_NAME = STATE_FILES.launcher
@@ -45,10 +70,11 @@ node=${shellQuote(nodePath)}
 # No subshell: textconv starts this once per file side.
 case $0 in */*) dir=\${0%/*} ;; *) dir=. ;; esac
 bundle="$dir/${DIST_DIR}/${BUNDLE_NAME}"
-# What git starts per command has an entry of its own (src/hot.ts, src/textconv.ts), when this copy has one.
+# What git starts per command has an entry of its own (src/hot.ts, src/textconv.ts), when this
+# copy has one: the code-cached loader first (src/startup/code-cache.ts), then the module.
 case $1 in
-  filter-process|clean|smudge) [ -f "$dir/${DIST_DIR}/${HOT_BUNDLE_NAME}" ] && bundle="$dir/${DIST_DIR}/${HOT_BUNDLE_NAME}" ;;
-  textconv) [ -f "$dir/${DIST_DIR}/${TEXTCONV_BUNDLE_NAME}" ] && bundle="$dir/${DIST_DIR}/${TEXTCONV_BUNDLE_NAME}" ;;
+  filter-process|clean|smudge) for e in ${HOT_CACHED_NAME} ${HOT_BUNDLE_NAME}; do [ -f "$dir/${DIST_DIR}/$e" ] && { bundle="$dir/${DIST_DIR}/$e"; break; }; done ;;
+  textconv) for e in ${TEXTCONV_CACHED_NAME} ${TEXTCONV_BUNDLE_NAME}; do [ -f "$dir/${DIST_DIR}/$e" ] && { bundle="$dir/${DIST_DIR}/$e"; break; }; done ;;
 esac
 ${GUARD_QUICK_FUNCTION}
 # The hook shim ran the same pre-check already (GIT_SEAL_PRECHECKED): not twice.
@@ -75,9 +101,17 @@ exit 1
  * than the installed launcher, which may be missing or outdated: for uninstall, which must
  * put ciphertext back whatever state the installation is in.
  */
-export function runningFilterConfig(entry: string = process.argv[1] ?? '', nodePath: string = process.execPath): string[] {
+export function runningFilterConfig(
+  entry: string = process.argv[1] ?? '',
+  nodePath: string = process.execPath,
+): string[] {
   const command = `${shellQuote(nodePath)} ${shellQuote(entry)} filter-process`
-  return [`filter.git-seal.process=${command}`, 'filter.git-seal.required=true', `filter.git-seal-ct.process=${command} ${CIPHERTEXT_ARG}`, 'filter.git-seal-ct.required=true']
+  return [
+    `filter.git-seal.process=${command}`,
+    'filter.git-seal.required=true',
+    `filter.git-seal-ct.process=${command} ${CIPHERTEXT_ARG}`,
+    'filter.git-seal-ct.required=true',
+  ]
 }
 
 /**
@@ -90,7 +124,8 @@ export function installFiles(paths: RepoPaths, distDir: string, nodePath: string
   const target = join(dir, DIST_DIR)
   mkdirSync(join(target, 'chunks'), { recursive: true })
   for (const name of readdirSync(join(distDir, 'chunks'))) {
-    if (!existsSync(join(target, 'chunks', name))) copyFileSync(join(distDir, 'chunks', name), join(target, 'chunks', name))
+    if (!existsSync(join(target, 'chunks', name)))
+      copyFileSync(join(distDir, 'chunks', name), join(target, 'chunks', name))
   }
   // Libraries loaded on first use (src/lazy/), replaced by rename: a running filter may load one.
   if (existsSync(join(distDir, VENDOR_DIR))) {
@@ -101,9 +136,13 @@ export function installFiles(paths: RepoPaths, distDir: string, nodePath: string
       renameSync(tmp, join(target, VENDOR_DIR, name))
     }
   }
-  // Other entries (the header worker) before ours, so the new entry never misses them.
-  const entries = readdirSync(distDir).filter((name) => name.endsWith('.mjs') && name !== BUNDLE_NAME)
-  for (const name of [...entries, BUNDLE_NAME]) {
+  // Other entries (the header worker) before ours, so the new entry never misses them; the
+  // code-cached loaders' bodies before the loaders (src/startup/code-cache.ts).
+  const files = readdirSync(distDir)
+  const bodies = files.filter((name) => name.endsWith('.body.js'))
+  const loaders = files.filter((name) => name.endsWith('.cjs'))
+  const entries = files.filter((name) => name.endsWith('.mjs') && name !== BUNDLE_NAME)
+  for (const name of [...bodies, ...loaders, ...entries, BUNDLE_NAME]) {
     const tmp = join(target, `.${name}.${process.pid}`)
     copyFileSync(join(distDir, name), tmp)
     renameSync(tmp, join(target, name))
@@ -143,7 +182,9 @@ export function writeConfig(root: string): string[] {
 export function removeConfig(root: string): void {
   for (const row of CONFIG_TABLE) gitMaybe(['config', '--local', '--unset-all', row.key], { cwd: root })
   for (const section of CONFIG_SECTIONS) {
-    if (gitMaybe(['config', '--local', '--get-regexp', `^${section.replace(/[.-]/g, '\\$&')}\\.`], { cwd: root }) === null) {
+    if (
+      gitMaybe(['config', '--local', '--get-regexp', `^${section.replace(/[.-]/g, '\\$&')}\\.`], { cwd: root }) === null
+    ) {
       gitMaybe(['config', '--local', '--remove-section', section], { cwd: root })
     }
   }
@@ -176,10 +217,15 @@ export function verifyHandshake(root: string): string | null {
 }
 
 function handshakeProblem(root: string, command: string): string | null {
-  const input = pkt('git-filter-client') + pkt('version=2') + '0000' + pkt('capability=clean') + pkt('capability=smudge') + '0000'
+  const input =
+    pkt('git-filter-client') + pkt('version=2') + '0000' + pkt('capability=clean') + pkt('capability=smudge') + '0000'
   const result = spawnSync('/bin/sh', ['-c', command], { cwd: root, input, timeout: 30_000 })
   const out = result.stdout?.toString('latin1') ?? ''
-  const expected = pkt('git-filter-server') + pkt('version=2') + '0000' + pkt('capability=clean') + pkt('capability=smudge') + '0000'
+  const expected =
+    pkt('git-filter-server') + pkt('version=2') + '0000' + pkt('capability=clean') + pkt('capability=smudge') + '0000'
   if (out === expected && result.status === 0) return null
-  return (result.stderr?.toString('utf8').trim() || `unexpected reply ${JSON.stringify(out.slice(0, 60))}`) + (result.error ? ` (${result.error.message})` : '')
+  return (
+    (result.stderr?.toString('utf8').trim() || `unexpected reply ${JSON.stringify(out.slice(0, 60))}`) +
+    (result.error ? ` (${result.error.message})` : '')
+  )
 }

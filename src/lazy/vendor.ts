@@ -17,11 +17,13 @@ import { fileURLToPath } from 'node:url'
  * installed copy lives in `.git/git-seal/dist`, under the user's own project.
  * @throws {Error} when the vendored file is missing (an incomplete copy of dist/).
  */
-export function requireVendored<T>(name: 'yaml' | 'picomatch'): T {
+export function requireVendored<T>(name: 'yaml' | 'picomatch' | 'age-encryption'): T {
   const require = createRequire(import.meta.url)
   for (const rel of [`../vendor/${name}.cjs`, `./vendor/${name}.cjs`]) {
     const file = fileURLToPath(new URL(rel, import.meta.url))
     if (existsSync(file)) return require(file) as T
   }
-  throw new Error(`git-seal: ${name} is missing from the installed bundle (dist/vendor/${name}.cjs); run 'npx git-seal install' again`)
+  throw new Error(
+    `git-seal: ${name} is missing from the installed bundle (dist/vendor/${name}.cjs); run 'npx git-seal install' again`,
+  )
 }

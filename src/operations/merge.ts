@@ -93,9 +93,9 @@ export async function mergeSecret(request: MergeRequest): Promise<MergeOutcome> 
         const previous = storedKind(path, stored.ours) === 'sops' ? stored.ours : null
         out =
           conflicts > 0
-            ? encryptForSops(ctx, path, merged, rule, null, { store: 'binary' })
-            : encryptForSops(ctx, path, merged, rule, previous)
-      } else out = await encryptAge(ctx, rule, merged)
+            ? encryptForSops(ctx.keys, path, merged, rule, null, { store: 'binary' })
+            : encryptForSops(ctx.keys, path, merged, rule, previous)
+      } else out = await encryptAge(ctx.keys, rule, merged)
       if (conflicts > 0) {
         // A `worktree: ciphertext` checkout keeps this ciphertext, and clean keeps what it
         // checked out as proven: only this record lets the guard refuse the unresolved text.

@@ -1,31 +1,9 @@
-/**
- * Everything clean and smudge need, loaded once per process and only when first needed, in
- * parts that say what they are:
- *
- * - {@link SealContext.keys}: the keys (identities, recipients, the header worker), {@link KeyRing};
- * - {@link SealContext.stored}: what was stored before (index, HEAD, objects, blob records,
- *   plaintext MACs), {@link StoredBefore};
- * - {@link SealContext.worktreeConfig}: the config as the work tree states it, {@link WorktreeConfig};
- * - {@link SealContext.state}: the state directory, which alone names the files under
- *   `.git/git-seal/`, {@link StateDirectory}.
- *
- * The context builds the parts, owns what belongs to one process's run (the smudge report,
- * deferred bookkeeping, whether git started us as the ciphertext driver) and closes them.
- * Code below the commands takes the part it needs; the methods marked deprecated are delegates
- * kept while src/commands and src/operations move to the parts.
- */
-import type { Identity, PreparedHeader, Recipient, HeaderSupply } from '../age/index.js'
-import type { SealConfig, SecretRule } from '../config/index.js'
-import type { CatFileBatch } from '../git/objects.js'
 import { repoPaths, type RepoPaths } from '../git/repo.js'
 import { StateDirectory } from '../git/state-dir.js'
-import type { IdentitySet } from '../keys/identities.js'
 import { reportError } from '../ui.js'
-import type { PlaintextMacs } from './plaintext-macs.js'
 import { KeyRing } from './keyring.js'
-import type { BlobRecords } from './records.js'
 import { SmudgeReport } from './report.js'
-import { StoredBefore, type StoredVersion } from './stored-before.js'
+import { StoredBefore } from './stored-before.js'
 import { WorktreeConfig } from './worktree-config.js'
 import { testHooks, type TestHooks } from '../test-hooks.js'
 
@@ -129,77 +107,5 @@ export class SealContext {
     } finally {
       ctx.close()
     }
-  }
-
-  // Delegates kept while src/commands and src/operations move to the parts (issue 15).
-
-  /** @deprecated use ctx.stored.records */
-  get records(): BlobRecords {
-    return this.stored.records
-  }
-
-  /** @deprecated use ctx.stored.plaintextMacs */
-  get fingerprints(): PlaintextMacs {
-    return this.stored.plaintextMacs
-  }
-
-  /** @deprecated use ctx.stored.objects */
-  get objects(): CatFileBatch {
-    return this.stored.objects
-  }
-
-  /** @deprecated use ctx.keys.headers */
-  get headers(): HeaderSupply {
-    return this.keys.headers
-  }
-
-  /** @deprecated use ctx.worktreeConfig.get() */
-  config(): SealConfig {
-    return this.worktreeConfig.get()
-  }
-
-  /** @deprecated use ctx.worktreeConfig.secretFor() */
-  secretFor(path: string): SecretRule {
-    return this.worktreeConfig.secretFor(path)
-  }
-
-  /** @deprecated use ctx.keys.identitySet() */
-  identitySet(): IdentitySet {
-    return this.keys.identitySet()
-  }
-
-  /** @deprecated use ctx.keys.identities() */
-  identities(): Identity[] {
-    return this.keys.identities()
-  }
-
-  /** @deprecated use ctx.keys.recipientsFor() */
-  recipientsFor(rule: SecretRule): Recipient[] {
-    return this.keys.recipientsFor(rule)
-  }
-
-  /** @deprecated use ctx.keys.headerFor() */
-  headerFor(rule: SecretRule): PreparedHeader {
-    return this.keys.headerFor(rule)
-  }
-
-  /** @deprecated use ctx.stored.blob() */
-  blob(oid: string): Promise<Uint8Array | null> {
-    return this.stored.blob(oid)
-  }
-
-  /** @deprecated use ctx.stored.indexOrHeadOid() */
-  indexOrHeadOid(path: string): Promise<string | null> {
-    return this.stored.indexOrHeadOid(path)
-  }
-
-  /** @deprecated use ctx.stored.storedVersionOids() */
-  storedVersionOids(path: string): Promise<string[]> {
-    return this.stored.storedVersionOids(path)
-  }
-
-  /** @deprecated use ctx.stored.storedVersions() */
-  storedVersions(path: string): Promise<StoredVersion[]> {
-    return this.stored.storedVersions(path)
   }
 }

@@ -45,6 +45,11 @@ export class Spill implements Iterable<Uint8Array> {
     private readonly limit: number = threshold(),
   ) {}
 
+  /** True when writing `bytes` more would move the content to a file (it is not there yet). */
+  wouldSpill(bytes: number): boolean {
+    return this.fd === null && this.size + bytes > this.limit
+  }
+
   /** True once the content lives in a file. */
   get spilled(): boolean {
     return this.fd !== null
@@ -83,7 +88,8 @@ export class Spill implements Iterable<Uint8Array> {
     for (let offset = 0; offset < this.size; ) {
       const buf = Buffer.allocUnsafe(Math.min(READ_SIZE, this.size - offset))
       const n = readSync(this.fd, buf, 0, buf.length, offset)
-      if (n === 0) throw new Error(`the spilled answer in ${this.dir?.path ?? '?'} ends early (removed or truncated meanwhile)`)
+      if (n === 0)
+        throw new Error(`the spilled answer in ${this.dir?.path ?? '?'} ends early (removed or truncated meanwhile)`)
       offset += n
       yield n === buf.length ? buf : buf.subarray(0, n)
     }

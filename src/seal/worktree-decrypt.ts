@@ -59,7 +59,8 @@ function explain(path: string, content: Uint8Array, identities: IdentitySet): Ke
     openStored(path, content, identities.identities)
     return kept(path, 'filter')
   } catch (e) {
-    if ((e instanceof AgeError && e.code === 'no-identity') || e instanceof NoSopsKeyError) return kept(path, 'not-for-you')
+    if ((e instanceof AgeError && e.code === 'no-identity') || e instanceof NoSopsKeyError)
+      return kept(path, 'not-for-you')
     return { path, reason: 'damaged', detail: `damaged ciphertext (${(e as Error).message})` }
   }
 }
@@ -68,7 +69,11 @@ async function blobs(root: string, entries: IndexEntry[]): Promise<Map<string, U
   const objects = new CatFileBatch(root)
   try {
     const found = await Promise.all(entries.map(async (e) => [e.path, await objects.get(e.oid)] as const))
-    return new Map(found.flatMap(([path, object]) => (object?.type === 'blob' ? [[path, object.content] as [string, Uint8Array]] : [])))
+    return new Map(
+      found.flatMap(([path, object]) =>
+        object?.type === 'blob' ? [[path, object.content] as [string, Uint8Array]] : [],
+      ),
+    )
   } finally {
     objects.close()
   }
@@ -84,7 +89,11 @@ async function blobs(root: string, entries: IndexEntry[]): Promise<Map<string, U
 export async function decryptWorktree(root: string, identities: IdentitySet, locked: boolean): Promise<DecryptOutcome> {
   const outcome: DecryptOutcome = { decrypted: [], kept: [], unencrypted: [] }
   // `worktree: ciphertext` secrets hold their stored bytes by design: nothing to decrypt there.
-  const stale = filesHoldingStoredBytes(root, secretEntries(root, { plaintextWorktree: true }), new WorktreeReader(root))
+  const stale = filesHoldingStoredBytes(
+    root,
+    secretEntries(root, { plaintextWorktree: true }),
+    new WorktreeReader(root),
+  )
   const stored = await blobs(root, stale)
   const candidates: IndexEntry[] = []
   for (const entry of stale) {
@@ -106,13 +115,19 @@ export async function decryptWorktree(root: string, identities: IdentitySet, loc
   // Why each was left encrypted is found by opening it here: one plugin session for all of them.
   prefetchStored(
     identities.identities,
-    candidates.flatMap((e) => (still.has(e.path) && stored.has(e.path) ? [{ path: e.path, bytes: stored.get(e.path)! }] : [])),
+    candidates.flatMap((e) =>
+      still.has(e.path) && stored.has(e.path) ? [{ path: e.path, bytes: stored.get(e.path)! }] : [],
+    ),
   )
   for (const entry of candidates) {
     if (!still.has(entry.path)) outcome.decrypted.push(entry.path)
     else {
       const content = stored.get(entry.path)
-      outcome.kept.push(content ? explain(entry.path, content, identities) : { path: entry.path, reason: 'damaged', detail: 'its blob is missing from the object store' })
+      outcome.kept.push(
+        content
+          ? explain(entry.path, content, identities)
+          : { path: entry.path, reason: 'damaged', detail: 'its blob is missing from the object store' },
+      )
     }
   }
   return outcome

@@ -13,7 +13,11 @@ const MARKER = 'PLAINTEXT-MARKER-7f3a'
 
 /** Every object git-seal could have written, searched for the marker. */
 function expectNoPlaintext(repo: Repo): void {
-  const all = spawnSync('git', ['cat-file', '--batch-all-objects', '--batch'], { cwd: repo.dir, env: repo.env, maxBuffer: 1 << 30 }).stdout
+  const all = spawnSync('git', ['cat-file', '--batch-all-objects', '--batch'], {
+    cwd: repo.dir,
+    env: repo.env,
+    maxBuffer: 1 << 30,
+  }).stdout
   expect(all.includes(MARKER)).toBe(false)
 }
 
@@ -23,8 +27,9 @@ describe('a filter that cannot start', () => {
     repo.write('secrets/a.txt', `${MARKER}\n`)
     repo.git('add', '.')
     repo.git('commit', '-qm', 'a')
-    // both entries: git starts the filter from hot.mjs, and from git-seal.mjs without it
-    for (const entry of ['git-seal.mjs', 'hot.mjs']) rmSync(join(repo.dir, '.git', 'git-seal', 'dist', entry))
+    // every entry: git starts the filter from hot.cjs (code-cached), hot.mjs without it, and from git-seal.mjs without either
+    for (const entry of ['git-seal.mjs', 'hot.mjs', 'hot.cjs'])
+      rmSync(join(repo.dir, '.git', 'git-seal', 'dist', entry))
     rmSync(join(repo.dir, 'secrets', 'a.txt'))
     const checkout = repo.tryGit('checkout', '--', 'secrets/a.txt')
     expect(checkout.status).not.toBe(0)
@@ -42,7 +47,9 @@ describe('a filter that cannot start', () => {
     writeFileSync(launcher, readFileSync(launcher, 'utf8').replace(/^node='.*'$/m, "node='/nonexistent/node'"))
     const bin = tempDir()
     for (const tool of ['git', 'sh', 'dirname']) {
-      const found = spawnSync('sh', ['-c', `command -v ${tool}`]).stdout.toString().trim()
+      const found = spawnSync('sh', ['-c', `command -v ${tool}`])
+        .stdout.toString()
+        .trim()
       symlinkSync(found, join(bin, tool))
     }
     repo.write('secrets/b.txt', `${MARKER}\n`)
@@ -59,7 +66,9 @@ describe('a filter killed mid-request', () => {
   it('during clean: git add fails, nothing is staged, and the next command works', () => {
     const { repo } = sealedRepo()
     repo.write('secrets/a.txt', `${MARKER}\n`)
-    const add = repo.run('git', ['add', 'secrets/a.txt'], { env: { ...repo.env, GIT_SEAL_TEST_FAULT: 'kill-in-clean' } })
+    const add = repo.run('git', ['add', 'secrets/a.txt'], {
+      env: { ...repo.env, GIT_SEAL_TEST_FAULT: 'kill-in-clean' },
+    })
     expect(add.status).not.toBe(0)
     expect(repo.git('ls-files', 'secrets/a.txt')).toBe('')
     expectNoPlaintext(repo)
@@ -73,7 +82,9 @@ describe('a filter killed mid-request', () => {
     repo.git('add', '.')
     repo.git('commit', '-qm', 'a')
     rmSync(join(repo.dir, 'secrets', 'a.txt'))
-    const checkout = repo.run('git', ['checkout', '--', 'secrets/a.txt'], { env: { ...repo.env, GIT_SEAL_TEST_FAULT: 'kill-in-smudge' } })
+    const checkout = repo.run('git', ['checkout', '--', 'secrets/a.txt'], {
+      env: { ...repo.env, GIT_SEAL_TEST_FAULT: 'kill-in-smudge' },
+    })
     expect(checkout.status).not.toBe(0)
     expect(checkout.stderr).toContain('secrets/a.txt')
     repo.git('checkout', '--', 'secrets/a.txt')
@@ -155,9 +166,20 @@ describe('damaged sops files', () => {
 
 describe('protocol abuse against the real filter process', () => {
   const pkt = (s: string): string => (Buffer.byteLength(s) + 4).toString(16).padStart(4, '0') + s
-  const handshake = pkt('git-filter-client\n') + pkt('version=2\n') + '0000' + pkt('capability=clean\n') + pkt('capability=smudge\n') + '0000'
+  const handshake =
+    pkt('git-filter-client\n') +
+    pkt('version=2\n') +
+    '0000' +
+    pkt('capability=clean\n') +
+    pkt('capability=smudge\n') +
+    '0000'
 
-  function feed(cwd: string, env: NodeJS.ProcessEnv, input: Buffer, closeEarly = false): Promise<{ code: number | null; timedOut: boolean }> {
+  function feed(
+    cwd: string,
+    env: NodeJS.ProcessEnv,
+    input: Buffer,
+    closeEarly = false,
+  ): Promise<{ code: number | null; timedOut: boolean }> {
     return new Promise((resolve) => {
       const child = spawn(process.execPath, [BUNDLE, 'filter-process'], { cwd, env, stdio: ['pipe', 'pipe', 'pipe'] })
       const timer = setTimeout(() => {
@@ -187,7 +209,8 @@ describe('protocol abuse against the real filter process', () => {
       { input: Buffer.from(handshake + 'fff9' + 'x'.repeat(10)) },
       { input: Buffer.from(valid), closeEarly: true },
     ]
-    for (let i = 0; i <= valid.length; i += 4) inputs.push({ input: Buffer.from(valid.slice(0, i) + '0000' + valid.slice(i)) })
+    for (let i = 0; i <= valid.length; i += 4)
+      inputs.push({ input: Buffer.from(valid.slice(0, i) + '0000' + valid.slice(i)) })
     for (const { input, closeEarly } of inputs) {
       const result = await feed(repo.dir, repo.env, input, closeEarly)
       expect(result.timedOut).toBe(false)
@@ -249,7 +272,10 @@ describe('git workflows', () => {
     expect(lock.status, lock.stderr).toBe(0)
     expect(isAgeFile(repo.read('secrets/a.txt'))).toBe(true)
     expect(repo.status()).toBe('')
-    const lockedArchive = spawnSync('git', ['archive', 'HEAD', 'secrets/a.txt'], { cwd: repo.dir, env: repo.env }).stdout
+    const lockedArchive = spawnSync('git', ['archive', 'HEAD', 'secrets/a.txt'], {
+      cwd: repo.dir,
+      env: repo.env,
+    }).stdout
     expect(lockedArchive.includes(MARKER)).toBe(false)
     expect(repo.seal('unlock').status).toBe(0)
     expect(repo.read('secrets/a.txt').toString()).toBe(`${MARKER}\n`)
@@ -285,7 +311,10 @@ describe('git workflows', () => {
     top.git('-c', 'protocol.file.allow=always', 'submodule', 'add', '-q', sub.dir, 'vendor/sub')
     top.git('commit', '-qm', 'add submodule')
     const subDir = join(top.dir, 'vendor', 'sub')
-    const install = top.run(process.execPath, [BUNDLE, 'install'], { cwd: subDir, env: { ...top.env, SOPS_AGE_KEY: subKey.identity } })
+    const install = top.run(process.execPath, [BUNDLE, 'install'], {
+      cwd: subDir,
+      env: { ...top.env, SOPS_AGE_KEY: subKey.identity },
+    })
     expect(install.status, install.stderr).toBe(0)
     expect(readFileSync(join(subDir, 'secrets', 'a.txt'), 'utf8')).toBe('in the submodule\n')
   })
@@ -300,10 +329,14 @@ describe('git workflows', () => {
         const child = spawn('git', args, { cwd: repo.dir, env: repo.env, stdio: 'ignore' })
         child.on('close', resolve)
       })
-    const codes = await Promise.all([run(['status', '--porcelain']), run(['diff', 'HEAD~0']), run(['log', '-p', '-1']), run(['status'])])
+    const codes = await Promise.all([
+      run(['status', '--porcelain']),
+      run(['diff', 'HEAD~0']),
+      run(['log', '-p', '-1']),
+      run(['status']),
+    ])
     expect(codes).toEqual([0, 0, 0, 0])
     expect(repo.status()).toBe('')
     expectNoPlaintext(repo)
   })
 })
-

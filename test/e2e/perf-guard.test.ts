@@ -5,7 +5,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync }
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { GUARD_STAMP_NAME } from '../../src/git/guard-precheck.js'
-import { Repo, expectNoLeak, sealedRepo, simpleConfig, tempDir } from '../helpers/repo.js'
+import { type Repo, expectNoLeak, sealedRepo, simpleConfig, tempDir } from '../helpers/repo.js'
 
 const MARKER = 'guard-marker-93c2'
 

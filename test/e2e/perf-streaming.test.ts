@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto'
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { Repo, expectNoLeak, isAgeFile, sealedRepo, tempDir } from '../helpers/repo.js'
+import { type Repo, expectNoLeak, isAgeFile, sealedRepo, tempDir } from '../helpers/repo.js'
 
 const MARKER = 'streaming-marker-77e1'
 const MiB = 1 << 20
@@ -23,7 +23,7 @@ const spills = (repo: Repo): string[] =>
   readdirSync(join(repo.dir, '.git', 'git-seal')).filter((n) => n.startsWith('private-spill-'))
 
 /** The filter wrapped in /usr/bin/time: its own peak RSS in KiB, written to a file per run. */
-function withRss(repo: Repo): { args: (label: string) => string[]; rss: (label: string) => number } | null {
+function withRss(_repo: Repo): { args: (label: string) => string[]; rss: (label: string) => number } | null {
   if (!existsSync('/usr/bin/time')) {
     console.log('skipped the RSS check: /usr/bin/time is not installed')
     return null

@@ -61,7 +61,7 @@ describe('clean', () => {
     try {
       const bytes = inputs[input]
       const out = Buffer.concat([...(await cleanFile(ctx, PATH, once(bytes)))])
-      const wrapped = ctx.records.isWrapped(blobId(out))
+      const wrapped = ctx.stored.records.isWrapped(blobId(out))
       if (input === 'empty') {
         // an empty secret is stored as the empty blob: nothing to hide, and git would see a
         // zero-size entry with a non-empty blob as modified forever

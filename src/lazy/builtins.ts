@@ -1,0 +1,25 @@
+/**
+ * Node built-ins the filter's entries load only when they are used (scripts/build.mjs aliases
+ * `node:worker_threads` and `node:zlib` here for dist/hot.body.js and dist/textconv.body.js):
+ * a start that smudges or cleans one secret needs neither (no header made ahead on a worker,
+ * no loose object read), and loading them cost every start about 1-1.5 ms. Only the names
+ * git-seal uses; a new one fails the build until it is added here.
+ * process.getBuiltinModule (Node >= 20.16; git-seal needs 20.19) loads without `require`.
+ */
+import type * as WorkerThreads from 'node:worker_threads'
+import type * as Zlib from 'node:zlib'
+
+const workerThreads = (): typeof WorkerThreads => process.getBuiltinModule('node:worker_threads')
+const zlib = (): typeof Zlib => process.getBuiltinModule('node:zlib')
+
+// Classes: `new Worker(…)` calls this function, whose returned object is the instance.
+export const Worker = ((...args: ConstructorParameters<typeof WorkerThreads.Worker>) =>
+  new (workerThreads().Worker)(...args)) as unknown as typeof WorkerThreads.Worker
+export const MessageChannel = (() =>
+  new (workerThreads().MessageChannel)()) as unknown as typeof WorkerThreads.MessageChannel
+export const receiveMessageOnPort = ((port: WorkerThreads.MessagePort) =>
+  workerThreads().receiveMessageOnPort(port)) as typeof WorkerThreads.receiveMessageOnPort
+export const inflateSync = ((...args: Parameters<typeof Zlib.inflateSync>) =>
+  zlib().inflateSync(...args)) as typeof Zlib.inflateSync
+export const deflateSync = ((...args: Parameters<typeof Zlib.deflateSync>) =>
+  zlib().deflateSync(...args)) as typeof Zlib.deflateSync

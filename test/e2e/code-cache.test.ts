@@ -1,0 +1,100 @@
+// The V8 code cache of the entries git starts (src/startup/code-cache.ts): written 0600 in a
+// 0700 per-user directory, holding no plaintext, and never able to change what the filter
+// does: a damaged, foreign or rejected cache file still gives the right output.
+import { chmodSync, existsSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { codeCacheDir, readCodeCache, writeCodeCache } from '../../src/startup/code-cache.js'
+import { expectNoLeak, isAgeFile, sealedRepo, tempDir, type Repo } from '../helpers/repo.js'
+
+const MARKER = 'code-cache-marker-71c3'
+
+function cacheFiles(dir: string): string[] {
+  return existsSync(dir)
+    ? readdirSync(dir)
+        .filter((n) => n.endsWith('.bin'))
+        .map((n) => join(dir, n))
+    : []
+}
+
+/** A checkout of secrets/a.txt from the index, read back. */
+function checkout(repo: Repo): string {
+  rmSync(join(repo.dir, 'secrets', 'a.txt'))
+  const r = repo.tryGit('checkout', '--', 'secrets/a.txt')
+  expect(r.status, r.stderr).toBe(0)
+  return repo.read('secrets/a.txt').toString()
+}
+
+describe('the code cache of the entries git starts', () => {
+  it('is written 0600 in a 0700 directory of the user, holds no plaintext, and is used', () => {
+    const { repo } = sealedRepo()
+    const cache = join(tempDir('git-seal-cache-'), 'xdg')
+    repo.env['XDG_CACHE_HOME'] = cache
+    repo.write('secrets/a.txt', `${MARKER} one\n`)
+    repo.git('add', 'secrets/a.txt')
+    expect(isAgeFile(repo.blob(':secrets/a.txt'))).toBe(true)
+    const dir = join(cache, 'git-seal', 'v8')
+    expect(statSync(dir).mode & 0o777).toBe(0o700)
+    const files = cacheFiles(dir)
+    expect(files.length).toBe(1) // the filter's entry
+    expect(statSync(files[0]!).mode & 0o777).toBe(0o600)
+    expect(readFileSync(files[0]!).includes(MARKER)).toBe(false)
+    const written = statSync(files[0]!).mtimeMs
+    expect(checkout(repo)).toBe(`${MARKER} one\n`)
+    // A valid cache is read, not written again.
+    expect(statSync(files[0]!).mtimeMs).toBe(written)
+    for (const f of cacheFiles(dir)) expect(readFileSync(f).includes(MARKER)).toBe(false)
+    expectNoLeak(repo, MARKER)
+  })
+
+  it('a damaged, foreign or V8-rejected cache file gives the same output, and is replaced', () => {
+    const { repo } = sealedRepo()
+    const cache = join(tempDir('git-seal-cache-'), 'xdg')
+    repo.env['XDG_CACHE_HOME'] = cache
+    repo.write('secrets/a.txt', `${MARKER} two\n`)
+    repo.git('add', 'secrets/a.txt')
+    const dir = join(cache, 'git-seal', 'v8')
+    // The filter's key (its runtime differs from the test runner's: NODE_OPTIONS, flags) is in the header.
+    const files = cacheFiles(dir)
+    expect(files.length).toBe(1)
+    const file = files[0]!
+    const good = readFileSync(file)
+    const key = good.subarray(18, 50)
+    expect(readCodeCache(file, key)).not.toBeNull()
+    // Damaged: bytes of the data flipped (the header's hash no longer matches).
+    const damaged = Buffer.from(good)
+    for (let i = good.length - 200; i < good.length; i++) damaged[i] = damaged[i]! ^ 0xff
+    writeFileSync(file, damaged)
+    expect(readCodeCache(file, key)).toBeNull()
+    expect(checkout(repo)).toBe(`${MARKER} two\n`)
+    expect(readCodeCache(file, key)).not.toBeNull() // replaced by a valid one
+    // Foreign: a whole, well-formed file of another key.
+    writeFileSync(file, Buffer.concat([good.subarray(0, 18), Buffer.alloc(32, 7), good.subarray(50)]))
+    expect(readCodeCache(file, key)).toBeNull()
+    expect(checkout(repo)).toBe(`${MARKER} two\n`)
+    expect(readCodeCache(file, key)).not.toBeNull()
+    // Rejected by V8: the right key and an intact hash, but data that is no code cache.
+    rmSync(file)
+    writeCodeCache(dir, file, key, Buffer.alloc(4096, 0x5a))
+    expect(readCodeCache(file, key)?.length).toBe(4096) // our checks pass it on to V8…
+    expect(checkout(repo)).toBe(`${MARKER} two\n`) // …which rejects it: a normal compile
+    expect(readCodeCache(file, key)?.length).not.toBe(4096)
+    // A file others can write is never read.
+    chmodSync(file, 0o666)
+    expect(readCodeCache(file, key)).toBeNull()
+    expect(checkout(repo)).toBe(`${MARKER} two\n`)
+    expectNoLeak(repo, MARKER)
+  })
+
+  it("no cache where the directory is not only the user's, or when turned off", () => {
+    const base = tempDir('git-seal-cache-')
+    expect(codeCacheDir({ XDG_CACHE_HOME: 'relative/path' })).toBeNull()
+    expect(codeCacheDir({ XDG_CACHE_HOME: 'relative/path', HOME: base })).toBe(join(base, '.cache', 'git-seal', 'v8'))
+    expect(codeCacheDir({ XDG_CACHE_HOME: base, GIT_SEAL_CODE_CACHE: 'off' })).toBeNull()
+    expect(codeCacheDir({ HOME: base })).toBe(join(base, '.cache', 'git-seal', 'v8'))
+    // A directory others could write is closed to them before use.
+    chmodSync(join(base, '.cache', 'git-seal', 'v8'), 0o777)
+    expect(codeCacheDir({ HOME: base })).toBe(join(base, '.cache', 'git-seal', 'v8'))
+    expect(statSync(join(base, '.cache', 'git-seal', 'v8')).mode & 0o777).toBe(0o700)
+  })
+})
