@@ -13,7 +13,11 @@ let lib: typeof AgeEncryption | undefined
 const age = (): typeof AgeEncryption => (lib ??= requireVendored<typeof AgeEncryption>('age-encryption'))
 
 // Classes: `new Encrypter()` calls this function, whose returned object is the instance.
-export const Encrypter = ((...args: ConstructorParameters<typeof AgeEncryption.Encrypter>) =>
-  new (age().Encrypter)(...args)) as unknown as typeof AgeEncryption.Encrypter
-export const Stanza = ((...args: ConstructorParameters<typeof AgeEncryption.Stanza>) =>
-  new (age().Stanza)(...args)) as unknown as typeof AgeEncryption.Stanza
+// biome-ignore lint/complexity/useArrowFunction: called with `new`, which an arrow function cannot be
+export const Encrypter = function (...args: ConstructorParameters<typeof AgeEncryption.Encrypter>) {
+  return new (age().Encrypter)(...args)
+} as unknown as typeof AgeEncryption.Encrypter
+// biome-ignore lint/complexity/useArrowFunction: called with `new`, which an arrow function cannot be
+export const Stanza = function (...args: ConstructorParameters<typeof AgeEncryption.Stanza>) {
+  return new (age().Stanza)(...args)
+} as unknown as typeof AgeEncryption.Stanza

@@ -13,10 +13,14 @@ const workerThreads = (): typeof WorkerThreads => process.getBuiltinModule('node
 const zlib = (): typeof Zlib => process.getBuiltinModule('node:zlib')
 
 // Classes: `new Worker(…)` calls this function, whose returned object is the instance.
-export const Worker = ((...args: ConstructorParameters<typeof WorkerThreads.Worker>) =>
-  new (workerThreads().Worker)(...args)) as unknown as typeof WorkerThreads.Worker
-export const MessageChannel = (() =>
-  new (workerThreads().MessageChannel)()) as unknown as typeof WorkerThreads.MessageChannel
+// biome-ignore lint/complexity/useArrowFunction: called with `new`, which an arrow function cannot be
+export const Worker = function (...args: ConstructorParameters<typeof WorkerThreads.Worker>) {
+  return new (workerThreads().Worker)(...args)
+} as unknown as typeof WorkerThreads.Worker
+// biome-ignore lint/complexity/useArrowFunction: called with `new`, which an arrow function cannot be
+export const MessageChannel = function () {
+  return new (workerThreads().MessageChannel)()
+} as unknown as typeof WorkerThreads.MessageChannel
 export const receiveMessageOnPort = ((port: WorkerThreads.MessagePort) =>
   workerThreads().receiveMessageOnPort(port)) as typeof WorkerThreads.receiveMessageOnPort
 export const inflateSync = ((...args: Parameters<typeof Zlib.inflateSync>) =>
