@@ -1,4 +1,4 @@
-/** textconv's ciphertext path, imported on demand by cli.ts (see commands/textconv.ts). */
+/** textconv's ciphertext path, imported on demand by src/cli/table.ts (see commands/textconv.ts). */
 import type { Decryptors } from '../seal/decryptors.js'
 
 export async function loadDecryptors(): Promise<Decryptors> {

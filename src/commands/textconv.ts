@@ -25,8 +25,8 @@ export function mightBeCiphertext(bytes: Buffer): boolean {
 }
 
 /**
- * Statically imported by cli.ts: plaintext, the usual case, is answered before any other module
- * loads. `load` gives the ciphertext path its modules: cli.ts imports them on demand
+ * Statically imported by the command table (src/cli/table.ts): plaintext, the usual case, is answered before any other module
+ * loads. `load` gives the ciphertext path its modules: the table imports them on demand
  * (textconv-decryptors.ts); src/textconv.ts, the entry the launcher starts for textconv, hands
  * in static ones, so it loads one file. No dynamic import here: it would split that entry.
  */
