@@ -2,25 +2,15 @@
 // ciphertext in a spill file past a threshold; smudge authenticates every chunk before any
 // plaintext goes out, and a damaged blob leaves its ciphertext, never partial plaintext.
 import { spawnSync } from 'node:child_process'
-import { randomBytes } from 'node:crypto'
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { type Repo, expectNoLeak, isAgeFile, sealedRepo, tempDir } from '../helpers/repo.js'
+import { type Repo, bigSecret, expectNoLeak, isAgeFile, sealedRepo, spillDirs, tempDir } from '../helpers/repo.js'
 
 const MARKER = 'streaming-marker-77e1'
 const MiB = 1 << 20
 
-/** Plaintext of `size` bytes: random, with the marker at both ends (so a leak of either end shows). */
-function bigSecret(size: number): Buffer {
-  const body = randomBytes(size)
-  body.write(MARKER, 0)
-  body.write(MARKER, size - MARKER.length)
-  return body
-}
-
-const spills = (repo: Repo): string[] =>
-  readdirSync(join(repo.dir, '.git', 'git-seal')).filter((n) => n.startsWith('private-spill-'))
+const spills = (repo: Repo): string[] => spillDirs(join(repo.dir, '.git', 'git-seal'))
 
 /** The filter wrapped in /usr/bin/time: its own peak RSS in KiB, written to a file per run. */
 function withRss(_repo: Repo): { args: (label: string) => string[]; rss: (label: string) => number } | null {
@@ -42,7 +32,7 @@ describe('large secrets, bounded memory', () => {
   it('a 160 MiB secret round-trips through a spill file, with the filter holding a fraction of it', () => {
     const { repo } = sealedRepo()
     const size = 160 * MiB
-    const secret = bigSecret(size)
+    const secret = bigSecret(size, MARKER)
     repo.write('secrets/big.bin', secret)
     const rss = withRss(repo)
     repo.git(...(rss?.args('add') ?? []), 'add', 'secrets/big.bin')
@@ -72,7 +62,7 @@ describe('large secrets, bounded memory', () => {
     it(`a damaged last chunk: checkout writes the ciphertext, not partial plaintext (${size / MiB} MiB)`, () => {
       const { repo } = sealedRepo()
       repo.env = { ...repo.env, GIT_SEAL_SPILL_THRESHOLD: String(8 * MiB) }
-      const secret = bigSecret(size)
+      const secret = bigSecret(size, MARKER)
       repo.write('secrets/big.bin', secret)
       repo.git('add', 'secrets/big.bin')
       const damaged = Buffer.from(repo.blob(':secrets/big.bin'))
@@ -93,7 +83,7 @@ describe('large secrets, bounded memory', () => {
   it('the one-shot smudge holds a large blob the same way', () => {
     const { repo } = sealedRepo()
     repo.env = { ...repo.env, GIT_SEAL_SPILL_THRESHOLD: String(MiB) }
-    const secret = bigSecret(12 * MiB)
+    const secret = bigSecret(12 * MiB, MARKER)
     repo.write('secrets/big.bin', secret)
     repo.git('add', 'secrets/big.bin')
     const blob = repo.blob(':secrets/big.bin')
@@ -112,7 +102,7 @@ describe('large secrets, bounded memory', () => {
   it('a filter killed with a spill on disk leaves ciphertext only, which the next spill sweeps', () => {
     const { repo } = sealedRepo()
     repo.env = { ...repo.env, GIT_SEAL_SPILL_THRESHOLD: String(MiB) }
-    repo.write('secrets/big.bin', bigSecret(6 * MiB))
+    repo.write('secrets/big.bin', bigSecret(6 * MiB, MARKER))
     const killed = repo.run('git', ['add', 'secrets/big.bin'], {
       env: { ...repo.env, GIT_SEAL_TEST_FAULT: 'kill-after-spill' },
     })

@@ -1,30 +1,17 @@
-// A large secret within the hold limit is decrypted once on checkout: its plaintext is held in
-// memory while every chunk is authenticated, then sent, and its ciphertext is not spilled (a
-// late failure answers with the stored blob, read back from git); beyond the limit, the
-// spilled ciphertext is decrypted a second time, as before.
-import { randomBytes } from 'node:crypto'
-import { readFileSync, readdirSync, rmSync } from 'node:fs'
+import { readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { expectNoLeak, sealedRepo, type Repo } from '../helpers/repo.js'
+import { bigSecret, expectNoLeak, sealedRepo, spillDirs, type Repo } from '../helpers/repo.js'
 
 const MARKER = 'single-pass-marker-2b9d'
 const MiB = 1 << 20
 
-function bigSecret(size: number): Buffer {
-  const body = randomBytes(size)
-  body.write(MARKER, 0)
-  body.write(MARKER, size - MARKER.length)
-  return body
-}
-
-const spills = (repo: Repo): string[] =>
-  readdirSync(join(repo.dir, '.git', 'git-seal')).filter((n) => n.startsWith('private-spill-'))
+const spills = (repo: Repo): string[] => spillDirs(join(repo.dir, '.git', 'git-seal'))
 
 /** A 6 MiB secret (past the 4 MiB read whole), committed, removed and checked out again with `env`. */
 function checkoutBig(env: Record<string, string>): { repo: Repo; secret: Buffer; stderr: string } {
   const { repo } = sealedRepo()
-  const secret = bigSecret(6 * MiB)
+  const secret = bigSecret(6 * MiB, MARKER)
   repo.write('secrets/big.bin', secret)
   repo.git('add', 'secrets/big.bin')
   repo.git('commit', '-qm', 'big')
@@ -54,7 +41,7 @@ describe('checkout of a large secret', () => {
 
   it('within the hold limit, a damaged last chunk: the work tree gets the stored blob, no plaintext', () => {
     const { repo } = sealedRepo()
-    repo.write('secrets/big.bin', bigSecret(6 * MiB))
+    repo.write('secrets/big.bin', bigSecret(6 * MiB, MARKER))
     repo.git('add', 'secrets/big.bin')
     const damaged = Buffer.from(repo.blob(':secrets/big.bin'))
     damaged[damaged.length - 3]! ^= 0x40 // the last chunk's tag

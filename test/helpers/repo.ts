@@ -4,6 +4,7 @@
  * the way git runs it.
  */
 import { execFileSync, spawnSync, type SpawnSyncReturns } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
 import {
   chmodSync,
   existsSync,
@@ -264,4 +265,17 @@ export function plaintextLeaks(repo: Repo, marker: string): string[] {
 export function expectNoLeak(repo: Repo, marker: string): void {
   const leaks = plaintextLeaks(repo, marker)
   if (leaks.length > 0) throw new Error(`plaintext marker ${JSON.stringify(marker)} found in: ${leaks.join(', ')}`)
+}
+
+/** Plaintext of `size` bytes: random, with `marker` at both ends (so a leak of either end shows). */
+export function bigSecret(size: number, marker: string): Buffer {
+  const body = randomBytes(size)
+  body.write(marker, 0)
+  body.write(marker, size - marker.length)
+  return body
+}
+
+/** The spill directories (src/seal/spill.ts) in a state directory, by the prefix private-tmp.ts gives them. */
+export function spillDirs(stateDir: string): string[] {
+  return readdirSync(stateDir).filter((n) => n.startsWith('private-spill-'))
 }

@@ -1,6 +1,6 @@
 // Spill: memory up to a threshold, then a private 0600 file; read back in order; gone after the answer.
 import { randomBytes } from 'node:crypto'
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import {
@@ -13,9 +13,7 @@ import {
 } from '../../src/age/index.js'
 import { blobId } from '../../src/git/objects.js'
 import { Spill } from '../../src/seal/spill.js'
-import { tempDir } from '../helpers/repo.js'
-
-const spillDirs = (state: string): string[] => readdirSync(state).filter((n) => n.startsWith('private-spill-'))
+import { spillDirs, tempDir } from '../helpers/repo.js'
 
 function pieces(total: number, size: number): Buffer[] {
   const out: Buffer[] = []
