@@ -103,11 +103,13 @@ export function parseLsTree(out: string): TreeEntry[] {
  * @returns null when `treeish` names no tree (an unborn HEAD).
  */
 export function lsTree(root: string, treeish: string, options: { env?: NodeJS.ProcessEnv } = {}): TreeEntry[] | null {
-  const out = gitMaybeBytes(['ls-tree', '-r', '-z', '--full-tree', treeish], {
-    cwd: root,
-    ...(options.env ? { env: options.env } : {}),
-  })
+  const out = lsTreeBytes(root, treeish, options.env)
   return out === null ? null : parseLsTree(out.toString('utf8'))
+}
+
+/** The raw `git ls-tree -r -z --full-tree TREEISH` output, or null when git fails (no such tree). */
+export function lsTreeBytes(root: string, treeish: string, env?: NodeJS.ProcessEnv): Buffer | null {
+  return gitMaybeBytes(['ls-tree', '-r', '-z', '--full-tree', treeish], { cwd: root, ...(env ? { env } : {}) })
 }
 
 /** One entry of the index, as `git ls-files -s -z` lists it. */

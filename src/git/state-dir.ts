@@ -29,6 +29,8 @@ export const STATE_FILES = {
   locked: 'locked',
   /** what the last passing full guard checked (src/seal/guard-stamp.ts, src/git/guard-precheck.ts) */
   guardStamp: 'guard-stamp',
+  /** HEAD's blob listing, filed under its commit id (src/git/head-tree.ts) */
+  headTree: 'head-tree',
   /** the parsed `.gitseal.yaml` (src/config/cache.ts) */
   configCache: 'config-cache.json',
   /** the installed copy of dist/ (src/git/install.ts) */
@@ -48,6 +50,7 @@ export const ALL_STATE_FILES: readonly string[] = [
   STATE_FILES.launcher,
   STATE_FILES.guardStamp,
   STATE_FILES.configCache,
+  STATE_FILES.headTree,
   STATE_FILES.blobRecords,
   STATE_FILES.plaintextMacs,
   STATE_FILES.plaintextMacKey,

@@ -8,7 +8,7 @@ import { statSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { CatFileBatch, readLooseBlob } from '../git/objects.js'
 import { readIndexFile } from '../git/index-file.js'
-import { lsTree } from '../git/plumbing.js'
+import { headBlobs } from '../git/head-tree.js'
 import type { RepoPaths } from '../git/repo.js'
 import type { StateDirectory } from '../git/state-dir.js'
 import { PlaintextMacs } from './plaintext-macs.js'
@@ -34,7 +34,7 @@ export class StoredBefore {
   constructor(
     private readonly paths: RepoPaths,
     private readonly root: string,
-    state: StateDirectory,
+    private readonly state: StateDirectory,
     private readonly env: NodeJS.ProcessEnv = process.env,
   ) {
     this.records = new BlobRecords(state.path)
@@ -69,12 +69,7 @@ export class StoredBefore {
   }
 
   private headEntries(): Map<string, string> {
-    if (!this.headCache) {
-      this.headCache = new Map()
-      for (const entry of lsTree(this.root, 'HEAD', { env: this.env }) ?? []) {
-        if (entry.type === 'blob') this.headCache.set(entry.path, entry.oid)
-      }
-    }
+    this.headCache ??= headBlobs(this.root, this.paths, this.state, this.env)
     return this.headCache
   }
 

@@ -25,6 +25,7 @@ describe('state directory', () => {
       locked: 'locked',
       guardStamp: 'guard-stamp',
       configCache: 'config-cache.json',
+      headTree: 'head-tree',
       dist: 'dist',
       launcher: 'git-seal',
       legacyBundle: 'git-seal.mjs',
