@@ -103,6 +103,7 @@ for (const name of ['hot', 'textconv']) {
       ...common.alias,
       'node:worker_threads': './src/lazy/builtins.ts',
       'node:zlib': './src/lazy/builtins.ts',
+      'node:child_process': './src/lazy/builtins.ts',
       ...BODY_VENDORED_ALIAS,
     },
     banner: {},

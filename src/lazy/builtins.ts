@@ -1,16 +1,19 @@
 /**
  * Node built-ins the filter's entries load only when they are used (scripts/build.mjs aliases
- * `node:worker_threads` and `node:zlib` here for dist/hot.body.js and dist/textconv.body.js):
- * a start that smudges or cleans one secret needs neither (no header made ahead on a worker,
- * no loose object read), and loading them cost every start about 1-1.5 ms. Only the names
+ * `node:worker_threads`, `node:zlib` and `node:child_process` here for dist/hot.body.js and
+ * dist/textconv.body.js): a start that smudges or cleans one secret often needs none of them
+ * (no header made ahead on a worker, no loose object read, no git child when the attributes
+ * and HEAD are read from files), and loading them cost every start about 1-2 ms each. Only the names
  * git-seal uses; a new one fails the build until it is added here.
  * process.getBuiltinModule (Node >= 20.16; git-seal needs 20.19) loads without `require`.
  */
+import type * as ChildProcess from 'node:child_process'
 import type * as WorkerThreads from 'node:worker_threads'
 import type * as Zlib from 'node:zlib'
 
 const workerThreads = (): typeof WorkerThreads => process.getBuiltinModule('node:worker_threads')
 const zlib = (): typeof Zlib => process.getBuiltinModule('node:zlib')
+const childProcess = (): typeof ChildProcess => process.getBuiltinModule('node:child_process')
 
 // Classes: `new Worker(…)` calls this function, whose returned object is the instance.
 // biome-ignore lint/complexity/useArrowFunction: called with `new`, which an arrow function cannot be
@@ -27,3 +30,9 @@ export const inflateSync = ((...args: Parameters<typeof Zlib.inflateSync>) =>
   zlib().inflateSync(...args)) as typeof Zlib.inflateSync
 export const deflateSync = ((...args: Parameters<typeof Zlib.deflateSync>) =>
   zlib().deflateSync(...args)) as typeof Zlib.deflateSync
+export const spawn = ((...args: Parameters<typeof ChildProcess.spawn>) =>
+  childProcess().spawn(...args)) as typeof ChildProcess.spawn
+export const spawnSync = ((...args: Parameters<typeof ChildProcess.spawnSync>) =>
+  childProcess().spawnSync(...args)) as typeof ChildProcess.spawnSync
+export const execFileSync = ((...args: Parameters<typeof ChildProcess.execFileSync>) =>
+  childProcess().execFileSync(...args)) as typeof ChildProcess.execFileSync

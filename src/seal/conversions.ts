@@ -21,9 +21,12 @@ import {
   conversionsOf,
   coreAutoCrlf,
   globalAttributesFile,
+  type AttributeValue,
   type AutoCrlf,
   type Conversion,
 } from '../git/attributes.js'
+import { BlockAttributes } from '../git/block-attributes.js'
+import type { RepoPaths } from '../git/repo.js'
 import { lsTree } from '../git/plumbing.js'
 import { UserError, shellWord } from '../ui.js'
 import type { SealContext } from './context.js'
@@ -156,20 +159,35 @@ export async function keepAsStored(
 export class ConversionCheck {
   private batch: CheckAttrBatch | null = null
   private autocrlf: AutoCrlf | undefined
+  /** the block of the root .gitattributes when it may decide alone (git/block-attributes.ts); null when not */
+  private block: BlockAttributes | null | undefined
 
+  /** `indexPaths`: the index's paths read in-process, null when only git can read the index. */
   constructor(
     readonly root: string,
-    readonly commonDir: string,
+    readonly paths: RepoPaths,
     private readonly env: NodeJS.ProcessEnv = process.env,
+    private readonly indexPaths: () => ReadonlyMap<string, unknown> | null = () => null,
   ) {}
 
   private autoCrlf = (): AutoCrlf => (this.autocrlf ??= coreAutoCrlf(this.root, this.env))
+
+  /**
+   * The attributes from the files, when git-seal's block certainly decides them (no check-attr
+   * process for the usual secret); null when check-attr must be asked.
+   */
+  private fromBlock(path: string): Map<string, AttributeValue> | null {
+    if (this.block === undefined) this.block = BlockAttributes.load(this.root, this.paths, this.env)
+    return this.block?.valuesFor(path, this.indexPaths) ?? null
+  }
 
   /**
    * The conversions for one path; [] when git stores what the filter returns as it is.
    * @throws {Error} when git check-attr cannot start or exits.
    */
   async of(path: string): Promise<Conversion[]> {
+    const known = this.fromBlock(path)
+    if (known) return conversionsOf(known, this.autoCrlf)
     this.batch ??= new CheckAttrBatch(this.root, CONVERSION_ATTRIBUTES, this.env)
     return conversionsOf(await this.batch.get(path), this.autoCrlf)
   }
@@ -179,7 +197,10 @@ export class ConversionCheck {
    * @throws {GitError} when git check-attr fails.
    */
   ofOnce(path: string): Conversion[] {
-    const row = checkAttrs(this.root, CONVERSION_ATTRIBUTES, [path], { env: this.env }).get(path) ?? new Map()
+    const row =
+      this.fromBlock(path) ??
+      checkAttrs(this.root, CONVERSION_ATTRIBUTES, [path], { env: this.env }).get(path) ??
+      new Map<string, AttributeValue>()
     return conversionsOf(row, this.autoCrlf)
   }
 

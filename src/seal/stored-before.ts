@@ -68,6 +68,11 @@ export class StoredBefore {
     return this.indexCache
   }
 
+  /** The index's stage-0 paths and blob ids, read in-process; null when only git can read this index. */
+  indexPaths(): ReadonlyMap<string, string> | null {
+    return this.indexEntries()
+  }
+
   private headEntries(): Map<string, string> {
     this.headCache ??= headBlobs(this.root, this.paths, this.state, this.env)
     return this.headCache

@@ -1,0 +1,226 @@
+/**
+ * The conversion attributes of a secret read from the files, without a `git check-attr` child,
+ * in the one case where the answer is certain: git-seal's block in the root .gitattributes
+ * decides them, and nothing git ranks above it says anything.
+ *
+ * Why: every filter start asked check-attr about its first file, a process spawn (~3-4 ms of a
+ * ~70 ms `git add`, `git checkout` or `git status` touching one secret, issue 16, target 2).
+ *
+ * How git decides (https://git-scm.com/docs/gitattributes, "Precedence"; attr.c): for each
+ * attribute the first assignment found wins, searching `$GIT_DIR/info/attributes`, then the
+ * .gitattributes of the path's own directory and each one above it (the work tree's, or the
+ * index's when the work tree has none), then core.attributesFile, then the system file; within
+ * one file the last matching line first, and within a line the last token first. `-text`,
+ * `-ident` and `!working-tree-encoding` are the last tokens of every secret line git-seal
+ * writes, and a macro expands only when set to true (`name` alone), which no token of the
+ * block is. So when
+ *
+ * - no GIT_ATTR_SOURCE, no `[attr]` section (attr.tree), no config include and no
+ *   GIT_CONFIG_COUNT / `attr.` in GIT_CONFIG_PARAMETERS can point git at other files,
+ * - info/attributes (of the common and of this worktree's git dir) holds no rule,
+ * - no directory above the path has a .gitattributes, in the work tree or the index,
+ * - the work tree's root .gitattributes is a regular file whose last rules are the block,
+ * - and a line of the block whose pattern certainly matches the path (only `*`, `?`, `**` and
+ *   literal characters are matched here) assigns `text`, `ident` and `working-tree-encoding`
+ *   before any line of it this module cannot read,
+ *
+ * those assignments are what check-attr would print. Anything else, or any doubt (an unreadable
+ * file, an index read only by git), is null: the caller asks check-attr, as before.
+ */
+import { lstatSync, readFileSync, statSync } from 'node:fs'
+import { join } from 'node:path'
+import { patternAnchor } from '../config/gitattributes-pattern.js'
+import type { AttributeValue } from './attributes.js'
+import type { RepoPaths } from './repo.js'
+
+/** The attributes this module answers for (the ones conversionsOf reads to decide). */
+const DECIDED = ['text', 'ident', 'working-tree-encoding'] as const
+
+const BEGIN = /^# BEGIN git-seal\b/
+const END = /^# END git-seal\b/
+
+interface BlockLine {
+  /** matches the path, or null when the pattern uses syntax not matched here */
+  match: RegExp | null
+  /** assignments of the decided attributes, as check-attr prints them */
+  assigns: Map<string, AttributeValue>
+  /** a token set to true: a macro could expand from it */
+  setsTrue: boolean
+}
+
+/** A rule line: anything but blank lines and comments. */
+function isRule(line: string): boolean {
+  const t = line.trim()
+  return t !== '' && !t.startsWith('#')
+}
+
+/** Reads a file, or null when it is missing; throws on any other failure (a doubt). */
+function readIfPresent(file: string): string | null {
+  try {
+    return readFileSync(file, 'utf8')
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR') return null
+    throw e
+  }
+}
+
+/** True when `file` exists in any form (a file, a directory, a symbolic link); throws on a doubt. */
+function exists(file: string): boolean {
+  try {
+    lstatSync(file)
+    return true
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR') return false
+    throw e
+  }
+}
+
+/**
+ * A pattern of the block as a regex over repository-relative paths, when it uses only `*`,
+ * `?`, `**` and characters that stand for themselves; null otherwise (brackets, backslashes,
+ * quotes: git may read them in ways not matched here).
+ */
+export function simplePatternRegex(pattern: string): RegExp | null {
+  if (/[[\\"]/.test(pattern) || pattern.startsWith('!') || pattern.endsWith('/')) return null
+  const { body, anchored } = patternAnchor(pattern)
+  let out = ''
+  for (let i = 0; i < body.length; i++) {
+    const c = body[i]!
+    if (c === '*' && body[i + 1] === '*') {
+      const atStart = i === 0 || body[i - 1] === '/'
+      const atEnd = i + 2 === body.length || body[i + 2] === '/'
+      // `**` other than as a whole component is two `*`s, which git's wildmatch reads as one.
+      if (atStart && atEnd) {
+        out += i + 2 === body.length ? '.*' : '(?:.*/)?'
+        i += i + 2 === body.length ? 1 : 2
+        continue
+      }
+      out += '[^/]*'
+      i++
+    } else if (c === '*') out += '[^/]*'
+    else if (c === '?') out += '[^/]'
+    else out += c.replace(/[.+^${}()|\]\\/]/g, '\\$&')
+  }
+  return new RegExp(`${anchored ? '^' : '(?:^|/)'}${out}$`, 's')
+}
+
+/** One line of the block: its pattern and what it assigns (git's token syntax: NAME, -NAME, !NAME, NAME=VALUE). */
+function parseLine(line: string): BlockLine {
+  const [pattern = '', ...tokens] = line.trim().split(/[ \t]+/)
+  const assigns = new Map<string, AttributeValue>()
+  let setsTrue = false
+  // Within a line the last token wins: read from the end, keep the first seen.
+  for (const token of tokens.reverse()) {
+    let name: string
+    let value: AttributeValue
+    if (token.startsWith('-')) [name, value] = [token.slice(1), 'unset']
+    else if (token.startsWith('!')) [name, value] = [token.slice(1), 'unspecified']
+    else if (token.includes('=')) [name, value] = [token.slice(0, token.indexOf('=')), token.slice(token.indexOf('=') + 1)]
+    else [name, value] = [token, 'set']
+    if (value === 'set') setsTrue = true
+    if ((DECIDED as readonly string[]).includes(name) && !assigns.has(name)) assigns.set(name, value)
+  }
+  return { match: pattern.startsWith('[attr]') ? null : simplePatternRegex(pattern), assigns, setsTrue }
+}
+
+/** No rule in the config that could make git read attributes from elsewhere (attr.tree) or include more config. */
+function configLeavesAttributesAlone(paths: RepoPaths, env: NodeJS.ProcessEnv): boolean {
+  if (env['GIT_ATTR_SOURCE'] !== undefined || env['GIT_CONFIG_COUNT'] !== undefined) return false
+  if (/(^|[\s'])attr\./i.test(env['GIT_CONFIG_PARAMETERS'] ?? '')) return false
+  const home = env['HOME'] ?? ''
+  const files = [
+    join(paths.commonDir, 'config'),
+    join(paths.gitDir, 'config.worktree'),
+    env['GIT_CONFIG_GLOBAL'] ?? join(home, '.gitconfig'),
+    join(env['XDG_CONFIG_HOME'] || join(home, '.config'), 'git', 'config'),
+    ...(env['GIT_CONFIG_NOSYSTEM'] ? [] : [env['GIT_CONFIG_SYSTEM'] ?? '/etc/gitconfig', '/usr/local/etc/gitconfig']),
+  ]
+  for (const file of files) {
+    const text = readIfPresent(file)
+    if (text !== null && /^\s*\[\s*(attr|include|includeif)\b/im.test(text)) return false
+  }
+  return true
+}
+
+/**
+ * What the repository's attribute files say independently of the path: the block's lines, or
+ * null when something other than the block may decide (see the module comment).
+ */
+export class BlockAttributes {
+  private constructor(
+    private readonly root: string,
+    /** the block's lines, last first (the order git reads them in) */
+    private readonly lines: BlockLine[],
+  ) {}
+
+  /** The block of `root`'s .gitattributes, when it may decide; null on any doubt. Never throws. */
+  static load(root: string, paths: RepoPaths, env: NodeJS.ProcessEnv = process.env): BlockAttributes | null {
+    try {
+      if (!configLeavesAttributesAlone(paths, env)) return null
+      for (const dir of new Set([paths.commonDir, paths.gitDir])) {
+        const info = readIfPresent(join(dir, 'info', 'attributes'))
+        if (info !== null && info.split('\n').some(isRule)) return null
+      }
+      const file = join(root, '.gitattributes')
+      if (!lstatSync(file).isFile()) return null
+      const lines = readFileSync(file, 'utf8').split(/\r?\n/)
+      const begin = lines.findIndex((l) => BEGIN.test(l))
+      const end = lines.findIndex((l, i) => i > begin && END.test(l))
+      if (begin < 0 || end < 0 || lines.slice(end + 1).some(isRule)) return null
+      return new BlockAttributes(root, lines.slice(begin + 1, end).filter(isRule).map(parseLine).reverse())
+    } catch {
+      return null
+    }
+  }
+
+  /**
+   * `text`, `ident` and `working-tree-encoding` of `path` as check-attr would print them, or
+   * null when the block may not decide them for it. `indexPaths` is the index's paths (null
+   * when only git can read the index). Never throws.
+   */
+  valuesFor(path: string, indexPaths: () => ReadonlyMap<string, unknown> | null): Map<string, AttributeValue> | null {
+    try {
+      const dirs = path.split('/').slice(0, -1)
+      if (dirs.length > 0) {
+        const index = indexPaths()
+        if (index === null) return null
+        for (let i = 1; i <= dirs.length; i++) {
+          const nested = `${dirs.slice(0, i).join('/')}/.gitattributes`
+          if (index.has(nested) || exists(join(this.root, nested))) return null
+        }
+      }
+      const values = new Map<string, AttributeValue>()
+      for (const line of this.lines) {
+        if (line.match === null) {
+          // Not matched here: if it may assign what is still open, git's answer is unknown.
+          if (line.setsTrue || [...line.assigns.keys()].some((n) => !values.has(n))) return null
+          continue
+        }
+        if (!line.match.test(path)) continue
+        if (line.setsTrue && DECIDED.some((n) => !values.has(n))) return null
+        for (const [name, value] of line.assigns) if (!values.has(name)) values.set(name, value)
+        if (DECIDED.every((n) => values.has(n))) return values
+      }
+      return null
+    } catch {
+      return null
+    }
+  }
+}
+
+/**
+ * For the loader (src/startup/entry.ts), before the program and its keys load: whether the
+ * block of the main worktree at `cwd` may decide attributes alone, so that starting a check-attr
+ * child ahead (git/check-attr-prestart.ts) would likely be wasted. A guess (it takes `cwd/.git`
+ * for the git dir): the program decides with the real paths, and asks git whenever it must.
+ */
+export function blockMayDecide(cwd: string, env: NodeJS.ProcessEnv = process.env): boolean {
+  if (env['GIT_DIR'] || env['GIT_COMMON_DIR'] || env['GIT_WORK_TREE']) return false
+  const gitDir = join(cwd, '.git')
+  try {
+    if (!statSync(gitDir).isDirectory()) return false
+  } catch {
+    return false
+  }
+  return BlockAttributes.load(cwd, { top: cwd, gitDir, commonDir: gitDir, objectFormat: 'sha1' }, env) !== null
+}
