@@ -151,23 +151,33 @@ describe('the filter lists HEAD with git once per commit', () => {
     repo.write('secrets/a.txt', 'one\n')
     repo.git('add', '.')
     repo.git('commit', '-qm', 'one')
-    const lsTrees = (): number => {
+    /** The git commands the filter started during `git ARGS`, by name. */
+    const children = (...args: string[]): string[] => {
       const trace = join(tempDir(), 'trace.json')
-      repo.write('secrets/a.txt', `${Math.random()}\n`)
-      const r = spawnSync('git', ['add', 'secrets/a.txt'], {
-        cwd: repo.dir,
-        env: { ...repo.home.env, GIT_TRACE2_EVENT: trace },
-      })
+      const r = spawnSync('git', args, { cwd: repo.dir, env: { ...repo.home.env, GIT_TRACE2_EVENT: trace } })
       expect(r.status, r.stderr.toString()).toBe(0)
       return readFileSync(trace, 'utf8')
         .split('\n')
-        .filter((l) => l.includes('"event":"start"') && l.includes('"ls-tree"')).length
+        .filter((l) => l.includes('"event":"start"'))
+        .map((l) => (JSON.parse(l) as { argv: string[] }).argv[1] ?? '')
+        .filter((name) => name !== args[0])
+    }
+    const lsTrees = (): number => {
+      repo.write('secrets/a.txt', `${Math.random()}\n`)
+      return children('add', 'secrets/a.txt').filter((c) => c === 'ls-tree').length
     }
     expect(lsTrees()).toBe(1)
     expect(lsTrees()).toBe(0)
     repo.git('commit', '-qm', 'two')
     expect(lsTrees()).toBe(1)
     expect(lsTrees()).toBe(0)
+    // With HEAD filed and git-seal's block deciding the attributes (git/block-attributes.ts),
+    // add and checkout of a secret start no git child at all.
+    repo.write('secrets/a.txt', 'three\n')
+    expect(children('add', 'secrets/a.txt')).toEqual([])
+    rmSync(join(repo.dir, 'secrets/a.txt'))
+    expect(children('checkout', '--', 'secrets/a.txt')).toEqual([])
+    expect(repo.read('secrets/a.txt').toString()).toBe('three\n')
     expect(repo.status()).toBe('M  secrets/a.txt\n')
   })
 })
