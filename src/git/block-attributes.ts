@@ -115,7 +115,8 @@ function parseLine(line: string): BlockLine {
     let value: AttributeValue
     if (token.startsWith('-')) [name, value] = [token.slice(1), 'unset']
     else if (token.startsWith('!')) [name, value] = [token.slice(1), 'unspecified']
-    else if (token.includes('=')) [name, value] = [token.slice(0, token.indexOf('=')), token.slice(token.indexOf('=') + 1)]
+    else if (token.includes('='))
+      [name, value] = [token.slice(0, token.indexOf('=')), token.slice(token.indexOf('=') + 1)]
     else [name, value] = [token, 'set']
     if (value === 'set') setsTrue = true
     if ((DECIDED as readonly string[]).includes(name) && !assigns.has(name)) assigns.set(name, value)
@@ -159,7 +160,7 @@ export class BlockAttributes {
       if (!configLeavesAttributesAlone(paths, env)) return null
       for (const dir of new Set([paths.commonDir, paths.gitDir])) {
         const info = readIfPresent(join(dir, 'info', 'attributes'))
-        if (info !== null && info.split('\n').some(isRule)) return null
+        if (info?.split('\n').some(isRule)) return null
       }
       const file = join(root, '.gitattributes')
       if (!lstatSync(file).isFile()) return null
@@ -167,7 +168,14 @@ export class BlockAttributes {
       const begin = lines.findIndex((l) => BEGIN.test(l))
       const end = lines.findIndex((l, i) => i > begin && END.test(l))
       if (begin < 0 || end < 0 || lines.slice(end + 1).some(isRule)) return null
-      return new BlockAttributes(root, lines.slice(begin + 1, end).filter(isRule).map(parseLine).reverse())
+      return new BlockAttributes(
+        root,
+        lines
+          .slice(begin + 1, end)
+          .filter(isRule)
+          .map(parseLine)
+          .reverse(),
+      )
     } catch {
       return null
     }
