@@ -148,6 +148,14 @@ function configLeavesAttributesAlone(paths: RepoPaths, env: NodeJS.ProcessEnv): 
  * null when something other than the block may decide (see the module comment).
  */
 export class BlockAttributes {
+  /**
+   * Per directory: whether it has a .gitattributes of its own (work tree or index). Read once
+   * per index, as check-attr keeps the attribute files of the directory it is in: git rewrites
+   * the index between the steps of a command that checks out many commits (a rebase).
+   */
+  private readonly nested = new Map<string, boolean>()
+  private nestedIndex: ReadonlyMap<string, unknown> | null = null
+
   private constructor(
     private readonly root: string,
     /** the block's lines, last first (the order git reads them in) */
@@ -184,7 +192,8 @@ export class BlockAttributes {
   /**
    * `text`, `ident` and `working-tree-encoding` of `path` as check-attr would print them, or
    * null when the block may not decide them for it. `indexPaths` is the index's paths (null
-   * when only git can read the index). Never throws.
+   * when only git can read the index), the same map for as long as the index is unchanged.
+   * Never throws.
    */
   valuesFor(path: string, indexPaths: () => ReadonlyMap<string, unknown> | null): Map<string, AttributeValue> | null {
     try {
@@ -192,9 +201,18 @@ export class BlockAttributes {
       if (dirs.length > 0) {
         const index = indexPaths()
         if (index === null) return null
+        if (index !== this.nestedIndex) {
+          this.nested.clear()
+          this.nestedIndex = index
+        }
         for (let i = 1; i <= dirs.length; i++) {
-          const nested = `${dirs.slice(0, i).join('/')}/.gitattributes`
-          if (index.has(nested) || exists(join(this.root, nested))) return null
+          const dir = dirs.slice(0, i).join('/')
+          let has = this.nested.get(dir)
+          if (has === undefined) {
+            has = index.has(`${dir}/.gitattributes`) || exists(join(this.root, dir, '.gitattributes'))
+            this.nested.set(dir, has)
+          }
+          if (has) return null
         }
       }
       const values = new Map<string, AttributeValue>()
