@@ -115,6 +115,20 @@ describe('BlockAttributes', () => {
     }
   })
 
+  it('reads each directory once per index: a new index (a rebase step) reads them again', () => {
+    const dir = repo(`${BLOCK}\n`)
+    const block = BlockAttributes.load(dir, repoPaths(dir), home.env)!
+    const first = new Map<string, string>()
+    expect(block.valuesFor('secrets/a.txt', () => first)).not.toBeNull()
+    write(dir, 'secrets/.gitattributes', '* text\n')
+    const second = new Map<string, string>()
+    expect(block.valuesFor('secrets/b.txt', () => second)).toBeNull()
+    expect(block.valuesFor('secrets/deep/c.txt', () => second)).toBeNull()
+    rmSync(join(dir, 'secrets/.gitattributes'))
+    expect(block.valuesFor('secrets/b.txt', () => new Map([['secrets/.gitattributes', 'x']]))).toBeNull()
+    expect(block.valuesFor('secrets/b.txt', () => new Map())).not.toBeNull()
+  })
+
   it('the loader starts no check-attr child ahead where the block decides, and does elsewhere', () => {
     const dir = repo(`${BLOCK}\n`)
     expect(blockMayDecide(dir, home.env)).toBe(true)
