@@ -33,6 +33,7 @@ export function run(args: string[] = []): Promise<number> {
         capabilities,
         async (request: FilterRequest, content) => {
           if (killIn === request.command) process.kill(process.pid, 'SIGKILL')
+          ctx.stored.beginRequest()
           try {
             if (request.command === 'clean') {
               // Unknown attributes fail the clean: storing under them could corrupt the blob.

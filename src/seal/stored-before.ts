@@ -30,6 +30,13 @@ export class StoredBefore {
   private headCache: Map<string, string> | undefined
   /** the index file's stat when {@link indexCache} was read */
   private indexStamp = ''
+  /**
+   * Set by {@link beginRequest}: the index is then stat'ed once per filter request rather than
+   * on every use (a few per file; ~13 µs each, 2-3% of a bulk add). git does not touch its
+   * index while it waits for an answer, so within one request the stamp cannot change.
+   */
+  private requestSeen = false
+  private statedThisRequest = false
 
   constructor(
     private readonly paths: RepoPaths,
@@ -42,14 +49,22 @@ export class StoredBefore {
     this.objects = new CatFileBatch(root, env)
   }
 
+  /** A new filter request: the index may have changed since the last one (see {@link requestSeen}). */
+  beginRequest(): void {
+    this.requestSeen = true
+    this.statedThisRequest = false
+  }
+
   /**
    * Stage-0 index entries read in-process; null when git must be asked instead.
    *
    * One git command (rebase, merge) can rewrite the index and move HEAD many times while this
-   * process serves it: the cache is checked against the index file's stat on every use, and
-   * HEAD's listing is dropped with it.
+   * process serves it: the cache is checked against the index file's stat on every use (once
+   * per request in the filter), and HEAD's listing is dropped with it.
    */
   private indexEntries(): Map<string, string> | null {
+    if (this.requestSeen && this.statedThisRequest && this.indexCache !== undefined) return this.indexCache
+    this.statedThisRequest = true
     const file = this.env['GIT_INDEX_FILE']
       ? resolve(this.root, this.env['GIT_INDEX_FILE'])
       : join(this.paths.gitDir, 'index')
