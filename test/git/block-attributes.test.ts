@@ -138,6 +138,18 @@ describe('BlockAttributes', () => {
     expect(blockMayDecide(repo(`${BLOCK}\n`), { ...home.env, GIT_DIR: '/elsewhere' })).toBe(false)
   })
 
+  it('the program takes what the loader read, once, and only for the same repository and environment', () => {
+    const dir = repo(`${BLOCK}\n`)
+    const env = { ...home.env }
+    expect(blockMayDecide(dir, env)).toBe(true)
+    write(dir, '.gitattributes', 'no block\n') // read by the loader before this: what it handed over stands
+    expect(BlockAttributes.load(dir, repoPaths(dir), { ...env })).toBeNull() // another environment: read afresh
+    expect(blockMayDecide(dir, env)).toBe(false)
+    write(dir, '.gitattributes', `${BLOCK}\n`)
+    expect(BlockAttributes.load(dir, repoPaths(dir), env)).toBeNull() // handed over: the loader's answer
+    expect(BlockAttributes.load(dir, repoPaths(dir), env)).not.toBeNull() // once only
+  })
+
   it('simple patterns match as git matches them; other syntax is left to git', () => {
     const table: [string, string, boolean][] = [
       ['secrets/**', 'secrets/a', true],
