@@ -239,6 +239,7 @@ export class BlockAttributes {
  * for the git dir): the program decides with the real paths, and asks git whenever it must.
  */
 export function blockMayDecide(cwd: string, env: NodeJS.ProcessEnv = process.env): boolean {
+  delete (globalThis as WithHandover)[HANDOVER] // read afresh, never an earlier call's
   if (env['GIT_DIR'] || env['GIT_COMMON_DIR'] || env['GIT_WORK_TREE']) return false
   const gitDir = join(cwd, '.git')
   if (statSync(gitDir, { throwIfNoEntry: false })?.isDirectory() !== true) return false
