@@ -88,3 +88,16 @@ describe('randomBytes', () => {
     expect(randomBytes(32).every((b) => b === 0)).toBe(false)
   })
 })
+
+describe('X25519Identity.parse', () => {
+  it('parses a key once however often it is asked (a filter start asks three times), and refuses what is no key', async () => {
+    const { X25519Identity } = await import('../../src/age/x25519.js')
+    const { generateIdentity, identityToRecipient } = await import('../../src/age/index.js')
+    const text = generateIdentity()
+    const first = X25519Identity.parse(text)
+    expect(X25519Identity.parse(`  ${text}\n`)).toBe(first)
+    expect(X25519Identity.parse(generateIdentity())).not.toBe(first)
+    expect(identityToRecipient(text)).toMatch(/^age1/)
+    expect(() => X25519Identity.parse(text.slice(0, -1))).toThrow()
+  })
+})
