@@ -18,8 +18,11 @@ export { UsageError, UserError } from './errors.js'
 
 const waitCell = new Int32Array(new SharedArrayBuffer(4))
 
-const useColor = process.stderr.isTTY === true && !process.env['NO_COLOR']
-const paint = (code: string, s: string): string => (useColor ? `\x1b[${code}m${s}\x1b[0m` : s)
+// Asked when something is painted, not at load: touching process.stderr creates its stream
+// (~0.5 ms of every filter start, which prints nothing when all goes well).
+let colorOnStderr: boolean | undefined
+const useColor = (): boolean => (colorOnStderr ??= process.stderr.isTTY === true && !process.env['NO_COLOR'])
+const paint = (code: string, s: string): string => (useColor() ? `\x1b[${code}m${s}\x1b[0m` : s)
 
 function line(s: string): void {
   // writeSync: messages must reach the terminal even when the process exits right after.

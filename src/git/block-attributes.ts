@@ -27,7 +27,7 @@
  * those assignments are what check-attr would print. Anything else, or any doubt (an unreadable
  * file, an index read only by git), is null: the caller asks check-attr, as before.
  */
-import { existsSync, lstatSync, readFileSync, statSync } from 'node:fs'
+import { existsSync, lstatSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { patternAnchor } from '../config/gitattributes-pattern.js'
 import type { AttributeValue } from './attributes.js'
@@ -160,8 +160,6 @@ export class BlockAttributes {
 
   /** The block of `root`'s .gitattributes, when it may decide; null on any doubt. Never throws. */
   static load(root: string, paths: RepoPaths, env: NodeJS.ProcessEnv = process.env): BlockAttributes | null {
-    const handed = takeHandover(root, paths, env)
-    if (handed !== undefined) return handed
     try {
       if (!configLeavesAttributesAlone(paths, env)) return null
       for (const dir of new Set([paths.commonDir, paths.gitDir])) {
@@ -234,39 +232,19 @@ export class BlockAttributes {
 
 /**
  * For the loader (src/startup/entry.ts), before the program and its keys load: whether the
- * block of the main worktree at `cwd` may decide attributes alone, so that starting a check-attr
- * child ahead (git/check-attr-prestart.ts) would likely be wasted. A guess (it takes `cwd/.git`
- * for the git dir): the program decides with the real paths, and asks git whenever it must.
+ * block of the main worktree at `cwd` will likely decide attributes alone, so that starting a
+ * check-attr child ahead (git/check-attr-prestart.ts) would be wasted. A cheap guess, from two
+ * files only (the loader is not code-cached: every line of it costs each start): the program
+ * decides with everything above, and asks git whenever it must.
  */
-export function blockMayDecide(cwd: string, env: NodeJS.ProcessEnv = process.env): boolean {
-  delete (globalThis as WithHandover)[HANDOVER] // read afresh, never an earlier call's
-  if (env['GIT_DIR'] || env['GIT_COMMON_DIR'] || env['GIT_WORK_TREE']) return false
-  const gitDir = join(cwd, '.git')
-  if (statSync(gitDir, { throwIfNoEntry: false })?.isDirectory() !== true) return false
-  const block = BlockAttributes.load(cwd, { top: cwd, gitDir, commonDir: gitDir, objectFormat: 'sha1' }, env)
-  // Handed to the program, which takes it when its paths turn out to be the ones guessed here.
-  ;(globalThis as WithHandover)[HANDOVER] = { root: cwd, gitDir, env, block }
-  return block !== null
-}
-
-/** The loader and the program are separate bundles: what the loader read goes over through a global. */
-const HANDOVER = Symbol.for('git-seal.block-attributes')
-
-interface Handover {
-  root: string
-  gitDir: string
-  env: NodeJS.ProcessEnv
-  block: BlockAttributes | null
-}
-
-type WithHandover = typeof globalThis & { [HANDOVER]?: Handover }
-
-/** What the loader read for exactly this repository and environment (at most once); undefined otherwise. */
-function takeHandover(root: string, paths: RepoPaths, env: NodeJS.ProcessEnv): BlockAttributes | null | undefined {
-  const holder = globalThis as WithHandover
-  const handed = holder[HANDOVER]
-  if (handed === undefined) return undefined
-  delete holder[HANDOVER]
-  const same = handed.root === root && handed.gitDir === paths.gitDir && paths.commonDir === paths.gitDir
-  return same && handed.env === env ? handed.block : undefined
+export function blockLikelyDecides(cwd: string): boolean {
+  try {
+    if (existsSync(join(cwd, '.git', 'info', 'attributes'))) return false
+    const lines = readFileSync(join(cwd, '.gitattributes'), 'utf8').split(/\r?\n/)
+    let end = lines.length - 1
+    while (end >= 0 && !END.test(lines[end]!)) end--
+    return end >= 0 && !lines.slice(end + 1).some(isRule)
+  } catch {
+    return false
+  }
 }

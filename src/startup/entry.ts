@@ -7,14 +7,14 @@ import { join } from 'node:path'
 import { CONVERSION_ATTRIBUTES } from '../git/attributes.js'
 import { runWithCodeCache } from './code-cache.js'
 import { prestartCheckAttr } from '../git/check-attr-prestart.js'
-import { blockMayDecide } from '../git/block-attributes.js'
+import { blockLikelyDecides } from '../git/block-attributes.js'
 
 declare const GIT_SEAL_ENTRY: string
 
 const body = join(__dirname, `${GIT_SEAL_ENTRY}.body.js`)
 // The filter asks check-attr about its first file unless git-seal's block decides its
 // attributes alone (git/block-attributes.ts): started now, the child gets ready meanwhile.
-if (GIT_SEAL_ENTRY === 'hot' && process.argv[2] === 'filter-process' && !blockMayDecide(process.cwd()))
+if (GIT_SEAL_ENTRY === 'hot' && process.argv[2] === 'filter-process' && !blockLikelyDecides(process.cwd()))
   prestartCheckAttr(CONVERSION_ATTRIBUTES)
 try {
   runWithCodeCache(body, GIT_SEAL_ENTRY)

@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { parseCheckAttr } from '../../src/git/attributes.js'
-import { BlockAttributes, blockMayDecide, simplePatternRegex } from '../../src/git/block-attributes.js'
+import { BlockAttributes, blockLikelyDecides, simplePatternRegex } from '../../src/git/block-attributes.js'
 import { readIndexFile } from '../../src/git/index-file.js'
 import { repoPaths } from '../../src/git/repo.js'
 import { newHome, tempDir } from '../helpers/repo.js'
@@ -129,25 +129,14 @@ describe('BlockAttributes', () => {
     expect(block.valuesFor('secrets/b.txt', () => new Map())).not.toBeNull()
   })
 
-  it('the loader starts no check-attr child ahead where the block decides, and does elsewhere', () => {
-    const dir = repo(`${BLOCK}\n`)
-    expect(blockMayDecide(dir, home.env)).toBe(true)
-    write(dir, '.git/info/attributes', '* text\n')
-    expect(blockMayDecide(dir, home.env)).toBe(false)
-    expect(blockMayDecide(dirname(dir), home.env)).toBe(false) // no .git here
-    expect(blockMayDecide(repo(`${BLOCK}\n`), { ...home.env, GIT_DIR: '/elsewhere' })).toBe(false)
-  })
-
-  it('the program takes what the loader read, once, and only for the same repository and environment', () => {
-    const dir = repo(`${BLOCK}\n`)
-    const env = { ...home.env }
-    expect(blockMayDecide(dir, env)).toBe(true)
-    write(dir, '.gitattributes', 'no block\n') // read by the loader before this: what it handed over stands
-    expect(BlockAttributes.load(dir, repoPaths(dir), { ...env })).toBeNull() // another environment: read afresh
-    expect(blockMayDecide(dir, env)).toBe(false)
-    write(dir, '.gitattributes', `${BLOCK}\n`)
-    expect(BlockAttributes.load(dir, repoPaths(dir), env)).toBeNull() // handed over: the loader's answer
-    expect(BlockAttributes.load(dir, repoPaths(dir), env)).not.toBeNull() // once only
+  it('the loader starts no check-attr child ahead where the block likely decides, and does elsewhere', () => {
+    const dir = repo(`${BLOCK}\n# a comment\n`)
+    expect(blockLikelyDecides(dir)).toBe(true)
+    write(dir, '.git/info/attributes', '# nothing yet\n')
+    expect(blockLikelyDecides(dir)).toBe(false)
+    expect(blockLikelyDecides(repo(`${BLOCK}\n* text\n`))).toBe(false)
+    expect(blockLikelyDecides(repo('* text\n'))).toBe(false)
+    expect(blockLikelyDecides(dirname(dir))).toBe(false) // no repository here
   })
 
   it('simple patterns match as git matches them; other syntax is left to git', () => {
