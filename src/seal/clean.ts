@@ -281,15 +281,24 @@ export async function sealPlaintext(
   // ever get a MAC (git-seal wrote them, or decrypted them), so a match never hands git
   // a plaintext blob.
   const previous: { content: Uint8Array; kind: 'age' | 'sops' }[] = []
-  for (const { oid, content } of await ctx.stored.storedVersions(path)) {
-    if (oid && ctx.stored.plaintextMacs.matches(oid, input)) return [content]
+  for (const { oid, read } of await storedVersionsByMac(ctx, path)) {
+    const verdict = oid ? ctx.stored.plaintextMacs.compare(oid, input) : 'unknown'
+    // A checked MAC that differs proves the plaintext changed (plaintext-macs.ts): an age rule
+    // learns nothing more from this version, so it is neither read nor decrypted (an edited
+    // secret's `git add` needs no key and no zlib then). A sops rule still reads it, for its data key.
+    if (verdict === 'changed' && format === 'age') continue
+    const content = await read()
+    if (content === null) continue
+    if (verdict === 'same') return [content]
     const kind = storedKind(path, content)
     if (kind === 'plaintext') continue
     previous.push({ content, kind })
+    if (verdict === 'changed') continue
     if (ctx.keys.identities().length === 0 || (oid && ctx.stored.records.isWrapped(oid))) continue
-    // A recorded MAC that did not match says the plaintext changed. Software keys still
-    // check (a damaged MAC must not make a file look modified); a plugin key is not
-    // asked (a touch on every `git status` of an edited secret).
+    // A recorded MAC without a valid check that did not match (an earlier version's line, or a
+    // damaged one) says the plaintext likely changed. Software keys still check (a damaged MAC
+    // must not make a file look modified); a plugin key is not asked (a touch on every
+    // `git status` of an edited secret).
     const opened = tryOpen(
       ctx,
       path,
@@ -326,6 +335,19 @@ export async function sealPlaintext(
     if (keepMacs) ctx.stored.plaintextMacs.record(blob, input)
   })
   return [out]
+}
+
+/**
+ * The stored versions of a path (the index's, then HEAD's), each read only when asked: where the
+ * index is read in-process, by blob id; otherwise as git hands them over.
+ */
+async function storedVersionsByMac(
+  ctx: SealContext,
+  path: string,
+): Promise<{ oid: string | null; read: () => Promise<Uint8Array | null> }[]> {
+  if (ctx.stored.indexPaths() === null)
+    return (await ctx.stored.storedVersions(path)).map(({ oid, content }) => ({ oid, read: async () => content }))
+  return (await ctx.stored.storedVersionOids(path)).map((oid) => ({ oid, read: () => ctx.stored.blob(oid) }))
 }
 
 /** True when a rule names post-quantum hybrid recipients (age-format only, never streamed). */

@@ -19,6 +19,12 @@
  *   is the right one to hand back.
  * - Appended in batches like the blob records; the file is rewritten without duplicates when
  *   they outnumber the distinct entries.
+ * - A match hands the blob back. A mismatch proves the plaintext changed only for a line that
+ *   carries its check (a third field, a keyed MAC of the line's blob and MAC, written since
+ *   issue 16): then clean need not read or decrypt the blob at all. A line without a valid check
+ *   (an earlier version's, or damaged) proves nothing on a mismatch: clean decrypts to compare,
+ *   so a damaged line never makes an unchanged file look modified. A new key starts an empty
+ *   table (MACs under a key that is gone are noise).
  */
 import { createHmac } from 'node:crypto'
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
@@ -30,9 +36,18 @@ import { BatchedAppender } from './appender.js'
 const KEY_FILE = STATE_FILES.plaintextMacKey
 const FILE = STATE_FILES.plaintextMacs
 
+/** One recorded MAC, and the check of its line (absent on lines earlier versions wrote). */
+interface Entry {
+  mac: string
+  check?: string
+}
+
+/** What a recorded MAC says about a plaintext: the blob's own, a different one, or nothing certain. */
+export type MacVerdict = 'same' | 'changed' | 'unknown'
+
 export class PlaintextMacs {
   private key: Buffer | null | undefined
-  private entries: Map<string, string> | null = null
+  private entries: Map<string, Entry> | null = null
   private readonly appender: BatchedAppender
 
   constructor(private readonly dir: string) {
@@ -60,6 +75,9 @@ export class PlaintextMacs {
       // 'wx': two filters starting at once must not each write a key of their own.
       writeFileSync(path, key, { mode: 0o600, flag: 'wx' })
       this.key = key
+      // MACs under a key that is gone can only mislead: the table starts empty with the new key.
+      rmSync(join(this.dir, FILE), { force: true })
+      this.entries = new Map()
     } catch {
       try {
         const key = readFileSync(path)
@@ -71,7 +89,7 @@ export class PlaintextMacs {
     return this.key
   }
 
-  private load(): Map<string, string> {
+  private load(): Map<string, Entry> {
     if (this.entries) return this.entries
     this.entries = new Map()
     let text = ''
@@ -82,18 +100,28 @@ export class PlaintextMacs {
     }
     let lines = 0
     for (const line of text.split('\n')) {
-      const space = line.indexOf(' ')
-      if (space <= 0) continue
+      const [blob = '', mac = '', check] = line.split(' ')
+      if (blob === '' || mac === '') continue
       lines++
-      this.entries.set(line.slice(0, space), line.slice(space + 1))
+      this.entries.set(blob, check === undefined ? { mac } : { mac, check })
     }
     if (lines > 2 * this.entries.size + 1000) this.compact()
     return this.entries
   }
 
+  private static line(blob: string, entry: Entry): string {
+    return entry.check === undefined ? `${blob} ${entry.mac}\n` : `${blob} ${entry.mac} ${entry.check}\n`
+  }
+
+  /** The check of a line: a MAC, under the same key, of the blob id and the MAC it records. */
+  private checkOf(blob: string, mac: string): string | null {
+    const key = this.loadKey(false)
+    return key ? createHmac('sha256', key).update(`line ${blob} ${mac}`).digest('base64').slice(0, 22) : null
+  }
+
   private compact(): void {
     const path = join(this.dir, FILE)
-    const lines = [...this.entries!].map(([blob, mac]) => `${blob} ${mac}\n`).join('')
+    const lines = [...this.entries!].map(([blob, entry]) => PlaintextMacs.line(blob, entry)).join('')
     try {
       writeFileSync(`${path}.tmp`, lines, { mode: 0o600 })
       renameSync(`${path}.tmp`, path)
@@ -120,9 +148,21 @@ export class PlaintextMacs {
 
   /** True when `blob` is known to decrypt to exactly `plaintext` (or to the plaintext of that MAC). */
   matches(blob: string, plaintext: Uint8Array | Uint8Array[] | { mac: string }): boolean {
+    return this.compare(blob, plaintext) === 'same'
+  }
+
+  /**
+   * 'same' when `blob` decrypts to exactly `plaintext`; 'changed' when a checked MAC proves it
+   * decrypts to something else; 'unknown' otherwise (no MAC, no key, or a line without a valid
+   * check): then only decrypting the blob tells.
+   */
+  compare(blob: string, plaintext: Uint8Array | Uint8Array[] | { mac: string }): MacVerdict {
     const known = this.load().get(blob)
-    if (known === undefined) return false
-    return known === ('mac' in plaintext ? plaintext.mac : this.of(plaintext))
+    if (known === undefined) return 'unknown'
+    const mac = 'mac' in plaintext ? plaintext.mac : this.of(plaintext)
+    if (mac === null) return 'unknown'
+    if (known.mac === mac) return 'same'
+    return known.check !== undefined && known.check === this.checkOf(blob, known.mac) ? 'changed' : 'unknown'
   }
 
   /**
@@ -138,9 +178,12 @@ export class PlaintextMacs {
     const mac = 'mac' in plaintext ? plaintext.mac : this.of(plaintext, true)
     if (!mac) return
     const entries = this.load()
-    if (entries.get(blob) === mac) return
-    entries.set(blob, mac)
-    this.appender.push(`${blob} ${mac}\n`)
+    const check = this.checkOf(blob, mac)
+    const known = entries.get(blob)
+    if (known?.mac === mac && known.check === (check ?? undefined)) return
+    const entry: Entry = check === null ? { mac } : { mac, check }
+    entries.set(blob, entry)
+    this.appender.push(PlaintextMacs.line(blob, entry))
   }
 
   flush(): void {

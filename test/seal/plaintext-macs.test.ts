@@ -1,5 +1,5 @@
 // Plaintext MACs (src/seal/plaintext-macs.ts; `fingerprints` on disk): a shortcut that must never claim a match it cannot prove.
-import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
@@ -24,6 +24,46 @@ describe('PlaintextMacs', () => {
     expect(next.matches('b1', [text('secret'), text(' one')])).toBe(true)
     expect(next.matches('b1', text('secret two'))).toBe(false)
     expect(next.matches('b2', text('secret one'))).toBe(false)
+  })
+
+  it("proves a change only with a line's valid check; a line without one, or damaged, proves nothing", () => {
+    const dir = tempDir()
+    const first = new PlaintextMacs(dir)
+    first.record('b1', text('one'))
+    first.flush()
+    const file = join(dir, 'fingerprints')
+    const [blob, mac, check] = readFileSync(file, 'latin1').trim().split(' ')
+    expect([blob, typeof mac, check?.length]).toEqual(['b1', 'string', 22])
+    const verdicts = (): string[] => {
+      const macs = new PlaintextMacs(dir)
+      return [macs.compare('b1', text('one')), macs.compare('b1', text('two')), macs.compare('b2', text('one'))]
+    }
+    expect(verdicts()).toEqual(['same', 'changed', 'unknown'])
+    // A line as earlier versions wrote it (no check): a match still holds, a mismatch proves nothing.
+    writeFileSync(file, `${blob} ${mac}\n`)
+    expect(verdicts()).toEqual(['same', 'unknown', 'unknown'])
+    // A damaged check, or a check moved to another blob's line.
+    writeFileSync(file, `${blob} ${mac} ${check!.slice(0, -1)}A\n`)
+    expect(verdicts()[1]).toBe('unknown')
+    writeFileSync(file, `b2 ${mac} ${check}\nb1 ${mac} ${check}\n`)
+    expect(new PlaintextMacs(dir).compare('b2', text('two'))).toBe('unknown')
+    // A damaged MAC with its old check: the check no longer fits, so nothing is proven.
+    writeFileSync(file, `${blob} ${Buffer.alloc(32, 1).toString('base64')} ${check}\n`)
+    expect(verdicts()).toEqual(['unknown', 'unknown', 'unknown'])
+  })
+
+  it('a new key starts an empty table: MACs under a key that is gone are dropped', () => {
+    const dir = tempDir()
+    const first = new PlaintextMacs(dir)
+    first.record('b1', text('one'))
+    first.flush()
+    rmSync(join(dir, 'fingerprint.key'))
+    const next = new PlaintextMacs(dir)
+    next.record('b2', text('two'))
+    next.flush()
+    expect(readFileSync(join(dir, 'fingerprints'), 'latin1')).not.toContain('b1 ')
+    expect(new PlaintextMacs(dir).compare('b1', text('other'))).toBe('unknown')
+    expect(new PlaintextMacs(dir).compare('b2', text('two'))).toBe('same')
   })
 
   it('matches exactly the recorded plaintext (property)', () => {
