@@ -309,6 +309,8 @@ export async function sealPlaintext(
       if (oid && keepMacs) ctx.later(() => ctx.stored.plaintextMacs.record(oid, input))
       return [content]
     }
+    // Decrypted and different: its MAC, recorded (with its check), proves that without decrypting next time.
+    if (opened && oid && keepMacs) ctx.later(() => ctx.stored.plaintextMacs.record(oid, opened))
   }
   let out: Uint8Array
   if (format === 'sops') {

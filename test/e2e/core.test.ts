@@ -159,6 +159,34 @@ describe('stable ciphertext', () => {
     expect(repo.git('ls-files', '-s')).not.toBe(blobs)
   })
 
+  it('an edited secret is staged without decrypting versions whose MAC is checked; lines without a check get one', () => {
+    const { repo } = sealedRepo()
+    repo.write('secrets/a.txt', 'one\n')
+    repo.git('add', '.')
+    repo.git('commit', '-qm', 'one')
+    const state = join(repo.dir, '.git', 'git-seal')
+    const head = repo.blobId('HEAD:secrets/a.txt')
+    const lineOf = (oid: string): string[] | undefined =>
+      readFileSync(join(state, 'fingerprints'), 'latin1')
+        .trim()
+        .split('\n')
+        .map((l) => l.split(' '))
+        .filter((f) => f[0] === oid)
+        .pop()
+    expect(lineOf(head)).toHaveLength(3)
+    // As an earlier version wrote it: no check. A change is then proven by decrypting, and the
+    // line rewritten with its check.
+    writeFileSync(join(state, 'fingerprints'), `${head} ${lineOf(head)![1]}\n`)
+    repo.write('secrets/a.txt', 'two\n')
+    repo.git('add', 'secrets/a.txt')
+    expect(lineOf(head)).toHaveLength(3)
+    expect(repo.blobId(':secrets/a.txt')).not.toBe(head)
+    repo.write('secrets/a.txt', 'one\n') // back to HEAD's plaintext: HEAD's blob again, by its MAC
+    repo.git('add', 'secrets/a.txt')
+    expect(repo.blobId(':secrets/a.txt')).toBe(head)
+    expect(repo.status()).toBe('')
+  })
+
   it('damaged fingerprints fall back to decrypting; lock erases them, a checkout writes them again', () => {
     const { repo } = sealedRepo()
     repo.write('secrets/a.txt', 'alpha\n')
