@@ -256,8 +256,18 @@ async function wrapUnproven(
       : await encryptAge(ctx.keys, rule, input)
   const blob = blobId(out, ctx.paths.objectFormat)
   ctx.stored.records.add({ blob, format, recipients: configuredKeys(rule, format), path, wrapped: true }, true)
-  if (!ctx.keepsCiphertext(path)) ctx.later(() => ctx.stored.plaintextMacs.record(blob, input))
+  if (!ctx.keepsCiphertext(path)) recordMacLater(ctx, blob, input)
   return [out]
+}
+
+/**
+ * Records that `blob` decrypts to `plaintext` once git has the answer (ctx.later). The MAC is
+ * made now: callers (the merge driver, edit, the git-crypt import) wipe their plaintext as soon
+ * as clean returns, and a MAC of wiped bytes would later prove a change that is not there.
+ */
+function recordMacLater(ctx: SealContext, blob: string, plaintext: Uint8Array): void {
+  const mac = ctx.stored.plaintextMacs.of(plaintext, true)
+  if (mac !== null) ctx.later(() => ctx.stored.plaintextMacs.record(blob, { mac }))
 }
 
 /**
@@ -306,11 +316,11 @@ export async function sealPlaintext(
       oid && ctx.stored.plaintextMacs.knows(oid) ? withoutPlugins(ctx.keys.identities()) : ctx.keys.identities(),
     )
     if (opened && equalBytes(opened, input)) {
-      if (oid && keepMacs) ctx.later(() => ctx.stored.plaintextMacs.record(oid, input))
+      if (oid && keepMacs) recordMacLater(ctx, oid, input)
       return [content]
     }
     // Decrypted and different: its MAC, recorded (with its check), proves that without decrypting next time.
-    if (opened && oid && keepMacs) ctx.later(() => ctx.stored.plaintextMacs.record(oid, opened))
+    if (opened && oid && keepMacs) recordMacLater(ctx, oid, opened)
   }
   let out: Uint8Array
   if (format === 'sops') {
@@ -332,10 +342,8 @@ export async function sealPlaintext(
   // (`commit -a`): record those before answering.
   const guardAsks = format === 'sops' || options.fromPlaintextWorktree === true
   if (guardAsks) ctx.stored.records.add(record, true)
-  ctx.later(() => {
-    if (!guardAsks) ctx.stored.records.add(record)
-    if (keepMacs) ctx.stored.plaintextMacs.record(blob, input)
-  })
+  if (!guardAsks) ctx.later(() => ctx.stored.records.add(record))
+  if (keepMacs) recordMacLater(ctx, blob, input)
   return [out]
 }
 
