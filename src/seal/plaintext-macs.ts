@@ -45,9 +45,17 @@ interface Entry {
 /** What a recorded MAC says about a plaintext: the blob's own, a different one, or nothing certain. */
 export type MacVerdict = 'same' | 'changed' | 'unknown'
 
+/** Above this size (some 2,500 lines) the whole table is parsed, and compacted when duplicates dominate. */
+const COMPACT_CHECK_BYTES = 256 * 1024
+
 export class PlaintextMacs {
   private key: Buffer | null | undefined
+  /** the whole table, once parsed (see {@link entry}) */
   private entries: Map<string, Entry> | null = null
+  /** the file's text, searched line by line while the table is not parsed */
+  private text: string | null = null
+  /** entries this process recorded while the table was not parsed */
+  private readonly recent = new Map<string, Entry>()
   private readonly appender: BatchedAppender
 
   constructor(private readonly dir: string) {
@@ -78,6 +86,8 @@ export class PlaintextMacs {
       // MACs under a key that is gone can only mislead: the table starts empty with the new key.
       rmSync(join(this.dir, FILE), { force: true })
       this.entries = new Map()
+      this.recent.clear()
+      this.text = ''
     } catch {
       try {
         const key = readFileSync(path)
@@ -89,15 +99,48 @@ export class PlaintextMacs {
     return this.key
   }
 
+  /**
+   * One blob's entry. A filter start asks about one or two blobs: rather than parse every line
+   * of a file that grows with the history (~0.35 µs a line, and garbage to collect), the text is
+   * searched for the blob's last line; the whole table is parsed only when it is large enough
+   * to be worth compacting. Entries recorded by this process are in {@link entries} when it is
+   * loaded, else in {@link recent}.
+   */
+  private entry(blob: string): Entry | undefined {
+    if (this.entries) return this.entries.get(blob)
+    const mine = this.recent.get(blob)
+    if (mine !== undefined) return mine
+    if (this.text === null) {
+      try {
+        this.text = readFileSync(join(this.dir, FILE), 'latin1')
+      } catch {
+        this.text = '' // no MACs recorded yet
+      }
+      if (this.text.length > COMPACT_CHECK_BYTES) return this.load().get(blob)
+    }
+    const text = this.text
+    let at = text.lastIndexOf(`\n${blob} `)
+    if (at >= 0) at++
+    else if (text.startsWith(`${blob} `)) at = 0
+    else return undefined
+    const end = text.indexOf('\n', at)
+    const [, mac = '', check] = text.slice(at, end < 0 ? text.length : end).split(' ')
+    if (mac === '') return undefined
+    return check === undefined ? { mac } : { mac, check }
+  }
+
   private load(): Map<string, Entry> {
     if (this.entries) return this.entries
     this.entries = new Map()
-    let text = ''
-    try {
-      text = readFileSync(join(this.dir, FILE), 'latin1')
-    } catch {
-      // no MACs recorded yet: an empty table
+    let text = this.text ?? ''
+    if (this.text === null) {
+      try {
+        text = readFileSync(join(this.dir, FILE), 'latin1')
+      } catch {
+        // no MACs recorded yet: an empty table
+      }
     }
+    this.text = null
     let lines = 0
     for (const line of text.split('\n')) {
       const [blob = '', mac = '', check] = line.split(' ')
@@ -105,6 +148,8 @@ export class PlaintextMacs {
       lines++
       this.entries.set(blob, check === undefined ? { mac } : { mac, check })
     }
+    for (const [blob, entry] of this.recent) this.entries.set(blob, entry)
+    this.recent.clear()
     if (lines > 2 * this.entries.size + 1000) this.compact()
     return this.entries
   }
@@ -157,7 +202,7 @@ export class PlaintextMacs {
    * check): then only decrypting the blob tells.
    */
   compare(blob: string, plaintext: Uint8Array | Uint8Array[] | { mac: string }): MacVerdict {
-    const known = this.load().get(blob)
+    const known = this.entry(blob)
     if (known === undefined) return 'unknown'
     const mac = 'mac' in plaintext ? plaintext.mac : this.of(plaintext)
     if (mac === null) return 'unknown'
@@ -170,19 +215,19 @@ export class PlaintextMacs {
    * {@link matches} returning false proves the plaintext differs, without decrypting the blob.
    */
   knows(blob: string): boolean {
-    return this.load().has(blob) && this.loadKey(false) !== null
+    return this.entry(blob) !== undefined && this.loadKey(false) !== null
   }
 
   /** Remembers that `blob` decrypts to `plaintext` (or to the plaintext whose MAC is given). */
   record(blob: string, plaintext: Uint8Array | Uint8Array[] | { mac: string }): void {
     const mac = 'mac' in plaintext ? plaintext.mac : this.of(plaintext, true)
     if (!mac) return
-    const entries = this.load()
     const check = this.checkOf(blob, mac)
-    const known = entries.get(blob)
+    const known = this.entry(blob)
     if (known?.mac === mac && known.check === (check ?? undefined)) return
     const entry: Entry = check === null ? { mac } : { mac, check }
-    entries.set(blob, entry)
+    if (this.entries) this.entries.set(blob, entry)
+    else this.recent.set(blob, entry)
     this.appender.push(PlaintextMacs.line(blob, entry))
   }
 

@@ -105,6 +105,24 @@ describe('PlaintextMacs', () => {
     expect(third.matches('b', text('v')) && third.matches('c', text('v'))).toBe(true)
   })
 
+  it("reads one blob's last line without parsing the table: a later line wins, a longer id never matches", () => {
+    const dir = tempDir()
+    const writer = new PlaintextMacs(dir)
+    writer.record('b1', text('old'))
+    writer.record('b1', text('new'))
+    writer.record('xb1', text('other'))
+    writer.flush()
+    const lines = readFileSync(join(dir, 'fingerprints'), 'latin1').trim().split('\n')
+    expect(lines).toHaveLength(3)
+    const reader = new PlaintextMacs(dir)
+    expect(reader.compare('b1', text('new'))).toBe('same')
+    expect(reader.compare('b1', text('old'))).toBe('changed')
+    expect(reader.compare('1', text('new'))).toBe('unknown')
+    expect(reader.compare('xb1', text('other'))).toBe('same')
+    reader.record('b2', text('two')) // recorded here, unflushed: seen by this process
+    expect(reader.compare('b2', text('two'))).toBe('same')
+  })
+
   it('rewrites the file without duplicates once they pile up', () => {
     const dir = tempDir()
     const store = new PlaintextMacs(dir)
