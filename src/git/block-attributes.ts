@@ -29,7 +29,7 @@
  */
 import { existsSync, lstatSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { patternAnchor } from '../config/gitattributes-pattern.js'
+import { patternToRegex } from '../config/gitattributes-pattern.js'
 import type { AttributeValue } from './attributes.js'
 import type { RepoPaths } from './repo.js'
 
@@ -78,26 +78,9 @@ function exists(file: string): boolean {
  */
 export function simplePatternRegex(pattern: string): RegExp | null {
   if (/[[\\"]/.test(pattern) || pattern.startsWith('!') || pattern.endsWith('/')) return null
-  const { body, anchored } = patternAnchor(pattern)
-  let out = ''
-  for (let i = 0; i < body.length; i++) {
-    const c = body[i]!
-    if (c === '*' && body[i + 1] === '*') {
-      const atStart = i === 0 || body[i - 1] === '/'
-      const atEnd = i + 2 === body.length || body[i + 2] === '/'
-      // `**` other than as a whole component is two `*`s, which git's wildmatch reads as one.
-      if (atStart && atEnd) {
-        out += i + 2 === body.length ? '.*' : '(?:.*/)?'
-        i += i + 2 === body.length ? 1 : 2
-        continue
-      }
-      out += '[^/]*'
-      i++
-    } else if (c === '*') out += '[^/]*'
-    else if (c === '?') out += '[^/]'
-    else out += c.replace(/[.+^${}()|\]\\/]/g, '\\$&')
-  }
-  return new RegExp(`${anchored ? '^' : '(?:^|/)'}${out}$`, 's')
+  // The one translator of gitattributes patterns (config/gitattributes-pattern.ts); its output
+  // for these characters is plain JavaScript regex syntax too.
+  return new RegExp(patternToRegex(pattern), 's')
 }
 
 /** One line of the block: its pattern and what it assigns (git's token syntax: NAME, -NAME, !NAME, NAME=VALUE). */
