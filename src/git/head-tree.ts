@@ -14,6 +14,7 @@
  */
 import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { readLooseObject } from './objects.js'
 import { lsTreeBytes, parseLsTree } from './plumbing.js'
 import type { RepoPaths } from './repo.js'
 import type { StateDirectory } from './state-dir.js'
@@ -87,7 +88,11 @@ export function headBlobs(
     const filed = readListing(file, head.commit)
     if (filed !== null) return filed
   }
-  const out = lsTreeBytes(root, 'HEAD', env)
+  // Right after a commit (the usual way HEAD moves), its commit and trees are loose objects:
+  // read in-process, without the child. Packed ones (a clone, after gc) are listed by git.
+  const out =
+    (head !== null && !env['GIT_OBJECT_DIRECTORY'] ? looseListing(paths, head.commit) : null) ??
+    lsTreeBytes(root, 'HEAD', env)
   if (out === null) return new Map()
   const blobs = blobsOf(out.toString('utf8'))
   // Filed only when HEAD was read before listing and is still that commit after (a command
@@ -97,6 +102,46 @@ export function headBlobs(
     if (after !== null && 'commit' in after && after.commit === head.commit) writeListing(file, head.commit, out)
   }
   return blobs
+}
+
+/** At most this many trees are read in-process; a larger tree is listed by git. */
+const MAX_LOOSE_TREES = 64
+
+/**
+ * `git ls-tree -r -z --full-tree COMMIT` of blobs (the only entries used here), from loose
+ * objects; null when the commit or one of its trees is not a loose object, or when there are
+ * more than {@link MAX_LOOSE_TREES} trees. Tree entries are `MODE SP NAME NUL OID` with a raw
+ * id (https://git-scm.com/book/en/v2/Git-Internals-Git-Objects).
+ */
+export function looseListing(paths: RepoPaths, commit: string): Buffer | null {
+  const objects = join(paths.commonDir, 'objects')
+  const body = readLooseObject(objects, commit, 'commit')
+  const tree = body === null ? undefined : /^tree ([0-9a-f]{40}(?:[0-9a-f]{24})?)\n/.exec(body.toString('latin1'))?.[1]
+  if (tree === undefined) return null
+  const hashLength = tree.length / 2
+  const out: Buffer[] = []
+  const pending: [string, string][] = [[tree, '']]
+  let read = 0
+  while (pending.length > 0) {
+    const [oid, prefix] = pending.pop()!
+    if (++read > MAX_LOOSE_TREES) return null
+    const content = readLooseObject(objects, oid, 'tree')
+    if (content === null) return null
+    for (let at = 0; at < content.length; ) {
+      const space = content.indexOf(0x20, at)
+      const nul = content.indexOf(0, space)
+      if (space < 0 || nul < 0 || nul + 1 + hashLength > content.length) return null
+      const mode = content.toString('latin1', at, space)
+      const name = content.subarray(space + 1, nul)
+      const entry = content.toString('hex', nul + 1, nul + 1 + hashLength)
+      at = nul + 1 + hashLength
+      const path = prefix === '' ? name : Buffer.concat([Buffer.from(`${prefix}/`), name])
+      if (mode === '40000') pending.push([entry, path.toString('utf8')])
+      else if (mode !== '160000')
+        out.push(Buffer.from(`${mode.padStart(6, '0')} blob ${entry}\t`), path, Buffer.from([0]))
+    }
+  }
+  return Buffer.concat(out)
 }
 
 function blobsOf(listing: string): Map<string, string> {

@@ -189,6 +189,14 @@ export function writeBlob(objectsDir: string, content: Uint8Array, format: 'sha1
  * an alternate, or absent): then ask `git cat-file`.
  */
 export function readLooseBlob(objectsDir: string, oid: string): Buffer | null {
+  return readLooseObject(objectsDir, oid, 'blob')
+}
+
+/**
+ * The content of a loose object of this type, or null when it is not a loose object of that
+ * type (packed, missing, damaged): then git is asked. https://git-scm.com/book/en/v2/Git-Internals-Git-Objects
+ */
+export function readLooseObject(objectsDir: string, oid: string, type: 'blob' | 'tree' | 'commit'): Buffer | null {
   let raw: Buffer
   try {
     raw = inflateSync(readFileSync(join(objectsDir, oid.slice(0, 2), oid.slice(2))))
@@ -197,6 +205,6 @@ export function readLooseBlob(objectsDir: string, oid: string): Buffer | null {
   }
   const nul = raw.indexOf(0)
   const header = raw.toString('latin1', 0, nul)
-  if (!header.startsWith('blob ') || Number(header.slice(5)) !== raw.length - nul - 1) return null
+  if (!header.startsWith(`${type} `) || Number(header.slice(type.length + 1)) !== raw.length - nul - 1) return null
   return raw.subarray(nul + 1)
 }

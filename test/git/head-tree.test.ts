@@ -2,11 +2,11 @@
 // listing filed under HEAD's commit, held to `git ls-tree -r HEAD`; and a filter that lists
 // HEAD with git once per commit, not once per start (issue 16).
 import { spawnSync } from 'node:child_process'
-import { mkdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { headBlobs, readHead } from '../../src/git/head-tree.js'
-import { lsTree } from '../../src/git/plumbing.js'
+import { headBlobs, looseListing, readHead } from '../../src/git/head-tree.js'
+import { lsTree, parseLsTree } from '../../src/git/plumbing.js'
 import { repoPaths } from '../../src/git/repo.js'
 import { StateDirectory } from '../../src/git/state-dir.js'
 import { newHome, sealedRepo, tempDir } from '../helpers/repo.js'
@@ -145,8 +145,34 @@ describe('headBlobs', () => {
   })
 })
 
+describe('looseListing', () => {
+  it("is git's listing of blobs, from loose objects; null once they are packed", () => {
+    const dir = repoWithCommits()
+    mkdirSync(join(dir, 'd', 'e', 'f'), { recursive: true })
+    writeFileSync(join(dir, 'd', 'e', 'f', 'deep name.txt'), 'x\n')
+    writeFileSync(join(dir, 'run.sh'), '#!/bin/sh\n', { mode: 0o755 })
+    symlinkSync('a b.txt', join(dir, 'link'))
+    git(dir, 'add', '.')
+    git(dir, 'update-index', '--add', '--cacheinfo', `160000,${git(dir, 'rev-parse', 'HEAD')},sub`)
+    git(dir, 'commit', '-qm', 'more')
+    const paths = repoPaths(dir)
+    const head = git(dir, 'rev-parse', 'HEAD')
+    const loose = looseListing(paths, head)
+    expect(loose).not.toBeNull()
+    const fromGit = (lsTree(dir, 'HEAD') ?? []).filter((e) => e.type === 'blob')
+    expect(parseLsTree(loose!.toString('utf8')).sort((a, b) => a.path.localeCompare(b.path))).toEqual(
+      fromGit.sort((a, b) => a.path.localeCompare(b.path)),
+    )
+    git(dir, 'gc', '-q')
+    expect(looseListing(paths, head)).toBeNull()
+    expect(headBlobs(dir, paths, new StateDirectory(join(dir, '.git', 'git-seal')))).toEqual(
+      new Map(fromGit.map((e) => [e.path, e.oid])),
+    )
+  })
+})
+
 describe('the filter lists HEAD with git once per commit', () => {
-  it('a second git add of a secret starts no git ls-tree; a new commit lists again', () => {
+  it('git ls-tree runs at most once per commit, and not at all for a commit whose objects are loose', () => {
     const { repo } = sealedRepo()
     repo.write('secrets/a.txt', 'one\n')
     repo.git('add', '.')
@@ -166,9 +192,12 @@ describe('the filter lists HEAD with git once per commit', () => {
       repo.write('secrets/a.txt', `${Math.random()}\n`)
       return children('add', 'secrets/a.txt').filter((c) => c === 'ls-tree').length
     }
-    expect(lsTrees()).toBe(1)
+    // Just committed: HEAD's commit and trees are loose objects, read in-process.
     expect(lsTrees()).toBe(0)
+    expect(lsTrees()).toBe(0)
+    // Packed (as in a clone, or after gc): git lists HEAD once, then the filed listing serves.
     repo.git('commit', '-qm', 'two')
+    repo.git('gc', '-q')
     expect(lsTrees()).toBe(1)
     expect(lsTrees()).toBe(0)
     // With HEAD filed and git-seal's block deciding the attributes (git/block-attributes.ts),
