@@ -22,7 +22,7 @@ export function run(args: string[] = []): Promise<number> {
     const capabilities = await handshake(reader, writer, ['clean', 'smudge', 'delay'])
     const delayed = new DelayedSmudge(ctx)
     // Attributes that rewrite ciphertext, asked of one check-attr child for the whole command.
-    const conversions = new ConversionCheck(ctx.root, ctx.paths, ctx.env, () => ctx.stored.indexPaths())
+    const conversions = new ConversionCheck(ctx.root, ctx.paths, ctx.env, () => ctx.stored.indexPathsWithoutConflicts())
     let attributesUnknown = false
     // Fault injection for the test suite's fault matrix: die like a SIGKILL mid-request.
     const killIn = testHooks().killIn

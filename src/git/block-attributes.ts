@@ -86,6 +86,11 @@ export function simplePatternRegex(pattern: string): RegExp | null {
 /** One line of the block: its pattern and what it assigns (git's token syntax: NAME, -NAME, !NAME, NAME=VALUE). */
 function parseLine(line: string): BlockLine {
   const [pattern = '', ...tokens] = line.trim().split(/[ \t]+/)
+  // git ignores a line longer than 2048 bytes, or one with an invalid attribute name: such a
+  // line is one this module cannot read (its pattern is treated as unmatched-here).
+  const valid =
+    Buffer.byteLength(line) < 2048 &&
+    tokens.every((t) => /^[A-Za-z0-9_.][-A-Za-z0-9_.]*(=.*)?$/.test(t.replace(/^[-!]/, '')))
   const assigns = new Map<string, AttributeValue>()
   let setsTrue = false
   // Within a line the last token wins: read from the end, keep the first seen.
@@ -100,24 +105,37 @@ function parseLine(line: string): BlockLine {
     if (value === 'set') setsTrue = true
     if ((DECIDED as readonly string[]).includes(name) && !assigns.has(name)) assigns.set(name, value)
   }
-  return { match: pattern.startsWith('[attr]') ? null : simplePatternRegex(pattern), assigns, setsTrue }
+  return { match: !valid || pattern.startsWith('[attr]') ? null : simplePatternRegex(pattern), assigns, setsTrue }
+}
+
+/**
+ * Where git's system config may be: GIT_CONFIG_SYSTEM, else the usual prefixes (Debian's /etc,
+ * /usr/local, Homebrew's /opt/homebrew) and the one beside the git that started us.
+ */
+function systemConfigs(env: NodeJS.ProcessEnv): string[] {
+  if (env['GIT_CONFIG_SYSTEM'] !== undefined) return [env['GIT_CONFIG_SYSTEM']]
+  const beside = env['GIT_EXEC_PATH'] ? [join(env['GIT_EXEC_PATH'], '..', '..', 'etc', 'gitconfig')] : []
+  return ['/etc/gitconfig', '/usr/local/etc/gitconfig', '/opt/homebrew/etc/gitconfig', ...beside]
 }
 
 /** No rule in the config that could make git read attributes from elsewhere (attr.tree) or include more config. */
 function configLeavesAttributesAlone(paths: RepoPaths, env: NodeJS.ProcessEnv): boolean {
   if (env['GIT_ATTR_SOURCE'] !== undefined || env['GIT_CONFIG_COUNT'] !== undefined) return false
-  if (/(^|[\s'])attr\./i.test(env['GIT_CONFIG_PARAMETERS'] ?? '')) return false
+  if (/attr\.|include|ignorecase/i.test(env['GIT_CONFIG_PARAMETERS'] ?? '')) return false
   const home = env['HOME'] ?? ''
   const files = [
     join(paths.commonDir, 'config'),
     join(paths.gitDir, 'config.worktree'),
     env['GIT_CONFIG_GLOBAL'] ?? join(home, '.gitconfig'),
     join(env['XDG_CONFIG_HOME'] || join(home, '.config'), 'git', 'config'),
-    ...(env['GIT_CONFIG_NOSYSTEM'] ? [] : [env['GIT_CONFIG_SYSTEM'] ?? '/etc/gitconfig', '/usr/local/etc/gitconfig']),
+    ...(env['GIT_CONFIG_NOSYSTEM'] ? [] : systemConfigs(env)),
   ]
   for (const file of files) {
     const text = readIfPresent(file)
-    if (text !== null && /^\s*\[\s*(attr|include|includeif)\b/im.test(text)) return false
+    if (text === null) continue
+    if (/^\s*\[\s*(attr|include|includeif)\b/im.test(text)) return false
+    // core.ignorecase makes git match patterns without regard to case; the regexes here do not.
+    if (/^\s*ignorecase\s*=\s*(true|yes|on|1)\b/im.test(text)) return false
   }
   return true
 }
@@ -175,6 +193,8 @@ export class BlockAttributes {
    * Never throws.
    */
   valuesFor(path: string, indexPaths: () => ReadonlyMap<string, unknown> | null): Map<string, AttributeValue> | null {
+    // git matches bytes (`?` is one byte of a UTF-8 name); the regexes here match characters.
+    if (/[^\x00-\x7f]/.test(path)) return null
     try {
       const dirs = path.split('/').slice(0, -1)
       if (dirs.length > 0) {
@@ -204,7 +224,9 @@ export class BlockAttributes {
         if (!line.match.test(path)) continue
         if (line.setsTrue && DECIDED.some((n) => !values.has(n))) return null
         for (const [name, value] of line.assigns) if (!values.has(name)) values.set(name, value)
-        if (DECIDED.every((n) => values.has(n))) return values
+        // Only `-text` makes crlf and eol irrelevant (conversionsOf); with any other text state
+        // they decide too, and this module does not answer for them.
+        if (DECIDED.every((n) => values.has(n))) return values.get('text') === 'unset' ? values : null
       }
       return null
     } catch {

@@ -92,7 +92,7 @@ export function headBlobs(
   // read in-process, without the child. Packed ones (a clone, after gc) are listed by git.
   const out =
     (head !== null && !env['GIT_OBJECT_DIRECTORY'] ? looseListing(paths, head.commit) : null) ??
-    lsTreeBytes(root, 'HEAD', env)
+    lsTreeBytes(root, head?.commit ?? 'HEAD', env)
   if (out === null) return new Map()
   const blobs = blobsOf(out.toString('utf8'))
   // Filed only when HEAD was read before listing and is still that commit after (a command
@@ -103,6 +103,8 @@ export function headBlobs(
   }
   return blobs
 }
+
+const CANONICAL_MODES = new Set(['40000', '100644', '100755', '120000', '160000'])
 
 /** At most this many trees are read in-process; a larger tree is listed by git. */
 const MAX_LOOSE_TREES = 64
@@ -136,6 +138,8 @@ export function looseListing(paths: RepoPaths, commit: string): Buffer | null {
       const entry = content.toString('hex', nul + 1, nul + 1 + hashLength)
       at = nul + 1 + hashLength
       const path = prefix === '' ? name : Buffer.concat([Buffer.from(`${prefix}/`), name])
+      // Modes as git writes them; an old tool's non-canonical mode (040000, 100664) is git's to read.
+      if (!CANONICAL_MODES.has(mode)) return null
       if (mode === '40000') pending.push([entry, path.toString('utf8')])
       else if (mode !== '160000')
         out.push(Buffer.from(`${mode.padStart(6, '0')} blob ${entry}\t`), path, Buffer.from([0]))

@@ -19,10 +19,11 @@ function readVarint(buf: Buffer, offset: number): [number, number] {
 
 /**
  * Parses an index file.
+ * `unmerged`, when given, receives the paths of unresolved conflicts (stages 1-3).
  * @returns the stage-0 entries (none when there is no index yet), or null when the file cannot
  *   be read or uses features this reader leaves to git (split index, sparse directories).
  */
-export function readIndexFile(file: string, hashLength: 20 | 32): Map<string, string> | null {
+export function readIndexFile(file: string, hashLength: 20 | 32, unmerged?: Set<string>): Map<string, string> | null {
   let buf: Buffer
   try {
     buf = readFileSync(file)
@@ -61,6 +62,7 @@ export function readIndexFile(file: string, hashLength: 20 | 32): Map<string, st
       previous = name
       if ((mode & 0o170000) === 0o040000) return null // a sparse directory entry
       if (stage === 0) entries.set(name.toString('utf8'), oid)
+      else unmerged?.add(name.toString('utf8'))
     }
     // Extensions: a split index keeps entries elsewhere.
     while (offset + 8 <= buf.length - hashLength) {

@@ -177,9 +177,16 @@ export class ConversionCheck {
    * process for the usual secret); null when check-attr must be asked.
    */
   private fromBlock(path: string): Map<string, AttributeValue> | null {
-    if (this.block === undefined) this.block = BlockAttributes.load(this.root, this.paths, this.env)
+    // Read again for each new index: a command that checks out many commits (a rebase) may
+    // change the root .gitattributes between steps.
+    const index = this.indexPaths()
+    if (this.block === undefined || index !== this.blockIndex) {
+      this.block = BlockAttributes.load(this.root, this.paths, this.env)
+      this.blockIndex = index
+    }
     return this.block?.valuesFor(path, this.indexPaths) ?? null
   }
+  private blockIndex: ReadonlyMap<string, unknown> | null = null
 
   /**
    * The conversions for one path; [] when git stores what the filter returns as it is.

@@ -43,7 +43,7 @@ export async function runOneShot(args: string[], name: 'clean' | 'smudge', filte
     )
   return SealContext.serve(async (ctx) => {
     ctx.ciphertextDriver = ciphertextDriver
-    const check = new ConversionCheck(ctx.root, ctx.paths, ctx.env, () => ctx.stored.indexPaths())
+    const check = new ConversionCheck(ctx.root, ctx.paths, ctx.env, () => ctx.stored.indexPathsWithoutConflicts())
     let found: Conversion[] = []
     if (name === 'clean') {
       found = check.ofOnce(path)

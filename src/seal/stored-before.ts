@@ -27,6 +27,8 @@ export class StoredBefore {
   readonly plaintextMacs: PlaintextMacs
   readonly objects: CatFileBatch
   private indexCache: Map<string, string> | null | undefined
+  /** the paths with unresolved conflicts in the index {@link indexCache} was read from */
+  private unmerged = new Set<string>()
   private headCache: Map<string, string> | undefined
   /** the index file's stat when {@link indexCache} was read */
   private indexStamp = ''
@@ -77,7 +79,8 @@ export class StoredBefore {
     }
     if (this.indexCache === undefined || stamp !== this.indexStamp) {
       this.indexStamp = stamp
-      this.indexCache = readIndexFile(file, this.paths.objectFormat === 'sha256' ? 32 : 20)
+      this.unmerged = new Set()
+      this.indexCache = readIndexFile(file, this.paths.objectFormat === 'sha256' ? 32 : 20, this.unmerged)
       this.headCache = undefined
     }
     return this.indexCache
@@ -86,6 +89,16 @@ export class StoredBefore {
   /** The index's stage-0 paths and blob ids, read in-process; null when only git can read this index. */
   indexPaths(): ReadonlyMap<string, string> | null {
     return this.indexEntries()
+  }
+
+  /**
+   * {@link indexPaths}, or null while the index holds an unresolved conflict: a path then has
+   * entries at stages 1-3 only (git reads a conflicted .gitattributes from stage 2), which the
+   * stage-0 map does not show.
+   */
+  indexPathsWithoutConflicts(): ReadonlyMap<string, string> | null {
+    const entries = this.indexEntries()
+    return entries !== null && this.unmerged.size === 0 ? entries : null
   }
 
   private headEntries(): Map<string, string> {

@@ -93,6 +93,19 @@ describe('BlockAttributes', () => {
       ['GIT_ATTR_SOURCE', () => ({ GIT_ATTR_SOURCE: 'HEAD' })],
       ['attr.tree given with git -c', () => ({ GIT_CONFIG_PARAMETERS: "'attr.tree'='HEAD'" })],
       ['config from GIT_CONFIG_COUNT', () => ({ GIT_CONFIG_COUNT: '0' })],
+      ['an include given with git -c', () => ({ GIT_CONFIG_PARAMETERS: "'include.path'='/dev/null'" })],
+      [
+        'core.ignorecase (git then matches patterns in any case)',
+        (d) => void git(d, ['config', 'core.ignorecase', 'true']),
+      ],
+      [
+        'a line with an invalid attribute name after the deciding line (git ignores that line)',
+        (d) => void write(d, '.gitattributes', BLOCK.replace('# END', 'secrets/** -text=x ident\n# END')),
+      ],
+      [
+        'a secret line that sets text rather than unsetting it (crlf and eol then decide too)',
+        (d) => void write(d, '.gitattributes', BLOCK.replace(/ -text /g, ' text=x ')),
+      ],
       [
         'a bracket pattern the module does not match, after the deciding line',
         (d) => void write(d, '.gitattributes', BLOCK.replace('# END', 'secrets/[a-z]* text\n# END')),
@@ -113,6 +126,12 @@ describe('BlockAttributes', () => {
       const env = { ...home.env, ...extra }
       expect(fromBlock(dir, 'secrets/a.txt', env), name).toBeNull()
     }
+  })
+
+  it('declines a path with characters outside ASCII (git matches bytes)', () => {
+    const dir = repo(`${BLOCK}\n`)
+    expect(fromBlock(dir, 'secrets/a.txt')).not.toBeNull()
+    expect(fromBlock(dir, 'secrets/\u00e4.txt')).toBeNull()
   })
 
   it('reads each directory once per index: a new index (a rebase step) reads them again', () => {

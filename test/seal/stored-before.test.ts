@@ -31,6 +31,18 @@ function setup(): { dir: string; stored: StoredBefore; stage: (text: string) => 
 }
 
 describe('StoredBefore', () => {
+  it('says when the index holds a conflict (its stage-0 map does not show the conflicted paths)', async () => {
+    const { dir, stored, stage } = setup()
+    const one = stage('one\n')
+    expect(stored.indexPathsWithoutConflicts()?.get('f')).toBe(one)
+    const info = [1, 2, 3].map((n) => `100644 ${one} ${n}\tsub/.gitattributes\0`).join('')
+    const r = spawnSync('git', ['update-index', '-z', '--index-info'], { cwd: dir, env: home.env, input: info })
+    expect(r.status, r.stderr.toString()).toBe(0)
+    expect(stored.indexPaths()?.has('sub/.gitattributes')).toBe(false)
+    expect(stored.indexPathsWithoutConflicts()).toBeNull()
+    stored.close()
+  })
+
   it('sees every change of the index when used outside the filter', async () => {
     const { stored, stage } = setup()
     const one = stage('one\n')
