@@ -202,6 +202,11 @@ describe('BlockAttributes', () => {
       'secrets/** text',
       'secrets/[a-z]*.txt ident',
       '*.secret !ident',
+      '* eol=crlf',
+      '*.txt crlf',
+      '* -text=x ident',
+      'secrets/** text=auto',
+      '"secrets/*.txt" ident',
     )
     const where = fc.constantFrom(
       '.gitattributes (before the block)',
