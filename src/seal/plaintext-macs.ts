@@ -47,6 +47,8 @@ export type MacVerdict = 'same' | 'changed' | 'unknown'
 
 /** Above this size (some 2,500 lines) the whole table is parsed, and compacted when duplicates dominate. */
 const COMPACT_CHECK_BYTES = 256 * 1024
+/** Lookups answered by searching the text before the table is parsed whole. */
+const SEARCHED_LOOKUPS = 8
 
 export class PlaintextMacs {
   private key: Buffer | null | undefined
@@ -56,6 +58,8 @@ export class PlaintextMacs {
   private text: string | null = null
   /** entries this process recorded while the table was not parsed */
   private readonly recent = new Map<string, Entry>()
+  /** lookups answered by searching the text (see {@link entry}) */
+  private lookups = 0
   private readonly appender: BatchedAppender
 
   constructor(private readonly dir: string) {
@@ -107,6 +111,9 @@ export class PlaintextMacs {
    * loaded, else in {@link recent}.
    */
   private entry(blob: string): Entry | undefined {
+    // A command serving many files (a checkout of a thousand secrets) parses the table once:
+    // searching the text for each would scan it again and again.
+    if (!this.entries && ++this.lookups > SEARCHED_LOOKUPS) this.load()
     if (this.entries) return this.entries.get(blob)
     const mine = this.recent.get(blob)
     if (mine !== undefined) return mine
