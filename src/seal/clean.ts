@@ -291,7 +291,7 @@ export async function sealPlaintext(
   // ever get a MAC (git-seal wrote them, or decrypted them), so a match never hands git
   // a plaintext blob.
   const previous: { content: Uint8Array; kind: 'age' | 'sops' }[] = []
-  for (const { oid, read } of await storedVersionsByMac(ctx, path)) {
+  for (const { oid, read } of await ctx.stored.storedVersionsOnDemand(path)) {
     const verdict = oid ? ctx.stored.plaintextMacs.compare(oid, input) : 'unknown'
     // A checked MAC that differs proves the plaintext changed (plaintext-macs.ts): an age rule
     // learns nothing more from this version, so it is neither read nor decrypted (an edited
@@ -345,19 +345,6 @@ export async function sealPlaintext(
   if (!guardAsks) ctx.later(() => ctx.stored.records.add(record))
   if (keepMacs) recordMacLater(ctx, blob, input)
   return [out]
-}
-
-/**
- * The stored versions of a path (the index's, then HEAD's), each read only when asked: where the
- * index is read in-process, by blob id; otherwise as git hands them over.
- */
-async function storedVersionsByMac(
-  ctx: SealContext,
-  path: string,
-): Promise<{ oid: string | null; read: () => Promise<Uint8Array | null> }[]> {
-  if (ctx.stored.indexPaths() === null)
-    return (await ctx.stored.storedVersions(path)).map(({ oid, content }) => ({ oid, read: async () => content }))
-  return (await ctx.stored.storedVersionOids(path)).map((oid) => ({ oid, read: () => ctx.stored.blob(oid) }))
 }
 
 /** True when a rule names post-quantum hybrid recipients (age-format only, never streamed). */

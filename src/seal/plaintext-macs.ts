@@ -118,11 +118,7 @@ export class PlaintextMacs {
     const mine = this.recent.get(blob)
     if (mine !== undefined) return mine
     if (this.text === null) {
-      try {
-        this.text = readFileSync(join(this.dir, FILE), 'latin1')
-      } catch {
-        this.text = '' // no MACs recorded yet
-      }
+      this.text = this.readText()
       if (this.text.length > COMPACT_CHECK_BYTES) return this.load().get(blob)
     }
     const text = this.text
@@ -131,29 +127,36 @@ export class PlaintextMacs {
     else if (text.startsWith(`${blob} `)) at = 0
     else return undefined
     const end = text.indexOf('\n', at)
-    const [, mac = '', check] = text.slice(at, end < 0 ? text.length : end).split(' ')
-    if (mac === '') return undefined
-    return check === undefined ? { mac } : { mac, check }
+    return PlaintextMacs.parseLine(text.slice(at, end < 0 ? text.length : end))?.[1]
+  }
+
+  /** The file's text; empty when no MAC is recorded yet (or it cannot be read). */
+  private readText(): string {
+    try {
+      return readFileSync(join(this.dir, FILE), 'latin1')
+    } catch {
+      return '' // no MACs recorded yet: an empty table
+    }
+  }
+
+  /** A line `BLOB MAC [CHECK]` as its blob and entry; null for anything else (a torn line). */
+  private static parseLine(line: string): [string, Entry] | null {
+    const [blob = '', mac = '', check] = line.split(' ')
+    if (blob === '' || mac === '') return null
+    return [blob, check === undefined ? { mac } : { mac, check }]
   }
 
   private load(): Map<string, Entry> {
     if (this.entries) return this.entries
     this.entries = new Map()
-    let text = this.text ?? ''
-    if (this.text === null) {
-      try {
-        text = readFileSync(join(this.dir, FILE), 'latin1')
-      } catch {
-        // no MACs recorded yet: an empty table
-      }
-    }
+    const text = this.text ?? this.readText()
     this.text = null
     let lines = 0
     for (const line of text.split('\n')) {
-      const [blob = '', mac = '', check] = line.split(' ')
-      if (blob === '' || mac === '') continue
+      const parsed = PlaintextMacs.parseLine(line)
+      if (parsed === null) continue
       lines++
-      this.entries.set(blob, check === undefined ? { mac } : { mac, check })
+      this.entries.set(...parsed)
     }
     for (const [blob, entry] of this.recent) this.entries.set(blob, entry)
     this.recent.clear()

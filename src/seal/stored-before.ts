@@ -167,6 +167,20 @@ export class StoredBefore {
     return out
   }
 
+  /**
+   * {@link storedVersions}, each read only when asked (clean may learn all it needs from a
+   * version's plaintext MAC): by blob id where the index is read in-process, otherwise as git
+   * hands them over.
+   */
+  async storedVersionsOnDemand(
+    path: string,
+  ): Promise<{ oid: string | null; read: () => Promise<Uint8Array | null> }[]> {
+    const index = this.indexEntries()
+    if (index === null)
+      return (await this.storedVersions(path)).map(({ oid, content }) => ({ oid, read: async () => content }))
+    return this.distinctOids(index, path).map((oid) => ({ oid, read: () => this.blob(oid) }))
+  }
+
   /** Writes what is still batched (records, plaintext MACs). */
   flush(): void {
     this.records.flush()
