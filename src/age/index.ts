@@ -279,6 +279,8 @@ export function readHeader(bytes: Uint8Array): { stanzas: Stanza[]; headerLength
 }
 
 const MAGIC_BYTES = Buffer.from(MAGIC + '\n', 'latin1')
+/** A copy of the last binary header {@link looksLikeAge} accepted (public: stanzas and MAC). */
+let lastAccepted: Buffer | null = null
 
 /**
  * True when `bytes` start with a complete, well-formed age header (no key needed, MAC not
@@ -287,8 +289,18 @@ const MAGIC_BYTES = Buffer.from(MAGIC + '\n', 'latin1')
 export function looksLikeAge(bytes: Uint8Array): boolean {
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   if (buf.length >= MAGIC_BYTES.length && buf.subarray(0, MAGIC_BYTES.length).equals(MAGIC_BYTES)) {
+    // The filter asks this of one blob two or three times (smudge, then openStored): bytes
+    // starting with the header last accepted parse the same way (parseHeader reads nothing past
+    // the MAC line), so they are compared instead of parsed again.
+    if (
+      lastAccepted !== null &&
+      buf.length >= lastAccepted.length &&
+      lastAccepted.equals(buf.subarray(0, lastAccepted.length))
+    )
+      return true
     try {
-      parseHeader(buf)
+      const { headerLength } = parseHeader(buf)
+      lastAccepted = Buffer.from(buf.subarray(0, headerLength))
       return true
     } catch {
       return false

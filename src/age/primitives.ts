@@ -67,7 +67,10 @@ export function x25519(privateKey: KeyObject, point: Uint8Array, reusedPoint = f
   } catch {
     throw new AgeError('bad-header', 'invalid X25519 point')
   }
-  if (shared.every((b) => b === 0)) throw new AgeError('bad-header', 'X25519 shared secret is zero (low-order point)')
+  // OR of every byte: no early exit, and no callback per byte (Buffer#every cost ~8 µs a file).
+  let any = 0
+  for (let i = 0; i < shared.length; i++) any |= shared[i]!
+  if (any === 0) throw new AgeError('bad-header', 'X25519 shared secret is zero (low-order point)')
   return shared
 }
 

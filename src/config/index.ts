@@ -64,11 +64,28 @@ export function loadConfig(root: string): SealConfig | null {
   return text === null ? null : parseConfig(text, CONFIG_FILE)
 }
 
+/**
+ * Answers of {@link matchingSecrets} per config object: a filter asks for the same path several
+ * times per request (its rule, whether it keeps ciphertext, its format), each a pattern match
+ * per rule. Bounded: a bulk command's paths are dropped in bulk once there are many.
+ */
+const matchedPaths = new WeakMap<SealConfig, Map<string, readonly SecretRule[]>>()
+const MAX_MATCHED_PATHS = 4096
+
 /** Every secret rule whose patterns match a repo-relative path ('/' separated). */
 export function matchingSecrets(config: SealConfig, path: string): SecretRule[] {
+  let known = matchedPaths.get(config)
+  const hit = known?.get(path)
+  if (hit) return [...hit]
   // Files git, sops or git-seal read in plaintext; the attributes block exempts the same ones.
-  if (isNeverSecret(path)) return []
-  return config.secrets.filter((rule) => ruleMatches(rule, path))
+  const rules = isNeverSecret(path) ? [] : config.secrets.filter((rule) => ruleMatches(rule, path))
+  if (!known) {
+    known = new Map()
+    matchedPaths.set(config, known)
+  }
+  if (known.size >= MAX_MATCHED_PATHS) known.clear()
+  known.set(path, rules)
+  return [...rules]
 }
 
 /**

@@ -68,7 +68,8 @@ export class WorktreeConfig {
       this.unreadable = true
       return false
     }
+    if (config === null || !config.secrets.some((rule) => rule.worktree === 'ciphertext')) return false
     // Two rules for one path (which clean refuses): either one asking for ciphertext is enough.
-    return config !== null && matchingSecrets(config, path).some((rule) => rule.worktree === 'ciphertext')
+    return matchingSecrets(config, path).some((rule) => rule.worktree === 'ciphertext')
   }
 }

@@ -11,6 +11,7 @@ import {
   identityToRecipient,
   looksLikeAge,
   parseIdentity,
+  readHeader,
   parseIdentityFile,
   parseRecipient,
 } from '../../src/age/index.js'
@@ -96,6 +97,31 @@ describe('boundaries', () => {
     expect(looksLikeAge(Buffer.from('age-encryption.org/v1\nhello\n'))).toBe(false)
     expect(looksLikeAge(Buffer.from('plain text'))).toBe(false)
     expect(looksLikeAge(new Uint8Array())).toBe(false)
+  })
+
+  it('looksLikeAge answers what parsing the header answers, whatever it was asked before', () => {
+    // It remembers the last header it accepted (the filter asks two or three times per blob):
+    // bytes sharing that header must parse, and any change inside the header must be parsed afresh.
+    const sealed = Buffer.from(encrypt(Buffer.from('a secret'), recipients))
+    const { headerLength } = readHeader(sealed)
+    fc.assert(
+      fc.property(fc.nat(sealed.length - 1), fc.integer({ min: 1, max: 255 }), fc.boolean(), (at, flip, cut) => {
+        expect(looksLikeAge(sealed)).toBe(true)
+        const changed = Buffer.from(sealed)
+        changed[at]! ^= flip
+        const input = cut ? changed.subarray(0, at + 1) : changed
+        let parses = true
+        try {
+          readHeader(input)
+        } catch {
+          parses = false
+        }
+        expect(looksLikeAge(input)).toBe(parses)
+        // A change past the header never matters; one inside it is parsed again.
+        if (at >= headerLength && !cut) expect(parses).toBe(true)
+      }),
+      { numRuns: 300 },
+    )
   })
 })
 

@@ -88,6 +88,23 @@ describe('files never encrypted', () => {
     for (const path of ordinary) expect(isNeverSecret(path), path).toBe(false)
   })
 
+  it('answers the same when asked again, past its memory, and hands out copies', () => {
+    // matchingSecrets remembers its answers per config (a filter asks several times per path).
+    const c = parseConfig(simpleConfig(['secrets/**', 'env/*.env'], [{ name: 'alice', key: KEY }]))
+    const paths = Array.from({ length: 5000 }, (_, i) =>
+      i % 3 === 0 ? `secrets/s${i}.txt` : i % 3 === 1 ? `env/e${i}.env` : `src/f${i}.ts`,
+    )
+    const first = paths.map((p) => matchingSecrets(c, p).map((r) => r.name))
+    for (const [i, p] of paths.entries()) expect(matchingSecrets(c, p).map((r) => r.name)).toEqual(first[i])
+    expect(first[0]).toHaveLength(1)
+    expect(first[2]).toEqual([])
+    const answer = matchingSecrets(c, 'secrets/s0.txt')
+    answer.length = 0
+    expect(matchingSecrets(c, 'secrets/s0.txt')).toHaveLength(1)
+    // Another config object (an edited file) is asked afresh.
+    expect(matchingSecrets(config(['env/**']), 'secrets/s0.txt')).toEqual([])
+  })
+
   it('git reads the block the same way: check-attr leaves exactly those unfiltered', () => {
     const dir = tempDir('git-seal-never-')
     const { env } = newHome()
