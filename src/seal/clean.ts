@@ -56,6 +56,7 @@ import { configuredKeys, encryptForSops, holdsConflictMarkers } from './sops.js'
 import { plaintextWorktreeHint } from './check.js'
 import { isCiphertext, openStored, sopsMetadata, storedKind, unwrapDataKey, storeOf } from './stored.js'
 import { SopsError, isCompleteSopsDocument, verifySopsDocument } from '../formats/sops/index.js'
+import { noteCodePath } from '../code-paths.js'
 
 function tryOpen(
   ctx: SealContext,
@@ -85,6 +86,7 @@ export async function cleanFile(
   path: string,
   content: AsyncIterable<Uint8Array>,
 ): Promise<Iterable<Uint8Array>> {
+  noteCodePath('clean')
   const head = await readHead(content)
   const first = concat(head.chunks, head.size)
   if (head.complete && first.length === 0) return [first]

@@ -17,6 +17,7 @@ import { objectSize } from '../git/object-size.js'
 import { stateDir } from '../git/repo.js'
 import { Spill } from './spill.js'
 import { debug } from '../ui.js'
+import { noteCodePath } from '../code-paths.js'
 
 function why(e: unknown): { reason: string; hint?: string; notForYou?: true } {
   if ((e instanceof AgeError && e.code === 'no-identity') || e instanceof NoSopsKeyError)
@@ -45,6 +46,7 @@ export async function smudgeFile(
   content: AsyncIterable<Uint8Array>,
   blobOid?: string,
 ): Promise<Iterable<Uint8Array>> {
+  noteCodePath('smudge')
   const head = await readHead(content)
   let first = concat(head.chunks, head.size)
   const isAge = looksLikeAge(first)

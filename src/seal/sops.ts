@@ -21,6 +21,7 @@ import type { KeyRing } from './keyring.js'
 /** What encrypting a sops document needs of the keys: identities to open the previous data key, headers to wrap it. */
 type SopsKeys = Pick<KeyRing, 'headers' | 'identities'>
 import { recipientChange } from './recipient-change.js'
+import { noteCodePath } from '../code-paths.js'
 
 /** The recipient string a sops file records for a configured key (ssh-ed25519 as sops-nix converts it). */
 export function sopsRecipient(key: string): string {
@@ -101,6 +102,7 @@ export function encryptForSops(
   previous: Uint8Array | null,
   options: { store?: SopsStore } = {},
 ): Uint8Array {
+  noteCodePath('sops')
   const store = options.store ?? sopsStore(path)
   if (store === 'dotenv') checkMultilineDotenv(path, input)
   if (store !== 'binary' && holdsConflictMarkers(input)) {

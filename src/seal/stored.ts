@@ -21,6 +21,7 @@ import {
   type SopsMetadata,
   type SopsStore,
 } from '../formats/sops/index.js'
+import { noteCodePath } from '../code-paths.js'
 
 export type StoredKind = 'age' | 'sops' | 'plaintext'
 
@@ -109,6 +110,7 @@ export function openStored(path: string, bytes: Uint8Array, identities: Identity
   if (looksLikeAge(bytes)) return decrypt(bytes, identities)
   const metadata = sopsMetadata(path, bytes)
   if (!metadata) return bytes
+  noteCodePath('sops')
   if (metadata.age.length > MAX_STANZAS) {
     throw new SopsError(
       'unsupported',

@@ -17,8 +17,12 @@
  *   it is a real directory owned by this user that no one else can write (else no cache);
  * - one file per entry, Node version, platform, architecture and V8 flags (NODE_OPTIONS and
  *   the command line) and body: its name hashes them all; its header repeats that key's hash
- *   and a SHA-256 of the data, both checked before V8 sees a byte (V8 checks its version,
+ *   and a SHA-256 of the rest, both checked before V8 sees a byte (V8 checks its version,
  *   flags and the source's length, not the data's integrity: a damaged file is ours to catch);
+ * - the header also names the paths through the code the cache covers (src/code-paths.ts: a
+ *   cache made by a `git add` lacks what a checkout runs); a process that took a path the cache
+ *   does not cover writes it again when it exits, covering both, so after a few commands one
+ *   cache serves them all;
  * - written atomically (a temp file in the same directory, then rename), 0600;
  * - cache files written more than 30 days ago are removed when a new one is written (one still
  *   in use is then written again by its next start).
@@ -47,11 +51,16 @@ import { createRequire } from 'node:module'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { Script } from 'node:vm'
+import { collectCodePaths } from '../code-paths.js'
 
-/** The first bytes of a cache file: the format, so a file of another format is never read as this one. */
-const MAGIC = Buffer.from('gitseal-v8cache-1\n', 'latin1')
+/**
+ * The first bytes of a cache file: the format, so a file of another format is never read as
+ * this one. Then the key (HASH bytes), the SHA-256 of everything after it (HASH), one byte
+ * giving the length of the covered paths' names (comma-separated ASCII), those names, the data.
+ */
+const MAGIC = Buffer.from('gitseal-v8cache-2\n', 'latin1')
 const HASH = 32
-const HEADER = MAGIC.length + 2 * HASH
+const HEADER = MAGIC.length + 2 * HASH + 1
 /** Other cache files written this long ago are removed when a new one is written. */
 const STALE_MS = 30 * 24 * 3600 * 1000
 
@@ -105,11 +114,28 @@ export function cacheFileFor(dir: string, name: string, body: Uint8Array): Cache
   return { file: join(dir, `${name}-${key.toString('hex').slice(0, 32)}.bin`), key }
 }
 
+/** A cache file's content: V8's data, and the paths through the code it covers. */
+export interface CachedCode {
+  data: Buffer
+  paths: Set<string>
+}
+
+/** The paths' names as the header holds them: sorted, comma-separated, at most 255 bytes (names past that are left out). */
+function pathsField(paths: Iterable<string>): Buffer {
+  let text = ''
+  for (const name of [...new Set(paths)].filter((n) => /^[a-z0-9-]+$/.test(n)).sort()) {
+    const next = text ? `${text},${name}` : name
+    if (next.length > 255) break
+    text = next
+  }
+  return Buffer.from(text, 'latin1')
+}
+
 /**
- * The cached data in `file` when its header names `key` and its data is intact; else null
+ * The cached code in `file` when its header names `key` and the rest is intact; else null
  * (missing, foreign, damaged, not a regular file of this user's that only they can write).
  */
-export function readCodeCache(file: string, key: Buffer): Buffer | null {
+export function readCodeCache(file: string, key: Buffer): CachedCode | null {
   let fd: number
   try {
     fd = openSync(file, 'r')
@@ -128,9 +154,12 @@ export function readCodeCache(file: string, key: Buffer): Buffer | null {
     }
     if (!buf.subarray(0, MAGIC.length).equals(MAGIC)) return null
     if (!buf.subarray(MAGIC.length, MAGIC.length + HASH).equals(key)) return null
-    const data = buf.subarray(HEADER)
-    if (!sha256(data).equals(buf.subarray(MAGIC.length + HASH, HEADER))) return null
-    return data
+    const rest = buf.subarray(MAGIC.length + 2 * HASH)
+    if (!sha256(rest).equals(buf.subarray(MAGIC.length + HASH, MAGIC.length + 2 * HASH))) return null
+    const named = 1 + rest[0]!
+    if (rest.length <= named) return null
+    const names = rest.subarray(1, named).toString('latin1')
+    return { data: rest.subarray(named), paths: new Set(names ? names.split(',') : []) }
   } catch {
     return null // unreadable: compile without it
   } finally {
@@ -138,11 +167,22 @@ export function readCodeCache(file: string, key: Buffer): Buffer | null {
   }
 }
 
-/** Writes `data` as the cache for `key`: temp file and rename, so a reader sees a whole file or none. Failures are ignored. */
-export function writeCodeCache(dir: string, file: string, key: Buffer, data: Buffer): void {
+/**
+ * Writes `data`, covering `paths`, as the cache for `key`: temp file and rename, so a reader
+ * sees a whole file or none. Failures are ignored.
+ */
+export function writeCodeCache(
+  dir: string,
+  file: string,
+  key: Buffer,
+  data: Buffer,
+  paths: Iterable<string> = [],
+): void {
   const tmp = join(dir, `.tmp-${process.pid}-${randomBytes(6).toString('hex')}`)
   try {
-    writeFileSync(tmp, Buffer.concat([MAGIC, key, sha256(data), data]), { mode: 0o600, flag: 'wx' })
+    const names = pathsField(paths)
+    const rest = Buffer.concat([Buffer.from([names.length]), names, data])
+    writeFileSync(tmp, Buffer.concat([MAGIC, key, sha256(rest), rest]), { mode: 0o600, flag: 'wx' })
     renameSync(tmp, file)
   } catch {
     // A full disk or a race with another writer: the next start compiles and tries again.
@@ -183,13 +223,18 @@ export function runWithCodeCache(bodyFile: string, name: string): void {
   const source = body.toString('latin1')
   const dir = codeCacheDir()
   const cache = dir === null ? null : cacheFileFor(dir, name, body)
-  const cachedData = cache === null ? null : readCodeCache(cache.file, cache.key)
+  const cached = cache === null ? null : readCodeCache(cache.file, cache.key)
   const wrapped = `(function (exports, require, module, __filename, __dirname, __gitSealMeta) {${source}\n})`
-  const script = new Script(wrapped, { filename: bodyFile, ...(cachedData ? { cachedData } : {}) })
-  if (dir !== null && cache !== null && (cachedData === null || script.cachedDataRejected === true)) {
+  const script = new Script(wrapped, { filename: bodyFile, ...(cached ? { cachedData: cached.data } : {}) })
+  const taken = collectCodePaths()
+  if (dir !== null && cache !== null) {
+    const covered = cached !== null && script.cachedDataRejected !== true ? cached.paths : null
     process.once('exit', () => {
+      // Written when there was none (or V8 rejected it), and when this process ran code the
+      // cache lacks: made after the work, it then holds what ran from the old cache and the new.
+      if (covered !== null && [...taken].every((p) => covered.has(p))) return
       try {
-        writeCodeCache(dir, cache.file, cache.key, script.createCachedData())
+        writeCodeCache(dir, cache.file, cache.key, script.createCachedData(), [...(covered ?? []), ...taken])
       } catch {
         // createCachedData failing leaves the next start to compile: nothing is lost.
       }

@@ -39,11 +39,51 @@ describe('the code cache of the entries git starts', () => {
     expect(files.length).toBe(1) // the filter's entry
     expect(statSync(files[0]!).mode & 0o777).toBe(0o600)
     expect(readFileSync(files[0]!).includes(MARKER)).toBe(false)
-    const written = statSync(files[0]!).mtimeMs
+    const key = readFileSync(files[0]!).subarray(18, 50)
+    expect([...readCodeCache(files[0]!, key)!.paths]).toEqual(['clean'])
+    // A checkout runs code the add did not: the cache is made again, covering both…
     expect(checkout(repo)).toBe(`${MARKER} one\n`)
-    // A valid cache is read, not written again.
+    expect([...readCodeCache(files[0]!, key)!.paths].sort()).toEqual(['clean', 'smudge'])
+    const written = statSync(files[0]!).mtimeMs
+    // …and then read, not written again, by either.
+    expect(checkout(repo)).toBe(`${MARKER} one\n`)
+    repo.write('secrets/a.txt', `${MARKER} one more\n`)
+    repo.git('add', 'secrets/a.txt')
     expect(statSync(files[0]!).mtimeMs).toBe(written)
+    expect(cacheFiles(dir)).toEqual(files)
     for (const f of cacheFiles(dir)) expect(readFileSync(f).includes(MARKER)).toBe(false)
+    expectNoLeak(repo, MARKER)
+  })
+
+  it('a cache covering the paths a start takes makes that start compile less', () => {
+    // What the coverage is for: V8 compiles at start what the cache lacks. Held by V8's own log
+    // of the functions it compiled (no timing): a checkout from a cache made by an add compiles
+    // smudge code; from the cache made again after it, none.
+    const { repo } = sealedRepo()
+    const cache = join(tempDir('git-seal-cache-'), 'xdg')
+    repo.env['XDG_CACHE_HOME'] = cache
+    const log = join(tempDir('git-seal-v8log-'), 'v8.log')
+    // The flags are part of the cache's key: every start below uses the same ones.
+    const filter = `filter.git-seal.process=node --log-function-events --logfile=${log} --no-logfile-per-isolate .git/git-seal/dist/hot.cjs filter-process`
+    const compiledInBody = (): number => {
+      const text = readFileSync(log, 'latin1')
+      const id = /^script-details,(\d+),[^,\n]*hot\.body\.js,/m.exec(text)?.[1]
+      expect(id).toBeDefined()
+      return text.split('\n').filter((l) => l.startsWith(`function,interpreter,${id},`)).length
+    }
+    repo.write('secrets/a.txt', `${MARKER} three\n`)
+    expect(repo.tryGit('-c', filter, 'add', 'secrets/a.txt').status).toBe(0)
+    const checkoutCompiles = (): number => {
+      rmSync(join(repo.dir, 'secrets', 'a.txt'))
+      const r = repo.tryGit('-c', filter, 'checkout', '--', 'secrets/a.txt')
+      expect(r.status, r.stderr).toBe(0)
+      expect(repo.read('secrets/a.txt').toString()).toBe(`${MARKER} three\n`)
+      return compiledInBody()
+    }
+    const fromAddOnly = checkoutCompiles()
+    const fromBoth = checkoutCompiles()
+    expect(fromAddOnly).toBeGreaterThan(10)
+    expect(fromBoth).toBe(0)
     expectNoLeak(repo, MARKER)
   })
 
@@ -76,9 +116,9 @@ describe('the code cache of the entries git starts', () => {
     // Rejected by V8: the right key and an intact hash, but data that is no code cache.
     rmSync(file)
     writeCodeCache(dir, file, key, Buffer.alloc(4096, 0x5a))
-    expect(readCodeCache(file, key)?.length).toBe(4096) // our checks pass it on to V8…
+    expect(readCodeCache(file, key)?.data.length).toBe(4096) // our checks pass it on to V8…
     expect(checkout(repo)).toBe(`${MARKER} two\n`) // …which rejects it: a normal compile
-    expect(readCodeCache(file, key)?.length).not.toBe(4096)
+    expect(readCodeCache(file, key)?.data.length).not.toBe(4096)
     // A file others can write is never read.
     chmodSync(file, 0o666)
     expect(readCodeCache(file, key)).toBeNull()
