@@ -235,22 +235,38 @@ if (wanted('small')) {
       // racy): one filter start in any command, the commit's too, which is not the hook's cost.
       // A second later, a status settles them.
       sh(dir, 'sleep 1 && git status --porcelain >/dev/null')
-      m.commit = await measure(async (i) => {
-        sh(dir, `echo ${i}-${Math.random()} >> README.md && git add README.md`)
-        return dir
-      }, 'git commit -qm readme', SHORT_RUNS)
-      m.add = await measure(async (i) => {
-        await fs.appendFile(s0, `ADD_${i}=1\n`)
-        return dir
-      }, 'git add secrets/s0.txt', SHORT_RUNS)
-      m.checkout = await measure(async () => {
-        await fs.rm(s0)
-        return dir
-      }, 'git checkout -- secrets/s0.txt', SHORT_RUNS)
-      m.status = await measure(async () => {
-        sh(dir, 'touch -d "+5 seconds" secrets/s0.txt')
-        return dir
-      }, 'git status --porcelain', SHORT_RUNS)
+      m.commit = await measure(
+        async (i) => {
+          sh(dir, `echo ${i}-${Math.random()} >> README.md && git add README.md`)
+          return dir
+        },
+        'git commit -qm readme',
+        SHORT_RUNS,
+      )
+      m.add = await measure(
+        async (i) => {
+          await fs.appendFile(s0, `ADD_${i}=1\n`)
+          return dir
+        },
+        'git add secrets/s0.txt',
+        SHORT_RUNS,
+      )
+      m.checkout = await measure(
+        async () => {
+          await fs.rm(s0)
+          return dir
+        },
+        'git checkout -- secrets/s0.txt',
+        SHORT_RUNS,
+      )
+      m.status = await measure(
+        async () => {
+          sh(dir, 'touch -d "+5 seconds" secrets/s0.txt')
+          return dir
+        },
+        'git status --porcelain',
+        SHORT_RUNS,
+      )
       sh(dir, 'git reset -q && git checkout -q -- secrets')
       m.switch = await measure(async () => {
         sh(dir, 'git switch -q main')

@@ -16,6 +16,22 @@ export function noteCodePath(name: string): void {
   ;(globalThis as WithPaths)[SEEN]?.add(name)
 }
 
+const FLAGS_CHANGED = Symbol.for('git-seal.v8-flags-changed')
+
+/**
+ * Notes that this process changed V8's flags at run time (smudge.ts exposes the collector for
+ * a large file): a cache it made would carry those flags, and the next start, without them,
+ * would reject it. The loader then writes none.
+ */
+export function noteV8FlagsChanged(): void {
+  ;(globalThis as { [FLAGS_CHANGED]?: boolean })[FLAGS_CHANGED] = true
+}
+
+/** True when {@link noteV8FlagsChanged} was called in this process. */
+export function v8FlagsChanged(): boolean {
+  return (globalThis as { [FLAGS_CHANGED]?: boolean })[FLAGS_CHANGED] === true
+}
+
 /** The set the program's notes go to, made now (the loader calls it before running the program). */
 export function collectCodePaths(): Set<string> {
   const seen = new Set<string>()

@@ -360,6 +360,7 @@ export async function encryptAge(
   rule: SecretRule,
   plaintext: Uint8Array,
 ): Promise<Uint8Array> {
+  noteCodePath('age')
   const hybrid = rule.recipients.filter((r) => isHybridRecipient(r.key)).map((r) => r.key)
   if (hybrid.length > 0) return encryptHybrid(plaintext, hybrid, keys.recipientsFor(rule))
   return encrypt(plaintext, keys.headerFor(rule))

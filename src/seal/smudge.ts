@@ -17,7 +17,7 @@ import { objectSize } from '../git/object-size.js'
 import { stateDir } from '../git/repo.js'
 import { Spill } from './spill.js'
 import { debug } from '../ui.js'
-import { noteCodePath } from '../code-paths.js'
+import { noteCodePath, noteV8FlagsChanged } from '../code-paths.js'
 
 function why(e: unknown): { reason: string; hint?: string; notForYou?: true } {
   if ((e instanceof AgeError && e.code === 'no-identity') || e instanceof NoSopsKeyError)
@@ -142,6 +142,7 @@ function collector(): Collector | null {
   }
   try {
     setFlagsFromString('--expose-gc')
+    noteV8FlagsChanged()
     const gc: unknown = runInNewContext('gc')
     collectorFn = typeof gc === 'function' ? (gc as Collector) : null
   } catch {

@@ -107,7 +107,10 @@ export function unwrapDataKey(metadata: SopsMetadata, identities: Identity[]): U
  *   {SopsError} when a sops document is damaged; Error('no identity…') when no identity opens its data key.
  */
 export function openStored(path: string, bytes: Uint8Array, identities: Identity[]): Uint8Array {
-  if (looksLikeAge(bytes)) return decrypt(bytes, identities)
+  if (looksLikeAge(bytes)) {
+    noteCodePath('age')
+    return decrypt(bytes, identities)
+  }
   const metadata = sopsMetadata(path, bytes)
   if (!metadata) return bytes
   noteCodePath('sops')

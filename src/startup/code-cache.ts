@@ -51,7 +51,7 @@ import { createRequire } from 'node:module'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { Script } from 'node:vm'
-import { collectCodePaths } from '../code-paths.js'
+import { collectCodePaths, v8FlagsChanged } from '../code-paths.js'
 
 /**
  * The first bytes of a cache file: the format, so a file of another format is never read as
@@ -232,6 +232,10 @@ export function runWithCodeCache(bodyFile: string, name: string): void {
     process.once('exit', () => {
       // Written when there was none (or V8 rejected it), and when this process ran code the
       // cache lacks: made after the work, it then holds what ran from the old cache and the new.
+      // Two processes writing at once: the last rename wins, and a later start that takes the
+      // path the other covered writes the union again. Never after V8's flags changed here:
+      // the next start would reject that cache.
+      if (v8FlagsChanged()) return
       if (covered !== null && [...taken].every((p) => covered.has(p))) return
       try {
         writeCodeCache(dir, cache.file, cache.key, script.createCachedData(), [...(covered ?? []), ...taken])

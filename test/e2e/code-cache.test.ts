@@ -5,7 +5,7 @@ import { chmodSync, existsSync, readFileSync, readdirSync, rmSync, statSync, wri
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { codeCacheDir, readCodeCache, writeCodeCache } from '../../src/startup/code-cache.js'
-import { expectNoLeak, isAgeFile, sealedRepo, tempDir, type Repo } from '../helpers/repo.js'
+import { bigSecret, expectNoLeak, isAgeFile, sealedRepo, tempDir, type Repo } from '../helpers/repo.js'
 
 const MARKER = 'code-cache-marker-71c3'
 
@@ -40,10 +40,10 @@ describe('the code cache of the entries git starts', () => {
     expect(statSync(files[0]!).mode & 0o777).toBe(0o600)
     expect(readFileSync(files[0]!).includes(MARKER)).toBe(false)
     const key = readFileSync(files[0]!).subarray(18, 50)
-    expect([...readCodeCache(files[0]!, key)!.paths]).toEqual(['clean'])
+    expect([...readCodeCache(files[0]!, key)!.paths].sort()).toEqual(['age', 'clean'])
     // A checkout runs code the add did not: the cache is made again, covering both…
     expect(checkout(repo)).toBe(`${MARKER} one\n`)
-    expect([...readCodeCache(files[0]!, key)!.paths].sort()).toEqual(['clean', 'smudge'])
+    expect([...readCodeCache(files[0]!, key)!.paths].sort()).toEqual(['age', 'clean', 'smudge'])
     const written = statSync(files[0]!).mtimeMs
     // …and then read, not written again, by either.
     expect(checkout(repo)).toBe(`${MARKER} one\n`)
@@ -87,6 +87,37 @@ describe('the code cache of the entries git starts', () => {
     expectNoLeak(repo, MARKER)
   })
 
+  it('a process that changed V8 flags (a large checkout) leaves the cache alone', () => {
+    // smudge.ts exposes V8's collector to hold a large file's plaintext: a cache made after
+    // that carries the flag, and the next start would reject it.
+    const { repo } = sealedRepo()
+    const cache = join(tempDir('git-seal-cache-'), 'xdg')
+    repo.env['XDG_CACHE_HOME'] = cache
+    repo.write('secrets/a.txt', `${MARKER} five\n`)
+    repo.write('secrets/big.bin', bigSecret(6 << 20, MARKER))
+    repo.git('add', 'secrets')
+    repo.git('commit', '-qm', 'big')
+    const dir = join(cache, 'git-seal', 'v8')
+    const [file] = cacheFiles(dir)
+    const key = readFileSync(file!).subarray(18, 50)
+    const before = readFileSync(file!)
+    rmSync(join(repo.dir, 'secrets', 'big.bin'))
+    // Spilled past 1 MiB (as past 8 MiB by default): holding its plaintext needs the collector.
+    const r = repo.run('git', ['checkout', '--', 'secrets/big.bin'], {
+      env: { ...repo.env, GIT_SEAL_DEBUG: 'smudge', GIT_SEAL_SPILL_THRESHOLD: String(1 << 20) },
+    })
+    expect(r.status, r.stderr).toBe(0)
+    expect(r.stderr).toContain('decrypted once, the plaintext held in memory')
+    expect(readFileSync(file!).equals(before)).toBe(true)
+    // The next small checkout covers smudge, in a cache the start after it accepts (not rewritten).
+    expect(checkout(repo)).toBe(`${MARKER} five\n`)
+    expect([...readCodeCache(file!, key)!.paths].sort()).toEqual(['age', 'clean', 'smudge'])
+    const written = statSync(file!).mtimeMs
+    expect(checkout(repo)).toBe(`${MARKER} five\n`)
+    expect(statSync(file!).mtimeMs).toBe(written)
+    expectNoLeak(repo, MARKER)
+  })
+
   it('a damaged, foreign or V8-rejected cache file gives the same output, and is replaced', () => {
     const { repo } = sealedRepo()
     const cache = join(tempDir('git-seal-cache-'), 'xdg')
@@ -119,6 +150,13 @@ describe('the code cache of the entries git starts', () => {
     expect(readCodeCache(file, key)?.data.length).toBe(4096) // our checks pass it on to V8…
     expect(checkout(repo)).toBe(`${MARKER} two\n`) // …which rejects it: a normal compile
     expect(readCodeCache(file, key)?.data.length).not.toBe(4096)
+    // The earlier format (v1): ignored, and replaced.
+    const v1 = Buffer.from(readFileSync(file))
+    v1.write('gitseal-v8cache-1\n', 0, 'latin1')
+    writeFileSync(file, v1)
+    expect(readCodeCache(file, key)).toBeNull()
+    expect(checkout(repo)).toBe(`${MARKER} two\n`)
+    expect(readCodeCache(file, key)).not.toBeNull()
     // A file others can write is never read.
     chmodSync(file, 0o666)
     expect(readCodeCache(file, key)).toBeNull()
