@@ -104,6 +104,8 @@ for (const name of ['hot', 'textconv']) {
       'node:worker_threads': './src/lazy/builtins.ts',
       'node:zlib': './src/lazy/builtins.ts',
       'node:child_process': './src/lazy/builtins.ts',
+      'node:os': './src/lazy/builtins.ts',
+      'node:v8': './src/lazy/builtins.ts',
       ...BODY_VENDORED_ALIAS,
     },
     banner: {},
