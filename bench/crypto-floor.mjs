@@ -27,8 +27,18 @@ if ((op !== 'add' && op !== 'checkout') || !(N > 0)) {
 }
 
 const started = performance.now()
-const { createCipheriv, createHmac, createPublicKey, diffieHellman, generateKeyPairSync, hkdfSync, randomBytes } =
-  await import('node:crypto')
+const {
+  createCipheriv,
+  createHmac,
+  createPrivateKey,
+  createPublicKey,
+  diffieHellman,
+  generateKeyPairSync,
+  hkdfSync,
+  randomBytes,
+} = await import('node:crypto')
+// node requires `x` in a private JWK and derives the public key from `d` alone (git-seal's trick too).
+const DUMMY_X = Buffer.alloc(32, 9).toString('base64url')
 const content = Buffer.from('TOKEN_0=0123456789abcdef\n')
 const salt = Buffer.alloc(64)
 const nonce = Buffer.alloc(12)
@@ -46,9 +56,15 @@ for (let i = 0; i < N; i++) {
   const a = performance.now()
   let shared
   if (op === 'add') {
-    const ephemeral = generateKeyPairSync('x25519')
-    ephemeral.publicKey.export({ format: 'jwk' })
-    shared = diffieHellman({ privateKey: ephemeral.privateKey, publicKey: recipient.publicKey })
+    // As git-seal makes it (src/age/primitives.ts ephemeralKeyPair): a random scalar imported
+    // as JWK, its share read from the JWK export. Not generateKeyPairSync and an export of its
+    // key: on Node 20 that deadlocks under GC (seen here, at 10,000 files).
+    const privateKey = createPrivateKey({
+      key: { kty: 'OKP', crv: 'X25519', d: randomBytes(32).toString('base64url'), x: DUMMY_X },
+      format: 'jwk',
+    })
+    privateKey.export({ format: 'jwk' })
+    shared = diffieHellman({ privateKey, publicKey: recipient.publicKey })
   } else {
     const publicKey = createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: share }, format: 'jwk' })
     shared = diffieHellman({ privateKey: recipient.privateKey, publicKey })
