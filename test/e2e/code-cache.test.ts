@@ -17,6 +17,14 @@ function cacheFiles(dir: string): string[] {
     : []
 }
 
+/** A sealed repository whose filter keeps its code cache in a directory of the test's own (returned). */
+function repoWithCache(): { repo: Repo; dir: string } {
+  const { repo } = sealedRepo()
+  const cache = join(tempDir('git-seal-cache-'), 'xdg')
+  repo.env['XDG_CACHE_HOME'] = cache
+  return { repo, dir: join(cache, 'git-seal', 'v8') }
+}
+
 /** A checkout of secrets/a.txt from the index, read back. */
 function checkout(repo: Repo): string {
   rmSync(join(repo.dir, 'secrets', 'a.txt'))
@@ -27,13 +35,10 @@ function checkout(repo: Repo): string {
 
 describe('the code cache of the entries git starts', () => {
   it('is written 0600 in a 0700 directory of the user, holds no plaintext, and is used', () => {
-    const { repo } = sealedRepo()
-    const cache = join(tempDir('git-seal-cache-'), 'xdg')
-    repo.env['XDG_CACHE_HOME'] = cache
+    const { repo, dir } = repoWithCache()
     repo.write('secrets/a.txt', `${MARKER} one\n`)
     repo.git('add', 'secrets/a.txt')
     expect(isAgeFile(repo.blob(':secrets/a.txt'))).toBe(true)
-    const dir = join(cache, 'git-seal', 'v8')
     expect(statSync(dir).mode & 0o777).toBe(0o700)
     const files = cacheFiles(dir)
     expect(files.length).toBe(1) // the filter's entry
@@ -59,9 +64,7 @@ describe('the code cache of the entries git starts', () => {
     // What the coverage is for: V8 compiles at start what the cache lacks. Held by V8's own log
     // of the functions it compiled (no timing): a checkout from a cache made by an add compiles
     // smudge code; from the cache made again after it, none.
-    const { repo } = sealedRepo()
-    const cache = join(tempDir('git-seal-cache-'), 'xdg')
-    repo.env['XDG_CACHE_HOME'] = cache
+    const { repo } = repoWithCache()
     const log = join(tempDir('git-seal-v8log-'), 'v8.log')
     // The flags are part of the cache's key: every start below uses the same ones.
     const filter = `filter.git-seal.process=node --log-function-events --logfile=${log} --no-logfile-per-isolate .git/git-seal/dist/hot.cjs filter-process`
@@ -90,14 +93,11 @@ describe('the code cache of the entries git starts', () => {
   it('a process that changed V8 flags (a large checkout) leaves the cache alone', () => {
     // smudge.ts exposes V8's collector to hold a large file's plaintext: a cache made after
     // that carries the flag, and the next start would reject it.
-    const { repo } = sealedRepo()
-    const cache = join(tempDir('git-seal-cache-'), 'xdg')
-    repo.env['XDG_CACHE_HOME'] = cache
+    const { repo, dir } = repoWithCache()
     repo.write('secrets/a.txt', `${MARKER} five\n`)
     repo.write('secrets/big.bin', bigSecret(6 << 20, MARKER))
     repo.git('add', 'secrets')
     repo.git('commit', '-qm', 'big')
-    const dir = join(cache, 'git-seal', 'v8')
     const [file] = cacheFiles(dir)
     const key = readFileSync(file!).subarray(18, 50)
     const before = readFileSync(file!)
@@ -119,12 +119,9 @@ describe('the code cache of the entries git starts', () => {
   })
 
   it('a damaged, foreign or V8-rejected cache file gives the same output, and is replaced', () => {
-    const { repo } = sealedRepo()
-    const cache = join(tempDir('git-seal-cache-'), 'xdg')
-    repo.env['XDG_CACHE_HOME'] = cache
+    const { repo, dir } = repoWithCache()
     repo.write('secrets/a.txt', `${MARKER} two\n`)
     repo.git('add', 'secrets/a.txt')
-    const dir = join(cache, 'git-seal', 'v8')
     // The filter's key (its runtime differs from the test runner's: NODE_OPTIONS, flags) is in the header.
     const files = cacheFiles(dir)
     expect(files.length).toBe(1)
