@@ -294,6 +294,8 @@ export async function sealPlaintext(
   // a plaintext blob.
   const previous: { content: Uint8Array; kind: 'age' | 'sops' }[] = []
   for (const { oid, read } of await ctx.stored.storedVersionsOnDemand(path)) {
+    // Comparing with a stored version runs code a first add of a new file does not (code-paths.ts).
+    noteCodePath('stored')
     const verdict = oid ? ctx.stored.plaintextMacs.compare(oid, input) : 'unknown'
     // A checked MAC that differs proves the plaintext changed (plaintext-macs.ts): an age rule
     // learns nothing more from this version, so it is neither read nor decrypted (an edited

@@ -48,11 +48,16 @@ describe('the code cache of the entries git starts', () => {
     expect([...readCodeCache(files[0]!, key)!.paths].sort()).toEqual(['age', 'clean'])
     // A checkout runs code the add did not: the cache is made again, covering both…
     expect(checkout(repo)).toBe(`${MARKER} one\n`)
-    expect([...readCodeCache(files[0]!, key)!.paths].sort()).toEqual(['age', 'clean', 'smudge'])
-    const written = statSync(files[0]!).mtimeMs
-    // …and then read, not written again, by either.
-    expect(checkout(repo)).toBe(`${MARKER} one\n`)
+    expect([...readCodeCache(files[0]!, key)!.paths]).toEqual(expect.arrayContaining(['age', 'clean', 'smudge']))
+    // …and an edit staged runs the comparison with the stored version (unless the checkout's
+    // re-clean of a file it had just written did already)…
     repo.write('secrets/a.txt', `${MARKER} one more\n`)
+    repo.git('add', 'secrets/a.txt')
+    expect([...readCodeCache(files[0]!, key)!.paths].sort()).toEqual(['age', 'clean', 'smudge', 'stored'])
+    const written = statSync(files[0]!).mtimeMs
+    // …and then it is read, not written again, by any of them.
+    expect(checkout(repo)).toBe(`${MARKER} one more\n`)
+    repo.write('secrets/a.txt', `${MARKER} one more again\n`)
     repo.git('add', 'secrets/a.txt')
     expect(statSync(files[0]!).mtimeMs).toBe(written)
     expect(cacheFiles(dir)).toEqual(files)
@@ -111,7 +116,7 @@ describe('the code cache of the entries git starts', () => {
     expect(readFileSync(file!).equals(before)).toBe(true)
     // The next small checkout covers smudge, in a cache the start after it accepts (not rewritten).
     expect(checkout(repo)).toBe(`${MARKER} five\n`)
-    expect([...readCodeCache(file!, key)!.paths].sort()).toEqual(['age', 'clean', 'smudge'])
+    expect([...readCodeCache(file!, key)!.paths]).toEqual(expect.arrayContaining(['age', 'clean', 'smudge']))
     const written = statSync(file!).mtimeMs
     expect(checkout(repo)).toBe(`${MARKER} five\n`)
     expect(statSync(file!).mtimeMs).toBe(written)
