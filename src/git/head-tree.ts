@@ -104,6 +104,7 @@ export function headBlobs(
   return blobs
 }
 
+const SLASH = Buffer.from('/')
 const CANONICAL_MODES = new Set(['40000', '100644', '100755', '120000', '160000'])
 
 /** At most this many trees are read in-process; a larger tree is listed by git. */
@@ -122,7 +123,8 @@ export function looseListing(paths: RepoPaths, commit: string): Buffer | null {
   if (tree === undefined) return null
   const hashLength = tree.length / 2
   const out: Buffer[] = []
-  const pending: [string, string][] = [[tree, '']]
+  // Names are bytes (git does not require UTF-8): paths stay Buffers until output.
+  const pending: [string, Buffer | null][] = [[tree, null]]
   let read = 0
   while (pending.length > 0) {
     const [oid, prefix] = pending.pop()!
@@ -137,10 +139,10 @@ export function looseListing(paths: RepoPaths, commit: string): Buffer | null {
       const name = content.subarray(space + 1, nul)
       const entry = content.toString('hex', nul + 1, nul + 1 + hashLength)
       at = nul + 1 + hashLength
-      const path = prefix === '' ? name : Buffer.concat([Buffer.from(`${prefix}/`), name])
+      const path = prefix === null ? name : Buffer.concat([prefix, SLASH, name])
       // Modes as git writes them; an old tool's non-canonical mode (040000, 100664) is git's to read.
       if (!CANONICAL_MODES.has(mode)) return null
-      if (mode === '40000') pending.push([entry, path.toString('utf8')])
+      if (mode === '40000') pending.push([entry, path])
       else if (mode !== '160000')
         out.push(Buffer.from(`${mode.padStart(6, '0')} blob ${entry}\t`), path, Buffer.from([0]))
     }

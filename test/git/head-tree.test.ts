@@ -171,6 +171,28 @@ describe('looseListing', () => {
   })
 })
 
+describe('looseListing of names that are not UTF-8', () => {
+  it('gives the bytes git lists (a directory name is not decoded and encoded again)', () => {
+    const dir = repoWithCommits()
+    const odd = Buffer.concat([Buffer.from(`${dir}/caf`), Buffer.from([0xe9, 0xff])])
+    mkdirSync(odd)
+    writeFileSync(Buffer.concat([odd, Buffer.from('/x.txt')]), 'x\n')
+    git(dir, 'add', '.')
+    git(dir, 'commit', '-qm', 'odd')
+    const loose = looseListing(repoPaths(dir), git(dir, 'rev-parse', 'HEAD'))
+    expect(loose).not.toBeNull()
+    const entries = (bytes: Buffer): string[] =>
+      bytes
+        .toString('latin1')
+        .split('\0')
+        .filter((e) => e !== '')
+        .sort()
+    const fromGit = spawnSync('git', ['ls-tree', '-r', '-z', '--full-tree', 'HEAD'], { cwd: dir, env: home.env }).stdout
+    expect(entries(loose!)).toEqual(entries(fromGit))
+    expect(entries(loose!).some((e) => e.endsWith('\tcaf\xe9\xff/x.txt'))).toBe(true)
+  })
+})
+
 describe('the filter lists HEAD with git once per commit', () => {
   it('git ls-tree runs at most once per commit, and not at all for a commit whose objects are loose', () => {
     const { repo } = sealedRepo()
