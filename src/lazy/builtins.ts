@@ -4,8 +4,8 @@
  * dist/hot.body.js and dist/textconv.body.js): a start that smudges or cleans one secret often
  * needs none of them (no header made ahead on a worker, no loose object read, no git child when
  * the attributes and HEAD are read from files, no V8 flag set, HOME set), and loading them cost
- * every start 0.1-2 ms each. Only the names
- * git-seal uses; a new one fails the build until it is added here.
+ * every start 0.1-2 ms each. Only the names git-seal uses; a new one fails the build until it
+ * is added here.
  * process.getBuiltinModule (Node >= 20.16; git-seal needs 20.19) loads without `require`.
  */
 import type * as ChildProcess from 'node:child_process'

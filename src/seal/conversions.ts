@@ -184,7 +184,7 @@ export class ConversionCheck {
       this.block = BlockAttributes.load(this.root, this.paths, this.env)
       this.blockIndex = index
     }
-    return this.block?.valuesFor(path, this.indexPaths) ?? null
+    return this.block?.valuesFor(path, () => index) ?? null
   }
   private blockIndex: ReadonlyMap<string, unknown> | null = null
 
