@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // The least crypto work an age filter does per secret, measured in one Node process with
 // node:crypto (what git-seal uses): `npm run bench` adds it to the do-nothing filter's time to
-// get a floor no Node filter can go below (targets 2, 3ct and 4 of issue 16).
+// get a floor no Node filter can go below (targets 2 and 3ct of issue 16; target 4 has an end-to-end
+// floor, bench/age-floor-filter.mjs, and the N mode here shows the crypto part of it by hand).
 //
 //   node bench/crypto-floor.mjs add|checkout N    N files' work; prints JSON {ms, x25519Ms}
 //   node bench/crypto-floor.mjs first add|checkout the first file's work in a fresh process,
