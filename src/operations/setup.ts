@@ -38,7 +38,7 @@ import {
   describeKey,
   detectNix,
   isNeverSecret,
-  loadConfig,
+  loadConfigCached,
   starterConfig,
   type SopsImport,
 } from '../config/index.js'
@@ -125,7 +125,9 @@ export async function install(): Promise<InstallResult> {
   let config = null
   let invalidConfig: string | null = null
   try {
-    config = loadConfig(root)
+    // Through the filter's config cache (src/config/cache.ts), so that the first filter start
+    // after install (a fresh clone's first checkout or add) finds it parsed: 10-15 ms less.
+    config = loadConfigCached(root, stateDir(paths))
   } catch (e) {
     // The filter is installed; the config is the repository's to fix, and clean will refuse
     // to encrypt until it is.

@@ -45,6 +45,19 @@ describe('start-up', () => {
     expectNoLeak(repo, MARKER)
   })
 
+  it('install leaves the config parsed for the filter: its first start needs neither yaml nor picomatch', () => {
+    const { repo } = sealedRepo()
+    expect(existsSync(join(repo.dir, '.git', 'git-seal', 'config-cache.json'))).toBe(true)
+    const vendor = join(repo.dir, '.git', 'git-seal', 'dist', 'vendor')
+    for (const name of ['yaml.cjs', 'picomatch.cjs']) renameSync(join(vendor, name), join(vendor, `${name}.away`))
+    repo.write('secrets/a.txt', `${MARKER} first\n`)
+    const add = repo.tryGit('add', 'secrets/a.txt')
+    expect(add.status, add.stderr).toBe(0)
+    expect(isAgeFile(repo.blob(':secrets/a.txt'))).toBe(true)
+    for (const name of ['yaml.cjs', 'picomatch.cjs']) renameSync(join(vendor, `${name}.away`), join(vendor, name))
+    expectNoLeak(repo, MARKER)
+  })
+
   it('yaml and picomatch load only when a request needs them; missing, the add fails closed', () => {
     const { repo } = sealedRepo()
     repo.write('secrets/a.txt', `${MARKER} a\n`)
