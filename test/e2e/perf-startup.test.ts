@@ -50,11 +50,14 @@ describe('start-up', () => {
     expect(existsSync(join(repo.dir, '.git', 'git-seal', 'config-cache.json'))).toBe(true)
     const vendor = join(repo.dir, '.git', 'git-seal', 'dist', 'vendor')
     for (const name of ['yaml.cjs', 'picomatch.cjs']) renameSync(join(vendor, name), join(vendor, `${name}.away`))
-    repo.write('secrets/a.txt', `${MARKER} first\n`)
-    const add = repo.tryGit('add', 'secrets/a.txt')
-    expect(add.status, add.stderr).toBe(0)
-    expect(isAgeFile(repo.blob(':secrets/a.txt'))).toBe(true)
-    for (const name of ['yaml.cjs', 'picomatch.cjs']) renameSync(join(vendor, `${name}.away`), join(vendor, name))
+    try {
+      repo.write('secrets/a.txt', `${MARKER} first\n`)
+      const add = repo.tryGit('add', 'secrets/a.txt')
+      expect(add.status, add.stderr).toBe(0)
+      expect(isAgeFile(repo.blob(':secrets/a.txt'))).toBe(true)
+    } finally {
+      for (const name of ['yaml.cjs', 'picomatch.cjs']) renameSync(join(vendor, `${name}.away`), join(vendor, name))
+    }
     expectNoLeak(repo, MARKER)
   })
 
