@@ -616,16 +616,18 @@ if (wanted('big')) {
   const runs = { add: {}, checkout: {} }
   const coDirs = {}
   for (const kind of kinds) {
+    runs.add[kind] = []
+    runs.checkout[kind] = []
     coDirs[kind] = await prep(kind, 'co')
     sh(coDirs[kind], 'git add secrets && git commit -qm big')
   }
   for (let i = 0; i < BIG_RUNS; i++)
     for (const kind of kinds) {
       const dir = await prep(kind, `a${i}`)
-      ;(runs.add[kind] ??= []).push(time(dir, 'git add secrets'))
+      runs.add[kind].push(time(dir, 'git add secrets'))
       await fs.rm(dir, { recursive: true, force: true })
       await fs.rm(path.join(coDirs[kind], 'secrets', 'big.bin'))
-      ;(runs.checkout[kind] ??= []).push(time(coDirs[kind], 'git checkout -- secrets'))
+      runs.checkout[kind].push(time(coDirs[kind], 'git checkout -- secrets'))
     }
   const t = { add: {}, checkout: {} }
   for (const op of ['add', 'checkout']) for (const kind of kinds) t[op][kind] = median(runs[op][kind])
