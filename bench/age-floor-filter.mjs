@@ -37,8 +37,8 @@ const DUMMY_X = Buffer.alloc(32, 9).toString('base64url')
 const privateFromScalar = (d) =>
   createPrivateKey({ key: { kty: 'OKP', crv: 'X25519', d: d.toString('base64url'), x: DUMMY_X }, format: 'jwk' })
 const identity = privateFromScalar(scalar)
-const recipientPoint = Buffer.from(createPublicKey(identity).export({ format: 'jwk' }).x, 'base64url')
 const recipientKey = createPublicKey(identity)
+const recipientPoint = Buffer.from(recipientKey.export({ format: 'jwk' }).x, 'base64url')
 
 const logFile = process.env.BENCH_AGE_FLOOR_LOG
 let x25519Ms = 0
