@@ -5,8 +5,9 @@
 //   cli -> commands -> operations -> {filter, seal} -> {config, keys, git} -> {formats, age} -> lazy
 //
 // A module imports its own layer and the layers below it, never one above. Besides:
-// - errors.ts, version.ts, test-hooks.ts and code-paths.ts are leaves any layer may import; ui.ts (printing)
-//   is for the layers from {filter, seal} up, so config/, git/ and keys/ throw instead of print;
+// - errors.ts, version.ts, test-hooks.ts, code-paths.ts and thread-priority.ts are leaves any layer
+//   may import; ui.ts (printing) is for the layers from {filter, seal} up, so config/, git/ and
+//   keys/ throw instead of print;
 // - the entries at the top of src/ (cli.ts, hot.ts, textconv.ts) and their code-cached loaders
 //   (src/startup/) rank with cli/;
 // - a command never imports another command: what several commands print alike lives in
@@ -38,7 +39,7 @@ export const RANK = {
   lazy: 1,
 }
 const ENTRIES = new Set(['cli', 'hot', 'textconv'])
-const LEAVES = new Set(['errors', 'version', 'test-hooks', 'code-paths'])
+const LEAVES = new Set(['errors', 'version', 'test-hooks', 'code-paths', 'thread-priority'])
 const UI_MIN_RANK = RANK.seal
 const GIT_RUNNERS_ALLOWED_OUTSIDE = new Set(['GitError'])
 

@@ -9,8 +9,11 @@
  */
 import { workerData, type MessagePort } from 'node:worker_threads'
 import { packPrepared, parseRecipient, prepareHeader, type PreparedHeader, type Recipient } from './index.js'
+import { lowerThisThread } from '../thread-priority.js'
 
 const BATCH = 16
+// It fills the time git and the request path leave idle (src/thread-priority.ts).
+lowerThisThread()
 const port = (workerData as { port: MessagePort }).port
 const parsed = new Map<string, Recipient[]>()
 

@@ -11,6 +11,7 @@ import { DelayedSmudge } from '../seal/plugin-batch.js'
 import { error, reportError, warning, writeAllvSync } from '../ui.js'
 import { parseDriverArgs } from '../seal/driver.js'
 import { testHooks } from '../test-hooks.js'
+import { lowerBackgroundThreads } from '../thread-priority.js'
 
 export function run(args: string[] = []): Promise<number> {
   const ciphertextDriver = parseDriverArgs(args, 'filter-process')
@@ -26,6 +27,7 @@ export function run(args: string[] = []): Promise<number> {
     let attributesUnknown = false
     // Fault injection for the test suite's fault matrix: die like a SIGKILL mid-request.
     const killIn = testHooks().killIn
+    let requests = 0
     try {
       await serve(
         reader,
@@ -33,6 +35,8 @@ export function run(args: string[] = []): Promise<number> {
         capabilities,
         async (request: FilterRequest, content) => {
           if (killIn === request.command) process.kill(process.pid, 'SIGKILL')
+          // A bulk command: from its 8th file on, background threads yield to this one.
+          if (++requests === 8) lowerBackgroundThreads()
           ctx.stored.beginRequest()
           try {
             if (request.command === 'clean') {

@@ -47,3 +47,4 @@ export const tmpdir = (() => os().tmpdir()) as typeof Os.tmpdir
 export const homedir = (() => os().homedir()) as typeof Os.homedir
 export const hostname = (() => os().hostname()) as typeof Os.hostname
 export const userInfo = ((...args: Parameters<typeof Os.userInfo>) => os().userInfo(...args)) as typeof Os.userInfo
+export const setPriority = ((pid: number, priority: number) => os().setPriority(pid, priority)) as typeof Os.setPriority
